@@ -1,0 +1,26 @@
+import { parseUrl } from './url.js';
+import type { Engine } from './types.js';
+import { openSqlite, type SqliteOpenOptions } from '../engines/sqlite/sqlite-engine.js';
+import { connectPostgres } from '../engines/postgres/postgres-engine.js';
+
+export interface ConnectOptions {
+  /** SQLite only: open the file read-only (sources are never written). */
+  readonly?: boolean;
+  /** SQLite only: the file must already exist. Default true for read-only opens. */
+  mustExist?: boolean;
+  /** How long to wait on a locked database, in milliseconds. */
+  busyTimeoutMs?: number;
+}
+
+/** Connects to any supported database by URL; the scheme picks the engine. */
+export async function connect(url: string, options: ConnectOptions = {}): Promise<Engine> {
+  const target = parseUrl(url);
+  switch (target.dialect) {
+    case 'sqlite': {
+      const opts: SqliteOpenOptions = { readonly: options.readonly, mustExist: options.mustExist, busyTimeoutMs: options.busyTimeoutMs };
+      return openSqlite(target.memory ? ':memory:' : target.file, opts);
+    }
+    case 'postgres':
+      return connectPostgres(target);
+  }
+}
