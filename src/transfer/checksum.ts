@@ -1,0 +1,161 @@
+import type { Value } from '../engine/types.js';
+
+/**
+ * Order-independent content checksum of a table.
+ *
+ * Each row is hashed into two independent 32-bit lanes over a canonical encoding of its values
+ * (storage class tag + exact bits: int64 as 8 bytes, doubles as their IEEE bits, text as UTF-16
+ * code units, blobs as hex digits); the row hashes are summed modulo 2^32 per lane. A sum does not
+ * depend on row order, so both sides can be read in whatever order is fastest, and a row can be
+ * taken out again (`subtract`) for rows a run deliberately left out (skipped conflicts). Values
+ * that differ only in storage class (1 vs 1.0 vs '1') hash differently.
+ *
+ * Engines may feed values in the "tagged" form that SQL can produce cheaply: text as 't' + text,
+ * blob as 'b' + upper-case hex (see `addTaggedRow`). Both forms give the same digest.
+ */
+
+const TAG_NULL = 1;
+const TAG_INT = 2;
+const TAG_REAL = 3;
+const TAG_TEXT = 4;
+const TAG_BLOB = 5;
+
+const f64 = new Float64Array(1);
+const i64 = new BigInt64Array(f64.buffer);
+const u32 = new Uint32Array(f64.buffer);
+
+function mix(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+const SEED_A = 0x9747b28c | 0;
+const SEED_B = 0x5bd1e995 | 0;
+const MOD = 4294967296;
+
+/** Running checksum of a set of rows. */
+export class ChecksumAccumulator {
+  rows = 0;
+  private a = 0;
+  private b = 0;
+  // Lane state of the row being hashed (fields avoid allocating per row).
+  private ha = 0;
+  private hb = 0;
+
+  /** Adds a row given as plain values (bigint, number, string, Uint8Array, boolean, null). */
+  addRow(values: readonly Value[]): void {
+    this.beginRow();
+    for (let i = 0; i < values.length; i++) this.value(values[i]!);
+    this.endRow(1);
+  }
+
+  /** Takes a row out again (for rows a run deliberately did not write). */
+  subtractRow(values: readonly Value[]): void {
+    this.beginRow();
+    for (let i = 0; i < values.length; i++) this.value(values[i]!);
+    this.endRow(-1);
+  }
+
+  /**
+   * Adds a row in the tagged form SQL produces cheaply: strings start with 't' (text) or 'b'
+   * (blob as upper-case hex); integers are bigint, reals number, NULL null.
+   */
+  addTaggedRow(values: readonly unknown[]): void {
+    this.beginRow();
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v === 'string') this.chars(v.charCodeAt(0) === 98 /* b */ ? TAG_BLOB : TAG_TEXT, v, 1);
+      else this.value(v as Value);
+    }
+    this.endRow(1);
+  }
+
+  /** Combines another accumulator's sums into this one (parts of one table read separately). */
+  merge(other: ChecksumAccumulator): void {
+    this.rows += other.rows;
+    this.a = (this.a + other.a) % MOD;
+    this.b = (this.b + other.b) % MOD;
+  }
+
+  /** The digest: row count and both lane sums, stable across processes and engines. */
+  digest(): string {
+    return `${this.rows}:${this.a.toString(16).padStart(8, '0')}${this.b.toString(16).padStart(8, '0')}`;
+  }
+
+  /** Rebuilds an accumulator from a digest (results coming back from a worker). */
+  static fromDigest(d: string): ChecksumAccumulator {
+    const [rows, sums] = d.split(':') as [string, string];
+    const acc = new ChecksumAccumulator();
+    acc.rows = Number(rows);
+    acc.a = parseInt(sums.slice(0, 8), 16);
+    acc.b = parseInt(sums.slice(8, 16), 16);
+    return acc;
+  }
+
+  private beginRow(): void {
+    this.ha = SEED_A;
+    this.hb = SEED_B;
+  }
+
+  private endRow(sign: 1 | -1): void {
+    const ra = fmix(this.ha);
+    const rb = fmix(this.hb);
+    this.rows += sign;
+    this.a = (((this.a + sign * ra) % MOD) + MOD) % MOD;
+    this.b = (((this.b + sign * rb) % MOD) + MOD) % MOD;
+  }
+
+  private word(k: number): void {
+    this.ha = mix(this.ha, k);
+    this.hb = mix(this.hb, k ^ 0x2f6b3a19);
+  }
+
+  private value(v: Value): void {
+    if (v === null || v === undefined) {
+      this.word(TAG_NULL);
+    } else if (typeof v === 'bigint') {
+      i64[0] = v;
+      this.word(TAG_INT);
+      this.word(u32[0]!);
+      this.word(u32[1]!);
+    } else if (typeof v === 'number') {
+      f64[0] = v;
+      this.word(TAG_REAL);
+      this.word(u32[0]!);
+      this.word(u32[1]!);
+    } else if (typeof v === 'string') {
+      this.chars(TAG_TEXT, v, 0);
+    } else if (typeof v === 'boolean') {
+      // Booleans are stored as 0/1 integers by SQLite; hash them the same so engines agree.
+      i64[0] = v ? 1n : 0n;
+      this.word(TAG_INT);
+      this.word(u32[0]!);
+      this.word(u32[1]!);
+    } else {
+      this.chars(TAG_BLOB, Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex').toUpperCase(), 0);
+    }
+  }
+
+  private chars(tag: number, s: string, from: number): void {
+    this.word(tag);
+    const n = s.length;
+    let i = from;
+    // Two UTF-16 code units per mixing step.
+    for (; i + 1 < n; i += 2) this.word(s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
+    if (i < n) this.word(s.charCodeAt(i));
+    this.word(n - from);
+  }
+}
