@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { FerryError } from '../errors.js';
+import { backupSqliteFile } from '../engines/sqlite/sqlite-backup.js';
+import { fsyncDir, sha256File, timestampName, writeFileAtomic } from '../util/fs-atomic.js';
+import { MANIFEST_NAME, type BackupFileEntry, type BackupManifest } from './manifest.js';
+
+/** Options of `ferry backup` / `createBackup()`. */
+export interface CreateBackupOptions {
+  /** SQLite files to back up. */
+  files: string[];
+  /** Folder that holds backup sets; a new `YYYYMMDD_HHMMSS` folder is made inside. */
+  dir: string;
+  /** Recorded in the manifest. */
+  reason?: string;
+  busyTimeoutMs?: number;
+  /** Called after each file. */
+  onFile?: (entry: BackupFileEntry) => void;
+}
+
+/** What `createBackup()` made. */
+export interface BackupSet {
+  id: string;
+  path: string;
+  manifest: BackupManifest;
+}
+
+/**
+ * Backs up SQLite files into a new timestamped set. The set is assembled in a hidden `.partial`
+ * folder and renamed when every file is copied, checked and hashed, so a set folder with a
+ * manifest is always complete.
+ */
+export async function createBackup(options: CreateBackupOptions): Promise<BackupSet> {
+  if (options.files.length === 0) throw new FerryError('USAGE', 'Nothing to back up: no files given.', { hint: 'ferry backup path/to/app.db [more.db ...]' });
+  for (const f of options.files) {
+    if (!fs.existsSync(f)) throw new FerryError('SOURCE_MISSING', `${f} does not exist.`, { subject: f, hint: 'Check the path.' });
+  }
+  try {
+    fs.mkdirSync(options.dir, { recursive: true });
+  } catch (e) {
+    throw new FerryError('UNWRITABLE', `Cannot create the backup folder ${options.dir}: ${(e as Error).message}`, { subject: options.dir, hint: 'Choose a writable backup folder (backupDir / --dir).' });
+  }
+  let id = timestampName();
+  for (let n = 2; fs.existsSync(path.join(options.dir, id)); n++) id = `${timestampName()}_${n}`;
+  const partial = path.join(options.dir, `.${id}.partial`);
+  fs.rmSync(partial, { recursive: true, force: true });
+  fs.mkdirSync(partial);
+  const entries: BackupFileEntry[] = [];
+  const used = new Set<string>();
+  try {
+    for (const file of options.files) {
+      const abs = path.resolve(file);
+      let name = path.basename(abs);
+      // Two sources with one base name from different folders keep distinct copies.
+      for (let n = 2; used.has(name); n++) name = `${path.parse(abs).name}_${n}${path.extname(abs)}`;
+      used.add(name);
+      const dest = path.join(partial, name);
+      const result = backupSqliteFile(abs, dest, options.busyTimeoutMs);
+      const entry: BackupFileEntry = { name, source: abs, size: result.size, sha256: await sha256File(dest), tables: result.tables, integrity: result.integrity, method: 'vacuum-into' };
+      entries.push(entry);
+      options.onFile?.(entry);
+    }
+    const manifest: BackupManifest = { format: 'ferry-backup/1', createdAt: new Date().toISOString(), reason: options.reason ?? 'manual', files: entries };
+    writeFileAtomic(path.join(partial, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
+    const final = path.join(options.dir, id);
+    fs.renameSync(partial, final);
+    fsyncDir(options.dir);
+    return { id, path: final, manifest };
+  } catch (e) {
+    fs.rmSync(partial, { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,28 @@
+/** The manifest written into every backup set folder as `manifest.json`. */
+export interface BackupManifest {
+  format: 'ferry-backup/1';
+  /** ISO time the set was completed. */
+  createdAt: string;
+  /** Why the set was made, e.g. "consolidate" or "manual". */
+  reason: string;
+  files: BackupFileEntry[];
+}
+
+/** One backed-up database in a set. */
+export interface BackupFileEntry {
+  /** File name inside the set folder. */
+  name: string;
+  /** Absolute path of the database that was backed up (where a restore puts it back). */
+  source: string;
+  size: number;
+  sha256: string;
+  /** Rows per table at backup time. */
+  tables: Record<string, number>;
+  /** Result of PRAGMA integrity_check on the copy. */
+  integrity: string;
+  method: 'vacuum-into';
+}
+
+export const MANIFEST_NAME = 'manifest.json';
+/** Backup set folders are named like the runbooks' `date +%Y%m%d_%H%M%S`, with a suffix on a clash. */
+export const SET_NAME_PATTERN = /^\d{8}_\d{6}(_\d+)?$/;

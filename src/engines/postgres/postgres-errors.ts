@@ -1,0 +1,161 @@
+import { FerryError, isFerryError } from '../../errors.js';
+import { maskPassword, type ConnectionTarget } from '../../engine/url.js';
+
+/** The parsed PostgreSQL target, as connectPostgres receives it. */
+export type PostgresTarget = Extract<ConnectionTarget, { dialect: 'postgres' }>;
+
+/** The fields of a pg DatabaseError that ferry reads. */
+interface ServerError {
+  code: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+  position?: string;
+  table?: string;
+  column?: string;
+  constraint?: string;
+}
+
+/** Node socket errors that mean "nothing reachable answered at host:port". */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EADDRNOTAVAIL']);
+
+/** True for an error the server sent, which carries a five-character SQLSTATE. */
+export function isServerError(e: unknown): e is ServerError {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((e as { code: string }).code);
+}
+
+/** The SQLSTATE of a server error, or undefined. */
+export function sqlStateOf(e: unknown): string | undefined {
+  return isServerError(e) ? e.code : undefined;
+}
+
+/** True when the error means the connection itself is gone (socket failure, server shut down). */
+export function isConnectionLost(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  // 57P01..57P03: the server is shutting down or terminated this backend.
+  if (typeof code === 'string' && /^57P0[1-3]$/.test(code)) return true;
+  return /Connection terminated|Client was closed|not queryable|timeout expired/i.test(e.message);
+}
+
+/**
+ * Turns a failure to connect into a FerryError that says what to check. The message is built from
+ * the masked URL and host:port, and pg's own text is masked too, so a password never leaks.
+ */
+export function connectError(e: unknown, target: PostgresTarget, timeoutMs: number): FerryError {
+  if (isFerryError(e)) return e;
+  const where = `${target.host}:${target.port}`;
+  const detail = safeMessage(e, target);
+  const base = { subject: target.displayUrl, cause: e, data: { host: target.host, port: target.port, database: target.database, user: target.user } };
+  const code = (e as { code?: unknown })?.code;
+
+  if (code === 'ECONNREFUSED') {
+    return new FerryError('CONNECT', `Cannot connect to PostgreSQL at ${where} (${target.displayUrl}): the connection was refused; the server may be down or listening on another port.`, {
+      ...base,
+      hint: `Check that PostgreSQL is running and accepts TCP connections on ${where}.`,
+    });
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new FerryError('CONNECT', `Cannot connect to PostgreSQL at ${where} (${target.displayUrl}): the host name "${target.host}" could not be resolved.`, {
+      ...base,
+      hint: 'Check the host name in the URL.',
+    });
+  }
+  if (code === '28P01' || code === '28000' || (!isServerError(e) && /password|SASL|SCRAM|authentication/i.test(detail))) {
+    return new FerryError('AUTH', `PostgreSQL at ${where} refused user "${target.user}" (${target.displayUrl}): ${detail}`, {
+      ...base,
+      hint: 'Check the user name and password in the URL (or PGPASSWORD / ~/.pgpass) and the server\'s pg_hba.conf.',
+    });
+  }
+  if (code === '3D000') {
+    return new FerryError('DATABASE_MISSING', `The database "${target.database}" does not exist on the PostgreSQL server at ${where} (${target.displayUrl}).`, {
+      ...base,
+      hint: `Create it first, e.g. \`createdb -h ${target.host} -p ${target.port} -U ${target.user} ${shellWord(target.database)}\` or CREATE DATABASE in psql.`,
+    });
+  }
+  if (isServerError(e)) {
+    return new FerryError('CONNECT', `PostgreSQL at ${where} did not accept the connection (${target.displayUrl}): ${detail} [SQLSTATE ${e.code}]`, {
+      ...base,
+      hint: e.code === '53300' ? 'The server has no free connection slots; try again later or raise max_connections.' : 'Check the server log for details.',
+    });
+  }
+  const timedOut = /timeout|terminated unexpectedly/i.test(detail);
+  return new FerryError('CONNECT', timedOut
+    ? `Cannot connect to PostgreSQL at ${where} (${target.displayUrl}): no answer within ${Math.round(timeoutMs / 1000)}s; the server may be down, unreachable or blocked by a firewall.`
+    : `Cannot connect to PostgreSQL at ${where} (${target.displayUrl}): ${detail}`, {
+    ...base,
+    hint: `Check that PostgreSQL is running and reachable at ${where}.`,
+  });
+}
+
+/**
+ * Turns a failed statement into FerryError 'QUERY' carrying the SQLSTATE and the start of the
+ * statement (enough to recognise it without flooding the terminal with a huge INSERT).
+ */
+export function queryError(e: unknown, sql: string, target: PostgresTarget, subject?: string): FerryError {
+  if (isFerryError(e)) return e;
+  const statement = statementPreview(sql);
+  if (!isServerError(e) && isConnectionLost(e)) {
+    return new FerryError('CONNECT', `Lost the connection to PostgreSQL at ${target.host}:${target.port} (${target.displayUrl}) while running: ${statement}`, {
+      subject: subject ?? target.displayUrl,
+      cause: e,
+      hint: 'The server may have restarted or closed the connection; run the command again.',
+      data: { statement },
+    });
+  }
+  const state = sqlStateOf(e);
+  const detail = safeMessage(e, target);
+  const server = isServerError(e) ? e : undefined;
+  return new FerryError('QUERY', `PostgreSQL error${state ? ` ${state}` : ''}: ${detail}${server?.detail ? ` (${server.detail})` : ''}. Statement: ${statement}`, {
+    subject: subject ?? target.displayUrl,
+    cause: e,
+    hint: server?.hint,
+    data: { sqlstate: state, statement, ...(server?.constraint ? { constraint: server.constraint } : {}), ...(server?.position ? { position: Number(server.position) } : {}) },
+  });
+}
+
+/**
+ * Like queryError for statements about one table, but a missing table or column gets its own code
+ * (TABLE_MISSING, COLUMN_MISSING) so callers can tell "wrong name" from "bad data".
+ */
+export function tableError(e: unknown, sql: string, target: PostgresTarget, table: string, doing: string): FerryError {
+  if (isFerryError(e)) return e;
+  const state = sqlStateOf(e);
+  if (state === '42P01') {
+    return new FerryError('TABLE_MISSING', `The table "${table}" does not exist in ${target.displayUrl}.`, { subject: table, cause: e, data: { sqlstate: state } });
+  }
+  if (state === '42703') {
+    return new FerryError('COLUMN_MISSING', `${doing} "${table}" failed: ${safeMessage(e, target)}.`, { subject: table, cause: e, data: { sqlstate: state } });
+  }
+  const inner = queryError(e, sql, target, table);
+  return new FerryError(inner.code, `${doing} "${table}" failed: ${inner.message}`, { subject: table, cause: e, hint: inner.hint, data: inner.data });
+}
+
+/** The first 200 characters of a statement, on one line. */
+export function statementPreview(sql: string): string {
+  const oneLine = sql.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
+}
+
+/** pg's message with any URL password masked, and the literal password removed just in case. */
+function safeMessage(e: unknown, target: PostgresTarget): string {
+  let text = maskPassword(e instanceof Error ? e.message : String(e));
+  const password = passwordOf(target.url);
+  // Very short passwords would mangle ordinary words; maskPassword already covers URLs.
+  if (password.length >= 4) text = text.split(password).join('***');
+  return text;
+}
+
+function passwordOf(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    return '';
+  }
+}
+
+/** Quotes a word for a copy-pasteable shell hint only when it needs it. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_.-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
