@@ -1,0 +1,73 @@
+import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
+import { quoteSqliteIdent } from '../engines/sqlite/sqlite-tokens.js';
+import type { DuplicateKeys, PlannedTarget } from './plan-types.js';
+
+const PROBE_BATCH = 400;
+
+/**
+ * Counts keys shared by two sources of one target table (for the dry-run). Keys of the later
+ * source are streamed in batches and probed in the earlier one with `IN (...)`, which uses the
+ * key's index; both files stay read-only and nothing is attached.
+ */
+export function findDuplicateKeys(targets: PlannedTarget[], engines: Map<string, SqliteEngine>): DuplicateKeys[] {
+  const out: DuplicateKeys[] = [];
+  for (const target of targets) {
+    for (const table of target.tables) {
+      if (table.pieces.length < 2 || table.keys.length === 0) continue;
+      for (let j = 1; j < table.pieces.length; j++) {
+        for (let i = 0; i < j; i++) {
+          const a = table.pieces[i]!;
+          const b = table.pieces[j]!;
+          const ea = engines.get(a.source);
+          const eb = engines.get(b.source);
+          if (!ea || !eb) continue;
+          for (const key of table.keys) {
+            const exprA = key.map((c) => a.exprs[a.columns.indexOf(c)]!);
+            const exprB = key.map((c) => b.exprs[b.columns.indexOf(c)]!);
+            const found = countShared(ea, a.sourceTable, exprA, eb, b.sourceTable, exprB);
+            if (found.count > 0) out.push({ target: target.file, table: table.name, sources: [a.source, b.source], count: found.count, examples: found.examples, policy: b.onConflict });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function countShared(ea: SqliteEngine, ta: string, exprA: string[], eb: SqliteEngine, tb: string, exprB: string[]): { count: number; examples: string[] } {
+  const read = eb.db.prepare(`SELECT ${exprB.join(', ')} FROM ${quoteSqliteIdent(tb)} WHERE ${exprB.map((e) => `${e} IS NOT NULL`).join(' AND ')}`).raw(true);
+  const width = exprA.length;
+  const probes = new Map<number, ReturnType<typeof ea.db.prepare>>();
+  const probe = (n: number) => {
+    let st = probes.get(n);
+    if (!st) {
+      const lhs = width === 1 ? exprA[0]! : `(${exprA.join(', ')})`;
+      const rhs = width === 1 ? Array(n).fill('?').join(', ') : `VALUES ${Array(n).fill(`(${Array(width).fill('?').join(', ')})`).join(', ')}`;
+      st = ea.db.prepare(`SELECT ${exprA.join(', ')} FROM ${quoteSqliteIdent(ta)} WHERE ${lhs} IN (${rhs})`).raw(true);
+      probes.set(n, st);
+    }
+    return st;
+  };
+  let count = 0;
+  const examples: string[] = [];
+  let batch: unknown[][] = [];
+  const flush = () => {
+    if (!batch.length) return;
+    const rows = probe(batch.length).all(batch.flat()) as unknown[][];
+    count += rows.length;
+    for (const r of rows) if (examples.length < 5) examples.push(formatKey(r));
+    batch = [];
+  };
+  for (const row of read.iterate() as IterableIterator<unknown[]>) {
+    batch.push(row);
+    if (batch.length >= PROBE_BATCH) flush();
+  }
+  flush();
+  return { count, examples };
+}
+
+/** A key as people read it: (1) or (1, 'a'). */
+export function formatKey(values: unknown[]): string {
+  const parts = values.map((v) => (typeof v === 'string' ? `'${v}'` : v instanceof Uint8Array ? `x'${Buffer.from(v).toString('hex')}'` : String(v)));
+  return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
+}

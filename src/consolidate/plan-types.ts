@@ -1,0 +1,105 @@
+import type { ConflictPolicy, RowObject } from '../config/types.js';
+import type { ErrorCode } from '../errors.js';
+
+/** A source file found (or expected) in sourceDir. */
+export interface PlannedSource {
+  /** File name as written in the config. */
+  name: string;
+  path: string;
+  /** Bytes on disk, counting the -wal file. */
+  bytes: number;
+  /** Tables in the file. */
+  tables: string[];
+  /** Source tables the mapping leaves behind. */
+  tablesLeft: string[];
+  /** Result of PRAGMA quick_check (dry-run only). */
+  check?: string;
+}
+
+/** One source table feeding one target table. */
+export interface PlannedPiece {
+  /** Stable id used for resume: `<source file>/<source table>`. */
+  id: string;
+  source: string;
+  sourcePath: string;
+  sourceTable: string;
+  /** Target column names, in insert order. */
+  columns: string[];
+  /** SQL expression over the source row per column (quoted column, or a configured transform). */
+  exprs: string[];
+  /** A row function from a TS/JS config (rows go through JS then). */
+  rowFn?: (row: RowObject) => RowObject;
+  /** Source columns the row function receives. */
+  fnInputColumns?: string[];
+  onConflict: ConflictPolicy;
+  rows: number;
+  /** The source table has a rowid, so it can be copied in key-range chunks. */
+  hasRowid: boolean;
+}
+
+/** One table of a target file. */
+export interface PlannedTable {
+  name: string;
+  createSql: string;
+  /** CREATE INDEX statements, rewritten for the target name (run after the data for one source). */
+  indexSql: string[];
+  /** Unique keys (primary key, UNIQUE constraints, unique indexes) used to find conflicts. */
+  keys: string[][];
+  /** Declared types of the target columns (for staging rows that pass through JS). */
+  columnTypes: Record<string, string>;
+  pieces: PlannedPiece[];
+  autoincrement: boolean;
+  withoutRowid: boolean;
+  /** What the plan changed or left out, said aloud. */
+  notes: string[];
+}
+
+/** One target file. */
+export interface PlannedTarget {
+  file: string;
+  path: string;
+  tables: PlannedTable[];
+  /** Triggers and views to create after the data. */
+  postSql: { name: string; sql: string }[];
+  /** Whether the sources feeding it used WAL; the target keeps that journal mode. */
+  wal: boolean;
+}
+
+/** Something wrong or worth knowing, found while planning. */
+export interface Problem {
+  severity: 'error' | 'warning';
+  code: ErrorCode;
+  message: string;
+  subject?: string;
+  hint?: string;
+}
+
+/** Keys that appear in more than one source of one target table. */
+export interface DuplicateKeys {
+  target: string;
+  table: string;
+  sources: [string, string];
+  count: number;
+  examples: string[];
+  policy: ConflictPolicy;
+}
+
+/** The whole plan: what `ferry consolidate --dry-run` prints and what the run executes. */
+export interface ConsolidatePlan {
+  configFile: string | null;
+  sourceDir: string;
+  targetDir: string;
+  backupDir: string;
+  sources: PlannedSource[];
+  /** Mapped files not found in sourceDir. */
+  missing: string[];
+  /** SQLite files in sourceDir the config does not mention. */
+  unmapped: string[];
+  targets: PlannedTarget[];
+  duplicates: DuplicateKeys[];
+  problems: Problem[];
+  space: { sourceBytes: number; neededBytes: number; freeBytes: number; dir: string };
+  totalRows: number;
+  /** Hash of the mapping; a resumed run must have the same one. */
+  fingerprint: string;
+}

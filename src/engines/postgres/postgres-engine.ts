@@ -1,0 +1,177 @@
+import type pg from 'pg';
+import type { Capabilities, Engine, Row, StreamOptions, TableRef, WriteOptions } from '../../engine/types.js';
+import { FerryError } from '../../errors.js';
+import type { Schema } from '../../schema/model.js';
+import { openClient } from './postgres-connect.js';
+import { queryError, tableError, type PostgresTarget } from './postgres-errors.js';
+import { introspectPostgres } from './postgres-introspector.js';
+import { DEFAULT_SCHEMA, quoteIdent, quoteTable, tableLabel } from './postgres-quote.js';
+import { DEFAULT_STREAM_BATCH, fetchInBatches, selectSql } from './postgres-stream.js';
+import { flattenRows, insertSql, rowsPerInsert, slices } from './postgres-write.js';
+
+/** Connects to PostgreSQL; fails with FerryError CONNECT, AUTH or DATABASE_MISSING. */
+export async function connectPostgres(target: PostgresTarget): Promise<PostgresEngine> {
+  return new PostgresEngine(target, await openClient(target));
+}
+
+/**
+ * The PostgreSQL engine: one pg.Client for everything the caller runs, so a transaction() covers
+ * every statement issued inside it. The engine runs one thing at a time; only streams opened
+ * outside a transaction get a connection of their own (see streamRows).
+ */
+export class PostgresEngine implements Engine {
+  readonly dialect = 'postgres' as const;
+  readonly displayUrl: string;
+  readonly capabilities: Capabilities = { transactionalDdl: true, schemas: true, fileBackup: false };
+  /** The schema that bare table names and introspection refer to. */
+  readonly schema = DEFAULT_SCHEMA;
+
+  /** Open transaction() calls; above 1 they are savepoints. */
+  private depth = 0;
+  private cursorCount = 0;
+  private closed = false;
+  /** Connections of streams in progress, ended by close() if a consumer never finishes. */
+  private readonly readers = new Set<pg.Client>();
+
+  constructor(
+    private readonly target: PostgresTarget,
+    private readonly client: pg.Client,
+  ) {
+    this.displayUrl = target.displayUrl;
+  }
+
+  quoteIdent(name: string): string {
+    return quoteIdent(name);
+  }
+
+  quoteTable(ref: TableRef | string): string {
+    return quoteTable(ref, this.schema);
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.run(sql);
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
+    const result = await this.run(sql, params);
+    // A multi-statement string without parameters returns one result per statement.
+    const last = Array.isArray(result) ? (result[result.length - 1] as pg.QueryResult | undefined) : result;
+    return (last?.rows ?? []) as T[];
+  }
+
+  introspect(): Promise<Schema> {
+    return introspectPostgres((sql, params) => this.query(sql, params), this.schema);
+  }
+
+  async countRows(table: TableRef | string): Promise<number> {
+    const sql = `SELECT count(*) AS n FROM ${this.quoteTable(table)}`;
+    try {
+      const result = await this.client.query<{ n: bigint }>(sql);
+      return Number(result.rows[0].n);
+    } catch (e) {
+      throw tableError(e, sql, this.target, tableLabel(table, this.schema), 'Counting rows of');
+    }
+  }
+
+  /**
+   * Streams through a server-side cursor. Inside transaction() the cursor uses the engine's
+   * connection and sees the transaction's own changes; otherwise it gets a short-lived connection
+   * of its own, so the caller may keep using the engine (e.g. write while reading) meanwhile.
+   */
+  async *streamRows(table: TableRef | string, options: StreamOptions = {}): AsyncIterable<Row[]> {
+    const label = tableLabel(table, this.schema);
+    const sql = selectSql(this.quoteTable(table), options.columns, options.orderBy);
+    const batchSize = options.batchSize && options.batchSize > 0 ? Math.floor(options.batchSize) : DEFAULT_STREAM_BATCH;
+    const cursorName = `ferry_cursor_${++this.cursorCount}`;
+    const inTransaction = this.depth > 0;
+    const client = inTransaction ? this.client : await this.openReader();
+    try {
+      yield* fetchInBatches(client, sql, cursorName, batchSize, !inTransaction);
+    } catch (e) {
+      throw tableError(e, sql, this.target, label, 'Reading rows of');
+    } finally {
+      if (!inTransaction) await this.closeReader(client);
+    }
+  }
+
+  async writeRows(table: TableRef | string, columns: string[], batches: AsyncIterable<Row[]> | Iterable<Row[]>, options: WriteOptions = {}): Promise<number> {
+    const label = tableLabel(table, this.schema);
+    const quotedTable = this.quoteTable(table);
+    const quotedColumns = columns.map(quoteIdent);
+    const maxRows = rowsPerInsert(columns.length, options.batchSize);
+    const fullSql = insertSql(quotedTable, quotedColumns, maxRows);
+    let written = 0;
+    await this.transaction(async () => {
+      for await (const batch of batches) {
+        for (const rows of slices(batch, maxRows)) {
+          const sql = rows.length === maxRows ? fullSql : insertSql(quotedTable, quotedColumns, rows.length);
+          const params = flattenRows(rows, columns.length, label);
+          try {
+            await this.client.query(sql, params);
+          } catch (e) {
+            throw tableError(e, sql, this.target, label, 'Writing rows into');
+          }
+          written += rows.length;
+        }
+      }
+    });
+    return written;
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const level = this.depth;
+    const savepoint = quoteIdent(`ferry_savepoint_${level}`);
+    await this.run(level === 0 ? 'BEGIN' : `SAVEPOINT ${savepoint}`);
+    this.depth = level + 1;
+    try {
+      const result = await fn();
+      const end = await this.run(level === 0 ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`);
+      // COMMIT of a transaction in which a statement failed (and the caller swallowed the error)
+      // silently rolls back; saying "committed" then would lose data without a word.
+      if (!Array.isArray(end) && end.command === 'ROLLBACK') {
+        throw new FerryError('QUERY', `The transaction on ${this.displayUrl} was rolled back because a statement inside it failed.`, {
+          subject: this.displayUrl,
+          hint: 'An error inside the transaction was caught and ignored; let it propagate or use a nested transaction for the step that may fail.',
+        });
+      }
+      return result;
+    } catch (e) {
+      const undo = level === 0 ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`;
+      // If undoing fails too (connection lost), the original error is the one worth reporting.
+      await this.client.query(undo).catch(() => undefined);
+      throw e;
+    } finally {
+      this.depth = level;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.readers].map((reader) => this.closeReader(reader)));
+    await this.client.end().catch(() => undefined);
+  }
+
+  /** Runs a statement on the engine's connection, turning failures into FerryError. */
+  private async run(sql: string, params?: unknown[]): Promise<pg.QueryResult | pg.QueryResult[]> {
+    if (this.closed) throw new FerryError('USAGE', `The connection to ${this.displayUrl} is already closed.`, { subject: this.displayUrl });
+    try {
+      // Without parameters pg uses the simple protocol, which allows several statements at once.
+      return await (params && params.length > 0 ? this.client.query(sql, params) : this.client.query(sql));
+    } catch (e) {
+      throw queryError(e, sql, this.target);
+    }
+  }
+
+  private async openReader(): Promise<pg.Client> {
+    if (this.closed) throw new FerryError('USAGE', `The connection to ${this.displayUrl} is already closed.`, { subject: this.displayUrl });
+    const reader = await openClient(this.target);
+    this.readers.add(reader);
+    return reader;
+  }
+
+  private async closeReader(reader: pg.Client): Promise<void> {
+    if (!this.readers.delete(reader)) return;
+    await reader.end().catch(() => undefined);
+  }
+}
