@@ -98,12 +98,14 @@ function checkConsolidate(raw: unknown, at: Segment[], found: Found[]): Consolid
 
   const sourcesAt = [...at, 'sources'];
   if (raw.sources === undefined) {
-    found.push({
-      segments: sourcesAt,
-      message: `${formatPath(sourcesAt)} is required.`,
-      hint: 'List each source file with its target, e.g. "sources": { "debates.db": { "target": "core.db" } }.',
-      at: 'key',
-    });
+    if (!isMisspelled(raw, 'sources')) {
+      found.push({
+        segments: sourcesAt,
+        message: `${formatPath(sourcesAt)} is required.`,
+        hint: 'List each source file with its target, e.g. "sources": { "debates.db": { "target": "core.db" } }.',
+        at: 'key',
+      });
+    }
   } else if (expectRecord(raw.sources, sourcesAt, found)) {
     const entries = Object.entries(raw.sources);
     if (entries.length === 0) {
@@ -235,10 +237,22 @@ function checkKeys(obj: Record<string, unknown>, at: Segment[], allowed: readonl
 function requiredString(obj: Record<string, unknown>, key: string, at: Segment[], found: Found[], meaning: string): string {
   const keyAt = [...at, key];
   if (obj[key] === undefined) {
-    found.push({ segments: keyAt, message: `${formatPath(keyAt)} is required (${meaning}).`, at: 'key' });
+    // A misspelled key is already reported as unknown, with this key as its suggestion; saying
+    // "required" as well would only send the reader looking for a second mistake.
+    if (isMisspelled(obj, key)) return '';
+    found.push({
+      segments: keyAt,
+      message: `${formatPath(keyAt)} is required (${meaning}).`,
+      hint: `Add "${key}" to ${formatPath(at)}.`,
+      at: 'key',
+    });
     return '';
   }
   return expectNonEmptyString(obj[key], keyAt, found) ?? '';
+}
+
+function isMisspelled(obj: Record<string, unknown>, key: string): boolean {
+  return Object.keys(obj).some((k) => k !== key && closest(k, [key]) === key);
 }
 
 function optionalString(obj: Record<string, unknown>, key: string, at: Segment[], found: Found[]): string | undefined {
@@ -335,7 +349,7 @@ function editDistance(a: string, b: string): number {
 
 function invalidConfigError(found: Found[], where: ConfigSource): FerryError {
   const locate = where.text !== undefined ? makeLocator(where.text) : () => undefined;
-  const problems: ConfigProblem[] = found.map((f) => {
+  const located: ConfigProblem[] = found.map((f) => {
     const pos = locate(f.segments, f.at);
     return {
       path: formatPath(f.segments),
@@ -344,6 +358,9 @@ function invalidConfigError(found: Found[], where: ConfigSource): FerryError {
       ...(pos ? { line: pos.line, column: pos.col } : {}),
     };
   });
+  // Describe the problem nearest the top of the file first: that is where a reader starts fixing.
+  // (sort is stable, so problems without a position keep the order they were found in.)
+  const problems = located.slice().sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   const first = problems[0];
   const label = where.file === null ? 'config' : displayPath(where.file);
   const position = first.line !== undefined ? `:${first.line}:${first.column}` : '';

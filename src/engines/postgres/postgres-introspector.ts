@@ -28,9 +28,10 @@ const GENERATED: Record<string, Column['generated']> = {
  * table as `schema.table`; for generated columns `default` holds the generation expression.
  */
 export async function introspectPostgres(query: CatalogQuery, schema: string): Promise<Schema> {
-  const [tableRows, columnRows, constraintRows, indexRows, triggerRows, viewRows] = await Promise.all(
-    [TABLES_SQL, COLUMNS_SQL, CONSTRAINTS_SQL, INDEXES_SQL, TRIGGERS_SQL, VIEWS_SQL].map((sql) => query(sql, [schema])),
-  );
+  // One after another: the engine has a single connection, and pg no longer wants queries queued.
+  const results: Record<string, unknown>[][] = [];
+  for (const sql of [TABLES_SQL, COLUMNS_SQL, CONSTRAINTS_SQL, INDEXES_SQL, TRIGGERS_SQL, VIEWS_SQL]) results.push(await query(sql, [schema]));
+  const [tableRows, columnRows, constraintRows, indexRows, triggerRows, viewRows] = results;
 
   const tables = new Map<string, Table>();
   for (const row of tableRows) {

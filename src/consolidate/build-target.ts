@@ -1,0 +1,389 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { RowObject } from '../config/types.js';
+import { FerryError } from '../errors.js';
+import { ChunkCopier, PROGRESS_DDL, PROGRESS_TABLES, rowidSpan } from '../engines/sqlite/sqlite-attach-copy.js';
+import { sqliteError } from '../engines/sqlite/sqlite-errors.js';
+import { quoteSqliteIdent as q } from '../engines/sqlite/sqlite-tokens.js';
+import { ChecksumAccumulator } from '../transfer/checksum.js';
+import { fsyncDir, fsyncFile, removeSqliteFiles, writeFileAtomic } from '../util/fs-atomic.js';
+import type { EventSink } from './events.js';
+import type { PlannedPiece, PlannedTable, PlannedTarget } from './plan-types.js';
+import type { TableReport, TargetReport } from './report-types.js';
+import { stateDir } from './run-state.js';
+
+/** Rows per chunk when rows move inside SQLite, and when they pass through a JS transform. */
+const SQL_CHUNK_ROWS = 50_000n;
+const JS_CHUNK_ROWS = 5_000n;
+
+/** What building one target needs. */
+export interface BuildTargetInput {
+  target: PlannedTarget;
+  targetDir: string;
+  fingerprint: string;
+  backupSet: string;
+  /** Source file name -> the backup copy rows are read from. */
+  backupFiles: Map<string, string>;
+  onEvent: EventSink;
+  busyTimeoutMs?: number;
+}
+
+/** The temporary file a target is built in before it is renamed into place. */
+export function partialPath(targetDir: string, file: string): string {
+  return path.join(stateDir(targetDir), `${file}.partial`);
+}
+
+/**
+ * Builds one target file. Rows are read from the backup copies (one consistent snapshot per
+ * source, and the sources themselves are never opened for writing). The file is built under
+ * `.ferry/` with its progress recorded in the same transactions as the rows, so a killed run
+ * resumes chunk by chunk without duplicating a row; it is renamed into place only when complete.
+ */
+export async function buildTarget(input: BuildTargetInput): Promise<TargetReport> {
+  const { target, targetDir } = input;
+  const started = Date.now();
+  const tmp = partialPath(targetDir, target.file);
+  fs.mkdirSync(path.dirname(tmp), { recursive: true });
+  const state = inspectPartial(tmp, input.fingerprint);
+  input.onEvent({ type: 'target-start', target: target.file, resumed: state === 'resume' });
+  if (state === 'finalized') return finishRename(input, tmp, started, readReport(targetDir, target.file));
+  if (state === 'discard') removeSqliteFiles(tmp);
+
+  const db = new Database(tmp, { timeout: input.busyTimeoutMs ?? 5000 });
+  db.defaultSafeIntegers(true);
+  try {
+    // WAL + synchronous=NORMAL: a killed process loses nothing committed, and commits are cheap.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = OFF');
+    db.pragma('cache_size = -65536');
+    if (state !== 'resume') {
+      db.transaction(() => {
+        db.exec(PROGRESS_DDL);
+        db.prepare(`INSERT INTO _ferry_meta (key, value) VALUES ('fingerprint', ?)`).run(input.fingerprint);
+        for (const t of target.tables) run(db, t.createSql, `creating table ${t.name} in ${target.file}`);
+      })();
+    }
+    for (const table of target.tables) {
+      for (let i = 0; i < table.pieces.length; i++) {
+        copyPiece(db, input, table, table.pieces[i]!);
+        if (i === 0) step(db, `indexes:${table.name}`, () => table.indexSql.forEach((s) => run(db, s, `creating an index on ${target.file}:${table.name}`)));
+      }
+    }
+    const postFailures: string[] = [];
+    step(db, 'post', () => {
+      for (const p of target.postSql) {
+        try {
+          db.exec(`SAVEPOINT post; ${p.sql}; RELEASE post`);
+        } catch (e) {
+          db.exec('ROLLBACK TO post; RELEASE post');
+          postFailures.push(`${p.name}: ${(e as Error).message}`);
+        }
+      }
+      carrySequences(db, input, target);
+    });
+    const report = collectReport(db, input, postFailures);
+    finalizeFile(db, input, report);
+    return finishRename(input, tmp, started, report);
+  } catch (e) {
+    throw sqliteError(e, target.path, 'building');
+  } finally {
+    if (db.open) db.close();
+  }
+}
+
+type PartialState = 'none' | 'resume' | 'finalized' | 'discard';
+
+/** Decides what an existing temporary file means: resumable, finished-but-not-renamed, or stale. */
+function inspectPartial(tmp: string, fingerprint: string): PartialState {
+  if (!fs.existsSync(tmp)) return 'none';
+  try {
+    const db = new Database(tmp);
+    try {
+      const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type='table'`).pluck().all() as string[];
+      if (!tables.includes('_ferry_meta')) return tables.length > 0 ? 'finalized' : 'discard';
+      const fp = db.prepare(`SELECT value FROM _ferry_meta WHERE key='fingerprint'`).pluck().get();
+      return fp === fingerprint ? 'resume' : 'discard';
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 'discard';
+  }
+}
+
+function run(db: Database.Database, sql: string, doing: string): void {
+  try {
+    db.exec(sql);
+  } catch (e) {
+    throw new FerryError('QUERY', `Failed ${doing}: ${(e as Error).message}`, { subject: sql.slice(0, 200), cause: e });
+  }
+}
+
+/** Runs a one-off step once: its effect and its "done" mark commit together. */
+function step(db: Database.Database, id: string, fn: () => void): void {
+  const done = db.prepare(`SELECT done FROM _ferry_progress WHERE step = ?`).pluck().get(id);
+  if (done === 1n) return;
+  db.transaction(() => {
+    fn();
+    db.prepare(`INSERT OR REPLACE INTO _ferry_progress (step, done) VALUES (?, 1)`).run(id);
+  })();
+}
+
+interface ProgressRow {
+  last_rowid: bigint | null;
+  rows: bigint;
+  skipped: bigint;
+  replaced: bigint;
+  done: bigint;
+}
+
+function copyPiece(db: Database.Database, input: BuildTargetInput, table: PlannedTable, piece: PlannedPiece): void {
+  const stepId = `copy:${table.name}:${piece.id}`;
+  const prog = db.prepare(`SELECT last_rowid, rows, skipped, replaced, done FROM _ferry_progress WHERE step = ?`).get(stepId) as ProgressRow | undefined;
+  const base = { target: input.target.file, table: table.name, source: piece.source, sourceTable: piece.sourceTable };
+  if (prog?.done === 1n) {
+    input.onEvent({ type: 'piece-done', ...base, inserted: Number(prog.rows), skipped: Number(prog.skipped), replaced: Number(prog.replaced), ms: 0 });
+    return;
+  }
+  const started = Date.now();
+  const backupFile = input.backupFiles.get(piece.source);
+  if (!backupFile) throw new FerryError('INTERNAL', `No backup copy recorded for ${piece.source}.`);
+  db.prepare(`ATTACH DATABASE ? AS src`).run(backupFile);
+  try {
+    const span = piece.hasRowid ? rowidSpan(db, 'src', piece.sourceTable) : null;
+    // Chunk by rowid value when rowids are dense enough; sparse rowids would make empty chunks.
+    const chunkRows = piece.rowFn ? JS_CHUNK_ROWS : SQL_CHUNK_ROWS;
+    const ranged = !!span && span.count > 0n && span.max - span.min < span.count * 4n + chunkRows;
+    const useStage = !!piece.rowFn;
+    if (useStage) createStage(db, table, piece);
+    const copier = new ChunkCopier(db, {
+      alias: useStage ? 'temp' : 'src',
+      sourceTable: useStage ? '_ferry_stage' : piece.sourceTable,
+      targetTable: table.name,
+      columns: piece.columns,
+      exprs: useStage ? piece.columns.map(q) : piece.exprs,
+      keys: table.keys,
+      policy: piece.onConflict,
+      sourceName: piece.source,
+      sourceTableName: piece.sourceTable,
+      targetFile: input.target.file,
+      ranged: ranged && !useStage,
+      rowRef: table.withoutRowid ? table.keys[0] ?? piece.columns : ['rowid'],
+    });
+    const stager = useStage ? new Stager(db, backupFile, table, piece) : null;
+    let totals = { rows: Number(prog?.rows ?? 0n), skipped: Number(prog?.skipped ?? 0n), replaced: Number(prog?.replaced ?? 0n) };
+    input.onEvent({ type: 'piece-start', ...base, rows: piece.rows, done: totals.rows + totals.skipped });
+    const saveProgress = db.prepare(`INSERT OR REPLACE INTO _ferry_progress (step, last_rowid, rows, skipped, replaced, done) VALUES (@step, @last, @rows, @skipped, @replaced, @done)`);
+    const saveRemoved = db.prepare(`INSERT OR REPLACE INTO _ferry_removed (target_table, digest) VALUES (?, ?)`);
+    const readRemoved = db.prepare(`SELECT digest FROM _ferry_removed WHERE target_table = ?`).pluck();
+    const chunk = db.transaction((lo: bigint, hi: bigint, last: boolean) => {
+      if (stager) stager.stage(ranged ? lo : null, hi);
+      const r = copier.copy(lo, hi);
+      totals = { rows: totals.rows + r.inserted, skipped: totals.skipped + r.skipped, replaced: totals.replaced + r.replaced };
+      if (r.removed.rows !== 0) {
+        const prev = readRemoved.get(table.name) as string | undefined;
+        const acc = prev ? ChecksumAccumulator.fromDigest(prev) : new ChecksumAccumulator();
+        acc.merge(r.removed);
+        saveRemoved.run(table.name, acc.digest());
+      }
+      saveProgress.run({ step: stepId, last: hi, rows: totals.rows, skipped: totals.skipped, replaced: totals.replaced, done: last ? 1 : 0 });
+    });
+    if (ranged && span) {
+      let lo = prog?.last_rowid ?? span.min - 1n;
+      if (lo >= span.max) chunk(lo, lo, true);
+      while (lo < span.max) {
+        const hi = lo + chunkRows < span.max ? lo + chunkRows : span.max;
+        chunk(lo, hi, hi >= span.max);
+        lo = hi;
+        input.onEvent({ type: 'piece-progress', ...base, done: totals.rows + totals.skipped, rows: piece.rows });
+      }
+    } else {
+      chunk(0n, 0n, true);
+    }
+    stager?.close();
+    input.onEvent({ type: 'piece-done', ...base, inserted: totals.rows, skipped: totals.skipped, replaced: totals.replaced, ms: Date.now() - started });
+  } finally {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    db.exec('DETACH DATABASE src');
+  }
+}
+
+function createStage(db: Database.Database, table: PlannedTable, piece: PlannedPiece): void {
+  db.exec(`DROP TABLE IF EXISTS temp._ferry_stage`);
+  db.exec(`CREATE TEMP TABLE _ferry_stage (${piece.columns.map((c) => `${q(c)} ${table.columnTypes[c] ?? ''}`).join(', ')})`);
+}
+
+/**
+ * Moves rows through a TS/JS transform: a chunk is read from the backup copy on its own
+ * read-only connection, each row goes through the function, and the results are staged in a
+ * temporary table from which the ordinary chunk copy (with its conflict policy) takes them.
+ */
+class Stager {
+  private readonly read: Database.Database;
+  private readonly select: Database.Statement;
+  private readonly insert: Database.Statement;
+  private readonly clear: Database.Statement;
+
+  constructor(db: Database.Database, backupFile: string, table: PlannedTable, private readonly piece: PlannedPiece) {
+    this.read = new Database(backupFile, { readonly: true });
+    this.read.defaultSafeIntegers(true);
+    const cols = piece.fnInputColumns!;
+    this.select = this.read.prepare(`SELECT ${cols.map(q).join(', ')} FROM ${q(piece.sourceTable)} WHERE @all OR (rowid > @lo AND rowid <= @hi)`).raw(true);
+    this.insert = db.prepare(`INSERT INTO temp._ferry_stage (${piece.columns.map(q).join(', ')}) VALUES (${piece.columns.map(() => '?').join(', ')})`);
+    this.clear = db.prepare(`DELETE FROM temp._ferry_stage`);
+    void table;
+  }
+
+  stage(lo: bigint | null, hi: bigint): void {
+    this.clear.run();
+    const cols = this.piece.fnInputColumns!;
+    const rows = this.select.all({ all: lo === null ? 1 : 0, lo: lo ?? 0n, hi }) as unknown[][];
+    for (const raw of rows) {
+      const obj: RowObject = {};
+      cols.forEach((c, i) => (obj[c] = raw[i] as RowObject[string]));
+      const out = applyRowFn(this.piece, obj);
+      this.insert.run(this.piece.columns.map((c) => toParam(out[c], this.piece, c)));
+    }
+  }
+
+  close(): void {
+    this.read.close();
+  }
+}
+
+/** Runs a row function and checks it returned a row with exactly the mapped columns. */
+export function applyRowFn(piece: PlannedPiece, row: RowObject): RowObject {
+  let out: RowObject;
+  try {
+    out = piece.rowFn!({ ...row });
+  } catch (e) {
+    throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} threw: ${(e as Error).message}`, { subject: `${piece.source}:${piece.sourceTable}`, cause: e });
+  }
+  if (!out || typeof out !== 'object') throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} must return a row object, got ${String(out)}.`, { subject: `${piece.source}:${piece.sourceTable}`, hint: 'Return the (changed) row; rows cannot be dropped by a transform.' });
+  const extra = Object.keys(out).filter((k) => !piece.columns.includes(k));
+  if (extra.length) throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} returned unknown column(s) ${extra.join(', ')}.`, { subject: `${piece.source}:${piece.sourceTable}`, hint: `Return only: ${piece.columns.join(', ')}` });
+  return out;
+}
+
+function toParam(v: unknown, piece: PlannedPiece, col: string): unknown {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'boolean') return v ? 1n : 0n;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string' || v instanceof Uint8Array) return v;
+  throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} returned a ${Object.prototype.toString.call(v)} for ${col}; SQLite stores numbers, bigints, strings, Buffers or null.`, { subject: `${piece.source}:${piece.sourceTable}.${col}` });
+}
+
+/** AUTOINCREMENT tables keep the highest id their sources ever issued, so ids are not reused. */
+function carrySequences(db: Database.Database, input: BuildTargetInput, target: PlannedTarget): void {
+  for (const table of target.tables) {
+    if (!table.autoincrement) continue;
+    let max = 0n;
+    for (const piece of table.pieces) {
+      const file = input.backupFiles.get(piece.source)!;
+      const src = new Database(file, { readonly: true });
+      try {
+        const has = src.prepare(`SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_sequence'`).get();
+        const seq = has ? (src.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).safeIntegers(true).pluck().get(piece.sourceTable) as bigint | undefined) : undefined;
+        if (seq !== undefined && seq > max) max = seq;
+      } finally {
+        src.close();
+      }
+    }
+    const cur = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).pluck().get(table.name) as bigint | undefined;
+    if (cur === undefined) db.prepare(`INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)`).run(table.name, max);
+    else if (max > cur) db.prepare(`UPDATE sqlite_sequence SET seq = ? WHERE name = ?`).run(max, table.name);
+  }
+}
+
+function collectReport(db: Database.Database, input: BuildTargetInput, postFailures: string[]): TargetReport {
+  const tables: TableReport[] = input.target.tables.map((t) => {
+    const pieces = t.pieces.map((p) => {
+      const r = db.prepare(`SELECT rows, skipped, replaced FROM _ferry_progress WHERE step = ?`).get(`copy:${t.name}:${p.id}`) as ProgressRow;
+      return { source: p.source, sourceTable: p.sourceTable, inserted: Number(r.rows), skipped: Number(r.skipped), replaced: Number(r.replaced) };
+    });
+    const removed = db.prepare(`SELECT digest FROM _ferry_removed WHERE target_table = ?`).pluck().get(t.name) as string | undefined;
+    return {
+      target: input.target.file,
+      table: t.name,
+      rows: Number(db.prepare(`SELECT count(*) FROM ${q(t.name)}`).pluck().get() as bigint),
+      skipped: pieces.reduce((s, p) => s + p.skipped, 0),
+      replaced: pieces.reduce((s, p) => s + p.replaced, 0),
+      removedDigest: removed ?? null,
+      pieces,
+      notes: t.notes,
+    };
+  });
+  const fk = db.prepare(`PRAGMA foreign_key_check`).all() as { table: string }[];
+  const fkCounts = new Map<string, number>();
+  for (const r of fk) fkCounts.set(r.table, (fkCounts.get(r.table) ?? 0) + 1);
+  const anyRejects = tables.some((t) => t.skipped + t.replaced > 0);
+  return {
+    target: input.target.file,
+    path: input.target.path,
+    fingerprint: input.fingerprint,
+    backupSet: input.backupSet,
+    finishedAt: new Date().toISOString(),
+    tables,
+    rejectsFile: anyRejects ? rejectsPath(input.targetDir, input.target.file) : null,
+    foreignKeyProblems: [...fkCounts].map(([table, count]) => ({ table, count })),
+    postFailures,
+  };
+}
+
+/** Where the skipped/replaced rows of a target are listed. */
+export function rejectsPath(targetDir: string, file: string): string {
+  return path.join(targetDir, `${file}.rejects.jsonl`);
+}
+
+/** Where a target's run report is kept (read by --verify). */
+export function reportPath(targetDir: string, file: string): string {
+  return path.join(stateDir(targetDir), `${file}.report.json`);
+}
+
+/** Reads a target's run report, or null when there is none. */
+export function readReport(targetDir: string, file: string): TargetReport | null {
+  try {
+    return JSON.parse(fs.readFileSync(reportPath(targetDir, file), 'utf8')) as TargetReport;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes the rejects and the report, then strips ferry's own tables from the finished file. */
+function finalizeFile(db: Database.Database, input: BuildTargetInput, report: TargetReport): void {
+  const rp = rejectsPath(input.targetDir, input.target.file);
+  if (report.rejectsFile) {
+    const lines = (db.prepare(`SELECT target_table, source, source_table, action, key FROM _ferry_rejects ORDER BY id`).all() as { target_table: string; source: string; source_table: string; action: string; key: string }[]).map((r) =>
+      JSON.stringify({
+        target: input.target.file,
+        table: r.target_table,
+        source: r.source,
+        sourceTable: r.source_table,
+        action: r.action,
+        key: JSON.parse(r.key) as unknown,
+        reason: r.action === 'skipped' ? 'a row with the same key was already in the target (onConflict: skip)' : `replaced by the row from ${r.source}:${r.source_table} (onConflict: replace)`,
+      }),
+    );
+    writeFileAtomic(rp, lines.join('\n') + '\n');
+  } else fs.rmSync(rp, { force: true });
+  writeFileAtomic(reportPath(input.targetDir, input.target.file), JSON.stringify(report, null, 2) + '\n');
+  db.transaction(() => {
+    for (const t of PROGRESS_TABLES) db.exec(`DROP TABLE ${t}`);
+  })();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.pragma('journal_mode = DELETE');
+  if (input.target.wal) db.pragma('journal_mode = WAL');
+  db.close();
+}
+
+function finishRename(input: BuildTargetInput, tmp: string, started: number, report: TargetReport | null): TargetReport {
+  if (!report) throw new FerryError('STALE_STATE', `Found a finished ${tmp} without its report.`, { subject: tmp, hint: `Delete ${tmp} and run again.` });
+  fsyncFile(tmp);
+  for (const s of ['-wal', '-shm']) fs.rmSync(input.target.path + s, { force: true });
+  fs.renameSync(tmp, input.target.path);
+  for (const s of ['-wal', '-shm']) fs.rmSync(tmp + s, { force: true });
+  fsyncDir(input.targetDir);
+  input.onEvent({ type: 'target-done', target: input.target.file, path: input.target.path, ms: Date.now() - started });
+  return report;
+}

@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createBackup } from '../backup/create-backup.js';
+import { readManifest } from '../backup/backup-catalog.js';
+import type { ConsolidateConfig } from '../config/types.js';
+import { FerryError } from '../errors.js';
+import { removeSqliteFiles } from '../util/fs-atomic.js';
+import { buildPlan } from './build-plan.js';
+import { buildTarget, partialPath, readReport } from './build-target.js';
+import type { EventSink } from './events.js';
+import type { ConsolidatePlan } from './plan-types.js';
+import type { TargetReport } from './report-types.js';
+import { clearRunState, readRunState, writeRunState, type RunState } from './run-state.js';
+
+/** Options of `ferry consolidate` / `consolidate()`. */
+export interface ConsolidateOptions {
+  config: ConsolidateConfig;
+  /** Folder the config's relative paths start from (the config file's folder). */
+  baseDir: string;
+  configFile?: string | null;
+  /** Replace target files that already exist (they are backed up first). */
+  force?: boolean;
+  onEvent?: EventSink;
+  busyTimeoutMs?: number;
+  /** Free-space probe (tests inject one). */
+  freeBytes?: (dir: string) => number;
+}
+
+/** The summary of a run, as the runbook asks for it. */
+export interface ConsolidateResult {
+  plan: ConsolidatePlan;
+  backupSet: string;
+  resumed: boolean;
+  targets: TargetReport[];
+  tablesMigrated: number;
+  totalRows: number;
+  skippedRows: number;
+  replacedRows: number;
+  durationMs: number;
+}
+
+/**
+ * Runs a consolidation: plan, refuse on any planning error, back up every source into a new
+ * timestamped set, build each target from the backup copies and rename it into place. A run that
+ * was killed is resumed when the plan is unchanged: finished targets stay, partial ones continue.
+ */
+export async function consolidate(options: ConsolidateOptions): Promise<ConsolidateResult> {
+  const started = Date.now();
+  const emit: EventSink = options.onEvent ?? (() => undefined);
+  const plan = await buildPlan({ config: options.config, baseDir: options.baseDir, configFile: options.configFile, busyTimeoutMs: options.busyTimeoutMs, freeBytes: options.freeBytes });
+  const errors = plan.problems.filter((p) => p.severity === 'error');
+  if (errors.length) {
+    const first = errors[0]!;
+    throw new FerryError(first.code, errors.length > 1 ? `${first.message} (and ${errors.length - 1} more problem(s); see ferry consolidate --dry-run)` : first.message, { subject: first.subject, hint: first.hint, data: { problems: errors } });
+  }
+  ensureWritable(plan.targetDir);
+
+  const previous = readRunState(plan.targetDir);
+  const resumable = !!previous && previous.fingerprint === plan.fingerprint && fs.existsSync(previous.backupSet);
+  if (previous && !resumable) {
+    // A different job was interrupted here: its partial files are ferry's own and can go.
+    for (const t of plan.targets) removeSqliteFiles(partialPath(plan.targetDir, t.file));
+    clearRunState(plan.targetDir);
+  }
+  const done = new Set(resumable ? previous!.completed : []);
+  const existing = plan.targets.filter((t) => fs.existsSync(t.path) && !done.has(t.file));
+  if (existing.length && !options.force) {
+    throw new FerryError('TARGET_EXISTS', `Target ${existing.map((t) => t.path).join(', ')} already exists.`, {
+      subject: existing[0]!.path,
+      hint: 'Run with --force to replace it (the existing file is backed up first), or choose another targetDir.',
+    });
+  }
+  if (existing.length && options.force) {
+    await createBackup({ files: existing.map((t) => t.path), dir: plan.backupDir, reason: 'replaced-targets', busyTimeoutMs: options.busyTimeoutMs });
+  }
+
+  let state: RunState;
+  if (resumable) {
+    state = previous!;
+    emit({ type: 'backup-done', path: state.backupSet, reused: true });
+  } else {
+    emit({ type: 'backup-start', files: plan.sources.length, dir: plan.backupDir });
+    const set = await createBackup({ files: plan.sources.map((s) => s.path), dir: plan.backupDir, reason: 'consolidate', busyTimeoutMs: options.busyTimeoutMs, onFile: (entry) => emit({ type: 'backup-file', entry }) });
+    emit({ type: 'backup-done', path: set.path, reused: false });
+    state = { fingerprint: plan.fingerprint, backupSet: set.path, completed: [], startedAt: new Date().toISOString() };
+    writeRunState(plan.targetDir, state);
+  }
+  const manifest = readManifest(state.backupSet);
+  const backupFiles = new Map<string, string>();
+  for (const s of plan.sources) {
+    const entry = manifest.files.find((f) => f.source === s.path);
+    if (!entry) throw new FerryError('STALE_STATE', `The backup set ${state.backupSet} has no copy of ${s.path}.`, { subject: state.backupSet, hint: 'Delete the .ferry folder in targetDir and run again.' });
+    backupFiles.set(s.name, path.join(state.backupSet, entry.name));
+  }
+
+  const reports: TargetReport[] = [];
+  for (const target of plan.targets) {
+    if (done.has(target.file) && fs.existsSync(target.path)) {
+      const r = readReport(plan.targetDir, target.file);
+      if (r) {
+        reports.push(r);
+        continue;
+      }
+    }
+    const report = await buildTarget({ target, targetDir: plan.targetDir, fingerprint: plan.fingerprint, backupSet: state.backupSet, backupFiles, onEvent: emit, busyTimeoutMs: options.busyTimeoutMs });
+    reports.push(report);
+    state.completed.push(target.file);
+    writeRunState(plan.targetDir, state);
+  }
+  clearRunState(plan.targetDir);
+  const tables = reports.flatMap((r) => r.tables);
+  return {
+    plan,
+    backupSet: state.backupSet,
+    resumed: resumable,
+    targets: reports,
+    tablesMigrated: tables.length,
+    totalRows: tables.reduce((s, t) => s + t.rows, 0),
+    skippedRows: tables.reduce((s, t) => s + t.skipped, 0),
+    replacedRows: tables.reduce((s, t) => s + t.replaced, 0),
+    durationMs: Date.now() - started,
+  };
+}
+
+/** Creates targetDir and proves a file can be written there, before anything else is done. */
+function ensureWritable(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const probe = path.join(dir, `.ferry-write-test-${process.pid}`);
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (e) {
+    throw new FerryError('UNWRITABLE', `Cannot write to the target folder ${dir}: ${(e as Error).message}`, { subject: dir, hint: 'Check consolidate.targetDir and the folder permissions.' });
+  }
+}

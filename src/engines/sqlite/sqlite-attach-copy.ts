@@ -1,0 +1,145 @@
+import type Database from 'better-sqlite3';
+import type { ConflictPolicy } from '../../config/types.js';
+import { FerryError } from '../../errors.js';
+import { ChecksumAccumulator } from '../../transfer/checksum.js';
+import { registerChecksum, taggedExpr } from './sqlite-checksum.js';
+import { quoteSqliteIdent as q } from './sqlite-tokens.js';
+
+/**
+ * Copies rows between SQLite databases inside the engine: the source is ATTACHed to the target
+ * connection and rows move with INSERT ... SELECT in rowid-range chunks, so no row passes through
+ * JavaScript and memory does not depend on table size. Conflicts with rows already in the target
+ * are found with set queries over the chunk, never with INSERT OR IGNORE (which would also hide
+ * NOT NULL and CHECK failures).
+ */
+
+/** Tables ferry keeps inside a target while it is being built; dropped before the rename. */
+export const PROGRESS_DDL = `
+CREATE TABLE IF NOT EXISTS _ferry_meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS _ferry_progress (step TEXT PRIMARY KEY, last_rowid INTEGER, rows INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0, replaced INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS _ferry_rejects (id INTEGER PRIMARY KEY, target_table TEXT, source TEXT, source_table TEXT, action TEXT, key TEXT);
+CREATE TABLE IF NOT EXISTS _ferry_removed (target_table TEXT PRIMARY KEY, digest TEXT);
+`;
+export const PROGRESS_TABLES = ['_ferry_meta', '_ferry_progress', '_ferry_rejects', '_ferry_removed'];
+
+/** What one chunk copy is about. */
+export interface ChunkCopySpec {
+  /** Schema name the source is attached as (or 'temp' for rows staged from JS). */
+  alias: string;
+  sourceTable: string;
+  targetTable: string;
+  columns: string[];
+  /** Expressions over the source row, one per column. */
+  exprs: string[];
+  /** Unique keys of the target table. */
+  keys: string[][];
+  policy: ConflictPolicy;
+  /** Names written into reject records. */
+  sourceName: string;
+  sourceTableName: string;
+  targetFile: string;
+  /** Restrict to rowid in (lo, hi]; whole table when absent. */
+  ranged: boolean;
+  /** Key the target rows are addressed by when deleting ('rowid' or the WITHOUT ROWID primary key). */
+  rowRef: string[];
+}
+
+/** Rows a chunk wrote, skipped and replaced, and the checksum of rows taken out of the target. */
+export interface ChunkResult {
+  inserted: number;
+  skipped: number;
+  replaced: number;
+  removed: ChecksumAccumulator;
+}
+
+/** Prepared statements for one piece, reused for every chunk. */
+export class ChunkCopier {
+  private readonly insert: Database.Statement;
+  private readonly insertFree?: Database.Statement;
+  private readonly rejectSkipped?: Database.Statement;
+  private readonly digestSkipped?: Database.Statement;
+  private readonly rejectReplaced?: Database.Statement;
+  private readonly digestReplaced?: Database.Statement;
+  private readonly deleteReplaced?: Database.Statement;
+  private readonly examples?: Database.Statement;
+  private readonly spec: ChunkCopySpec;
+
+  constructor(private readonly db: Database.Database, spec: ChunkCopySpec) {
+    this.spec = spec;
+    registerChecksum(db);
+    const cols = spec.columns.map(q).join(', ');
+    const srcSel = `SELECT ${spec.exprs.map((e, i) => `${e} AS ${q(spec.columns[i]!)}`).join(', ')} FROM ${q(spec.alias)}.${q(spec.sourceTable)}${spec.ranged ? ' WHERE rowid > @lo AND rowid <= @hi' : ''}`;
+    const target = `main.${q(spec.targetTable)}`;
+    const keyMatch = (k: string[]) => k.map((c) => `t.${q(c)} = s.${q(c)}`).join(' AND ');
+    const conflict = spec.keys.length ? spec.keys.map((k) => `EXISTS (SELECT 1 FROM ${target} AS t WHERE ${keyMatch(k)})`).join(' OR ') : '0';
+    const reportKey = spec.keys[0] ?? spec.columns;
+    const keyJson = (alias: string) => `json_array(${reportKey.map((c) => jsonable(`${alias}.${q(c)}`)).join(', ')})`;
+    this.insert = db.prepare(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM (${srcSel})`);
+    if (spec.keys.length && spec.policy !== 'error') {
+      this.insertFree = db.prepare(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM (${srcSel}) AS s WHERE NOT (${conflict})`);
+    }
+    if (spec.keys.length && spec.policy === 'skip') {
+      this.rejectSkipped = db.prepare(`INSERT INTO main._ferry_rejects (target_table, source, source_table, action, key) SELECT @tt, @src, @stab, 'skipped', ${keyJson('s')} FROM (${srcSel}) AS s WHERE ${conflict}`);
+      this.digestSkipped = db.prepare(`SELECT ferry_checksum(${spec.columns.map((c) => taggedExpr(`s.${q(c)}`)).join(', ')}) FROM (${srcSel}) AS s WHERE ${conflict}`).pluck();
+    }
+    if (spec.keys.length && spec.policy === 'replace') {
+      const ref = spec.rowRef.map((c) => `t.${q(c)}`);
+      const refList = ref.length === 1 ? ref[0]! : `(${ref.join(', ')})`;
+      const victims = spec.keys.map((k) => `SELECT ${ref.join(', ')} FROM (${srcSel}) AS s JOIN ${target} AS t ON ${keyMatch(k)}`).join(' UNION ');
+      const own = spec.rowRef.map(q);
+      const ownList = own.length === 1 ? own[0]! : `(${own.join(', ')})`;
+      this.rejectReplaced = db.prepare(`INSERT INTO main._ferry_rejects (target_table, source, source_table, action, key) SELECT @tt, @src, @stab, 'replaced', ${keyJson('t')} FROM ${target} AS t WHERE ${refList} IN (${victims})`);
+      this.digestReplaced = db.prepare(`SELECT ferry_checksum(${spec.columns.map((c) => taggedExpr(`t.${q(c)}`)).join(', ')}) FROM ${target} AS t WHERE ${refList} IN (${victims})`).pluck();
+      this.deleteReplaced = db.prepare(`DELETE FROM ${target} WHERE ${ownList} IN (${victims})`);
+    }
+    if (spec.keys.length) this.examples = db.prepare(`SELECT ${keyJson('s')} FROM (${srcSel}) AS s WHERE ${conflict} LIMIT 5`).pluck();
+  }
+
+  /** Copies one chunk (rowid in (lo, hi]) under the piece's conflict policy. Call inside a transaction. */
+  copy(lo: bigint, hi: bigint): ChunkResult {
+    const range = this.spec.ranged ? { lo, hi } : {};
+    const names = { tt: this.spec.targetTable, src: this.spec.sourceName, stab: this.spec.sourceTableName };
+    const removed = new ChecksumAccumulator();
+    if (this.spec.policy === 'skip' && this.rejectSkipped) {
+      const skipped = this.rejectSkipped.run({ ...range, ...names }).changes;
+      if (skipped > 0) removed.merge(ChecksumAccumulator.fromDigest(this.digestSkipped!.get(range) as string));
+      const inserted = this.insertFree!.run(range).changes;
+      return { inserted, skipped, replaced: 0, removed };
+    }
+    if (this.spec.policy === 'replace' && this.rejectReplaced) {
+      const replaced = this.rejectReplaced.run({ ...range, ...names }).changes;
+      if (replaced > 0) {
+        removed.merge(ChecksumAccumulator.fromDigest(this.digestReplaced!.get(range) as string));
+        this.deleteReplaced!.run(range);
+      }
+      const inserted = this.insert.run(range).changes;
+      return { inserted, skipped: 0, replaced, removed };
+    }
+    try {
+      return { inserted: this.insert.run(range).changes, skipped: 0, replaced: 0, removed };
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? '';
+      if ((code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') && this.examples) {
+        const keys = this.examples.all(range) as string[];
+        throw new FerryError('CONFLICT', `Rows of ${this.spec.sourceName}:${this.spec.sourceTableName} collide with rows already in ${this.spec.targetFile}:${this.spec.targetTable}${keys.length ? ` (keys ${keys.join(', ')})` : ''}. Nothing of this table's chunk was written.`, {
+          subject: `${this.spec.targetFile}:${this.spec.targetTable}`,
+          hint: `Set "onConflict": "skip" (rejects listed in a file) or "replace" for table ${this.spec.sourceTableName} of ${this.spec.sourceName}, or fix the data; then run again.`,
+          data: { keys },
+          cause: e,
+        });
+      }
+      throw e;
+    }
+  }
+}
+
+/** A value as it can stand in a JSON key record (blobs become x'..' text). */
+function jsonable(expr: string): string {
+  return `CASE typeof(${expr}) WHEN 'blob' THEN 'x''' || hex(${expr}) || '''' ELSE ${expr} END`;
+}
+
+/** Smallest and largest rowid and the row count of an attached table. */
+export function rowidSpan(db: Database.Database, alias: string, table: string): { min: bigint; max: bigint; count: bigint } {
+  const r = db.prepare(`SELECT min(rowid) AS min, max(rowid) AS max, count(*) AS count FROM ${q(alias)}.${q(table)}`).safeIntegers(true).get() as { min: bigint | null; max: bigint | null; count: bigint };
+  return { min: r.min ?? 0n, max: r.max ?? 0n, count: r.count };
+}
