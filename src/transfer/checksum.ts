@@ -90,6 +90,18 @@ export class ChecksumAccumulator {
     this.b = (this.b + other.b) % MOD;
   }
 
+  /** Takes another accumulator's rows out of this one (rows a run removed on purpose). */
+  subtract(other: ChecksumAccumulator): void {
+    this.rows -= other.rows;
+    this.a = (((this.a - other.a) % MOD) + MOD) % MOD;
+    this.b = (((this.b - other.b) % MOD) + MOD) % MOD;
+  }
+
+  /** True when both accumulators hold the same multiset of rows (with overwhelming probability). */
+  equals(other: ChecksumAccumulator): boolean {
+    return this.digest() === other.digest();
+  }
+
   /** The digest: row count and both lane sums, stable across processes and engines. */
   digest(): string {
     return `${this.rows}:${this.a.toString(16).padStart(8, '0')}${this.b.toString(16).padStart(8, '0')}`;

@@ -173,6 +173,20 @@ describe('PostgresEngine', { skip }, () => {
     });
   });
 
+  test('overlapping calls are queued on the one connection', async () => {
+    const results = await Promise.all([
+      engine.query<{ n: number }>('SELECT 1 AS n'),
+      engine.countRows({ schema: 'pg_catalog', name: 'pg_namespace' }),
+      engine.query('SELECT pg_sleep(0.05)'),
+      engine.countRows('no_such_table_here').catch((e: unknown) => (e as FerryError).code),
+      engine.query<{ n: number }>('SELECT $1::int4 AS n', [2]),
+    ]);
+    assert.deepEqual(results[0], [{ n: 1 }]);
+    assert.ok(typeof results[1] === 'number' && results[1] > 0);
+    assert.equal(results[3], 'TABLE_MISSING');
+    assert.deepEqual(results[4], [{ n: 2 }]);
+  });
+
   test('a failing statement gives QUERY with the SQL state and the statement', async () => {
     const error = await engine.query('SELECT * FROM no_such_table_here WHERE x = $1', [1]).then(
       () => assert.fail('expected an error'),

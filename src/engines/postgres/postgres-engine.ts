@@ -6,7 +6,7 @@ import { openClient } from './postgres-connect.js';
 import { queryError, tableError, type PostgresTarget } from './postgres-errors.js';
 import { introspectPostgres } from './postgres-introspector.js';
 import { DEFAULT_SCHEMA, quoteIdent, quoteTable, tableLabel } from './postgres-quote.js';
-import { DEFAULT_STREAM_BATCH, fetchInBatches, selectSql } from './postgres-stream.js';
+import { DEFAULT_STREAM_BATCH, fetchInBatches, selectSql, type Send } from './postgres-stream.js';
 import { flattenRows, insertSql, rowsPerInsert, slices } from './postgres-write.js';
 
 /** Connects to PostgreSQL; fails with FerryError CONNECT, AUTH or DATABASE_MISSING. */
@@ -16,8 +16,9 @@ export async function connectPostgres(target: PostgresTarget): Promise<PostgresE
 
 /**
  * The PostgreSQL engine: one pg.Client for everything the caller runs, so a transaction() covers
- * every statement issued inside it. The engine runs one thing at a time; only streams opened
- * outside a transaction get a connection of their own (see streamRows).
+ * every statement issued inside it. Statements from overlapping calls (e.g. Promise.all of
+ * countRows) are sent one after another; but while a transaction is open, anything else run on the
+ * engine runs inside it. Only streams opened outside a transaction get a connection of their own.
  */
 export class PostgresEngine implements Engine {
   readonly dialect = 'postgres' as const;
@@ -30,6 +31,8 @@ export class PostgresEngine implements Engine {
   private depth = 0;
   private cursorCount = 0;
   private closed = false;
+  /** The last statement queued on the main connection; the next one waits for it. */
+  private queue: Promise<unknown> = Promise.resolve();
   /** Connections of streams in progress, ended by close() if a consumer never finishes. */
   private readonly readers = new Set<pg.Client>();
 
@@ -66,8 +69,8 @@ export class PostgresEngine implements Engine {
   async countRows(table: TableRef | string): Promise<number> {
     const sql = `SELECT count(*) AS n FROM ${this.quoteTable(table)}`;
     try {
-      const result = await this.client.query<{ n: bigint }>(sql);
-      return Number(result.rows[0].n);
+      const result = await this.send(this.client)(sql);
+      return Number((result.rows[0] as { n: bigint }).n);
     } catch (e) {
       throw tableError(e, sql, this.target, tableLabel(table, this.schema), 'Counting rows of');
     }
@@ -86,7 +89,7 @@ export class PostgresEngine implements Engine {
     const inTransaction = this.depth > 0;
     const client = inTransaction ? this.client : await this.openReader();
     try {
-      yield* fetchInBatches(client, sql, cursorName, batchSize, !inTransaction);
+      yield* fetchInBatches(this.send(client), sql, cursorName, batchSize, !inTransaction);
     } catch (e) {
       throw tableError(e, sql, this.target, label, 'Reading rows of');
     } finally {
@@ -107,7 +110,7 @@ export class PostgresEngine implements Engine {
           const sql = rows.length === maxRows ? fullSql : insertSql(quotedTable, quotedColumns, rows.length);
           const params = flattenRows(rows, columns.length, label);
           try {
-            await this.client.query(sql, params);
+            await this.serial(() => this.client.query(sql, params));
           } catch (e) {
             throw tableError(e, sql, this.target, label, 'Writing rows into');
           }
@@ -138,7 +141,7 @@ export class PostgresEngine implements Engine {
     } catch (e) {
       const undo = level === 0 ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`;
       // If undoing fails too (connection lost), the original error is the one worth reporting.
-      await this.client.query(undo).catch(() => undefined);
+      await this.send(this.client)(undo).catch(() => undefined);
       throw e;
     } finally {
       this.depth = level;
@@ -157,10 +160,26 @@ export class PostgresEngine implements Engine {
     if (this.closed) throw new FerryError('USAGE', `The connection to ${this.displayUrl} is already closed.`, { subject: this.displayUrl });
     try {
       // Without parameters pg uses the simple protocol, which allows several statements at once.
-      return await (params && params.length > 0 ? this.client.query(sql, params) : this.client.query(sql));
+      return await this.serial(() => (params && params.length > 0 ? this.client.query(sql, params) : this.client.query(sql)));
     } catch (e) {
       throw queryError(e, sql, this.target);
     }
+  }
+
+  /**
+   * Runs `fn` (one query on the main connection) after the queries queued before it: pg 8 warns
+   * about overlapping queries on one client and pg 9 refuses them.
+   */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(fn, fn);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** A Send for `client`; the main connection's statements go through the queue. */
+  private send(client: pg.Client): Send {
+    const sendOne = (sql: string, rowMode?: 'array') => (rowMode ? client.query({ text: sql, rowMode }) : client.query(sql));
+    return client === this.client ? (sql, rowMode) => this.serial(() => sendOne(sql, rowMode)) : sendOne;
   }
 
   private async openReader(): Promise<pg.Client> {

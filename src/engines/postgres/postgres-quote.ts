@@ -30,8 +30,3 @@ export function tableLabel(ref: TableRef | string, defaultSchema: string = DEFAU
   if (typeof ref === 'string') return ref;
   return ref.schema && ref.schema !== defaultSchema ? `${ref.schema}.${ref.name}` : ref.name;
 }
-
-/** Quotes a string as an SQL literal; standard_conforming_strings is on in every supported server. */
-export function quoteLiteral(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}

@@ -1,5 +1,8 @@
 import type pg from 'pg';
 import type { Row } from '../../engine/types.js';
+
+/** Sends one statement on a connection; `array` returns rows as arrays in column order. */
+export type Send = (sql: string, rowMode?: 'array') => Promise<pg.QueryResult>;
 import { quoteIdent } from './postgres-quote.js';
 
 /** Rows per FETCH when the caller gives no batch size. */
@@ -18,22 +21,22 @@ export function selectSql(quotedTable: string, columns?: string[], orderBy?: str
  * this opens (and always ends) a read-only one, otherwise it uses the caller's. The cursor is
  * closed even when the consumer stops early.
  */
-export async function* fetchInBatches(client: pg.Client, sql: string, cursorName: string, batchSize: number, ownTransaction: boolean): AsyncGenerator<Row[]> {
+export async function* fetchInBatches(send: Send, sql: string, cursorName: string, batchSize: number, ownTransaction: boolean): AsyncGenerator<Row[]> {
   const cursor = quoteIdent(cursorName);
-  if (ownTransaction) await client.query('BEGIN READ ONLY');
+  if (ownTransaction) await send('BEGIN READ ONLY');
   let declared = false;
   try {
-    await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${sql}`);
+    await send(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${sql}`);
     declared = true;
     for (;;) {
-      const result = await client.query<Row>({ text: `FETCH FORWARD ${batchSize} FROM ${cursor}`, rowMode: 'array' });
-      if (result.rows.length > 0) yield result.rows;
+      const result = await send(`FETCH FORWARD ${batchSize} FROM ${cursor}`, 'array');
+      if (result.rows.length > 0) yield result.rows as Row[];
       if (result.rows.length < batchSize) break;
     }
   } finally {
     // Ending the transaction drops the cursor too; inside the caller's transaction it must be
     // closed explicitly. Failures here only mean the transaction is already gone.
-    if (ownTransaction) await client.query('ROLLBACK').catch(() => undefined);
-    else if (declared) await client.query(`CLOSE ${cursor}`).catch(() => undefined);
+    if (ownTransaction) await send('ROLLBACK').catch(() => undefined);
+    else if (declared) await send(`CLOSE ${cursor}`).catch(() => undefined);
   }
 }

@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { checkBackup, findBackup, listBackups } from '../backup/backup-catalog.js';
+import { restoreBackup, type RestoredFile } from '../backup/restore-backup.js';
+import type { ConsolidateConfig } from '../config/types.js';
+import { FerryError } from '../errors.js';
+import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
+import { removeSqliteFiles, timestampName } from '../util/fs-atomic.js';
+import { rejectsPath, reportPath } from './build-target.js';
+import { stateDir } from './run-state.js';
+
+/** Options of `ferry consolidate --rollback` / `rollbackConsolidation()`. */
+export interface RollbackOptions {
+  config: ConsolidateConfig;
+  baseDir: string;
+  /** A backup set id or folder; default: the newest set made by a consolidation. */
+  from?: string;
+  busyTimeoutMs?: number;
+}
+
+/** What a rollback did. */
+export interface RollbackResult {
+  set: string;
+  restored: RestoredFile[];
+  /** Consolidated files taken out of targetDir, and where a copy of each was kept. */
+  removedTargets: { file: string; keptAt: string }[];
+}
+
+/**
+ * Undoes a consolidation: checks the backup set is intact (nothing is touched if it is not),
+ * restores every source from it, then takes the consolidated files out of targetDir. Rows may
+ * have been written to the consolidated files after the switch, so a copy of each is kept inside
+ * the backup set (`rolled-back-<time>/`) rather than deleted outright.
+ */
+export async function rollbackConsolidation(options: RollbackOptions): Promise<RollbackResult> {
+  const cfg = options.config;
+  const targetDir = path.resolve(options.baseDir, cfg.targetDir);
+  const backupDir = path.resolve(options.baseDir, cfg.backupDir ?? path.join(cfg.sourceDir, 'backup'));
+  let set;
+  if (options.from) set = findBackup(backupDir, options.from);
+  else {
+    set = listBackups(backupDir).find((s) => s.reason === 'consolidate');
+    if (!set) throw new FerryError('BACKUP_MISSING', `No consolidation backup in ${backupDir}.`, { subject: backupDir, hint: 'Name one with --from DIR (ferry backups lists them).' });
+  }
+  const problems = await checkBackup(set.path);
+  if (problems.length) {
+    throw new FerryError('BACKUP_INVALID', `The backup set ${set.path} is damaged: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}. Nothing was changed.`, { subject: set.path, hint: 'Roll back from another set with --from DIR.', data: { problems } });
+  }
+  const restored = await restoreBackup({ dir: backupDir, from: set.path, busyTimeoutMs: options.busyTimeoutMs });
+
+  const keepDir = path.join(set.path, `rolled-back-${timestampName()}`);
+  const removedTargets: RollbackResult['removedTargets'] = [];
+  const targets = [...new Set(Object.values(cfg.sources).map((s) => s.target))];
+  for (const file of targets) {
+    const p = path.join(targetDir, file);
+    if (!fs.existsSync(p)) continue;
+    fs.mkdirSync(keepDir, { recursive: true });
+    const kept = path.join(keepDir, file);
+    const db = openSqlite(p, { readonly: true, busyTimeoutMs: options.busyTimeoutMs });
+    try {
+      db.run('keeping a copy of', () => db.db.prepare('VACUUM INTO ?').run(kept));
+    } finally {
+      db.db.close();
+    }
+    removeSqliteFiles(p);
+    fs.rmSync(rejectsPath(targetDir, file), { force: true });
+    fs.rmSync(reportPath(targetDir, file), { force: true });
+    removedTargets.push({ file, keptAt: kept });
+  }
+  fs.rmSync(stateDir(targetDir), { recursive: true, force: true });
+  return { set: set.path, restored: restored.restored, removedTargets };
+}
