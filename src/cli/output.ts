@@ -1,0 +1,53 @@
+import { EXIT, FerryError, isFerryError } from '../errors.js';
+import { maskPassword } from '../engine/url.js';
+
+/** How this run prints: JSON documents, colours, live progress bars or plain log lines. */
+export interface Output {
+  json: boolean;
+  color: boolean;
+  /** Live bars only on a terminal, outside CI, and not with --json. */
+  live: boolean;
+  out: (line?: string) => void;
+  err: (line?: string) => void;
+}
+
+export function makeOutput(json: boolean): Output {
+  const ci = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
+  return {
+    json,
+    color: !!process.stdout.isTTY && !('NO_COLOR' in process.env) && !json,
+    live: !!process.stderr.isTTY && !ci && !json,
+    out: (line = '') => process.stdout.write(maskPassword(line) + '\n'),
+    err: (line = '') => process.stderr.write(maskPassword(line) + '\n'),
+  };
+}
+
+const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
+
+/** Colours text when the output allows it (NO_COLOR, pipes and --json turn it off). */
+export function paint(o: Output, color: keyof typeof CODES, text: string): string {
+  return o.color ? `\u001b[${CODES[color]}m${text}\u001b[0m` : text;
+}
+
+export function mark(o: Output, ok: boolean): string {
+  return ok ? paint(o, 'green', '✓') : paint(o, 'red', '✗');
+}
+
+/** Prints a JSON document; bigints become strings so int64 values stay exact. */
+export function printJson(o: Output, value: unknown): void {
+  o.out(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : typeof v === 'function' ? '[function]' : v), 2));
+}
+
+/** Prints an error as one clear message (and a hint), and returns the exit code. */
+export function reportError(o: Output, e: unknown): number {
+  const err = isFerryError(e) ? e : new FerryError('INTERNAL', `Unexpected error: ${(e as Error)?.message ?? String(e)}`, { hint: 'This is a bug in ferry; rerun with FERRY_DEBUG=1 for the stack trace and report it.', cause: e });
+  if (o.json) printJson(o, { ok: false, error: err.toJSON() });
+  else {
+    o.err(`${paint(o, 'red', 'error:')} ${err.message}`);
+    if (err.hint) o.err(`${paint(o, 'dim', 'hint:')} ${err.hint}`);
+    const problems = (err.data?.problems as { message: string }[] | undefined) ?? [];
+    if (problems.length > 1) for (const p of problems.slice(1)) o.err(`  - ${p.message}`);
+  }
+  if (process.env.FERRY_DEBUG) console.error((err.cause as Error | undefined)?.stack ?? err.stack);
+  return err.code === 'USAGE' ? EXIT.usage : EXIT.error;
+}

@@ -1,0 +1,30 @@
+/**
+ * ferry's library API: the same operations the `ferry` command runs, typed.
+ */
+export { FerryError, EXIT, isFerryError, type ErrorCode } from './errors.js';
+
+export { connect, type ConnectOptions } from './engine/connect.js';
+export { parseUrl, maskPassword, type ConnectionTarget } from './engine/url.js';
+export type { Engine, Capabilities, Dialect, Row, Value, TableRef, StreamOptions, WriteOptions } from './engine/types.js';
+export type { Schema, Table, Column, Index, ForeignKey, CheckConstraint, PrimaryKey, UniqueConstraint, Trigger, View } from './schema/model.js';
+export { SqliteEngine, openSqlite } from './engines/sqlite/sqlite-engine.js';
+export { PostgresEngine, connectPostgres } from './engines/postgres/postgres-engine.js';
+
+export { loadConfig } from './config/load-config.js';
+export { defineConfig } from './config/define-config.js';
+export type { FerryConfig, ConsolidateConfig, SourceMapping, TableMapping, ConflictPolicy, TableTransform, RowObject, LoadedConfig } from './config/types.js';
+
+export { buildPlan as planConsolidation, type PlanOptions } from './consolidate/build-plan.js';
+export { consolidate, type ConsolidateOptions, type ConsolidateResult } from './consolidate/run-consolidate.js';
+export { verifyConsolidation, type VerifyConsolidationOptions, type VerifyConsolidationResult, type TableVerification } from './consolidate/verify-consolidate.js';
+export { rollbackConsolidation, type RollbackOptions, type RollbackResult } from './consolidate/rollback-consolidate.js';
+export type { ConsolidatePlan, PlannedTarget, PlannedTable, PlannedPiece, Problem } from './consolidate/plan-types.js';
+export type { ConsolidateEvent, EventSink } from './consolidate/events.js';
+export type { TargetReport, TableReport } from './consolidate/report-types.js';
+
+export { createBackup, type CreateBackupOptions, type BackupSet } from './backup/create-backup.js';
+export { listBackups, findBackup, checkBackup, type BackupSetInfo, type BackupProblem } from './backup/backup-catalog.js';
+export { restoreBackup, type RestoreOptions, type RestoreResult } from './backup/restore-backup.js';
+export type { BackupManifest, BackupFileEntry } from './backup/manifest.js';
+
+export { ChecksumAccumulator } from './transfer/checksum.js';
