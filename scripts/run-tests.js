@@ -29,7 +29,7 @@ const TEST_DIR = path.join(ROOT, 'dist', 'test');
 const LOCAL_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const CI = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
 
-/** The embedded server, once started; stopped exactly once by stopEmbedded(). */
+/** The embedded server ({ server, dataDir }), once started; stopped once by stopEmbedded(). */
 let embedded = null;
 let child = null;
 let exiting = false;
@@ -82,7 +82,8 @@ async function main() {
 
   const code = await runNodeTest(files, nodeOptions, env);
   await stopEmbedded();
-  exit(code);
+  // After Ctrl-C the test runner's own code says little; report the signal like a shell would.
+  exit(interruptedCode ?? code);
 }
 
 /** Every *.test.js under dir, sorted so runs are reproducible. */
@@ -247,10 +248,18 @@ function runNodeTest(files, nodeOptions, env) {
   });
 }
 
-/** Stops and deletes the embedded server; safe to call more than once. */
-async function stopEmbedded() {
-  const current = embedded;
-  embedded = null;
+let stopping = null;
+
+/**
+ * Stops and deletes the embedded server. Every caller (normal end, error, signal) waits on the
+ * same promise, so none can exit the process while another is still stopping the server.
+ */
+function stopEmbedded() {
+  stopping ??= stopServer(embedded);
+  return stopping;
+}
+
+async function stopServer(current) {
   if (!current) return;
   // The package keeps the server's ChildProcess in `process` (not in its typed API). stop() waits
   // for an 'exit' event, which never comes for a server that already died (e.g. failed to start).
@@ -270,13 +279,13 @@ async function stopEmbedded() {
   }
 }
 
-let interrupted = false;
+let interruptedCode = null;
 
 /** On Ctrl-C: let the test run end (the terminal signalled it too), stop the server, exit. */
 async function onSignal(signal) {
-  if (interrupted) return;
-  interrupted = true;
+  if (interruptedCode !== null) return;
   const code = 128 + (os.constants.signals[signal] ?? 2);
+  interruptedCode = code;
   if (child) {
     child.kill(signal);
     await new Promise((resolve) => {

@@ -230,7 +230,9 @@ class Stager {
     this.read = new Database(backupFile, { readonly: true });
     this.read.defaultSafeIntegers(true);
     const cols = piece.fnInputColumns!;
-    this.select = this.read.prepare(`SELECT ${cols.map(q).join(', ')} FROM ${q(piece.sourceTable)} WHERE @all OR (rowid > @lo AND rowid <= @hi)`).raw(true);
+    // WITHOUT ROWID tables have no rowid to range over; they are staged whole.
+    const where = piece.hasRowid ? ' WHERE @all OR (rowid > @lo AND rowid <= @hi)' : '';
+    this.select = this.read.prepare(`SELECT ${cols.map(q).join(', ')} FROM ${q(piece.sourceTable)}${where}`).raw(true);
     this.insert = db.prepare(`INSERT INTO temp._ferry_stage (${piece.columns.map(q).join(', ')}) VALUES (${piece.columns.map(() => '?').join(', ')})`);
     this.clear = db.prepare(`DELETE FROM temp._ferry_stage`);
     void table;
@@ -239,7 +241,7 @@ class Stager {
   stage(lo: bigint | null, hi: bigint): void {
     this.clear.run();
     const cols = this.piece.fnInputColumns!;
-    const rows = this.select.all({ all: lo === null ? 1 : 0, lo: lo ?? 0n, hi }) as unknown[][];
+    const rows = (this.piece.hasRowid ? this.select.all({ all: lo === null ? 1 : 0, lo: lo ?? 0n, hi }) : this.select.all()) as unknown[][];
     for (const raw of rows) {
       const obj: RowObject = {};
       cols.forEach((c, i) => (obj[c] = raw[i] as RowObject[string]));

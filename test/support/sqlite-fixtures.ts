@@ -1,0 +1,40 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+/** A fresh temporary folder for one test. */
+export function tempDir(label: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `ferry-${label}-`));
+}
+
+/** SHA-256 of SQLite files and their non-empty -wal companions, to prove sources were not changed. */
+export function fileFingerprints(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of fs.readdirSync(dir).sort()) {
+    if (!/\.db(-wal)?$/.test(f)) continue;
+    const p = path.join(dir, f);
+    if (!fs.statSync(p).isFile()) continue;
+    // A read-only reader of a WAL database makes SQLite create an empty -wal file; it holds no data.
+    if (f.endsWith('-wal') && fs.statSync(p).size === 0) continue;
+    out[f] = crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+  }
+  return out;
+}
+
+/** Every row of a table with each value's storage class, ordered by rowid or the given columns. */
+export function rowsWithTypes(file: string, table: string, columns: string[], orderBy: string[]): unknown[][] {
+  const db = new Database(file, { readonly: true });
+  db.defaultSafeIntegers(true);
+  try {
+    const q = (n: string) => `"${n.replace(/"/g, '""')}"`;
+    const sel = columns.flatMap((c) => [`typeof(${q(c)})`, q(c)]).join(', ');
+    return db.prepare(`SELECT ${sel} FROM ${q(table)} ORDER BY ${orderBy.map(q).join(', ')}`).raw(true).all() as unknown[][];
+  } finally {
+    db.close();
+  }
+}
+
+/** Repo root, from dist/test/support. */
+export const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
