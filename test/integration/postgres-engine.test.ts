@@ -5,7 +5,10 @@ import net from 'node:net';
 import type { Row } from '../../src/engine/types.js';
 import { parseUrl } from '../../src/engine/url.js';
 import { connectPostgres, type PostgresEngine } from '../../src/engines/postgres/postgres-engine.js';
+import { stripOuterParens } from '../../src/engines/postgres/postgres-introspector.js';
 import { quoteIdent, quoteTable } from '../../src/engines/postgres/postgres-quote.js';
+import { parseBytea } from '../../src/engines/postgres/postgres-types.js';
+import { insertSql, rowsPerInsert, toParam } from '../../src/engines/postgres/postgres-write.js';
 import { FerryError } from '../../src/errors.js';
 import { findTable } from '../../src/schema/model.js';
 import { freshPostgresDatabase, NO_POSTGRES_MESSAGE } from '../support/postgres.js';
@@ -74,6 +77,21 @@ test('quoteIdent and quoteTable quote every name', () => {
   assert.equal(quoteTable('dot.ted'), '"public"."dot.ted"');
   assert.equal(quoteTable({ schema: 's"x', name: 'T' }), '"s""x"."T"');
   assert.throws(() => quoteIdent('nul\u0000byte'), (e: unknown) => e instanceof FerryError && e.code === 'USAGE');
+});
+
+test('pure helpers: bytea text, CHECK parentheses, INSERT batching, parameters', () => {
+  assert.deepEqual(parseBytea('\\x00ff'), Buffer.from([0, 255]));
+  assert.deepEqual(parseBytea('a\\000\\\\b\\377'), Buffer.from([0x61, 0, 0x5c, 0x62, 0xff]), 'escape format');
+  assert.equal(stripOuterParens('(price > 0)'), 'price > 0');
+  assert.equal(stripOuterParens('(a > 0) AND (b > 0)'), '(a > 0) AND (b > 0)');
+  assert.equal(stripOuterParens(`(x <> ')(')`), `x <> ')('`);
+  assert.equal(rowsPerInsert(10), 1000);
+  assert.equal(rowsPerInsert(100, 100_000), 655, 'capped below 65535 parameters');
+  assert.equal(rowsPerInsert(0), 1);
+  assert.equal(insertSql('"public"."t"', ['"a"', '"b"'], 2), 'INSERT INTO "public"."t" ("a", "b") VALUES ($1, $2), ($3, $4)');
+  assert.equal(toParam(-0), '-0');
+  assert.equal(toParam(9223372036854775807n), '9223372036854775807');
+  assert.ok(Buffer.isBuffer(toParam(new Uint8Array([1]))));
 });
 
 describe('PostgreSQL connection errors', { skip }, () => {
