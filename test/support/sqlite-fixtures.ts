@@ -4,9 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 
-/** A fresh temporary folder for one test. */
+const made: string[] = [];
+// Test folders go when the test file's process ends (set FERRY_KEEP_TEST_DIRS=1 to inspect them).
+process.on('exit', () => {
+  if (!process.env.FERRY_KEEP_TEST_DIRS) for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder for one test, removed when the test process exits. */
 export function tempDir(label: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `ferry-${label}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `ferry-${label}-`));
+  made.push(d);
+  return d;
 }
 
 /** SHA-256 of SQLite files and their non-empty -wal companions, to prove sources were not changed. */

@@ -1,0 +1,581 @@
+/**
+ * The consolidation benchmark: a generated estate (default 22 files, 2,000,000 rows) consolidated
+ * by the floor — the `sqlite3` command line with ATTACH and INSERT INTO ... SELECT, one process per
+ * target — and by ferry, in the same run, each on a fresh copy of the estate. Measures wall time
+ * and peak RSS of each, ferry's backup step and its verify separately, and checks the goals:
+ *
+ *   - ferry's whole job, backup and verify apart, within 1.3x the floor;
+ *   - ferry's peak memory under 150 MB, and flat when the rows grow tenfold (--scale10);
+ *   - ferry's verify within the time of the consolidation itself.
+ *
+ *   npm run bench:consolidate -- [--rows N] [--files N] [--scale10] [--repeat N] [--keep]
+ *   node dist/bench/consolidate-bench.js [same options]
+ *
+ * Results: printed as a Markdown table and written as JSON to bench/work/results/.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { ensureEstate, TARGETS, WORK_DIR, type Estate } from './consolidate-estate.js';
+import type { RunnerOutput, TimelineEntry } from './ferry-runner.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const RUNNER = path.join(HERE, 'ferry-runner.js');
+
+const GOAL_RATIO = 1.3;
+const GOAL_PEAK_MB = 150;
+/** "Flat": the 10x run's peak may exceed the 1x run's by at most this fraction. */
+const FLAT_TOLERANCE = 0.1;
+
+interface Args {
+  rows: number;
+  files: number;
+  scale10: boolean;
+  repeat: number;
+  keep: boolean;
+  skipVerify: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { rows: 2_000_000, files: 22, scale10: false, repeat: 1, keep: false, skipVerify: false };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    const num = () => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v <= 0) throw new Error(`${k} needs a positive number`);
+      return Math.floor(v);
+    };
+    if (k === '--rows') a.rows = num();
+    else if (k === '--files') a.files = num();
+    else if (k === '--repeat') a.repeat = num();
+    else if (k === '--scale10') a.scale10 = true;
+    else if (k === '--keep') a.keep = true;
+    else if (k === '--skip-verify') a.skipVerify = true;
+    else if (k === '--help' || k === '-h') {
+      process.stdout.write('node dist/bench/consolidate-bench.js [--rows N] [--files N] [--scale10] [--repeat N] [--keep] [--skip-verify]\n');
+      process.exit(0);
+    } else throw new Error(`unknown option ${k}`);
+  }
+  return a;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peak memory: sample VmRSS/VmHWM of the child and all its descendants from /proc.
+
+interface ProcPeak {
+  pid: number;
+  name: string;
+  hwmKb: number;
+}
+
+class TreeSampler {
+  private timer: NodeJS.Timeout | null = null;
+  readonly peaks = new Map<number, ProcPeak>();
+  /** Largest sum of VmRSS over the live processes of the tree, at one sample. */
+  treeRssKb = 0;
+  samples = 0;
+
+  constructor(private readonly root: number, intervalMs = 20) {
+    this.tick();
+    this.timer = setInterval(() => this.tick(), intervalMs);
+  }
+
+  private tick(): void {
+    let sum = 0;
+    for (const pid of this.tree(this.root)) {
+      try {
+        const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+        const rss = Number(/^VmRSS:\s+(\d+)/m.exec(s)?.[1] ?? 0);
+        const hwm = Number(/^VmHWM:\s+(\d+)/m.exec(s)?.[1] ?? 0);
+        const name = /^Name:\s+(.*)$/m.exec(s)?.[1] ?? '?';
+        sum += rss;
+        const p = this.peaks.get(pid);
+        if (!p || hwm > p.hwmKb) this.peaks.set(pid, { pid, name, hwmKb: hwm });
+      } catch {
+        // gone between listing and reading
+      }
+    }
+    this.samples++;
+    this.treeRssKb = Math.max(this.treeRssKb, sum);
+  }
+
+  private tree(pid: number): number[] {
+    const out = [pid];
+    try {
+      for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+        const kids = fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+        if (kids) for (const k of kids.split(/\s+/)) out.push(...this.tree(Number(k)));
+      }
+    } catch {
+      // exited
+    }
+    return out;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** The largest single-process peak seen (optionally only processes with this name). */
+  maxHwmKb(name?: string): number {
+    let m = 0;
+    for (const p of this.peaks.values()) if (!name || p.name === name) m = Math.max(m, p.hwmKb);
+    return m;
+  }
+}
+
+interface ChildRun {
+  wallMs: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  sampler: TreeSampler;
+}
+
+function runChild(cmd: string, args: string[], cwd: string): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const p = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const sampler = new TreeSampler(p.pid!);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', (e) => {
+      sampler.stop();
+      reject(e);
+    });
+    p.on('exit', (code) => {
+      const wallMs = performance.now() - started;
+      sampler.stop();
+      p.on('close', () => resolve({ wallMs, code, stdout, stderr, sampler }));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run folders: a fresh copy of the estate for every job.
+
+function freshCopy(estate: Estate, dir: string): string {
+  fs.rmSync(dir, { recursive: true, force: true });
+  const src = path.join(dir, 'sources');
+  fs.mkdirSync(src, { recursive: true });
+  // .db, -wal and -shm: the WAL files' newest rows are only in their -wal file.
+  for (const f of fs.readdirSync(estate.sourceDir)) fs.copyFileSync(path.join(estate.sourceDir, f), path.join(src, f));
+  fs.copyFileSync(estate.configFile, path.join(dir, 'ferry.config.json'));
+  // Nothing of the copy is left to write back while the job runs.
+  spawnSync('sync');
+  return dir;
+}
+
+/** Rows per table of every target file in a folder. */
+function countTargets(dir: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of TARGETS) {
+    const file = path.join(dir, t);
+    if (!fs.existsSync(file)) continue;
+    const db = new Database(file, { readonly: true });
+    try {
+      const names = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`).pluck().all() as string[];
+      for (const n of names) out[`${t}:${n}`] = db.prepare(`SELECT count(*) FROM "${n.replace(/"/g, '""')}"`).pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  }
+  return out;
+}
+
+function targetBytes(dir: string): number {
+  let s = 0;
+  for (const t of TARGETS) for (const suf of ['', '-wal']) if (fs.existsSync(path.join(dir, t + suf))) s += fs.statSync(path.join(dir, t + suf)).size;
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The floor.
+
+const qi = (s: string) => `"${s.replace(/"/g, '""')}"`;
+const uri = (file: string) => `file:${file.replace(/%/g, '%25').replace(/\?/g, '%3f').replace(/#/g, '%23')}?mode=ro`;
+
+interface FloorStatement {
+  kind: 'create' | 'attach' | 'insert' | 'detach' | 'index' | 'post' | 'pragma';
+  sql: string;
+}
+
+/**
+ * Writes floor/<target>.sql for every target and floor.sh that runs them: the target gets the
+ * sources' own CREATE TABLE statements (from sqlite_schema), then each source is ATTACHed
+ * read-only and every mapped table copied with INSERT INTO main.t SELECT * FROM src.t, then the
+ * sources' indexes (and, for whole files, views and triggers) are created. Same tables, same
+ * rows, same indexes as ferry's run; sqlite3's default settings.
+ */
+function writeFloor(estate: Estate, dir: string): Map<string, FloorStatement[]> {
+  const floorDir = path.join(dir, 'floor');
+  fs.mkdirSync(floorDir, { recursive: true });
+  fs.mkdirSync(path.join(dir, 'consolidated'), { recursive: true });
+  const plans = new Map<string, FloorStatement[]>();
+  for (const target of TARGETS) {
+    const files = estate.files.filter((f) => f.target === target);
+    if (!files.length) continue;
+    const creates: FloorStatement[] = [];
+    const copies: FloorStatement[] = [];
+    const indexes: FloorStatement[] = [];
+    const post: FloorStatement[] = [];
+    const seenTables = new Set<string>();
+    const seenObjects = new Set<string>();
+    for (const f of files) {
+      const abs = path.join(dir, 'sources', f.file);
+      const db = new Database(path.join(estate.sourceDir, f.file), { readonly: true });
+      let schema: { type: string; name: string; tbl_name: string; sql: string | null }[];
+      try {
+        schema = db.prepare(`SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY rowid`).all() as typeof schema;
+      } finally {
+        db.close();
+      }
+      const mapped = new Set(f.tables.filter((t) => t.mapped).map((t) => t.name));
+      copies.push({ kind: 'attach', sql: `ATTACH DATABASE '${uri(abs).replace(/'/g, "''")}' AS src;` });
+      for (const o of schema) {
+        if (o.type !== 'table' || o.name.startsWith('sqlite_') || !mapped.has(o.name)) continue;
+        if (!seenTables.has(o.name)) {
+          seenTables.add(o.name);
+          creates.push({ kind: 'create', sql: `${o.sql};` });
+        }
+        copies.push({ kind: 'insert', sql: `INSERT INTO main.${qi(o.name)} SELECT * FROM src.${qi(o.name)};` });
+      }
+      copies.push({ kind: 'detach', sql: `DETACH DATABASE src;` });
+      for (const o of schema) {
+        if (!o.sql || o.type === 'table' || seenObjects.has(o.name)) continue;
+        if (o.type === 'index' && mapped.has(o.tbl_name)) {
+          seenObjects.add(o.name);
+          indexes.push({ kind: 'index', sql: `${o.sql};` });
+        } else if ((o.type === 'view' || o.type === 'trigger') && !f.tablesKey) {
+          seenObjects.add(o.name);
+          post.push({ kind: 'post', sql: `${o.sql};` });
+        }
+      }
+    }
+    const all = [...creates, ...copies, ...indexes, ...post];
+    // Ferry leaves a target in WAL mode when one of its sources was; the floor ends the same way.
+    if (files.some((f) => f.wal)) all.push({ kind: 'pragma', sql: `PRAGMA journal_mode = WAL;` });
+    plans.set(target, all);
+    const script = ['.bail on', '.timer on', ...all.map((s) => s.sql), '.timer off', '.shell grep VmHWM /proc/$PPID/status', ''].join('\n');
+    fs.writeFileSync(path.join(floorDir, `${target.replace(/\.db$/, '')}.sql`), script);
+  }
+  const sh = `#!/usr/bin/env bash
+# The floor: one sqlite3 process per target, one after another.
+set -euo pipefail
+cd "$(dirname "$0")"
+for t in ${[...plans.keys()].map((t) => t.replace(/\.db$/, '')).join(' ')}; do
+  start=$(date +%s.%N)
+  sqlite3 "consolidated/$t.db" < "floor/$t.sql"
+  echo "floor-target $t.db $start $(date +%s.%N)"
+done
+`;
+  fs.writeFileSync(path.join(dir, 'floor.sh'), sh, { mode: 0o755 });
+  return plans;
+}
+
+interface FloorResult {
+  wallMs: number;
+  peakRssKb: number;
+  targets: { target: string; ms: number; hwmKb: number; insertMs: number; indexMs: number; otherMs: number }[];
+  counts: Record<string, number>;
+  bytes: number;
+}
+
+async function runFloor(estate: Estate, dir: string): Promise<FloorResult> {
+  freshCopy(estate, dir);
+  const plans = writeFloor(estate, dir);
+  const r = await runChild('bash', [path.join(dir, 'floor.sh')], dir);
+  if (r.code !== 0) throw new Error(`floor failed (${r.code}): ${r.stderr}`);
+  const targets: FloorResult['targets'] = [];
+  // Each sqlite3 prints its statement timers and its own VmHWM, then the script the target's times.
+  let block: string[] = [];
+  for (const line of r.stdout.split('\n')) {
+    const m = /^floor-target (\S+) (\S+) (\S+)$/.exec(line);
+    if (!m) {
+      block.push(line);
+      continue;
+    }
+    const target = m[1]!;
+    const times = block.map((l) => /^Run Time: real ([\d.]+)/.exec(l)).filter((x) => x !== null).map((x) => Number(x[1]) * 1000);
+    const hwm = Number(block.map((l) => /^VmHWM:\s+(\d+)/.exec(l)?.[1]).find((x) => x !== undefined) ?? 0);
+    const plan = plans.get(target) ?? [];
+    let insertMs = 0;
+    let indexMs = 0;
+    let otherMs = 0;
+    if (times.length === plan.length) {
+      plan.forEach((s, i) => {
+        if (s.kind === 'insert') insertMs += times[i]!;
+        else if (s.kind === 'index') indexMs += times[i]!;
+        else otherMs += times[i]!;
+      });
+    } else process.stderr.write(`  (floor ${target}: ${times.length} timer lines for ${plan.length} statements; no breakdown)\n`);
+    targets.push({ target, ms: (Number(m[3]) - Number(m[2])) * 1000, hwmKb: hwm, insertMs, indexMs, otherMs });
+    block = [];
+  }
+  const peakRssKb = Math.max(r.sampler.maxHwmKb(), ...targets.map((t) => t.hwmKb), r.sampler.treeRssKb);
+  const out = path.join(dir, 'consolidated');
+  return { wallMs: r.wallMs, peakRssKb, targets, counts: countTargets(out), bytes: targetBytes(out) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ferry.
+
+interface PieceLine {
+  target: string;
+  table: string;
+  source: string;
+  rows: number;
+  ms: number;
+  index: number;
+}
+
+interface FerryTargetPhases {
+  target: string;
+  ms: number;
+  /** Sum of the pieces' own time (attach, rowid span, chunked INSERT ... SELECT). */
+  copyMs: number;
+  /** After a table's first piece: its indexes are built (plus the next piece's attach/span). */
+  indexMs: number;
+  /** After the last piece: triggers/views, sequences, report (counts, FK check), checkpoint, fsync, rename. */
+  tailMs: number;
+  /** Before the first piece: creating the partial file and the tables. */
+  headMs: number;
+  /** Rows per second of first pieces (empty table, no indexes) and later pieces (indexes in place). */
+  firstPieceRowsPerSec: number | null;
+  laterPieceRowsPerSec: number | null;
+}
+
+interface FerryResult {
+  wallMs: number;
+  /** In-process: from consolidate() being called to it returning. */
+  jobMs: number;
+  /** Process start-up and exit around the job (node, module loading). */
+  processMs: number;
+  planMs: number;
+  backupMs: number;
+  buildMs: number;
+  /** The goal's figure: the whole process's wall time without the backup step. */
+  noBackupMs: number;
+  peakRssKb: number;
+  hwmAtBackupDoneKb: number;
+  targets: FerryTargetPhases[];
+  pieces: PieceLine[];
+  counts: Record<string, number>;
+  bytes: number;
+  /** ferry's events with the process's RSS at each (ms since process start). */
+  timeline: TimelineEntry[];
+  verify: { wallMs: number; peakRssKb: number; ok: boolean; tables: number; failed: string[]; error?: string } | null;
+}
+
+async function runFerry(estate: Estate, dir: string, skipVerify: boolean): Promise<FerryResult> {
+  freshCopy(estate, dir);
+  const config = path.join(dir, 'ferry.config.json');
+  const outFile = path.join(dir, 'consolidate.json');
+  const r = await runChild(process.execPath, [RUNNER, 'consolidate', config, outFile], dir);
+  const o = JSON.parse(fs.readFileSync(outFile, 'utf8')) as RunnerOutput;
+  if (!o.ok) throw new Error(`ferry consolidate failed: ${o.error ?? r.stderr}`);
+  const at = (type: string) => o.timeline.find((e) => e.type === type)?.t ?? NaN;
+  const backupStart = at('backup-start');
+  const backupDone = at('backup-done');
+  const backupMs = backupDone - backupStart;
+  const pieces: PieceLine[] = [];
+  const targets: FerryTargetPhases[] = [];
+  const tl = o.timeline;
+  for (const target of TARGETS) {
+    const i0 = tl.findIndex((e) => e.type === 'target-start' && e.target === target);
+    const i1 = tl.findIndex((e) => e.type === 'target-done' && e.target === target);
+    if (i0 < 0 || i1 < 0) continue;
+    const events = tl.slice(i0, i1 + 1);
+    const done = events.filter((e) => e.type === 'piece-done');
+    const seen = new Map<string, number>();
+    let indexMs = 0;
+    for (const e of done) {
+      const n = seen.get(e.table!) ?? 0;
+      seen.set(e.table!, n + 1);
+      pieces.push({ target, table: e.table!, source: e.source!, rows: e.rows ?? 0, ms: e.ms ?? 0, index: n });
+      if (n === 0) {
+        // The event after a table's first piece comes once its indexes are built.
+        const next = events[events.indexOf(e) + 1] as TimelineEntry;
+        indexMs += next.t - e.t;
+      }
+    }
+    const copyMs = done.reduce((s, e) => s + (e.ms ?? 0), 0);
+    const firstStart = events.find((e) => e.type === 'piece-start');
+    const firstDone = done[0];
+    const headMs = firstStart && firstDone ? firstDone.t - (firstDone.ms ?? 0) - events[0]!.t : 0;
+    const tailMs = done.length ? events[events.length - 1]!.t - done[done.length - 1]!.t : 0;
+    const rate = (ps: PieceLine[]) => {
+      const rows = ps.reduce((s, p) => s + p.rows, 0);
+      const ms = ps.reduce((s, p) => s + p.ms, 0);
+      return ms > 0 ? Math.round((rows / ms) * 1000) : null;
+    };
+    const mine = pieces.filter((p) => p.target === target);
+    const merged = new Set(mine.filter((p) => p.index > 0).map((p) => p.table));
+    targets.push({
+      target,
+      ms: tl[i1]!.ms ?? tl[i1]!.t - tl[i0]!.t,
+      copyMs,
+      indexMs,
+      tailMs,
+      headMs,
+      firstPieceRowsPerSec: rate(mine.filter((p) => p.index === 0 && merged.has(p.table))),
+      laterPieceRowsPerSec: rate(mine.filter((p) => p.index > 0)),
+    });
+  }
+  const out = path.join(dir, 'consolidated');
+  const result: FerryResult = {
+    wallMs: r.wallMs,
+    jobMs: o.jobEnd - o.jobStart,
+    processMs: r.wallMs - (o.jobEnd - o.jobStart),
+    planMs: backupStart - o.jobStart,
+    backupMs,
+    buildMs: o.jobEnd - backupDone,
+    noBackupMs: r.wallMs - backupMs,
+    peakRssKb: Math.max(o.peakRssKb, r.sampler.maxHwmKb(), r.sampler.treeRssKb),
+    hwmAtBackupDoneKb: o.timeline.find((e) => e.type === 'backup-done')?.hwmKb ?? 0,
+    targets,
+    pieces,
+    counts: countTargets(out),
+    bytes: targetBytes(out),
+    timeline: o.timeline,
+    verify: null,
+  };
+  if (!skipVerify) {
+    const vOut = path.join(dir, 'verify.json');
+    const v = await runChild(process.execPath, [RUNNER, 'verify', config, vOut], dir);
+    const vo = JSON.parse(fs.readFileSync(vOut, 'utf8')) as RunnerOutput;
+    result.verify = { wallMs: v.wallMs, peakRssKb: Math.max(vo.peakRssKb, v.sampler.maxHwmKb(), v.sampler.treeRssKb), ok: vo.ok, tables: vo.verifiedTables ?? 0, failed: vo.failedTables ?? [], error: vo.error?.split('\n')[0] };
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface ScaleResult {
+  rows: number;
+  movedRows: number;
+  files: number;
+  estateBytes: number;
+  estateReused: boolean;
+  runs: { floor: FloorResult; ferry: FerryResult; countsMatch: boolean; countDiffs: string[] }[];
+}
+
+function machine(): Record<string, string> {
+  const cli = spawnSync('sqlite3', ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ')[0] ?? '?';
+  const db = new Database(':memory:');
+  const lib = db.prepare('SELECT sqlite_version()').pluck().get() as string;
+  db.close();
+  const pkg = JSON.parse(fs.readFileSync(path.join(HERE, '..', '..', 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')) as { version: string };
+  const df = spawnSync('df', ['-h', WORK_DIR], { encoding: 'utf8' }).stdout.trim().split('\n').pop() ?? '';
+  return {
+    cpus: `${os.availableParallelism?.() ?? os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}`,
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    sqlite3Cli: cli,
+    betterSqlite3: `${pkg.version} (SQLite ${lib})`,
+    disk: df.replace(/\s+/g, ' '),
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const sec = (ms: number) => (ms / 1000).toFixed(2) + ' s';
+const mb = (kb: number) => (kb / 1024).toFixed(0) + ' MB';
+
+function summarize(scales: ScaleResult[]): string {
+  const lines: string[] = [];
+  lines.push('| rows (moved) | floor time | ferry time (no backup) | ratio | ferry backup | ferry total | verify | floor peak RSS | ferry peak RSS | verify peak RSS |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
+  for (const s of scales) {
+    const m = (f: (r: ScaleResult['runs'][number]) => number) => median(s.runs.map(f));
+    const floor = m((r) => r.floor.wallMs);
+    const ferry = m((r) => r.ferry.noBackupMs);
+    const verify = s.runs.every((r) => r.ferry.verify) ? m((r) => r.ferry.verify!.wallMs) : NaN;
+    lines.push(
+      `| ${s.rows.toLocaleString('en-US')} (${s.movedRows.toLocaleString('en-US')}) | ${sec(floor)} | ${sec(ferry)} | ${(ferry / floor).toFixed(2)}x | ${sec(m((r) => r.ferry.backupMs))} | ${sec(m((r) => r.ferry.wallMs))} | ${Number.isNaN(verify) ? 'n/a' : sec(verify)} | ${mb(m((r) => r.floor.peakRssKb))} | ${mb(m((r) => r.ferry.peakRssKb))} | ${Number.isNaN(verify) ? 'n/a' : mb(m((r) => r.ferry.verify!.peakRssKb))} |`,
+    );
+  }
+  lines.push('');
+  for (const s of scales) {
+    const r = s.runs[s.runs.length - 1]!;
+    lines.push(`Phases at ${s.rows.toLocaleString('en-US')} rows (last run): ferry plan ${sec(r.ferry.planMs)}, backup ${sec(r.ferry.backupMs)}, build ${sec(r.ferry.buildMs)}, process start/exit ${sec(r.ferry.processMs)}; ferry peak RSS at backup-done ${mb(r.ferry.hwmAtBackupDoneKb)}.`);
+    lines.push('');
+    lines.push('| target | floor | floor INSERTs | floor indexes | ferry build | ferry copy | ferry index builds | ferry head | ferry tail | rows/s first piece | rows/s later pieces |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const t of r.ferry.targets) {
+      const f = r.floor.targets.find((x) => x.target === t.target);
+      lines.push(`| ${t.target} | ${f ? sec(f.ms) : '?'} | ${f ? sec(f.insertMs) : '?'} | ${f ? sec(f.indexMs) : '?'} | ${sec(t.ms)} | ${sec(t.copyMs)} | ${sec(t.indexMs)} | ${sec(t.headMs)} | ${sec(t.tailMs)} | ${t.firstPieceRowsPerSec?.toLocaleString('en-US') ?? '-'} | ${t.laterPieceRowsPerSec?.toLocaleString('en-US') ?? '-'} |`);
+    }
+    lines.push('');
+    lines.push(`Row counts floor vs ferry: ${s.runs.every((x) => x.countsMatch) ? 'identical in every table' : 'DIFFER: ' + s.runs.flatMap((x) => x.countDiffs).join('; ')}. Target bytes: floor ${(r.floor.bytes / 1e6).toFixed(0)} MB, ferry ${(r.ferry.bytes / 1e6).toFixed(0)} MB.`);
+    if (r.ferry.verify) lines.push(`Verify: ${r.ferry.verify.ok ? 'ok' : 'NOT ok'}, ${r.ferry.verify.tables} tables${r.ferry.verify.error ? ` (${r.ferry.verify.error})` : ''}.`);
+    lines.push('');
+  }
+  // Goals
+  const base = scales[0]!;
+  const ratio = median(base.runs.map((r) => r.ferry.noBackupMs)) / median(base.runs.map((r) => r.floor.wallMs));
+  const peak = Math.max(...scales.flatMap((s) => s.runs.map((r) => r.ferry.peakRssKb))) / 1024;
+  lines.push(`Goal: ferry (no backup/verify) within ${GOAL_RATIO}x the floor: ${ratio <= GOAL_RATIO ? 'MET' : 'MISSED'} (${ratio.toFixed(2)}x at ${base.rows.toLocaleString('en-US')} rows${scales.length > 1 ? `; ${(median(scales[1]!.runs.map((r) => r.ferry.noBackupMs)) / median(scales[1]!.runs.map((r) => r.floor.wallMs))).toFixed(2)}x at ${scales[1]!.rows.toLocaleString('en-US')}` : ''}).`);
+  lines.push(`Goal: ferry peak RSS under ${GOAL_PEAK_MB} MB: ${peak < GOAL_PEAK_MB ? 'MET' : 'MISSED'} (${peak.toFixed(0)} MB max over all runs).`);
+  if (scales.length > 1) {
+    const p1 = median(scales[0]!.runs.map((r) => r.ferry.peakRssKb));
+    const p10 = median(scales[1]!.runs.map((r) => r.ferry.peakRssKb));
+    lines.push(`Goal: peak flat at 10x rows (at most +${FLAT_TOLERANCE * 100}%): ${p10 <= p1 * (1 + FLAT_TOLERANCE) ? 'MET' : 'MISSED'} (${mb(p1)} -> ${mb(p10)}, ${(((p10 - p1) / p1) * 100).toFixed(1)}%).`);
+  } else lines.push('Goal: peak flat at 10x rows: not measured in this run (use --scale10).');
+  for (const s of scales) {
+    if (!s.runs.every((r) => r.ferry.verify)) {
+      lines.push(`Goal: verify within the consolidation's time: not measured at ${s.rows.toLocaleString('en-US')} rows.`);
+      continue;
+    }
+    const v = median(s.runs.map((r) => r.ferry.verify!.wallMs));
+    const c = median(s.runs.map((r) => r.ferry.noBackupMs));
+    lines.push(`Goal: verify within the consolidation's time (${s.rows.toLocaleString('en-US')} rows): ${v <= c ? 'MET' : 'MISSED'} (verify ${sec(v)} vs consolidation ${sec(c)} without backup, ${sec(median(s.runs.map((r) => r.ferry.wallMs)))} with it).`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync(RUNNER)) throw new Error(`${RUNNER} is missing; build first (npx tsc -p tsconfig.json)`);
+  const info = machine();
+  process.stderr.write(`machine: ${JSON.stringify(info)}\n`);
+  const scales: ScaleResult[] = [];
+  const rowsList = args.scale10 ? [args.rows, args.rows * 10] : [args.rows];
+  for (const rows of rowsList) {
+    const estate = await ensureEstate({ rows, files: args.files });
+    process.stderr.write(`estate ${estate.dir}${estate.reused ? ' (cached)' : ''}: ${estate.files.length} files, ${rows.toLocaleString('en-US')} rows (${estate.movedRows.toLocaleString('en-US')} mapped), ${(estate.bytes / 1e6).toFixed(0)} MB\n`);
+    const s: ScaleResult = { rows, movedRows: estate.movedRows, files: estate.files.length, estateBytes: estate.bytes, estateReused: !!estate.reused, runs: [] };
+    for (let i = 0; i < args.repeat; i++) {
+      const runDir = path.join(WORK_DIR, 'runs', `r${rows}`);
+      const floor = await runFloor(estate, path.join(runDir, 'floor'));
+      process.stderr.write(`  run ${i + 1}: floor ${sec(floor.wallMs)}, peak ${mb(floor.peakRssKb)}\n`);
+      if (!args.keep) fs.rmSync(path.join(runDir, 'floor'), { recursive: true, force: true });
+      const ferry = await runFerry(estate, path.join(runDir, 'ferry'), args.skipVerify);
+      process.stderr.write(`  run ${i + 1}: ferry ${sec(ferry.wallMs)} (backup ${sec(ferry.backupMs)}, without it ${sec(ferry.noBackupMs)}), peak ${mb(ferry.peakRssKb)}${ferry.verify ? `; verify ${sec(ferry.verify.wallMs)} ${ferry.verify.ok ? 'ok' : 'NOT OK'}, peak ${mb(ferry.verify.peakRssKb)}` : ''}\n`);
+      if (!args.keep) fs.rmSync(path.join(runDir, 'ferry'), { recursive: true, force: true });
+      const keys = new Set([...Object.keys(floor.counts), ...Object.keys(ferry.counts)]);
+      const countDiffs = [...keys].filter((k) => floor.counts[k] !== ferry.counts[k]).map((k) => `${k}: floor ${floor.counts[k]}, ferry ${ferry.counts[k]}`);
+      if (Object.keys(floor.counts).length === 0) countDiffs.push('floor produced no tables');
+      s.runs.push({ floor, ferry, countsMatch: countDiffs.length === 0, countDiffs });
+    }
+    scales.push(s);
+  }
+  const summary = summarize(scales);
+  const resultsDir = path.join(WORK_DIR, 'results');
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `consolidate-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify({ args, machine: info, scales, summary }, null, 2) + '\n');
+  process.stdout.write(summary + '\n\nFull results: ' + file + '\n');
+}
+
+await main();
