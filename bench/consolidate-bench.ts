@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { ensureEstate, TARGETS, WORK_DIR, type Estate } from './consolidate-estate.js';
 import type { RunnerOutput, TimelineEntry } from './ferry-runner.js';
+import { parseIo, type ProcIo } from './proc-stats.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RUNNER = path.join(HERE, 'ferry-runner.js');
@@ -35,13 +36,15 @@ interface Args {
   rows: number;
   files: number;
   scale10: boolean;
+  /** Runs at the base scale, and at 10x (--scale10). */
   repeat: number;
+  repeat10: number;
   keep: boolean;
   skipVerify: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { rows: 2_000_000, files: 22, scale10: false, repeat: 1, keep: false, skipVerify: false };
+  const a: Args = { rows: 2_000_000, files: 22, scale10: false, repeat: 3, repeat10: 1, keep: false, skipVerify: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const num = () => {
@@ -52,11 +55,12 @@ function parseArgs(argv: string[]): Args {
     if (k === '--rows') a.rows = num();
     else if (k === '--files') a.files = num();
     else if (k === '--repeat') a.repeat = num();
+    else if (k === '--repeat10') a.repeat10 = num();
     else if (k === '--scale10') a.scale10 = true;
     else if (k === '--keep') a.keep = true;
     else if (k === '--skip-verify') a.skipVerify = true;
     else if (k === '--help' || k === '-h') {
-      process.stdout.write('node dist/bench/consolidate-bench.js [--rows N] [--files N] [--scale10] [--repeat N] [--keep] [--skip-verify]\n');
+      process.stdout.write('node dist/bench/consolidate-bench.js [--rows N] [--files N] [--scale10] [--repeat N (default 3)] [--repeat10 N (default 1)] [--keep] [--skip-verify]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
   }
@@ -263,7 +267,7 @@ function writeFloor(estate: Estate, dir: string): Map<string, FloorStatement[]> 
     // Ferry leaves a target in WAL mode when one of its sources was; the floor ends the same way.
     if (files.some((f) => f.wal)) all.push({ kind: 'pragma', sql: `PRAGMA journal_mode = WAL;` });
     plans.set(target, all);
-    const script = ['.bail on', '.timer on', ...all.map((s) => s.sql), '.timer off', '.shell grep VmHWM /proc/$PPID/status', ''].join('\n');
+    const script = ['.bail on', '.timer on', ...all.map((s) => s.sql), '.timer off', '.shell grep VmHWM /proc/$PPID/status', '.shell cat /proc/$PPID/io', ''].join('\n');
     fs.writeFileSync(path.join(floorDir, `${target.replace(/\.db$/, '')}.sql`), script);
   }
   const sh = `#!/usr/bin/env bash
@@ -283,7 +287,9 @@ done
 interface FloorResult {
   wallMs: number;
   peakRssKb: number;
-  targets: { target: string; ms: number; hwmKb: number; insertMs: number; indexMs: number; otherMs: number }[];
+  targets: { target: string; ms: number; hwmKb: number; insertMs: number; indexMs: number; otherMs: number; io: ProcIo }[];
+  /** Bytes the sqlite3 processes passed to write() (wchar), summed. */
+  wcharBytes: number;
   counts: Record<string, number>;
   bytes: number;
 }
@@ -316,12 +322,12 @@ async function runFloor(estate: Estate, dir: string): Promise<FloorResult> {
         else otherMs += times[i]!;
       });
     } else process.stderr.write(`  (floor ${target}: ${times.length} timer lines for ${plan.length} statements; no breakdown)\n`);
-    targets.push({ target, ms: (Number(m[3]) - Number(m[2])) * 1000, hwmKb: hwm, insertMs, indexMs, otherMs });
+    targets.push({ target, ms: (Number(m[3]) - Number(m[2])) * 1000, hwmKb: hwm, insertMs, indexMs, otherMs, io: parseIo(block.join('\n')) });
     block = [];
   }
   const peakRssKb = Math.max(r.sampler.maxHwmKb(), ...targets.map((t) => t.hwmKb), r.sampler.treeRssKb);
   const out = path.join(dir, 'consolidated');
-  return { wallMs: r.wallMs, peakRssKb, targets, counts: countTargets(out), bytes: targetBytes(out) };
+  return { wallMs: r.wallMs, peakRssKb, targets, wcharBytes: targets.reduce((a, t) => a + t.io.wchar, 0), counts: countTargets(out), bytes: targetBytes(out) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -364,7 +370,11 @@ interface FerryResult {
   /** The goal's figure: the whole process's wall time without the backup step. */
   noBackupMs: number;
   peakRssKb: number;
+  hwmAtPlanDoneKb: number;
   hwmAtBackupDoneKb: number;
+  /** Bytes passed to write() by the backup step and by the build (after backup-done). */
+  backupWcharBytes: number;
+  buildWcharBytes: number;
   targets: FerryTargetPhases[];
   pieces: PieceLine[];
   counts: Record<string, number>;
@@ -439,7 +449,10 @@ async function runFerry(estate: Estate, dir: string, skipVerify: boolean): Promi
     buildMs: o.jobEnd - backupDone,
     noBackupMs: r.wallMs - backupMs,
     peakRssKb: Math.max(o.peakRssKb, r.sampler.maxHwmKb(), r.sampler.treeRssKb),
+    hwmAtPlanDoneKb: o.timeline.find((e) => e.type === 'backup-start')?.hwmKb ?? 0,
     hwmAtBackupDoneKb: o.timeline.find((e) => e.type === 'backup-done')?.hwmKb ?? 0,
+    backupWcharBytes: o.ioAtBackupDone?.wchar ?? 0,
+    buildWcharBytes: (o.ioAtEnd?.wchar ?? 0) - (o.ioAtBackupDone?.wchar ?? 0),
     targets,
     pieces,
     counts: countTargets(out),
@@ -491,55 +504,75 @@ const median = (xs: number[]) => {
 };
 const sec = (ms: number) => (ms / 1000).toFixed(2) + ' s';
 const mb = (kb: number) => (kb / 1024).toFixed(0) + ' MB';
+const n = (x: number) => x.toLocaleString('en-US');
+
+type Run = ScaleResult['runs'][number];
+
+/** Median, and the range when there were several runs. */
+function stat(runs: Run[], f: (r: Run) => number, fmt: (x: number) => string): string {
+  const xs = runs.map(f);
+  const m = fmt(median(xs));
+  return xs.length > 1 ? `${m} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : m;
+}
 
 function summarize(scales: ScaleResult[]): string {
   const lines: string[] = [];
-  lines.push('| rows (moved) | floor time | ferry time (no backup) | ratio | ferry backup | ferry total | verify | floor peak RSS | ferry peak RSS | verify peak RSS |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('Medians over the runs, (min–max) when there were several. Ferry time = its whole process wall time minus the backup step.');
+  lines.push('');
+  lines.push('| rows (moved) | runs | floor time | ferry time (no backup) | ratio | ferry backup | ferry total | verify | floor peak RSS | ferry peak RSS | verify peak RSS |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const s of scales) {
-    const m = (f: (r: ScaleResult['runs'][number]) => number) => median(s.runs.map(f));
-    const floor = m((r) => r.floor.wallMs);
-    const ferry = m((r) => r.ferry.noBackupMs);
-    const verify = s.runs.every((r) => r.ferry.verify) ? m((r) => r.ferry.verify!.wallMs) : NaN;
+    const runs = s.runs;
+    const hasVerify = runs.every((r) => r.ferry.verify);
     lines.push(
-      `| ${s.rows.toLocaleString('en-US')} (${s.movedRows.toLocaleString('en-US')}) | ${sec(floor)} | ${sec(ferry)} | ${(ferry / floor).toFixed(2)}x | ${sec(m((r) => r.ferry.backupMs))} | ${sec(m((r) => r.ferry.wallMs))} | ${Number.isNaN(verify) ? 'n/a' : sec(verify)} | ${mb(m((r) => r.floor.peakRssKb))} | ${mb(m((r) => r.ferry.peakRssKb))} | ${Number.isNaN(verify) ? 'n/a' : mb(m((r) => r.ferry.verify!.peakRssKb))} |`,
+      `| ${n(s.rows)} (${n(s.movedRows)}) | ${runs.length} | ${stat(runs, (r) => r.floor.wallMs, sec)} | ${stat(runs, (r) => r.ferry.noBackupMs, sec)} | ${stat(runs, (r) => r.ferry.noBackupMs / r.floor.wallMs, (x) => x.toFixed(2) + 'x')} | ${stat(runs, (r) => r.ferry.backupMs, sec)} | ${stat(runs, (r) => r.ferry.wallMs, sec)} | ${hasVerify ? stat(runs, (r) => r.ferry.verify!.wallMs, sec) : 'n/a'} | ${stat(runs, (r) => r.floor.peakRssKb, mb)} | ${stat(runs, (r) => r.ferry.peakRssKb, mb)} | ${hasVerify ? stat(runs, (r) => r.ferry.verify!.peakRssKb, mb) : 'n/a'} |`,
     );
   }
   lines.push('');
   for (const s of scales) {
-    const r = s.runs[s.runs.length - 1]!;
-    lines.push(`Phases at ${s.rows.toLocaleString('en-US')} rows (last run): ferry plan ${sec(r.ferry.planMs)}, backup ${sec(r.ferry.backupMs)}, build ${sec(r.ferry.buildMs)}, process start/exit ${sec(r.ferry.processMs)}; ferry peak RSS at backup-done ${mb(r.ferry.hwmAtBackupDoneKb)}.`);
+    const runs = s.runs;
+    const r = runs[runs.length - 1]!;
+    lines.push(`### ${n(s.rows)} rows`);
     lines.push('');
-    lines.push('| target | floor | floor INSERTs | floor indexes | ferry build | ferry copy | ferry index builds | ferry head | ferry tail | rows/s first piece | rows/s later pieces |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push(`Ferry phases (medians): plan ${stat(runs, (x) => x.ferry.planMs, sec)}, backup ${stat(runs, (x) => x.ferry.backupMs, sec)}, build ${stat(runs, (x) => x.ferry.buildMs, sec)}, process start/exit ${stat(runs, (x) => x.ferry.processMs, sec)}.`);
+    lines.push(`Ferry RSS high-water mark: ${stat(runs, (x) => x.ferry.hwmAtPlanDoneKb, mb)} after planning, ${stat(runs, (x) => x.ferry.hwmAtBackupDoneKb, mb)} after the backup, ${stat(runs, (x) => x.ferry.peakRssKb, mb)} at the end.`);
+    lines.push(`Bytes written (write() calls): floor ${stat(runs, (x) => x.floor.wcharBytes / 2 ** 20, (v) => v.toFixed(0) + ' MB')}, ferry build ${stat(runs, (x) => x.ferry.buildWcharBytes / 2 ** 20, (v) => v.toFixed(0) + ' MB')}, ferry backup ${stat(runs, (x) => x.ferry.backupWcharBytes / 2 ** 20, (v) => v.toFixed(0) + ' MB')}; target files: floor ${(r.floor.bytes / 2 ** 20).toFixed(0)} MB, ferry ${(r.ferry.bytes / 2 ** 20).toFixed(0)} MB.`);
+    lines.push('');
+    lines.push('Per target (last run):');
+    lines.push('');
+    lines.push('| target | floor | floor INSERTs | floor indexes | ferry build | ferry copy | ferry index builds | ferry tail | rows/s first piece | rows/s later pieces |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const t of r.ferry.targets) {
       const f = r.floor.targets.find((x) => x.target === t.target);
-      lines.push(`| ${t.target} | ${f ? sec(f.ms) : '?'} | ${f ? sec(f.insertMs) : '?'} | ${f ? sec(f.indexMs) : '?'} | ${sec(t.ms)} | ${sec(t.copyMs)} | ${sec(t.indexMs)} | ${sec(t.headMs)} | ${sec(t.tailMs)} | ${t.firstPieceRowsPerSec?.toLocaleString('en-US') ?? '-'} | ${t.laterPieceRowsPerSec?.toLocaleString('en-US') ?? '-'} |`);
+      lines.push(`| ${t.target} | ${f ? sec(f.ms) : '?'} | ${f ? sec(f.insertMs) : '?'} | ${f ? sec(f.indexMs) : '?'} | ${sec(t.ms)} | ${sec(t.copyMs)} | ${sec(t.indexMs)} | ${sec(t.tailMs)} | ${t.firstPieceRowsPerSec !== null ? n(t.firstPieceRowsPerSec) : '-'} | ${t.laterPieceRowsPerSec !== null ? n(t.laterPieceRowsPerSec) : '-'} |`);
     }
     lines.push('');
-    lines.push(`Row counts floor vs ferry: ${s.runs.every((x) => x.countsMatch) ? 'identical in every table' : 'DIFFER: ' + s.runs.flatMap((x) => x.countDiffs).join('; ')}. Target bytes: floor ${(r.floor.bytes / 1e6).toFixed(0)} MB, ferry ${(r.ferry.bytes / 1e6).toFixed(0)} MB.`);
-    if (r.ferry.verify) lines.push(`Verify: ${r.ferry.verify.ok ? 'ok' : 'NOT ok'}, ${r.ferry.verify.tables} tables${r.ferry.verify.error ? ` (${r.ferry.verify.error})` : ''}.`);
+    lines.push(`Row counts, floor vs ferry: ${runs.every((x) => x.countsMatch) ? 'identical in every table, every run' : 'DIFFER: ' + runs.flatMap((x) => x.countDiffs).join('; ')}.`);
+    if (r.ferry.verify) lines.push(`Verify: ${runs.every((x) => x.ferry.verify!.ok) ? 'ok' : 'NOT ok'}, ${r.ferry.verify.tables} tables${r.ferry.verify.error ? ` (${r.ferry.verify.error})` : ''}.`);
     lines.push('');
   }
-  // Goals
+  lines.push('### Goals');
+  lines.push('');
+  const ratioOf = (s: ScaleResult) => median(s.runs.map((r) => r.ferry.noBackupMs / r.floor.wallMs));
   const base = scales[0]!;
-  const ratio = median(base.runs.map((r) => r.ferry.noBackupMs)) / median(base.runs.map((r) => r.floor.wallMs));
+  const worst = Math.max(...scales.map(ratioOf));
+  lines.push(`- ferry (backup and verify apart) within ${GOAL_RATIO}x the floor: ${worst <= GOAL_RATIO ? 'MET' : 'MISSED'} (${scales.map((s) => `${ratioOf(s).toFixed(2)}x at ${n(s.rows)} rows`).join(', ')}).`);
   const peak = Math.max(...scales.flatMap((s) => s.runs.map((r) => r.ferry.peakRssKb))) / 1024;
-  lines.push(`Goal: ferry (no backup/verify) within ${GOAL_RATIO}x the floor: ${ratio <= GOAL_RATIO ? 'MET' : 'MISSED'} (${ratio.toFixed(2)}x at ${base.rows.toLocaleString('en-US')} rows${scales.length > 1 ? `; ${(median(scales[1]!.runs.map((r) => r.ferry.noBackupMs)) / median(scales[1]!.runs.map((r) => r.floor.wallMs))).toFixed(2)}x at ${scales[1]!.rows.toLocaleString('en-US')}` : ''}).`);
-  lines.push(`Goal: ferry peak RSS under ${GOAL_PEAK_MB} MB: ${peak < GOAL_PEAK_MB ? 'MET' : 'MISSED'} (${peak.toFixed(0)} MB max over all runs).`);
+  lines.push(`- ferry peak RSS under ${GOAL_PEAK_MB} MB: ${peak < GOAL_PEAK_MB ? 'MET' : 'MISSED'} (highest ${peak.toFixed(0)} MB; ${scales.map((s) => `${mb(median(s.runs.map((r) => r.ferry.peakRssKb)))} at ${n(s.rows)}`).join(', ')}).`);
   if (scales.length > 1) {
-    const p1 = median(scales[0]!.runs.map((r) => r.ferry.peakRssKb));
+    const p1 = median(base.runs.map((r) => r.ferry.peakRssKb));
     const p10 = median(scales[1]!.runs.map((r) => r.ferry.peakRssKb));
-    lines.push(`Goal: peak flat at 10x rows (at most +${FLAT_TOLERANCE * 100}%): ${p10 <= p1 * (1 + FLAT_TOLERANCE) ? 'MET' : 'MISSED'} (${mb(p1)} -> ${mb(p10)}, ${(((p10 - p1) / p1) * 100).toFixed(1)}%).`);
-  } else lines.push('Goal: peak flat at 10x rows: not measured in this run (use --scale10).');
+    lines.push(`- ferry peak flat at 10x the rows (at most +${FLAT_TOLERANCE * 100}%): ${p10 <= p1 * (1 + FLAT_TOLERANCE) ? 'MET' : 'MISSED'} (${mb(p1)} -> ${mb(p10)}, ${p10 >= p1 ? '+' : ''}${(((p10 - p1) / p1) * 100).toFixed(0)}%).`);
+  } else lines.push('- ferry peak flat at 10x the rows: not measured in this run (use --scale10).');
   for (const s of scales) {
     if (!s.runs.every((r) => r.ferry.verify)) {
-      lines.push(`Goal: verify within the consolidation's time: not measured at ${s.rows.toLocaleString('en-US')} rows.`);
+      lines.push(`- verify within the consolidation's time: not measured at ${n(s.rows)} rows.`);
       continue;
     }
     const v = median(s.runs.map((r) => r.ferry.verify!.wallMs));
     const c = median(s.runs.map((r) => r.ferry.noBackupMs));
-    lines.push(`Goal: verify within the consolidation's time (${s.rows.toLocaleString('en-US')} rows): ${v <= c ? 'MET' : 'MISSED'} (verify ${sec(v)} vs consolidation ${sec(c)} without backup, ${sec(median(s.runs.map((r) => r.ferry.wallMs)))} with it).`);
+    const w = median(s.runs.map((r) => r.ferry.wallMs));
+    lines.push(`- verify within the consolidation's time at ${n(s.rows)} rows: ${v <= c ? 'MET' : v <= w ? 'MET only against the whole run with backup' : 'MISSED'} (verify ${sec(v)}; consolidation ${sec(c)} without its backup, ${sec(w)} with it).`);
   }
   return lines.join('\n');
 }
@@ -550,23 +583,39 @@ async function main(): Promise<void> {
   const info = machine();
   process.stderr.write(`machine: ${JSON.stringify(info)}\n`);
   const scales: ScaleResult[] = [];
-  const rowsList = args.scale10 ? [args.rows, args.rows * 10] : [args.rows];
-  for (const rows of rowsList) {
+  const plan = args.scale10 ? [{ rows: args.rows, repeat: args.repeat }, { rows: args.rows * 10, repeat: args.repeat10 }] : [{ rows: args.rows, repeat: args.repeat }];
+  for (const { rows, repeat } of plan) {
     const estate = await ensureEstate({ rows, files: args.files });
-    process.stderr.write(`estate ${estate.dir}${estate.reused ? ' (cached)' : ''}: ${estate.files.length} files, ${rows.toLocaleString('en-US')} rows (${estate.movedRows.toLocaleString('en-US')} mapped), ${(estate.bytes / 1e6).toFixed(0)} MB\n`);
+    process.stderr.write(`estate ${estate.dir}${estate.reused ? ' (cached)' : ''}: ${estate.files.length} files, ${n(rows)} rows (${n(estate.movedRows)} mapped), ${(estate.bytes / 2 ** 20).toFixed(0)} MB\n`);
     const s: ScaleResult = { rows, movedRows: estate.movedRows, files: estate.files.length, estateBytes: estate.bytes, estateReused: !!estate.reused, runs: [] };
-    for (let i = 0; i < args.repeat; i++) {
-      const runDir = path.join(WORK_DIR, 'runs', `r${rows}`);
-      const floor = await runFloor(estate, path.join(runDir, 'floor'));
-      process.stderr.write(`  run ${i + 1}: floor ${sec(floor.wallMs)}, peak ${mb(floor.peakRssKb)}\n`);
-      if (!args.keep) fs.rmSync(path.join(runDir, 'floor'), { recursive: true, force: true });
-      const ferry = await runFerry(estate, path.join(runDir, 'ferry'), args.skipVerify);
-      process.stderr.write(`  run ${i + 1}: ferry ${sec(ferry.wallMs)} (backup ${sec(ferry.backupMs)}, without it ${sec(ferry.noBackupMs)}), peak ${mb(ferry.peakRssKb)}${ferry.verify ? `; verify ${sec(ferry.verify.wallMs)} ${ferry.verify.ok ? 'ok' : 'NOT OK'}, peak ${mb(ferry.verify.peakRssKb)}` : ''}\n`);
-      if (!args.keep) fs.rmSync(path.join(runDir, 'ferry'), { recursive: true, force: true });
-      const keys = new Set([...Object.keys(floor.counts), ...Object.keys(ferry.counts)]);
-      const countDiffs = [...keys].filter((k) => floor.counts[k] !== ferry.counts[k]).map((k) => `${k}: floor ${floor.counts[k]}, ferry ${ferry.counts[k]}`);
-      if (Object.keys(floor.counts).length === 0) countDiffs.push('floor produced no tables');
-      s.runs.push({ floor, ferry, countsMatch: countDiffs.length === 0, countDiffs });
+    const runDir = path.join(WORK_DIR, 'runs', `r${rows}`);
+    for (let i = 0; i < repeat; i++) {
+      // Alternate which goes first, so neither always runs on a warmer (or busier) machine.
+      let floor: FloorResult | undefined;
+      let ferry: FerryResult | undefined;
+      const doFloor = async () => {
+        floor = await runFloor(estate, path.join(runDir, 'floor'));
+        process.stderr.write(`  run ${i + 1}: floor ${sec(floor.wallMs)}, peak ${mb(floor.peakRssKb)}\n`);
+        if (!args.keep) fs.rmSync(path.join(runDir, 'floor'), { recursive: true, force: true });
+      };
+      const doFerry = async () => {
+        ferry = await runFerry(estate, path.join(runDir, 'ferry'), args.skipVerify);
+        process.stderr.write(`  run ${i + 1}: ferry ${sec(ferry.wallMs)} (backup ${sec(ferry.backupMs)}, without it ${sec(ferry.noBackupMs)}), peak ${mb(ferry.peakRssKb)}${ferry.verify ? `; verify ${sec(ferry.verify.wallMs)} ${ferry.verify.ok ? 'ok' : 'NOT OK'}, peak ${mb(ferry.verify.peakRssKb)}` : ''}\n`);
+        if (!args.keep) fs.rmSync(path.join(runDir, 'ferry'), { recursive: true, force: true });
+      };
+      if (i % 2 === 0) {
+        await doFloor();
+        await doFerry();
+      } else {
+        await doFerry();
+        await doFloor();
+      }
+      const fl = floor!;
+      const fe = ferry!;
+      const keys = new Set([...Object.keys(fl.counts), ...Object.keys(fe.counts)]);
+      const countDiffs = [...keys].filter((k) => fl.counts[k] !== fe.counts[k]).map((k) => `${k}: floor ${fl.counts[k]}, ferry ${fe.counts[k]}`);
+      if (Object.keys(fl.counts).length === 0) countDiffs.push('floor produced no tables');
+      s.runs.push({ floor: fl, ferry: fe, countsMatch: countDiffs.length === 0, countDiffs });
     }
     scales.push(s);
   }
@@ -575,7 +624,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `consolidate-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, JSON.stringify({ args, machine: info, scales, summary }, null, 2) + '\n');
-  process.stdout.write(summary + '\n\nFull results: ' + file + '\n');
+  process.stdout.write(summary + '\n\nFull results: ' + path.relative(process.cwd(), file) + '\n');
 }
 
 await main();

@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { consolidate } from '../src/consolidate/run-consolidate.js';
 import type { ConsolidateEvent } from '../src/consolidate/events.js';
 import type { ConsolidateConfig } from '../src/config/types.js';
+import { memKb, procIo, type ProcIo } from './proc-stats.js';
 
 /** One line of the timeline: ms since the process started, and memory at that moment. */
 export interface TimelineEntry {
@@ -39,19 +40,15 @@ export interface RunnerOutput {
   jobEnd: number;
   timeline: TimelineEntry[];
   peakRssKb: number;
+  /** /proc/self/io at backup-done and at the end (bytes). */
+  ioAtBackupDone?: ProcIo;
+  ioAtEnd?: ProcIo;
   totalRows?: number;
   tablesMigrated?: number;
   /** verify: tables checked, and tables whose checksum or count disagreed. */
   verifiedTables?: number;
   failedTables?: string[];
   verifyDurationMs?: number;
-}
-
-/** VmRSS and VmHWM of this process, in kB. */
-export function memKb(pid: number | 'self' = 'self'): { rss: number; hwm: number } {
-  const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const get = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0);
-  return { rss: get('VmRSS'), hwm: get('VmHWM') };
 }
 
 interface VerifyModule {
@@ -88,7 +85,10 @@ async function main(): Promise<void> {
           else if (e.type === 'target-start') mark(e.type, { target: e.target });
           else if (e.type === 'target-done') mark(e.type, { target: e.target, ms: e.ms });
           else if (e.type === 'backup-file') mark(e.type, { file: e.entry.name });
-          else mark(e.type);
+          else {
+            if (e.type === 'backup-done') out.ioAtBackupDone = procIo();
+            mark(e.type);
+          }
         },
       });
       out.totalRows = result.totalRows;
@@ -111,6 +111,7 @@ async function main(): Promise<void> {
   }
   mark('job-end');
   out.jobEnd = performance.now();
+  out.ioAtEnd = procIo();
   out.peakRssKb = memKb().hwm;
   fs.writeFileSync(outFile, JSON.stringify(out, null, 2) + '\n');
   process.exitCode = out.ok ? 0 : 1;

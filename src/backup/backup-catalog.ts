@@ -14,6 +14,8 @@ export interface BackupSetInfo {
   files: number;
   bytes: number;
   manifest: BackupManifest;
+  /** Why the set cannot be used, when its manifest is missing or damaged. */
+  damaged?: string;
 }
 
 /** Reads a set's manifest, with a clear error when it is missing or unreadable. */
@@ -42,7 +44,15 @@ export function listBackups(dir: string): BackupSetInfo[] {
     if (!SET_NAME_PATTERN.test(name)) continue;
     const p = path.join(dir, name);
     if (!fs.existsSync(path.join(p, MANIFEST_NAME))) continue;
-    const manifest = readManifest(p);
+    let manifest: BackupManifest;
+    try {
+      manifest = readManifest(p);
+    } catch (e) {
+      // One damaged set must not hide the others; it is listed as damaged and never chosen as latest.
+      const when = fs.statSync(p).mtime.toISOString();
+      out.push({ id: name, path: p, createdAt: when, reason: 'damaged', files: 0, bytes: 0, manifest: { format: 'ferry-backup/1', createdAt: when, reason: 'damaged', files: [] }, damaged: (e as Error).message });
+      continue;
+    }
     out.push({ id: name, path: p, createdAt: manifest.createdAt, reason: manifest.reason, files: manifest.files.length, bytes: manifest.files.reduce((s, f) => s + f.size, 0), manifest });
   }
   return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.id.localeCompare(a.id)));
@@ -54,7 +64,7 @@ export function findBackup(dir: string, which?: string): BackupSetInfo {
     const manifest = readManifest(which);
     return { id: path.basename(path.resolve(which)), path: path.resolve(which), createdAt: manifest.createdAt, reason: manifest.reason, files: manifest.files.length, bytes: manifest.files.reduce((s, f) => s + f.size, 0), manifest };
   }
-  const sets = listBackups(dir);
+  const sets = listBackups(dir).filter((s) => !s.damaged);
   if (sets.length === 0) throw new FerryError('BACKUP_MISSING', `No backup sets in ${dir}.`, { subject: dir, hint: 'Make one with `ferry backup FILE`, or point --dir / --from at the folder that holds them.' });
   if (!which || which === 'latest') return sets[0]!;
   const found = sets.find((s) => s.id === which);

@@ -62,7 +62,7 @@ export function registerBackupCommands(program: Command): void {
         const dir = await backupDir(flags, 'backup');
         const sets = listBackups(dir);
         const rows = [];
-        for (const s of sets) rows.push({ id: s.id, path: s.path, createdAt: s.createdAt, reason: s.reason, files: s.manifest.files.map((f) => ({ name: f.name, source: f.source, size: f.size, rows: Object.values(f.tables).reduce((a, b) => a + b, 0) })), bytes: s.bytes, problems: flags.check ? await checkBackup(s.path) : undefined });
+        for (const s of sets) rows.push({ id: s.id, path: s.path, createdAt: s.createdAt, reason: s.reason, files: s.manifest.files.map((f) => ({ name: f.name, source: f.source, size: f.size, rows: Object.values(f.tables).reduce((a, b) => a + b, 0) })), bytes: s.bytes, problems: s.damaged ? [{ file: 'manifest.json', problem: s.damaged }] : flags.check ? await checkBackup(s.path) : undefined });
         if (o.json) printJson(o, { ok: rows.every((r) => !r.problems?.length), dir, sets: rows });
         else if (rows.length === 0) o.out(`No backup sets in ${dir}`);
         else {

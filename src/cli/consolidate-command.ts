@@ -43,16 +43,16 @@ export function registerConsolidate(program: Command): void {
 
 async function runConsolidateCommand(flags: ConsolidateFlags, o: Output): Promise<number> {
   const modes = [flags.dryRun, flags.verify, flags.rollback].filter(Boolean).length;
-  if (modes > 1) throw new FerryError('USAGE', 'Choose one of --dry-run, --verify and --rollback.');
-  if (flags.from && !flags.rollback) throw new FerryError('USAGE', '--from only goes with --rollback.');
+  if (modes > 1) throw new FerryError('USAGE', 'Choose one of --dry-run, --verify and --rollback.', { hint: 'Run them one after another: ferry consolidate --dry-run, ferry consolidate, ferry consolidate --verify.' });
+  if (flags.from && !flags.rollback) throw new FerryError('USAGE', '--from only goes with --rollback.', { hint: 'ferry consolidate --rollback --from <backup set>' });
   const busyTimeoutMs = Number(flags.lockTimeout ?? 5000);
-  if (!Number.isFinite(busyTimeoutMs) || busyTimeoutMs < 0) throw new FerryError('USAGE', `--lock-timeout must be a number of milliseconds, not "${flags.lockTimeout}".`);
+  if (!Number.isFinite(busyTimeoutMs) || busyTimeoutMs < 0) throw new FerryError('USAGE', `--lock-timeout must be a number of milliseconds, not "${flags.lockTimeout}".`, { hint: 'For example --lock-timeout 10000.' });
   const loaded = await loadConfig({ cwd: process.cwd(), configPath: flags.config, required: true });
   const config = consolidateSection(loaded);
   const common = { config, baseDir: loaded.dir, configFile: loaded.file, busyTimeoutMs };
 
   if (flags.dryRun) {
-    const plan = await buildPlan({ ...common, inspect: true });
+    const plan = await buildPlan({ ...common, inspect: true, force: flags.force });
     const failed = plan.problems.some((p) => p.severity === 'error');
     if (o.json) printJson(o, { ok: !failed, plan: planJson(plan) });
     else printPlan(o, plan);

@@ -44,7 +44,7 @@ export function progressRenderer(o: Output): (e: ConsolidateEvent) => void {
       case 'piece-done': {
         if (o.live) process.stderr.write('\r\u001b[2K');
         const extra = [e.skipped ? `${e.skipped} skipped` : '', e.replaced ? `${e.replaced} replaced` : ''].filter(Boolean).join(', ');
-        o.err(`  ${e.table} ← ${e.source}:${e.sourceTable}: ${e.inserted.toLocaleString('en-US')} rows${extra ? ` (${extra})` : ''}${e.ms ? ` in ${e.ms} ms` : ' (already done)'}`);
+        o.err(`  ${e.table} ← ${e.source}:${e.sourceTable}: ${e.inserted.toLocaleString('en-US')} rows${extra ? ` (${extra})` : ''}${e.alreadyDone ? ' (already done)' : ` in ${e.ms} ms`}`);
         break;
       }
       case 'target-done':

@@ -7,7 +7,8 @@ import { openSqlite, type SqliteEngine } from '../engines/sqlite/sqlite-engine.j
 import { rewriteCreateIndex, rewriteCreateTable } from '../engines/sqlite/sqlite-ddl-rewrite.js';
 import { quoteSqliteIdent } from '../engines/sqlite/sqlite-tokens.js';
 import type { Schema, Table } from '../schema/model.js';
-import { deviceOf, freeBytes } from '../util/disk-space.js';
+import { deviceOf, freeBytes, nearestExisting } from '../util/disk-space.js';
+import { readRunState } from './run-state.js';
 import { sqliteDiskSize } from '../util/fs-atomic.js';
 import { findDuplicateKeys } from './duplicate-keys.js';
 import type { ConsolidatePlan, PlannedPiece, PlannedSource, PlannedTable, PlannedTarget, Problem } from './plan-types.js';
@@ -21,6 +22,8 @@ export interface PlanOptions {
   /** Dry-run extras: quick_check every source and count keys shared between sources. */
   inspect?: boolean;
   busyTimeoutMs?: number;
+  /** Dry-run only: the run will be given --force (existing targets are then a warning). */
+  force?: boolean;
   /** Free-space probe; tests inject one, the CLI uses the filesystem's figure. */
   freeBytes?: (dir: string) => number;
 }
@@ -91,7 +94,14 @@ export async function buildPlan(options: PlanOptions): Promise<ConsolidatePlan> 
           continue;
         }
         const policy: ConflictPolicy = tm.onConflict ?? mapping.onConflict ?? cfg.onConflict ?? 'error';
-        const piece = planPiece(engine, name, file, table, tm, policy, problems);
+        let piece: PlannedPiece | null;
+        try {
+          piece = planPiece(engine, name, file, table, tm, policy, problems);
+        } catch (e) {
+          if (!(e instanceof FerryError)) throw e;
+          problems.push({ severity: 'error', code: e.code, message: e.message, subject: e.subject, hint: e.hint });
+          continue;
+        }
         if (!piece) continue;
         addToTarget(target, table, tm.as ?? table.name, piece, renames, problems);
       }
@@ -107,7 +117,16 @@ export async function buildPlan(options: PlanOptions): Promise<ConsolidatePlan> 
     }
 
     const plannedTargets = [...targets.values()];
-    const duplicates = options.inspect ? findDuplicateKeys(plannedTargets, engines) : [];
+    let duplicates: ConsolidatePlan['duplicates'] = [];
+    if (options.inspect) {
+      try {
+        duplicates = findDuplicateKeys(plannedTargets, engines);
+      } catch (e) {
+        if (!(e instanceof FerryError)) throw e;
+        problems.push({ severity: 'error', code: e.code, message: e.message, subject: e.subject, hint: e.hint });
+      }
+      problems.push(...targetProblems(plannedTargets, targetDir, options));
+    }
     for (const d of duplicates) {
       if (d.policy === 'error') {
         problems.push({ severity: 'error', code: 'CONFLICT', message: `${d.count} key(s) of ${d.target}:${d.table} appear in both ${d.sources[0]} and ${d.sources[1]} (e.g. ${d.examples.join(', ')}).`, subject: `${d.target}:${d.table}`, hint: 'Set "onConflict": "skip" or "replace" for this table, or fix the data.' });
@@ -140,6 +159,24 @@ export async function buildPlan(options: PlanOptions): Promise<ConsolidatePlan> 
   } finally {
     for (const e of engines.values()) e.db.close();
   }
+}
+
+/**
+ * What the run would refuse on, told by the dry-run too: a target that already exists (unless a
+ * resumable run of this same plan made it) and a target folder that cannot be created.
+ */
+function targetProblems(targets: PlannedTarget[], targetDir: string, options: PlanOptions): Problem[] {
+  const out: Problem[] = [];
+  const existing = nearestExisting(targetDir);
+  if (!fs.statSync(existing).isDirectory()) {
+    out.push({ severity: 'error', code: 'UNWRITABLE', message: `Cannot create the target folder ${targetDir}: ${existing} is a file.`, subject: targetDir, hint: 'Check consolidate.targetDir.' });
+  }
+  const state = readRunState(targetDir);
+  for (const t of targets) {
+    if (!fs.existsSync(t.path) || state?.completed.includes(t.file)) continue;
+    out.push({ severity: options.force ? 'warning' : 'error', code: 'TARGET_EXISTS', message: `Target ${t.path} already exists${options.force ? ' and will be replaced (backed up first)' : ''}.`, subject: t.path, hint: 'Run with --force to replace it (it is backed up first), or choose another targetDir.' });
+  }
+  return out;
 }
 
 function safeDevice(p: string): number {
@@ -181,7 +218,7 @@ function planPiece(engine: SqliteEngine, source: string, file: string, table: Ta
       exprs[i] = `(${expr})`;
     }
   }
-  const rows = Number(engine.db.prepare(`SELECT count(*) FROM ${quoteSqliteIdent(table.name)}`).pluck().get() as bigint);
+  const rows = engine.run('counting rows in', () => Number(engine.db.prepare(`SELECT count(*) FROM ${quoteSqliteIdent(table.name)}`).pluck().get() as bigint));
   return {
     id: `${source}/${table.name}`,
     source,

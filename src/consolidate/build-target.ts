@@ -144,7 +144,7 @@ function copyPiece(db: Database.Database, input: BuildTargetInput, table: Planne
   const prog = db.prepare(`SELECT last_rowid, rows, skipped, replaced, done FROM _ferry_progress WHERE step = ?`).get(stepId) as ProgressRow | undefined;
   const base = { target: input.target.file, table: table.name, source: piece.source, sourceTable: piece.sourceTable };
   if (prog?.done === 1n) {
-    input.onEvent({ type: 'piece-done', ...base, inserted: Number(prog.rows), skipped: Number(prog.skipped), replaced: Number(prog.replaced), ms: 0 });
+    input.onEvent({ type: 'piece-done', ...base, inserted: Number(prog.rows), skipped: Number(prog.skipped), replaced: Number(prog.replaced), ms: 0, alreadyDone: true });
     return;
   }
   const started = Date.now();

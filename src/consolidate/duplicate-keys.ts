@@ -1,4 +1,5 @@
 import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
+import { sqliteError } from '../engines/sqlite/sqlite-errors.js';
 import { quoteSqliteIdent } from '../engines/sqlite/sqlite-tokens.js';
 import type { DuplicateKeys, PlannedTarget } from './plan-types.js';
 
@@ -24,7 +25,12 @@ export function findDuplicateKeys(targets: PlannedTarget[], engines: Map<string,
           for (const key of table.keys) {
             const exprA = key.map((c) => a.exprs[a.columns.indexOf(c)]!);
             const exprB = key.map((c) => b.exprs[b.columns.indexOf(c)]!);
-            const found = countShared(ea, a.sourceTable, exprA, eb, b.sourceTable, exprB);
+            let found: { count: number; examples: string[] };
+            try {
+              found = countShared(ea, a.sourceTable, exprA, eb, b.sourceTable, exprB);
+            } catch (e) {
+              throw sqliteError(e, `${a.sourcePath} or ${b.sourcePath}`, 'comparing keys of');
+            }
             if (found.count > 0) out.push({ target: target.file, table: table.name, sources: [a.source, b.source], count: found.count, examples: found.examples, policy: b.onConflict });
           }
         }

@@ -39,7 +39,7 @@ export async function rollbackConsolidation(options: RollbackOptions): Promise<R
   let set;
   if (options.from) set = findBackup(backupDir, options.from);
   else {
-    set = listBackups(backupDir).find((s) => s.reason === 'consolidate');
+    set = listBackups(backupDir).find((s) => s.reason === 'consolidate' && !s.damaged);
     if (!set) throw new FerryError('BACKUP_MISSING', `No consolidation backup in ${backupDir}.`, { subject: backupDir, hint: 'Name one with --from DIR (ferry backups lists them).' });
   }
   const problems = await checkBackup(set.path);

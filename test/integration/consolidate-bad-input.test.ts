@@ -1,13 +1,13 @@
 /**
  * `ferry consolidate` on bad input: every case must fail with the right exit code and ONE clear
  * message (naming the file, table or key, with a hint and no stack trace), and must write nothing:
- * no files in the target folder, no backup set, sources byte-identical. Each test builds its own
- * small legacy estate (generateEstate, 200 rows) in a fresh temporary folder and runs the real CLI
- * as a child process.
+ * no files in the target folder, no backup set, sources byte-identical. Each test gets its own
+ * copy of a small legacy estate (generateEstate, 200 rows, rows only in -wal files) in a fresh
+ * temporary folder and runs the real CLI (bin/ferry.js) as a child process.
  */
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,7 +30,8 @@ after(() => {
 });
 
 function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bad-input-'));
+  // realpath: the CLI sees its working folder that way (e.g. /tmp -> /private/tmp on macOS).
+  const d = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bad-input-')));
   tempDirs.push(d);
   return d;
 }
@@ -49,11 +50,24 @@ interface Fixture {
   config: FerryConfig;
 }
 
-/** A fresh legacy estate (debates.db/continuum.db with rows only in -wal, elo*.db, personas.db). */
+let template: string | undefined;
+
+/**
+ * A fresh legacy estate (debates.db/continuum.db in WAL mode with their newest rows only in the
+ * -wal file, elo*.db, personas.db with a rollback journal, ferry.config.json). One estate is
+ * generated per test file and copied (with its -wal files, without the -shm index) into a new
+ * temporary folder for each test.
+ */
 function estate(): Fixture {
+  if (!template) {
+    template = tempDir();
+    generateEstate({ dir: template, rows: 200, walRows: 5 });
+    assert.ok(fs.statSync(path.join(template, '.nomic', 'debates.db-wal')).size > 0, 'the estate has rows only in a -wal file');
+  }
   const dir = tempDir();
-  const e = generateEstate({ dir, rows: 200, walRows: 5 });
-  const fx: Fixture = { dir, sourceDir: e.sourceDir, targetDir: '', backupDir: '', configFile: e.configFile, config: e.config };
+  fs.cpSync(template, dir, { recursive: true, filter: (src) => !src.endsWith('-shm') });
+  const configFile = path.join(dir, 'ferry.config.json');
+  const fx: Fixture = { dir, sourceDir: path.join(dir, '.nomic'), targetDir: '', backupDir: '', configFile, config: JSON.parse(fs.readFileSync(configFile, 'utf8')) as FerryConfig };
   resolveDirs(fx);
   return fx;
 }
@@ -127,15 +141,20 @@ interface Snapshot {
   backup: Record<string, string> | null;
 }
 
-function snapshot(fx: Fixture, sourceDir = fx.sourceDir): Snapshot {
-  return { sources: sourceState(sourceDir), target: treeState(fx.targetDir), backup: treeState(fx.backupDir) };
+function snapshot(fx: Fixture): Snapshot {
+  return { sources: sourceState(fx.sourceDir), target: treeState(fx.targetDir), backup: treeState(fx.backupDir) };
 }
 
-/** Nothing written: sources byte-identical, target folder as it was, no backup set. */
-function assertNothingWritten(fx: Fixture, before: Snapshot, sourceDir = fx.sourceDir): void {
-  assert.ok(Object.keys(before.sources).length > 0 || sourceDir !== fx.sourceDir, 'the snapshot saw the source files');
-  assert.deepEqual(sourceState(sourceDir), before.sources, `source files in ${sourceDir} must be byte-identical`);
-  assert.deepEqual(treeState(fx.targetDir), before.target, `nothing may be written to the target folder ${fx.targetDir}`);
+function filesOf(tree: Record<string, string> | null): Record<string, string> {
+  return Object.fromEntries(Object.entries(tree ?? {}).filter(([, v]) => v !== 'dir'));
+}
+
+/** Nothing written: sources byte-identical, no new or changed file in the target folder, no backup set. */
+function assertNothingWritten(fx: Fixture, before: Snapshot): void {
+  assert.ok(Object.keys(before.sources).length >= 5, 'the snapshot saw the source files');
+  assert.deepEqual(sourceState(fx.sourceDir), before.sources, `source files in ${fx.sourceDir} must be byte-identical`);
+  // An empty folder ferry made while checking it can write there is not a written file.
+  assert.deepEqual(filesOf(treeState(fx.targetDir)), filesOf(before.target), `nothing may be written to the target folder ${fx.targetDir}`);
   const backup = treeState(fx.backupDir);
   assert.ok(backup === null || Object.keys(backup).length === 0, `no backup set may be created, found in ${fx.backupDir}: ${JSON.stringify(backup)}`);
 }
@@ -144,18 +163,38 @@ function assertNothingWritten(fx: Fixture, before: Snapshot, sourceDir = fx.sour
 // CLI helpers
 // ---------------------------------------------------------------------------------------------
 
-function ferry(cwd: string, ...args: string[]): SpawnSyncReturns<string> {
+interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `node bin/ferry.js ...args` in `cwd` (like spawnSync, but without blocking the test
+ * process, so the cases of this file can run side by side).
+ */
+function ferry(cwd: string, ...args: string[]): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.FERRY_DEBUG;
-  const r = spawnSync(process.execPath, [FERRY, ...args], { cwd, encoding: 'utf8', env, timeout: 20_000 });
-  if (r.error) throw r.error;
-  return r;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [FERRY, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
 }
 
 /** A line like "    at foo (file.js:1:2)" or "    at file.js:1:2". */
 const STACK_FRAME = /^\s+at\s.*:\d+:\d+\)?\s*$/m;
 
-function assertNoStack(r: SpawnSyncReturns<string>): void {
+function assertNoStack(r: CliResult): void {
   const all = `${r.stdout}\n${r.stderr}`;
   assert.doesNotMatch(all, STACK_FRAME, `no stack trace expected:\n${all}`);
   assert.doesNotMatch(all, /Unexpected error|This is a bug in ferry/, `an expected failure must not be reported as an internal error:\n${all}`);
@@ -165,7 +204,7 @@ function assertNoStack(r: SpawnSyncReturns<string>): void {
  * The one-clear-message contract: exit code, exactly one `error:` line on stderr that contains
  * every name, a `hint:` line, no stack trace. Returns the error line and the hint line.
  */
-function assertCleanError(r: SpawnSyncReturns<string>, exit: number, names: (string | RegExp)[]): { error: string; hint: string | undefined } {
+function assertCleanError(r: CliResult, exit: number, names: (string | RegExp)[]): { error: string; hint: string | undefined } {
   assert.equal(r.status, exit, `exit code ${exit} expected, got ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   assertNoStack(r);
   const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
@@ -180,17 +219,24 @@ function assertCleanError(r: SpawnSyncReturns<string>, exit: number, names: (str
   return { error, hint };
 }
 
-function assertHint(r: SpawnSyncReturns<string>): string {
+function assertHint(r: CliResult): string {
   const hint = r.stderr.split('\n').find((l) => l.startsWith('hint:'));
   assert.ok(hint && hint.length > 'hint: '.length + 5, `a "hint:" line expected on stderr:\n${r.stderr}`);
   return hint;
 }
 
-/** Runs the command with --json and checks the `{ ok: false, error: { code, message } }` document. */
-function assertJsonError(cwd: string, args: string[], codes: string | string[], exit = 1): { code: string; message: string; subject?: string; hint?: string; data?: Record<string, unknown> } {
-  const r = ferry(cwd, ...args, '--json');
+interface JsonError {
+  code: string;
+  message: string;
+  subject?: string;
+  hint?: string;
+  data?: Record<string, unknown>;
+}
+
+/** Checks a `--json` run's `{ ok: false, error: { code, message } }` document and returns the error. */
+function assertJsonError(r: CliResult, codes: string | string[], exit = 1): JsonError {
   assertNoStack(r);
-  let doc: { ok: boolean; error: { code: string; message: string; subject?: string; hint?: string; data?: Record<string, unknown> } };
+  let doc: { ok: boolean; error: JsonError };
   try {
     doc = JSON.parse(r.stdout);
   } catch {
@@ -204,9 +250,8 @@ function assertJsonError(cwd: string, args: string[], codes: string | string[], 
   return doc.error;
 }
 
-/** `--dry-run` must exit 1 and report an error line naming everything in `names` (plan listing or stderr). */
-function assertDryRunReports(cwd: string, names: string[]): SpawnSyncReturns<string> {
-  const r = ferry(cwd, 'consolidate', '--dry-run');
+/** A `--dry-run` result must be exit 1 with an error line naming everything in `names` (in the plan listing or on stderr). */
+function assertDryRunReports(r: CliResult, names: string[]): void {
   assert.equal(r.status, 1, `--dry-run must exit 1 on this problem\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   assertNoStack(r);
   const errorLines = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /^\s*error:/.test(l));
@@ -214,7 +259,14 @@ function assertDryRunReports(cwd: string, names: string[]): SpawnSyncReturns<str
     errorLines.some((l) => names.every((n) => l.includes(n))),
     `--dry-run should list an error naming ${names.join(', ')}; its error lines:\n${errorLines.join('\n') || '(none)'}\nstdout:\n${r.stdout}`,
   );
-  return r;
+}
+
+/** The three runs each case checks: the run, the same with --json, and --dry-run. */
+async function runAll(cwd: string, ...extra: string[]): Promise<{ run: CliResult; json: CliResult; dry: CliResult }> {
+  const run = await ferry(cwd, 'consolidate', ...extra);
+  const json = await ferry(cwd, 'consolidate', ...extra, '--json');
+  const dry = await ferry(cwd, 'consolidate', '--dry-run', ...extra);
+  return { run, json, dry };
 }
 
 /** 1-based line of the first occurrence of `needle`. */
@@ -222,6 +274,15 @@ function lineOf(text: string, needle: string): number {
   const at = text.indexOf(needle);
   assert.notEqual(at, -1, `${needle} not found`);
   return text.slice(0, at).split('\n').length;
+}
+
+/** Overwrites one page (1-based number) of a SQLite file, keeping its first 8 bytes, with deterministic garbage. */
+function corruptPage(file: string, page: number): void {
+  const buf = fs.readFileSync(file);
+  const pageSize = buf.readUInt16BE(16) === 1 ? 65536 : buf.readUInt16BE(16);
+  assert.ok(page > 1 && page * pageSize <= buf.length, `page ${page} is inside ${file}`);
+  for (let i = (page - 1) * pageSize + 8; i < page * pageSize; i++) buf[i] = (i * 37 + 11) & 0xff;
+  fs.writeFileSync(file, buf);
 }
 
 /** Overwrites every page but the first (schema + header) and the last with deterministic garbage. */
@@ -243,117 +304,129 @@ function corruptMiddlePages(file: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tests
+// Tests (independent of each other, each in its own estate, run side by side)
 // ---------------------------------------------------------------------------------------------
 
-describe('ferry consolidate refuses bad input and writes nothing', () => {
-  test('missing source folder', () => {
+describe('ferry consolidate refuses bad input and writes nothing', { concurrency: 4 }, () => {
+  test('missing source folder', async () => {
     const fx = estate();
     editConfig(fx, (c) => {
       c.sourceDir = 'no-such-folder';
     });
     const missing = path.join(fx.dir, 'no-such-folder');
-    const before = snapshot(fx, fx.sourceDir);
+    const before = snapshot(fx);
 
-    const r = ferry(fx.dir, 'consolidate');
-    const dry = ferry(fx.dir, 'consolidate', '--dry-run');
-    assert.equal(r.status, 1);
+    const { run, json, dry } = await runAll(fx.dir);
+    assert.equal(run.status, 1);
     assert.equal(fs.existsSync(missing), false, 'the missing source folder is not created');
     assertNothingWritten(fx, before);
-    // The config's targetDir/backupDir live under .nomic and must not appear under the missing folder either.
-    assert.equal(fs.existsSync(path.join(fx.dir, '.nomic', 'consolidated')), false);
 
-    const { hint } = assertCleanError(r, 1, [missing]);
+    const { hint } = assertCleanError(run, 1, [missing]);
     assert.ok(hint?.includes('sourceDir'), `the hint should point at consolidate.sourceDir: ${hint}`);
-    assert.equal(assertJsonError(fx.dir, ['consolidate'], 'SOURCE_DIR_MISSING').subject, missing);
+    assert.equal(assertJsonError(json, 'SOURCE_DIR_MISSING').subject, missing);
     assertCleanError(dry, 1, [missing]);
   });
 
-  test('missing mapped source file', () => {
+  test('missing mapped source file', async () => {
     const fx = estate();
     fs.rmSync(path.join(fx.sourceDir, 'elo.db'));
     const before = snapshot(fx);
 
-    const r = ferry(fx.dir, 'consolidate');
+    const { run, json, dry } = await runAll(fx.dir);
     assertNothingWritten(fx, before);
-    const { hint } = assertCleanError(r, 1, ['elo.db', fx.sourceDir]);
-    assert.ok(hint, 'a hint line is printed');
-    assert.equal(assertJsonError(fx.dir, ['consolidate'], 'SOURCE_MISSING').subject, path.join(fx.sourceDir, 'elo.db'));
-    const dry = assertDryRunReports(fx.dir, ['elo.db']);
+    assertCleanError(run, 1, ['elo.db', fx.sourceDir]);
+    assertHint(run);
+    assert.equal(assertJsonError(json, 'SOURCE_MISSING').subject, path.join(fx.sourceDir, 'elo.db'));
+    assertDryRunReports(dry, ['elo.db']);
     assert.match(dry.stdout, /elo\.db\s+missing/, 'the plan marks the file missing');
-    assertNothingWritten(fx, before);
   });
 
-  test('a mapped "source" that is not SQLite', () => {
+  test('a mapped "source" that is not SQLite', async () => {
     const fx = estate();
     const file = path.join(fx.sourceDir, 'elo.db');
     fs.rmSync(file);
     fs.writeFileSync(file, 'agent,season,rating\nagent-1,2024,1500\n'.repeat(300));
     const before = snapshot(fx);
 
-    const r = ferry(fx.dir, 'consolidate');
+    const { run, json, dry } = await runAll(fx.dir);
     assertNothingWritten(fx, before);
-    assertCleanError(r, 1, [file, /not a SQLite database/]);
-    assertHint(r);
-    assertJsonError(fx.dir, ['consolidate'], 'NOT_SQLITE');
-    assertDryRunReports(fx.dir, [file]);
-    assertNothingWritten(fx, before);
+    assertCleanError(run, 1, [file, /not a SQLite database/]);
+    assertHint(run);
+    assertJsonError(json, 'NOT_SQLITE');
+    assertDryRunReports(dry, [file]);
     assert.equal(fs.readFileSync(file, 'utf8').slice(0, 5), 'agent', 'the text file is left as it was');
   });
 
-  test('a corrupt SQLite file (header intact, middle pages garbage)', () => {
+  test('a corrupt SQLite file (header intact, middle pages garbage)', async () => {
     const fx = estate();
     const file = path.join(fx.sourceDir, 'elo.db');
     corruptMiddlePages(file);
     const before = snapshot(fx);
 
-    const r = ferry(fx.dir, 'consolidate');
-    const dry = ferry(fx.dir, 'consolidate', '--dry-run');
+    const { run, json, dry } = await runAll(fx.dir);
     // Whatever stage notices it (planning or the backup's integrity check): exit 1, nothing written.
-    assert.equal(r.status, 1, `exit 1 expected\nstderr: ${r.stderr}`);
-    assertNothingWritten(fx, before);
+    assert.equal(run.status, 1, `exit 1 expected\nstderr: ${run.stderr}`);
     assert.equal(dry.status, 1);
-
-    // ...and the message names the file and says it is corrupt (not "Unexpected error ... bug in ferry").
-    assertCleanError(r, 1, [file]);
-    assertHint(r);
-    assertJsonError(fx.dir, ['consolidate'], ['CORRUPT', 'BACKUP_INVALID']);
-    assertDryRunReports(fx.dir, [file]);
     assertNothingWritten(fx, before);
+
+    // ...and one clear message that names the file (not "Unexpected error ... a bug in ferry").
+    assertCleanError(run, 1, [file]);
+    assertHint(run);
+    assertJsonError(json, ['CORRUPT', 'BACKUP_INVALID']);
+    assertDryRunReports(dry, [file]);
   });
 
-  test('a locked database (another process holds an exclusive lock)', () => {
+  test('a corrupt index page (noticed only when the backup reads the whole file)', async () => {
+    const fx = estate();
+    const file = path.join(fx.sourceDir, 'elo.db');
+    const db = new Database(file, { readonly: true });
+    const root = db.prepare(`SELECT rootpage FROM sqlite_schema WHERE name = 'idx_ratings_rank'`).pluck().get() as number;
+    db.close();
+    corruptPage(file, root);
+    const before = snapshot(fx);
+
+    const { run, json, dry } = await runAll(fx.dir);
+    assert.equal(run.status, 1, `exit 1 expected\nstderr: ${run.stderr}`);
+    assertNothingWritten(fx, before);
+    assertCleanError(run, 1, [file, /corrupt/i]);
+    assertHint(run);
+    assertJsonError(json, ['CORRUPT', 'BACKUP_INVALID']);
+    assertDryRunReports(dry, [file]);
+  });
+
+  test('a locked database (another process holds an exclusive lock)', async () => {
     const fx = estate();
     const file = path.join(fx.sourceDir, 'personas.db');
     const holder = new Database(file);
-    let r: SpawnSyncReturns<string>;
-    let json: ReturnType<typeof assertJsonError>;
-    let dry: SpawnSyncReturns<string>;
+    let results: { run: CliResult; json: CliResult; dry: CliResult };
     let before: Snapshot;
+    let elapsed: number;
     try {
       assert.equal(String(holder.pragma('journal_mode', { simple: true })).toLowerCase(), 'delete', 'personas.db uses a rollback journal');
       before = snapshot(fx);
       holder.exec('BEGIN EXCLUSIVE');
       const started = Date.now();
-      r = ferry(fx.dir, 'consolidate', '--lock-timeout', '200');
-      assert.ok(Date.now() - started < 10_000, 'ferry gives up after the lock timeout instead of waiting for the default');
-      json = assertJsonError(fx.dir, ['consolidate', '--lock-timeout', '200'], 'LOCKED');
-      dry = ferry(fx.dir, 'consolidate', '--dry-run', '--lock-timeout', '200');
+      const run = await ferry(fx.dir, 'consolidate', '--lock-timeout', '200');
+      elapsed = Date.now() - started;
+      const json = await ferry(fx.dir, 'consolidate', '--lock-timeout', '200', '--json');
+      const dry = await ferry(fx.dir, 'consolidate', '--dry-run', '--lock-timeout', '200');
+      results = { run, json, dry };
     } finally {
       if (holder.inTransaction) holder.exec('ROLLBACK');
       holder.close();
     }
+    const { run, json, dry } = results;
     assertNothingWritten(fx, before);
-    assertCleanError(r, 1, [file, /locked/i]);
-    assert.ok(assertHint(r).includes('--lock-timeout'));
-    assert.equal(json.subject, file);
-    assert.equal(dry.status, 1);
-    assert.ok(dry.stdout.split('\n').some((l) => /^\s*error:/.test(l) && l.includes(file) && /locked/i.test(l)), `--dry-run lists the lock:\n${dry.stdout}`);
-    // Once the lock is gone, the same config plans cleanly (the failure was the lock, nothing else).
-    assert.equal(ferry(fx.dir, 'consolidate', '--dry-run').status, 0);
+    assert.ok(elapsed < 4_500, `with --lock-timeout 200 the run must not wait for the 5 s default (took ${elapsed} ms)`);
+    assertCleanError(run, 1, [file, /locked/i]);
+    assert.ok(assertHint(run).includes('--lock-timeout'));
+    assert.equal(assertJsonError(json, 'LOCKED').subject, file);
+    assertDryRunReports(dry, [file, 'locked']);
+    // With the lock gone the same config plans cleanly: the lock was the only problem.
+    assert.equal((await ferry(fx.dir, 'consolidate', '--dry-run')).status, 0);
   });
 
-  test('config syntax error in JSON names the file and line', () => {
+  test('config syntax error in JSON names the file and line', async () => {
     const fx = estate();
     const text = fs.readFileSync(fx.configFile, 'utf8');
     const bad = text.replace('"backupDir": ".nomic/backup",', '"backupDir": ".nomic/backup",,');
@@ -362,33 +435,30 @@ describe('ferry consolidate refuses bad input and writes nothing', () => {
     const line = lineOf(bad, ',,');
     const before = snapshot(fx);
 
-    const r = ferry(fx.dir, 'consolidate');
+    const { run, json, dry } = await runAll(fx.dir);
     assertNothingWritten(fx, before);
-    assertCleanError(r, 1, [new RegExp(`ferry\\.config\\.json:${line}:\\d+`)]);
-    assertHint(r);
-    const err = assertJsonError(fx.dir, ['consolidate'], 'CONFIG_SYNTAX');
-    assert.equal((err.data as { line?: number }).line, line);
-    assertCleanError(ferry(fx.dir, 'consolidate', '--dry-run'), 1, [new RegExp(`ferry\\.config\\.json:${line}:`)]);
+    assertCleanError(run, 1, [new RegExp(`ferry\\.config\\.json:${line}:\\d+`)]);
+    assertHint(run);
+    assert.equal((assertJsonError(json, 'CONFIG_SYNTAX').data as { line?: number }).line, line);
+    assertCleanError(dry, 1, [new RegExp(`ferry\\.config\\.json:${line}:`)]);
   });
 
-  test('config syntax error in YAML names the file and line', () => {
+  test('config syntax error in YAML names the file and line', async () => {
     const fx = estate();
     fs.rmSync(fx.configFile);
-    const yamlFile = path.join(fx.dir, 'ferry.config.yaml');
     const yaml = ['consolidate:', '  sourceDir: .nomic', '  targetDir: .nomic/consolidated: oops', '  backupDir: .nomic/backup', '  sources:', '    elo.db:', '      target: analytics.db', ''].join('\n');
-    fs.writeFileSync(yamlFile, yaml);
+    fs.writeFileSync(path.join(fx.dir, 'ferry.config.yaml'), yaml);
     const before = snapshot(fx);
 
-    const r = ferry(fx.dir, 'consolidate');
+    const { run, json, dry } = await runAll(fx.dir);
     assertNothingWritten(fx, before);
-    assertCleanError(r, 1, [/ferry\.config\.yaml:3:\d+/]);
-    assertHint(r);
-    const err = assertJsonError(fx.dir, ['consolidate'], 'CONFIG_SYNTAX');
-    assert.equal((err.data as { line?: number }).line, 3);
-    assertCleanError(ferry(fx.dir, 'consolidate', '--dry-run'), 1, [/ferry\.config\.yaml:3:/]);
+    assertCleanError(run, 1, [/ferry\.config\.yaml:3:\d+/]);
+    assertHint(run);
+    assert.equal((assertJsonError(json, 'CONFIG_SYNTAX').data as { line?: number }).line, 3);
+    assertCleanError(dry, 1, [/ferry\.config\.yaml:3:/]);
   });
 
-  test('unknown config key gets a "did you mean" suggestion', () => {
+  test('unknown config key gets a "did you mean" suggestion', async () => {
     const fx = estate();
     const text = fs.readFileSync(fx.configFile, 'utf8');
     const bad = text.replace('"columns": [', '"colums": [');
@@ -397,48 +467,45 @@ describe('ferry consolidate refuses bad input and writes nothing', () => {
     const line = lineOf(bad, '"colums"');
     const before = snapshot(fx);
 
-    const r = ferry(fx.dir, 'consolidate');
+    const { run, json, dry } = await runAll(fx.dir);
     assertNothingWritten(fx, before);
-    const { hint } = assertCleanError(r, 1, ['colums', 'did you mean "columns"', new RegExp(`ferry\\.config\\.json:${line}:`)]);
-    assert.ok(hint?.includes('columns'), `hint lists the allowed keys: ${hint}`);
-    const err = assertJsonError(fx.dir, ['consolidate'], 'CONFIG_INVALID');
-    assert.match(err.subject ?? '', /colums$/);
-    assertCleanError(ferry(fx.dir, 'consolidate', '--dry-run'), 1, ['colums']);
+    const { hint } = assertCleanError(run, 1, ['colums', 'did you mean "columns"', new RegExp(`ferry\\.config\\.json:${line}:`)]);
+    assert.ok(hint?.includes('columns'), `the hint lists the allowed keys: ${hint}`);
+    assert.match(assertJsonError(json, 'CONFIG_INVALID').subject ?? '', /colums$/);
+    assertCleanError(dry, 1, ['colums']);
   });
 
-  test('a mapped table that does not exist', () => {
+  test('a mapped table that does not exist', async () => {
     const fx = estate();
     editConfig(fx, (c) => {
       c.sources['continuum.db']!.tables!.memoriez = {};
     });
     const before = snapshot(fx);
 
-    const r = ferry(fx.dir, 'consolidate');
+    const { run, json, dry } = await runAll(fx.dir);
     assertNothingWritten(fx, before);
-    const { hint } = assertCleanError(r, 1, ['"memoriez"', 'continuum.db']);
+    const { hint } = assertCleanError(run, 1, ['"memoriez"', 'continuum.db']);
     assert.ok(hint?.includes('memories'), `the hint lists the tables that do exist: ${hint}`);
-    assert.equal(assertJsonError(fx.dir, ['consolidate'], 'TABLE_MISSING').subject, 'continuum.db:memoriez');
-    assertDryRunReports(fx.dir, ['memoriez', 'continuum.db']);
-    assertNothingWritten(fx, before);
+    assert.equal(assertJsonError(json, 'TABLE_MISSING').subject, 'continuum.db:memoriez');
+    assertDryRunReports(dry, ['memoriez', 'continuum.db']);
   });
 
-  test('a mapped column that does not exist', () => {
+  test('a mapped column that does not exist', async () => {
     const fx = estate();
     editConfig(fx, (c) => {
       c.sources['continuum.db']!.tables!.memories!.columns!.push('importanse');
     });
     const before = snapshot(fx);
 
-    const r = ferry(fx.dir, 'consolidate');
+    const { run, json, dry } = await runAll(fx.dir);
     assertNothingWritten(fx, before);
-    const { hint } = assertCleanError(r, 1, ['"importanse"', 'continuum.db:memories']);
+    const { hint } = assertCleanError(run, 1, ['"importanse"', 'continuum.db:memories']);
     assert.ok(hint?.includes('importance'), `the hint lists the real columns: ${hint}`);
-    assertJsonError(fx.dir, ['consolidate'], 'COLUMN_MISSING');
-    assertDryRunReports(fx.dir, ['importanse']);
-    assertNothingWritten(fx, before);
+    assertJsonError(json, 'COLUMN_MISSING');
+    assertDryRunReports(dry, ['importanse']);
   });
 
-  test('two sources mapped to one target table with incompatible columns', () => {
+  test('two sources mapped to one target table with incompatible columns', async () => {
     const fx = estate();
     editConfig(fx, (c) => {
       // elo_archive.db:ratings (agent, season, rating, games) into memory.db:tier_transitions (id, memory_id, ...).
@@ -446,16 +513,15 @@ describe('ferry consolidate refuses bad input and writes nothing', () => {
     });
     const before = snapshot(fx);
 
-    const r = ferry(fx.dir, 'consolidate');
+    const { run, json, dry } = await runAll(fx.dir);
     assertNothingWritten(fx, before);
-    assertCleanError(r, 1, ['memory.db:tier_transitions', 'elo_archive.db:ratings', 'continuum.db:tier_transitions']);
-    assertHint(r);
-    assert.equal(assertJsonError(fx.dir, ['consolidate'], 'INCOMPATIBLE_COLUMNS').subject, 'memory.db:tier_transitions');
-    assertDryRunReports(fx.dir, ['memory.db:tier_transitions']);
-    assertNothingWritten(fx, before);
+    assertCleanError(run, 1, ['memory.db:tier_transitions', 'elo_archive.db:ratings', 'continuum.db:tier_transitions']);
+    assertHint(run);
+    assert.equal(assertJsonError(json, 'INCOMPATIBLE_COLUMNS').subject, 'memory.db:tier_transitions');
+    assertDryRunReports(dry, ['memory.db:tier_transitions']);
   });
 
-  test('a target file that already exists is refused; --force replaces it and backs the old one up', () => {
+  test('a target file that already exists is refused; --force replaces it and backs the old one up', async () => {
     const fx = estate();
     fs.mkdirSync(fx.targetDir, { recursive: true });
     const core = path.join(fx.targetDir, 'core.db');
@@ -466,14 +532,14 @@ describe('ferry consolidate refuses bad input and writes nothing', () => {
     const before = snapshot(fx);
     assert.deepEqual(Object.keys(before.target ?? {}), ['core.db']);
 
-    const r = ferry(fx.dir, 'consolidate');
+    const run = await ferry(fx.dir, 'consolidate');
+    const json = await ferry(fx.dir, 'consolidate', '--json');
     assertNothingWritten(fx, before);
-    const { hint } = assertCleanError(r, 1, [core]);
+    const { hint } = assertCleanError(run, 1, [core]);
     assert.ok(hint?.includes('--force'), `the hint mentions --force: ${hint}`);
-    assertJsonError(fx.dir, ['consolidate'], 'TARGET_EXISTS');
-    assertNothingWritten(fx, before);
+    assertJsonError(json, 'TARGET_EXISTS');
 
-    const forced = ferry(fx.dir, 'consolidate', '--force');
+    const forced = await ferry(fx.dir, 'consolidate', '--force');
     // 3 = finished, with rows skipped on purpose (the estate's elo_archive.db overlaps elo.db, onConflict "skip").
     assert.ok(forced.status === 0 || forced.status === 3, `--force should succeed, exit ${forced.status}\n${forced.stderr}`);
     assertNoStack(forced);
@@ -502,26 +568,25 @@ describe('ferry consolidate refuses bad input and writes nothing', () => {
     const before = snapshot(fx);
     const config = fx.config.consolidate!;
 
+    // The plan (what --dry-run prints) lists it...
     const plan = await buildPlan({ config, baseDir: fx.dir, inspect: true, freeBytes: () => 1000 });
     const diskProblem = plan.problems.find((p) => p.code === 'DISK_FULL');
-    assert.ok(diskProblem && diskProblem.severity === 'error', `the plan (dry-run) lists DISK_FULL: ${JSON.stringify(plan.problems)}`);
+    assert.ok(diskProblem && diskProblem.severity === 'error', `the plan lists DISK_FULL: ${JSON.stringify(plan.problems)}`);
     assert.ok(diskProblem.message.includes(fx.targetDir));
 
-    await assert.rejects(
-      consolidate({ config, baseDir: fx.dir, freeBytes: () => 1000 }),
-      (e: unknown) => {
-        assert.ok(e instanceof FerryError, `a FerryError expected, got ${String(e)}`);
-        assert.equal(e.code, 'DISK_FULL');
-        assert.ok(e.message.includes(fx.targetDir), e.message);
-        assert.match(e.message, /1000 bytes free/);
-        assert.ok(e.hint && e.hint.length > 0, 'DISK_FULL carries a hint');
-        return true;
-      },
-    );
+    // ...and the run refuses before backing anything up.
+    await assert.rejects(consolidate({ config, baseDir: fx.dir, freeBytes: () => 1000 }), (e: unknown) => {
+      assert.ok(e instanceof FerryError, `a FerryError expected, got ${String(e)}`);
+      assert.equal(e.code, 'DISK_FULL');
+      assert.ok(e.message.includes(fx.targetDir), e.message);
+      assert.match(e.message, /1000 bytes free/);
+      assert.ok(e.hint && e.hint.length > 0, 'DISK_FULL carries a hint');
+      return true;
+    });
     assertNothingWritten(fx, before);
   });
 
-  test('unwritable target folder (targetDir under a regular file)', () => {
+  test('unwritable target folder (targetDir under a regular file)', async () => {
     const fx = estate();
     const afile = path.join(fx.dir, 'afile');
     fs.writeFileSync(afile, 'not a folder\n');
@@ -530,25 +595,26 @@ describe('ferry consolidate refuses bad input and writes nothing', () => {
     });
     const before = snapshot(fx);
 
-    const r = ferry(fx.dir, 'consolidate');
+    const run = await ferry(fx.dir, 'consolidate');
+    const json = await ferry(fx.dir, 'consolidate', '--json');
     assertNothingWritten(fx, before);
     assert.equal(fs.readFileSync(afile, 'utf8'), 'not a folder\n');
-    assertCleanError(r, 1, [path.join(fx.dir, 'afile', 'consolidated')]);
-    assertHint(r);
-    assertJsonError(fx.dir, ['consolidate'], 'UNWRITABLE');
-    assertNothingWritten(fx, before);
+    assertCleanError(run, 1, [path.join(fx.dir, 'afile', 'consolidated')]);
+    assertHint(run);
+    assertJsonError(json, 'UNWRITABLE');
   });
 
-  test('--dry-run together with --verify is a usage error (exit 2)', () => {
+  test('--dry-run together with --verify is a usage error (exit 2)', async () => {
     const fx = estate();
     const before = snapshot(fx);
-    const r = ferry(fx.dir, 'consolidate', '--dry-run', '--verify');
+    const run = await ferry(fx.dir, 'consolidate', '--dry-run', '--verify');
+    const json = await ferry(fx.dir, 'consolidate', '--dry-run', '--verify', '--json');
     assertNothingWritten(fx, before);
-    assertCleanError(r, 2, ['--dry-run', '--verify']);
-    assertJsonError(fx.dir, ['consolidate', '--dry-run', '--verify'], 'USAGE', 2);
+    assertCleanError(run, 2, ['--dry-run', '--verify']);
+    assertJsonError(json, 'USAGE', 2);
   });
 
-  test('--json on failing commands prints { ok: false, error: { code, message } } on stdout only', () => {
+  test('--json on failing commands prints { ok: false, error: { code, message } } on stdout only', async () => {
     const fx = estate();
     fs.rmSync(path.join(fx.sourceDir, 'personas.db'));
     const before = snapshot(fx);
@@ -556,9 +622,10 @@ describe('ferry consolidate refuses bad input and writes nothing', () => {
       [['consolidate'], 'SOURCE_MISSING', 1],
       [['consolidate', '--lock-timeout', 'soon'], 'USAGE', 2],
       [['consolidate', '--config', 'nope.json'], 'CONFIG_NOT_FOUND', 1],
+      [['consolidate', '--dry-run', '--verify'], 'USAGE', 2],
     ];
     for (const [args, code, exit] of cases) {
-      const r = ferry(fx.dir, ...args, '--json');
+      const r = await ferry(fx.dir, ...args, '--json');
       assert.equal(r.status, exit, `${args.join(' ')}: exit ${exit}`);
       const doc = JSON.parse(r.stdout) as { ok: boolean; error: { code: string; message: string; hint?: string } };
       assert.equal(doc.ok, false);
@@ -570,9 +637,10 @@ describe('ferry consolidate refuses bad input and writes nothing', () => {
   });
 });
 
-describe('ferry consolidate --dry-run warns about what the run would refuse', () => {
-  // The run refuses these before writing anything; the dry-run is where a user looks first.
-  test('--dry-run reports a target file that already exists', () => {
+describe('ferry consolidate --dry-run and usage errors say what the run would refuse', { concurrency: 3 }, () => {
+  // The run refuses these before writing anything, but the dry-run prints "No problems ✓" and
+  // exits 0: the dry-run is where a user looks first.
+  test('--dry-run reports a target file that already exists', async () => {
     const fx = estate();
     fs.mkdirSync(fx.targetDir, { recursive: true });
     const core = path.join(fx.targetDir, 'core.db');
@@ -580,32 +648,32 @@ describe('ferry consolidate --dry-run warns about what the run would refuse', ()
     old.exec('CREATE TABLE old_stuff (x)');
     old.close();
     const before = snapshot(fx);
-    const r = ferry(fx.dir, 'consolidate', '--dry-run');
+    const r = await ferry(fx.dir, 'consolidate', '--dry-run');
     assertNoStack(r);
     assertNothingWritten(fx, before);
     assert.ok(
       r.stdout.split('\n').some((l) => /^\s*(error|warning):/.test(l) && l.includes(core)),
-      `the dry-run should say that ${core} exists (and that the run needs --force), but printed:\n${r.stdout}`,
+      `the dry-run should say that ${core} exists (the run needs --force), but printed:\n${r.stdout}`,
     );
   });
 
-  test('--dry-run reports an unwritable target folder', () => {
+  test('--dry-run reports an unwritable target folder', async () => {
     const fx = estate();
     fs.writeFileSync(path.join(fx.dir, 'afile'), 'not a folder\n');
     editConfig(fx, (c) => {
       c.targetDir = 'afile/consolidated';
     });
     const before = snapshot(fx);
-    const r = ferry(fx.dir, 'consolidate', '--dry-run');
+    const r = await ferry(fx.dir, 'consolidate', '--dry-run');
     assertNothingWritten(fx, before);
     assertNoStack(r);
     assert.equal(r.status, 1, `the dry-run should fail: the run cannot write to afile/consolidated\n${r.stdout}`);
     assert.ok(r.stdout.split('\n').some((l) => /^\s*error:/.test(l) && l.includes('afile')), r.stdout);
   });
 
-  test('a usage error (--dry-run --verify) also prints a hint line', () => {
+  test('a usage error (--dry-run --verify) prints a hint line too', async () => {
     const fx = estate();
-    const r = ferry(fx.dir, 'consolidate', '--dry-run', '--verify');
+    const r = await ferry(fx.dir, 'consolidate', '--dry-run', '--verify');
     assert.equal(r.status, 2);
     assertHint(r);
   });
