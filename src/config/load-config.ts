@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
 import { parseDocument } from 'yaml';
 import { FerryError } from '../errors.js';
@@ -34,7 +35,8 @@ const EXAMPLE = `{
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
-  const file = findConfigFile(cwd, options.configPath);
+  // --config wins; FERRY_CONFIG lets CI and containers point at a config without a flag.
+  const file = findConfigFile(cwd, options.configPath ?? (process.env.FERRY_CONFIG || undefined));
   if (file === null) {
     if (options.required) {
       throw new FerryError('CONFIG_NOT_FOUND', `No ferry config file found in ${cwd}.`, {
@@ -250,7 +252,10 @@ async function importScript(file: string): Promise<unknown> {
   // Without moduleCache, a long-lived caller (watch mode, tests) that reloads an edited config sees
   // the edit. Without fsCache, ferry writes nothing into the user's node_modules/.cache or the temp
   // folder; the cache would save about 0.1 s per run, which a data move does not notice.
-  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
+  // `import { defineConfig } from 'ferry'` must work even when ferry runs through npx or a global
+  // install and is not in the project's node_modules: point the name at this very package.
+  const self = fileURLToPath(new URL('../index.js', import.meta.url));
+  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, alias: { ferry: self } });
   let mod: unknown;
   try {
     mod = await jiti.import(file);
