@@ -171,6 +171,7 @@ function copyPiece(db: Database.Database, input: BuildTargetInput, table: Planne
       targetFile: input.target.file,
       ranged: ranged && !useStage,
       rowRef: table.withoutRowid ? table.keys[0] ?? piece.columns : ['rowid'],
+      sourceHasRowid: useStage || piece.hasRowid,
     });
     const stager = useStage ? new Stager(db, backupFile, table, piece) : null;
     let totals = { rows: Number(prog?.rows ?? 0n), skipped: Number(prog?.skipped ?? 0n), replaced: Number(prog?.replaced ?? 0n) };

@@ -133,3 +133,28 @@ test('onConflict error stops with the colliding keys; replace lists replaced row
   const v = await verifyConsolidation({ config: only('replace'), baseDir: dir });
   assert.equal(v.ok, true, JSON.stringify(v.tables));
 });
+
+test('skip and replace also work on WITHOUT ROWID tables (keyed by their primary key)', async () => {
+  const dir = tempDir('norowid');
+  const estate = generateEstate({ dir, rows: 100, walRows: 0 });
+  const src = estate.sourceDir;
+  fs.copyFileSync(path.join(src, 'personas.db'), path.join(src, 'personas_old.db'));
+  const w = new Database(path.join(src, 'personas_old.db'));
+  w.prepare(`UPDATE personas SET traits = 'old' WHERE "order" < 30`).run();
+  w.prepare(`DELETE FROM personas WHERE "order" >= 60`).run();
+  w.prepare(`INSERT INTO personas VALUES ('Only Old', 'x', 1000, 's')`).run();
+  w.close();
+  for (const policy of ['skip', 'replace'] as const) {
+    const config: ConsolidateConfig = { ...estate.config.consolidate!, targetDir: `.nomic/${policy}`, sources: { 'personas.db': { target: 'agents.db' }, 'personas_old.db': { target: 'agents.db', onConflict: policy } } };
+    const r = await consolidate({ config, baseDir: dir });
+    const t = r.targets[0]!.tables[0]!;
+    assert.equal(t.rows, 101, policy);
+    assert.equal(policy === 'skip' ? t.skipped : t.replaced, 60, policy);
+    const db = new Database(path.join(dir, `.nomic/${policy}/agents.db`), { readonly: true });
+    assert.equal(db.prepare(`SELECT count(*) FROM personas WHERE traits = 'old'`).pluck().get(), policy === 'skip' ? 0 : 30);
+    db.close();
+    const v = await verifyConsolidation({ config, baseDir: dir });
+    assert.equal(v.ok, true, `${policy}: ${JSON.stringify(v.tables)}`);
+  }
+});
+

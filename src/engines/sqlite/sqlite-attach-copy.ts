@@ -42,7 +42,21 @@ export interface ChunkCopySpec {
   ranged: boolean;
   /** Key the target rows are addressed by when deleting ('rowid' or the WITHOUT ROWID primary key). */
   rowRef: string[];
+  /** The source table has a rowid (not WITHOUT ROWID). */
+  sourceHasRowid: boolean;
 }
+
+/** The statements of one conflict policy: find the colliding rows once, then act on them. */
+interface ConflictStatements {
+  find: Database.Statement;
+  clear: Database.Statement;
+  reject: Database.Statement;
+  digest: Database.Statement;
+  apply: Database.Statement;
+}
+
+/** Column name the source rowid is carried under inside a chunk's SELECT. */
+const RID = '"_ferry_source_rowid"';
 
 /** Rows a chunk wrote, skipped and replaced, and the checksum of rows taken out of the target. */
 export interface ChunkResult {
@@ -55,44 +69,56 @@ export interface ChunkResult {
 /** Prepared statements for one piece, reused for every chunk. */
 export class ChunkCopier {
   private readonly insert: Database.Statement;
-  private readonly insertFree?: Database.Statement;
-  private readonly rejectSkipped?: Database.Statement;
-  private readonly digestSkipped?: Database.Statement;
-  private readonly rejectReplaced?: Database.Statement;
-  private readonly digestReplaced?: Database.Statement;
-  private readonly deleteReplaced?: Database.Statement;
   private readonly examples?: Database.Statement;
+  private readonly skip?: ConflictStatements;
+  private readonly replace?: ConflictStatements;
   private readonly spec: ChunkCopySpec;
 
   constructor(private readonly db: Database.Database, spec: ChunkCopySpec) {
     this.spec = spec;
     registerChecksum(db);
     const cols = spec.columns.map(q).join(', ');
-    const srcSel = `SELECT ${spec.exprs.map((e, i) => `${e} AS ${q(spec.columns[i]!)}`).join(', ')} FROM ${q(spec.alias)}.${q(spec.sourceTable)}${spec.ranged ? ' WHERE rowid > @lo AND rowid <= @hi' : ''}`;
+    // The source rowid rides along so conflicting rows can be remembered by it and the conflict
+    // test runs once per row (a WITHOUT ROWID source has none: the test then runs twice).
+    const rid = spec.sourceHasRowid ? `rowid AS ${RID}, ` : '';
+    const srcSel = `SELECT ${rid}${spec.exprs.map((e, i) => `${e} AS ${q(spec.columns[i]!)}`).join(', ')} FROM ${q(spec.alias)}.${q(spec.sourceTable)}${spec.ranged ? ' WHERE rowid > @lo AND rowid <= @hi' : ''}`;
     const target = `main.${q(spec.targetTable)}`;
     const keyMatch = (k: string[]) => k.map((c) => `t.${q(c)} = s.${q(c)}`).join(' AND ');
     const conflict = spec.keys.length ? spec.keys.map((k) => `EXISTS (SELECT 1 FROM ${target} AS t WHERE ${keyMatch(k)})`).join(' OR ') : '0';
     const reportKey = spec.keys[0] ?? spec.columns;
     const keyJson = (alias: string) => `json_array(${reportKey.map((c) => jsonable(`${alias}.${q(c)}`)).join(', ')})`;
+    const rejectInto = `INSERT INTO main._ferry_rejects (target_table, source, source_table, action, key) SELECT @tt, @src, @stab`;
+    const sum = (alias: string) => `ferry_checksum(${spec.columns.map((c) => taggedExpr(`${alias}.${q(c)}`)).join(', ')})`;
     this.insert = db.prepare(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM (${srcSel})`);
-    if (spec.keys.length && spec.policy !== 'error') {
-      this.insertFree = db.prepare(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM (${srcSel}) AS s WHERE NOT (${conflict})`);
-    }
+    if (spec.keys.length) this.examples = db.prepare(`SELECT ${keyJson('s')} FROM (${srcSel}) AS s WHERE ${conflict} LIMIT 5`).pluck();
     if (spec.keys.length && spec.policy === 'skip') {
-      this.rejectSkipped = db.prepare(`INSERT INTO main._ferry_rejects (target_table, source, source_table, action, key) SELECT @tt, @src, @stab, 'skipped', ${keyJson('s')} FROM (${srcSel}) AS s WHERE ${conflict}`);
-      this.digestSkipped = db.prepare(`SELECT ferry_checksum(${spec.columns.map((c) => taggedExpr(`s.${q(c)}`)).join(', ')}) FROM (${srcSel}) AS s WHERE ${conflict}`).pluck();
+      // Which source rows collide: remembered by rowid when there is one.
+      const hit = spec.sourceHasRowid ? `s.${RID} IN (SELECT id FROM temp._ferry_hits)` : `(${conflict})`;
+      db.exec(`CREATE TEMP TABLE IF NOT EXISTS _ferry_hits (id INTEGER PRIMARY KEY)`);
+      this.skip = {
+        find: spec.sourceHasRowid ? db.prepare(`INSERT INTO temp._ferry_hits (id) SELECT s.${RID} FROM (${srcSel}) AS s WHERE ${conflict}`) : db.prepare(`SELECT count(*) FROM (${srcSel}) AS s WHERE ${conflict}`).pluck(),
+        clear: db.prepare(`DELETE FROM temp._ferry_hits`),
+        reject: db.prepare(`${rejectInto}, 'skipped', ${keyJson('s')} FROM (${srcSel}) AS s WHERE ${hit}`),
+        digest: db.prepare(`SELECT ${sum('s')} FROM (${srcSel}) AS s WHERE ${hit}`).pluck(),
+        apply: db.prepare(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM (${srcSel}) AS s WHERE NOT (${hit})`),
+      };
     }
     if (spec.keys.length && spec.policy === 'replace') {
+      // The target rows about to be replaced, found once (by rowid, or the WITHOUT ROWID key).
       const ref = spec.rowRef.map((c) => `t.${q(c)}`);
-      const refList = ref.length === 1 ? ref[0]! : `(${ref.join(', ')})`;
-      const victims = spec.keys.map((k) => `SELECT ${ref.join(', ')} FROM (${srcSel}) AS s JOIN ${target} AS t ON ${keyMatch(k)}`).join(' UNION ');
+      const vcols = spec.rowRef.map((_, i) => `v${i}`);
       const own = spec.rowRef.map(q);
-      const ownList = own.length === 1 ? own[0]! : `(${own.join(', ')})`;
-      this.rejectReplaced = db.prepare(`INSERT INTO main._ferry_rejects (target_table, source, source_table, action, key) SELECT @tt, @src, @stab, 'replaced', ${keyJson('t')} FROM ${target} AS t WHERE ${refList} IN (${victims})`);
-      this.digestReplaced = db.prepare(`SELECT ferry_checksum(${spec.columns.map((c) => taggedExpr(`t.${q(c)}`)).join(', ')}) FROM ${target} AS t WHERE ${refList} IN (${victims})`).pluck();
-      this.deleteReplaced = db.prepare(`DELETE FROM ${target} WHERE ${ownList} IN (${victims})`);
+      const tuple = (xs: string[]) => (xs.length === 1 ? xs[0]! : `(${xs.join(', ')})`);
+      const victims = `SELECT ${vcols.join(', ')} FROM temp._ferry_victims`;
+      db.exec(`DROP TABLE IF EXISTS temp._ferry_victims; CREATE TEMP TABLE _ferry_victims (${vcols.join(', ')})`);
+      this.replace = {
+        find: db.prepare(`INSERT INTO temp._ferry_victims SELECT * FROM (${spec.keys.map((k) => `SELECT ${ref.join(', ')} FROM (${srcSel}) AS s JOIN ${target} AS t ON ${keyMatch(k)}`).join(' UNION ')})`),
+        clear: db.prepare(`DELETE FROM temp._ferry_victims`),
+        reject: db.prepare(`${rejectInto}, 'replaced', ${keyJson('t')} FROM ${target} AS t WHERE ${tuple(ref)} IN (${victims})`),
+        digest: db.prepare(`SELECT ${sum('t')} FROM ${target} AS t WHERE ${tuple(ref)} IN (${victims})`).pluck(),
+        apply: db.prepare(`DELETE FROM ${target} WHERE ${tuple(own)} IN (${victims})`),
+      };
     }
-    if (spec.keys.length) this.examples = db.prepare(`SELECT ${keyJson('s')} FROM (${srcSel}) AS s WHERE ${conflict} LIMIT 5`).pluck();
   }
 
   /** Copies one chunk (rowid in (lo, hi]) under the piece's conflict policy. Call inside a transaction. */
@@ -100,20 +126,26 @@ export class ChunkCopier {
     const range = this.spec.ranged ? { lo, hi } : {};
     const names = { tt: this.spec.targetTable, src: this.spec.sourceName, stab: this.spec.sourceTableName };
     const removed = new ChecksumAccumulator();
-    if (this.spec.policy === 'skip' && this.rejectSkipped) {
-      const skipped = this.rejectSkipped.run({ ...range, ...names }).changes;
-      if (skipped > 0) removed.merge(ChecksumAccumulator.fromDigest(this.digestSkipped!.get(range) as string));
-      const inserted = this.insertFree!.run(range).changes;
-      return { inserted, skipped, replaced: 0, removed };
+    if (this.skip) {
+      const s = this.skip;
+      s.clear.run();
+      const found = this.spec.sourceHasRowid ? s.find.run(range).changes : Number(s.find.get(range) as bigint);
+      // The common case, no collision in this chunk, is a plain INSERT ... SELECT.
+      if (found === 0) return { inserted: this.insert.run(range).changes, skipped: 0, replaced: 0, removed };
+      const skipped = s.reject.run({ ...range, ...names }).changes;
+      removed.merge(ChecksumAccumulator.fromDigest(s.digest.get(range) as string));
+      return { inserted: s.apply.run(range).changes, skipped, replaced: 0, removed };
     }
-    if (this.spec.policy === 'replace' && this.rejectReplaced) {
-      const replaced = this.rejectReplaced.run({ ...range, ...names }).changes;
-      if (replaced > 0) {
-        removed.merge(ChecksumAccumulator.fromDigest(this.digestReplaced!.get(range) as string));
-        this.deleteReplaced!.run(range);
+    if (this.replace) {
+      const r = this.replace;
+      r.clear.run();
+      let replaced = 0;
+      if (r.find.run(range).changes > 0) {
+        replaced = r.reject.run({ ...range, ...names }).changes;
+        removed.merge(ChecksumAccumulator.fromDigest(r.digest.get(range) as string));
+        r.apply.run(range);
       }
-      const inserted = this.insert.run(range).changes;
-      return { inserted, skipped: 0, replaced, removed };
+      return { inserted: this.insert.run(range).changes, skipped: 0, replaced, removed };
     }
     try {
       return { inserted: this.insert.run(range).changes, skipped: 0, replaced: 0, removed };
