@@ -173,7 +173,7 @@ function copyPiece(db: Database.Database, input: BuildTargetInput, table: Planne
       rowRef: table.withoutRowid ? table.keys[0] ?? piece.columns : ['rowid'],
       sourceHasRowid: useStage || piece.hasRowid,
     });
-    const stager = useStage ? new Stager(db, backupFile, table, piece) : null;
+    const stager = useStage ? new Stager(db, backupFile, piece) : null;
     let totals = { rows: Number(prog?.rows ?? 0n), skipped: Number(prog?.skipped ?? 0n), replaced: Number(prog?.replaced ?? 0n) };
     input.onEvent({ type: 'piece-start', ...base, rows: piece.rows, done: totals.rows + totals.skipped });
     const saveProgress = db.prepare(`INSERT OR REPLACE INTO _ferry_progress (step, last_rowid, rows, skipped, replaced, done) VALUES (@step, @last, @rows, @skipped, @replaced, @done)`);
@@ -227,7 +227,7 @@ class Stager {
   private readonly insert: Database.Statement;
   private readonly clear: Database.Statement;
 
-  constructor(db: Database.Database, backupFile: string, table: PlannedTable, private readonly piece: PlannedPiece) {
+  constructor(db: Database.Database, backupFile: string, private readonly piece: PlannedPiece) {
     this.read = new Database(backupFile, { readonly: true });
     this.read.defaultSafeIntegers(true);
     const cols = piece.fnInputColumns!;
@@ -236,7 +236,6 @@ class Stager {
     this.select = this.read.prepare(`SELECT ${cols.map(q).join(', ')} FROM ${q(piece.sourceTable)}${where}`).raw(true);
     this.insert = db.prepare(`INSERT INTO temp._ferry_stage (${piece.columns.map(q).join(', ')}) VALUES (${piece.columns.map(() => '?').join(', ')})`);
     this.clear = db.prepare(`DELETE FROM temp._ferry_stage`);
-    void table;
   }
 
   stage(lo: bigint | null, hi: bigint): void {

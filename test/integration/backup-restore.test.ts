@@ -5,18 +5,14 @@
  */
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ferry, sha256, type CliResult } from '../support/cli.js';
 import Database from 'better-sqlite3';
 import { writeRowsOnlyInWal } from '../../src/demo/legacy-estate.js';
 
 // dist/test/integration -> repo root (never process.cwd(): the runner may start anywhere).
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const FERRY = path.join(ROOT, 'bin', 'ferry.js');
 
 const INT64_MIN = -9223372036854775808n;
 const INT64_MAX = 9223372036854775807n;
@@ -91,40 +87,11 @@ function fixture(): Fixture {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node bin/ferry.js ...args` in `cwd` without blocking the test process. */
-function ferry(cwd: string, ...args: string[]): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  delete env.FERRY_DEBUG;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FERRY, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
 /** Runs the CLI and expects exit 0. */
 async function ok(cwd: string, ...args: string[]): Promise<CliResult> {
   const r = await ferry(cwd, ...args);
   assert.equal(r.status, 0, `ferry ${args.join(' ')} should succeed\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r;
-}
-
-function sha256(file: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
 /** SHA-256 of a database file and its -wal (null when there is none). */

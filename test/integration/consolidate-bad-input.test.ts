@@ -7,12 +7,10 @@
  */
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ferry, sha256, type CliResult } from '../support/cli.js';
 import Database from 'better-sqlite3';
 import type { ConsolidateConfig, FerryConfig } from '../../src/config/types.js';
 import { buildPlan } from '../../src/consolidate/build-plan.js';
@@ -21,8 +19,6 @@ import { generateEstate } from '../../src/demo/legacy-estate.js';
 import { FerryError } from '../../src/errors.js';
 
 // dist/test/integration -> repo root (never process.cwd(): the runner may start anywhere).
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const FERRY = path.join(ROOT, 'bin', 'ferry.js');
 
 const tempDirs: string[] = [];
 after(() => {
@@ -85,10 +81,6 @@ function editConfig(fx: Fixture, change: (c: ConsolidateConfig) => void): void {
   fx.config = config;
   fs.writeFileSync(fx.configFile, JSON.stringify(config, null, 2) + '\n');
   resolveDirs(fx);
-}
-
-function sha256(file: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
 /**
@@ -162,34 +154,6 @@ function assertNothingWritten(fx: Fixture, before: Snapshot): void {
 // ---------------------------------------------------------------------------------------------
 // CLI helpers
 // ---------------------------------------------------------------------------------------------
-
-interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs `node bin/ferry.js ...args` in `cwd` (like spawnSync, but without blocking the test
- * process, so the cases of this file can run side by side).
- */
-function ferry(cwd: string, ...args: string[]): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  delete env.FERRY_DEBUG;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FERRY, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 /** A line like "    at foo (file.js:1:2)" or "    at file.js:1:2". */
 const STACK_FRAME = /^\s+at\s.*:\d+:\d+\)?\s*$/m;

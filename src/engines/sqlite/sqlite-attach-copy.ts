@@ -74,7 +74,7 @@ export class ChunkCopier {
   private readonly replace?: ConflictStatements;
   private readonly spec: ChunkCopySpec;
 
-  constructor(private readonly db: Database.Database, spec: ChunkCopySpec) {
+  constructor(db: Database.Database, spec: ChunkCopySpec) {
     this.spec = spec;
     registerChecksum(db);
     const cols = spec.columns.map(q).join(', ');
