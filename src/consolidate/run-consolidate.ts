@@ -63,6 +63,13 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
     clearRunState(plan.targetDir);
   }
   const done = new Set(resumable ? previous!.completed : []);
+  if (resumable) {
+    // Killed between a target's rename and the state update: its report (written before the
+    // rename) carries this plan's fingerprint, so the file is this run's finished work.
+    for (const t of plan.targets) {
+      if (fs.existsSync(t.path) && !fs.existsSync(partialPath(plan.targetDir, t.file)) && readReport(plan.targetDir, t.file)?.fingerprint === plan.fingerprint) done.add(t.file);
+    }
+  }
   const existing = plan.targets.filter((t) => fs.existsSync(t.path) && !done.has(t.file));
   if (existing.length && !options.force) {
     throw new FerryError('TARGET_EXISTS', `Target ${existing.map((t) => t.path).join(', ')} already exists.`, {
@@ -95,12 +102,11 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
 
   const reports: TargetReport[] = [];
   for (const target of plan.targets) {
-    if (done.has(target.file) && fs.existsSync(target.path)) {
-      const r = readReport(plan.targetDir, target.file);
-      if (r) {
-        reports.push(r);
-        continue;
-      }
+    const finished = done.has(target.file) && fs.existsSync(target.path) ? readReport(plan.targetDir, target.file) : null;
+    if (finished) {
+      reports.push(finished);
+      emit({ type: 'target-done', target: target.file, path: target.path, ms: 0 });
+      continue;
     }
     const report = await buildTarget({ target, targetDir: plan.targetDir, fingerprint: plan.fingerprint, backupSet: state.backupSet, backupFiles, onEvent: emit, busyTimeoutMs: options.busyTimeoutMs });
     reports.push(report);

@@ -4,7 +4,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateEstate } from '../../src/demo/legacy-estate.js';
-import { verifyConsolidation } from '../../src/index.js';
+import { consolidate, verifyConsolidation } from '../../src/index.js';
+import { writeRunState } from '../../src/consolidate/run-state.js';
 import { fileFingerprints, repoRoot, tempDir } from '../support/sqlite-fixtures.js';
 
 const ferry = path.join(repoRoot, 'bin', 'ferry.js');
@@ -59,4 +60,19 @@ test('a run killed with SIGKILL at any point is completed by running again, with
     assert.deepEqual(fileFingerprints(estate.sourceDir), before, 'sources unchanged');
   }
   assert.ok(killedMidRun >= 5, `most kills landed mid-run (${killedMidRun})`);
+});
+
+test('a kill between a target\'s rename and the state update is resumed, not refused as "target exists"', async () => {
+  const dir = tempDir('window');
+  const estate = generateEstate({ dir, rows: 200, walRows: 0 });
+  const config = estate.config.consolidate!;
+  const first = await consolidate({ config, baseDir: dir });
+  const targetDir = path.join(estate.sourceDir, 'consolidated');
+  // The state as a kill right after core.db's rename leaves it: core.db in place, nothing recorded.
+  for (const f of ['memory.db', 'analytics.db', 'agents.db']) fs.rmSync(path.join(targetDir, f));
+  writeRunState(targetDir, { fingerprint: first.plan.fingerprint, backupSet: first.backupSet, completed: [], startedAt: new Date().toISOString() });
+  const again = await consolidate({ config, baseDir: dir });
+  assert.equal(again.resumed, true);
+  assert.equal(again.totalRows, first.totalRows);
+  assert.equal((await verifyConsolidation({ config, baseDir: dir })).ok, true);
 });
