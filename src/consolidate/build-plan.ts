@@ -52,113 +52,109 @@ export async function buildPlan(options: PlanOptions): Promise<ConsolidatePlan> 
 
   const sources: PlannedSource[] = [];
   const targets = new Map<string, PlannedTarget>();
-  const engines = new Map<string, SqliteEngine>();
-  try {
-    for (const name of mapped) {
-      if (missing.includes(name)) continue;
-      const mapping = cfg.sources[name]!;
-      const file = path.join(sourceDir, name);
-      let engine: SqliteEngine;
-      let schema: Schema;
-      let wal = false;
-      try {
-        engine = openSqlite(file, { readonly: true, busyTimeoutMs: options.busyTimeoutMs });
-        schema = await engine.introspect();
-        wal = String(engine.db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
-      } catch (e) {
-        if (e instanceof FerryError) {
-          problems.push({ severity: 'error', code: e.code, message: e.message, subject: file, hint: e.hint });
-          continue;
-        }
-        throw e;
+  for (const name of mapped) {
+    if (missing.includes(name)) continue;
+    const mapping = cfg.sources[name]!;
+    const file = path.join(sourceDir, name);
+    let engine: SqliteEngine;
+    let schema: Schema;
+    let wal = false;
+    try {
+      engine = openSqlite(file, { readonly: true, busyTimeoutMs: options.busyTimeoutMs });
+      schema = await engine.introspect();
+      wal = String(engine.db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    } catch (e) {
+      if (e instanceof FerryError) {
+        problems.push({ severity: 'error', code: e.code, message: e.message, subject: file, hint: e.hint });
+        continue;
       }
-      engines.set(name, engine);
-      const planned: PlannedSource = { name, path: file, bytes: sqliteDiskSize(file), tables: schema.tables.map((t) => t.name), tablesLeft: [] };
-      if (options.inspect) {
-        const rows = engine.run('checking', () => engine.db.prepare('PRAGMA quick_check').pluck().all() as string[]);
-        planned.check = rows.length === 1 && rows[0] === 'ok' ? 'ok' : rows.slice(0, 5).join('; ');
-        if (planned.check !== 'ok') problems.push({ severity: 'error', code: 'CORRUPT', message: `${file} is corrupt: ${planned.check}`, subject: file, hint: 'Restore it from a backup, or try `sqlite3 FILE .recover` on a copy.' });
-      }
-      sources.push(planned);
-      const target = targets.get(mapping.target) ?? { file: mapping.target, path: path.join(targetDir, mapping.target), tables: [], postSql: [], wal: false };
-      target.wal ||= wal;
-      targets.set(mapping.target, target);
-
-      const wanted: [string, TableMapping][] = mapping.tables ? Object.entries(mapping.tables) : schema.tables.map((t) => [t.name, {}]);
-      planned.tablesLeft = schema.tables.map((t) => t.name).filter((t) => !wanted.some(([w]) => w === t));
-      const renames = new Map(wanted.map(([t, m]) => [t, m.as ?? t]));
-      for (const [tableName, tm] of wanted) {
-        const table = schema.tables.find((t) => t.name === tableName);
-        if (!table) {
-          problems.push({ severity: 'error', code: 'TABLE_MISSING', message: `Table "${tableName}" does not exist in ${name}.`, subject: `${name}:${tableName}`, hint: `Tables in ${name}: ${schema.tables.map((t) => t.name).join(', ') || '(none)'}` });
-          continue;
-        }
-        const policy: ConflictPolicy = tm.onConflict ?? mapping.onConflict ?? cfg.onConflict ?? 'error';
-        let piece: PlannedPiece | null;
-        try {
-          piece = planPiece(engine, name, file, table, tm, policy, problems);
-        } catch (e) {
-          if (!(e instanceof FerryError)) throw e;
-          problems.push({ severity: 'error', code: e.code, message: e.message, subject: e.subject, hint: e.hint });
-          continue;
-        }
-        if (!piece) continue;
-        addToTarget(target, table, tm.as ?? table.name, piece, renames, problems);
-      }
-      if (!mapping.tables) {
-        for (const obj of [...schema.triggers, ...schema.views]) {
-          if (target.postSql.some((p) => p.name === obj.name)) {
-            problems.push({ severity: 'warning', code: 'CONFIG_INVALID', message: `Trigger/view "${obj.name}" from ${name} has the same name as one already planned for ${target.file}; it is not carried over.`, subject: `${name}:${obj.name}` });
-          } else target.postSql.push({ name: obj.name, sql: obj.sql });
-        }
-      } else if (schema.triggers.length + schema.views.length > 0) {
-        problems.push({ severity: 'warning', code: 'CONFIG_INVALID', message: `${name} has triggers/views (${[...schema.triggers, ...schema.views].map((o) => o.name).join(', ')}) that are not carried over because only some tables are mapped.`, subject: name, hint: 'Recreate them in the target, or map the whole file.' });
-      }
+      throw e;
     }
-
-    const plannedTargets = [...targets.values()];
-    let duplicates: ConsolidatePlan['duplicates'] = [];
+    const planned: PlannedSource = { name, path: file, bytes: sqliteDiskSize(file), tables: schema.tables.map((t) => t.name), tablesLeft: [] };
     if (options.inspect) {
+      const rows = engine.run('checking', () => engine.db.prepare('PRAGMA quick_check').pluck().all() as string[]);
+      planned.check = rows.length === 1 && rows[0] === 'ok' ? 'ok' : rows.slice(0, 5).join('; ');
+      if (planned.check !== 'ok') problems.push({ severity: 'error', code: 'CORRUPT', message: `${file} is corrupt: ${planned.check}`, subject: file, hint: 'Restore it from a backup, or try `sqlite3 FILE .recover` on a copy.' });
+    }
+    sources.push(planned);
+    const target = targets.get(mapping.target) ?? { file: mapping.target, path: path.join(targetDir, mapping.target), tables: [], postSql: [], wal: false };
+    target.wal ||= wal;
+    targets.set(mapping.target, target);
+
+    const wanted: [string, TableMapping][] = mapping.tables ? Object.entries(mapping.tables) : schema.tables.map((t) => [t.name, {}]);
+    planned.tablesLeft = schema.tables.map((t) => t.name).filter((t) => !wanted.some(([w]) => w === t));
+    const renames = new Map(wanted.map(([t, m]) => [t, m.as ?? t]));
+    for (const [tableName, tm] of wanted) {
+      const table = schema.tables.find((t) => t.name === tableName);
+      if (!table) {
+        problems.push({ severity: 'error', code: 'TABLE_MISSING', message: `Table "${tableName}" does not exist in ${name}.`, subject: `${name}:${tableName}`, hint: `Tables in ${name}: ${schema.tables.map((t) => t.name).join(', ') || '(none)'}` });
+        continue;
+      }
+      const policy: ConflictPolicy = tm.onConflict ?? mapping.onConflict ?? cfg.onConflict ?? 'error';
+      let piece: PlannedPiece | null;
       try {
-        duplicates = findDuplicateKeys(plannedTargets, engines);
+        piece = planPiece(engine, name, file, table, tm, policy, problems);
       } catch (e) {
         if (!(e instanceof FerryError)) throw e;
         problems.push({ severity: 'error', code: e.code, message: e.message, subject: e.subject, hint: e.hint });
+        continue;
       }
-      problems.push(...targetProblems(plannedTargets, targetDir, options));
+      if (!piece) continue;
+      addToTarget(target, table, tm.as ?? table.name, piece, renames, problems);
     }
-    for (const d of duplicates) {
-      if (d.policy === 'error') {
-        problems.push({ severity: 'error', code: 'CONFLICT', message: `${d.count} key(s) of ${d.target}:${d.table} appear in both ${d.sources[0]} and ${d.sources[1]} (e.g. ${d.examples.join(', ')}).`, subject: `${d.target}:${d.table}`, hint: 'Set "onConflict": "skip" or "replace" for this table, or fix the data.' });
+    if (!mapping.tables) {
+      for (const obj of [...schema.triggers, ...schema.views]) {
+        if (target.postSql.some((p) => p.name === obj.name)) {
+          problems.push({ severity: 'warning', code: 'CONFIG_INVALID', message: `Trigger/view "${obj.name}" from ${name} has the same name as one already planned for ${target.file}; it is not carried over.`, subject: `${name}:${obj.name}` });
+        } else target.postSql.push({ name: obj.name, sql: obj.sql });
       }
+    } else if (schema.triggers.length + schema.views.length > 0) {
+      problems.push({ severity: 'warning', code: 'CONFIG_INVALID', message: `${name} has triggers/views (${[...schema.triggers, ...schema.views].map((o) => o.name).join(', ')}) that are not carried over because only some tables are mapped.`, subject: name, hint: 'Recreate them in the target, or map the whole file.' });
     }
-    const sourceBytes = sources.reduce((s, x) => s + x.bytes, 0);
-    const probe = options.freeBytes ?? freeBytes;
-    const sameDevice = safeDevice(targetDir) === safeDevice(backupDir);
-    const neededBytes = sameDevice ? 2 * sourceBytes : sourceBytes;
-    const free = probe(targetDir);
-    const space = { sourceBytes, neededBytes, freeBytes: free, dir: targetDir };
-    if (free < neededBytes) problems.push({ severity: 'error', code: 'DISK_FULL', message: `Not enough free disk in ${targetDir}: ${free} bytes free, ${neededBytes} needed (backup and targets, twice the ${sourceBytes} bytes of sources).`, subject: targetDir, hint: 'Free disk space, or put targetDir/backupDir on a larger disk.' });
-    if (!sameDevice && probe(backupDir) < sourceBytes) problems.push({ severity: 'error', code: 'DISK_FULL', message: `Not enough free disk in ${backupDir} for the backup (${sourceBytes} bytes needed).`, subject: backupDir, hint: 'Free disk space or choose another backupDir.' });
-    const totalRows = plannedTargets.reduce((s, t) => s + t.tables.reduce((a, tb) => a + tb.pieces.reduce((b, p) => b + p.rows, 0), 0), 0);
-    return {
-      configFile: options.configFile ?? null,
-      sourceDir,
-      targetDir,
-      backupDir,
-      sources,
-      missing,
-      unmapped,
-      targets: plannedTargets,
-      duplicates,
-      problems,
-      space,
-      totalRows,
-      fingerprint: fingerprintOf(cfg, plannedTargets),
-    };
-  } finally {
-    for (const e of engines.values()) e.db.close();
+    // Closed at once: an estate can have dozens of files, and each open connection holds a cache.
+    engine.db.close();
   }
+
+  const plannedTargets = [...targets.values()];
+  let duplicates: ConsolidatePlan['duplicates'] = [];
+  if (options.inspect) {
+    try {
+      duplicates = findDuplicateKeys(plannedTargets, (file) => openSqlite(file, { readonly: true, busyTimeoutMs: options.busyTimeoutMs }));
+    } catch (e) {
+      if (!(e instanceof FerryError)) throw e;
+      problems.push({ severity: 'error', code: e.code, message: e.message, subject: e.subject, hint: e.hint });
+    }
+    problems.push(...targetProblems(plannedTargets, targetDir, options));
+  }
+  for (const d of duplicates) {
+    if (d.policy === 'error') {
+      problems.push({ severity: 'error', code: 'CONFLICT', message: `${d.count} key(s) of ${d.target}:${d.table} appear in both ${d.sources[0]} and ${d.sources[1]} (e.g. ${d.examples.join(', ')}).`, subject: `${d.target}:${d.table}`, hint: 'Set "onConflict": "skip" or "replace" for this table, or fix the data.' });
+    }
+  }
+  const sourceBytes = sources.reduce((s, x) => s + x.bytes, 0);
+  const probe = options.freeBytes ?? freeBytes;
+  const sameDevice = safeDevice(targetDir) === safeDevice(backupDir);
+  const neededBytes = sameDevice ? 2 * sourceBytes : sourceBytes;
+  const free = probe(targetDir);
+  const space = { sourceBytes, neededBytes, freeBytes: free, dir: targetDir };
+  if (free < neededBytes) problems.push({ severity: 'error', code: 'DISK_FULL', message: `Not enough free disk in ${targetDir}: ${free} bytes free, ${neededBytes} needed (backup and targets, twice the ${sourceBytes} bytes of sources).`, subject: targetDir, hint: 'Free disk space, or put targetDir/backupDir on a larger disk.' });
+  if (!sameDevice && probe(backupDir) < sourceBytes) problems.push({ severity: 'error', code: 'DISK_FULL', message: `Not enough free disk in ${backupDir} for the backup (${sourceBytes} bytes needed).`, subject: backupDir, hint: 'Free disk space or choose another backupDir.' });
+  const totalRows = plannedTargets.reduce((s, t) => s + t.tables.reduce((a, tb) => a + tb.pieces.reduce((b, p) => b + p.rows, 0), 0), 0);
+  return {
+    configFile: options.configFile ?? null,
+    sourceDir,
+    targetDir,
+    backupDir,
+    sources,
+    missing,
+    unmapped,
+    targets: plannedTargets,
+    duplicates,
+    problems,
+    space,
+    totalRows,
+    fingerprint: fingerprintOf(cfg, plannedTargets),
+  };
 }
 
 /**
@@ -231,6 +227,7 @@ function planPiece(engine: SqliteEngine, source: string, file: string, table: Ta
     onConflict: policy,
     rows,
     hasRowid: !table.withoutRowid,
+    wholeTable: !rowFn && exprs.every((e, i) => e === quoteSqliteIdent(columns[i]!)) && columns.length === table.columns.length && columns.every((c, i) => c === table.columns[i]!.name),
   };
 }
 

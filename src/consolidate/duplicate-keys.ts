@@ -10,7 +10,7 @@ const PROBE_BATCH = 400;
  * source are streamed in batches and probed in the earlier one with `IN (...)`, which uses the
  * key's index; both files stay read-only and nothing is attached.
  */
-export function findDuplicateKeys(targets: PlannedTarget[], engines: Map<string, SqliteEngine>): DuplicateKeys[] {
+export function findDuplicateKeys(targets: PlannedTarget[], open: (file: string) => SqliteEngine): DuplicateKeys[] {
   const out: DuplicateKeys[] = [];
   for (const target of targets) {
     for (const table of target.tables) {
@@ -19,19 +19,23 @@ export function findDuplicateKeys(targets: PlannedTarget[], engines: Map<string,
         for (let i = 0; i < j; i++) {
           const a = table.pieces[i]!;
           const b = table.pieces[j]!;
-          const ea = engines.get(a.source);
-          const eb = engines.get(b.source);
-          if (!ea || !eb) continue;
-          for (const key of table.keys) {
-            const exprA = key.map((c) => a.exprs[a.columns.indexOf(c)]!);
-            const exprB = key.map((c) => b.exprs[b.columns.indexOf(c)]!);
-            let found: { count: number; examples: string[] };
-            try {
-              found = countShared(ea, a.sourceTable, exprA, eb, b.sourceTable, exprB);
-            } catch (e) {
-              throw sqliteError(e, `${a.sourcePath} or ${b.sourcePath}`, 'comparing keys of');
+          const ea = open(a.sourcePath);
+          const eb = open(b.sourcePath);
+          try {
+            for (const key of table.keys) {
+              const exprA = key.map((c) => a.exprs[a.columns.indexOf(c)]!);
+              const exprB = key.map((c) => b.exprs[b.columns.indexOf(c)]!);
+              let found: { count: number; examples: string[] };
+              try {
+                found = countShared(ea, a.sourceTable, exprA, eb, b.sourceTable, exprB);
+              } catch (e) {
+                throw sqliteError(e, `${a.sourcePath} or ${b.sourcePath}`, 'comparing keys of');
+              }
+              if (found.count > 0) out.push({ target: target.file, table: table.name, sources: [a.source, b.source], count: found.count, examples: found.examples, policy: b.onConflict });
             }
-            if (found.count > 0) out.push({ target: target.file, table: table.name, sources: [a.source, b.source], count: found.count, examples: found.examples, policy: b.onConflict });
+          } finally {
+            ea.db.close();
+            eb.db.close();
           }
         }
       }

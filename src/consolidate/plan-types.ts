@@ -35,6 +35,11 @@ export interface PlannedPiece {
   rows: number;
   /** The source table has a rowid, so it can be copied in key-range chunks. */
   hasRowid: boolean;
+  /**
+   * Every column, unchanged and in the source's order: the first piece into an empty table can be
+   * a plain `INSERT ... SELECT *`, which SQLite runs as a page-level transfer.
+   */
+  wholeTable: boolean;
 }
 
 /** One table of a target file. */

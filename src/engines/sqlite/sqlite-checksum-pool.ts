@@ -22,7 +22,9 @@ export class SqliteChecksumPool {
 
   constructor(size = Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length)), private readonly busyTimeoutMs = 5000) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(new URL('./sqlite-checksum-worker.js', import.meta.url));
+      // Each row's values arrive as a short-lived array; a small young generation collects them
+      // often and keeps the worker's memory flat whatever the table size.
+      const w = new Worker(new URL('./sqlite-checksum-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
       w.on('message', (m: { id: number; digest?: string; error?: { code?: string; message: string } } | 'closed') => {
         if (m === 'closed') return;
         const p = this.pending.get(m.id);

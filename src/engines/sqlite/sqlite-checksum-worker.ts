@@ -13,23 +13,24 @@ interface Task {
   busyTimeoutMs: number;
 }
 
-const connections = new Map<string, Database.Database>();
+// One connection at a time: keeping every file open would hold a page cache per file per worker.
+let current: { file: string; db: Database.Database } | null = null;
 
 parentPort!.on('message', (task: Task | 'close') => {
   if (task === 'close') {
-    for (const db of connections.values()) db.close();
-    connections.clear();
+    current?.db.close();
+    current = null;
     parentPort!.postMessage('closed');
     return;
   }
   try {
-    let db = connections.get(task.file);
-    if (!db) {
-      db = new Database(task.file, { readonly: true, fileMustExist: true, timeout: task.busyTimeoutMs });
+    if (current?.file !== task.file) {
+      current?.db.close();
+      const db = new Database(task.file, { readonly: true, fileMustExist: true, timeout: task.busyTimeoutMs });
       db.defaultSafeIntegers(true);
-      connections.set(task.file, db);
+      current = { file: task.file, db };
     }
-    const digest = checksumOnConnection(db, task.query).digest();
+    const digest = checksumOnConnection(current.db, task.query).digest();
     parentPort!.postMessage({ id: task.id, digest });
   } catch (e) {
     const err = e as { code?: string; message?: string };

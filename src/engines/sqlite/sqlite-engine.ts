@@ -169,5 +169,8 @@ export function openSqlite(file: string, options: SqliteOpenOptions = {}): Sqlit
   const engine = new SqliteEngine(db, file);
   // Touch the schema so "not a database" and header corruption surface here, named.
   engine.run('opening', () => db.prepare('SELECT count(*) FROM sqlite_schema').get());
+  // Readers scan; a small page cache is enough and keeps memory flat across many open files
+  // (better-sqlite3's own default is 16 MB per connection).
+  if (readonly) engine.run('opening', () => db.pragma('cache_size = -2048'));
   return engine;
 }
