@@ -203,6 +203,7 @@ function targetBytes(dir: string): number {
 // ---------------------------------------------------------------------------------------------
 // The floor.
 
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const qi = (s: string) => `"${s.replace(/"/g, '""')}"`;
 const uri = (file: string) => `file:${file.replace(/%/g, '%25').replace(/\?/g, '%3f').replace(/#/g, '%23')}?mode=ro`;
 
@@ -267,9 +268,20 @@ function writeFloor(estate: Estate, dir: string): Map<string, FloorStatement[]> 
     // Ferry leaves a target in WAL mode when one of its sources was; the floor ends the same way.
     if (files.some((f) => f.wal)) all.push({ kind: 'pragma', sql: `PRAGMA journal_mode = WAL;` });
     plans.set(target, all);
-    const script = ['.bail on', '.timer on', ...all.map((s) => s.sql), '.timer off', '.shell grep VmHWM /proc/$PPID/status', '.shell cat /proc/$PPID/io', ''].join('\n');
+    const script = ['.bail on', '.timer on', ...all.map((s) => s.sql), '.timer off', '.shell sh floor/probe.sh $PPID', ''].join('\n');
     fs.writeFileSync(path.join(floorDir, `${target.replace(/\.db$/, '')}.sql`), script);
   }
+  // Run by each sqlite3 at its end (.shell; $PPID there is the sqlite3 process): its own peak
+  // RSS, I/O counters and CPU time, read from /proc before it exits.
+  fs.writeFileSync(
+    path.join(floorDir, 'probe.sh'),
+    `pid=$1
+grep VmHWM /proc/$pid/status
+cat /proc/$pid/io
+set -- $(cut -d')' -f2 /proc/$pid/stat)
+echo "cpu-ticks \${12} \${13}"
+`,
+  );
   const sh = `#!/usr/bin/env bash
 # The floor: one sqlite3 process per target, one after another.
 set -euo pipefail
@@ -287,9 +299,11 @@ done
 interface FloorResult {
   wallMs: number;
   peakRssKb: number;
-  targets: { target: string; ms: number; hwmKb: number; insertMs: number; indexMs: number; otherMs: number; io: ProcIo }[];
+  targets: { target: string; ms: number; hwmKb: number; insertMs: number; indexMs: number; otherMs: number; io: ProcIo; cpuMs: number }[];
   /** Bytes the sqlite3 processes passed to write() (wchar), summed. */
   wcharBytes: number;
+  /** CPU time of the sqlite3 processes (user + system), summed. */
+  cpuMs: number;
   counts: Record<string, number>;
   bytes: number;
 }
@@ -322,12 +336,14 @@ async function runFloor(estate: Estate, dir: string): Promise<FloorResult> {
         else otherMs += times[i]!;
       });
     } else process.stderr.write(`  (floor ${target}: ${times.length} timer lines for ${plan.length} statements; no breakdown)\n`);
-    targets.push({ target, ms: (Number(m[3]) - Number(m[2])) * 1000, hwmKb: hwm, insertMs, indexMs, otherMs, io: parseIo(block.join('\n')) });
+    const ticks = block.map((l) => /^cpu-ticks (\d+) (\d+)/.exec(l)).find((x) => x);
+    const cpuMs = ticks ? ((Number(ticks[1]) + Number(ticks[2])) * 1000) / CLK_TCK : NaN;
+    targets.push({ target, ms: (Number(m[3]) - Number(m[2])) * 1000, hwmKb: hwm, insertMs, indexMs, otherMs, io: parseIo(block.join('\n')), cpuMs });
     block = [];
   }
   const peakRssKb = Math.max(r.sampler.maxHwmKb(), ...targets.map((t) => t.hwmKb), r.sampler.treeRssKb);
   const out = path.join(dir, 'consolidated');
-  return { wallMs: r.wallMs, peakRssKb, targets, wcharBytes: targets.reduce((a, t) => a + t.io.wchar, 0), counts: countTargets(out), bytes: targetBytes(out) };
+  return { wallMs: r.wallMs, peakRssKb, targets, wcharBytes: targets.reduce((a, t) => a + t.io.wchar, 0), cpuMs: targets.reduce((a, t) => a + t.cpuMs, 0), counts: countTargets(out), bytes: targetBytes(out) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,9 +363,9 @@ interface FerryTargetPhases {
   ms: number;
   /** Sum of the pieces' own time (attach, rowid span, chunked INSERT ... SELECT). */
   copyMs: number;
-  /** After a table's first piece: its indexes are built (plus the next piece's attach/span). */
-  indexMs: number;
-  /** After the last piece: triggers/views, sequences, report (counts, FK check), checkpoint, fsync, rename. */
+  /** Between one piece's end and the next one's start: a table's indexes are built after its first piece. */
+  gapMs: number;
+  /** After the last piece: its table's indexes if it was a first piece, triggers/views, sequences, report (counts, FK check), checkpoint, fsync, rename. */
   tailMs: number;
   /** Before the first piece: creating the partial file and the tables. */
   headMs: number;
@@ -375,13 +391,15 @@ interface FerryResult {
   /** Bytes passed to write() by the backup step and by the build (after backup-done). */
   backupWcharBytes: number;
   buildWcharBytes: number;
+  /** CPU time of the ferry process (all threads), user + system. */
+  cpuMs: number;
   targets: FerryTargetPhases[];
   pieces: PieceLine[];
   counts: Record<string, number>;
   bytes: number;
   /** ferry's events with the process's RSS at each (ms since process start). */
   timeline: TimelineEntry[];
-  verify: { wallMs: number; peakRssKb: number; ok: boolean; tables: number; failed: string[]; error?: string } | null;
+  verify: { wallMs: number; cpuMs: number; peakRssKb: number; ok: boolean; tables: number; failed: string[]; error?: string } | null;
 }
 
 async function runFerry(estate: Estate, dir: string, skipVerify: boolean): Promise<FerryResult> {
@@ -405,21 +423,17 @@ async function runFerry(estate: Estate, dir: string, skipVerify: boolean): Promi
     const events = tl.slice(i0, i1 + 1);
     const done = events.filter((e) => e.type === 'piece-done');
     const seen = new Map<string, number>();
-    let indexMs = 0;
-    for (const e of done) {
-      const n = seen.get(e.table!) ?? 0;
-      seen.set(e.table!, n + 1);
-      pieces.push({ target, table: e.table!, source: e.source!, rows: e.rows ?? 0, ms: e.ms ?? 0, index: n });
-      if (n === 0) {
-        // The event after a table's first piece comes once its indexes are built.
-        const next = events[events.indexOf(e) + 1] as TimelineEntry;
-        indexMs += next.t - e.t;
-      }
-    }
+    // A piece's own timer starts before its ATTACH; piece-done carries it, so start = t - ms.
+    const startOf = (e: TimelineEntry) => e.t - (e.ms ?? 0);
+    let gapMs = 0;
+    done.forEach((e, k) => {
+      const idx = seen.get(e.table!) ?? 0;
+      seen.set(e.table!, idx + 1);
+      pieces.push({ target, table: e.table!, source: e.source!, rows: e.rows ?? 0, ms: e.ms ?? 0, index: idx });
+      if (k + 1 < done.length) gapMs += startOf(done[k + 1]!) - e.t;
+    });
     const copyMs = done.reduce((s, e) => s + (e.ms ?? 0), 0);
-    const firstStart = events.find((e) => e.type === 'piece-start');
-    const firstDone = done[0];
-    const headMs = firstStart && firstDone ? firstDone.t - (firstDone.ms ?? 0) - events[0]!.t : 0;
+    const headMs = done.length ? startOf(done[0]!) - events[0]!.t : 0;
     const tailMs = done.length ? events[events.length - 1]!.t - done[done.length - 1]!.t : 0;
     const rate = (ps: PieceLine[]) => {
       const rows = ps.reduce((s, p) => s + p.rows, 0);
@@ -432,7 +446,7 @@ async function runFerry(estate: Estate, dir: string, skipVerify: boolean): Promi
       target,
       ms: tl[i1]!.ms ?? tl[i1]!.t - tl[i0]!.t,
       copyMs,
-      indexMs,
+      gapMs,
       tailMs,
       headMs,
       firstPieceRowsPerSec: rate(mine.filter((p) => p.index === 0 && merged.has(p.table))),
@@ -453,6 +467,7 @@ async function runFerry(estate: Estate, dir: string, skipVerify: boolean): Promi
     hwmAtBackupDoneKb: o.timeline.find((e) => e.type === 'backup-done')?.hwmKb ?? 0,
     backupWcharBytes: o.ioAtBackupDone?.wchar ?? 0,
     buildWcharBytes: (o.ioAtEnd?.wchar ?? 0) - (o.ioAtBackupDone?.wchar ?? 0),
+    cpuMs: o.cpuMs ?? NaN,
     targets,
     pieces,
     counts: countTargets(out),
@@ -464,7 +479,12 @@ async function runFerry(estate: Estate, dir: string, skipVerify: boolean): Promi
     const vOut = path.join(dir, 'verify.json');
     const v = await runChild(process.execPath, [RUNNER, 'verify', config, vOut], dir);
     const vo = JSON.parse(fs.readFileSync(vOut, 'utf8')) as RunnerOutput;
-    result.verify = { wallMs: v.wallMs, peakRssKb: Math.max(vo.peakRssKb, v.sampler.maxHwmKb(), v.sampler.treeRssKb), ok: vo.ok, tables: vo.verifiedTables ?? 0, failed: vo.failedTables ?? [], error: vo.error?.split('\n')[0] };
+    // verify did not run at all (e.g. verifyConsolidation() missing): not measured, not "slow".
+    if (vo.verifiedTables === undefined) {
+      process.stderr.write(`  TODO: verify not measured: ${vo.error?.split('\n')[0] ?? 'no result'}\n`);
+      return result;
+    }
+    result.verify = { wallMs: v.wallMs, cpuMs: vo.cpuMs ?? NaN, peakRssKb: Math.max(vo.peakRssKb, v.sampler.maxHwmKb(), v.sampler.treeRssKb), ok: vo.ok, tables: vo.verifiedTables ?? 0, failed: vo.failedTables ?? [], error: vo.error?.split('\n')[0] };
   }
   return result;
 }
@@ -487,7 +507,11 @@ function machine(): Record<string, string> {
   db.close();
   const pkg = JSON.parse(fs.readFileSync(path.join(HERE, '..', '..', 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')) as { version: string };
   const df = spawnSync('df', ['-h', WORK_DIR], { encoding: 'utf8' }).stdout.trim().split('\n').pop() ?? '';
+  const git = (...a: string[]) => spawnSync('git', a, { cwd: path.join(HERE, '..', '..'), encoding: 'utf8' }).stdout?.trim() ?? '';
+  const head = git('rev-parse', '--short', 'HEAD');
+  const dirty = git('status', '--porcelain', '--', 'src') !== '';
   return {
+    ferry: head ? `${head}${dirty ? ' + uncommitted changes in src/' : ''}` : '?',
     cpus: `${os.availableParallelism?.() ?? os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}`,
     memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     os: `${os.type()} ${os.release()}`,
@@ -536,15 +560,16 @@ function summarize(scales: ScaleResult[]): string {
     lines.push('');
     lines.push(`Ferry phases (medians): plan ${stat(runs, (x) => x.ferry.planMs, sec)}, backup ${stat(runs, (x) => x.ferry.backupMs, sec)}, build ${stat(runs, (x) => x.ferry.buildMs, sec)}, process start/exit ${stat(runs, (x) => x.ferry.processMs, sec)}.`);
     lines.push(`Ferry RSS high-water mark: ${stat(runs, (x) => x.ferry.hwmAtPlanDoneKb, mb)} after planning, ${stat(runs, (x) => x.ferry.hwmAtBackupDoneKb, mb)} after the backup, ${stat(runs, (x) => x.ferry.peakRssKb, mb)} at the end.`);
+    lines.push(`CPU time (user + system): floor ${stat(runs, (x) => x.floor.cpuMs, sec)}, ferry ${stat(runs, (x) => x.ferry.cpuMs, sec)} (backup included)${runs.every((x) => x.ferry.verify) ? `, verify ${stat(runs, (x) => x.ferry.verify!.cpuMs, sec)}` : ''}.`);
     lines.push(`Bytes written (write() calls): floor ${stat(runs, (x) => x.floor.wcharBytes / 2 ** 20, (v) => v.toFixed(0) + ' MB')}, ferry build ${stat(runs, (x) => x.ferry.buildWcharBytes / 2 ** 20, (v) => v.toFixed(0) + ' MB')}, ferry backup ${stat(runs, (x) => x.ferry.backupWcharBytes / 2 ** 20, (v) => v.toFixed(0) + ' MB')}; target files: floor ${(r.floor.bytes / 2 ** 20).toFixed(0)} MB, ferry ${(r.ferry.bytes / 2 ** 20).toFixed(0)} MB.`);
     lines.push('');
     lines.push('Per target (last run):');
     lines.push('');
-    lines.push('| target | floor | floor INSERTs | floor indexes | ferry build | ferry copy | ferry index builds | ferry tail | rows/s first piece | rows/s later pieces |');
+    lines.push('| target | floor | floor INSERTs | floor indexes | ferry build | ferry copy (pieces) | ferry between pieces (index builds) | ferry after last piece | ferry rows/s, first piece of a merged table | later pieces |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const t of r.ferry.targets) {
       const f = r.floor.targets.find((x) => x.target === t.target);
-      lines.push(`| ${t.target} | ${f ? sec(f.ms) : '?'} | ${f ? sec(f.insertMs) : '?'} | ${f ? sec(f.indexMs) : '?'} | ${sec(t.ms)} | ${sec(t.copyMs)} | ${sec(t.indexMs)} | ${sec(t.tailMs)} | ${t.firstPieceRowsPerSec !== null ? n(t.firstPieceRowsPerSec) : '-'} | ${t.laterPieceRowsPerSec !== null ? n(t.laterPieceRowsPerSec) : '-'} |`);
+      lines.push(`| ${t.target} | ${f ? sec(f.ms) : '?'} | ${f ? sec(f.insertMs) : '?'} | ${f ? sec(f.indexMs) : '?'} | ${sec(t.ms)} | ${sec(t.copyMs)} | ${sec(t.gapMs)} | ${sec(t.tailMs)} | ${t.firstPieceRowsPerSec !== null ? n(t.firstPieceRowsPerSec) : '-'} | ${t.laterPieceRowsPerSec !== null ? n(t.laterPieceRowsPerSec) : '-'} |`);
     }
     lines.push('');
     lines.push(`Row counts, floor vs ferry: ${runs.every((x) => x.countsMatch) ? 'identical in every table, every run' : 'DIFFER: ' + runs.flatMap((x) => x.countDiffs).join('; ')}.`);
@@ -556,7 +581,8 @@ function summarize(scales: ScaleResult[]): string {
   const ratioOf = (s: ScaleResult) => median(s.runs.map((r) => r.ferry.noBackupMs / r.floor.wallMs));
   const base = scales[0]!;
   const worst = Math.max(...scales.map(ratioOf));
-  lines.push(`- ferry (backup and verify apart) within ${GOAL_RATIO}x the floor: ${worst <= GOAL_RATIO ? 'MET' : 'MISSED'} (${scales.map((s) => `${ratioOf(s).toFixed(2)}x at ${n(s.rows)} rows`).join(', ')}).`);
+  const bestOf = (s: ScaleResult) => Math.min(...s.runs.map((r) => r.ferry.noBackupMs)) / Math.min(...s.runs.map((r) => r.floor.wallMs));
+  lines.push(`- ferry (backup and verify apart) within ${GOAL_RATIO}x the floor: ${worst <= GOAL_RATIO ? 'MET' : 'MISSED'} (${scales.map((s) => `${ratioOf(s).toFixed(2)}x at ${n(s.rows)} rows${s.runs.length > 1 ? `, best run against best run ${bestOf(s).toFixed(2)}x` : ''}`).join('; ')}).`);
   const peak = Math.max(...scales.flatMap((s) => s.runs.map((r) => r.ferry.peakRssKb))) / 1024;
   lines.push(`- ferry peak RSS under ${GOAL_PEAK_MB} MB: ${peak < GOAL_PEAK_MB ? 'MET' : 'MISSED'} (highest ${peak.toFixed(0)} MB; ${scales.map((s) => `${mb(median(s.runs.map((r) => r.ferry.peakRssKb)))} at ${n(s.rows)}`).join(', ')}).`);
   if (scales.length > 1) {

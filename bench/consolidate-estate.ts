@@ -405,7 +405,7 @@ export async function ensureEstate(params: EstateParams = {}): Promise<Estate> {
     generatedMs: Date.now() - started,
   };
   fs.writeFileSync(marker, JSON.stringify(estate, null, 2) + '\n');
-  log(`generated in ${(estate.generatedMs / 1000).toFixed(1)} s, ${(estate.bytes / 1e6).toFixed(0)} MB`);
+  log(`generated in ${(estate.generatedMs / 1000).toFixed(1)} s, ${(estate.bytes / 2 ** 20).toFixed(0)} MB`);
   return estate;
 }
 

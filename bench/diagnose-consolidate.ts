@@ -4,13 +4,16 @@
  * (better-sqlite3) on the benchmark's cached estate. Nothing here calls ferry; each experiment
  * imitates one thing ferry's code does (see the comments) next to the plain alternative.
  *
- *   node dist/bench/diagnose-consolidate.js [--rows N] [--files N]
+ *   node dist/bench/diagnose-consolidate.js [--rows N] [--files N] [--sources a.db,b.db] [--tries N]
  *
- * 1. copy: one table copied with ATTACH + INSERT ... SELECT into a new file, five ways: the
- *    floor's way (rollback journal, one statement), and with ferry's settings (WAL,
+ * 1. copy: a file's tables copied with ATTACH + INSERT ... SELECT into a new file, six ways: the
+ *    floor's way (rollback journal, one plain INSERT ... SELECT *, which SQLite runs with its
+ *    transfer optimization: records and index entries copied in order, not re-inserted), the
+ *    same with a WHERE clause (no transfer optimization), with ferry's settings (WAL,
  *    synchronous=NORMAL, 64 MB cache) in one statement, in 50,000-rowid chunks each committed with
  *    a progress row (ferry's way), chunked without WAL, and chunked in WAL with the automatic
  *    checkpoint off (one checkpoint at the end). Time and bytes written (wchar) for each.
+ * 4. backup: ferry's backup step on one file, split into its parts.
  * 2. plan memory: in a fresh process, open every source read-only and count every table, keeping
  *    the connections open (as ferry's planner does), with better-sqlite3's default page cache
  *    (16 MB per connection) and with a 2 MB one; the process's peak RSS for each.
@@ -41,10 +44,13 @@ interface CopyMode {
   cacheKiB: number | null;
   chunk: number | null;
   autocheckpoint?: number;
+  /** One statement, but with a WHERE clause, which turns off SQLite's transfer optimization. */
+  where?: boolean;
 }
 
 const MODES: CopyMode[] = [
-  { name: 'floor: rollback journal, one INSERT ... SELECT', wal: false, sync: 'FULL', cacheKiB: null, chunk: null },
+  { name: 'floor: rollback journal, one INSERT ... SELECT * (transfer optimization)', wal: false, sync: 'FULL', cacheKiB: null, chunk: null },
+  { name: 'rollback journal, one INSERT ... SELECT * ... WHERE rowid IS NOT NULL (no transfer optimization)', wal: false, sync: 'FULL', cacheKiB: null, chunk: null, where: true },
   { name: 'WAL + NORMAL + 64 MB cache, one INSERT ... SELECT', wal: true, sync: 'NORMAL', cacheKiB: 65536, chunk: null },
   { name: "ferry's way: WAL + NORMAL + 64 MB, 50k-rowid chunks, a progress row per chunk", wal: true, sync: 'NORMAL', cacheKiB: 65536, chunk: 50_000 },
   { name: 'rollback journal + NORMAL + 64 MB, 50k-rowid chunks, a progress row per chunk', wal: false, sync: 'NORMAL', cacheKiB: 65536, chunk: 50_000 },
@@ -67,7 +73,7 @@ function copyOnce(source: string, tables: { name: string; sql: string }[], dest:
   db.prepare(`ATTACH DATABASE ? AS src`).run(source);
   for (const t of tables) {
     if (!mode.chunk) {
-      db.exec(`INSERT INTO main.${qi(t.name)} SELECT * FROM src.${qi(t.name)}`);
+      db.exec(`INSERT INTO main.${qi(t.name)} SELECT * FROM src.${qi(t.name)}${mode.where ? ' WHERE rowid IS NOT NULL' : ''}`);
       continue;
     }
     const span = db.prepare(`SELECT min(rowid) AS lo, max(rowid) AS hi FROM src.${qi(t.name)}`).get() as { lo: number; hi: number };
@@ -134,27 +140,34 @@ async function main(): Promise<void> {
   out.push(`Estate: ${estate.files.length} files, ${estate.rows.toLocaleString('en-US')} rows.`);
   out.push('');
 
-  // 1. copy modes, on debates.db (events + messages tables, 4 indexes created afterwards by both).
+  // 1. copy modes, per source file (its tables; indexes are left out: both sides build them afterwards).
+  const tries = arg('--tries', 3);
+  const i = process.argv.indexOf('--sources');
+  const sources = i >= 0 ? process.argv[i + 1]!.split(',') : ['debates.db', 'continuum.db'];
   const dir = path.join(WORK_DIR, 'diagnose');
-  fs.mkdirSync(dir, { recursive: true });
-  // A private copy: attaching the estate's own WAL file read-write would checkpoint it on detach.
-  const source = path.join(dir, 'debates.db');
-  for (const s of ['', '-wal']) if (fs.existsSync(path.join(estate.sourceDir, 'debates.db' + s))) fs.copyFileSync(path.join(estate.sourceDir, 'debates.db' + s), source + s);
-  const probe = new Database(source, { readonly: true });
-  const tables = probe.prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string; sql: string }[];
-  const rows = tables.reduce((s, t) => s + (probe.prepare(`SELECT count(*) FROM ${qi(t.name)}`).pluck().get() as number), 0);
-  probe.close();
-  out.push(`Copy of debates.db (${tables.map((t) => t.name).join(', ')}: ${rows.toLocaleString('en-US')} rows), best of 3 each:`);
-  out.push('');
-  out.push('| mode | time | written (wchar) |');
-  out.push('|---|---|---|');
-  for (const mode of MODES) {
-    const runs = [0, 1, 2].map(() => copyOnce(source, tables, path.join(dir, 'copy.db'), mode));
-    const best = runs.reduce((a, b) => (b.ms < a.ms ? b : a));
-    out.push(`| ${mode.name} | ${(best.ms / 1000).toFixed(2)} s | ${(best.wchar / 2 ** 20).toFixed(0)} MB |`);
+  for (const file of sources) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    // A private copy: attaching the estate's own WAL file read-write would checkpoint it on detach.
+    const source = path.join(dir, file);
+    for (const s of ['', '-wal']) if (fs.existsSync(path.join(estate.sourceDir, file + s))) fs.copyFileSync(path.join(estate.sourceDir, file + s), source + s);
+    const probe = new Database(source, { readonly: true });
+    const tables = probe.prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string; sql: string }[];
+    const rows = tables.reduce((s, t) => s + (probe.prepare(`SELECT count(*) FROM ${qi(t.name)}`).pluck().get() as number), 0);
+    probe.close();
+    out.push(`Copy of ${file} (${tables.map((t) => t.name).join(', ')}: ${rows.toLocaleString('en-US')} rows, ${(fs.statSync(source).size / 2 ** 20).toFixed(0)} MB), best of ${tries}:`);
+    out.push('');
+    out.push('| mode | time | written (wchar) |');
+    out.push('|---|---|---|');
+    for (const mode of MODES) {
+      const runs = Array.from({ length: tries }, () => copyOnce(source, tables, path.join(dir, 'copy.db'), mode));
+      const best = runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+      out.push(`| ${mode.name} | ${(best.ms / 1000).toFixed(2)} s | ${(best.wchar / 2 ** 20).toFixed(0)} MB |`);
+      process.stderr.write(`  ${file}: ${mode.name}: ${(best.ms / 1000).toFixed(2)} s\n`);
+    }
+    out.push('');
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  out.push('');
 
   // 2. planning memory.
   const d = child(['--child-plan', estate.sourceDir, '0']);
@@ -165,6 +178,45 @@ async function main(): Promise<void> {
   const keep = child(['--child-scan', estate.sourceDir, 'keep']);
   const close = child(['--child-scan', estate.sourceDir, 'close']);
   out.push(`Every source table read in full, one connection per file (the verify workers' pattern): peak RSS ${(keep.before / 1024).toFixed(0)} MB -> ${(keep.after / 1024).toFixed(0)} MB when connections stay open; ${(close.before / 1024).toFixed(0)} MB -> ${(close.after / 1024).toFixed(0)} MB when each is closed after its file.`);
+
+  // 4. the backup step, split: ferry's backupSqliteFile() does VACUUM INTO from a read-only
+  //    connection, a full PRAGMA integrity_check of the copy, a count(*) per table and an fsync;
+  //    createBackup() then hashes the copy (SHA-256).
+  const file = sources[0]!;
+  fs.mkdirSync(dir, { recursive: true });
+  const copy = path.join(dir, 'backup.db');
+  const steps: [string, () => void][] = [
+    ['VACUUM INTO', () => {
+      const db = new Database(path.join(estate.sourceDir, file), { readonly: true });
+      db.prepare('VACUUM INTO ?').run(copy);
+      db.close();
+    }],
+    ['integrity_check', () => {
+      const db = new Database(copy, { readonly: true });
+      db.prepare('PRAGMA integrity_check').all();
+      db.close();
+    }],
+    ['count(*) per table', () => {
+      const db = new Database(copy, { readonly: true });
+      for (const t of db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[]) db.prepare(`SELECT count(*) FROM ${qi(t)}`).get();
+      db.close();
+    }],
+    ['fsync', () => {
+      const fd = fs.openSync(copy, 'r');
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+    }],
+    ['sha256', () => {
+      spawnSync('sha256sum', [copy]);
+    }],
+  ];
+  const timings = steps.map(([name, fn]) => {
+    const t0 = performance.now();
+    fn();
+    return `${name} ${((performance.now() - t0) / 1000).toFixed(2)} s`;
+  });
+  out.push(`Backup of ${file} (${(fs.statSync(copy).size / 2 ** 20).toFixed(0)} MB), step by step: ${timings.join(', ')}.`);
+  fs.rmSync(dir, { recursive: true, force: true });
   process.stdout.write(out.join('\n') + '\n');
 }
 

@@ -43,6 +43,8 @@ export interface RunnerOutput {
   /** /proc/self/io at backup-done and at the end (bytes). */
   ioAtBackupDone?: ProcIo;
   ioAtEnd?: ProcIo;
+  /** CPU time of the whole process (all threads), user + system, ms. */
+  cpuMs?: number;
   totalRows?: number;
   tablesMigrated?: number;
   /** verify: tables checked, and tables whose checksum or count disagreed. */
@@ -112,6 +114,8 @@ async function main(): Promise<void> {
   mark('job-end');
   out.jobEnd = performance.now();
   out.ioAtEnd = procIo();
+  const ru = process.resourceUsage();
+  out.cpuMs = (ru.userCPUTime + ru.systemCPUTime) / 1000;
   out.peakRssKb = memKb().hwm;
   fs.writeFileSync(outFile, JSON.stringify(out, null, 2) + '\n');
   process.exitCode = out.ok ? 0 : 1;

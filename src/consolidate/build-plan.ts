@@ -11,7 +11,7 @@ import { deviceOf, freeBytes, nearestExisting } from '../util/disk-space.js';
 import { readRunState } from './run-state.js';
 import { sqliteDiskSize } from '../util/fs-atomic.js';
 import { findDuplicateKeys } from './duplicate-keys.js';
-import type { ConsolidatePlan, PlannedPiece, PlannedSource, PlannedTable, PlannedTarget, Problem } from './plan-types.js';
+import type { ConsolidatePlan, PlannedIndex, PlannedPiece, PlannedSource, PlannedTable, PlannedTarget, Problem } from './plan-types.js';
 
 /** Options for planning a consolidation. */
 export interface PlanOptions {
@@ -257,8 +257,8 @@ function addToTarget(target: PlannedTarget, table: Table, name: string, piece: P
   const rewritten = rewriteCreateTable(table.sql!, { newName: name, keepColumns: piece.columns.length === table.columns.filter((c) => !c.generated).length ? undefined : piece.columns, renames });
   const notes = rewritten.dropped.map((d) => `left out ${d}`);
   const kept = new Set(piece.columns.map((c) => c.toLowerCase()));
-  const usedNames = new Set(target.tables.flatMap((t) => t.indexSql.map(indexNameOf)));
-  const indexSql: string[] = [];
+  const usedNames = new Set(target.tables.flatMap((t) => t.indexes.map((i) => i.name.toLowerCase())));
+  const indexes: PlannedIndex[] = [];
   for (const idx of table.indexes) {
     const mentions = idx.hasExpressions || idx.where ? identifiersOf(idx.sql) : idx.columns.map((c) => c.toLowerCase());
     const droppedCols = table.columns.map((c) => c.name.toLowerCase()).filter((c) => !kept.has(c) && mentions.includes(c));
@@ -270,7 +270,7 @@ function addToTarget(target: PlannedTarget, table: Table, name: string, piece: P
     if (name !== table.name && idx.name.includes(table.name)) idxName = idx.name.split(table.name).join(name);
     for (let n = 2; usedNames.has(idxName.toLowerCase()); n++) idxName = `${name}_${idx.name}${n > 2 ? `_${n}` : ''}`;
     usedNames.add(idxName.toLowerCase());
-    indexSql.push(rewriteCreateIndex(idx.sql, idxName, name));
+    indexes.push({ name: idxName, sql: rewriteCreateIndex(idx.sql, idxName, name), unique: idx.unique });
   }
   const keys: string[][] = [];
   if (table.primaryKey) keys.push(table.primaryKey.columns);
@@ -280,7 +280,7 @@ function addToTarget(target: PlannedTarget, table: Table, name: string, piece: P
   const planned: PlannedTable = {
     name,
     createSql: rewritten.sql,
-    indexSql,
+    indexes,
     keys: keptKeys,
     columnTypes: Object.fromEntries(table.columns.map((c) => [c.name, c.type])),
     pieces: [piece],
@@ -293,10 +293,6 @@ function addToTarget(target: PlannedTarget, table: Table, name: string, piece: P
   target.tables.push(planned);
 }
 
-function indexNameOf(sql: string): string {
-  return (/INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")*"|\S+)/i.exec(sql)?.[1] ?? '').replace(/^"|"$/g, '').replace(/""/g, '"').toLowerCase();
-}
-
 function identifiersOf(sql: string): string[] {
   return (sql.match(/"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_]*/g) ?? []).map((t) => t.replace(/^"|"$/g, '').replace(/""/g, '"').toLowerCase());
 }
@@ -305,7 +301,7 @@ function identifiersOf(sql: string): string[] {
 function fingerprintOf(cfg: ConsolidateConfig, targets: PlannedTarget[]): string {
   const shape = targets.map((t) => ({
     file: t.file,
-    tables: t.tables.map((tb) => ({ name: tb.name, sql: tb.createSql, idx: tb.indexSql, pieces: tb.pieces.map((p) => ({ id: p.id, cols: p.columns, exprs: p.exprs, fn: p.rowFn ? String(p.rowFn) : null, policy: p.onConflict })) })),
+    tables: t.tables.map((tb) => ({ name: tb.name, sql: tb.createSql, idx: tb.indexes.map((i) => i.sql), pieces: tb.pieces.map((p) => ({ id: p.id, cols: p.columns, exprs: p.exprs, fn: p.rowFn ? String(p.rowFn) : null, policy: p.onConflict })) })),
   }));
   return crypto.createHash('sha256').update(JSON.stringify({ sourceDir: cfg.sourceDir, shape })).digest('hex').slice(0, 16);
 }

@@ -69,11 +69,17 @@ export async function buildTarget(input: BuildTargetInput): Promise<TargetReport
         for (const t of target.tables) run(db, t.createSql, `creating table ${t.name} in ${target.file}`);
       })();
     }
+    const createIndexes = (table: PlannedTable, which: (unique: boolean) => boolean, id: string) =>
+      step(db, `${id}:${table.name}`, () => table.indexes.filter((i) => which(i.unique)).forEach((i) => run(db, i.sql, `creating index ${i.name} on ${target.file}:${table.name}`)));
     for (const table of target.tables) {
+      const merged = table.pieces.length > 1;
       for (let i = 0; i < table.pieces.length; i++) {
         copyPiece(db, input, table, table.pieces[i]!);
-        if (i === 0) step(db, `indexes:${table.name}`, () => table.indexSql.forEach((s) => run(db, s, `creating an index on ${target.file}:${table.name}`)));
+        // Indexes are built once over all rows, as a bulk sort; only the unique ones are needed
+        // earlier, to find conflicts when more sources are merged into the table.
+        if (i === 0 && merged) createIndexes(table, (u) => u, 'unique-indexes');
       }
+      createIndexes(table, (u) => !merged || !u, 'indexes');
     }
     const postFailures: string[] = [];
     step(db, 'post', () => {

@@ -42,12 +42,20 @@ export interface PlannedPiece {
   wholeTable: boolean;
 }
 
+/** A CREATE INDEX statement for the target. */
+export interface PlannedIndex {
+  name: string;
+  sql: string;
+  /** Unique indexes must exist before a second source is merged in: conflicts are found with them. */
+  unique: boolean;
+}
+
 /** One table of a target file. */
 export interface PlannedTable {
   name: string;
   createSql: string;
-  /** CREATE INDEX statements, rewritten for the target name (run after the data for one source). */
-  indexSql: string[];
+  /** Indexes to create, rewritten for the target table (see build-target for when). */
+  indexes: PlannedIndex[];
   /** Unique keys (primary key, UNIQUE constraints, unique indexes) used to find conflicts. */
   keys: string[][];
   /** Declared types of the target columns (for staging rows that pass through JS). */
