@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Builds the optional native checksum (src/engines/sqlite/native/ferry-checksum.c) as a loadable
+// SQLite extension next to the compiled engine. It only makes verification faster: without a C
+// compiler ferry uses the JavaScript checksum, which gives the same digests. So this never fails
+// the build; it says what happened in one line.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const source = path.join(root, 'src/engines/sqlite/native/ferry-checksum.c');
+const outDir = path.join(root, 'dist/src/engines/sqlite/native');
+const ext = process.platform === 'darwin' ? 'dylib' : process.platform === 'win32' ? 'dll' : 'so';
+const out = path.join(outDir, `ferry-checksum.${ext}`);
+
+function note(message) {
+  console.log(`ferry: ${message}`);
+}
+
+if (process.platform === 'win32') {
+  note('native checksum not built on Windows; verification uses the JavaScript checksum.');
+  process.exit(0);
+}
+let headers;
+try {
+  headers = path.join(path.dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')), 'deps', 'sqlite3');
+} catch {
+  headers = '';
+}
+if (!headers || !fs.existsSync(path.join(headers, 'sqlite3ext.h'))) {
+  note('sqlite3ext.h not found; verification uses the JavaScript checksum.');
+  process.exit(0);
+}
+fs.mkdirSync(outDir, { recursive: true });
+const cc = process.env.CC || 'cc';
+const args = ['-O2', '-fPIC', '-shared', '-I', headers, source, '-o', `${out}.tmp`];
+if (process.platform === 'darwin') args.splice(2, 1, '-dynamiclib', '-undefined', 'dynamic_lookup');
+const r = spawnSync(cc, args, { encoding: 'utf8' });
+if (r.status !== 0) {
+  fs.rmSync(`${out}.tmp`, { force: true });
+  note(`no C compiler could build the native checksum (${(r.error?.message ?? r.stderr ?? '').trim().split('\n')[0]}); verification uses the JavaScript checksum.`);
+  process.exit(0);
+}
+fs.renameSync(`${out}.tmp`, out);
+note(`native checksum built: ${path.relative(root, out)}`);
