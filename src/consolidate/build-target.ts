@@ -1,16 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { RowObject } from '../config/types.js';
 import { FerryError } from '../errors.js';
-import { ChunkCopier, PROGRESS_DDL, PROGRESS_TABLES, rowidSpan } from '../engines/sqlite/sqlite-attach-copy.js';
+import { ChunkCopier, PROGRESS_DDL, rowidSpan } from '../engines/sqlite/sqlite-attach-copy.js';
 import { sqliteError } from '../engines/sqlite/sqlite-errors.js';
 import { quoteSqliteIdent as q } from '../engines/sqlite/sqlite-tokens.js';
 import { ChecksumAccumulator } from '../transfer/checksum.js';
-import { fsyncDir, fsyncFile, removeSqliteFiles, writeFileAtomic } from '../util/fs-atomic.js';
+import { fsyncDir, fsyncFile, removeSqliteFiles } from '../util/fs-atomic.js';
 import type { EventSink } from './events.js';
 import type { PlannedPiece, PlannedTable, PlannedTarget } from './plan-types.js';
-import type { TableReport, TargetReport } from './report-types.js';
+import type { TargetReport } from './report-types.js';
+import { collectReport, finalizeFile, readReport } from './target-report.js';
+import { createStage, Stager } from './transform-stage.js';
 import { stateDir } from './run-state.js';
 
 /**
@@ -234,71 +235,6 @@ function copyPiece(db: Database.Database, input: BuildTargetInput, table: Planne
   }
 }
 
-function createStage(db: Database.Database, table: PlannedTable, piece: PlannedPiece): void {
-  db.exec(`DROP TABLE IF EXISTS temp._ferry_stage`);
-  db.exec(`CREATE TEMP TABLE _ferry_stage (${piece.columns.map((c) => `${q(c)} ${table.columnTypes[c] ?? ''}`).join(', ')})`);
-}
-
-/**
- * Moves rows through a TS/JS transform: a chunk is read from the backup copy on its own
- * read-only connection, each row goes through the function, and the results are staged in a
- * temporary table from which the ordinary chunk copy (with its conflict policy) takes them.
- */
-class Stager {
-  private readonly read: Database.Database;
-  private readonly select: Database.Statement;
-  private readonly insert: Database.Statement;
-  private readonly clear: Database.Statement;
-
-  constructor(db: Database.Database, backupFile: string, private readonly piece: PlannedPiece) {
-    this.read = new Database(backupFile, { readonly: true });
-    this.read.defaultSafeIntegers(true);
-    const cols = piece.fnInputColumns!;
-    // WITHOUT ROWID tables have no rowid to range over; they are staged whole.
-    const where = piece.hasRowid ? ' WHERE @all OR (rowid > @lo AND rowid <= @hi)' : '';
-    this.select = this.read.prepare(`SELECT ${cols.map(q).join(', ')} FROM ${q(piece.sourceTable)}${where}`).raw(true);
-    this.insert = db.prepare(`INSERT INTO temp._ferry_stage (${piece.columns.map(q).join(', ')}) VALUES (${piece.columns.map(() => '?').join(', ')})`);
-    this.clear = db.prepare(`DELETE FROM temp._ferry_stage`);
-  }
-
-  stage(lo: bigint | null, hi: bigint): void {
-    this.clear.run();
-    const cols = this.piece.fnInputColumns!;
-    const rows = (this.piece.hasRowid ? this.select.all({ all: lo === null ? 1 : 0, lo: lo ?? 0n, hi }) : this.select.all()) as unknown[][];
-    for (const raw of rows) {
-      const obj: RowObject = {};
-      cols.forEach((c, i) => (obj[c] = raw[i] as RowObject[string]));
-      const out = applyRowFn(this.piece, obj);
-      this.insert.run(this.piece.columns.map((c) => toParam(out[c], this.piece, c)));
-    }
-  }
-
-  close(): void {
-    this.read.close();
-  }
-}
-
-/** Runs a row function and checks it returned a row with exactly the mapped columns. */
-export function applyRowFn(piece: PlannedPiece, row: RowObject): RowObject {
-  let out: RowObject;
-  try {
-    out = piece.rowFn!({ ...row });
-  } catch (e) {
-    throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} threw: ${(e as Error).message}`, { subject: `${piece.source}:${piece.sourceTable}`, cause: e });
-  }
-  if (!out || typeof out !== 'object') throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} must return a row object, got ${String(out)}.`, { subject: `${piece.source}:${piece.sourceTable}`, hint: 'Return the (changed) row; rows cannot be dropped by a transform.' });
-  const extra = Object.keys(out).filter((k) => !piece.columns.includes(k));
-  if (extra.length) throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} returned unknown column(s) ${extra.join(', ')}.`, { subject: `${piece.source}:${piece.sourceTable}`, hint: `Return only: ${piece.columns.join(', ')}` });
-  return out;
-}
-
-function toParam(v: unknown, piece: PlannedPiece, col: string): unknown {
-  if (v === undefined || v === null) return null;
-  if (typeof v === 'boolean') return v ? 1n : 0n;
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string' || v instanceof Uint8Array) return v;
-  throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} returned a ${Object.prototype.toString.call(v)} for ${col}; SQLite stores numbers, bigints, strings, Buffers or null.`, { subject: `${piece.source}:${piece.sourceTable}.${col}` });
-}
-
 /** AUTOINCREMENT tables keep the highest id their sources ever issued, so ids are not reused. */
 function carrySequences(db: Database.Database, input: BuildTargetInput, target: PlannedTarget): void {
   for (const table of target.tables) {
@@ -319,87 +255,6 @@ function carrySequences(db: Database.Database, input: BuildTargetInput, target: 
     if (cur === undefined) db.prepare(`INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)`).run(table.name, max);
     else if (max > cur) db.prepare(`UPDATE sqlite_sequence SET seq = ? WHERE name = ?`).run(max, table.name);
   }
-}
-
-function collectReport(db: Database.Database, input: BuildTargetInput, postFailures: string[]): TargetReport {
-  const tables: TableReport[] = input.target.tables.map((t) => {
-    const pieces = t.pieces.map((p) => {
-      const r = db.prepare(`SELECT rows, skipped, replaced FROM _ferry_progress WHERE step = ?`).get(`copy:${t.name}:${p.id}`) as ProgressRow;
-      return { source: p.source, sourceTable: p.sourceTable, inserted: Number(r.rows), skipped: Number(r.skipped), replaced: Number(r.replaced) };
-    });
-    const removed = db.prepare(`SELECT digest FROM _ferry_removed WHERE target_table = ?`).pluck().get(t.name) as string | undefined;
-    return {
-      target: input.target.file,
-      table: t.name,
-      rows: Number(db.prepare(`SELECT count(*) FROM ${q(t.name)}`).pluck().get() as bigint),
-      skipped: pieces.reduce((s, p) => s + p.skipped, 0),
-      replaced: pieces.reduce((s, p) => s + p.replaced, 0),
-      removedDigest: removed ?? null,
-      pieces,
-      notes: t.notes,
-    };
-  });
-  const fk = db.prepare(`PRAGMA foreign_key_check`).all() as { table: string }[];
-  const fkCounts = new Map<string, number>();
-  for (const r of fk) fkCounts.set(r.table, (fkCounts.get(r.table) ?? 0) + 1);
-  const anyRejects = tables.some((t) => t.skipped + t.replaced > 0);
-  return {
-    target: input.target.file,
-    path: input.target.path,
-    fingerprint: input.fingerprint,
-    backupSet: input.backupSet,
-    finishedAt: new Date().toISOString(),
-    tables,
-    rejectsFile: anyRejects ? rejectsPath(input.targetDir, input.target.file) : null,
-    foreignKeyProblems: [...fkCounts].map(([table, count]) => ({ table, count })),
-    postFailures,
-  };
-}
-
-/** Where the skipped/replaced rows of a target are listed. */
-export function rejectsPath(targetDir: string, file: string): string {
-  return path.join(targetDir, `${file}.rejects.jsonl`);
-}
-
-/** Where a target's run report is kept (read by --verify). */
-export function reportPath(targetDir: string, file: string): string {
-  return path.join(stateDir(targetDir), `${file}.report.json`);
-}
-
-/** Reads a target's run report, or null when there is none. */
-export function readReport(targetDir: string, file: string): TargetReport | null {
-  try {
-    return JSON.parse(fs.readFileSync(reportPath(targetDir, file), 'utf8')) as TargetReport;
-  } catch {
-    return null;
-  }
-}
-
-/** Writes the rejects and the report, then strips ferry's own tables from the finished file. */
-function finalizeFile(db: Database.Database, input: BuildTargetInput, report: TargetReport): void {
-  const rp = rejectsPath(input.targetDir, input.target.file);
-  if (report.rejectsFile) {
-    const lines = (db.prepare(`SELECT target_table, source, source_table, action, key FROM _ferry_rejects ORDER BY id`).all() as { target_table: string; source: string; source_table: string; action: string; key: string }[]).map((r) =>
-      JSON.stringify({
-        target: input.target.file,
-        table: r.target_table,
-        source: r.source,
-        sourceTable: r.source_table,
-        action: r.action,
-        key: JSON.parse(r.key) as unknown,
-        reason: r.action === 'skipped' ? 'a row with the same key was already in the target (onConflict: skip)' : `replaced by the row from ${r.source}:${r.source_table} (onConflict: replace)`,
-      }),
-    );
-    writeFileAtomic(rp, lines.join('\n') + '\n');
-  } else fs.rmSync(rp, { force: true });
-  writeFileAtomic(reportPath(input.targetDir, input.target.file), JSON.stringify(report, null, 2) + '\n');
-  db.transaction(() => {
-    for (const t of PROGRESS_TABLES) db.exec(`DROP TABLE ${t}`);
-  })();
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.pragma('journal_mode = DELETE');
-  if (input.target.wal) db.pragma('journal_mode = WAL');
-  db.close();
 }
 
 function finishRename(input: BuildTargetInput, tmp: string, started: number, report: TargetReport | null): TargetReport {

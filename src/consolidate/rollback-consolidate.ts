@@ -6,7 +6,7 @@ import type { ConsolidateConfig } from '../config/types.js';
 import { FerryError } from '../errors.js';
 import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
 import { removeSqliteFiles, timestampName } from '../util/fs-atomic.js';
-import { rejectsPath, reportPath } from './build-target.js';
+import { rejectsPath, reportPath } from './target-report.js';
 import { stateDir } from './run-state.js';
 
 /** Options of `ferry consolidate --rollback` / `rollbackConsolidation()`. */

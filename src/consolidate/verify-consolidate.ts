@@ -6,9 +6,9 @@ import { SqliteChecksumPool } from '../engines/sqlite/sqlite-checksum-pool.js';
 import { checksumOnConnection } from '../engines/sqlite/sqlite-checksum.js';
 import { quoteSqliteIdent as q } from '../engines/sqlite/sqlite-tokens.js';
 import { ChecksumAccumulator } from '../transfer/checksum.js';
-import type { RowObject } from '../config/types.js';
 import { buildPlan } from './build-plan.js';
-import { applyRowFn, readReport } from './build-target.js';
+import { readReport } from './target-report.js';
+import { createStage, transformRow } from './transform-stage.js';
 import type { PlannedPiece, PlannedTable, PlannedTarget } from './plan-types.js';
 import { findRowDifferences, type RowDifference } from './row-differences.js';
 
@@ -109,24 +109,19 @@ function checksumThroughRowFn(piece: PlannedPiece, table: PlannedTable): Checksu
   const mem = new Database(':memory:');
   mem.defaultSafeIntegers(true);
   try {
-    mem.exec(`CREATE TABLE stage (${piece.columns.map((c) => `${q(c)} ${table.columnTypes[c] ?? ''}`).join(', ')})`);
-    const ins = mem.prepare(`INSERT INTO stage VALUES (${piece.columns.map(() => '?').join(', ')})`);
+    // Staged exactly as the run staged them: the target's column types decide each value's class.
+    createStage(mem, table, piece);
+    const ins = mem.prepare(`INSERT INTO temp._ferry_stage (${piece.columns.map(q).join(', ')}) VALUES (${piece.columns.map(() => '?').join(', ')})`);
     const total = new ChecksumAccumulator();
     const cols = piece.fnInputColumns!;
     let n = 0;
     const flush = () => {
-      total.merge(checksumOnConnection(mem, { exprs: table.pieces[0]!.columns.map(q), from: 'stage' }));
-      mem.exec('DELETE FROM stage');
+      total.merge(checksumOnConnection(mem, { exprs: table.pieces[0]!.columns.map(q), from: 'temp._ferry_stage' }));
+      mem.exec('DELETE FROM temp._ferry_stage');
       n = 0;
     };
     for (const raw of src.prepare(`SELECT ${cols.map(q).join(', ')} FROM ${q(piece.sourceTable)}`).raw(true).iterate() as IterableIterator<unknown[]>) {
-      const obj: RowObject = {};
-      cols.forEach((c, i) => (obj[c] = raw[i] as RowObject[string]));
-      const out = applyRowFn(piece, obj);
-      ins.run(piece.columns.map((c) => {
-        const v = out[c];
-        return typeof v === 'boolean' ? (v ? 1n : 0n) : v ?? null;
-      }));
+      ins.run(transformRow(piece, raw));
       if (++n >= 5000) flush();
     }
     flush();
