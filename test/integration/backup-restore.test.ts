@@ -3,33 +3,20 @@
  * process, on real SQLite files in fresh temporary folders: a WAL database whose newest rows are
  * only in its -wal file (the state a `cp *.db` backup loses) and a rollback-journal database.
  */
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ferry, sha256, type CliResult } from '../support/cli.js';
+import { tempDir } from '../support/sqlite-fixtures.js';
+import type { BackupManifest } from '../../src/backup/manifest.js';
 import Database from 'better-sqlite3';
 import { writeRowsOnlyInWal } from '../../src/demo/legacy-estate.js';
-
-// dist/test/integration -> repo root (never process.cwd(): the runner may start anywhere).
 
 const INT64_MIN = -9223372036854775808n;
 const INT64_MAX = 9223372036854775807n;
 const SET_NAME = /^\d{8}_\d{6}$/;
 const WAL_ROWS = 6;
-
-const tempDirs: string[] = [];
-after(() => {
-  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  // realpath: the CLI sees its working folder that way (e.g. /tmp -> /private/tmp on macOS).
-  const d = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-backup-test-')));
-  tempDirs.push(d);
-  return d;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Fixture
@@ -51,7 +38,7 @@ interface Fixture {
  * b.db: `notes` with a rowid-less table too, rollback journal.
  */
 function fixture(): Fixture {
-  const dir = tempDir();
+  const dir = tempDir('backup-test');
   const a = path.join(dir, 'a.db');
   const b = path.join(dir, 'b.db');
 
@@ -129,22 +116,6 @@ function flipByte(file: string): void {
   fs.writeFileSync(file, buf);
 }
 
-interface ManifestFile {
-  name: string;
-  source: string;
-  size: number;
-  sha256: string;
-  tables: Record<string, number>;
-  integrity: string;
-  method: string;
-}
-interface Manifest {
-  format: string;
-  createdAt: string;
-  reason: string;
-  files: ManifestFile[];
-}
-
 /** The one set folder in `dir`. */
 function onlySet(dir: string): string {
   const sets = fs.readdirSync(dir).filter((n) => !n.startsWith('.'));
@@ -152,8 +123,8 @@ function onlySet(dir: string): string {
   return path.join(dir, sets[0]!);
 }
 
-function manifestOf(set: string): Manifest {
-  return JSON.parse(fs.readFileSync(path.join(set, 'manifest.json'), 'utf8')) as Manifest;
+function manifestOf(set: string): BackupManifest {
+  return JSON.parse(fs.readFileSync(path.join(set, 'manifest.json'), 'utf8')) as BackupManifest;
 }
 
 function leftovers(dir: string): string[] {
@@ -357,7 +328,7 @@ describe('ferry backup / backups / restore', { concurrency: 4 }, () => {
     da.close();
     const aNow = fileState(fx.a);
     const bNow = fileState(fx.b);
-    const other = path.join(tempDir(), 'nested', 'other.db');
+    const other = path.join(tempDir('backup-test'), 'nested', 'other.db');
 
     const r = await ok(fx.dir, 'restore', '--dir', 'backups', '--file', 'a.db', '--to', other);
     assert.ok(r.stdout.includes(other), r.stdout);

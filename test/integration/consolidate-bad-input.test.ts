@@ -5,32 +5,18 @@
  * copy of a small legacy estate (generateEstate, 200 rows, rows only in -wal files) in a fresh
  * temporary folder and runs the real CLI (bin/ferry.js) as a child process.
  */
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ferry, sha256, type CliResult } from '../support/cli.js';
+import { tempDir } from '../support/sqlite-fixtures.js';
 import Database from 'better-sqlite3';
 import type { ConsolidateConfig, FerryConfig } from '../../src/config/types.js';
 import { buildPlan } from '../../src/consolidate/build-plan.js';
 import { consolidate } from '../../src/consolidate/run-consolidate.js';
 import { generateEstate } from '../../src/demo/legacy-estate.js';
 import { FerryError } from '../../src/errors.js';
-
-// dist/test/integration -> repo root (never process.cwd(): the runner may start anywhere).
-
-const tempDirs: string[] = [];
-after(() => {
-  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  // realpath: the CLI sees its working folder that way (e.g. /tmp -> /private/tmp on macOS).
-  const d = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bad-input-')));
-  tempDirs.push(d);
-  return d;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Fixture helpers
@@ -56,11 +42,11 @@ let template: string | undefined;
  */
 function estate(): Fixture {
   if (!template) {
-    template = tempDir();
+    template = tempDir('bad-input');
     generateEstate({ dir: template, rows: 200, walRows: 5 });
     assert.ok(fs.statSync(path.join(template, '.nomic', 'debates.db-wal')).size > 0, 'the estate has rows only in a -wal file');
   }
-  const dir = tempDir();
+  const dir = tempDir('bad-input');
   fs.cpSync(template, dir, { recursive: true, filter: (src) => !src.endsWith('-shm') });
   const configFile = path.join(dir, 'ferry.config.json');
   const fx: Fixture = { dir, sourceDir: path.join(dir, '.nomic'), targetDir: '', backupDir: '', configFile, config: JSON.parse(fs.readFileSync(configFile, 'utf8')) as FerryConfig };

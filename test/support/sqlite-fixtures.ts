@@ -12,7 +12,8 @@ process.on('exit', () => {
 
 /** A fresh temporary folder for one test, removed when the test process exits. */
 export function tempDir(label: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `ferry-${label}-`));
+  // realpath: the CLI sees its working folder that way (e.g. /tmp -> /private/tmp on macOS).
+  const d = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `ferry-${label}-`)));
   made.push(d);
   return d;
 }
