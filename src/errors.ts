@@ -29,6 +29,12 @@ export type ErrorCode =
   | 'QUERY'
   | 'STALE_STATE'
   | 'VERIFY_FAILED'
+  | 'TARGET_NOT_EMPTY'
+  | 'PARTIAL_COPY'
+  | 'TYPE_OVERRIDE'
+  | 'PRIVILEGE'
+  | 'SCHEMA_FAILED'
+  | 'TOO_MANY_REJECTS'
   | 'INTERNAL';
 
 /** Exit codes shared by every command; documented in the README. */

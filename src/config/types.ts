@@ -54,10 +54,61 @@ export interface BackupConfig {
   dir?: string;
 }
 
+/** A per-column override of `ferry copy`. */
+export interface CopyColumnConfig {
+  /**
+   * The logical type to use instead of the profiled one (`int64`, `float64`, `numeric`, `boolean`,
+   * `text`, `bytes`, `date`, `timestamp`, `timestamptz`, `json`, `jsonb`). Refused before anything
+   * is written when the column's values do not fit it.
+   */
+  type?: string;
+  /** Integers in this column are Unix epoch times in these units, copied as timestamptz. */
+  epoch?: 'seconds' | 'milliseconds';
+  /** Target column name (default: the source's, case kept). */
+  as?: string;
+}
+
+/** A per-table override of `ferry copy`. */
+export interface CopyTableConfig {
+  /** Target table name (default: the source's, case kept). */
+  as?: string;
+  /** Rows per committed chunk for this table. */
+  batchSize?: number;
+  /** Column name -> override. */
+  columns?: Record<string, CopyColumnConfig>;
+}
+
+/** The `copy` section of the config: defaults for `ferry copy` / `ferry verify`. */
+export interface CopyConfig {
+  /** Source URL or SQLite path (the command line's `<from>` wins). */
+  from?: string;
+  /** Target URL or SQLite path (the command line's `<to>` wins). */
+  to?: string;
+  /** Copy only these tables. */
+  include?: string[];
+  /** Leave these tables out. */
+  exclude?: string[];
+  /** Rows per committed chunk. */
+  batchSize?: number;
+  /** Tables loaded at once. */
+  parallel?: number;
+  /** What to do with a target table that already holds rows. */
+  ifExists?: 'fail' | 'truncate' | 'append';
+  /** Refused rows tolerated before the run fails (default 0). */
+  maxRejects?: number;
+  /** Columns declared JSON become jsonb (when every value parses) instead of json. */
+  jsonb?: boolean;
+  /** Where refused rows are written (default `ferry-rejects-<time>.jsonl` in the working folder). */
+  rejectFile?: string;
+  /** Table name -> override. */
+  tables?: Record<string, CopyTableConfig>;
+}
+
 /** The whole config file. */
 export interface FerryConfig {
   consolidate?: ConsolidateConfig;
   backup?: BackupConfig;
+  copy?: CopyConfig;
 }
 
 /** A loaded config: the values plus where they came from (paths resolve against `dir`). */
