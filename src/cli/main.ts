@@ -3,17 +3,19 @@ import { Command, CommanderError } from 'commander';
 import { EXIT } from '../errors.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerConsolidate } from './consolidate-command.js';
+import { registerCopyCommands } from './copy-commands.js';
 
 /** The `ferry` command line: argument parsing and printing only; the work is in the library. */
 export async function main(argv: string[]): Promise<void> {
   const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
   const program = new Command('ferry')
-    .description('Move an application\'s data safely: consolidate SQLite files, back up, verify and restore.')
+    .description('Move an application\'s data safely: consolidate SQLite files, copy SQLite to PostgreSQL and back, back up, verify and restore.')
     .version(version)
     .showHelpAfterError()
     .exitOverride();
   registerConsolidate(program);
   registerBackupCommands(program);
+  registerCopyCommands(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -49,5 +49,6 @@ export function reportError(o: Output, e: unknown): number {
     if (problems.length > 1) for (const p of problems.slice(1)) o.err(`  - ${p.message}`);
   }
   if (process.env.FERRY_DEBUG) console.error((err.cause as Error | undefined)?.stack ?? err.stack);
+  if (err.code === 'TOO_MANY_REJECTS') return EXIT.rejects;
   return err.code === 'USAGE' ? EXIT.usage : EXIT.error;
 }

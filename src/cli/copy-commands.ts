@@ -1,0 +1,183 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load-config.js';
+import type { CopyConfig } from '../config/types.js';
+import { EXIT, FerryError } from '../errors.js';
+import type { CopyReport } from '../transfer/run-copy.js';
+import { runCopy } from '../transfer/run-copy.js';
+import { runVerify } from '../transfer/run-verify.js';
+import type { VerifyReport } from '../transfer/verify-copy.js';
+import { formatBytes } from '../util/disk-space.js';
+import { copyProgress } from './copy-progress.js';
+import { makeOutput, mark, paint, printJson, reportError, type Output } from './output.js';
+
+interface CopyFlags {
+  tables?: string;
+  exclude?: string;
+  batchSize?: string;
+  parallel?: string;
+  schemaOnly?: boolean;
+  dataOnly?: boolean;
+  ifExists?: string;
+  resume?: boolean;
+  maxRejects?: string;
+  verify?: boolean;
+  jsonb?: boolean;
+  rejectFile?: string;
+  config?: string;
+  json?: boolean;
+}
+
+interface VerifyFlags {
+  tables?: string;
+  detailed?: string | boolean;
+  config?: string;
+  json?: boolean;
+}
+
+/** `ferry copy` and `ferry verify`: parse flags, call the library functions, print. */
+export function registerCopyCommands(program: Command): void {
+  program
+    .command('copy')
+    .description('Copy a SQLite database into PostgreSQL (or back) with exact types, at COPY speed, resumable, verified')
+    .argument('[from]', 'source: a SQLite file or postgres:// URL (default: copy.from in the config)')
+    .argument('[to]', 'target: a postgres:// URL or SQLite file (default: copy.to in the config, then DATABASE_URL)')
+    .option('--tables <list>', 'copy only these tables (comma-separated)')
+    .option('--exclude <list>', 'leave these tables out (comma-separated)')
+    .option('--batch-size <n>', 'rows per committed chunk (default 50000)')
+    .option('--parallel <n>', 'tables loaded at once (default 2; SQLite targets take 1)')
+    .option('--schema-only', 'create tables, keys and indexes; copy no rows')
+    .option('--data-only', 'copy rows into tables that already exist')
+    .option('--if-exists <mode>', 'a target table that already has rows: fail, truncate or append', 'fail')
+    .option('--resume', 'continue an interrupted copy from its last committed chunk')
+    .option('--max-rejects <n>', 'refused rows tolerated before the copy stops', '0')
+    .option('--no-verify', 'skip the content verification at the end')
+    .option('--jsonb', 'JSON columns become jsonb (when every value parses) instead of json')
+    .option('--reject-file <path>', 'where refused rows are written (JSON lines)')
+    .option('-c, --config <path>', 'config file (default: ferry.config.json|yaml|ts in the current folder)')
+    .option('--json', 'print one JSON document instead of text')
+    .action(async (from: string | undefined, to: string | undefined, flags: CopyFlags) => {
+      const o = makeOutput(!!flags.json);
+      process.exitCode = await copyCommand(from, to, flags, o).catch((e) => reportError(o, e));
+    });
+
+  program
+    .command('verify')
+    .description('Compare two databases table by table: row counts and checksums of normalised values')
+    .argument('[from]', 'the original: a SQLite file or postgres:// URL (default: copy.from in the config)')
+    .argument('[to]', 'the copy (default: copy.to in the config, then DATABASE_URL)')
+    .option('--tables <list>', 'only these tables (comma-separated)')
+    .option('--detailed [n]', 'show the first differing rows of each differing table, by primary key (default 5)')
+    .option('-c, --config <path>', 'config file (default: ferry.config.json|yaml|ts in the current folder)')
+    .option('--json', 'print one JSON document instead of text')
+    .action(async (from: string | undefined, to: string | undefined, flags: VerifyFlags) => {
+      const o = makeOutput(!!flags.json);
+      process.exitCode = await verifyCommand(from, to, flags, o).catch((e) => reportError(o, e));
+    });
+}
+
+async function copySection(configPath: string | undefined): Promise<CopyConfig> {
+  const loaded = await loadConfig({ cwd: process.cwd(), configPath, required: !!configPath });
+  return loaded.config.copy ?? {};
+}
+
+function endpoints(from: string | undefined, to: string | undefined, cfg: CopyConfig): { from: string; to: string } {
+  const f = from ?? cfg.from;
+  const t = to ?? cfg.to ?? process.env.DATABASE_URL;
+  if (!f || !t) {
+    throw new FerryError('USAGE', `Say where to copy ${!f ? 'from' : 'to'}.`, {
+      hint: 'ferry copy <from> <to>, e.g. ferry copy app.db postgres://user@host/db (or set copy.from/copy.to in the config, or DATABASE_URL for the target).',
+    });
+  }
+  return { from: f, to: t };
+}
+
+function list(v: string | undefined): string[] | undefined {
+  return v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function count(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new FerryError('USAGE', `${flag} must be a whole number, not "${v}".`);
+  return n;
+}
+
+async function copyCommand(fromArg: string | undefined, toArg: string | undefined, flags: CopyFlags, o: Output): Promise<number> {
+  const cfg = await copySection(flags.config);
+  const { from, to } = endpoints(fromArg, toArg, cfg);
+  if (flags.ifExists && !['fail', 'truncate', 'append'].includes(flags.ifExists)) {
+    throw new FerryError('USAGE', `--if-exists must be fail, truncate or append, not "${flags.ifExists}".`);
+  }
+  const report = await runCopy({
+    from,
+    to,
+    include: list(flags.tables),
+    exclude: list(flags.exclude),
+    batchSize: count(flags.batchSize, '--batch-size'),
+    parallel: count(flags.parallel, '--parallel'),
+    schemaOnly: flags.schemaOnly,
+    dataOnly: flags.dataOnly,
+    ifExists: flags.ifExists as 'fail' | 'truncate' | 'append',
+    resume: flags.resume,
+    maxRejects: count(flags.maxRejects, '--max-rejects'),
+    verify: flags.verify,
+    jsonb: flags.jsonb,
+    rejectFile: flags.rejectFile,
+    config: cfg,
+    onEvent: copyProgress(o),
+  });
+  const code = report.verify && !report.verify.ok ? EXIT.differences : report.totals.rejects > 0 ? EXIT.rejects : EXIT.ok;
+  if (o.json) printJson(o, { ok: code === EXIT.ok, exitCode: code, ...report });
+  else printCopy(o, report);
+  return code;
+}
+
+async function verifyCommand(fromArg: string | undefined, toArg: string | undefined, flags: VerifyFlags, o: Output): Promise<number> {
+  const cfg = await copySection(flags.config);
+  const { from, to } = endpoints(fromArg, toArg, cfg);
+  const detailed = flags.detailed === undefined || flags.detailed === false ? 0 : flags.detailed === true ? 5 : count(flags.detailed, '--detailed');
+  const report = await runVerify({ from, to, include: list(flags.tables), detailed, config: cfg });
+  if (o.json) printJson(o, report);
+  else printVerify(o, report);
+  return report.ok ? EXIT.ok : EXIT.differences;
+}
+
+function engineName(dialect: string): string {
+  return dialect === 'postgres' ? 'PostgreSQL' : 'SQLite';
+}
+
+function printCopy(o: Output, r: CopyReport): void {
+  o.out(paint(o, 'bold', `Copied ${r.from} → ${r.to}${r.resumed ? ' (resumed)' : ''}`));
+  const w = Math.max(5, ...r.tables.map((t) => t.target.length));
+  o.out(`  ${'table'.padEnd(w)} ${'rows'.padStart(12)} ${'bytes'.padStart(10)} ${'time'.padStart(8)} ${'rejects'.padStart(8)}`);
+  for (const t of r.tables) {
+    o.out(`  ${t.target.padEnd(w)} ${t.rows.toLocaleString('en-US').padStart(12)} ${formatBytes(t.bytes).padStart(10)} ${`${(t.ms / 1000).toFixed(1)}s`.padStart(8)} ${String(t.rejects).padStart(8)}`);
+  }
+  o.out(`  ${'total'.padEnd(w)} ${r.totals.rows.toLocaleString('en-US').padStart(12)} ${formatBytes(r.totals.bytes).padStart(10)} ${`${(r.totals.ms / 1000).toFixed(1)}s`.padStart(8)} ${String(r.totals.rejects).padStart(8)}`);
+  if (r.warnings.length) o.out(paint(o, 'yellow', `${r.warnings.length} warning(s) (printed above; --json lists them)`));
+  if (r.rejectFile) o.out(paint(o, 'yellow', `${r.totals.rejects} refused row(s) are listed in ${r.rejectFile}`));
+  if (r.verify) printVerify(o, r.verify);
+  else o.out(paint(o, 'dim', 'Not verified (--no-verify or --schema-only); run ferry verify <from> <to>.'));
+}
+
+function printVerify(o: Output, r: VerifyReport): void {
+  const a = engineName(r.from.dialect);
+  let b = engineName(r.to.dialect);
+  if (a === b) b = `${b} (target)`;
+  for (const t of r.tables) {
+    if (t.problem && !t.differences) {
+      o.out(`${t.table}: ${paint(o, 'red', t.problem)} ${mark(o, false)}`);
+      continue;
+    }
+    const rejected = t.rejected ? ` (+${t.rejected} rejected)` : '';
+    const name = t.target === t.table ? t.table : `${t.table} → ${t.target}`;
+    o.out(`${name}: ${a}=${t.sourceRows}${rejected}, ${b}=${t.targetRows}${t.ok ? '' : `, checksums ${t.sourceDigest.split(':')[1]} ≠ ${t.targetDigest.split(':')[1]}`} ${mark(o, t.ok)}`);
+    for (const d of t.differences ?? []) {
+      o.out(`    ${d.kind} key ${JSON.stringify(d.key)}${d.columns ? ` in ${d.columns.join(', ')}` : ''}`);
+      if (d.source) o.out(`      ${a}: ${JSON.stringify(d.source)}`);
+      if (d.target) o.out(`      ${b}: ${JSON.stringify(d.target)}`);
+    }
+  }
+  const bad = r.tables.filter((t) => !t.ok).length;
+  o.out(bad ? paint(o, 'red', `${bad} of ${r.tables.length} table(s) differ`) : paint(o, 'green', `All ${r.tables.length} table(s) verified successfully (${(r.ms / 1000).toFixed(2)}s)`));
+}

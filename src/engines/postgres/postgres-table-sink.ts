@@ -1,0 +1,76 @@
+import { ConversionError } from '../../transfer/convert-value.js';
+import type { ColumnPlan } from '../../transfer/copy-types.js';
+import type { RefuseRow, RowRefusal, SinkRow, TableSink } from '../../transfer/table-sink.js';
+import { BinaryCopyEncoder, pgTypeKind, type CopyEncoder, type PgTypeKind } from './postgres-copy-binary.js';
+import type { PostgresEngine } from './postgres-engine.js';
+import { sqlStateOf } from './postgres-errors.js';
+import { TextCopyEncoder } from './postgres-copy-text-encoder.js';
+
+/**
+ * SQLSTATE classes that blame a row's data, not the run: 22 data exception (bad value, out of
+ * range, invalid encoding) and 23 integrity constraint violation (NOT NULL, CHECK, unique).
+ */
+const ROW_CLASSES = ['22', '23'];
+
+/**
+ * Writes a table's rows into PostgreSQL with COPY: binary when every column has a binary encoder
+ * (doubles and int64 travel as their exact bits, and the server parses nothing), text otherwise.
+ */
+export class PostgresTableSink implements TableSink {
+  readonly wholeChunkFails = true;
+  private readonly kinds: PgTypeKind[];
+  private readonly format: 'binary' | 'text';
+  private readonly names: string[];
+
+  constructor(
+    private readonly engine: PostgresEngine,
+    private readonly table: string,
+    private readonly columns: ColumnPlan[],
+  ) {
+    this.kinds = columns.map((c) => pgTypeKind(c.targetType));
+    this.format = this.kinds.includes('other') ? 'text' : 'binary';
+    this.names = columns.map((c) => c.target);
+  }
+
+  async write(rows: Iterable<SinkRow> | AsyncIterable<SinkRow>, refuse: RefuseRow): Promise<{ rows: number; bytes: number }> {
+    const encoder: CopyEncoder = this.format === 'binary' ? new BinaryCopyEncoder(this.kinds) : new TextCopyEncoder(this.kinds);
+    const names = this.names;
+    let count = 0;
+    let bytes = 0;
+    const encode = (r: SinkRow): Buffer[] => {
+      try {
+        const out = encoder.encodeRow(r.values);
+        count++;
+        return out;
+      } catch (e) {
+        if (!(e instanceof ConversionError)) throw e;
+        refuse(r, e.column !== undefined ? names[e.column] : undefined, e.reason);
+        return [];
+      }
+    };
+    // Two loops instead of one async one: SQLite sources are synchronous, and an await per row
+    // would cost more than encoding it.
+    const chunks =
+      Symbol.iterator in rows
+        ? (function* () {
+            for (const r of rows as Iterable<SinkRow>) for (const b of encode(r)) yield ((bytes += b.length), b);
+            for (const b of encoder.finish()) yield ((bytes += b.length), b);
+          })()
+        : (async function* () {
+            for await (const r of rows) for (const b of encode(r)) yield ((bytes += b.length), b);
+            for (const b of encoder.finish()) yield ((bytes += b.length), b);
+          })();
+    await this.engine.copyIn(this.table, names, chunks, this.format);
+    return { rows: count, bytes };
+  }
+
+  refusal(error: unknown): RowRefusal | null {
+    const cause = (error as { cause?: unknown })?.cause ?? error;
+    const state = sqlStateOf(cause);
+    if (!state || !ROW_CLASSES.includes(state.slice(0, 2))) return null;
+    const pgError = cause as { message: string; column?: string; where?: string; detail?: string };
+    // COPY names the failing column in its context line: `COPY t, line 3, column c: "..."`.
+    const column = pgError.column ?? /column ([^:]+):/.exec(pgError.where ?? '')?.[1];
+    return { reason: pgError.detail ? `${pgError.message} (${pgError.detail})` : pgError.message, column };
+  }
+}

@@ -1,0 +1,58 @@
+import type Database from 'better-sqlite3';
+import type { Value } from '../../engine/types.js';
+import { sqliteValueFor } from '../../transfer/convert-value.js';
+import type { ColumnPlan } from '../../transfer/copy-types.js';
+import type { RefuseRow, RowRefusal, SinkRow, TableSink } from '../../transfer/table-sink.js';
+import { sqliteError } from './sqlite-errors.js';
+import { quoteSqliteIdent } from './sqlite-tokens.js';
+
+/** better-sqlite3 error codes that blame one row (its constraints), not the database. */
+const ROW_CODES = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG)/;
+
+/**
+ * Writes a table's rows into SQLite with one prepared INSERT inside the caller's transaction. A
+ * failed INSERT undoes only itself, so a refused row is recorded and the chunk goes on.
+ */
+export class SqliteTableSink implements TableSink {
+  readonly wholeChunkFails = false;
+  private readonly insert: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly file: string,
+    table: string,
+    private readonly columns: ColumnPlan[],
+  ) {
+    const list = columns.map((c) => quoteSqliteIdent(c.target)).join(', ');
+    const sql = columns.length ? `INSERT INTO ${quoteSqliteIdent(table)} (${list}) VALUES (${columns.map(() => '?').join(', ')})` : `INSERT INTO ${quoteSqliteIdent(table)} DEFAULT VALUES`;
+    try {
+      this.insert = db.prepare(sql);
+    } catch (e) {
+      throw sqliteError(e, file, `preparing the insert into "${table}" of`);
+    }
+  }
+
+  async write(rows: Iterable<SinkRow> | AsyncIterable<SinkRow>, refuse: RefuseRow): Promise<{ rows: number; bytes: number }> {
+    const logicals = this.columns.map((c) => c.logical);
+    const params: Value[] = new Array(logicals.length);
+    let count = 0;
+    const one = (r: SinkRow) => {
+      for (let i = 0; i < logicals.length; i++) params[i] = sqliteValueFor(logicals[i]!, r.values[i]!);
+      try {
+        this.insert.run(params);
+        count++;
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? '';
+        if (!ROW_CODES.test(code)) throw sqliteError(e, this.file, 'writing into');
+        refuse(r, undefined, (e as Error).message);
+      }
+    };
+    if (Symbol.iterator in rows) for (const r of rows as Iterable<SinkRow>) one(r);
+    else for await (const r of rows) one(r);
+    return { rows: count, bytes: 0 };
+  }
+
+  refusal(_error: unknown): RowRefusal | null {
+    return null;
+  }
+}

@@ -1,0 +1,73 @@
+import type { Engine, Row, Value } from '../engine/types.js';
+import type { ConnectionTarget } from '../engine/url.js';
+import { createTableSql } from '../engines/postgres/postgres-ddl.js';
+import type { PostgresEngine } from '../engines/postgres/postgres-engine.js';
+import { keysetSelectSql } from '../engines/postgres/postgres-read-rows.js';
+import { PostgresTableSink } from '../engines/postgres/postgres-table-sink.js';
+import { openSqlite, type SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
+import { sqliteError } from '../engines/sqlite/sqlite-errors.js';
+import { keyWidth, readSqliteRows } from '../engines/sqlite/sqlite-read-rows.js';
+import { SqliteTableSink } from '../engines/sqlite/sqlite-table-sink.js';
+import type { TablePlan } from './copy-types.js';
+import type { TableSource } from './load-table.js';
+import type { TableSink } from './table-sink.js';
+
+/**
+ * The engine-specific ends of a copy, picked by the target's dialect: how a table is read, how it
+ * is written, and the DDL that creates it. Everything else in transfer/ is engine-neutral.
+ */
+
+/** A table source that may hold a connection of its own. */
+export type ClosableSource = TableSource & { close?: () => void };
+
+/** Reads one table of the plan from the source engine, in key order. */
+export function sourceFor(source: Engine, from: ConnectionTarget, plan: TablePlan): ClosableSource {
+  const columns = plan.columns.map((c) => c.source);
+  const width = keyWidth(plan.chunkKey);
+  if (from.dialect === 'sqlite') {
+    // Its own connection, so tables can be read side by side (a better-sqlite3 connection runs
+    // one statement at a time) without opening the writer's file for writing.
+    const reader = openSqlite(from.file, { readonly: true, mustExist: true });
+    return {
+      keyWidth: width,
+      read: (after, upTo) => guardSqlite(readSqliteRows(reader.db, reader.file, plan.source, columns, plan.chunkKey, after, upTo), reader.file, plan.source),
+      close: () => void reader.close(),
+    };
+  }
+  const pg = source as PostgresEngine;
+  return {
+    keyWidth: width,
+    pgText: true,
+    read: (after, upTo) => flatten(pg.copyOut(keysetSelectSql(plan.source, pg.schema, columns, plan.chunkKey, after as Value[] | null, upTo as Value[] | null | undefined))),
+  };
+}
+
+/** Writes one table of the plan into the target engine. */
+export function sinkFor(target: Engine, to: ConnectionTarget, plan: TablePlan): TableSink {
+  if (to.dialect === 'sqlite') {
+    const t = target as SqliteEngine;
+    return new SqliteTableSink(t.db, t.file, plan.target, plan.columns);
+  }
+  return new PostgresTableSink(target as PostgresEngine, plan.target, plan.columns);
+}
+
+/** The statements that create a table before its rows arrive (keys and indexes come after). */
+export function createSchemaSql(plan: TablePlan, dialect: 'sqlite' | 'postgres'): string[] {
+  if (dialect === 'postgres') return [createTableSql(plan)];
+  // SQLite cannot add keys, foreign keys or checks later: they are declared inline.
+  if (!plan.createSql) throw new Error(`internal: no CREATE TABLE for SQLite target table ${plan.target}`);
+  return [plan.createSql];
+}
+
+/** A corrupt page found while reading becomes a FerryError naming the file and table. */
+function* guardSqlite(rows: IterableIterator<Row>, file: string, table: string): Generator<Row> {
+  try {
+    yield* rows;
+  } catch (e) {
+    throw sqliteError(e, file, `reading table "${table}" of`);
+  }
+}
+
+async function* flatten(batches: AsyncIterable<(string | null)[][]>): AsyncGenerator<Row> {
+  for await (const batch of batches) yield* batch;
+}

@@ -1,0 +1,142 @@
+import type { Engine } from '../engine/types.js';
+import { postLoadSteps, type PostLoadStep } from '../engines/postgres/postgres-ddl.js';
+import { sqliteSeedSequenceSql } from '../engines/sqlite/sqlite-ddl.js';
+import { FerryError } from '../errors.js';
+import type { CopyEvent } from './copy-events.js';
+import { CopyState, type TableState } from './copy-state.js';
+import type { CopyPlan, PlanWarning, TablePlan } from './copy-types.js';
+
+/** A post-load statement and what its failure means. */
+interface Step {
+  kind: PostLoadStep['kind'];
+  name?: string;
+  sql: string;
+}
+
+/**
+ * Steps whose failure leaves the data complete and correct: they become warnings naming the object
+ * (an index PostgreSQL cannot build from a translated expression, a CHECK or foreign key the data
+ * does not satisfy, which stays NOT VALID so no row is lost). A primary key, unique constraint or
+ * sequence that fails stops the run: the data would not behave as it did in the source.
+ */
+const OPTIONAL: ReadonlySet<PostLoadStep['kind']> = new Set(['index', 'check', 'foreign-key', 'validate', 'analyze']);
+
+/** Steps of a table run before any foreign key (`keys`) and the foreign keys themselves (`links`). */
+export function stepsFor(plan: TablePlan, dialect: 'sqlite' | 'postgres'): { keys: Step[]; links: Step[] } {
+  if (dialect === 'sqlite') {
+    const keys: Step[] = plan.indexes.map((ix) => ({ kind: 'index', name: ix.name, sql: ix.sql }));
+    const seed = sqliteSeedSequenceSql(plan);
+    if (seed) keys.push({ kind: 'identity', sql: seed });
+    return { keys, links: [] };
+  }
+  const fkNames = new Set(plan.foreignKeys.map((f) => f.name));
+  const all = postLoadSteps(plan).filter((s) => s.kind !== 'analyze');
+  const isLink = (s: PostLoadStep) => s.kind === 'foreign-key' || (s.kind === 'validate' && fkNames.has(s.name ?? ''));
+  return { keys: all.filter((s) => !isLink(s)), links: all.filter(isLink) };
+}
+
+/** What runPostLoad needs from the runner. */
+export interface PostLoadJob {
+  plan: CopyPlan;
+  states: Map<string, TableState>;
+  main: Engine;
+  dialect: 'sqlite' | 'postgres';
+  parallel: number;
+  openWorker: () => Promise<Engine>;
+  emit: (e: CopyEvent) => void;
+  /** Collects warnings from optional steps that failed (also kept in the state for a resume). */
+  warnings: PlanWarning[];
+}
+
+/**
+ * Builds keys, indexes, checks and sequences of every table (tables side by side), then the
+ * foreign keys (NOT VALID, then VALIDATE), then ANALYZE. Each step commits together with the state
+ * row that records it, so a resumed run skips what is done and redoes nothing twice.
+ */
+export async function runPostLoad(job: PostLoadJob): Promise<void> {
+  for (const ts of job.states.values()) for (const w of ts.warnings) job.warnings.push(w);
+  job.emit({ type: 'phase', phase: 'keys', message: 'building primary keys, indexes and sequences' });
+  await pool(job, async (engine, t, ts) => runSteps(engine, t, ts, 'keys', stepsFor(t, job.dialect).keys, job));
+  const hasLinks = job.plan.tables.some((t) => stepsFor(t, job.dialect).links.length > 0);
+  if (hasLinks) job.emit({ type: 'phase', phase: 'links', message: 'adding foreign keys (NOT VALID, then VALIDATE)' });
+  await pool(job, async (engine, t, ts) => {
+    await runSteps(engine, t, ts, 'links', stepsFor(t, job.dialect).links, job);
+    if (ts.phase !== 'done') {
+      ts.phase = 'done';
+      await new CopyState(engine).save(ts);
+    }
+  });
+  job.emit({ type: 'phase', phase: 'analyze', message: 'updating planner statistics (ANALYZE)' });
+  // ANALYZE cannot be undone and is harmless to repeat, so it needs no state.
+  for (const t of job.plan.tables) await job.main.exec(`ANALYZE ${job.main.quoteTable(t.target)}`);
+}
+
+async function pool(job: PostLoadJob, fn: (engine: Engine, t: TablePlan, ts: TableState) => Promise<void>): Promise<void> {
+  const queue = [...job.plan.tables];
+  const extra: Engine[] = [];
+  try {
+    const workers = Array.from({ length: Math.min(job.parallel, Math.max(1, queue.length)) }, async (_, w) => {
+      let engine = job.main;
+      if (w > 0) {
+        engine = await job.openWorker();
+        extra.push(engine);
+      }
+      for (let t = queue.shift(); t; t = queue.shift()) await fn(engine, t, job.states.get(t.target)!);
+    });
+    await Promise.all(workers);
+  } finally {
+    // Worker connections are owned by the runner (openWorker registers them); nothing to close here.
+    void extra;
+  }
+}
+
+/** Where a phase stands: `keys:3` means the first three key steps are done. */
+function progressOf(phase: string, stage: 'keys' | 'links'): number {
+  if (phase === 'done') return Number.MAX_SAFE_INTEGER;
+  if (stage === 'keys' && phase.startsWith('links:')) return Number.MAX_SAFE_INTEGER;
+  const m = new RegExp(`^${stage}:(\\d+)$`).exec(phase);
+  return m ? Number(m[1]) : 0;
+}
+
+async function runSteps(engine: Engine, t: TablePlan, ts: TableState, stage: 'keys' | 'links', steps: Step[], job: PostLoadJob): Promise<void> {
+  const state = new CopyState(engine);
+  for (let i = progressOf(ts.phase, stage); i < steps.length; i++) {
+    const step = steps[i]!;
+    await engine.transaction(async () => {
+      try {
+        // A savepoint of its own: an optional step that fails leaves the rest of the transaction usable.
+        await engine.transaction(() => engine.exec(step.sql));
+      } catch (e) {
+        const why = (e as Error).message;
+        if (!OPTIONAL.has(step.kind)) {
+          throw new FerryError('SCHEMA_FAILED', `Building the ${step.kind}${step.name ? ` ${step.name}` : ''} of "${t.target}" failed: ${why}`, {
+            subject: t.target,
+            hint: 'Every row is loaded; fix the cause (for a key: duplicate or NULL values) in the target and re-run with --resume.',
+            cause: e,
+          });
+        }
+        const w: PlanWarning = { code: warningCode(step.kind), table: t.target, message: `${t.target}: the ${step.kind} ${step.name ?? ''} was not ${step.kind === 'validate' ? 'validated (it stays NOT VALID; existing rows break it)' : 'created'}: ${why}` };
+        ts.warnings.push(w);
+        job.warnings.push(w);
+        job.emit({ type: 'warning', warning: w });
+      }
+      ts.phase = `${stage}:${i + 1}`;
+      await state.save(ts);
+    });
+  }
+}
+
+function warningCode(kind: PostLoadStep['kind']): string {
+  switch (kind) {
+    case 'index':
+      return 'INDEX_SKIPPED';
+    case 'check':
+      return 'CHECK_SKIPPED';
+    case 'foreign-key':
+      return 'FOREIGN_KEY_SKIPPED';
+    case 'validate':
+      return 'NOT_VALIDATED';
+    default:
+      return 'STEP_FAILED';
+  }
+}

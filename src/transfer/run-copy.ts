@@ -1,0 +1,279 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { connect } from '../engine/connect.js';
+import type { Engine } from '../engine/types.js';
+import { parseUrl, type ConnectionTarget } from '../engine/url.js';
+import { openSqlite, type SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
+import type { PostgresEngine } from '../engines/postgres/postgres-engine.js';
+import { FerryError } from '../errors.js';
+import type { CopyConfig } from '../config/types.js';
+import { removeSqliteFiles, sqliteDiskSize, timestampName } from '../util/fs-atomic.js';
+import { buildCopyPlan } from './build-copy-plan.js';
+import { adoptExistingTables, checkTargetTables } from './copy-target-check.js';
+import type { CopyEvent, CopyTableReport } from './copy-events.js';
+import { CopyState, STATE_TABLE, type TableState } from './copy-state.js';
+import type { CopyPlan, PlanWarning, TablePlan } from './copy-types.js';
+import { loadTable } from './load-table.js';
+import { preflightTarget } from './copy-preflight.js';
+import { runPostLoad } from './post-load.js';
+import { RejectLog } from './reject-log.js';
+import { createSchemaSql, sinkFor, sourceFor } from './copy-endpoints.js';
+import { verifyDatabases, type VerifyReport } from './verify-copy.js';
+
+/** Options of `ferry copy`; the CLI and the library call the same function with these. */
+export interface CopyOptions {
+  /** Source URL or SQLite path. */
+  from: string;
+  /** Target URL or SQLite path. */
+  to: string;
+  /** Copy only these tables. */
+  include?: string[];
+  /** Leave these tables out. */
+  exclude?: string[];
+  /** Rows per committed chunk (default 50,000). */
+  batchSize?: number;
+  /** Tables loaded at once (default 2; SQLite targets take one writer). */
+  parallel?: number;
+  /** Create the schema (tables, keys, indexes) and copy no rows. */
+  schemaOnly?: boolean;
+  /** Copy rows into tables that already exist; create nothing. */
+  dataOnly?: boolean;
+  /** A target table that already holds rows: stop (default), empty it first, or add to it. */
+  ifExists?: 'fail' | 'truncate' | 'append';
+  /** Continue a copy that was interrupted (its progress is kept in the target). */
+  resume?: boolean;
+  /** Refused rows tolerated (default 0). */
+  maxRejects?: number;
+  /** Run verify at the end (default true). */
+  verify?: boolean;
+  /** JSON-declared columns become jsonb. */
+  jsonb?: boolean;
+  /** The reject file (default `ferry-rejects-<time>.jsonl` in `cwd`). */
+  rejectFile?: string;
+  /** The config file's `copy` section. */
+  config?: CopyConfig;
+  /** Folder relative paths resolve against (default process.cwd()). */
+  cwd?: string;
+  /** Progress events. */
+  onEvent?: (e: CopyEvent) => void;
+}
+
+/** What a copy did. */
+export interface CopyReport {
+  from: string;
+  to: string;
+  resumed: boolean;
+  tables: CopyTableReport[];
+  totals: { rows: number; bytes: number; ms: number; rejects: number };
+  warnings: PlanWarning[];
+  /** The reject file, when any row was refused. */
+  rejectFile: string | null;
+  verify: VerifyReport | null;
+}
+
+export const DEFAULT_BATCH_SIZE = 50_000;
+export const DEFAULT_PARALLEL = 2;
+
+/**
+ * `ferry copy`: plan (introspect and profile the source, choose exact types), check the target
+ * (connection, rights, emptiness, a partial copy), create the schema in one transaction, load
+ * every table in committed chunks, build keys, indexes and foreign keys, set sequences, ANALYZE,
+ * then verify by content. Interrupted at any point, `--resume` continues where it stopped.
+ */
+export async function runCopy(options: CopyOptions): Promise<CopyReport> {
+  const started = Date.now();
+  const cwd = options.cwd ?? process.cwd();
+  const emit = options.onEvent ?? (() => undefined);
+  const cfg = options.config ?? {};
+  const fromTarget = parseUrl(resolveSqlitePath(options.from, cwd));
+  const toTarget = parseUrl(resolveSqlitePath(options.to, cwd));
+  if (fromTarget.dialect === toTarget.dialect) {
+    throw new FerryError('USAGE', `ferry copy moves data between SQLite and PostgreSQL; ${fromTarget.displayUrl} and ${toTarget.displayUrl} are both ${fromTarget.dialect}.`, {
+      hint: 'To merge SQLite files use ferry consolidate; to copy a SQLite file use ferry backup.',
+    });
+  }
+  if (options.schemaOnly && options.dataOnly) throw new FerryError('USAGE', 'Choose one of --schema-only and --data-only.');
+  const batchSize = positive(options.batchSize ?? cfg.batchSize ?? DEFAULT_BATCH_SIZE, '--batch-size');
+  const parallel = toTarget.dialect === 'sqlite' ? 1 : positive(options.parallel ?? cfg.parallel ?? DEFAULT_PARALLEL, '--parallel');
+  const maxRejects = options.maxRejects ?? cfg.maxRejects ?? 0;
+  const ifExists = options.ifExists ?? cfg.ifExists ?? 'fail';
+
+  const source = await openSource(fromTarget);
+  let target: Engine | null = null;
+  const extraTargets: Engine[] = [];
+  const rejectFile = path.resolve(cwd, options.rejectFile ?? cfg.rejectFile ?? `ferry-rejects-${timestampName()}.jsonl`);
+  const rejects = new RejectLog(rejectFile, maxRejects);
+  // A SQLite target that did not exist is removed again if the run fails before its schema is
+  // committed: bad input leaves nothing behind.
+  const newTargetFile = toTarget.dialect === 'sqlite' && !fs.existsSync(toTarget.file) ? toTarget.file : null;
+  let schemaCommitted = false;
+  try {
+    // The plan reads (and profiles) every source row before anything is written, so a source
+    // that is not SQLite, is corrupt or holds values no type fits fails with the target untouched.
+    const plan = await buildCopyPlan(source, toTarget.dialect, {
+      include: options.include,
+      exclude: options.exclude,
+      config: cfg,
+      jsonb: options.jsonb,
+      targetDisplayUrl: toTarget.displayUrl,
+    });
+    target = await preflightTarget(toTarget, plan, { sourceBytes: await sourceBytes(source, fromTarget) });
+    const state = new CopyState(target);
+    const partial = await state.exists();
+    if (partial && !options.resume && ifExists !== 'truncate') {
+      const recorded = await state.source();
+      throw new FerryError('PARTIAL_COPY', `${toTarget.displayUrl} holds an unfinished copy${recorded ? ` from ${recorded}` : ''}; ferry will not start over it.`, {
+        subject: toTarget.displayUrl,
+        hint: `Continue it with: ferry copy ${fromTarget.displayUrl} ${toTarget.displayUrl} --resume. Or start again from scratch with --if-exists truncate.`,
+      });
+    }
+    const resumed = partial && !!options.resume;
+    const existing = await target.introspect();
+    let states: Map<string, TableState>;
+    if (resumed) {
+      adoptExistingTables(plan, existing, toTarget.dialect);
+      states = await state.load();
+      for (const t of plan.tables) {
+        if (!states.has(t.target)) throw new FerryError('PARTIAL_COPY', `The unfinished copy in ${toTarget.displayUrl} did not include the table "${t.target}".`, { subject: t.target, hint: 'Resume with the same --tables/--exclude as the interrupted run, or start again with --if-exists truncate.' });
+      }
+    } else {
+      const plannedExisting = await checkTargetTables(target, plan, existing, { ifExists, dataOnly: !!options.dataOnly, partial });
+      adoptExistingTables(plan, existing, toTarget.dialect);
+      emit({ type: 'planned', plan, resumed });
+      emit({ type: 'phase', phase: 'schema', message: `creating the schema in ${toTarget.displayUrl}` });
+      await target.transaction(async () => {
+        if (partial) await state.drop();
+        for (const t of plan.tables) {
+          if (plannedExisting.has(t.target)) {
+            if (ifExists === 'truncate') await target!.exec(truncateSql(target!, t.target));
+          } else {
+            for (const sql of createSchemaSql(t, toTarget.dialect)) await target!.exec(sql);
+          }
+        }
+        await state.create(fromTarget.displayUrl, plan.tables.map((t) => t.target));
+      });
+      schemaCommitted = true;
+      states = await state.load();
+    }
+    if (resumed) emit({ type: 'planned', plan, resumed });
+    for (const w of plan.warnings) emit({ type: 'warning', warning: w });
+    rejects.total = [...states.values()].reduce((s, t) => s + t.rejects, 0);
+
+    // Load: a pool of `parallel` workers, each with its own target connection.
+    const reports = new Map<string, CopyTableReport>();
+    const queue = plan.tables.filter((t) => !options.schemaOnly);
+    if (queue.length) emit({ type: 'phase', phase: 'load', message: `loading ${queue.length} table(s)` });
+    const workers = Array.from({ length: Math.min(parallel, Math.max(1, queue.length)) }, async (_, w) => {
+      const engine = w === 0 ? target! : await openWorkerTarget(toTarget, extraTargets);
+      const workerState = new CopyState(engine);
+      for (let t = queue.shift(); t; t = queue.shift()) {
+        const ts = states.get(t.target)!;
+        const t0 = Date.now();
+        const alreadyDone = ts.phase !== 'created' && ts.phase !== 'loading';
+        emit({ type: 'table-start', table: t.target, rows: t.rowEstimate, done: ts.rowsCopied });
+        let bytes = 0;
+        if (!alreadyDone) {
+          const src = sourceFor(source, fromTarget, t);
+          try {
+            await loadTable({
+              plan: t,
+              source: src,
+              target: engine,
+              sink: sinkFor(engine, toTarget, t),
+              state: workerState,
+              tableState: ts,
+              batchSize: options.batchSize ?? cfg.tables?.[t.source]?.batchSize ?? batchSize,
+              rejects,
+              onProgress: (rows, b) => {
+                bytes = b;
+                emit({ type: 'table-progress', table: t.target, rows: t.rowEstimate, done: ts.rowsCopied + rows, bytes: b });
+              },
+            });
+          } finally {
+            src.close?.();
+          }
+        }
+        const r = { table: t.source, target: t.target, rows: ts.rowsCopied, bytes, ms: Date.now() - t0, rejects: ts.rejects };
+        reports.set(t.target, r);
+        emit({ type: 'table-done', table: t.target, rows: r.rows, bytes, ms: r.ms, rejects: r.rejects, alreadyDone });
+      }
+    });
+    await Promise.all(workers);
+
+    const warnings = [...plan.warnings];
+    await runPostLoad({ plan, states, main: target, dialect: toTarget.dialect, parallel, openWorker: () => openWorkerTarget(toTarget, extraTargets), emit, warnings });
+    await target.transaction(() => state.drop());
+
+    let verify: VerifyReport | null = null;
+    if (options.verify ?? true) {
+      if (!options.schemaOnly) {
+        emit({ type: 'phase', phase: 'verify', message: 'verifying every table by content' });
+        verify = await verifyDatabases({ from: source, to: target, plan, rejected: states });
+      }
+    }
+    const tables = plan.tables.map((t) => reports.get(t.target) ?? { table: t.source, target: t.target, rows: 0, bytes: 0, ms: 0, rejects: 0 });
+    return {
+      from: fromTarget.displayUrl,
+      to: toTarget.displayUrl,
+      resumed,
+      tables,
+      totals: {
+        rows: tables.reduce((s, t) => s + t.rows, 0),
+        bytes: tables.reduce((s, t) => s + t.bytes, 0),
+        ms: Date.now() - started,
+        rejects: tables.reduce((s, t) => s + t.rejects, 0),
+      },
+      warnings,
+      rejectFile: rejects.total > 0 ? rejectFile : null,
+      verify,
+    };
+  } catch (e) {
+    if (newTargetFile && !schemaCommitted) {
+      await target?.close();
+      removeSqliteFiles(newTargetFile);
+    }
+    throw e;
+  } finally {
+    rejects.close();
+    await Promise.all([source.close(), target?.close(), ...extraTargets.map((e) => e.close())].map((p) => p?.catch(() => undefined)));
+  }
+}
+
+/** A bare relative SQLite path is taken relative to `cwd` (URLs are left alone). */
+function resolveSqlitePath(input: string, cwd: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(input) || path.isAbsolute(input)) return input;
+  return path.resolve(cwd, input);
+}
+
+function positive(n: number, flag: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new FerryError('USAGE', `${flag} must be a whole number above 0, not ${n}.`);
+  return n;
+}
+
+async function openSource(t: ConnectionTarget): Promise<Engine> {
+  if (t.dialect === 'sqlite') return openSqlite(t.file, { readonly: true, mustExist: true });
+  return connect(t.url);
+}
+
+async function openWorkerTarget(t: ConnectionTarget, opened: Engine[]): Promise<Engine> {
+  if (t.dialect !== 'postgres') throw new FerryError('INTERNAL', 'Only PostgreSQL targets take parallel writers.');
+  const e = await connect(t.url);
+  opened.push(e);
+  return e;
+}
+
+/** About how many bytes the source's rows take, for the SQLite target's free-space check. */
+async function sourceBytes(source: Engine, from: ConnectionTarget): Promise<number> {
+  if (from.dialect === 'sqlite') return sqliteDiskSize(from.file);
+  const [row] = await source.query<{ n: string }>(
+    `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::text AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind = 'r'`,
+  );
+  return Number(row?.n ?? 0);
+}
+
+function truncateSql(target: Engine, table: string): string {
+  return target.dialect === 'postgres' ? `TRUNCATE ${target.quoteTable(table)}` : `DELETE FROM ${target.quoteTable(table)}`;
+}
+
+export type { SqliteEngine, PostgresEngine, TablePlan, CopyPlan };
+export { STATE_TABLE };

@@ -1,0 +1,48 @@
+import path from 'node:path';
+import type { CopyConfig } from '../config/types.js';
+import { connect } from '../engine/connect.js';
+import type { Engine } from '../engine/types.js';
+import { parseUrl } from '../engine/url.js';
+import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
+import { verifyDatabases, type VerifyReport } from './verify-copy.js';
+
+/** Options of `ferry verify`; the CLI and the library call the same function. */
+export interface VerifyOptions {
+  /** The side that holds the original rows: URL or SQLite path. */
+  from: string;
+  /** The side they were copied to: URL or SQLite path. */
+  to: string;
+  /** Only these tables (source names). */
+  include?: string[];
+  /** Show up to this many differing rows per differing table. */
+  detailed?: number;
+  /** The config's copy section (table and column renames). */
+  config?: CopyConfig;
+  /** Folder relative paths resolve against. */
+  cwd?: string;
+}
+
+/**
+ * `ferry verify`: row counts and order-independent checksums of normalised values, table by table,
+ * between any two databases ferry reads (SQLite or PostgreSQL on either side). Reads only: SQLite
+ * files are opened read-only.
+ */
+export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
+  const cwd = options.cwd ?? process.cwd();
+  const open = async (input: string): Promise<Engine> => {
+    const url = /^[a-z][a-z0-9+.-]*:/i.test(input) || path.isAbsolute(input) ? input : path.resolve(cwd, input);
+    const t = parseUrl(url);
+    return t.dialect === 'sqlite' ? openSqlite(t.file, { readonly: true, mustExist: true }) : connect(t.url);
+  };
+  // Both URLs are parsed before connecting, so a malformed second one fails before any connection.
+  parseUrl(/^[a-z][a-z0-9+.-]*:/i.test(options.to) || path.isAbsolute(options.to) ? options.to : path.resolve(cwd, options.to));
+  const from = await open(options.from);
+  let to: Engine | null = null;
+  try {
+    to = await open(options.to);
+    return await verifyDatabases({ from, to, include: options.include, config: options.config, detailed: options.detailed });
+  } finally {
+    await from.close();
+    await to?.close();
+  }
+}

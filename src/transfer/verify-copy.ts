@@ -1,0 +1,181 @@
+import type { CopyConfig } from '../config/types.js';
+import type { Engine } from '../engine/types.js';
+import { digestPostgresTable } from '../engines/postgres/postgres-digest.js';
+import type { PostgresEngine } from '../engines/postgres/postgres-engine.js';
+import { SqliteDigestWorker } from '../engines/sqlite/sqlite-digest-pool.js';
+import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
+import { FerryError } from '../errors.js';
+import { mapLimit } from '../util/map-limit.js';
+import type { Schema } from '../schema/model.js';
+import { ChecksumAccumulator } from './checksum.js';
+import { logicalFromPostgresType } from './choose-type.js';
+import { STATE_TABLE, type TableState } from './copy-state.js';
+import type { CopyPlan, LogicalType } from './copy-types.js';
+import { findDifferences, type RowDifference } from './find-differences.js';
+
+/** One table compared: both sides' counts and checksums, and the first differing rows if asked. */
+export interface TableVerifyResult {
+  table: string;
+  target: string;
+  sourceRows: number;
+  targetRows: number;
+  sourceDigest: string;
+  targetDigest: string;
+  ok: boolean;
+  /** Rows the copy refused (listed in its reject file), taken out of the source side. */
+  rejected?: number;
+  /** Why the table could not be compared (missing on the target, columns missing). */
+  problem?: string;
+  differences?: RowDifference[];
+}
+
+/** The outcome of `ferry verify` (and of the verify step at the end of `ferry copy`). */
+export interface VerifyReport {
+  ok: boolean;
+  from: { dialect: string; displayUrl: string };
+  to: { dialect: string; displayUrl: string };
+  tables: TableVerifyResult[];
+  ms: number;
+}
+
+/** A table on both sides with its columns paired and the logical type they are compared as. */
+export interface TablePair {
+  source: string;
+  target: string;
+  sourceColumns: string[];
+  targetColumns: string[];
+  /** null: compared as stored, exactly (SQLite on both sides). */
+  logicals: (LogicalType | null)[];
+  /** Primary key, as source and target column names, for --detailed. */
+  sourceKey: string[];
+  targetKey: string[];
+  problem?: string;
+}
+
+export interface VerifyDatabasesOptions {
+  from: Engine;
+  to: Engine;
+  /** The copy's plan: pairs tables and columns exactly as the copy did. */
+  plan?: CopyPlan;
+  /** Standalone verify: only these source tables. */
+  include?: string[];
+  /** Standalone verify: renames from the config's copy section. */
+  config?: CopyConfig;
+  /** Rejected rows per target table (from the copy's state): taken out of the source's checksum. */
+  rejected?: Map<string, TableState>;
+  /** Show up to this many differing rows per differing table (0: none). */
+  detailed?: number;
+}
+
+/**
+ * Compares every table of `from` with its counterpart in `to` by row count and an order-independent
+ * checksum of values normalised to one logical type per column, so SQLite and PostgreSQL (either
+ * way, or the same engine on both sides) give equal digests exactly when they hold the same values.
+ * The SQLite side is read on a worker thread while the main thread reads the other side.
+ */
+export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<VerifyReport> {
+  const started = Date.now();
+  const { from, to } = options;
+  const pairs = options.plan ? pairsFromPlan(options.plan) : pairsFromSchemas(await from.introspect(), await to.introspect(), from.dialect, to.dialect, options);
+  const worker = from.dialect === 'sqlite' || to.dialect === 'sqlite' ? new SqliteDigestWorker() : null;
+  try {
+    const digest = (engine: Engine, table: string, columns: string[], logicals: (LogicalType | null)[]) =>
+      engine.dialect === 'sqlite'
+        ? worker!.digest((engine as SqliteEngine).file, { table, columns, logicals })
+        : digestPostgresTable(engine as PostgresEngine, table, columns, logicals.map((l) => l ?? 'text'));
+    // Two tables at a time: the SQLite worker and the main thread both stay busy without opening a
+    // connection per table.
+    const results = await mapLimit(
+      pairs, 2, async (p): Promise<TableVerifyResult> => {
+        if (p.problem) return { table: p.source, target: p.target, sourceRows: 0, targetRows: 0, sourceDigest: '', targetDigest: '', ok: false, problem: p.problem };
+        const [a, b] = await Promise.all([digest(from, p.source, p.sourceColumns, p.logicals), digest(to, p.target, p.targetColumns, p.logicals)]);
+        const st = options.rejected?.get(p.target);
+        if (st?.rejectedDigest) a.subtract(ChecksumAccumulator.fromDigest(st.rejectedDigest));
+        const r: TableVerifyResult = { table: p.source, target: p.target, sourceRows: a.rows, targetRows: b.rows, sourceDigest: a.digest(), targetDigest: b.digest(), ok: a.equals(b) };
+        if (st?.rejects) r.rejected = st.rejects;
+        return r;
+      },
+    );
+    if (options.detailed) {
+      for (const r of results) {
+        const p = pairs.find((x) => x.source === r.table)!;
+        if (r.ok || r.problem) continue;
+        if (!p.sourceKey.length) {
+          r.problem = 'no primary key, so differing rows cannot be lined up';
+          continue;
+        }
+        r.differences = await findDifferences(
+          { engine: from, table: p.source, columns: p.sourceColumns, key: p.sourceKey },
+          { engine: to, table: p.target, columns: p.targetColumns, key: p.targetKey },
+          p.logicals,
+          options.detailed,
+        );
+      }
+    }
+    return {
+      ok: results.every((r) => r.ok),
+      from: { dialect: from.dialect, displayUrl: from.displayUrl },
+      to: { dialect: to.dialect, displayUrl: to.displayUrl },
+      tables: results,
+      ms: Date.now() - started,
+    };
+  } finally {
+    await worker?.close();
+  }
+}
+
+function pairsFromPlan(plan: CopyPlan): TablePair[] {
+  return plan.tables.map((t) => {
+    const key = t.primaryKey?.columns ?? [];
+    const byTarget = new Map(t.columns.map((c) => [c.target, c.source]));
+    return {
+      source: t.source,
+      target: t.target,
+      sourceColumns: t.columns.map((c) => c.source),
+      targetColumns: t.columns.map((c) => c.target),
+      logicals: t.columns.map((c) => c.logical),
+      targetKey: key,
+      sourceKey: key.map((k) => byTarget.get(k) ?? k),
+    };
+  });
+}
+
+/** Pairs tables and columns by name (after the config's renames) for a standalone verify. */
+function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: string, options: VerifyDatabasesOptions): TablePair[] {
+  const cfg = options.config?.tables ?? {};
+  const include = options.include ?? options.config?.include;
+  const names = a.tables.map((t) => t.name).filter((n) => n !== STATE_TABLE && !n.startsWith('sqlite_'));
+  for (const n of include ?? []) {
+    if (!names.includes(n)) {
+      throw new FerryError('TABLE_MISSING', `There is no table "${n}" in ${options.from.displayUrl}.`, { subject: n, hint: `Tables there: ${names.join(', ') || '(none)'}.` });
+    }
+  }
+  const excluded = new Set(options.config?.exclude ?? []);
+  return names
+    .filter((n) => (include ? include.includes(n) : !excluded.has(n)))
+    .map((name) => {
+      const ta = a.tables.find((t) => t.name === name)!;
+      const targetName = cfg[name]?.as ?? name;
+      const tb = b.tables.find((t) => t.name === targetName);
+      const base = { source: name, target: targetName, sourceColumns: [], targetColumns: [], logicals: [], sourceKey: [], targetKey: [] };
+      if (!tb) return { ...base, problem: `no table "${targetName}" in ${options.to.displayUrl}` };
+      const rename = (c: string) => cfg[name]?.columns?.[c]?.as ?? c;
+      const missing = ta.columns.filter((c) => !tb.columns.some((x) => x.name === rename(c.name))).map((c) => c.name);
+      if (missing.length) return { ...base, problem: `column(s) ${missing.join(', ')} missing in ${options.to.displayUrl}` };
+      const logicals = ta.columns.map((c) => {
+        const other = tb.columns.find((x) => x.name === rename(c.name))!;
+        if (fromDialect === 'postgres') return logicalFromPostgresType(c.type);
+        if (toDialect === 'postgres') return logicalFromPostgresType(other.type);
+        return null;
+      });
+      const key = ta.primaryKey?.columns ?? [];
+      return {
+        ...base,
+        sourceColumns: ta.columns.map((c) => c.name),
+        targetColumns: ta.columns.map((c) => rename(c.name)),
+        logicals,
+        sourceKey: key,
+        targetKey: key.map(rename),
+      };
+    });
+}
