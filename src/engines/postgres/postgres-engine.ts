@@ -3,6 +3,8 @@ import type { Capabilities, Engine, Row, StreamOptions, TableRef, WriteOptions }
 import { FerryError } from '../../errors.js';
 import type { Schema } from '../../schema/model.js';
 import { openClient } from './postgres-connect.js';
+import { copyIn } from './postgres-copy-in.js';
+import { copyOutRows } from './postgres-copy-out.js';
 import { queryError, tableError, type PostgresTarget } from './postgres-errors.js';
 import { introspectPostgres } from './postgres-introspector.js';
 import { DEFAULT_SCHEMA, quoteIdent, quoteTable, tableLabel } from './postgres-quote.js';
@@ -119,6 +121,51 @@ export class PostgresEngine implements Engine {
       }
     });
     return written;
+  }
+
+  /**
+   * Loads COPY data (from BinaryCopyEncoder or TextCopyEncoder) into `columns` of a table on the
+   * engine's connection, so it is part of the caller's transaction() when one is open. `chunks`
+   * must not use this engine: the connection is busy with the COPY until it ends. A refusal by
+   * the server becomes a FerryError whose `cause` is pg's error (code, detail, where, column); an
+   * error thrown by `chunks` is rethrown as it is, after the COPY was cancelled.
+   */
+  async copyIn(table: TableRef | string, columns: string[], chunks: AsyncIterable<Buffer> | Iterable<Buffer>, format: 'binary' | 'text'): Promise<void> {
+    if (this.closed) throw new FerryError('USAGE', `The connection to ${this.displayUrl} is already closed.`, { subject: this.displayUrl });
+    const label = tableLabel(table, this.schema);
+    const list = columns.length > 0 ? ` (${columns.map(quoteIdent).join(', ')})` : '';
+    const sql = `COPY ${this.quoteTable(table)}${list} FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`;
+    let sourceError: unknown;
+    const marked = (async function* () {
+      try {
+        yield* chunks;
+      } catch (e) {
+        sourceError = e;
+        throw e;
+      }
+    })();
+    try {
+      await this.serial(() => copyIn(this.client, sql, marked));
+    } catch (e) {
+      if (sourceError !== undefined && e === sourceError) throw e;
+      throw tableError(e, sql, this.target, label, 'Copying rows into');
+    }
+  }
+
+  /**
+   * Streams the rows of a SELECT as PostgreSQL's text output (null for NULL) through COPY TO, on
+   * a connection of its own, in batches of `batchRows`. Read the values with
+   * normalizerFor(logical, { pgText: true }). Stopping early is fine: that connection is closed.
+   */
+  async *copyOut(selectSql: string, batchRows?: number): AsyncIterable<(string | null)[][]> {
+    const client = await this.openReader();
+    try {
+      yield* copyOutRows(client, selectSql, batchRows);
+    } catch (e) {
+      throw queryError(e, selectSql, this.target);
+    } finally {
+      await this.closeReader(client);
+    }
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {

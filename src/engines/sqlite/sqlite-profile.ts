@@ -1,0 +1,180 @@
+import type Database from 'better-sqlite3';
+import type { ProfileFacts } from '../../transfer/choose-type.js';
+import { affinityOf } from '../../schema/declared-type.js';
+import { quoteSqliteIdent } from './sqlite-tokens.js';
+
+/** Which extra checks one column's profile runs (each costs CPU per row, so only when asked). */
+export interface ProfileColumnRequest {
+  name: string;
+  /** The declared type: its affinity tells which storage classes the column can hold. */
+  type?: string;
+  /** Count ISO dates / date-times / zoned date-times among text values. */
+  checkTimestamps?: boolean;
+  /** Count text values that are valid JSON. */
+  checkJson?: boolean;
+  /** Work out whether every integer is 0 or 1. */
+  checkBoolean?: boolean;
+  /** Count text values that are plain decimal literals (a `NUMERIC_TEXT` column written by ferry). */
+  checkNumericText?: boolean;
+}
+
+/** A whole table's profile: row count, largest rowid and one profile per requested column. */
+export interface TableProfile {
+  rows: number;
+  /** max(rowid) of a rowid table (null when empty or WITHOUT ROWID). */
+  maxRowid: bigint | null;
+  columns: ProfileFacts[];
+}
+
+/** Profiles the given columns of a table in one aggregate scan; see profileSqliteTableFull. */
+export function profileSqliteTable(db: Database.Database, table: string, columns: ProfileColumnRequest[]): ProfileFacts[] {
+  return profileSqliteTableFull(db, table, columns, false).columns;
+}
+
+/**
+ * Profiles a table with ONE aggregate query (one table scan whatever the column count).
+ * Speed matters (it reads every row of the source), so the query avoids per-row function calls
+ * where SQLite's type ordering can answer instead: every number sorts below any text and every
+ * blob above it, so `c < ''` means "integer or real" and `c >= x''` means "blob" with plain
+ * comparisons. Counting with FILTER steps an aggregate only for the rows that match, and the
+ * costly checks (typeof, shapes, json_valid, NUL search) only run on rows their cheap gate lets
+ * through. `affinity` skips what the column cannot hold (TEXT affinity never stores numbers,
+ * REAL affinity stores every number as a real).
+ */
+export function profileSqliteTableFull(db: Database.Database, table: string, columns: ProfileColumnRequest[], rowid: boolean): TableProfile {
+  const parts: string[] = ['count(*)', rowid ? 'max(rowid)' : 'NULL'];
+  const layout: string[][] = [];
+  for (const col of columns) {
+    const c = quoteSqliteIdent(col.name);
+    const affinity = affinityOf(col.type ?? '');
+    const fields: string[] = [];
+    const add = (field: string, expr: string) => {
+      fields.push(field);
+      parts.push(expr);
+    };
+    const count = (cond: string) => `count(*) FILTER (WHERE ${cond})`;
+    const isNumber = `${c} < ''`;
+    const isText = `${c} >= '' AND ${c} < x''`;
+    add('nonNull', `count(${c})`);
+    if (affinity !== 'TEXT') {
+      add('numbers', count(isNumber));
+      if (affinity !== 'REAL') {
+        add('reals', count(`${isNumber} AND typeof(${c}) = 'real'`));
+        add('minInteger', `min(${c}) FILTER (WHERE ${isNumber})`);
+        add('maxInteger', `max(${c}) FILTER (WHERE ${isNumber})`);
+      }
+    }
+    add('blobs', count(`${c} >= x''`));
+    // A blob cast keeps the bytes, so instr() finds a NUL that text functions would stop at.
+    add('textWithNul', count(`${isText} AND instr(CAST(${c} AS BLOB), x'00') > 0`));
+    if (col.checkBoolean && affinity !== 'TEXT') add('notZeroOne', count(`${isNumber} AND ${c} NOT IN (0, 1)`));
+    if (col.checkTimestamps) {
+      add('textDates', count(`length(${c}) = 10 AND ${isText} AND ${isoDateSql(c)}`));
+      add('textTimestamps', count(`length(${c}) BETWEEN 16 AND 26 AND ${isText} AND ${isoTimestampSql(c)}`));
+      add('textTimestampsTz', count(`length(${c}) BETWEEN 17 AND 32 AND ${isText} AND ${isoTimestampTzSql(c)}`));
+    }
+    if (col.checkJson) add('textJson', count(`${isText} AND json_valid(${c})`));
+    if (col.checkNumericText) add('textNumeric', count(`${isText} AND ${decimalTextSql(c)}`));
+    layout.push(fields);
+  }
+  const row = db.prepare(`SELECT ${parts.join(',\n  ')} FROM ${quoteSqliteIdent(table)}`).raw(true).get() as unknown[];
+  let k = 2;
+  const profiles = layout.map((fields) => {
+    const v: Record<string, unknown> = {};
+    for (const f of fields) v[f] = row[k++];
+    return toProfile(v, Number(row[0] as bigint));
+  });
+  return { rows: Number(row[0] as bigint), maxRowid: (row[1] as bigint | null) ?? null, columns: profiles };
+}
+
+function toProfile(v: Record<string, unknown>, rows: number): ProfileFacts {
+  const n = (x: unknown) => (x === undefined || x === null ? 0 : Number(x as bigint));
+  const nonNull = n(v.nonNull);
+  const numbers = n(v.numbers);
+  // REAL affinity stores every number as a real; elsewhere the reals were counted.
+  const reals = 'reals' in v ? n(v.reals) : numbers;
+  const p: ProfileFacts = { nulls: rows - nonNull, integers: numbers - reals, reals, texts: nonNull - numbers - n(v.blobs), blobs: n(v.blobs), textWithNul: n(v.textWithNul) };
+  // min/max ran over all numbers: they are the integer range only when there are no reals.
+  if (typeof v.minInteger === 'bigint' && typeof v.maxInteger === 'bigint' && reals === 0) {
+    p.minInteger = v.minInteger;
+    p.maxInteger = v.maxInteger;
+  }
+  if ('notZeroOne' in v) p.allZeroOne = p.integers > 0 && n(v.notZeroOne) === 0;
+  else if (p.integers === 0) p.allZeroOne = false;
+  if ('textDates' in v) {
+    p.textDates = n(v.textDates);
+    p.textTimestamps = n(v.textTimestamps);
+    p.textTimestampsTz = n(v.textTimestampsTz);
+  }
+  if ('textJson' in v) p.textJson = n(v.textJson);
+  if ('textNumeric' in v) p.textNumeric = n(v.textNumeric);
+  return p;
+}
+
+/**
+ * A valid calendar date in `YYYY-MM-DD` at the start of `e` (shape already checked): month 01-12,
+ * day 01 to the month's length, leap years by the Gregorian rule. This is what a date() round trip
+ * checks (2024-02-30 fails), without date()'s cost on every row. Year 0000 is refused: PostgreSQL
+ * has no year 0.
+ */
+function calendarSql(e: string): string {
+  const y = `CAST(substr(${e}, 1, 4) AS INTEGER)`;
+  const month = `substr(${e}, 6, 2)`;
+  const day = `substr(${e}, 9, 2)`;
+  const feb = `CASE WHEN (${y} % 4 = 0 AND ${y} % 100 <> 0) OR ${y} % 400 = 0 THEN '29' ELSE '28' END`;
+  return (
+    `(substr(${e}, 1, 4) <> '0000' AND ${month} BETWEEN '01' AND '12' AND ${day} >= '01'` +
+    ` AND ${day} <= CASE ${month} WHEN '02' THEN ${feb} WHEN '04' THEN '30' WHEN '06' THEN '30' WHEN '09' THEN '30' WHEN '11' THEN '30' ELSE '31' END)`
+  );
+}
+
+/** `YYYY-MM-DD`, strictly: shape by GLOB, then a valid calendar date. */
+export function isoDateSql(e: string): string {
+  return `(length(${e}) = 10 AND ${e} GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]' AND ${calendarSql(e)})`;
+}
+
+/**
+ * `YYYY-MM-DD HH:MM[:SS[.f{1,6}]]` with a space or `T`, no zone. More than 6 fractional digits is
+ * refused (PostgreSQL would round them: not exact).
+ */
+export function isoTimestampSql(e: string): string {
+  return (
+    `((length(${e}) IN (16, 19) OR length(${e}) BETWEEN 21 AND 26)` +
+    ` AND ${e} GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9][ T][0-2][0-9]:[0-5][0-9]*'` +
+    ` AND substr(${e}, 12, 2) <= '23' AND ${calendarSql(e)}` +
+    ` AND (length(${e}) = 16 OR (substr(${e}, 17, 3) GLOB ':[0-5][0-9]'` +
+    ` AND (length(${e}) = 19 OR (substr(${e}, 20, 1) = '.' AND NOT substr(${e}, 21) GLOB '*[^0-9]*')))))`
+  );
+}
+
+/**
+ * An ISO date-time as above followed by a zone: `Z`, `+hh:mm`, `+hhmm` or `+hh` (PostgreSQL's own
+ * output). The zone is found by looking at fixed positions from the end, cheaper than GLOB '*…'.
+ */
+export function isoTimestampTzSql(e: string): string {
+  const body = (cut: number) => isoTimestampSql(`substr(${e}, 1, length(${e}) - ${cut})`);
+  const sign = (at: number) => `substr(${e}, ${at}, 1) IN ('+', '-')`;
+  return (
+    `(CASE WHEN substr(${e}, -1) = 'Z' THEN ${body(1)}` +
+    ` WHEN ${sign(-6)} THEN substr(${e}, -5) GLOB '[01][0-9]:[0-5][0-9]' AND ${body(6)}` +
+    ` WHEN ${sign(-5)} THEN substr(${e}, -4) GLOB '[01][0-9][0-5][0-9]' AND ${body(5)}` +
+    ` WHEN ${sign(-3)} THEN substr(${e}, -2) GLOB '[01][0-9]' AND ${body(3)} ELSE 0 END)`
+  );
+}
+
+/** A plain decimal literal as PostgreSQL prints numeric: `-12.50`, `7`, `NaN`, `Infinity`. */
+export function decimalTextSql(e: string): string {
+  const digits = `ltrim(${e}, '-')`;
+  return (
+    `(${e} IN ('NaN', 'Infinity', '-Infinity') OR (${digits} GLOB '[0-9]*' AND ${digits} GLOB '*[0-9]'` +
+    ` AND NOT ${digits} GLOB '*[^0-9.]*' AND NOT ${digits} GLOB '*.*.*' AND length(${e}) - length(${digits}) <= 1))`
+  );
+}
+
+/** Largest value handed out by an AUTOINCREMENT table (sqlite_sequence), or null. */
+export function sqliteSequenceValue(db: Database.Database, table: string): bigint | null {
+  const exists = db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_sequence'`).get();
+  if (!exists) return null;
+  const v = db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').pluck().get(table) as bigint | number | undefined;
+  return v === undefined || v === null ? null : BigInt(v);
+}

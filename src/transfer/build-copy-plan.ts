@@ -1,0 +1,173 @@
+/**
+ * `buildCopyPlan`: the schema-conversion half of `ferry copy`, as plain data. It introspects the
+ * source, gathers per-table facts (SQLite: one profiling scan per table; PostgreSQL: row counts and
+ * sequence positions), picks tables, orders them parents-first and plans each one (plan-table.ts).
+ * Nothing is written anywhere; the runner walks the plan.
+ */
+import type { CopyConfig } from '../config/types.js';
+import type { Dialect, Engine } from '../engine/types.js';
+import { SEQUENCE_LAST_VALUE_SQL } from '../engines/postgres/postgres-ddl.js';
+import { quoteTable } from '../engines/postgres/postgres-quote.js';
+import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
+import { profileSqliteTableFull, sqliteSequenceValue, type ProfileColumnRequest } from '../engines/sqlite/sqlite-profile.js';
+import { FerryError } from '../errors.js';
+import { parseDeclaredType, wantsTimestampCheck } from '../schema/declared-type.js';
+import type { Schema, Table } from '../schema/model.js';
+import { logicalFromPostgresType, resolveOverride, type CopyDirection, type ProfileFacts } from './choose-type.js';
+import type { CopyPlan, PlanWarning, TablePlan } from './copy-types.js';
+import { planTable, TargetNames, type TableFacts } from './plan-table.js';
+
+/** ferry's own resume-state table: never copied. */
+export const COPY_STATE_TABLE = '_ferry_copy_state';
+
+/** Options of buildCopyPlan; the command line's include/exclude/jsonb win over the config's. */
+export interface BuildCopyPlanOptions {
+  /** Copy only these source tables. */
+  include?: string[];
+  /** Leave these source tables out. */
+  exclude?: string[];
+  /** The `copy` config section: per-table `as`, per-column `type`/`epoch`/`as`. */
+  config?: CopyConfig;
+  /** JSON-declared columns become jsonb when every value parses. */
+  jsonb?: boolean;
+  /** The target's URL, masked, for the plan's `to`. */
+  targetDisplayUrl: string;
+}
+
+/** Builds the whole copy plan from `source` to an engine of `targetDialect`. Reads only. */
+export async function buildCopyPlan(source: Engine, targetDialect: Dialect, options: BuildCopyPlanOptions): Promise<CopyPlan> {
+  if (source.dialect === targetDialect) {
+    throw new FerryError('USAGE', `ferry copy moves data between SQLite and PostgreSQL; both sides are ${source.dialect}.`, { hint: 'Use ferry consolidate for SQLite to SQLite.' });
+  }
+  const direction: CopyDirection = source.dialect === 'sqlite' ? 'sqlite-to-postgres' : 'postgres-to-sqlite';
+  const schema = await source.introspect();
+  const config = options.config ?? {};
+  const tables = selectTables(schema, options.include ?? config.include, options.exclude ?? config.exclude, Object.keys(config.tables ?? {}));
+  const warnings: PlanWarning[] = [];
+  for (const v of schema.views) warnings.push({ code: 'VIEW_SKIPPED', table: v.name, message: `The view ${v.name} is not copied; recreate it on the target by hand.` });
+  for (const t of schema.triggers) warnings.push({ code: 'TRIGGER_SKIPPED', table: t.table, message: `The trigger ${t.name} on ${t.table} is not copied; recreate it on the target by hand.` });
+
+  const registry = new Map<string, { target: string; columns: Map<string, string>; primaryKey: string[] }>();
+  const relations = new TargetNames(direction === 'sqlite-to-postgres');
+  for (const t of tables) {
+    const cfg = config.tables?.[t.name];
+    const target = cfg?.as ?? t.name;
+    relations.take(target);
+    const columns = new Map(t.columns.map((c) => [c.name.toLowerCase(), cfg?.columns?.[c.name]?.as ?? c.name]));
+    registry.set(t.name, { target, columns, primaryKey: t.primaryKey?.columns ?? [] });
+  }
+  const jsonb = options.jsonb ?? config.jsonb ?? false;
+  const plans: TablePlan[] = [];
+  for (const t of orderParentsFirst(tables)) {
+    const cfg = config.tables?.[t.name];
+    const facts = direction === 'sqlite-to-postgres' ? sqliteFacts(source as SqliteEngine, t, cfg?.columns ?? {}) : await postgresFacts(source, t);
+    plans.push(planTable(t, facts, { direction, targetName: registry.get(t.name)!.target, config: cfg, jsonb, tables: registry, relations }, warnings));
+  }
+  return { from: { dialect: source.dialect, displayUrl: source.displayUrl }, to: { dialect: targetDialect, displayUrl: options.targetDisplayUrl }, tables: plans, warnings };
+}
+
+/** Applies include/exclude; unknown names (there or in the config's tables) fail with TABLE_MISSING. */
+function selectTables(schema: Schema, include: string[] | undefined, exclude: string[] | undefined, configured: string[]): Table[] {
+  const all = schema.tables.filter((t) => t.name !== COPY_STATE_TABLE && !t.name.toLowerCase().startsWith('sqlite_'));
+  const names = all.map((t) => t.name);
+  const check = (list: string[] | undefined, where: string) => {
+    for (const n of list ?? []) {
+      if (names.includes(n)) continue;
+      const near = closest(n, names);
+      throw new FerryError('TABLE_MISSING', `${where} names the table ${JSON.stringify(n)}, which the source does not have${near ? `; did you mean ${JSON.stringify(near)}?` : '.'}`, {
+        subject: n,
+        hint: `Tables in the source: ${names.join(', ') || '(none)'}.`,
+        data: { available: names },
+      });
+    }
+  };
+  check(include, 'include');
+  check(exclude, 'exclude');
+  check(configured, 'copy.tables');
+  return all.filter((t) => (!include || include.includes(t.name)) && !exclude?.includes(t.name));
+}
+
+/** Orders tables so a foreign key's parent comes before its child; cycles keep the source order. */
+export function orderParentsFirst(tables: Table[]): Table[] {
+  const byLower = new Map(tables.map((t) => [t.name.toLowerCase(), t]));
+  const done = new Set<Table>();
+  const visiting = new Set<Table>();
+  const out: Table[] = [];
+  const visit = (t: Table) => {
+    if (done.has(t) || visiting.has(t)) return;
+    visiting.add(t);
+    for (const fk of t.foreignKeys) {
+      const parent = byLower.get(fk.refTable.toLowerCase());
+      if (parent && parent !== t) visit(parent);
+    }
+    visiting.delete(t);
+    done.add(t);
+    out.push(t);
+  };
+  tables.forEach(visit);
+  return out;
+}
+
+/** A SQLite table's facts: one profiling scan, the rowid alias and its sequence floor. */
+function sqliteFacts(engine: SqliteEngine, t: Table, columnConfig: Record<string, { type?: string }>): TableFacts {
+  const requests: ProfileColumnRequest[] = t.columns.map((c) => {
+    const d = parseDeclaredType(c.type);
+    const override = columnConfig[c.name]?.type;
+    const o = override === undefined ? undefined : resolveOverride(override, `${t.name}.${c.name}`);
+    return {
+      name: c.name,
+      type: c.type,
+      checkTimestamps: wantsTimestampCheck(d) || o === 'date' || o === 'timestamp' || o === 'timestamptz',
+      checkJson: d.hint === 'json' || d.hint === 'jsonb' || o === 'json' || o === 'jsonb',
+      checkBoolean: d.hint === 'boolean' || o === 'boolean',
+      checkNumericText: (d.hint === 'decimal' && d.affinity === 'TEXT') || o === 'numeric',
+    };
+  });
+  const rowid = !t.withoutRowid;
+  const profile = profileSqliteTableFull(engine.db, t.name, requests, rowid);
+  const profiles = new Map<string, ProfileFacts>(t.columns.map((c, i) => [c.name, profile.columns[i]!]));
+  const facts: TableFacts = { rows: profile.rows, profiles };
+  // Only `INTEGER PRIMARY KEY` (exactly that type name) on a rowid table is the rowid alias.
+  const pk = t.primaryKey;
+  if (rowid && pk && pk.columns.length === 1 && t.columns.find((c) => c.name === pk.columns[0])?.type.toUpperCase() === 'INTEGER') {
+    facts.identityColumn = pk.columns[0];
+    const seq = pk.autoincrement ? sqliteSequenceValue(engine.db, t.name) : null;
+    const max = profile.maxRowid ?? 0n;
+    facts.sequenceFloor = seq !== null && seq > max ? seq : max;
+  }
+  return facts;
+}
+
+/** A PostgreSQL table's facts: exact row count, and for a serial/identity key its sequence position. */
+async function postgresFacts(engine: Engine, t: Table): Promise<TableFacts> {
+  const facts: TableFacts = { rows: await engine.countRows({ name: t.name, schema: t.schema }) };
+  const pk = t.primaryKey;
+  const col = pk && pk.columns.length === 1 ? t.columns.find((c) => c.name === pk.columns[0]) : undefined;
+  if (col && logicalFromPostgresType(col.type) === 'int64' && (col.generated?.startsWith('identity') || /^nextval\(/i.test(col.default ?? ''))) {
+    facts.identityColumn = col.name;
+    const rows = await engine.query<{ last_value: string | null }>(SEQUENCE_LAST_VALUE_SQL, [quoteTable({ name: t.name, schema: t.schema }), col.name]);
+    facts.sequenceFloor = rows[0]?.last_value ? BigInt(rows[0].last_value) : 0n;
+  }
+  return facts;
+}
+
+/** The candidate nearest to `word` when it is close enough to be a typo. */
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = distance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,269 @@
+import type { Value } from '../engine/types.js';
+import type { LogicalType } from './copy-types.js';
+import { canonicalDecimal, isPlainInteger, numberToDecimal, parseDecimal } from './decimal-text.js';
+import { canonicalJson, jsonProblem } from './json-canonical.js';
+import { epochToMicros, formatTimestamp, parseIsoDate, parseIsoTimestamp } from './time-text.js';
+
+/**
+ * Converts values into the canonical form of each logical type (see copy-types.ts), refusing any
+ * value that cannot be held exactly. Canonical forms: int64 bigint; float64 number (bit-exact,
+ * -0, NaN and ±Infinity kept); numeric decimal text PostgreSQL reads (plain or exponent form, NaN,
+ * Infinity, -Infinity); boolean boolean; text string; bytes Buffer; date 'YYYY-MM-DD'; timestamp
+ * and timestamptz bigint microseconds since 1970-01-01 (UTC for timestamptz); json, jsonb and
+ * pgtext string. Each converter is a closure chosen once per column: the common cases (bigint
+ * into int64, number into float64, string into text) cost one typeof test.
+ */
+
+/** A value that cannot be held exactly by its column's logical type; `reason` says why. */
+export class ConversionError extends Error {
+  /** Why, phrased to stand alone in a reject record (e.g. "text 'abc' in an integer column"). */
+  readonly reason: string;
+  /** The value's index in its row, when a row encoder (e.g. binary COPY) refused it. */
+  column?: number;
+  constructor(reason: string, column?: number) {
+    super(reason);
+    this.name = 'ConversionError';
+    this.reason = reason;
+    if (column !== undefined) this.column = column;
+  }
+}
+
+/** How values reach a converter. */
+export interface ConvertOptions {
+  /** Integers in timestamp columns are epoch counts in this unit (only when configured). */
+  epoch?: 'seconds' | 'milliseconds';
+  /**
+   * Strings are PostgreSQL's text output for the column (COPY TO or pg's text results): int8,
+   * float8 and bool text are read as numbers and booleans, and bytes columns read `\x` hex.
+   * Without it, text in an integer, float or boolean column is refused and text in a bytes
+   * column is taken as its UTF-8 bytes.
+   */
+  pgText?: boolean;
+}
+
+/** Turns a source value into the logical type's canonical value. */
+export type Converter = (v: Value) => Value;
+
+/** Prefix of what normalizerFor returns for a value that does not convert, so verify shows it. */
+export const INVALID_MARKER = '\u0000invalid:';
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const FLOAT_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const HEX_BYTEA = /^\\x(?:[0-9a-fA-F]{2})*$/;
+
+/** The converter for one column; throws ConversionError for values the type cannot hold exactly. */
+export function converterFor(logical: LogicalType, options: ConvertOptions = {}): Converter {
+  const pgText = options.pgText === true;
+  switch (logical) {
+    case 'int64':
+      return (v) => (typeof v === 'bigint' || v === null ? v : toInt64(v, pgText));
+    case 'float64':
+      return (v) => (typeof v === 'number' || v === null ? v : toFloat64(v, pgText));
+    case 'numeric':
+      return (v) => (v === null ? null : toNumeric(v));
+    case 'boolean':
+      return (v) => (typeof v === 'boolean' || v === null ? v : toBoolean(v, pgText));
+    case 'text':
+    case 'pgtext':
+      return (v) => (typeof v === 'string' || v === null ? v : toText(v));
+    case 'bytes':
+      return (v) => (v === null ? null : toBytes(v, pgText));
+    case 'date':
+      return (v) => (v === null ? null : toDate(v));
+    case 'timestamp':
+    case 'timestamptz': {
+      const withZone = logical === 'timestamptz';
+      const epoch = options.epoch;
+      return (v) => (v === null ? null : toTimestamp(v, withZone, epoch));
+    }
+    case 'json':
+    case 'jsonb': {
+      const jsonb = logical === 'jsonb';
+      return (v) => (v === null ? null : toJson(v, jsonb));
+    }
+  }
+}
+
+/**
+ * The converter followed by canonicalisation, for verify: equal values on both engines become
+ * identical JS values (numeric '12.50' and 12.5 both '12.5'; jsonb with sorted keys and canonical
+ * numbers; timestamps as microseconds). A value that does not convert becomes INVALID_MARKER +
+ * its text, so the difference shows in the checksum instead of stopping verify.
+ */
+export function normalizerFor(logical: LogicalType, options: ConvertOptions = {}): Converter {
+  const convert = converterFor(logical, options);
+  const canonical = logical === 'numeric' ? canonicalNumeric : logical === 'jsonb' ? canonicalJsonb : logical === 'float64' ? canonicalFloat : null;
+  return (v) => {
+    try {
+      const c = convert(v);
+      return canonical && c !== null ? canonical(c) : c;
+    } catch (e) {
+      if (e instanceof ConversionError) return INVALID_MARKER + textOf(v);
+      throw e;
+    }
+  };
+}
+
+/**
+ * What a SQLite target stores for a canonical value: numeric as an integer or a real when that
+ * spells it exactly, otherwise as text; booleans 1/0; timestamps as ISO text (timestamptz with
+ * '+00:00'); NaN as the text 'NaN', because SQLite turns a NaN real into NULL.
+ */
+export function sqliteValueFor(logical: LogicalType, canonical: Value): Value {
+  if (canonical === null) return null;
+  switch (logical) {
+    case 'float64':
+      return typeof canonical === 'number' && Number.isNaN(canonical) ? 'NaN' : canonical;
+    case 'numeric': {
+      const text = canonical as string;
+      if (isPlainInteger(text)) {
+        const b = BigInt(text);
+        if (b >= INT64_MIN && b <= INT64_MAX) return b;
+      }
+      const n = Number(text);
+      return !Number.isNaN(n) && String(n) === text ? n : text;
+    }
+    case 'boolean':
+      return canonical ? 1n : 0n;
+    case 'timestamp':
+      return formatTimestamp(canonical as bigint);
+    case 'timestamptz':
+      return `${formatTimestamp(canonical as bigint)}+00:00`;
+    default:
+      return canonical;
+  }
+}
+
+/** Readable text of any value, for reject reasons and invalid markers. */
+function textOf(v: Value): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'number') return numberText(v);
+  if (v instanceof Uint8Array) return `\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
+  return String(v);
+}
+
+/** How a value is named in a reason: "text 'abc'", "integer 5", "real 1.5", "blob of 3 bytes". */
+function describe(v: Value): string {
+  if (typeof v === 'string') return `text '${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+  if (typeof v === 'bigint') return `integer ${v}`;
+  if (typeof v === 'number') return `real ${numberText(v)}`;
+  if (typeof v === 'boolean') return `boolean ${v}`;
+  if (v instanceof Uint8Array) return `blob of ${v.byteLength} bytes`;
+  return 'NULL';
+}
+
+function fail(v: Value, why: string): never {
+  throw new ConversionError(`${describe(v)} ${why}`);
+}
+
+/** A double as PostgreSQL float8 prints it: shortest round-trip text, and '-0' for negative zero. */
+function numberText(n: number): string {
+  return Object.is(n, -0) ? '-0' : String(n);
+}
+
+function toInt64(v: Value, pgText: boolean): bigint {
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) fail(v, 'is not a whole number, so an integer column cannot hold it');
+    const b = BigInt(v);
+    if (b < INT64_MIN || b > INT64_MAX) fail(v, 'is outside the 64-bit integer range');
+    return b;
+  }
+  if (typeof v === 'boolean') return v ? 1n : 0n;
+  if (typeof v === 'string' && pgText && isPlainInteger(v)) {
+    const b = BigInt(v);
+    if (b >= INT64_MIN && b <= INT64_MAX) return b;
+  }
+  if (v instanceof Uint8Array) fail(v, 'in an integer column');
+  return fail(v, 'in an integer column is not a 64-bit integer');
+}
+
+function toFloat64(v: Value, pgText: boolean): number {
+  if (typeof v === 'bigint') {
+    const n = Number(v);
+    if (BigInt(n) === v) return n;
+    fail(v, 'cannot be held exactly by a double (float64)');
+  }
+  if (typeof v === 'string') {
+    // SQLite cannot store a NaN real (it becomes NULL), so ferry writes NaN there as text.
+    if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') return Number(v);
+    if (pgText && FLOAT_TEXT.test(v)) return Number(v);
+  }
+  return fail(v, 'in a float column is not a number');
+}
+
+function toNumeric(v: Value): string {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') return numberToDecimal(v);
+  if (typeof v === 'string') {
+    const d = parseDecimal(v);
+    if (d === null) fail(v, 'is not a decimal number PostgreSQL numeric can hold');
+    return typeof d === 'string' ? d : v;
+  }
+  return fail(v, 'in a numeric column is not a number');
+}
+
+function toBoolean(v: Value, pgText: boolean): boolean {
+  if (v === 0n || v === 0) return false;
+  if (v === 1n || v === 1) return true;
+  if (pgText && (v === 't' || v === 'f')) return v === 't';
+  return fail(v, 'in a boolean column is not 0 or 1');
+}
+
+function toText(v: Value): string {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') return numberText(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return fail(v, 'in a text column: only a bytes (bytea) column can hold blobs');
+}
+
+function toBytes(v: Value, pgText: boolean): Buffer {
+  if (v instanceof Uint8Array) return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (typeof v === 'string') {
+    if (!pgText) return Buffer.from(v, 'utf8');
+    if (HEX_BYTEA.test(v)) return Buffer.from(v.slice(2), 'hex');
+    fail(v, 'is not PostgreSQL bytea hex output (\\x...)');
+  }
+  if (typeof v === 'bigint' || typeof v === 'number') return Buffer.from(toText(v), 'utf8');
+  return fail(v, 'in a bytes column');
+}
+
+function toDate(v: Value): string {
+  if (typeof v !== 'string') return fail(v, 'in a date column is not an ISO date (YYYY-MM-DD)');
+  const days = parseIsoDate(v);
+  return typeof days === 'number' ? v : fail(v, days);
+}
+
+function toTimestamp(v: Value, withZone: boolean, epoch: 'seconds' | 'milliseconds' | undefined): bigint {
+  let r: bigint | string;
+  if (typeof v === 'string') r = parseIsoTimestamp(v, withZone);
+  else if ((typeof v === 'bigint' || typeof v === 'number') && epoch) r = epochToMicros(v, epoch);
+  else if (typeof v === 'bigint' || typeof v === 'number') r = 'is a number; configure epoch seconds or milliseconds for this column to read it as a time';
+  else r = 'in a timestamp column is not an ISO date-time';
+  return typeof r === 'bigint' ? r : fail(v, r);
+}
+
+function toJson(v: Value, jsonb: boolean): string {
+  if (typeof v === 'string') {
+    const problem = jsonProblem(v, jsonb);
+    return problem === null ? v : fail(v, problem);
+  }
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v === 'boolean') return String(v);
+  return fail(v, 'in a JSON column is not JSON');
+}
+
+function canonicalNumeric(v: Value): Value {
+  // parseDecimal cannot fail here: the converter only lets valid decimals through.
+  return canonicalDecimal(parseDecimal(v as string)!);
+}
+
+function canonicalJsonb(v: Value): Value {
+  return canonicalJson(v as string);
+}
+
+function canonicalFloat(v: Value): Value {
+  // One NaN bit pattern, whatever payload the source carried.
+  return Number.isNaN(v) ? NaN : v;
+}
