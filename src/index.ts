@@ -28,3 +28,12 @@ export { restoreBackup, type RestoreOptions, type RestoreResult } from './backup
 export type { BackupManifest, BackupFileEntry } from './backup/manifest.js';
 
 export { ChecksumAccumulator } from './transfer/checksum.js';
+
+export { runCopy as copy, DEFAULT_BATCH_SIZE, DEFAULT_PARALLEL, type CopyOptions, type CopyReport } from './transfer/run-copy.js';
+export { runVerify as verify, type VerifyOptions } from './transfer/run-verify.js';
+export { verifyDatabases, type VerifyReport, type TableVerifyResult } from './transfer/verify-copy.js';
+export { buildCopyPlan, type BuildCopyPlanOptions } from './transfer/build-copy-plan.js';
+export type { CopyPlan, TablePlan, ColumnPlan, LogicalType, PlanWarning, RejectRecord } from './transfer/copy-types.js';
+export type { CopyEvent, CopyTableReport } from './transfer/copy-events.js';
+export type { RowDifference as CopyRowDifference } from './transfer/find-differences.js';
+export type { CopyConfig, CopyTableConfig, CopyColumnConfig } from './config/types.js';

@@ -3,8 +3,7 @@ import path from 'node:path';
 import { connect } from '../engine/connect.js';
 import type { Engine } from '../engine/types.js';
 import { parseUrl, type ConnectionTarget } from '../engine/url.js';
-import { openSqlite, type SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
-import type { PostgresEngine } from '../engines/postgres/postgres-engine.js';
+import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
 import { FerryError } from '../errors.js';
 import type { CopyConfig } from '../config/types.js';
 import { removeSqliteFiles, sqliteDiskSize, timestampName } from '../util/fs-atomic.js';
@@ -12,7 +11,7 @@ import { buildCopyPlan } from './build-copy-plan.js';
 import { adoptExistingTables, checkTargetTables } from './copy-target-check.js';
 import type { CopyEvent, CopyTableReport } from './copy-events.js';
 import { CopyState, STATE_TABLE, type TableState } from './copy-state.js';
-import type { CopyPlan, PlanWarning, TablePlan } from './copy-types.js';
+import type { PlanWarning } from './copy-types.js';
 import { loadTable } from './load-table.js';
 import { preflightTarget } from './copy-preflight.js';
 import { runPostLoad } from './post-load.js';
@@ -275,5 +274,3 @@ function truncateSql(target: Engine, table: string): string {
   return target.dialect === 'postgres' ? `TRUNCATE ${target.quoteTable(table)}` : `DELETE FROM ${target.quoteTable(table)}`;
 }
 
-export type { SqliteEngine, PostgresEngine, TablePlan, CopyPlan };
-export { STATE_TABLE };

@@ -194,11 +194,25 @@ describe('PostgreSQL COPY', { skip }, () => {
     assert.equal(cause.column, 'id');
     // The line number lets a caller find the refused row: the 4322nd row of this COPY.
     assert.match(cause.where ?? '', /line 4322/);
+    assert.equal(error.data?.copyLine, 4322);
     assert.equal(await engine.countRows('strict_rows'), 0);
     // The connection is fine afterwards, and a good COPY goes in.
     const good = new TextCopyEncoder(['int8', 'text']);
     await engine.transaction(() => engine.copyIn('strict_rows', ['id', 's'], [...good.encodeRow([1n, 'x']), ...good.finish()], 'text'));
     assert.equal(await engine.countRows('strict_rows'), 1);
+  });
+
+  test('a value the server refuses is named by its COPY line and column', async () => {
+    await engine.exec('CREATE TABLE short_text (id bigint, vc varchar(3))');
+    const encoder = new BinaryCopyEncoder(['int8', 'text']);
+    const chunks = [...encoder.encodeRow([1n, 'abc']), ...encoder.encodeRow([2n, 'abcd']), ...encoder.finish()];
+    await assert.rejects(engine.transaction(() => engine.copyIn('short_text', ['id', 'vc'], chunks, 'binary')), (e: unknown) => {
+      assert.ok(e instanceof FerryError);
+      assert.equal(e.data?.sqlstate, '22001');
+      assert.equal(e.data?.copyLine, 2);
+      assert.equal(e.data?.copyColumn, 'vc');
+      return true;
+    });
   });
 
   test('a failing source cancels the COPY and its own error comes out', async () => {

@@ -2,7 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 
-/** Rows per yielded batch when the caller gives none. */
+/** Rows per yielded batch when the caller gives none (batches end with a network chunk, so may hold a few more). */
 export const DEFAULT_COPY_OUT_BATCH = 2000;
 
 /**

@@ -127,8 +127,10 @@ export class PostgresEngine implements Engine {
    * Loads COPY data (from BinaryCopyEncoder or TextCopyEncoder) into `columns` of a table on the
    * engine's connection, so it is part of the caller's transaction() when one is open. `chunks`
    * must not use this engine: the connection is busy with the COPY until it ends. A refusal by
-   * the server becomes a FerryError whose `cause` is pg's error (code, detail, where, column); an
-   * error thrown by `chunks` is rethrown as it is, after the COPY was cancelled.
+   * the server becomes a FerryError whose `cause` is pg's error (code, detail, where, column) and
+   * whose data holds sqlstate and, when the server names them, `copyLine` (1-based row of this
+   * COPY) and `copyColumn`. An error thrown by `chunks` is rethrown as it is, after the COPY was
+   * cancelled.
    */
   async copyIn(table: TableRef | string, columns: string[], chunks: AsyncIterable<Buffer> | Iterable<Buffer>, format: 'binary' | 'text'): Promise<void> {
     if (this.closed) throw new FerryError('USAGE', `The connection to ${this.displayUrl} is already closed.`, { subject: this.displayUrl });
@@ -148,14 +150,23 @@ export class PostgresEngine implements Engine {
       await this.serial(() => copyIn(this.client, sql, marked));
     } catch (e) {
       if (sourceError !== undefined && e === sourceError) throw e;
-      throw tableError(e, sql, this.target, label, 'Copying rows into');
+      const error = tableError(e, sql, this.target, label, 'Copying rows into');
+      // "COPY t, line 42, column s": the row (1-based, in the order sent) and column refused,
+      // so a caller can set that one row aside without bisecting.
+      const where = /, line (\d+)(?:, column ([^:,]+))?/.exec(String((e as { where?: unknown }).where ?? ''));
+      if (where && error.data) {
+        error.data.copyLine = Number(where[1]);
+        if (where[2]) error.data.copyColumn = where[2];
+      }
+      throw error;
     }
   }
 
   /**
    * Streams the rows of a SELECT as PostgreSQL's text output (null for NULL) through COPY TO, on
-   * a connection of its own, in batches of `batchRows`. Read the values with
-   * normalizerFor(logical, { pgText: true }). Stopping early is fine: that connection is closed.
+   * a connection of its own (so it does not see an open transaction's changes), in batches of at
+   * least `batchRows` rows (a batch ends at a network chunk's end; the last may be smaller). Read
+   * the values with normalizerFor(logical, { pgText: true }). Stopping early closes that connection.
    */
   async *copyOut(selectSql: string, batchRows?: number): AsyncIterable<(string | null)[][]> {
     const client = await this.openReader();
