@@ -8,7 +8,8 @@ import { epochToMicros, formatTimestamp, parseIsoDate, parseIsoTimestamp } from 
  * Converts values into the canonical form of each logical type (see copy-types.ts), refusing any
  * value that cannot be held exactly. Canonical forms: int64 bigint; float64 number (bit-exact,
  * -0, NaN and ±Infinity kept); numeric decimal text PostgreSQL reads (plain or exponent form, NaN,
- * Infinity, -Infinity); boolean boolean; text string; bytes Buffer; date 'YYYY-MM-DD'; timestamp
+ * Infinity, -Infinity); boolean boolean; text string (a real spelt as its shortest round-trip
+ * text, '-0' kept); bytes Buffer; date 'YYYY-MM-DD'; timestamp
  * and timestamptz bigint microseconds since 1970-01-01 (UTC for timestamptz); json, jsonb and
  * pgtext string. Each converter is a closure chosen once per column: the common cases (bigint
  * into int64, number into float64, string into text) cost one typeof test.
@@ -157,7 +158,12 @@ function fail(v: Value, why: string): never {
   throw new ConversionError(`${describe(v)} ${why}`);
 }
 
-/** A double as PostgreSQL float8 prints it: shortest round-trip text, and '-0' for negative zero. */
+/**
+ * How a real is spelt in a text column (a mixed SQLite column): JavaScript's shortest round-trip
+ * text, so reading it back as a double gives the same bits, with '-0' for negative zero (String
+ * gives '0') and NaN/Infinity/-Infinity as PostgreSQL spells them. Exponents are JavaScript's
+ * ('1e-7', '1e+21'), where PostgreSQL's float8 output would print '1e-07'.
+ */
 function numberText(n: number): string {
   return Object.is(n, -0) ? '-0' : String(n);
 }

@@ -87,6 +87,34 @@ test('profiling is one strict pass: ISO shapes, calendar round trip, NUL, JSON',
   }
 });
 
+test('the ISO checks are strict, value by value', () => {
+  const db = new Database(':memory:');
+  db.defaultSafeIntegers(true);
+  try {
+    db.exec('CREATE TABLE v (x DATETIME)');
+    const kinds: [string, 'date' | 'ts' | 'tz' | 'none'][] = [
+      ['2024-02-29', 'date'], ['2000-02-29', 'date'], ['2023-02-29', 'none'], ['1900-02-29', 'none'], ['2024-02-30', 'none'], ['2024-04-31', 'none'],
+      ['2024-13-01', 'none'], ['2024-00-10', 'none'], ['2024-01-00', 'none'], ['0000-01-01', 'none'], ['0001-01-01', 'date'], ['2024-1-01', 'none'],
+      ['2024-01-02 03:04', 'ts'], ['2024-01-02T23:59:59', 'ts'], ['2024-01-02 24:00:00', 'none'], ['2024-01-02 03:60', 'none'],
+      ['2024-01-02 03:04:05.1', 'ts'], ['2024-01-02 03:04:05.123456', 'ts'], ['2024-01-02 03:04:05.1234567', 'none'], ['2024-01-02 03:04:05.', 'none'],
+      ['2024-01-02 03:04:5', 'none'], ['2024-01-02  03:04', 'none'], ['2024-02-30 03:04:05', 'none'],
+      ['2024-01-02 03:04:05Z', 'tz'], ['2024-01-02T03:04Z', 'tz'], ['2024-01-02 03:04:05+05:30', 'tz'], ['2024-01-02 03:04:05.123456-0800', 'tz'],
+      ['2024-01-02 03:04:05+00', 'tz'], ['2024-01-02 03:04:05.1234567Z', 'none'], ['2024-02-30 03:04:05Z', 'none'], ['2024-01-02 03:04:05+25:00', 'none'],
+      ['2024-01-02 03:04:05 +05:00', 'none'], ['now', 'none'],
+    ];
+    const insert = db.prepare('INSERT INTO v VALUES (?)');
+    for (const [value, want] of kinds) {
+      db.exec('DELETE FROM v');
+      insert.run(value);
+      const [p] = profileSqliteTable(db, 'v', [{ name: 'x', checkTimestamps: true }]);
+      const got = p!.textDates ? 'date' : p!.textTimestamps ? 'ts' : p!.textTimestampsTz ? 'tz' : 'none';
+      assert.equal(got, want, value);
+    }
+  } finally {
+    db.close();
+  }
+});
+
 test('SQLite -> PostgreSQL plan: types, defaults, keys, indexes, warnings', async () => {
   const { engine } = await sqliteSource();
   try {

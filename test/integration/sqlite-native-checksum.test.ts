@@ -41,3 +41,39 @@ test('native and JavaScript checksums give identical digests on awkward values',
   }
   db.close();
 });
+
+test('native timestamp normalisation and profile agree with the JavaScript normalisers and the SQL profile', async () => {
+  const { normalizerFor } = await import('../../src/transfer/convert-value.js');
+  const { digestSqliteTable } = await import('../../src/engines/sqlite/sqlite-digest.js');
+  const db = new Database(path.join(tempDir('native-ts'), 'n.db'));
+  db.defaultSafeIntegers(true);
+  db.exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, local TEXT, zoned TEXT)`);
+  const local = ['2024-01-02 03:04', '2024-01-02T03:04:05', '1999-12-31 23:59:59.5', '2000-02-29 00:00:00.123456', '0001-01-01 00:00:00', '1969-12-31 23:59:59.999999', '9999-12-31 23:59:59', null];
+  const zoned = ['2024-01-02T03:04:05Z', '2024-01-02 03:04:05+01:00', '2024-01-02 03:04:05.25-0530', '2024-01-02 03:04:05+00', '1970-01-01T00:00:00Z', '1960-06-15 12:00:00.000001-11:00', '2400-02-29 10:00+14', null];
+  const ins = db.prepare('INSERT INTO t (local, zoned) VALUES (?, ?)');
+  for (let i = 0; i < local.length; i++) ins.run(local[i], zoned[i]);
+  const nl = normalizerFor('timestamp');
+  const nz = normalizerFor('timestamptz');
+  const expected = new ChecksumAccumulator();
+  for (const r of db.prepare('SELECT id, local, zoned FROM t').raw(true).all() as [bigint, string | null, string | null][]) expected.addRow([r[0], nl(r[1]), nz(r[2])]);
+  const task = { table: 't', columns: ['id', 'local', 'zoned'], logicals: ['int64', 'timestamp', 'timestamptz'] as const };
+  assert.equal(digestSqliteTable(db, { ...task, logicals: [...task.logicals] }).digest(), expected.digest());
+  if (loadNativeChecksum(db)) {
+    // The native path was taken (no fallback): its own result must be the one above.
+    const [r] = db.prepare(`SELECT ferry_checksum_modes('xTZ', id, local, zoned) FROM t`).raw(true).get() as [string];
+    assert.equal(r, `${expected.digest()} 0`);
+    // An unparseable value is counted, so the caller falls back to JavaScript.
+    db.prepare('INSERT INTO t (local, zoned) VALUES (?, ?)').run('2024-02-30 00:00', 'yesterday');
+    const [bad] = db.prepare(`SELECT ferry_checksum_modes('xTZ', id, local, zoned) FROM t`).raw(true).get() as [string];
+    assert.match(bad, / 2$/);
+    const withBad = new ChecksumAccumulator();
+    for (const r of db.prepare('SELECT id, local, zoned FROM t').raw(true).all() as [bigint, string | null, string | null][]) withBad.addRow([r[0], nl(r[1]), nz(r[2])]);
+    assert.equal(digestSqliteTable(db, { ...task, logicals: [...task.logicals] }).digest(), withBad.digest());
+    // ferry_profile counts the same shapes the SQL profile does.
+    const [p] = db.prepare(`SELECT ferry_profile(local, 1) || ' | ' || ferry_profile(zoned, 1) FROM t`).raw(true).get() as [string];
+    const [l, z] = p.split(' | ').map((x) => x.split(' ').map(Number)) as [number[], number[]];
+    assert.deepEqual([l[3], l[9], l[10], l[11]], [8, 0, 7, 0], 'local: 8 texts, 7 zone-less date-times (2024-02-30 is no date)');
+    assert.deepEqual([z[3], z[9], z[10], z[11]], [8, 0, 0, 7], 'zoned: 8 texts, 7 zoned date-times');
+  }
+  db.close();
+});

@@ -3,7 +3,7 @@ import type { Row, Value } from '../../engine/types.js';
 import { ChecksumAccumulator } from '../../transfer/checksum.js';
 import { normalizerFor } from '../../transfer/convert-value.js';
 import type { LogicalType } from '../../transfer/copy-types.js';
-import { loadNativeChecksum, nativeChecksumSql } from './sqlite-checksum.js';
+import { loadNativeChecksum } from './sqlite-checksum.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
 
 /** What to digest: a table's columns, each compared as a logical type (null: as stored, exactly). */
@@ -35,21 +35,8 @@ const IDENTITY_CLASSES: Partial<Record<LogicalType, string[]>> = {
  */
 export function digestSqliteTable(db: Database.Database, task: DigestTask): ChecksumAccumulator {
   const cols = task.columns.map(q);
-  const eligible = task.logicals.every((l) => l === null || IDENTITY_CLASSES[l] !== undefined || l === 'boolean');
-  if (eligible && loadNativeChecksum(db)) {
-    const odd = task.logicals
-      .map((l, i) => {
-        if (l === null) return null;
-        if (l === 'boolean') return `(${cols[i]} IS NOT NULL AND (typeof(${cols[i]}) <> 'integer' OR ${cols[i]} NOT IN (0, 1)))`;
-        const classes = IDENTITY_CLASSES[l]!.map((c) => `'${c}'`).join(', ');
-        return `(typeof(${cols[i]}) NOT IN ('null', ${classes}))`;
-      })
-      .filter((x): x is string => x !== null);
-    const checksum = nativeChecksumSql({ exprs: cols, from: q(task.table) }).replace(/^SELECT /, 'SELECT ');
-    const sql = checksum.replace(' FROM ', `, ${odd.length ? `coalesce(sum(${odd.join(' OR ')}), 0)` : '0'} FROM `);
-    const [digest, oddCount] = db.prepare(sql).raw(true).get() as [string | null, bigint | number];
-    if (Number(oddCount) === 0) return digest ? ChecksumAccumulator.fromDigest(digest) : new ChecksumAccumulator();
-  }
+  const native = nativeDigest(db, task, cols);
+  if (native) return native;
   const normalizers = task.logicals.map((l) => (l === null ? null : normalizerFor(l)));
   const acc = new ChecksumAccumulator();
   const rows = db.prepare(`SELECT ${cols.join(', ') || 'NULL'} FROM ${q(task.table)}`).raw(true).iterate() as IterableIterator<Row>;
@@ -62,4 +49,30 @@ export function digestSqliteTable(db: Database.Database, task: DigestTask): Chec
     acc.addRow(out);
   }
   return acc;
+}
+
+/** Native modes per logical type: timestamps are parsed in C; the others hash as stored. */
+const NATIVE_MODE: Partial<Record<LogicalType, string>> = { timestamp: 'T', timestamptz: 'Z' };
+
+/**
+ * The digest in one native scan, or null when the extension is missing, some column needs a
+ * normalisation only JavaScript does, or some value was not in normal form (counted in the same
+ * scan: values of another storage class, booleans other than 0/1, unparseable timestamps).
+ */
+function nativeDigest(db: Database.Database, task: DigestTask, cols: string[]): ChecksumAccumulator | null {
+  const eligible = task.logicals.every((l) => l === null || l === 'boolean' || IDENTITY_CLASSES[l] !== undefined || NATIVE_MODE[l] !== undefined);
+  if (!eligible || !loadNativeChecksum(db)) return null;
+  const modes = task.logicals.map((l) => (l === null ? 'x' : (NATIVE_MODE[l] ?? 'x'))).join('');
+  const odd = task.logicals
+    .map((l, i) => {
+      if (l === null || NATIVE_MODE[l]) return null;
+      if (l === 'boolean') return `(${cols[i]} IS NOT NULL AND (typeof(${cols[i]}) <> 'integer' OR ${cols[i]} NOT IN (0, 1)))`;
+      return `(typeof(${cols[i]}) NOT IN ('null', ${IDENTITY_CLASSES[l]!.map((c) => `'${c}'`).join(', ')}))`;
+    })
+    .filter((x): x is string => x !== null);
+  const sql = `SELECT ferry_checksum_modes('${modes}'${cols.map((c) => `, ${c}`).join('')}), ${odd.length ? `coalesce(sum(${odd.join(' OR ')}), 0)` : '0'} FROM ${q(task.table)}`;
+  const [result, oddCount] = db.prepare(sql).raw(true).get() as [string | null, bigint | number];
+  const [digest, unparsed] = (result ?? '0:0000000000000000 0').split(' ') as [string, string];
+  if (Number(oddCount) !== 0 || Number(unparsed) !== 0) return null;
+  return ChecksumAccumulator.fromDigest(digest);
 }

@@ -69,11 +69,10 @@ export function profileSqliteTableFull(db: Database.Database, table: string, col
     add('textWithNul', count(`${isText} AND instr(CAST(${c} AS BLOB), x'00') > 0`));
     if (col.checkBoolean && affinity !== 'TEXT') add('notZeroOne', count(`${isNumber} AND ${c} NOT IN (0, 1)`));
     if (col.checkTimestamps) {
-      add('textDates', count(`length(${c}) = 10 AND ${isText} AND ${isoDateSql(c)}`));
-      // A zone character after the minutes tells the two kinds apart, so each value gets one full check.
-      const zoned = `substr(${c}, 17) GLOB '*[-+Z]*'`;
-      add('textTimestamps', count(`length(${c}) BETWEEN 16 AND 26 AND ${isText} AND NOT ${zoned} AND ${isoTimestampSql(c)}`));
-      add('textTimestampsTz', count(`length(${c}) BETWEEN 17 AND 32 AND ${isText} AND ${zoned} AND ${isoTimestampTzSql(c)}`));
+      add('textDates', count(isoDateSql(c)));
+      // Blobs could match the shapes too, but a column with blobs and texts is mixed and never a timestamp.
+      add('textTimestamps', count(isoTimestampSql(c)));
+      add('textTimestampsTz', count(`length(${c}) BETWEEN 17 AND 32 AND substr(${c}, 17) GLOB '*[-+Z]*' AND ${isoTimestampTzSql(c)}`));
     }
     if (col.checkJson) add('textJson', count(`${isText} AND json_valid(${c})`));
     if (col.checkNumericText) add('textNumeric', count(`${isText} AND ${decimalTextSql(c)}`));
@@ -114,38 +113,43 @@ function toProfile(v: Record<string, unknown>, rows: number): ProfileFacts {
 }
 
 /**
- * A valid calendar date in `YYYY-MM-DD` at the start of `e` (shape already checked): month 01-12,
- * day 01 to the month's length (looked up in a string of month lengths), Feb 29 only in Gregorian
- * leap years. This is what a date() round trip checks (2024-02-30 fails) at a fraction of date()'s
- * cost per row. Year 0000 is refused: PostgreSQL has no year 0.
+ * A valid calendar date at the start of `e` (shape already checked by GLOB): a date() round trip,
+ * which normalises 2024-02-30 to 2024-03-01 and turns month 13 into NULL, so both fail. Year 0000
+ * is refused: PostgreSQL has no year 0. (Not `e >= '0001'`: under NUMERIC affinity the literal
+ * would become the number 1.)
  */
 function calendarSql(e: string): string {
-  const y = `CAST(substr(${e}, 1, 4) AS INTEGER)`;
-  const month = `substr(${e}, 6, 2)`;
-  return (
-    `(substr(${e}, 1, 4) <> '0000' AND ${month} BETWEEN '01' AND '12'` +
-    ` AND substr(${e}, 9, 2) BETWEEN '01' AND substr('312931303130313130313031', ${month} * 2 - 1, 2)` +
-    ` AND (substr(${e}, 6, 5) <> '02-29' OR (${y} % 4 = 0 AND ${y} % 100 <> 0) OR ${y} % 400 = 0))`
-  );
+  return `(substr(${e}, 1, 4) <> '0000' AND date(substr(${e}, 1, 10)) IS substr(${e}, 1, 10))`;
 }
+
+const DATE_GLOB = '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]';
 
 /** `YYYY-MM-DD`, strictly: shape by GLOB, then a valid calendar date. */
 export function isoDateSql(e: string): string {
-  return `(length(${e}) = 10 AND ${e} GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]' AND ${calendarSql(e)})`;
+  return `(length(${e}) = 10 AND ${e} GLOB '${DATE_GLOB}' AND ${calendarSql(e)})`;
 }
 
 /**
- * `YYYY-MM-DD HH:MM[:SS[.f{1,6}]]` with a space or `T`, no zone. More than 6 fractional digits is
- * refused (PostgreSQL would round them: not exact).
+ * GLOB patterns of a zone-less ISO date-time of each possible length: 16 (`HH:MM`), 19 (`:SS`),
+ * 21-26 (1 to 6 fractional digits; more would be rounded by PostgreSQL, so not exact).
+ */
+function timestampGlobs(hour: string): Map<number, string> {
+  const base = `${DATE_GLOB}[ T]${hour}:[0-5][0-9]`;
+  const out = new Map<number, string>([[16, base], [19, `${base}:[0-5][0-9]`]]);
+  for (let n = 1; n <= 6; n++) out.set(20 + n, `${base}:[0-5][0-9].${'[0-9]'.repeat(n)}`);
+  return out;
+}
+const GLOBS_00_19 = timestampGlobs('[01][0-9]');
+const GLOBS_20_23 = timestampGlobs('2[0-3]');
+
+/**
+ * `YYYY-MM-DD HH:MM[:SS[.f{1,6}]]` with a space or `T`, no zone. It runs on every row, so it is
+ * built for few calls: one length(), then the one exact GLOB pattern for that length (a second
+ * only for hours 20-23), then the calendar check.
  */
 export function isoTimestampSql(e: string): string {
-  return (
-    `((length(${e}) IN (16, 19) OR length(${e}) BETWEEN 21 AND 26)` +
-    ` AND ${e} GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9][ T][0-2][0-9]:[0-5][0-9]*'` +
-    ` AND substr(${e}, 12, 2) <= '23' AND ${calendarSql(e)}` +
-    ` AND (length(${e}) = 16 OR (substr(${e}, 17, 3) GLOB ':[0-5][0-9]'` +
-    ` AND (length(${e}) = 19 OR (substr(${e}, 20, 1) = '.' AND NOT substr(${e}, 21) GLOB '*[^0-9]*')))))`
-  );
+  const arms = [...GLOBS_00_19.keys()].map((len) => `WHEN ${len} THEN ${e} GLOB '${GLOBS_00_19.get(len)}' OR ${e} GLOB '${GLOBS_20_23.get(len)}'`).join(' ');
+  return `(CASE length(${e}) ${arms} ELSE 0 END AND ${calendarSql(e)})`;
 }
 
 /**

@@ -53,6 +53,57 @@ static inline uint32_t fmix(uint32_t h) {
     hb = mix(hb, k_ ^ LANE_B);      \
   } while (0)
 
+/* Hashes one value as stored into the row's two lanes (see the header for the encoding). */
+static inline void ha_hb_value(sqlite3_value *v, uint32_t *pa, uint32_t *pb) {
+  uint32_t ha = *pa, hb = *pb;
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_NULL:
+      WORD(1);
+      break;
+    case SQLITE_INTEGER: {
+      uint64_t u = (uint64_t)sqlite3_value_int64(v);
+      WORD(2);
+      WORD(u & 0xffffffffu);
+      WORD(u >> 32);
+      break;
+    }
+    case SQLITE_FLOAT: {
+      double d = sqlite3_value_double(v);
+      uint64_t u;
+      memcpy(&u, &d, sizeof u);
+      WORD(3);
+      WORD(u & 0xffffffffu);
+      WORD(u >> 32);
+      break;
+    }
+    case SQLITE_TEXT: {
+      const unsigned char *p = (const unsigned char *)sqlite3_value_text16le(v);
+      int n = sqlite3_value_bytes16(v) / 2;
+      WORD(4);
+      int j = 0;
+      for (; j + 1 < n; j += 2) {
+        uint32_t lo = (uint32_t)p[2 * j] | ((uint32_t)p[2 * j + 1] << 8);
+        uint32_t hi = (uint32_t)p[2 * j + 2] | ((uint32_t)p[2 * j + 3] << 8);
+        WORD(lo | (hi << 16));
+      }
+      if (j < n) WORD((uint32_t)p[2 * j] | ((uint32_t)p[2 * j + 1] << 8));
+      WORD(n);
+      break;
+    }
+    default: { /* SQLITE_BLOB */
+      static const char HEX[] = "0123456789ABCDEF";
+      const unsigned char *p = (const unsigned char *)sqlite3_value_blob(v);
+      int n = sqlite3_value_bytes(v);
+      WORD(5);
+      for (int j = 0; j < n; j++) WORD((uint32_t)HEX[p[j] >> 4] | ((uint32_t)HEX[p[j] & 15] << 16));
+      WORD(2 * n);
+      break;
+    }
+  }
+  *pa = ha;
+  *pb = hb;
+}
+
 static void step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   Acc *acc = (Acc *)sqlite3_aggregate_context(ctx, sizeof(Acc));
   if (!acc) {
@@ -60,53 +111,7 @@ static void step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     return;
   }
   uint32_t ha = SEED_A, hb = SEED_B;
-  for (int i = 0; i < argc; i++) {
-    sqlite3_value *v = argv[i];
-    switch (sqlite3_value_type(v)) {
-      case SQLITE_NULL:
-        WORD(1);
-        break;
-      case SQLITE_INTEGER: {
-        uint64_t u = (uint64_t)sqlite3_value_int64(v);
-        WORD(2);
-        WORD(u & 0xffffffffu);
-        WORD(u >> 32);
-        break;
-      }
-      case SQLITE_FLOAT: {
-        double d = sqlite3_value_double(v);
-        uint64_t u;
-        memcpy(&u, &d, sizeof u);
-        WORD(3);
-        WORD(u & 0xffffffffu);
-        WORD(u >> 32);
-        break;
-      }
-      case SQLITE_TEXT: {
-        const unsigned char *p = (const unsigned char *)sqlite3_value_text16le(v);
-        int n = sqlite3_value_bytes16(v) / 2;
-        WORD(4);
-        int j = 0;
-        for (; j + 1 < n; j += 2) {
-          uint32_t lo = (uint32_t)p[2 * j] | ((uint32_t)p[2 * j + 1] << 8);
-          uint32_t hi = (uint32_t)p[2 * j + 2] | ((uint32_t)p[2 * j + 3] << 8);
-          WORD(lo | (hi << 16));
-        }
-        if (j < n) WORD((uint32_t)p[2 * j] | ((uint32_t)p[2 * j + 1] << 8));
-        WORD(n);
-        break;
-      }
-      default: { /* SQLITE_BLOB */
-        static const char HEX[] = "0123456789ABCDEF";
-        const unsigned char *p = (const unsigned char *)sqlite3_value_blob(v);
-        int n = sqlite3_value_bytes(v);
-        WORD(5);
-        for (int j = 0; j < n; j++) WORD((uint32_t)HEX[p[j] >> 4] | ((uint32_t)HEX[p[j] & 15] << 16));
-        WORD(2 * n);
-        break;
-      }
-    }
-  }
+  for (int i = 0; i < argc; i++) ha_hb_value(argv[i], &ha, &hb);
   acc->rows++;
   acc->a += fmix(ha);
   acc->b += fmix(hb);
@@ -119,11 +124,16 @@ static void final(sqlite3_context *ctx) {
   sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
 }
 
+#include "ferry-profile.inc.c"
+
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
 int sqlite3_ferrychecksum_init(sqlite3 *db, char **err, const sqlite3_api_routines *api) {
   (void)err;
   SQLITE_EXTENSION_INIT2(api);
-  return sqlite3_create_function(db, "ferry_checksum_native", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, 0, 0, step, final);
+  int rc = sqlite3_create_function(db, "ferry_checksum_native", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, 0, 0, step, final);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "ferry_profile", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, 0, 0, profile_step, profile_final);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "ferry_checksum_modes", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, 0, 0, modes_step, modes_final);
+  return rc;
 }

@@ -1,0 +1,217 @@
+/*
+ * Included by ferry-checksum.c (one extension, one build step). Two more aggregates:
+ *
+ * ferry_profile(value, flags): what `ferry copy` must know about a column before choosing its
+ *   PostgreSQL type, in one pass at C speed: counts per storage class, the integer range, whether
+ *   every integer is 0/1, text holding NUL, and (flags & 1) how many texts are ISO dates, zone-less
+ *   and zoned ISO date-times, (flags & 2) how many are plain decimal literals. Returns
+ *   "nulls ints reals texts blobs min max notZeroOne nul dates timestamps timestampsTz numeric".
+ *   The shapes must stay the ones sqlite-profile.ts's SQL accepts and transfer/time-text.ts parses.
+ *
+ * ferry_checksum_modes(modes, v1, v2, ...): ferry_checksum_native with some columns normalised
+ *   first: mode 'T' reads ISO text as a zone-less timestamp and 'Z' as a zoned one, hashing the
+ *   microseconds since 1970 (UTC) as an integer, as normalizerFor('timestamp'|'timestamptz')
+ *   does; any other mode hashes the value as stored. A value it cannot normalise is counted in
+ *   the result ("<digest> <unnormalised>") so the caller can fall back to JavaScript.
+ */
+
+typedef struct {
+  int64_t nulls, ints, reals, texts, blobs, notZeroOne, nul, dates, ts, tstz, numeric;
+  int64_t min, max;
+  int flags;
+} Profile;
+
+static int digits(const unsigned char *p, int n) {
+  for (int i = 0; i < n; i++)
+    if (p[i] < '0' || p[i] > '9') return 0;
+  return 1;
+}
+
+static int num(const unsigned char *p, int n) {
+  int v = 0;
+  for (int i = 0; i < n; i++) v = v * 10 + (p[i] - '0');
+  return v;
+}
+
+static int days_in_month(int y, int m) {
+  static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+  return d[m - 1];
+}
+
+/* `YYYY-MM-DD` at p (10 bytes): a real calendar date, year 0001-9999. */
+static int iso_date(const unsigned char *p, int *y, int *mo, int *d) {
+  if (!digits(p, 4) || p[4] != '-' || !digits(p + 5, 2) || p[7] != '-' || !digits(p + 8, 2)) return 0;
+  *y = num(p, 4);
+  *mo = num(p + 5, 2);
+  *d = num(p + 8, 2);
+  return *y >= 1 && *mo >= 1 && *mo <= 12 && *d >= 1 && *d <= days_in_month(*y, *mo);
+}
+
+/*
+ * A zone-less ISO date-time filling exactly n bytes: date, ' ' or 'T', HH:MM, optional :SS and
+ * 1-6 fractional digits. Sets the microseconds since 1970-01-01 00:00.
+ */
+static int iso_datetime(const unsigned char *p, int n, int64_t *micros) {
+  int y, mo, d;
+  if (n != 16 && n != 19 && (n < 21 || n > 26)) return 0;
+  if (!iso_date(p, &y, &mo, &d) || (p[10] != ' ' && p[10] != 'T')) return 0;
+  if (!digits(p + 11, 2) || p[13] != ':' || !digits(p + 14, 2)) return 0;
+  int h = num(p + 11, 2), mi = num(p + 14, 2), s = 0;
+  int64_t frac = 0;
+  if (h > 23 || mi > 59) return 0;
+  if (n >= 19) {
+    if (p[16] != ':' || !digits(p + 17, 2)) return 0;
+    s = num(p + 17, 2);
+    if (s > 59) return 0;
+  }
+  if (n >= 21) {
+    if (p[19] != '.' || !digits(p + 20, n - 20)) return 0;
+    frac = num(p + 20, n - 20);
+    for (int k = n - 20; k < 6; k++) frac *= 10;
+  }
+  /* Days from the civil date (Howard Hinnant's algorithm), then seconds. */
+  int yy = y - (mo <= 2);
+  int era = (yy >= 0 ? yy : yy - 399) / 400;
+  int yoe = yy - era * 400;
+  int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = (int64_t)era * 146097 + doe - 719468;
+  *micros = ((days * 86400 + h * 3600 + mi * 60 + s) * 1000000) + frac;
+  return 1;
+}
+
+/* An ISO date-time followed by `Z`, `+hh:mm`, `+hhmm` or `+hh`; micros are UTC. */
+static int iso_datetime_tz(const unsigned char *p, int n, int64_t *micros) {
+  int cut = 0, oh = 0, om = 0, sign = 1;
+  if (n > 0 && p[n - 1] == 'Z') cut = 1;
+  else if (n > 6 && (p[n - 6] == '+' || p[n - 6] == '-') && digits(p + n - 5, 2) && p[n - 3] == ':' && digits(p + n - 2, 2)) {
+    cut = 6, oh = num(p + n - 5, 2), om = num(p + n - 2, 2), sign = p[n - 6] == '-' ? -1 : 1;
+  } else if (n > 5 && (p[n - 5] == '+' || p[n - 5] == '-') && digits(p + n - 4, 4)) {
+    cut = 5, oh = num(p + n - 4, 2), om = num(p + n - 2, 2), sign = p[n - 5] == '-' ? -1 : 1;
+  } else if (n > 3 && (p[n - 3] == '+' || p[n - 3] == '-') && digits(p + n - 2, 2)) {
+    cut = 3, oh = num(p + n - 2, 2), sign = p[n - 3] == '-' ? -1 : 1;
+  } else return 0;
+  if (oh > 19 || om > 59) return 0;
+  if (!iso_datetime(p, n - cut, micros)) return 0;
+  *micros -= (int64_t)sign * (oh * 3600 + om * 60) * 1000000;
+  return 1;
+}
+
+/* `-12.50`, `7`, `NaN`, `Infinity`, `-Infinity`: a decimal literal as PostgreSQL prints numeric. */
+static int decimal_text(const unsigned char *p, int n) {
+  if ((n == 3 && !memcmp(p, "NaN", 3)) || (n == 8 && !memcmp(p, "Infinity", 8)) || (n == 9 && !memcmp(p, "-Infinity", 9))) return 1;
+  int i = 0, dots = 0, ds = 0;
+  if (i < n && p[i] == '-') i++;
+  if (i >= n || p[i] < '0' || p[i] > '9' || p[n - 1] < '0' || p[n - 1] > '9') return 0;
+  for (; i < n; i++) {
+    if (p[i] == '.') dots++;
+    else if (p[i] >= '0' && p[i] <= '9') ds++;
+    else return 0;
+  }
+  return dots <= 1 && ds > 0;
+}
+
+static void profile_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  Profile *pr = (Profile *)sqlite3_aggregate_context(ctx, sizeof(Profile));
+  if (!pr) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if (argc > 1) pr->flags = sqlite3_value_int(argv[1]);
+  sqlite3_value *v = argv[0];
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_NULL:
+      pr->nulls++;
+      break;
+    case SQLITE_INTEGER: {
+      int64_t x = sqlite3_value_int64(v);
+      if (pr->ints == 0 || x < pr->min) pr->min = x;
+      if (pr->ints == 0 || x > pr->max) pr->max = x;
+      if (x != 0 && x != 1) pr->notZeroOne++;
+      pr->ints++;
+      break;
+    }
+    case SQLITE_FLOAT:
+      pr->reals++;
+      break;
+    case SQLITE_TEXT: {
+      const unsigned char *p = sqlite3_value_text(v);
+      int n = sqlite3_value_bytes(v);
+      int64_t m;
+      pr->texts++;
+      if (memchr(p, 0, n)) pr->nul++;
+      if (pr->flags & 1) {
+        if (n == 10) {
+          int y, mo, d;
+          if (iso_date(p, &y, &mo, &d)) pr->dates++;
+        } else if (iso_datetime(p, n, &m)) pr->ts++;
+        else if (iso_datetime_tz(p, n, &m)) pr->tstz++;
+      }
+      if ((pr->flags & 2) && decimal_text(p, n)) pr->numeric++;
+      break;
+    }
+    default:
+      pr->blobs++;
+      break;
+  }
+}
+
+static void profile_final(sqlite3_context *ctx) {
+  Profile *pr = (Profile *)sqlite3_aggregate_context(ctx, 0);
+  Profile zero;
+  memset(&zero, 0, sizeof zero);
+  if (!pr) pr = &zero;
+  char out[400];
+  snprintf(out, sizeof out, "%lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld", (long long)pr->nulls, (long long)pr->ints, (long long)pr->reals,
+           (long long)pr->texts, (long long)pr->blobs, (long long)pr->min, (long long)pr->max, (long long)pr->notZeroOne, (long long)pr->nul, (long long)pr->dates,
+           (long long)pr->ts, (long long)pr->tstz, (long long)pr->numeric);
+  sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
+typedef struct {
+  Acc acc;
+  int64_t odd;
+} ModesAcc;
+
+static void modes_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  ModesAcc *m = (ModesAcc *)sqlite3_aggregate_context(ctx, sizeof(ModesAcc));
+  if (!m) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  const unsigned char *modes = sqlite3_value_text(argv[0]);
+  int nmodes = sqlite3_value_bytes(argv[0]);
+  uint32_t ha = SEED_A, hb = SEED_B;
+  for (int i = 1; i < argc; i++) {
+    sqlite3_value *v = argv[i];
+    char mode = i - 1 < nmodes ? (char)modes[i - 1] : 'x';
+    if ((mode == 'T' || mode == 'Z') && sqlite3_value_type(v) != SQLITE_NULL) {
+      int64_t micros;
+      const unsigned char *p = sqlite3_value_type(v) == SQLITE_TEXT ? sqlite3_value_text(v) : 0;
+      int n = p ? sqlite3_value_bytes(v) : 0;
+      int ok = p && (mode == 'T' ? iso_datetime(p, n, &micros) : iso_datetime_tz(p, n, &micros));
+      if (ok) {
+        uint64_t u = (uint64_t)micros;
+        WORD(2);
+        WORD(u & 0xffffffffu);
+        WORD(u >> 32);
+      } else {
+        m->odd++;
+        WORD(1);
+      }
+      continue;
+    }
+    ha_hb_value(v, &ha, &hb);
+  }
+  m->acc.rows++;
+  m->acc.a += fmix(ha);
+  m->acc.b += fmix(hb);
+}
+
+static void modes_final(sqlite3_context *ctx) {
+  ModesAcc *m = (ModesAcc *)sqlite3_aggregate_context(ctx, 0);
+  char out[96];
+  snprintf(out, sizeof out, "%lld:%08x%08x %lld", (long long)(m ? m->acc.rows : 0), m ? m->acc.a : 0u, m ? m->acc.b : 0u, (long long)(m ? m->odd : 0));
+  sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
