@@ -66,14 +66,14 @@ const table = (plan: CopyPlan, name: string): TablePlan => plan.tables.find((t) 
 const col = (t: TablePlan, name: string) => t.columns.find((c) => c.source === name)!;
 const codes = (plan: CopyPlan, code: string) => plan.warnings.filter((w) => w.code === code);
 
-test('profiling is one strict pass: ISO shapes, calendar round trip, NUL, JSON', async () => {
+for (const native of [true, false]) test(`profiling is one strict pass (${native ? 'native aggregate' : 'SQL'}): ISO shapes, calendar round trip, NUL, JSON`, async () => {
   const { engine } = await sqliteSource();
   try {
     const db = (engine as unknown as { db: Database.Database }).db;
     const [good, tz, bad, seven, kinds, nul, j] = profileSqliteTable(db, 'odd', [
       { name: 'ts_good', checkTimestamps: true }, { name: 'ts_tz', checkTimestamps: true }, { name: 'ts_bad', checkTimestamps: true },
       { name: 'ts_7', checkTimestamps: true }, { name: 'ts_kinds', checkTimestamps: true }, { name: 'nul' }, { name: 'jbad', checkJson: true },
-    ]);
+    ], native);
     assert.deepEqual([good!.texts, good!.textTimestamps, good!.textDates, good!.textTimestampsTz], [3, 3, 0, 0]);
     assert.deepEqual([tz!.texts, tz!.textTimestampsTz, tz!.textTimestamps], [3, 3, 0]);
     // 2024-02-30, month 13 and hour 24 all fail.
@@ -87,7 +87,7 @@ test('profiling is one strict pass: ISO shapes, calendar round trip, NUL, JSON',
   }
 });
 
-test('the ISO checks are strict, value by value', () => {
+for (const native of [true, false]) test(`the ISO checks are strict, value by value (${native ? 'native aggregate' : 'SQL'})`, () => {
   const db = new Database(':memory:');
   db.defaultSafeIntegers(true);
   try {
@@ -106,7 +106,7 @@ test('the ISO checks are strict, value by value', () => {
     for (const [value, want] of kinds) {
       db.exec('DELETE FROM v');
       insert.run(value);
-      const [p] = profileSqliteTable(db, 'v', [{ name: 'x', checkTimestamps: true }]);
+      const [p] = profileSqliteTable(db, 'v', [{ name: 'x', checkTimestamps: true }], native);
       const got = p!.textDates ? 'date' : p!.textTimestamps ? 'ts' : p!.textTimestampsTz ? 'tz' : 'none';
       assert.equal(got, want, value);
     }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ProfileFacts } from '../../transfer/choose-type.js';
 import { affinityOf } from '../../schema/declared-type.js';
+import { loadNativeChecksum } from './sqlite-checksum.js';
 import { quoteSqliteIdent } from './sqlite-tokens.js';
 
 /** Which extra checks one column's profile runs (each costs CPU per row, so only when asked). */
@@ -27,8 +28,8 @@ export interface TableProfile {
 }
 
 /** Profiles the given columns of a table in one aggregate scan; see profileSqliteTableFull. */
-export function profileSqliteTable(db: Database.Database, table: string, columns: ProfileColumnRequest[]): ProfileFacts[] {
-  return profileSqliteTableFull(db, table, columns, false).columns;
+export function profileSqliteTable(db: Database.Database, table: string, columns: ProfileColumnRequest[], allowNative = true): ProfileFacts[] {
+  return profileSqliteTableFull(db, table, columns, false, allowNative).columns;
 }
 
 /**
@@ -41,7 +42,8 @@ export function profileSqliteTable(db: Database.Database, table: string, columns
  * through. `affinity` skips what the column cannot hold (TEXT affinity never stores numbers,
  * REAL affinity stores every number as a real).
  */
-export function profileSqliteTableFull(db: Database.Database, table: string, columns: ProfileColumnRequest[], rowid: boolean): TableProfile {
+export function profileSqliteTableFull(db: Database.Database, table: string, columns: ProfileColumnRequest[], rowid: boolean, allowNative = true): TableProfile {
+  if (allowNative && loadNativeChecksum(db)) return profileNatively(db, table, columns, rowid);
   const parts: string[] = ['count(*)', rowid ? 'max(rowid)' : 'NULL'];
   const layout: string[][] = [];
   for (const col of columns) {
@@ -182,4 +184,39 @@ export function sqliteSequenceValue(db: Database.Database, table: string): bigin
   if (!exists) return null;
   const v = db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').pluck().get(table) as bigint | number | undefined;
   return v === undefined || v === null ? null : BigInt(v);
+}
+
+/**
+ * The same profile through the native `ferry_profile` aggregate (ferry-profile.inc.c), which looks
+ * at each value once in C: about ten times faster than the SQL above, whose per-row expressions
+ * made profiling cost as much as the copy itself. JSON validity stays SQLite's own json_valid().
+ */
+function profileNatively(db: Database.Database, table: string, columns: ProfileColumnRequest[], rowid: boolean): TableProfile {
+  const parts: string[] = ['count(*)', rowid ? 'max(rowid)' : 'NULL'];
+  for (const col of columns) {
+    const c = quoteSqliteIdent(col.name);
+    parts.push(`ferry_profile(${c}, ${(col.checkTimestamps ? 1 : 0) | (col.checkNumericText ? 2 : 0)})`);
+    parts.push(col.checkJson ? `count(*) FILTER (WHERE ${c} >= '' AND ${c} < x'' AND json_valid(${c}))` : 'NULL');
+  }
+  const row = db.prepare(`SELECT ${parts.join(', ')} FROM ${quoteSqliteIdent(table)}`).raw(true).get() as unknown[];
+  const rows = Number(row[0] as bigint);
+  const profiles = columns.map((col, i): ProfileFacts => {
+    const [nulls, ints, reals, texts, blobs, min, max, notZeroOne, nul, dates, ts, tstz, numeric] = String(row[2 + 2 * i]).split(' ');
+    const n = Number;
+    const p: ProfileFacts = { nulls: n(nulls), integers: n(ints), reals: n(reals), texts: n(texts), blobs: n(blobs), textWithNul: n(nul) };
+    if (p.integers > 0 && p.reals === 0) {
+      p.minInteger = BigInt(min!);
+      p.maxInteger = BigInt(max!);
+    }
+    p.allZeroOne = p.integers > 0 && n(notZeroOne) === 0 && p.reals === 0;
+    if (col.checkTimestamps) {
+      p.textDates = n(dates);
+      p.textTimestamps = n(ts);
+      p.textTimestampsTz = n(tstz);
+    }
+    if (col.checkJson) p.textJson = Number(row[3 + 2 * i] as bigint);
+    if (col.checkNumericText) p.textNumeric = n(numeric);
+    return p;
+  });
+  return { rows, maxRowid: (row[1] as bigint | null) ?? null, columns: profiles };
 }
