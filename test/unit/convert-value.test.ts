@@ -152,16 +152,19 @@ test('timestamptz: every zone spelling gives the same instant', () => {
   refuses('timestamptz', 1704164645n);
 });
 
-test('json and jsonb: text kept exactly; invalid JSON and what PostgreSQL refuses are refused', () => {
+test('json and jsonb: text kept exactly; validity is left to profiling and to PostgreSQL', () => {
   const doc = '{"b": 1, "a": [1.50, "x"]}';
   assert.equal(converterFor('json')(doc), doc);
   assert.equal(converterFor('jsonb')(doc), doc);
   assert.equal(converterFor('json')(5n), '5');
   assert.equal(converterFor('json')('"\\u0000"'), '"\\u0000"');
-  refuses('jsonb', '"\\u0000"');
-  refuses('json', '"\\ud800"');
-  refuses('json', '{"a":}');
-  refuses('json', '"x\u0000"');
+  // Profiling makes a column with invalid documents text, and PostgreSQL refuses a bad document
+  // in a json/jsonb column row by row, so the converter does not parse every document again.
+  assert.equal(converterFor('json')('{"a":}'), '{"a":}');
+  refuses('json', Buffer.from([1, 2]));
+  // verify still tells an invalid jsonb document apart from any valid one.
+  assert.ok(String(normalizerFor('jsonb')('{"a":}')).startsWith(INVALID_MARKER));
+  assert.equal(normalizerFor('jsonb')('{"b":1,"a":2}'), normalizerFor('jsonb')('{"a":2, "b":1}'));
   assert.equal(converterFor('pgtext')('P1Y2M'), 'P1Y2M');
 });
 
