@@ -46,6 +46,9 @@ export interface TablePair {
   targetColumns: string[];
   /** null: compared as stored, exactly (SQLite on both sides). */
   logicals: (LogicalType | null)[];
+  /** Declared column types on each side (PostgreSQL's pick the binary fast path of its digest). */
+  sourceTypes: string[];
+  targetTypes: string[];
   /** Primary key, as source and target column names, for --detailed. */
   sourceKey: string[];
   targetKey: string[];
@@ -79,16 +82,16 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
   const pairs = options.plan ? pairsFromPlan(options.plan) : pairsFromSchemas(await from.introspect(), await to.introspect(), from.dialect, to.dialect, options);
   const worker = from.dialect === 'sqlite' || to.dialect === 'sqlite' ? new SqliteDigestWorker() : null;
   try {
-    const digest = (engine: Engine, table: string, columns: string[], logicals: (LogicalType | null)[]) =>
+    const digest = (engine: Engine, table: string, columns: string[], logicals: (LogicalType | null)[], types: string[]) =>
       engine.dialect === 'sqlite'
         ? worker!.digest((engine as SqliteEngine).file, { table, columns, logicals })
-        : digestPostgresTable(engine as PostgresEngine, table, columns, logicals.map((l) => l ?? 'text'));
+        : digestPostgresTable(engine as PostgresEngine, table, columns, logicals.map((l) => l ?? 'text'), types);
     // Two tables at a time: the SQLite worker and the main thread both stay busy without opening a
     // connection per table.
     const results = await mapLimit(
       pairs, 2, async (p): Promise<TableVerifyResult> => {
         if (p.problem) return { table: p.source, target: p.target, sourceRows: 0, targetRows: 0, sourceDigest: '', targetDigest: '', ok: false, problem: p.problem };
-        const [a, b] = await Promise.all([digest(from, p.source, p.sourceColumns, p.logicals), digest(to, p.target, p.targetColumns, p.logicals)]);
+        const [a, b] = await Promise.all([digest(from, p.source, p.sourceColumns, p.logicals, p.sourceTypes), digest(to, p.target, p.targetColumns, p.logicals, p.targetTypes)]);
         const st = options.rejected?.get(p.target);
         if (st?.rejectedDigest) a.subtract(ChecksumAccumulator.fromDigest(st.rejectedDigest));
         const r: TableVerifyResult = { table: p.source, target: p.target, sourceRows: a.rows, targetRows: b.rows, sourceDigest: a.digest(), targetDigest: b.digest(), ok: a.equals(b) };
@@ -134,6 +137,8 @@ function pairsFromPlan(plan: CopyPlan): TablePair[] {
       sourceColumns: t.columns.map((c) => c.source),
       targetColumns: t.columns.map((c) => c.target),
       logicals: t.columns.map((c) => c.logical),
+      sourceTypes: t.columns.map((c) => c.sourceType),
+      targetTypes: t.columns.map((c) => c.targetType),
       targetKey: key,
       sourceKey: key.map((k) => byTarget.get(k) ?? k),
     };
@@ -157,7 +162,7 @@ function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: 
       const ta = a.tables.find((t) => t.name === name)!;
       const targetName = cfg[name]?.as ?? name;
       const tb = b.tables.find((t) => t.name === targetName);
-      const base = { source: name, target: targetName, sourceColumns: [], targetColumns: [], logicals: [], sourceKey: [], targetKey: [] };
+      const base = { source: name, target: targetName, sourceColumns: [], targetColumns: [], logicals: [], sourceTypes: [], targetTypes: [], sourceKey: [], targetKey: [] };
       if (!tb) return { ...base, problem: `no table "${targetName}" in ${options.to.displayUrl}` };
       const rename = (c: string) => cfg[name]?.columns?.[c]?.as ?? c;
       const missing = ta.columns.filter((c) => !tb.columns.some((x) => x.name === rename(c.name))).map((c) => c.name);
@@ -174,6 +179,8 @@ function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: 
         sourceColumns: ta.columns.map((c) => c.name),
         targetColumns: ta.columns.map((c) => rename(c.name)),
         logicals,
+        sourceTypes: ta.columns.map((c) => c.type),
+        targetTypes: ta.columns.map((c) => tb.columns.find((x) => x.name === rename(c.name))!.type),
         sourceKey: key,
         targetKey: key.map(rename),
       };

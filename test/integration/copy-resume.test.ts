@@ -220,6 +220,8 @@ for (const moment of MOMENTS) {
       return;
     }
     landed++;
+    const phases = await withPg(db.url, async (c) => (await c.query<{ table_name: string; phase: string; rows_copied: bigint }>(`SELECT table_name, phase, rows_copied FROM ${q(STATE)} WHERE table_name <> '' ORDER BY 1`)).rows);
+    t.diagnostic(`killed with state: ${phases.map((p) => `${p.table_name}=${p.phase}/${p.rows_copied}`).join(', ')}`);
 
     // Without --resume: refused, names --resume, changes nothing.
     const before = await pgSnapshot(db.url);

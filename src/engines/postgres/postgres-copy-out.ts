@@ -4,6 +4,8 @@ import { to as copyTo } from 'pg-copy-streams';
 
 /** Rows per yielded batch when the caller gives none (batches end with a network chunk, so may hold a few more). */
 export const DEFAULT_COPY_OUT_BATCH = 2000;
+/** A batch also ends once it holds about this much COPY data. */
+const MAX_BATCH_BYTES = 1 << 20;
 
 /**
  * Streams the rows of `selectSql` through `COPY (...) TO STDOUT` in text format: much faster than
@@ -17,11 +19,15 @@ export async function* copyOutRows(client: pg.Client, selectSql: string, batchRo
   const stream = client.query(copyTo(`COPY (${selectSql}) TO STDOUT`));
   const parser = new CopyTextParser();
   let batch: (string | null)[][] = [];
+  let bytes = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     parser.push(chunk, batch);
-    if (batch.length >= size) {
+    bytes += chunk.length;
+    // Wide rows (blobs arrive as hex text) end a batch by size too, so memory stays flat.
+    if (batch.length >= size || (bytes >= MAX_BATCH_BYTES && batch.length > 0)) {
       yield batch;
       batch = [];
+      bytes = 0;
     }
   }
   parser.end(batch);

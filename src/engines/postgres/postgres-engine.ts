@@ -4,6 +4,7 @@ import { FerryError } from '../../errors.js';
 import type { Schema } from '../../schema/model.js';
 import { openClient } from './postgres-connect.js';
 import { copyIn } from './postgres-copy-in.js';
+import { to as copyTo } from 'pg-copy-streams';
 import { copyOutRows } from './postgres-copy-out.js';
 import { queryError, tableError, type PostgresTarget } from './postgres-errors.js';
 import { introspectPostgres } from './postgres-introspector.js';
@@ -159,6 +160,21 @@ export class PostgresEngine implements Engine {
         if (where[2]) error.data.copyColumn = where[2];
       }
       throw error;
+    }
+  }
+
+  /**
+   * The raw COPY BINARY data of a SELECT, chunk by chunk as the network delivers it, on a connection
+   * of its own (for readers that decode the wire format themselves, like verify's digest).
+   */
+  async *copyOutBinary(selectSql: string): AsyncIterable<Buffer> {
+    const client = await this.openReader();
+    try {
+      yield* client.query(copyTo(`COPY (${selectSql}) TO STDOUT (FORMAT binary)`)) as AsyncIterable<Buffer>;
+    } catch (e) {
+      throw queryError(e, selectSql, this.target);
+    } finally {
+      await this.closeReader(client);
     }
   }
 

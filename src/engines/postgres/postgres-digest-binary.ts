@@ -1,0 +1,203 @@
+import { ChecksumAccumulator } from '../../transfer/checksum.js';
+import { normalizerFor } from '../../transfer/convert-value.js';
+import type { LogicalType } from '../../transfer/copy-types.js';
+import type { PgTypeKind } from './postgres-copy-kinds.js';
+
+/** Microseconds from 1970-01-01 to PostgreSQL's epoch 2000-01-01, split in 32-bit words. */
+const EPOCH_SHIFT = 946_684_800_000_000;
+const SHIFT_LO = EPOCH_SHIFT % 2 ** 32;
+const SHIFT_HI = Math.floor(EPOCH_SHIFT / 2 ** 32);
+/** COPY BINARY's signature, flags word and header-extension length. */
+const HEADER_BYTES = 19;
+
+/** A column decoder: hashes the field at buf[at, at+len) into the accumulator. */
+type FieldHasher = (acc: ChecksumAccumulator, buf: Buffer, at: number, len: number) => void;
+
+/** Thrown when a value has no binary fast path (e.g. an infinite timestamp): use the text path. */
+export class NeedsTextPath extends Error {}
+
+const f32 = new Float32Array(1);
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
+/**
+ * The field hasher of one column, or null when the kind has no fast path here. Each gives the
+ * same words as the logical type's normaliser followed by ChecksumAccumulator.addRow.
+ */
+export function binaryHasher(kind: PgTypeKind, logical: LogicalType): FieldHasher | null {
+  const viaText = (normalize: (v: string) => unknown): FieldHasher => (acc, buf, at, len) => acc.anyValue(normalize(buf.toString('utf8', at, at + len)) as never);
+  switch (kind) {
+    case 'int8':
+      if (logical !== 'int64') return null;
+      return (acc, buf, at) => acc.int64Words(buf.readInt32BE(at + 4), buf.readInt32BE(at));
+    case 'int4':
+    case 'int2':
+      if (logical !== 'int64') return null;
+      return (acc, buf, at) => {
+        const v = kind === 'int4' ? buf.readInt32BE(at) : buf.readInt16BE(at);
+        acc.int64Words(v, v < 0 ? -1 : 0);
+      };
+    case 'float8':
+      if (logical !== 'float64') return null;
+      return (acc, buf, at) => {
+        const hi = buf.readUInt32BE(at);
+        const lo = buf.readUInt32BE(at + 4);
+        // One NaN bit pattern, as the normaliser gives.
+        if ((hi & 0x7ff00000) === 0x7ff00000 && ((hi & 0xfffff) !== 0 || lo !== 0)) acc.float64Words(0, 0x7ff80000);
+        else acc.float64Words(lo, hi);
+      };
+    case 'float4':
+      if (logical !== 'float64') return null;
+      return (acc, buf, at) => {
+        f32[0] = buf.readFloatBE(at);
+        f64[0] = Number.isNaN(f32[0]) ? NaN : f32[0];
+        acc.float64Words(u32[0]!, u32[1]!);
+      };
+    case 'bool':
+      if (logical !== 'boolean') return null;
+      return (acc, buf, at) => acc.int64Words(buf[at]! ? 1 : 0, 0);
+    case 'text':
+      if (logical === 'text' || logical === 'pgtext' || logical === 'json') return (acc, buf, at, len) => acc.textValue(buf.toString('utf8', at, at + len));
+      return null;
+    case 'json':
+      if (logical !== 'json') return null;
+      return (acc, buf, at, len) => acc.textValue(buf.toString('utf8', at, at + len));
+    case 'jsonb':
+      if (logical !== 'jsonb') return null;
+      // Version byte 1, then the document as text.
+      return ((n) => (acc: ChecksumAccumulator, buf: Buffer, at: number, len: number) => acc.anyValue(n(buf.toString('utf8', at + 1, at + len))))(normalizerFor('jsonb', { pgText: true }));
+    case 'bytea':
+      if (logical !== 'bytes') return null;
+      return (acc, buf, at, len) => acc.blobValue(buf.subarray(at, at + len));
+    case 'timestamp':
+    case 'timestamptz':
+      if (logical !== kind) return null;
+      return (acc, buf, at) => {
+        const hi = buf.readInt32BE(at);
+        const lo = buf.readUInt32BE(at + 4);
+        // ±infinity are int64 max/min: the normaliser marks them invalid; let the text path do it.
+        if ((hi === 0x7fffffff && lo === 0xffffffff) || (hi === -0x80000000 && lo === 0)) throw new NeedsTextPath();
+        const sumLo = lo + SHIFT_LO;
+        const carry = sumLo >= 2 ** 32 ? 1 : 0;
+        acc.int64Words(sumLo - carry * 2 ** 32, hi + SHIFT_HI + carry);
+      };
+    case 'date':
+      if (logical !== 'date') return null;
+      return (acc, buf, at) => {
+        const days = buf.readInt32BE(at);
+        if (days === 0x7fffffff || days === -0x80000000) throw new NeedsTextPath();
+        acc.textValue(civilDate(days + 10957));
+      };
+    case 'numeric':
+      if (logical !== 'numeric') return null;
+      return ((n) => (acc: ChecksumAccumulator, buf: Buffer, at: number) => acc.anyValue(n(numericText(buf, at))))(normalizerFor('numeric', { pgText: true }));
+    default:
+      void viaText;
+      return null;
+  }
+}
+
+/** 'YYYY-MM-DD' of a day count since 1970-01-01 (proleptic Gregorian), as PostgreSQL prints it. */
+function civilDate(days: number): string {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp + (mp < 10 ? 3 : -9);
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  if (y < 1) throw new NeedsTextPath();
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+/** The decimal text of a binary numeric (ndigits, weight, sign, dscale, base-10000 digits). */
+function numericText(buf: Buffer, at: number): string {
+  const ndigits = buf.readUInt16BE(at);
+  const weight = buf.readInt16BE(at + 2);
+  const sign = buf.readUInt16BE(at + 4);
+  const dscale = buf.readUInt16BE(at + 6);
+  if (sign === 0xc000) return 'NaN';
+  if (sign === 0xd000) return 'Infinity';
+  if (sign === 0xf000) return '-Infinity';
+  let int = '';
+  let frac = '';
+  for (let i = 0; i < ndigits; i++) {
+    const d = buf.readUInt16BE(at + 8 + 2 * i);
+    const text = i === 0 && i <= weight ? String(d) : String(d).padStart(4, '0');
+    if (i <= weight) int += text;
+    else frac += text;
+  }
+  // Groups between the last digit and the decimal point are zeros; so are leading fraction groups.
+  if (weight >= ndigits) int += '0000'.repeat(weight - ndigits + 1);
+  if (weight < -1) frac = '0000'.repeat(-weight - 1) + frac;
+  if (int === '') int = '0';
+  frac = frac.padEnd(dscale, '0').slice(0, dscale);
+  return `${sign === 0x4000 ? '-' : ''}${int}${frac ? `.${frac}` : ''}`;
+}
+
+/**
+ * Hashes COPY BINARY data (as PostgresEngine.copyOutBinary delivers it) row by row straight from
+ * the bytes: no JS value per field for integers, doubles, booleans, timestamps and blobs, which is
+ * what makes verify's PostgreSQL side fast. Returns null if some column has no fast path.
+ */
+export async function digestBinaryCopy(chunks: AsyncIterable<Buffer>, hashers: FieldHasher[]): Promise<ChecksumAccumulator> {
+  const acc = new ChecksumAccumulator();
+  let pending: Buffer = Buffer.alloc(0);
+  let headerDone = false;
+  for await (const chunk of chunks) {
+    let buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    let pos = 0;
+    if (!headerDone) {
+      if (buf.length < HEADER_BYTES) {
+        pending = buf;
+        continue;
+      }
+      pos = HEADER_BYTES + buf.readUInt32BE(15);
+      headerDone = true;
+    }
+    for (;;) {
+      // A whole row must be in the buffer before it is hashed: find its end first.
+      if (pos + 2 > buf.length) break;
+      const fields = buf.readInt16BE(pos);
+      if (fields === -1) {
+        pos += 2;
+        break;
+      }
+      let end = pos + 2;
+      let complete = true;
+      for (let f = 0; f < fields; f++) {
+        if (end + 4 > buf.length) {
+          complete = false;
+          break;
+        }
+        const len = buf.readInt32BE(end);
+        end += 4 + (len > 0 ? len : 0);
+        if (end > buf.length) {
+          complete = false;
+          break;
+        }
+      }
+      if (!complete) break;
+      let at = pos + 2;
+      acc.startRow();
+      for (let f = 0; f < fields; f++) {
+        const len = buf.readInt32BE(at);
+        at += 4;
+        if (len < 0) acc.nullValue();
+        else {
+          hashers[f]!(acc, buf, at, len);
+          at += len;
+        }
+      }
+      acc.finishRow();
+      pos = end;
+    }
+    pending = pos < buf.length ? buf.subarray(pos) : Buffer.alloc(0);
+    // Keep only the unfinished row, not the whole chunk it came in.
+    if (pending.length && pending.length < buf.length / 2) pending = Buffer.from(pending);
+    buf = pending;
+  }
+  return acc;
+}
