@@ -35,7 +35,7 @@ export function stepsFor(plan: TablePlan, dialect: 'sqlite' | 'postgres'): { key
   return { keys: all.filter((s) => !isLink(s)), links: all.filter(isLink) };
 }
 
-/** What runPostLoad needs from the runner. */
+/** What the post-load steps need from the runner. */
 export interface PostLoadJob {
   plan: CopyPlan;
   states: Map<string, TableState>;
@@ -49,14 +49,25 @@ export interface PostLoadJob {
 }
 
 /**
- * Builds keys, indexes, checks and sequences of every table (tables side by side), then the
- * foreign keys (NOT VALID, then VALIDATE), then ANALYZE. Each step commits together with the state
+ * A table's own post-load steps (primary key, uniques, indexes, checks, sequence), then ANALYZE.
+ * The runner calls this as soon as the table is loaded, so PostgreSQL builds one table's indexes
+ * while ferry is still streaming the next table's rows. Each step commits together with the state
  * row that records it, so a resumed run skips what is done and redoes nothing twice.
  */
-export async function runPostLoad(job: PostLoadJob): Promise<void> {
-  for (const ts of job.states.values()) for (const w of ts.warnings) job.warnings.push(w);
-  job.emit({ type: 'phase', phase: 'keys', message: 'building primary keys, indexes and sequences' });
-  await pool(job, async (engine, t, ts) => runSteps(engine, t, ts, 'keys', stepsFor(t, job.dialect).keys, job));
+export async function finishTable(engine: Engine, t: TablePlan, ts: TableState, job: PostLoadJob): Promise<void> {
+  const before = ts.phase;
+  await runSteps(engine, t, ts, 'keys', stepsFor(t, job.dialect).keys, job);
+  // ANALYZE cannot be undone and is harmless to repeat, so it needs no state; it is skipped only
+  // when an earlier run already went past this table's keys.
+  if (progressOf(before, 'keys') !== Number.MAX_SAFE_INTEGER) await engine.exec(`ANALYZE ${engine.quoteTable(t.target)}`);
+}
+
+/**
+ * The foreign keys of every table (NOT VALID, then VALIDATE), once every table has its keys, then
+ * each table's state is marked done.
+ */
+export async function linkTables(job: PostLoadJob): Promise<void> {
+  for (const ts of job.states.values()) for (const w of ts.warnings) if (!job.warnings.some((x) => x.message === w.message)) job.warnings.push(w);
   const hasLinks = job.plan.tables.some((t) => stepsFor(t, job.dialect).links.length > 0);
   if (hasLinks) job.emit({ type: 'phase', phase: 'links', message: 'adding foreign keys (NOT VALID, then VALIDATE)' });
   await pool(job, async (engine, t, ts) => {
@@ -66,28 +77,16 @@ export async function runPostLoad(job: PostLoadJob): Promise<void> {
       await new CopyState(engine).save(ts);
     }
   });
-  job.emit({ type: 'phase', phase: 'analyze', message: 'updating planner statistics (ANALYZE)' });
-  // ANALYZE cannot be undone and is harmless to repeat, so it needs no state.
-  for (const t of job.plan.tables) await job.main.exec(`ANALYZE ${job.main.quoteTable(t.target)}`);
 }
 
 async function pool(job: PostLoadJob, fn: (engine: Engine, t: TablePlan, ts: TableState) => Promise<void>): Promise<void> {
   const queue = [...job.plan.tables];
-  const extra: Engine[] = [];
-  try {
-    const workers = Array.from({ length: Math.min(job.parallel, Math.max(1, queue.length)) }, async (_, w) => {
-      let engine = job.main;
-      if (w > 0) {
-        engine = await job.openWorker();
-        extra.push(engine);
-      }
-      for (let t = queue.shift(); t; t = queue.shift()) await fn(engine, t, job.states.get(t.target)!);
-    });
-    await Promise.all(workers);
-  } finally {
-    // Worker connections are owned by the runner (openWorker registers them); nothing to close here.
-    void extra;
-  }
+  const workers = Array.from({ length: Math.min(job.parallel, Math.max(1, queue.length)) }, async (_, w) => {
+    // Connections beyond the first are the runner's (openWorker registers them for closing).
+    const engine = w === 0 ? job.main : await job.openWorker();
+    for (let t = queue.shift(); t; t = queue.shift()) await fn(engine, t, job.states.get(t.target)!);
+  });
+  await Promise.all(workers);
 }
 
 /** Where a phase stands: `keys:3` means the first three key steps are done. */

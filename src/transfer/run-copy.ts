@@ -14,7 +14,7 @@ import { CopyState, STATE_TABLE, type TableState } from './copy-state.js';
 import type { PlanWarning } from './copy-types.js';
 import { loadTable } from './load-table.js';
 import { preflightTarget } from './copy-preflight.js';
-import { runPostLoad } from './post-load.js';
+import { finishTable, linkTables, type PostLoadJob } from './post-load.js';
 import { RejectLog } from './reject-log.js';
 import { createSchemaSql, sinkFor, sourceFor } from './copy-endpoints.js';
 import { verifyDatabases, type VerifyReport } from './verify-copy.js';
@@ -158,10 +158,14 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     for (const w of plan.warnings) emit({ type: 'warning', warning: w });
     rejects.total = [...states.values()].reduce((s, t) => s + t.rejects, 0);
 
-    // Load: a pool of `parallel` workers, each with its own target connection.
+    // Load: a pool of `parallel` workers, each with its own target connection. A worker builds a
+    // table's keys and indexes as soon as its rows are in, while the other worker is still loading.
+    const warnings = [...plan.warnings];
+    const post: PostLoadJob = { plan, states, main: target, dialect: toTarget.dialect, parallel, openWorker: () => openWorkerTarget(toTarget, extraTargets), emit, warnings };
     const reports = new Map<string, CopyTableReport>();
-    const queue = plan.tables.filter((t) => !options.schemaOnly);
-    if (queue.length) emit({ type: 'phase', phase: 'load', message: `loading ${queue.length} table(s)` });
+    // Biggest tables first: the last table to finish bounds the load, and small ones fill the gaps.
+    const queue = [...plan.tables].sort((a, b) => b.rowEstimate * b.columns.length - a.rowEstimate * a.columns.length);
+    emit({ type: 'phase', phase: 'load', message: options.schemaOnly ? 'building keys and indexes' : `loading ${queue.length} table(s); keys and indexes are built as each one finishes` });
     const workers = Array.from({ length: Math.min(parallel, Math.max(1, queue.length)) }, async (_, w) => {
       const engine = w === 0 ? target! : await openWorkerTarget(toTarget, extraTargets);
       const workerState = new CopyState(engine);
@@ -169,9 +173,9 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
         const ts = states.get(t.target)!;
         const t0 = Date.now();
         const alreadyDone = ts.phase !== 'created' && ts.phase !== 'loading';
-        emit({ type: 'table-start', table: t.target, rows: t.rowEstimate, done: ts.rowsCopied });
+        if (!options.schemaOnly) emit({ type: 'table-start', table: t.target, rows: t.rowEstimate, done: ts.rowsCopied });
         let bytes = 0;
-        if (!alreadyDone) {
+        if (!alreadyDone && !options.schemaOnly) {
           const src = sourceFor(source, fromTarget, t);
           try {
             await loadTable({
@@ -194,13 +198,16 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
         }
         const r = { table: t.source, target: t.target, rows: ts.rowsCopied, bytes, ms: Date.now() - t0, rejects: ts.rejects };
         reports.set(t.target, r);
-        emit({ type: 'table-done', table: t.target, rows: r.rows, bytes, ms: r.ms, rejects: r.rejects, alreadyDone });
+        if (!options.schemaOnly) emit({ type: 'table-done', table: t.target, rows: r.rows, bytes, ms: r.ms, rejects: r.rejects, alreadyDone });
+        if (options.schemaOnly && ts.phase === 'created') {
+          ts.phase = 'loaded';
+          await workerState.save(ts);
+        }
+        await finishTable(engine, t, ts, post);
       }
     });
     await Promise.all(workers);
-
-    const warnings = [...plan.warnings];
-    await runPostLoad({ plan, states, main: target, dialect: toTarget.dialect, parallel, openWorker: () => openWorkerTarget(toTarget, extraTargets), emit, warnings });
+    await linkTables(post);
     await target.transaction(() => state.drop());
 
     let verify: VerifyReport | null = null;
