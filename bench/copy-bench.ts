@@ -39,10 +39,12 @@ interface Args {
   keep: boolean;
   checks: boolean;
   ferryArgs: string[];
+  /** Let `ferry copy` run its own verification at the end (its default); off: `--no-verify`. */
+  copyVerifies: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { scales: [1], only: ALL_JOBS, runs: 1, keep: false, checks: true, ferryArgs: [] };
+  const a: Args = { scales: [1], only: ALL_JOBS, runs: 1, keep: false, checks: true, ferryArgs: [], copyVerifies: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const val = () => {
@@ -64,9 +66,10 @@ function parseArgs(argv: string[]): Args {
     } else if (k === '--keep') a.keep = true;
     else if (k === '--no-checks') a.checks = false;
     else if (k === '--ferry-arg') a.ferryArgs.push(val());
+    else if (k === '--copy-verifies') a.copyVerifies = true;
     else if (k === '--help' || k === '-h') {
       process.stdout.write(
-        'node dist/bench/copy-bench.js [--scale N[,M]] [--scale10] [--only floor,pgloader,ferry] [--runs N] [--keep] [--no-checks] [--ferry-arg ARG]...\n',
+        'node dist/bench/copy-bench.js [--scale N[,M]] [--scale10] [--only floor,pgloader,ferry] [--runs N] [--keep] [--no-checks] [--copy-verifies] [--ferry-arg ARG]...\n',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
@@ -189,7 +192,7 @@ async function runScale(scale: number, args: Args): Promise<ScaleResult> {
       } else {
         if (ferryUnavailable) continue;
         log('  ferry copy');
-        const c = await runFerryCopy(ds, dbs.ferry, args.ferryArgs);
+        const c = await runFerryCopy(ds, dbs.ferry, [...(args.copyVerifies ? [] : ['--no-verify']), ...args.ferryArgs]);
         sr.ferryCopy.push(c);
         if (!c.ok) {
           log(`    FAILED${c.available ? '' : ' (command not available yet)'}: ${c.error?.split('\n').slice(0, 6).join('\n      ')}`);
@@ -274,7 +277,7 @@ function flatness(results: ScaleResult[]): { goal: string; value: string; met: b
   return { goal: 'ferry peak flat at 10x the rows', value: `${mb(a)} → ${mb(b)} (${b >= a ? '+' : ''}${Math.round((b / a - 1) * 100)}%)`, met: b <= a * (1 + FLAT_TOLERANCE) };
 }
 
-function markdown(results: ScaleResult[]): string {
+function markdown(results: ScaleResult[], args: Args): string {
   const out: string[] = [];
   for (const sr of results) {
     const s = sr.summary;
@@ -306,7 +309,8 @@ function markdown(results: ScaleResult[]): string {
       if (!p.available) out.push(`| pgloader | not available | ${p.error} | | |`);
       else {
         const ph = p.phases;
-        out.push(
+        if (p.exitCode !== 0) out.push(`| pgloader ${p.version} | ${fmtStat(s.pgloaderWall as Stat)} | failed: exit ${p.exitCode}; ${p.errors.slice(-2).join(' ').replace(/\|/g, '\\|')} | ${mb(s.pgloaderPeakKb as number)} | ${chk('pgloader')} |`);
+        else out.push(
           `| pgloader ${p.version} | ${fmtStat(s.pgloaderWall as Stat)} | its summary: copy ${ph['COPY Threads Completion'] ?? '?'} s, indexes ${ph['Create Indexes'] ?? '?'} s, primary keys ${ph['Primary Keys'] ?? '?'} s, foreign keys ${ph['Create Foreign Keys'] ?? '?'} s; exit ${p.exitCode} | ${mb(s.pgloaderPeakKb as number)} | ${chk('pgloader')} |`,
         );
       }
@@ -316,7 +320,7 @@ function markdown(results: ScaleResult[]): string {
       if (!c) {
         const f = sr.ferryCopy[0]!;
         out.push(`| ferry copy | ${f.available ? 'failed' : 'pending (command not available yet)'} | ${(f.error ?? '').split('\n')[0]!.slice(0, 200).replace(/\|/g, '\\|')} | | |`);
-      } else out.push(`| ferry copy | ${fmtStat(s.ferryCopyWall as Stat)} | | ${mb(s.ferryCopyPeakKb as number)} | ${chk('ferry')} |`);
+      } else out.push(`| ferry copy${args.copyVerifies ? ' (with its own verification)' : ' --no-verify'} | ${fmtStat(s.ferryCopyWall as Stat)} | | ${mb(s.ferryCopyPeakKb as number)} | ${chk('ferry')} |`);
       const v = sr.ferryVerify.find((x) => x.ok);
       if (!c && !sr.ferryVerify.length) out.push('| ferry verify | pending (runs after a successful copy) | | | |');
       if (v) out.push(`| ferry verify | ${fmtStat(s.ferryVerifyWall as Stat)} | | ${mb(s.ferryVerifyPeakKb as number)} | |`);
@@ -413,7 +417,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(file, JSON.stringify({ machine: env, args, ...sr }, null, 2) + '\n');
     log(`results: ${file}`);
   }
-  process.stdout.write('\n' + markdown(results) + '\n');
+  process.stdout.write('\n' + markdown(results, args) + '\n');
 }
 
 await main();

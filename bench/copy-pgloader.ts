@@ -57,7 +57,7 @@ export async function runPgloader(ds: Dataset, db: string): Promise<PgloaderResu
     res.cpuMs = r.cpuMs;
     res.peakKb = r.peakByName['pgloader'] ?? r.peakKb;
     const out = r.stdout + '\n' + r.stderr;
-    res.errors = out.split('\n').filter((l) => /\b(ERROR|WARNING|FATAL)\b/.test(l)).map((l) => l.replace(/^\S+Z /, '').slice(0, 300));
+    res.errors = out.split('\n').filter((l) => /\b(ERROR|WARNING|FATAL)\b|fatal error|Heap exhausted/i.test(l)).map((l) => l.replace(/^\S+Z /, '').slice(0, 300));
     const start = out.indexOf('table name');
     if (start >= 0) res.summary = out.slice(out.lastIndexOf('\n', start) + 1).trim();
     for (const line of res.summary.split('\n')) {

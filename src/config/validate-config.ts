@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { FerryError } from '../errors.js';
+import { checkCopy } from './validate-copy-config.js';
 import type {
   BackupConfig,
   ConflictPolicy,
@@ -31,9 +32,11 @@ export interface ConfigSource {
   text?: string;
 }
 
-type Segment = string | number;
+/** One step of a key path: an object key or a list index. */
+export type Segment = string | number;
 
-interface Found {
+/** A problem found while checking, before it is located in the file. */
+export interface Found {
   segments: Segment[];
   message: string;
   hint?: string;
@@ -42,7 +45,7 @@ interface Found {
 }
 
 const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['error', 'skip', 'replace'];
-const TOP_KEYS = ['$schema', 'consolidate', 'backup'];
+const TOP_KEYS = ['$schema', 'consolidate', 'backup', 'copy'];
 const BACKUP_KEYS = ['dir'];
 const CONSOLIDATE_KEYS = ['sourceDir', 'targetDir', 'backupDir', 'sources', 'onConflict'];
 const SOURCE_KEYS = ['target', 'tables', 'onConflict'];
@@ -65,7 +68,7 @@ function checkTop(raw: unknown, found: Found[]): FerryConfig {
     const message =
       raw === null || raw === undefined
         ? 'The config is empty.'
-        : `The config must be an object with a "consolidate" and/or "backup" section, not ${describe(raw)}.`;
+        : `The config must be an object with "consolidate", "copy" and/or "backup" sections, not ${describe(raw)}.`;
     found.push({ segments: [], message, at: 'value' });
     return {};
   }
@@ -73,6 +76,7 @@ function checkTop(raw: unknown, found: Found[]): FerryConfig {
   const out: FerryConfig = {};
   if (raw.consolidate !== undefined) out.consolidate = checkConsolidate(raw.consolidate, ['consolidate'], found);
   if (raw.backup !== undefined) out.backup = checkBackup(raw.backup, ['backup'], found);
+  if (raw.copy !== undefined) out.copy = checkCopy(raw.copy, ['copy'], found);
   return out;
 }
 
@@ -218,7 +222,7 @@ function checkTransform(raw: unknown, at: Segment[], found: Found[]): TableTrans
   return Object.fromEntries(entries) as Record<string, string>;
 }
 
-function checkKeys(obj: Record<string, unknown>, at: Segment[], allowed: readonly string[], where: string, found: Found[]): void {
+export function checkKeys(obj: Record<string, unknown>, at: Segment[], allowed: readonly string[], where: string, found: Found[]): void {
   for (const key of Object.keys(obj)) {
     if (allowed.includes(key)) continue;
     const suggestion = closest(key, allowed.filter((k) => k !== '$schema'));
@@ -255,7 +259,7 @@ function isMisspelled(obj: Record<string, unknown>, key: string): boolean {
   return Object.keys(obj).some((k) => k !== key && closest(k, [key]) === key);
 }
 
-function optionalString(obj: Record<string, unknown>, key: string, at: Segment[], found: Found[]): string | undefined {
+export function optionalString(obj: Record<string, unknown>, key: string, at: Segment[], found: Found[]): string | undefined {
   return obj[key] === undefined ? undefined : expectNonEmptyString(obj[key], [...at, key], found);
 }
 
@@ -276,13 +280,13 @@ function optionalPolicy(obj: Record<string, unknown>, at: Segment[], found: Foun
   return undefined;
 }
 
-function expectNonEmptyString(value: unknown, at: Segment[], found: Found[], what = 'a non-empty string'): string | undefined {
+export function expectNonEmptyString(value: unknown, at: Segment[], found: Found[], what = 'a non-empty string'): string | undefined {
   if (typeof value === 'string' && value.trim() !== '') return value;
   found.push({ segments: at, message: `${formatPath(at)} must be ${what}, not ${describe(value)}.`, at: 'value' });
   return undefined;
 }
 
-function expectRecord(value: unknown, at: Segment[], found: Found[], what = 'an object'): value is Record<string, unknown> {
+export function expectRecord(value: unknown, at: Segment[], found: Found[], what = 'an object'): value is Record<string, unknown> {
   if (isRecord(value)) return true;
   found.push({ segments: at, message: `${formatPath(at)} must be ${what}, not ${describe(value)}.`, at: 'value' });
   return false;
@@ -297,7 +301,7 @@ function isBareFileName(name: string): boolean {
 }
 
 /** Short description of a wrong value for messages: its kind, plus the value itself when short. */
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
@@ -308,7 +312,7 @@ function describe(value: unknown): string {
 }
 
 /** Renders a key path the way a user would write it in JS: dots for identifiers, brackets otherwise. */
-function formatPath(segments: readonly Segment[]): string {
+export function formatPath(segments: readonly Segment[]): string {
   let out = '';
   for (const s of segments) {
     if (typeof s === 'number') out += `[${s}]`;
