@@ -160,7 +160,10 @@ export function postgresDefaultToSqlite(expression: string, logical: LogicalType
   const e = expression.trim();
   if (/^nextval\(/i.test(e)) return { untranslatable: 'a sequence default (SQLite has no sequences)' };
   if (/^null(::[\w ]+)?$/i.test(e)) return { sql: null };
-  const clock = /^(now\(\)|current_timestamp(\(\d\))?|transaction_timestamp\(\)|statement_timestamp\(\)|localtimestamp(\(\d\))?)$/i.test(e)
+  // ferry's own SQLite translations come back as these: UTC wall-clock time, as a timestamp or as
+  // SQLite's text shape; both are SQLite's CURRENT_TIMESTAMP.
+  const utcClock = /^\(?now\(\) AT TIME ZONE 'UTC'(::text)?\)?$/i.test(e) || /^to_char\(\(?now\(\) AT TIME ZONE 'UTC'(::text)?\)?, 'YYYY-MM-DD HH24:MI:SS'(::text)?\)$/i.test(e);
+  const clock = utcClock || /^(now\(\)|current_timestamp(\(\d\))?|transaction_timestamp\(\)|statement_timestamp\(\)|localtimestamp(\(\d\))?)$/i.test(e)
     ? 'timestamp'
     : /^(current_date|\('now'::text\)::date)$/i.test(e) ? 'date' : null;
   if (clock) {

@@ -83,6 +83,8 @@ test('PostgreSQL expressions and defaults translate back to SQLite', () => {
   for (const e of [`"Name" ~~ 'x%'::text`, "price::date > '2020-01-01'::date", 'gen_random_uuid() IS NOT NULL', 'other > 1']) assert.ok('untranslatable' in postgresToSqlite(e, c), e);
   const d: [string, string, string | null][] = [
     ['now()', 'timestamp', 'CURRENT_TIMESTAMP'],
+    ["(now() AT TIME ZONE 'UTC'::text)", 'timestamp', 'CURRENT_TIMESTAMP'],
+    ["to_char((now() AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD HH24:MI:SS'::text)", 'text', 'CURRENT_TIMESTAMP'],
     ['now()', 'timestamptz', "(strftime('%Y-%m-%d %H:%M:%f', 'now') || '+00:00')"],
     ['CURRENT_DATE', 'date', 'CURRENT_DATE'],
     ["'abc'::text", 'text', "'abc'"],
