@@ -47,5 +47,9 @@ export async function preflightTarget(to: ConnectionTarget, plan: CopyPlan, opti
     throw new FerryError('DISK_FULL', `${dir} has ${formatBytes(free)} free; the copy needs about ${formatBytes(need)}.`, { subject: dir, hint: 'Free some space or copy to another disk.' });
   }
   void plan;
-  return openSqlite(to.file, { mustExist: false });
+  const engine = openSqlite(to.file, { mustExist: false });
+  // better-sqlite3 turns foreign key enforcement on; tables load in any order (biggest first), so
+  // a child row may arrive before its parent. The check runs once everything is in (post-load).
+  engine.db.pragma('foreign_keys = OFF');
+  return engine;
 }

@@ -72,6 +72,17 @@ export async function linkTables(job: PostLoadJob): Promise<void> {
   if (hasLinks) job.emit({ type: 'phase', phase: 'links', message: 'adding foreign keys (NOT VALID, then VALIDATE)' });
   await pool(job, async (engine, t, ts) => {
     await runSteps(engine, t, ts, 'links', stepsFor(t, job.dialect).links, job);
+    // SQLite declares foreign keys inline and the load ran with enforcement off: report orphans
+    // (rows kept, as PostgreSQL's NOT VALID constraints do) instead of enforcing them.
+    if (job.dialect === 'sqlite' && t.foreignKeys.length && ts.phase !== 'done') {
+      const orphans = await engine.query(`PRAGMA foreign_key_check(${engine.quoteIdent(t.target)})`);
+      if (orphans.length) {
+        const w: PlanWarning = { code: 'NOT_VALIDATED', table: t.target, message: `${t.target}: ${orphans.length} row(s) reference rows missing from their parent table (copied as they are; PRAGMA foreign_key_check lists them).` };
+        ts.warnings.push(w);
+        job.warnings.push(w);
+        job.emit({ type: 'warning', warning: w });
+      }
+    }
     if (ts.phase !== 'done') {
       ts.phase = 'done';
       await new CopyState(engine).save(ts);
