@@ -41,10 +41,12 @@ interface Args {
   ferryArgs: string[];
   /** Let `ferry copy` run its own verification at the end (its default); off: `--no-verify`. */
   copyVerifies: boolean;
+  /** Extra options for pgloader, before the source (e.g. --dynamic-space-size 4096). */
+  pgloaderArgs: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { scales: [1], only: ALL_JOBS, runs: 1, keep: false, checks: true, ferryArgs: [], copyVerifies: false };
+  const a: Args = { scales: [1], only: ALL_JOBS, runs: 1, keep: false, checks: true, ferryArgs: [], copyVerifies: false, pgloaderArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const val = () => {
@@ -67,9 +69,10 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--no-checks') a.checks = false;
     else if (k === '--ferry-arg') a.ferryArgs.push(val());
     else if (k === '--copy-verifies') a.copyVerifies = true;
+    else if (k === '--pgloader-arg') a.pgloaderArgs.push(val());
     else if (k === '--help' || k === '-h') {
       process.stdout.write(
-        'node dist/bench/copy-bench.js [--scale N[,M]] [--scale10] [--only floor,pgloader,ferry] [--runs N] [--keep] [--no-checks] [--copy-verifies] [--ferry-arg ARG]...\n',
+        'node dist/bench/copy-bench.js [--scale N[,M]] [--scale10] [--only floor,pgloader,ferry] [--runs N] [--keep] [--no-checks] [--copy-verifies] [--ferry-arg ARG]... [--pgloader-arg ARG]...\n',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
@@ -182,7 +185,7 @@ async function runScale(scale: number, args: Args): Promise<ScaleResult> {
         }
       } else if (step === 'pgloader') {
         log('  pgloader');
-        const r = await runPgloader(ds, dbs.pgloader);
+        const r = await runPgloader(ds, dbs.pgloader, args.pgloaderArgs);
         sr.pgloader.push(r);
         if (!r.available) log(`    not available: ${r.error}`);
         else {
@@ -311,7 +314,7 @@ function markdown(results: ScaleResult[], args: Args): string {
         const ph = p.phases;
         if (p.exitCode !== 0) out.push(`| pgloader ${p.version} | ${fmtStat(s.pgloaderWall as Stat)} | failed: exit ${p.exitCode}; ${p.errors.slice(-2).join(' ').replace(/\|/g, '\\|')} | ${mb(s.pgloaderPeakKb as number)} | ${chk('pgloader')} |`);
         else out.push(
-          `| pgloader ${p.version} | ${fmtStat(s.pgloaderWall as Stat)} | its summary: copy ${ph['COPY Threads Completion'] ?? '?'} s, indexes ${ph['Create Indexes'] ?? '?'} s, primary keys ${ph['Primary Keys'] ?? '?'} s, foreign keys ${ph['Create Foreign Keys'] ?? '?'} s; exit ${p.exitCode} | ${mb(s.pgloaderPeakKb as number)} | ${chk('pgloader')} |`,
+          `| pgloader ${p.version}${args.pgloaderArgs.length ? ` ${args.pgloaderArgs.join(' ')}` : ''} | ${fmtStat(s.pgloaderWall as Stat)} | its summary: copy ${ph['COPY Threads Completion'] ?? '?'} s, indexes ${ph['Create Indexes'] ?? '?'} s, primary keys ${ph['Primary Keys'] ?? '?'} s, foreign keys ${ph['Create Foreign Keys'] ?? '?'} s; exit ${p.exitCode} | ${mb(s.pgloaderPeakKb as number)} | ${chk('pgloader')} |`,
         );
       }
     }

@@ -3,6 +3,9 @@
  * for a SQLite source (create tables, copy, create indexes, primary keys, foreign keys, reset
  * sequences), into a fresh database, timed, with the peak memory of the pgloader process tree.
  *
+ * Options before the file go first (e.g. `--dynamic-space-size 4096`, the SBCL heap in MB; the
+ * Debian build's default heap of 1 GB is exhausted at scale 10).
+ *
  * Install: `apt-get install pgloader` (Debian 12 ships 3.6.9, which reports itself as
  * "3.6.7~devel").
  */
@@ -39,7 +42,7 @@ export function pgloaderVersion(): string | null {
   return /version "([^"]+)"/.exec(r.stdout)?.[1] ?? r.stdout.trim().split('\n')[0] ?? '?';
 }
 
-export async function runPgloader(ds: Dataset, db: string): Promise<PgloaderResult> {
+export async function runPgloader(ds: Dataset, db: string, extraArgs: string[] = []): Promise<PgloaderResult> {
   const res: PgloaderResult = { ok: false, available: false, db, wallMs: 0, exitCode: null, peakKb: 0, cpuMs: 0, reportedRows: {}, reportedErrors: {}, phases: {}, errors: [], summary: '' };
   const version = pgloaderVersion();
   if (!version) {
@@ -51,7 +54,7 @@ export async function runPgloader(ds: Dataset, db: string): Promise<PgloaderResu
   try {
     freshDatabase(db);
     checkpoint();
-    const r = await runChild('pgloader', [ds.file, pgUrl(db)], { timeoutMs: 60 * 60 * 1000 });
+    const r = await runChild('pgloader', [...extraArgs, ds.file, pgUrl(db)], { timeoutMs: 60 * 60 * 1000 });
     res.wallMs = r.wallMs;
     res.exitCode = r.code;
     res.cpuMs = r.cpuMs;
@@ -61,13 +64,14 @@ export async function runPgloader(ds: Dataset, db: string): Promise<PgloaderResu
     const start = out.indexOf('table name');
     if (start >= 0) res.summary = out.slice(out.lastIndexOf('\n', start) + 1).trim();
     for (const line of res.summary.split('\n')) {
-      const m = /^\s*(.+?)\s{2,}(\d+)\s+(\d+)\s+(?:([\d.]+ [kMG]?B)\s+)?([\d.]+)s\s*$/.exec(line);
+      const m = /^\s*(.+?)\s{2,}(\d+|\S)\s+(\d+)\s+(?:([\d.]+ [kMG]?B)\s+)?(?:(\d+)m)?([\d.]+)s\s*$/.exec(line);
       if (!m) continue;
+      const seconds = Number(m[5] ?? 0) * 60 + Number(m[6]);
       const name = m[1]!.trim();
       if (TABLES.some((t) => t.name === name) || name.startsWith('sqlite_')) {
         res.reportedRows[name] = Number(m[3]);
         if (Number(m[2])) res.reportedErrors[name] = Number(m[2]);
-      } else res.phases[name] = Number(m[5]);
+      } else res.phases[name] = seconds;
     }
     res.ok = r.code === 0;
     if (!res.ok) res.error = `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}: ${r.stderr.slice(-1000)}`;

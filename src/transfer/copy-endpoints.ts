@@ -8,6 +8,8 @@ import { openSqlite, type SqliteEngine } from '../engines/sqlite/sqlite-engine.j
 import { sqliteError } from '../engines/sqlite/sqlite-errors.js';
 import { keyWidth, readSqliteRows } from '../engines/sqlite/sqlite-read-rows.js';
 import { SqliteTableSink } from '../engines/sqlite/sqlite-table-sink.js';
+import { NativeCopyReader } from '../engines/sqlite/sqlite-copy-native.js';
+import { pgTypeKind } from '../engines/postgres/postgres-copy-kinds.js';
 import type { TablePlan } from './copy-types.js';
 import type { TableSource } from './load-table.js';
 import type { TableSink } from './table-sink.js';
@@ -21,16 +23,19 @@ import type { TableSink } from './table-sink.js';
 export type ClosableSource = TableSource & { close?: () => void };
 
 /** Reads one table of the plan from the source engine, in key order. */
-export function sourceFor(source: Engine, from: ConnectionTarget, plan: TablePlan): ClosableSource {
+export function sourceFor(source: Engine, from: ConnectionTarget, to: ConnectionTarget, plan: TablePlan): ClosableSource {
   const columns = plan.columns.map((c) => c.source);
   const width = keyWidth(plan.chunkKey);
   if (from.dialect === 'sqlite') {
     // Its own connection, so tables can be read side by side (a better-sqlite3 connection runs
     // one statement at a time) without opening the writer's file for writing.
     const reader = openSqlite(from.file, { readonly: true, mustExist: true });
+    const kinds = to.dialect === 'postgres' && plan.chunkKey.kind === 'rowid' ? nativeCopyKinds(plan) : null;
+    const native = kinds ? NativeCopyReader.open(reader.db, reader.file, plan.source, columns, kinds) : null;
     return {
       keyWidth: width,
       read: (after, upTo) => guardSqlite(readSqliteRows(reader.db, reader.file, plan.source, columns, plan.chunkKey, after, upTo), reader.file, plan.source),
+      ...(native ? { readEncoded: (after: Value[] | null, limit: number) => native.read(after, limit) } : {}),
       close: () => void reader.close(),
     };
   }
@@ -70,4 +75,33 @@ function* guardSqlite(rows: IterableIterator<Row>, file: string, table: string):
 
 async function* flatten(batches: AsyncIterable<(string | null)[][]>): AsyncGenerator<Row> {
   for await (const batch of batches) yield* batch;
+}
+
+/**
+ * The letters of SQLite's native COPY encoder for a table's columns, or null when some column needs
+ * JavaScript (numeric, dates, epoch times, int4/real targets, columns holding several storage
+ * classes). A letter only promises the common case: any value outside it sends that run of rows
+ * through JavaScript, which converts or rejects it.
+ */
+export function nativeCopyKinds(plan: TablePlan): string | null {
+  let out = '';
+  for (const c of plan.columns) {
+    const kind = pgTypeKind(c.targetType);
+    const p = c.profile;
+    const only = (n: number | undefined) => !p || n === p.integers + p.reals + p.texts + p.blobs;
+    const letter =
+      kind === 'int8' && c.logical === 'int64' && only(p?.integers) ? 'i'
+      : kind === 'float8' && c.logical === 'float64' && only(p?.reals) ? 'f'
+      : kind === 'bool' && c.logical === 'boolean' && only(p?.integers) ? 'o'
+      : kind === 'text' && c.logical === 'text' && only(p?.texts) ? 't'
+      : kind === 'json' && c.logical === 'json' && only(p?.texts) ? 'j'
+      : kind === 'jsonb' && c.logical === 'jsonb' && only(p?.texts) ? 'J'
+      : kind === 'bytea' && c.logical === 'bytes' && only(p?.blobs) ? 'b'
+      : kind === 'timestamp' && c.logical === 'timestamp' && !c.epoch && only(p?.texts) ? 'T'
+      : kind === 'timestamptz' && c.logical === 'timestamptz' && !c.epoch && only(p?.texts) ? 'Z'
+      : null;
+    if (!letter) return null;
+    out += letter;
+  }
+  return out || null;
 }

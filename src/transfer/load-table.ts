@@ -5,7 +5,7 @@ import type { CopyState, TableState } from './copy-state.js';
 import type { RejectRecord, TablePlan } from './copy-types.js';
 import { jsonSafe } from './json-safe.js';
 import type { RejectLog } from './reject-log.js';
-import type { SinkRow, TableSink } from './table-sink.js';
+import type { SinkItem, SinkRow, TableSink } from './table-sink.js';
 
 /** Reads a table's rows in key order: each row is the key values, then the plan's columns. */
 export interface TableSource {
@@ -15,7 +15,17 @@ export interface TableSource {
   readonly pgText?: boolean;
   /** Rows after `after` (all when null) and up to `upTo` when given. */
   read(after: Value[] | null, upTo?: Value[] | null): Iterable<Row> | AsyncIterable<Row>;
+  /**
+   * The next `limit` rows after `after`, already encoded in the sink's wire format by the source
+   * engine (null `encoded`: some value needs JavaScript, so read that run with `read`).
+   */
+  readEncoded?(after: Value[] | null, limit: number): { encoded: Buffer | null; rows: number; lastKey: Value[] | null };
 }
+
+/** Rows per natively encoded run at most: enough to amortise a query, few enough to redo in JS. */
+const ENCODED_RUN = 4096;
+/** Bytes a natively encoded run aims at, so wide rows (blobs) keep memory flat. */
+const ENCODED_RUN_BYTES = 256 * 1024;
 
 /** Everything loading one table needs; the runner builds it per table. */
 export interface LoadTableJob {
@@ -82,8 +92,41 @@ export async function loadTable(job: LoadTableJob): Promise<void> {
       lastKey = row.slice(0, job.source.keyWidth);
       if (++sent % PROGRESS_EVERY === 0) job.onProgress(sent, bytesSent);
     };
-    const input = job.source.read(after);
-    const rows = isSync(input)
+    const encoded = job.source.readEncoded && job.sink.encodedFormat === 'postgres-binary' ? job.source.readEncoded.bind(job.source) : null;
+    const input = encoded ? [] : job.source.read(after);
+    const rows = encoded
+      ? (function* (): Generator<SinkItem> {
+          let from = after;
+          let runRows = 256;
+          for (;;) {
+            if (count >= batchSize) {
+              ended = false;
+              return;
+            }
+            const limit = Math.min(runRows, batchSize - count);
+            const run = encoded(from, limit);
+            if (run.rows === 0) return;
+            if (run.encoded) {
+              // Size the next run from this one's bytes per row.
+              runRows = Math.max(16, Math.min(ENCODED_RUN, Math.floor((ENCODED_RUN_BYTES * run.rows) / Math.max(1, run.encoded.length))));
+              yield { encoded: run.encoded, rows: run.rows };
+              count += run.rows;
+              lastKey = run.lastKey;
+              sent += run.rows;
+              if (sent % PROGRESS_EVERY < run.rows) job.onProgress(sent, bytesSent);
+            } else {
+              // Some value in this run needs converting (or rejecting): the same rows, in JS.
+              for (const raw of job.source.read(from, run.lastKey) as Iterable<Row>) {
+                tick(raw);
+                const r = toSinkRow(raw, refused, refusedRows);
+                if (r) yield r;
+              }
+            }
+            from = run.lastKey;
+            if (run.rows < limit) return;
+          }
+        })()
+      : isSync(input)
       ? (function* () {
           for (const raw of input) {
             if (count >= batchSize) {

@@ -176,7 +176,7 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
         if (!options.schemaOnly) emit({ type: 'table-start', table: t.target, rows: t.rowEstimate, done: ts.rowsCopied });
         let bytes = 0;
         if (!alreadyDone && !options.schemaOnly) {
-          const src = sourceFor(source, fromTarget, t);
+          const src = sourceFor(source, fromTarget, toTarget, t);
           try {
             await loadTable({
               plan: t,

@@ -10,6 +10,18 @@ export interface SinkRow {
   values: Row;
 }
 
+/**
+ * Rows already encoded in the target's wire format by the source engine (SQLite's native COPY
+ * encoder), passed through as they are.
+ */
+export interface EncodedRows {
+  encoded: Buffer;
+  rows: number;
+}
+
+/** What a sink is given: rows to convert and encode, or rows already encoded. */
+export type SinkItem = SinkRow | EncodedRows;
+
 /** A row the target cannot take, found before it was sent (e.g. text with a NUL for PostgreSQL). */
 export type RefuseRow = (row: SinkRow, column: string | undefined, reason: string) => void;
 
@@ -26,7 +38,9 @@ export interface RowRefusal {
  */
 export interface TableSink {
   /** Writes the rows; rows refused before sending go to `refuse` and are left out. */
-  write(rows: Iterable<SinkRow> | AsyncIterable<SinkRow>, refuse: RefuseRow): Promise<{ rows: number; bytes: number }>;
+  write(rows: Iterable<SinkItem> | AsyncIterable<SinkItem>, refuse: RefuseRow): Promise<{ rows: number; bytes: number }>;
+  /** The wire format EncodedRows must be in for this sink, or null when it takes none. */
+  readonly encodedFormat: 'postgres-binary' | null;
   /**
    * When `error` (thrown by `write`) was caused by the data of some row rather than by the
    * connection or the schema, says why, so the caller can narrow it down to the row; else null.

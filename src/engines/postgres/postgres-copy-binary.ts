@@ -264,6 +264,21 @@ export class BinaryCopyEncoder implements CopyEncoder {
     return s.pos >= this.chunkBytes ? [s.take()] : NO_CHUNKS;
   }
 
+  /**
+   * Adds tuples already encoded elsewhere (SQLite's native ferry_copy_rows), in order after the
+   * rows before them: what is buffered goes out first, then the tuples as they are, uncopied.
+   */
+  appendEncoded(tuples: Buffer): Buffer[] {
+    if (tuples.length === 0) return NO_CHUNKS;
+    const s = this.sink;
+    if (s.pos + tuples.length <= s.buf.length && tuples.length < 4096) {
+      tuples.copy(s.buf, s.pos);
+      s.pos += tuples.length;
+      return s.pos >= this.chunkBytes ? [s.take()] : NO_CHUNKS;
+    }
+    return s.pos > 0 ? [s.take(), tuples] : [tuples];
+  }
+
   /** The rest of the data and the trailer (-1 as field count). */
   finish(): Buffer[] {
     if (this.finished) return [];

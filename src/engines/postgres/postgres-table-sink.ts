@@ -1,6 +1,6 @@
 import { ConversionError } from '../../transfer/convert-value.js';
 import type { ColumnPlan } from '../../transfer/copy-types.js';
-import type { RefuseRow, RowRefusal, SinkRow, TableSink } from '../../transfer/table-sink.js';
+import type { RefuseRow, RowRefusal, SinkItem, SinkRow, TableSink } from '../../transfer/table-sink.js';
 import { BinaryCopyEncoder, pgTypeKind, type CopyEncoder, type PgTypeKind } from './postgres-copy-binary.js';
 import type { PostgresEngine } from './postgres-engine.js';
 import { sqlStateOf } from './postgres-errors.js';
@@ -18,6 +18,7 @@ const ROW_CLASSES = ['22', '23'];
  */
 export class PostgresTableSink implements TableSink {
   readonly wholeChunkFails = true;
+  readonly encodedFormat: 'postgres-binary' | null;
   private readonly kinds: PgTypeKind[];
   private readonly format: 'binary' | 'text';
   private readonly names: string[];
@@ -30,14 +31,22 @@ export class PostgresTableSink implements TableSink {
     this.kinds = columns.map((c) => pgTypeKind(c.targetType));
     this.format = this.kinds.includes('other') ? 'text' : 'binary';
     this.names = columns.map((c) => c.target);
+    this.encodedFormat = this.format === 'binary' ? 'postgres-binary' : null;
   }
 
-  async write(rows: Iterable<SinkRow> | AsyncIterable<SinkRow>, refuse: RefuseRow): Promise<{ rows: number; bytes: number }> {
-    const encoder: CopyEncoder = this.format === 'binary' ? new BinaryCopyEncoder(this.kinds) : new TextCopyEncoder(this.kinds);
+  async write(rows: Iterable<SinkItem> | AsyncIterable<SinkItem>, refuse: RefuseRow): Promise<{ rows: number; bytes: number }> {
+    const binary = this.format === 'binary' ? new BinaryCopyEncoder(this.kinds) : null;
+    const encoder: CopyEncoder = binary ?? new TextCopyEncoder(this.kinds);
     const names = this.names;
     let count = 0;
     let bytes = 0;
-    const encode = (r: SinkRow): Buffer[] => {
+    const encode = (item: SinkItem): Buffer[] => {
+      if ('encoded' in item) {
+        if (!binary) throw new Error('internal: encoded rows given to a text COPY');
+        count += item.rows;
+        return binary.appendEncoded(item.encoded);
+      }
+      const r: SinkRow = item;
       try {
         const out = encoder.encodeRow(r.values);
         count++;
@@ -53,7 +62,7 @@ export class PostgresTableSink implements TableSink {
     const chunks =
       Symbol.iterator in rows
         ? (function* () {
-            for (const r of rows as Iterable<SinkRow>) for (const b of encode(r)) yield ((bytes += b.length), b);
+            for (const r of rows as Iterable<SinkItem>) for (const b of encode(r)) yield ((bytes += b.length), b);
             for (const b of encoder.finish()) yield ((bytes += b.length), b);
           })()
         : (async function* () {

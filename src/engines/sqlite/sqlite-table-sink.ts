@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Value } from '../../engine/types.js';
 import { sqliteValueFor } from '../../transfer/convert-value.js';
 import type { ColumnPlan } from '../../transfer/copy-types.js';
-import type { RefuseRow, RowRefusal, SinkRow, TableSink } from '../../transfer/table-sink.js';
+import type { RefuseRow, RowRefusal, SinkItem, SinkRow, TableSink } from '../../transfer/table-sink.js';
 import { sqliteError } from './sqlite-errors.js';
 import { quoteSqliteIdent } from './sqlite-tokens.js';
 
@@ -15,6 +15,7 @@ const ROW_CODES = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG)/;
  */
 export class SqliteTableSink implements TableSink {
   readonly wholeChunkFails = false;
+  readonly encodedFormat = null;
   private readonly insert: Database.Statement;
 
   constructor(
@@ -32,11 +33,13 @@ export class SqliteTableSink implements TableSink {
     }
   }
 
-  async write(rows: Iterable<SinkRow> | AsyncIterable<SinkRow>, refuse: RefuseRow): Promise<{ rows: number; bytes: number }> {
+  async write(rows: Iterable<SinkItem> | AsyncIterable<SinkItem>, refuse: RefuseRow): Promise<{ rows: number; bytes: number }> {
     const logicals = this.columns.map((c) => c.logical);
     const params: Value[] = new Array(logicals.length);
     let count = 0;
-    const one = (r: SinkRow) => {
+    const one = (item: SinkItem) => {
+      if ('encoded' in item) throw new Error('internal: encoded rows given to a SQLite target');
+      const r: SinkRow = item;
       for (let i = 0; i < logicals.length; i++) params[i] = sqliteValueFor(logicals[i]!, r.values[i]!);
       try {
         this.insert.run(params);
@@ -47,7 +50,7 @@ export class SqliteTableSink implements TableSink {
         refuse(r, undefined, (e as Error).message);
       }
     };
-    if (Symbol.iterator in rows) for (const r of rows as Iterable<SinkRow>) one(r);
+    if (Symbol.iterator in rows) for (const r of rows as Iterable<SinkItem>) one(r);
     else for await (const r of rows) one(r);
     return { rows: count, bytes: 0 };
   }

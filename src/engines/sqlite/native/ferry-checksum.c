@@ -125,6 +125,7 @@ static void final(sqlite3_context *ctx) {
 }
 
 #include "ferry-profile.inc.c"
+#include "ferry-copy.inc.c"
 
 #ifdef _WIN32
 __declspec(dllexport)
@@ -135,5 +136,6 @@ int sqlite3_ferrychecksum_init(sqlite3 *db, char **err, const sqlite3_api_routin
   int rc = sqlite3_create_function(db, "ferry_checksum_native", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, 0, 0, step, final);
   if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "ferry_profile", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, 0, 0, profile_step, profile_final);
   if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "ferry_checksum_modes", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, 0, 0, modes_step, modes_final);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "ferry_copy_rows", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, 0, 0, copy_step, copy_final);
   return rc;
 }

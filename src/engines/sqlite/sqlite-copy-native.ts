@@ -1,0 +1,54 @@
+import type Database from 'better-sqlite3';
+import type { Value } from '../../engine/types.js';
+import { loadNativeChecksum } from './sqlite-checksum.js';
+import { sqliteError } from './sqlite-errors.js';
+import { quoteSqliteIdent as q } from './sqlite-tokens.js';
+
+/** A run of rows read and encoded natively: the encoded tuples (null: encode them in JS), how many, the last key. */
+export interface NativeChunk {
+  encoded: Buffer | null;
+  rows: number;
+  lastKey: Value[] | null;
+}
+
+/**
+ * Reads a rowid table in key order through the native ferry_copy_rows aggregate
+ * (native/ferry-copy.inc.c), `limit` rows at a time, as COPY BINARY tuples. Returns null from
+ * `open` when the extension is not loaded, so the caller keeps the JavaScript path.
+ */
+export class NativeCopyReader {
+  private constructor(
+    private readonly first: Database.Statement,
+    private readonly next: Database.Statement,
+    private readonly kinds: string,
+    private readonly file: string,
+  ) {}
+
+  /** Prepares the reads, or null without the native extension. `kinds` has one letter per column. */
+  static open(db: Database.Database, file: string, table: string, columns: string[], kinds: string): NativeCopyReader | null {
+    if (!loadNativeChecksum(db)) return null;
+    const taken = new Set(columns.map((c) => c.toLowerCase()));
+    const rowid = ['rowid', '_rowid_', 'oid'].find((n) => !taken.has(n));
+    if (!rowid) return null;
+    const key = q('\u0001ferry_key');
+    const cols = columns.map(q).join(', ');
+    const sql = (where: string) =>
+      `SELECT ferry_copy_rows(?, ${cols}), count(*), max(${key}) FROM (SELECT ${rowid} AS ${key}, ${cols} FROM ${q(table)}${where} ORDER BY ${rowid} LIMIT ?)`;
+    try {
+      return new NativeCopyReader(db.prepare(sql('')), db.prepare(sql(` WHERE ${rowid} > ?`)), kinds, file);
+    } catch (e) {
+      throw sqliteError(e, file, `reading table "${table}" of`);
+    }
+  }
+
+  /** The next `limit` rows after `after` (from the start when null). */
+  read(after: Value[] | null, limit: number): NativeChunk {
+    try {
+      const [encoded, rows, last] = (after ? this.next.raw(true).get(this.kinds, after[0], limit) : this.first.raw(true).get(this.kinds, limit)) as [Buffer | null, bigint | number, Value];
+      const n = Number(rows);
+      return { encoded: n === 0 ? Buffer.alloc(0) : encoded, rows: n, lastKey: n === 0 ? after : [last] };
+    } catch (e) {
+      throw sqliteError(e, this.file, 'reading');
+    }
+  }
+}
