@@ -47,9 +47,9 @@ export function registerCopyCommands(program: Command): void {
     .option('--parallel <n>', 'tables loaded at once (default 2; SQLite targets take 1)')
     .option('--schema-only', 'create tables, keys and indexes; copy no rows')
     .option('--data-only', 'copy rows into tables that already exist')
-    .option('--if-exists <mode>', 'a target table that already has rows: fail, truncate or append', 'fail')
+    .option('--if-exists <mode>', 'a target table that already has rows: fail (default), truncate or append')
     .option('--resume', 'continue an interrupted copy from its last committed chunk')
-    .option('--max-rejects <n>', 'refused rows tolerated before the copy stops', '0')
+    .option('--max-rejects <n>', 'refused rows tolerated before the copy stops (default 0)')
     .option('--no-verify', 'skip the content verification at the end')
     .option('--jsonb', 'JSON columns become jsonb (when every value parses) instead of json')
     .option('--reject-file <path>', 'where refused rows are written (JSON lines)')
@@ -117,7 +117,7 @@ async function copyCommand(fromArg: string | undefined, toArg: string | undefine
     parallel: count(flags.parallel, '--parallel'),
     schemaOnly: flags.schemaOnly,
     dataOnly: flags.dataOnly,
-    ifExists: flags.ifExists as 'fail' | 'truncate' | 'append',
+    ifExists: flags.ifExists as 'fail' | 'truncate' | 'append' | undefined,
     resume: flags.resume,
     maxRejects: count(flags.maxRejects, '--max-rejects'),
     verify: flags.verify,

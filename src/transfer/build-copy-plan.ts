@@ -124,7 +124,7 @@ function sqliteFacts(engine: SqliteEngine, t: Table, columnConfig: Record<string
     };
   });
   const rowid = !t.withoutRowid;
-  const profile = profileSqliteTableFull(engine.db, t.name, requests, rowid);
+  const profile = engine.run(`profiling table "${t.name}" of`, () => profileSqliteTableFull(engine.db, t.name, requests, rowid));
   const profiles = new Map<string, ProfileFacts>(t.columns.map((c, i) => [c.name, profile.columns[i]!]));
   const facts: TableFacts = { rows: profile.rows, profiles };
   // Only `INTEGER PRIMARY KEY` (exactly that type name) on a rowid table is the rowid alias.

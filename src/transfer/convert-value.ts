@@ -271,6 +271,7 @@ function canonicalJsonb(v: Value): Value {
 }
 
 function canonicalFloat(v: Value): Value {
-  // One NaN bit pattern, whatever payload the source carried.
-  return Number.isNaN(v) ? NaN : v;
+  // One NaN bit pattern, whatever payload the source carried. -0 compares as 0: a SQLite REAL
+  // column cannot hold -0.0 (it stores 0), so a copy back into one would otherwise never verify.
+  return Number.isNaN(v) ? NaN : v === 0 ? 0 : v;
 }

@@ -27,6 +27,8 @@ export interface TableState {
   /** Checksum digest of the rejected rows' normalised source values, so verify can account for them. */
   rejectedDigest: string | null;
   warnings: PlanWarning[];
+  /** The table existed before the copy (--data-only, --if-exists truncate|append): its keys are its own. */
+  existing: boolean;
 }
 
 /** A positional parameter in the engine's own spelling. */
@@ -62,14 +64,14 @@ export class CopyState {
   }
 
   /** Creates the state table and one row per table; run inside the schema transaction. */
-  async create(source: string, tables: string[]): Promise<void> {
+  async create(source: string, tables: string[], existing: ReadonlySet<string> = new Set()): Promise<void> {
     const e = this.engine;
     await e.exec(
       `CREATE TABLE ${e.quoteIdent(STATE_TABLE)} (table_name TEXT PRIMARY KEY, phase TEXT NOT NULL, last_key TEXT, ` +
-        `rows_copied BIGINT NOT NULL DEFAULT 0, rejects BIGINT NOT NULL DEFAULT 0, rejected_digest TEXT, warnings TEXT, updated_at TEXT)`,
+        `rows_copied BIGINT NOT NULL DEFAULT 0, rejects BIGINT NOT NULL DEFAULT 0, rejected_digest TEXT, warnings TEXT, existing INTEGER NOT NULL DEFAULT 0, updated_at TEXT)`,
     );
-    await this.insert(RUN_ROW, source);
-    for (const t of tables) await this.insert(t, 'created');
+    await this.insert(RUN_ROW, source, false);
+    for (const t of tables) await this.insert(t, 'created', existing.has(t));
   }
 
   /** The source the partial copy came from, as recorded when it started. */
@@ -81,7 +83,7 @@ export class CopyState {
   /** Every table's state, by table name. */
   async load(): Promise<Map<string, TableState>> {
     const rows = await this.engine.query<Record<string, unknown>>(
-      `SELECT table_name, phase, last_key, rows_copied, rejects, rejected_digest, warnings FROM ${this.engine.quoteIdent(STATE_TABLE)} WHERE table_name <> ${param(this.engine, 1)}`,
+      `SELECT table_name, phase, last_key, rows_copied, rejects, rejected_digest, warnings, existing FROM ${this.engine.quoteIdent(STATE_TABLE)} WHERE table_name <> ${param(this.engine, 1)}`,
       [RUN_ROW],
     );
     const out = new Map<string, TableState>();
@@ -95,6 +97,7 @@ export class CopyState {
         rejects: Number(r.rejects),
         rejectedDigest: (r.rejected_digest as string | null) ?? null,
         warnings: r.warnings ? (JSON.parse(String(r.warnings)) as PlanWarning[]) : [],
+        existing: Number(r.existing) === 1,
       });
     }
     return out;
@@ -102,7 +105,7 @@ export class CopyState {
 
   /** Adds a table to an existing state (a resumed run that copies one more table). */
   async addTable(table: string): Promise<void> {
-    await this.insert(table, 'created');
+    await this.insert(table, 'created', false);
   }
 
   /** Records a table's state; call inside the transaction that did the work it describes. */
@@ -121,11 +124,12 @@ export class CopyState {
     await this.engine.exec(`DROP TABLE IF EXISTS ${this.engine.quoteIdent(STATE_TABLE)}`);
   }
 
-  private async insert(table: string, phase: string): Promise<void> {
+  private async insert(table: string, phase: string, existing: boolean): Promise<void> {
     const e = this.engine;
-    await e.query(`INSERT INTO ${e.quoteIdent(STATE_TABLE)} (table_name, phase, updated_at) VALUES (${param(e, 1)}, ${param(e, 2)}, ${param(e, 3)})`, [
+    await e.query(`INSERT INTO ${e.quoteIdent(STATE_TABLE)} (table_name, phase, existing, updated_at) VALUES (${param(e, 1)}, ${param(e, 2)}, ${param(e, 3)}, ${param(e, 4)})`, [
       table,
       phase,
+      existing ? 1 : 0,
       new Date().toISOString(),
     ]);
   }

@@ -29,6 +29,8 @@ export interface PlanWarning {
   code: string;
   table: string;
   column?: string;
+  /** The constraint or index concerned, when there is one. */
+  object?: string;
   message: string;
 }
 

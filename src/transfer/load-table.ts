@@ -39,6 +39,8 @@ export interface LoadTableJob {
   /** Rows per committed chunk. */
   batchSize: number;
   rejects: RejectLog;
+  /** True when the run is stopping (another table failed): return after the current chunk. */
+  stop?: () => boolean;
   /** Called as rows go out (uncommitted counts are fine for a progress bar). */
   onProgress: (rows: number, bytes: number) => void;
 }
@@ -174,6 +176,7 @@ export async function loadTable(job: LoadTableJob): Promise<void> {
     job.onProgress(sent, bytesSent);
     after = lastKey;
     if (ended) break;
+    if (job.stop?.()) return;
   }
   ts.phase = 'loaded';
   await job.state.save(ts);

@@ -73,7 +73,7 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
     const choice = chooseType({ table: table.name, column: c.name, declared: c.type, profile: facts.profiles?.get(c.name), override: cfg.type, epoch: cfg.epoch, jsonb: ctx.jsonb, direction: ctx.direction });
     warnings.push(...choice.warnings);
     const identity = facts.identityColumn === c.name && choice.logical === 'int64';
-    const plan: ColumnPlan = { source: c.name, target: colMap.get(c.name.toLowerCase()) ?? c.name, sourceType: c.type, logical: choice.logical, targetType: choice.targetType, nullable: c.nullable && !identity, default: null };
+    const plan: ColumnPlan = { source: c.name, target: colMap.get(c.name.toLowerCase()) ?? c.name, sourceType: c.type, logical: choice.logical, targetType: choice.targetType, nullable: c.nullable && !identity && !(table.primaryKey?.columns.includes(c.name) ?? false), default: null };
     if (identity) plan.identity = true;
     if (cfg.epoch) plan.epoch = cfg.epoch;
     const profile = facts.profiles?.get(c.name);

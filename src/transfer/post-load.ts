@@ -56,7 +56,8 @@ export interface PostLoadJob {
  */
 export async function finishTable(engine: Engine, t: TablePlan, ts: TableState, job: PostLoadJob): Promise<void> {
   const before = ts.phase;
-  await runSteps(engine, t, ts, 'keys', stepsFor(t, job.dialect).keys, job);
+  // A table that existed before the copy keeps the keys, indexes and constraints it has.
+  await runSteps(engine, t, ts, 'keys', ts.existing ? [] : stepsFor(t, job.dialect).keys, job);
   // ANALYZE cannot be undone and is harmless to repeat, so it needs no state; it is skipped only
   // when an earlier run already went past this table's keys.
   if (progressOf(before, 'keys') !== Number.MAX_SAFE_INTEGER) await engine.exec(`ANALYZE ${engine.quoteTable(t.target)}`);
@@ -71,10 +72,10 @@ export async function linkTables(job: PostLoadJob): Promise<void> {
   const hasLinks = job.plan.tables.some((t) => stepsFor(t, job.dialect).links.length > 0);
   if (hasLinks) job.emit({ type: 'phase', phase: 'links', message: 'adding foreign keys (NOT VALID, then VALIDATE)' });
   await pool(job, async (engine, t, ts) => {
-    await runSteps(engine, t, ts, 'links', stepsFor(t, job.dialect).links, job);
+    await runSteps(engine, t, ts, 'links', ts.existing ? [] : stepsFor(t, job.dialect).links, job);
     // SQLite declares foreign keys inline and the load ran with enforcement off: report orphans
     // (rows kept, as PostgreSQL's NOT VALID constraints do) instead of enforcing them.
-    if (job.dialect === 'sqlite' && t.foreignKeys.length && ts.phase !== 'done') {
+    if (job.dialect === 'sqlite' && !ts.existing && t.foreignKeys.length && ts.phase !== 'done') {
       const orphans = await engine.query(`PRAGMA foreign_key_check(${engine.quoteIdent(t.target)})`);
       if (orphans.length) {
         const w: PlanWarning = { code: 'NOT_VALIDATED', table: t.target, message: `${t.target}: ${orphans.length} row(s) reference rows missing from their parent table (copied as they are; PRAGMA foreign_key_check lists them).` };
@@ -112,6 +113,13 @@ async function runSteps(engine: Engine, t: TablePlan, ts: TableState, stage: 'ke
   const state = new CopyState(engine);
   for (let i = progressOf(ts.phase, stage); i < steps.length; i++) {
     const step = steps[i]!;
+    // The constraint of a VALIDATE step may not exist: its creation failed (and was warned about).
+    const notCreated = step.kind === 'validate' && ts.warnings.some((w) => w.object === step.name && (w.code === 'CHECK_SKIPPED' || w.code === 'FOREIGN_KEY_SKIPPED'));
+    if (notCreated) {
+      ts.phase = `${stage}:${i + 1}`;
+      await state.save(ts);
+      continue;
+    }
     await engine.transaction(async () => {
       try {
         // A savepoint of its own: an optional step that fails leaves the rest of the transaction usable.
@@ -125,7 +133,7 @@ async function runSteps(engine: Engine, t: TablePlan, ts: TableState, stage: 'ke
             cause: e,
           });
         }
-        const w: PlanWarning = { code: warningCode(step.kind), table: t.target, message: `${t.target}: the ${step.kind} ${step.name ?? ''} was not ${step.kind === 'validate' ? 'validated (it stays NOT VALID; existing rows break it)' : 'created'}: ${why}` };
+        const w: PlanWarning = { code: warningCode(step.kind), table: t.target, ...(step.name ? { object: step.name } : {}), message: `${t.target}: the ${step.kind} ${step.name ?? ''} was not ${step.kind === 'validate' ? 'validated (it stays NOT VALID; existing rows break it)' : 'created'}: ${why}` };
         ts.warnings.push(w);
         job.warnings.push(w);
         job.emit({ type: 'warning', warning: w });

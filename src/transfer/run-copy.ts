@@ -142,14 +142,13 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
       emit({ type: 'phase', phase: 'schema', message: `creating the schema in ${toTarget.displayUrl}` });
       await target.transaction(async () => {
         if (partial) await state.drop();
+        const emptied = plan.tables.filter((t) => plannedExisting.has(t.target)).map((t) => t.target);
+        // One TRUNCATE for all of them: tables that reference each other can only go together.
+        if (ifExists === 'truncate' && emptied.length) for (const sql of truncateSql(target!, emptied)) await target!.exec(sql);
         for (const t of plan.tables) {
-          if (plannedExisting.has(t.target)) {
-            if (ifExists === 'truncate') await target!.exec(truncateSql(target!, t.target));
-          } else {
-            for (const sql of createSchemaSql(t, toTarget.dialect)) await target!.exec(sql);
-          }
+          if (!plannedExisting.has(t.target)) for (const sql of createSchemaSql(t, toTarget.dialect)) await target!.exec(sql);
         }
-        await state.create(fromTarget.displayUrl, plan.tables.map((t) => t.target));
+        await state.create(fromTarget.displayUrl, plan.tables.map((t) => t.target), plannedExisting);
       });
       schemaCommitted = true;
       states = await state.load();
@@ -164,14 +163,22 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     const post: PostLoadJob = { plan, states, main: target, dialect: toTarget.dialect, parallel, openWorker: () => openWorkerTarget(toTarget, extraTargets), emit, warnings };
     const reports = new Map<string, CopyTableReport>();
     // Biggest tables first: the last table to finish bounds the load, and small ones fill the gaps.
-    const queue = [...plan.tables].sort((a, b) => b.rowEstimate * b.columns.length - a.rowEstimate * a.columns.length);
+    // Tables that existed before keep their foreign keys, which check every row as it arrives: then
+    // parents go first, one table at a time (the plan lists parents before children).
+    const intoExisting = [...states.values()].some((s) => s.existing);
+    const queue = intoExisting ? [...plan.tables] : [...plan.tables].sort((a, b) => b.rowEstimate * b.columns.length - a.rowEstimate * a.columns.length);
+    const loaders = intoExisting ? 1 : parallel;
     emit({ type: 'phase', phase: 'load', message: options.schemaOnly ? 'building keys and indexes' : `loading ${queue.length} table(s); keys and indexes are built as each one finishes` });
-    const workers = Array.from({ length: Math.min(parallel, Math.max(1, queue.length)) }, async (_, w) => {
+    // When one worker fails, the others stop after their current chunk (their progress is
+    // committed and resumable) before connections are closed and the first error is reported.
+    let failed = false;
+    const workers = Array.from({ length: Math.min(loaders, Math.max(1, queue.length)) }, async (_, w) => {
       const engine = w === 0 ? target! : await openWorkerTarget(toTarget, extraTargets);
       const workerState = new CopyState(engine);
-      for (let t = queue.shift(); t; t = queue.shift()) {
+      for (let t = queue.shift(); t && !failed; t = queue.shift()) {
         const ts = states.get(t.target)!;
         const t0 = Date.now();
+        const startRows = ts.rowsCopied;
         const alreadyDone = ts.phase !== 'created' && ts.phase !== 'loading';
         if (!options.schemaOnly) emit({ type: 'table-start', table: t.target, rows: t.rowEstimate, done: ts.rowsCopied });
         let bytes = 0;
@@ -187,14 +194,20 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
               tableState: ts,
               batchSize: options.batchSize ?? cfg.tables?.[t.source]?.batchSize ?? batchSize,
               rejects,
+              stop: () => failed,
               onProgress: (rows, b) => {
                 bytes = b;
-                emit({ type: 'table-progress', table: t.target, rows: t.rowEstimate, done: ts.rowsCopied + rows, bytes: b });
+                emit({ type: 'table-progress', table: t.target, rows: t.rowEstimate, done: startRows + rows, bytes: b });
               },
             });
           } finally {
-            src.close?.();
+            try {
+              src.close?.();
+            } catch {
+              // A reader stopped mid-table may still hold a statement; the connection goes anyway.
+            }
           }
+          if (failed) return;
         }
         const r = { table: t.source, target: t.target, rows: ts.rowsCopied, bytes, ms: Date.now() - t0, rejects: ts.rejects };
         reports.set(t.target, r);
@@ -206,7 +219,9 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
         await finishTable(engine, t, ts, post);
       }
     });
-    await Promise.all(workers);
+    const settled = await Promise.allSettled(workers.map((p) => p.catch((e: unknown) => ((failed = true), Promise.reject(e)))));
+    const firstError = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (firstError) throw firstError.reason;
     await linkTables(post);
     await target.transaction(() => state.drop());
 
@@ -277,7 +292,7 @@ async function sourceBytes(source: Engine, from: ConnectionTarget): Promise<numb
   return Number(row?.n ?? 0);
 }
 
-function truncateSql(target: Engine, table: string): string {
-  return target.dialect === 'postgres' ? `TRUNCATE ${target.quoteTable(table)}` : `DELETE FROM ${target.quoteTable(table)}`;
+function truncateSql(target: Engine, tables: string[]): string[] {
+  return target.dialect === 'postgres' ? [`TRUNCATE ${tables.map((t) => target.quoteTable(t)).join(', ')}`] : tables.map((t) => `DELETE FROM ${target.quoteTable(t)}`);
 }
 

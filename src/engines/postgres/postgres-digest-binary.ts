@@ -44,13 +44,15 @@ export function binaryHasher(kind: PgTypeKind, logical: LogicalType): FieldHashe
         const lo = buf.readUInt32BE(at + 4);
         // One NaN bit pattern, as the normaliser gives.
         if ((hi & 0x7ff00000) === 0x7ff00000 && ((hi & 0xfffff) !== 0 || lo !== 0)) acc.float64Words(0, 0x7ff80000);
+        // -0 compares as 0, as the normaliser has it.
+        else if (hi === 0x80000000 && lo === 0) acc.float64Words(0, 0);
         else acc.float64Words(lo, hi);
       };
     case 'float4':
       if (logical !== 'float64') return null;
       return (acc, buf, at) => {
         f32[0] = buf.readFloatBE(at);
-        f64[0] = Number.isNaN(f32[0]) ? NaN : f32[0];
+        f64[0] = Number.isNaN(f32[0]) ? NaN : f32[0] === 0 ? 0 : f32[0];
         acc.float64Words(u32[0]!, u32[1]!);
       };
     case 'bool':

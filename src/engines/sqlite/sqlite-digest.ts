@@ -52,7 +52,7 @@ export function digestSqliteTable(db: Database.Database, task: DigestTask): Chec
 }
 
 /** Native modes per logical type: timestamps are parsed in C; the others hash as stored. */
-const NATIVE_MODE: Partial<Record<LogicalType, string>> = { timestamp: 'T', timestamptz: 'Z' };
+const NATIVE_MODE: Partial<Record<LogicalType, string>> = { timestamp: 'T', timestamptz: 'Z', float64: 'F' };
 
 /**
  * The digest in one native scan, or null when the extension is missing, some column needs a
@@ -65,7 +65,7 @@ function nativeDigest(db: Database.Database, task: DigestTask, cols: string[]): 
   const modes = task.logicals.map((l) => (l === null ? 'x' : (NATIVE_MODE[l] ?? 'x'))).join('');
   const odd = task.logicals
     .map((l, i) => {
-      if (l === null || NATIVE_MODE[l]) return null;
+      if (l === null || l === 'timestamp' || l === 'timestamptz') return null;
       if (l === 'boolean') return `(${cols[i]} IS NOT NULL AND (typeof(${cols[i]}) <> 'integer' OR ${cols[i]} NOT IN (0, 1)))`;
       return `(typeof(${cols[i]}) NOT IN ('null', ${IDENTITY_CLASSES[l]!.map((c) => `'${c}'`).join(', ')}))`;
     })

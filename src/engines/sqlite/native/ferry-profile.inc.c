@@ -11,7 +11,7 @@
  * ferry_checksum_modes(modes, v1, v2, ...): ferry_checksum_native with some columns normalised
  *   first: mode 'T' reads ISO text as a zone-less timestamp and 'Z' as a zoned one, hashing the
  *   microseconds since 1970 (UTC) as an integer, as normalizerFor('timestamp'|'timestamptz')
- *   does; any other mode hashes the value as stored. A value it cannot normalise is counted in
+ *   does; mode 'F' hashes a real -0.0 as 0.0; any other mode hashes the value as stored. A value it cannot normalise is counted in
  *   the result ("<digest> <unnormalised>") so the caller can fall back to JavaScript.
  */
 
@@ -186,6 +186,13 @@ static void modes_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   for (int i = 1; i < argc; i++) {
     sqlite3_value *v = argv[i];
     char mode = i - 1 < nmodes ? (char)modes[i - 1] : 'x';
+    if (mode == 'F' && sqlite3_value_type(v) == SQLITE_FLOAT && sqlite3_value_double(v) == 0.0) {
+      /* -0.0 compares as 0.0, as normalizerFor('float64') has it. */
+      WORD(3);
+      WORD(0);
+      WORD(0);
+      continue;
+    }
     if ((mode == 'T' || mode == 'Z') && sqlite3_value_type(v) != SQLITE_NULL) {
       int64_t micros;
       const unsigned char *p = sqlite3_value_type(v) == SQLITE_TEXT ? sqlite3_value_text(v) : 0;
