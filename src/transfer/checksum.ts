@@ -120,6 +120,33 @@ export class ChecksumAccumulator {
     this.chars(TAG_TEXT, s, 0);
   }
 
+  /**
+   * A text value given as UTF-8 bytes, as a wire format delivers it. ASCII (the common case) is
+   * hashed straight from the bytes, which are then its UTF-16 code units; anything else is
+   * decoded first. Either way the words are those of textValue(the decoded string).
+   */
+  textUtf8(buf: Uint8Array, start: number, end: number): void {
+    let ha = mix(this.ha, TAG_TEXT);
+    let hb = mix(this.hb, TAG_TEXT ^ LANE_B);
+    let i = start;
+    for (; i + 1 < end; i += 2) {
+      const a = buf[i]!;
+      const b = buf[i + 1]!;
+      if ((a | b) >= 0x80) return this.chars(TAG_TEXT, Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8', start, end), 0);
+      const k = a | (b << 16);
+      ha = mix(ha, k);
+      hb = mix(hb, k ^ LANE_B);
+    }
+    if (i < end) {
+      const a = buf[i]!;
+      if (a >= 0x80) return this.chars(TAG_TEXT, Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8', start, end), 0);
+      ha = mix(ha, a);
+      hb = mix(hb, a ^ LANE_B);
+    }
+    this.ha = mix(ha, end - start);
+    this.hb = mix(hb, (end - start) ^ LANE_B);
+  }
+
   /** A blob value. */
   blobValue(bytes: Uint8Array): void {
     this.blob(bytes);

@@ -229,7 +229,7 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     if (options.verify ?? true) {
       if (!options.schemaOnly) {
         emit({ type: 'phase', phase: 'verify', message: 'verifying every table by content' });
-        verify = await verifyDatabases({ from: source, to: target, plan, rejected: states });
+        verify = await verifyDatabases({ from: source, to: target, plan, rejected: states, pgThreads: 1 });
       }
     }
     const tables = plan.tables.map((t) => reports.get(t.target) ?? { table: t.source, target: t.target, rows: 0, bytes: 0, ms: 0, rejects: 0 });

@@ -1,8 +1,9 @@
 import type { CopyConfig } from '../config/types.js';
 import type { Engine } from '../engine/types.js';
-import { digestPostgresTable } from '../engines/postgres/postgres-digest.js';
+import { PostgresDigestPool } from '../engines/postgres/postgres-digest-pool.js';
 import type { PostgresEngine } from '../engines/postgres/postgres-engine.js';
 import { SqliteDigestWorker } from '../engines/sqlite/sqlite-digest-pool.js';
+import { digestSqliteTable } from '../engines/sqlite/sqlite-digest.js';
 import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
 import { FerryError } from '../errors.js';
 import { mapLimit } from '../util/map-limit.js';
@@ -68,6 +69,8 @@ export interface VerifyDatabasesOptions {
   rejected?: Map<string, TableState>;
   /** Show up to this many differing rows per differing table (0: none). */
   detailed?: number;
+  /** Worker threads hashing PostgreSQL tables (default 2; the verify inside a copy uses 1 to keep its memory down). */
+  pgThreads?: number;
 }
 
 /**
@@ -80,12 +83,21 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
   const started = Date.now();
   const { from, to } = options;
   const pairs = options.plan ? pairsFromPlan(options.plan) : pairsFromSchemas(await from.introspect(), await to.introspect(), from.dialect, to.dialect, options);
-  const worker = from.dialect === 'sqlite' || to.dialect === 'sqlite' ? new SqliteDigestWorker() : null;
+  // PostgreSQL's side is hashed from COPY BINARY on worker threads (two tables at a time), and
+  // SQLite's in C on the main thread meanwhile (the main thread has nothing else to do, and a
+  // thread of its own would cost memory). Two SQLite sides take a worker for one of them.
+  const bothSqlite = from.dialect === 'sqlite' && to.dialect === 'sqlite';
+  const worker = bothSqlite ? new SqliteDigestWorker() : null;
+  const pgPool = from.dialect === 'postgres' || to.dialect === 'postgres' ? new PostgresDigestPool(Math.min(options.pgThreads ?? 2, Math.max(1, pairs.length))) : null;
   try {
-    const digest = (engine: Engine, table: string, columns: string[], logicals: (LogicalType | null)[], types: string[]) =>
-      engine.dialect === 'sqlite'
-        ? worker!.digest((engine as SqliteEngine).file, { table, columns, logicals })
-        : digestPostgresTable(engine as PostgresEngine, table, columns, logicals.map((l) => l ?? 'text'), types);
+    const digest = async (engine: Engine, table: string, columns: string[], logicals: (LogicalType | null)[], types: string[]) => {
+      if (engine.dialect === 'postgres') return pgPool!.digest((engine as PostgresEngine).target, table, columns, logicals.map((l) => l ?? 'text'), types);
+      const e = engine as SqliteEngine;
+      if (worker && engine === to) return worker.digest(e.file, { table, columns, logicals });
+      // Let the other side's request go out before this thread is busy hashing.
+      await new Promise((r) => setImmediate(r));
+      return e.run('verifying', () => digestSqliteTable(e.db, { table, columns, logicals }));
+    };
     // Two tables at a time: the SQLite worker and the main thread both stay busy without opening a
     // connection per table.
     const results = await mapLimit(
@@ -123,7 +135,7 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
       ms: Date.now() - started,
     };
   } finally {
-    await worker?.close();
+    await Promise.all([worker?.close(), pgPool?.close()]);
   }
 }
 

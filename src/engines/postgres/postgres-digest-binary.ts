@@ -59,11 +59,11 @@ export function binaryHasher(kind: PgTypeKind, logical: LogicalType): FieldHashe
       if (logical !== 'boolean') return null;
       return (acc, buf, at) => acc.int64Words(buf[at]! ? 1 : 0, 0);
     case 'text':
-      if (logical === 'text' || logical === 'pgtext' || logical === 'json') return (acc, buf, at, len) => acc.textValue(buf.toString('utf8', at, at + len));
+      if (logical === 'text' || logical === 'pgtext' || logical === 'json') return (acc, buf, at, len) => acc.textUtf8(buf, at, at + len);
       return null;
     case 'json':
       if (logical !== 'json') return null;
-      return (acc, buf, at, len) => acc.textValue(buf.toString('utf8', at, at + len));
+      return (acc, buf, at, len) => acc.textUtf8(buf, at, at + len);
     case 'jsonb':
       if (logical !== 'jsonb') return null;
       // Version byte 1, then the document as text.
@@ -159,42 +159,40 @@ export async function digestBinaryCopy(chunks: AsyncIterable<Buffer>, hashers: F
       pos = HEADER_BYTES + buf.readUInt32BE(15);
       headerDone = true;
     }
+    const n = buf.length;
     for (;;) {
-      // A whole row must be in the buffer before it is hashed: find its end first.
-      if (pos + 2 > buf.length) break;
-      const fields = buf.readInt16BE(pos);
-      if (fields === -1) {
+      // One pass per row: hash fields as they come; a row cut off by the chunk's end is dropped
+      // (startRow discards it) and hashed again, whole, with the next chunk.
+      if (pos + 2 > n) break;
+      const fields = (buf[pos]! << 8) | buf[pos + 1]!;
+      if (fields === 0xffff) {
         pos += 2;
         break;
       }
-      let end = pos + 2;
-      let complete = true;
-      for (let f = 0; f < fields; f++) {
-        if (end + 4 > buf.length) {
-          complete = false;
-          break;
-        }
-        const len = buf.readInt32BE(end);
-        end += 4 + (len > 0 ? len : 0);
-        if (end > buf.length) {
-          complete = false;
-          break;
-        }
-      }
-      if (!complete) break;
       let at = pos + 2;
+      let complete = true;
       acc.startRow();
       for (let f = 0; f < fields; f++) {
-        const len = buf.readInt32BE(at);
-        at += 4;
-        if (len < 0) acc.nullValue();
-        else {
-          hashers[f]!(acc, buf, at, len);
-          at += len;
+        if (at + 4 > n) {
+          complete = false;
+          break;
         }
+        const len = (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;
+        at += 4;
+        if (len < 0) {
+          acc.nullValue();
+          continue;
+        }
+        if (at + len > n) {
+          complete = false;
+          break;
+        }
+        hashers[f]!(acc, buf, at, len);
+        at += len;
       }
+      if (!complete) break;
       acc.finishRow();
-      pos = end;
+      pos = at;
     }
     pending = pos < buf.length ? buf.subarray(pos) : Buffer.alloc(0);
     // Keep only the unfinished row, not the whole chunk it came in.

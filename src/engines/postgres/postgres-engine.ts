@@ -40,7 +40,8 @@ export class PostgresEngine implements Engine {
   private readonly readers = new Set<pg.Client>();
 
   constructor(
-    private readonly target: PostgresTarget,
+    /** Where this engine connects (with credentials: for worker threads of this process, never for printing). */
+    readonly target: PostgresTarget,
     private readonly client: pg.Client,
   ) {
     this.displayUrl = target.displayUrl;

@@ -14,20 +14,6 @@ export interface DigestTask {
 }
 
 /**
- * The storage classes whose values normalise to themselves for each logical type: for such
- * columns the native aggregate's hash of the stored value equals the hash of the normalised one
- * (booleans are hashed as the integers 0/1, which is how SQLite holds them).
- */
-const IDENTITY_CLASSES: Partial<Record<LogicalType, string[]>> = {
-  int64: ['integer'],
-  float64: ['real'],
-  text: ['text'],
-  pgtext: ['text'],
-  json: ['text'],
-  bytes: ['blob'],
-};
-
-/**
  * The order-independent checksum of a SQLite table's values normalised per logical type, the same
  * way the other engine's side is normalised. The common case (every value already in normal form)
  * takes one scan with the native aggregate, which also counts the values that are not; only if
@@ -51,8 +37,22 @@ export function digestSqliteTable(db: Database.Database, task: DigestTask): Chec
   return acc;
 }
 
-/** Native modes per logical type: timestamps are parsed in C; the others hash as stored. */
-const NATIVE_MODE: Partial<Record<LogicalType, string>> = { timestamp: 'T', timestamptz: 'Z', float64: 'F' };
+/**
+ * Native modes per logical type (ferry_checksum_modes): each hashes a value in normal form as
+ * stored, parses timestamps, and counts values of any other storage class (their normal form is
+ * only known in JavaScript). Types without a mode (numeric, date, jsonb) always go to JavaScript.
+ */
+const NATIVE_MODE: Partial<Record<LogicalType, string>> = {
+  int64: 'i',
+  float64: 'F',
+  boolean: 'o',
+  text: 't',
+  pgtext: 't',
+  json: 't',
+  bytes: 'b',
+  timestamp: 'T',
+  timestamptz: 'Z',
+};
 
 /**
  * The digest in one native scan, or null when the extension is missing, some column needs a
@@ -60,19 +60,10 @@ const NATIVE_MODE: Partial<Record<LogicalType, string>> = { timestamp: 'T', time
  * scan: values of another storage class, booleans other than 0/1, unparseable timestamps).
  */
 function nativeDigest(db: Database.Database, task: DigestTask, cols: string[]): ChecksumAccumulator | null {
-  const eligible = task.logicals.every((l) => l === null || l === 'boolean' || IDENTITY_CLASSES[l] !== undefined || NATIVE_MODE[l] !== undefined);
-  if (!eligible || !loadNativeChecksum(db)) return null;
-  const modes = task.logicals.map((l) => (l === null ? 'x' : (NATIVE_MODE[l] ?? 'x'))).join('');
-  const odd = task.logicals
-    .map((l, i) => {
-      if (l === null || l === 'timestamp' || l === 'timestamptz') return null;
-      if (l === 'boolean') return `(${cols[i]} IS NOT NULL AND (typeof(${cols[i]}) <> 'integer' OR ${cols[i]} NOT IN (0, 1)))`;
-      return `(typeof(${cols[i]}) NOT IN ('null', ${IDENTITY_CLASSES[l]!.map((c) => `'${c}'`).join(', ')}))`;
-    })
-    .filter((x): x is string => x !== null);
-  const sql = `SELECT ferry_checksum_modes('${modes}'${cols.map((c) => `, ${c}`).join('')}), ${odd.length ? `coalesce(sum(${odd.join(' OR ')}), 0)` : '0'} FROM ${q(task.table)}`;
-  const [result, oddCount] = db.prepare(sql).raw(true).get() as [string | null, bigint | number];
-  const [digest, unparsed] = (result ?? '0:0000000000000000 0').split(' ') as [string, string];
-  if (Number(oddCount) !== 0 || Number(unparsed) !== 0) return null;
-  return ChecksumAccumulator.fromDigest(digest);
+  const modes = task.logicals.map((l) => (l === null ? 'x' : NATIVE_MODE[l]));
+  if (modes.some((m) => m === undefined) || !loadNativeChecksum(db)) return null;
+  const sql = `SELECT ferry_checksum_modes('${modes.join('')}'${cols.map((c) => `, ${c}`).join('')}) FROM ${q(task.table)}`;
+  const result = db.prepare(sql).pluck().get() as string | null;
+  const [digest, unnormal] = (result ?? '0:0000000000000000 0').split(' ') as [string, string];
+  return Number(unnormal) === 0 ? ChecksumAccumulator.fromDigest(digest) : null;
 }

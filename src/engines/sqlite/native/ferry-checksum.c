@@ -53,6 +53,61 @@ static inline uint32_t fmix(uint32_t h) {
     hb = mix(hb, k_ ^ LANE_B);      \
   } while (0)
 
+/*
+ * Hashes UTF-8 text as its UTF-16 code units (tag 4, units two per word, then the unit count),
+ * decoding on the fly. Returns 0, having hashed nothing, when the bytes are not strictly valid
+ * UTF-8: the caller then lets SQLite convert them, replacement characters and all.
+ */
+static int hash_utf8_text(const unsigned char *p, int n, uint32_t *pa, uint32_t *pb) {
+  uint32_t ha = *pa, hb = *pb;
+  uint32_t pending = 0;
+  int have = 0; /* a code unit waiting for its pair */
+  int units = 0;
+  WORD(4);
+  for (int i = 0; i < n;) {
+    uint32_t c = p[i], cp;
+    if (c < 0x80) {
+      cp = c;
+      i++;
+    } else {
+      int len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+      if (len == 0 || c > 0xf4 || i + len > n) return 0;
+      for (int k = 1; k < len; k++)
+        if ((p[i + k] & 0xc0) != 0x80) return 0;
+      if (len == 2) cp = ((c & 0x1f) << 6) | (p[i + 1] & 0x3f);
+      else if (len == 3) cp = ((c & 0x0f) << 12) | ((uint32_t)(p[i + 1] & 0x3f) << 6) | (p[i + 2] & 0x3f);
+      else cp = ((c & 0x07) << 18) | ((uint32_t)(p[i + 1] & 0x3f) << 12) | ((uint32_t)(p[i + 2] & 0x3f) << 6) | (p[i + 3] & 0x3f);
+      if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
+      i += len;
+    }
+    uint32_t u[2];
+    int nu = 1;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      u[0] = 0xd800 + (cp >> 10);
+      u[1] = 0xdc00 + (cp & 0x3ff);
+      nu = 2;
+    } else {
+      u[0] = cp;
+    }
+    for (int k = 0; k < nu; k++) {
+      units++;
+      if (have) {
+        WORD(pending | (u[k] << 16));
+        have = 0;
+      } else {
+        pending = u[k];
+        have = 1;
+      }
+    }
+  }
+  if (have) WORD(pending);
+  WORD(units);
+  *pa = ha;
+  *pb = hb;
+  return 1;
+}
+
 /* Hashes one value as stored into the row's two lanes (see the header for the encoding). */
 static inline void ha_hb_value(sqlite3_value *v, uint32_t *pa, uint32_t *pb) {
   uint32_t ha = *pa, hb = *pb;
@@ -77,6 +132,9 @@ static inline void ha_hb_value(sqlite3_value *v, uint32_t *pa, uint32_t *pb) {
       break;
     }
     case SQLITE_TEXT: {
+      /* Straight from SQLite's UTF-8 when it is valid (no UTF-16 copy per value); otherwise as
+         SQLite itself converts it, which is what the JavaScript side sees. */
+      if (hash_utf8_text(sqlite3_value_text(v), sqlite3_value_bytes(v), &ha, &hb)) break;
       const unsigned char *p = (const unsigned char *)sqlite3_value_text16le(v);
       int n = sqlite3_value_bytes16(v) / 2;
       WORD(4);

@@ -11,7 +11,9 @@
  * ferry_checksum_modes(modes, v1, v2, ...): ferry_checksum_native with some columns normalised
  *   first: mode 'T' reads ISO text as a zone-less timestamp and 'Z' as a zoned one, hashing the
  *   microseconds since 1970 (UTC) as an integer, as normalizerFor('timestamp'|'timestamptz')
- *   does; mode 'F' hashes a real -0.0 as 0.0; any other mode hashes the value as stored. A value it cannot normalise is counted in
+ *   does; mode 'F' hashes a real -0.0 as 0.0; any other mode hashes the value as stored. Modes
+ *   'i', 'F', 't', 'b' and 'o' also count values that are not integers, reals, texts, blobs or
+ *   0/1 integers respectively, for the same fallback. A value it cannot normalise is counted in
  *   the result ("<digest> <unnormalised>") so the caller can fall back to JavaScript.
  */
 
@@ -186,7 +188,14 @@ static void modes_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   for (int i = 1; i < argc; i++) {
     sqlite3_value *v = argv[i];
     char mode = i - 1 < nmodes ? (char)modes[i - 1] : 'x';
-    if (mode == 'F' && sqlite3_value_type(v) == SQLITE_FLOAT && sqlite3_value_double(v) == 0.0) {
+    int type = sqlite3_value_type(v);
+    /* Class checks: a value of another storage class hashes as stored but is counted, because
+       its normal form (text for a number, say) is only known to the JavaScript normalisers. */
+    if (type != SQLITE_NULL && ((mode == 'i' && type != SQLITE_INTEGER) || (mode == 'F' && type != SQLITE_FLOAT) || (mode == 't' && type != SQLITE_TEXT) ||
+                                (mode == 'b' && type != SQLITE_BLOB) ||
+                                (mode == 'o' && (type != SQLITE_INTEGER || (sqlite3_value_int64(v) != 0 && sqlite3_value_int64(v) != 1)))))
+      m->odd++;
+    if (mode == 'F' && type == SQLITE_FLOAT && sqlite3_value_double(v) == 0.0) {
       /* -0.0 compares as 0.0, as normalizerFor('float64') has it. */
       WORD(3);
       WORD(0);
