@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createJiti } from 'jiti';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
 import { FerryError } from '../errors.js';
 import { CONFIG_FILE_NAMES, findConfigFile } from './find-config.js';
 import type { LoadedConfig } from './types.js';
@@ -220,7 +219,11 @@ class JsonScanStop {
   constructor(readonly offset: number) {}
 }
 
+/** yaml and jiti load only when a config needs them: most runs read JSON or no config at all. */
+const requireLazily = createRequire(import.meta.url);
+
 function parseYaml(text: string, file: string): unknown {
+  const { parseDocument } = requireLazily('yaml') as typeof import('yaml');
   const doc = parseDocument(text);
   const first = doc.errors[0];
   if (first) {
@@ -255,6 +258,7 @@ async function importScript(file: string): Promise<unknown> {
   // `import { defineConfig } from 'ferry'` must work even when ferry runs through npx or a global
   // install and is not in the project's node_modules: point the name at this very package.
   const self = fileURLToPath(new URL('../index.js', import.meta.url));
+  const { createJiti } = await import('jiti');
   const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, alias: { ferry: self } });
   let mod: unknown;
   try {

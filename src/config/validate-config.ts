@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
 import { FerryError } from '../errors.js';
 import { checkCopy } from './validate-copy-config.js';
 import type {
@@ -382,6 +382,8 @@ function invalidConfigError(found: Found[], where: ConfigSource): FerryError {
  * required key left out), it points at the deepest part of the path that does exist.
  */
 function makeLocator(text: string): (segments: Segment[], at: 'key' | 'value') => { line: number; col: number } | undefined {
+  // yaml loads only when a config has a problem to point at.
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
   return (segments, at) => {

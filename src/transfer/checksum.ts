@@ -128,23 +128,74 @@ export class ChecksumAccumulator {
   textUtf8(buf: Uint8Array, start: number, end: number): void {
     let ha = mix(this.ha, TAG_TEXT);
     let hb = mix(this.hb, TAG_TEXT ^ LANE_B);
+    let pending = -1;
+    let units = 0;
     let i = start;
-    for (; i + 1 < end; i += 2) {
-      const a = buf[i]!;
-      const b = buf[i + 1]!;
-      if ((a | b) >= 0x80) return this.chars(TAG_TEXT, Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8', start, end), 0);
-      const k = a | (b << 16);
+    while (i < end) {
+      let cp = buf[i]!;
+      if (cp < 0x80) {
+        i++;
+      } else {
+        // UTF-8 decoded by hand (no string per value); anything not strictly valid goes through
+        // Buffer's decoder, which is what a JS string of these bytes would hold.
+        const len = cp >= 0xf0 ? 4 : cp >= 0xe0 ? 3 : cp >= 0xc2 ? 2 : 0;
+        if (len === 0 || cp > 0xf4 || i + len > end) return this.textSlow(buf, start, end);
+        let v = cp & (len === 2 ? 0x1f : len === 3 ? 0x0f : 0x07);
+        for (let k = 1; k < len; k++) {
+          const c = buf[i + k]!;
+          if ((c & 0xc0) !== 0x80) return this.textSlow(buf, start, end);
+          v = (v << 6) | (c & 0x3f);
+        }
+        if ((len === 3 && (v < 0x800 || (v >= 0xd800 && v <= 0xdfff))) || (len === 4 && (v < 0x10000 || v > 0x10ffff))) return this.textSlow(buf, start, end);
+        i += len;
+        cp = v;
+        if (cp >= 0x10000) {
+          // A surrogate pair: the high half now, the low half below.
+          const high = 0xd800 + ((cp - 0x10000) >> 10);
+          cp = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+          units++;
+          if (pending < 0) pending = high;
+          else {
+            const k = pending | (high << 16);
+            ha = mix(ha, k);
+            hb = mix(hb, k ^ LANE_B);
+            pending = -1;
+          }
+        }
+      }
+      units++;
+      if (pending < 0) pending = cp;
+      else {
+        const k = pending | (cp << 16);
+        ha = mix(ha, k);
+        hb = mix(hb, k ^ LANE_B);
+        pending = -1;
+      }
+    }
+    if (pending >= 0) {
+      ha = mix(ha, pending);
+      hb = mix(hb, pending ^ LANE_B);
+    }
+    this.ha = mix(ha, units);
+    this.hb = mix(hb, units ^ LANE_B);
+  }
+
+  private textSlow(buf: Uint8Array, start: number, end: number): void {
+    this.chars(TAG_TEXT, Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8', start, end), 0);
+  }
+
+  /** A blob given as a range of a buffer (no copy). */
+  blobRange(buf: Uint8Array, start: number, end: number): void {
+    let ha = mix(this.ha, TAG_BLOB);
+    let hb = mix(this.hb, TAG_BLOB ^ LANE_B);
+    for (let i = start; i < end; i++) {
+      const b = buf[i]!;
+      const k = HEX[b >> 4]! | (HEX[b & 15]! << 16);
       ha = mix(ha, k);
       hb = mix(hb, k ^ LANE_B);
     }
-    if (i < end) {
-      const a = buf[i]!;
-      if (a >= 0x80) return this.chars(TAG_TEXT, Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8', start, end), 0);
-      ha = mix(ha, a);
-      hb = mix(hb, a ^ LANE_B);
-    }
-    this.ha = mix(ha, end - start);
-    this.hb = mix(hb, (end - start) ^ LANE_B);
+    this.ha = mix(ha, 2 * (end - start));
+    this.hb = mix(hb, (2 * (end - start)) ^ LANE_B);
   }
 
   /** A blob value. */

@@ -82,14 +82,18 @@ export interface VerifyDatabasesOptions {
 export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<VerifyReport> {
   const started = Date.now();
   const { from, to } = options;
-  const pairs = options.plan ? pairsFromPlan(options.plan) : pairsFromSchemas(await from.introspect(), await to.introspect(), from.dialect, to.dialect, options);
   // PostgreSQL's side is hashed from COPY BINARY on worker threads (two tables at a time), and
   // SQLite's in C on the main thread meanwhile (the main thread has nothing else to do, and a
-  // thread of its own would cost memory). Two SQLite sides take a worker for one of them.
+  // thread of its own would cost memory). Two SQLite sides take a worker for one of them. The
+  // workers start first, so their start-up overlaps reading the schemas.
   const bothSqlite = from.dialect === 'sqlite' && to.dialect === 'sqlite';
   const worker = bothSqlite ? new SqliteDigestWorker() : null;
-  const pgPool = from.dialect === 'postgres' || to.dialect === 'postgres' ? new PostgresDigestPool(Math.min(options.pgThreads ?? 2, Math.max(1, pairs.length))) : null;
+  const pgPool = from.dialect === 'postgres' || to.dialect === 'postgres' ? new PostgresDigestPool(options.pgThreads ?? 2) : null;
   try {
+    const pairs = options.plan ? pairsFromPlan(options.plan) : pairsFromSchemas(await from.introspect(), await to.introspect(), from.dialect, to.dialect, options);
+    // Biggest tables first, so the last one to finish is a small one.
+    const sizes = options.plan ? options.plan.tables.map((t) => t.rowEstimate) : await sizeHints(from.dialect === 'postgres' ? from : to, pairs.map((p) => (from.dialect === 'postgres' ? p.source : p.target)));
+    const order = pairs.map((_, i) => i).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0));
     const digest = async (engine: Engine, table: string, columns: string[], logicals: (LogicalType | null)[], types: string[]) => {
       if (engine.dialect === 'postgres') return pgPool!.digest((engine as PostgresEngine).target, table, columns, logicals.map((l) => l ?? 'text'), types);
       const e = engine as SqliteEngine;
@@ -100,8 +104,8 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
     };
     // Two tables at a time: the SQLite worker and the main thread both stay busy without opening a
     // connection per table.
-    const results = await mapLimit(
-      pairs, 2, async (p): Promise<TableVerifyResult> => {
+    const ordered = await mapLimit(
+      order.map((i) => pairs[i]!), 2, async (p): Promise<TableVerifyResult> => {
         if (p.problem) return { table: p.source, target: p.target, sourceRows: 0, targetRows: 0, sourceDigest: '', targetDigest: '', ok: false, problem: p.problem };
         const [a, b] = await Promise.all([digest(from, p.source, p.sourceColumns, p.logicals, p.sourceTypes), digest(to, p.target, p.targetColumns, p.logicals, p.targetTypes)]);
         const st = options.rejected?.get(p.target);
@@ -111,6 +115,8 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
         return r;
       },
     );
+    const results = new Array<TableVerifyResult>(pairs.length);
+    order.forEach((i, k) => (results[i] = ordered[k]!));
     if (options.detailed) {
       for (const r of results) {
         const p = pairs.find((x) => x.source === r.table)!;
@@ -197,4 +203,20 @@ function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: 
         targetKey: key.map(rename),
       };
     });
+}
+
+/** Rough row counts of tables, to schedule the biggest first: PostgreSQL's statistics, or SQLite counts. */
+async function sizeHints(engine: Engine, tables: string[]): Promise<number[]> {
+  try {
+    if (engine.dialect === 'postgres') {
+      const rows = await engine.query<{ relname: string; n: number }>(
+        `SELECT c.relname, c.reltuples::float8 AS n FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'`,
+      );
+      const byName = new Map(rows.map((r) => [r.relname, Number(r.n)]));
+      return tables.map((t) => byName.get(t) ?? 0);
+    }
+    return await Promise.all(tables.map((t) => engine.countRows(t).catch(() => 0)));
+  } catch {
+    return tables.map(() => 0);
+  }
 }

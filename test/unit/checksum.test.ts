@@ -61,3 +61,46 @@ test('subtract undoes add, merge adds parts, digests round-trip', () => {
   p1.merge(ChecksumAccumulator.fromDigest(p2.digest()));
   assert.equal(p1.digest(), digestOf(rows));
 });
+
+test('text and blobs hashed from wire bytes equal the same values hashed as JS values', () => {
+  const texts = ['', 'a', 'ab', 'abc', 'naïve café', '😀', 'x😀y', '日本語テキスト', 'ÿ'.repeat(101), 'tab\t\n\\N', 'mixed 😀 and é and 中'];
+  // Random strings over every UTF-8 length, surrogate pairs included.
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (let n = 0; n < 200; n++) {
+    let s = '';
+    for (let k = 0; k < 1 + Math.floor(rand() * 12); k++) {
+      const r = rand();
+      s += String.fromCodePoint(r < 0.4 ? 32 + Math.floor(rand() * 90) : r < 0.6 ? 0x80 + Math.floor(rand() * 0x700) : r < 0.8 ? 0x800 + Math.floor(rand() * 0xd000) : 0x10000 + Math.floor(rand() * 0xfffff));
+    }
+    texts.push(s);
+  }
+  for (const s of texts) {
+    const a = new ChecksumAccumulator();
+    a.addRow([s]);
+    const b = new ChecksumAccumulator();
+    const bytes = Buffer.concat([Buffer.from([1, 2]), Buffer.from(s, 'utf8'), Buffer.from([3])]);
+    b.startRow();
+    b.textUtf8(bytes, 2, bytes.length - 1);
+    b.finishRow();
+    assert.equal(b.digest(), a.digest(), JSON.stringify(s));
+  }
+  // Invalid UTF-8 is hashed as Buffer decodes it (with replacement characters).
+  const bad = Buffer.from([0x61, 0xff, 0xc3, 0x28, 0xed, 0xa0, 0x80]);
+  const a = new ChecksumAccumulator();
+  a.addRow([bad.toString('utf8')]);
+  const b = new ChecksumAccumulator();
+  b.startRow();
+  b.textUtf8(bad, 0, bad.length);
+  b.finishRow();
+  assert.equal(b.digest(), a.digest());
+  // Blobs from a range of a larger buffer.
+  const blob = Buffer.from([0, 255, 16, 1, 9]);
+  const c = new ChecksumAccumulator();
+  c.addRow([blob.subarray(1, 4)]);
+  const d = new ChecksumAccumulator();
+  d.startRow();
+  d.blobRange(blob, 1, 4);
+  d.finishRow();
+  assert.equal(d.digest(), c.digest());
+});

@@ -70,7 +70,7 @@ export function binaryHasher(kind: PgTypeKind, logical: LogicalType): FieldHashe
       return ((n) => (acc: ChecksumAccumulator, buf: Buffer, at: number, len: number) => acc.anyValue(n(buf.toString('utf8', at + 1, at + len))))(normalizerFor('jsonb', { pgText: true }));
     case 'bytea':
       if (logical !== 'bytes') return null;
-      return (acc, buf, at, len) => acc.blobValue(buf.subarray(at, at + len));
+      return (acc, buf, at, len) => acc.blobRange(buf, at, at + len);
     case 'timestamp':
     case 'timestamptz':
       if (logical !== kind) return null;
