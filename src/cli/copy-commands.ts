@@ -3,8 +3,6 @@ import { loadConfig } from '../config/load-config.js';
 import type { CopyConfig } from '../config/types.js';
 import { EXIT, FerryError } from '../errors.js';
 import type { CopyReport } from '../transfer/run-copy.js';
-import { runCopy } from '../transfer/run-copy.js';
-import { runVerify } from '../transfer/run-verify.js';
 import type { VerifyReport } from '../transfer/verify-copy.js';
 import { formatBytes } from '../util/disk-space.js';
 import { copyProgress } from './copy-progress.js';
@@ -108,6 +106,8 @@ async function copyCommand(fromArg: string | undefined, toArg: string | undefine
   if (flags.ifExists && !['fail', 'truncate', 'append'].includes(flags.ifExists)) {
     throw new FerryError('USAGE', `--if-exists must be fail, truncate or append, not "${flags.ifExists}".`);
   }
+  // Loaded when used: `ferry verify` and `--help` need none of the copy machinery.
+  const { runCopy } = await import('../transfer/run-copy.js');
   const report = await runCopy({
     from,
     to,
@@ -136,6 +136,7 @@ async function verifyCommand(fromArg: string | undefined, toArg: string | undefi
   const cfg = await copySection(flags.config);
   const { from, to } = endpoints(fromArg, toArg, cfg);
   const detailed = flags.detailed === undefined || flags.detailed === false ? 0 : flags.detailed === true ? 5 : count(flags.detailed, '--detailed');
+  const { runVerify } = await import('../transfer/run-verify.js');
   const report = await runVerify({ from, to, include: list(flags.tables), detailed, config: cfg });
   if (o.json) printJson(o, report);
   else printVerify(o, report);

@@ -139,65 +139,75 @@ function numericText(buf: Buffer, at: number): string {
   return `${sign === 0x4000 ? '-' : ''}${int}${frac ? `.${frac}` : ''}`;
 }
 
+/** Bytes of a new chunk joined to the unfinished row of the last one, to finish that row cheaply. */
+const HEAD_BYTES = 16 * 1024;
+
 /**
  * Hashes COPY BINARY data (as PostgresEngine.copyOutBinary delivers it) row by row straight from
- * the bytes: no JS value per field for integers, doubles, booleans, timestamps and blobs, which is
- * what makes verify's PostgreSQL side fast. Returns null if some column has no fast path.
+ * the bytes: no JS value per field for integers, doubles, booleans, timestamps, text and blobs,
+ * which is what makes verify's PostgreSQL side fast.
  */
 export async function digestBinaryCopy(chunks: AsyncIterable<Buffer>, hashers: FieldHasher[]): Promise<ChecksumAccumulator> {
   const acc = new ChecksumAccumulator();
   let pending: Buffer = Buffer.alloc(0);
   let headerDone = false;
   for await (const chunk of chunks) {
-    let buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    let buf = chunk;
     let pos = 0;
+    if (pending.length && !headerDone) {
+      buf = Buffer.concat([pending, chunk]);
+    } else if (pending.length) {
+      // The row cut off by the last chunk is finished from the head of this one, so a chunk is
+      // not copied whole at every boundary; a row longer than that head takes the whole chunk.
+      const head = Buffer.concat([pending, chunk.subarray(0, Math.min(chunk.length, HEAD_BYTES))]);
+      const used = hashRows(acc, head, 0, hashers);
+      if (used > pending.length) pos = used - pending.length;
+      else {
+        buf = Buffer.concat([pending, chunk]);
+        pos = 0;
+      }
+    }
     if (!headerDone) {
       if (buf.length < HEADER_BYTES) {
-        pending = buf;
+        pending = Buffer.from(buf);
         continue;
       }
       pos = HEADER_BYTES + buf.readUInt32BE(15);
       headerDone = true;
     }
-    const n = buf.length;
-    for (;;) {
-      // One pass per row: hash fields as they come; a row cut off by the chunk's end is dropped
-      // (startRow discards it) and hashed again, whole, with the next chunk.
-      if (pos + 2 > n) break;
-      const fields = (buf[pos]! << 8) | buf[pos + 1]!;
-      if (fields === 0xffff) {
-        pos += 2;
-        break;
-      }
-      let at = pos + 2;
-      let complete = true;
-      acc.startRow();
-      for (let f = 0; f < fields; f++) {
-        if (at + 4 > n) {
-          complete = false;
-          break;
-        }
-        const len = (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;
-        at += 4;
-        if (len < 0) {
-          acc.nullValue();
-          continue;
-        }
-        if (at + len > n) {
-          complete = false;
-          break;
-        }
-        hashers[f]!(acc, buf, at, len);
-        at += len;
-      }
-      if (!complete) break;
-      acc.finishRow();
-      pos = at;
-    }
-    pending = pos < buf.length ? buf.subarray(pos) : Buffer.alloc(0);
-    // Keep only the unfinished row, not the whole chunk it came in.
-    if (pending.length && pending.length < buf.length / 2) pending = Buffer.from(pending);
-    buf = pending;
+    pos = hashRows(acc, buf, pos, hashers);
+    // Keep only the unfinished row, not the chunk it came in.
+    pending = pos < buf.length ? Buffer.from(buf.subarray(pos)) : Buffer.alloc(0);
   }
   return acc;
+}
+
+/**
+ * Hashes the complete rows of buf from pos on and returns where the first incomplete one starts
+ * (or the end, after the trailer). One pass per row: fields are hashed as they come; a row cut off
+ * by the buffer's end is dropped (startRow discards it) and hashed again, whole, later.
+ */
+function hashRows(acc: ChecksumAccumulator, buf: Buffer, pos: number, hashers: FieldHasher[]): number {
+  const n = buf.length;
+  for (;;) {
+    if (pos + 2 > n) return pos;
+    const fields = (buf[pos]! << 8) | buf[pos + 1]!;
+    if (fields === 0xffff) return n;
+    let at = pos + 2;
+    acc.startRow();
+    for (let f = 0; f < fields; f++) {
+      if (at + 4 > n) return pos;
+      const len = (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;
+      at += 4;
+      if (len < 0) {
+        acc.nullValue();
+        continue;
+      }
+      if (at + len > n) return pos;
+      hashers[f]!(acc, buf, at, len);
+      at += len;
+    }
+    acc.finishRow();
+    pos = at;
+  }
 }
