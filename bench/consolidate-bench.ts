@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { ensureEstate, TARGETS, WORK_DIR, type Estate } from './consolidate-estate.js';
 import type { RunnerOutput, TimelineEntry } from './ferry-runner.js';
-import { parseIo, type ProcIo } from './proc-stats.js';
+import { parseIo, TreeSampler, type ProcIo } from './proc-stats.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RUNNER = path.join(HERE, 'ferry-runner.js');
@@ -68,70 +68,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Peak memory: sample VmRSS/VmHWM of the child and all its descendants from /proc.
-
-interface ProcPeak {
-  pid: number;
-  name: string;
-  hwmKb: number;
-}
-
-class TreeSampler {
-  private timer: NodeJS.Timeout | null = null;
-  readonly peaks = new Map<number, ProcPeak>();
-  /** Largest sum of VmRSS over the live processes of the tree, at one sample. */
-  treeRssKb = 0;
-  samples = 0;
-
-  constructor(private readonly root: number, intervalMs = 20) {
-    this.tick();
-    this.timer = setInterval(() => this.tick(), intervalMs);
-  }
-
-  private tick(): void {
-    let sum = 0;
-    for (const pid of this.tree(this.root)) {
-      try {
-        const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-        const rss = Number(/^VmRSS:\s+(\d+)/m.exec(s)?.[1] ?? 0);
-        const hwm = Number(/^VmHWM:\s+(\d+)/m.exec(s)?.[1] ?? 0);
-        const name = /^Name:\s+(.*)$/m.exec(s)?.[1] ?? '?';
-        sum += rss;
-        const p = this.peaks.get(pid);
-        if (!p || hwm > p.hwmKb) this.peaks.set(pid, { pid, name, hwmKb: hwm });
-      } catch {
-        // gone between listing and reading
-      }
-    }
-    this.samples++;
-    this.treeRssKb = Math.max(this.treeRssKb, sum);
-  }
-
-  private tree(pid: number): number[] {
-    const out = [pid];
-    try {
-      for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
-        const kids = fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-        if (kids) for (const k of kids.split(/\s+/)) out.push(...this.tree(Number(k)));
-      }
-    } catch {
-      // exited
-    }
-    return out;
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  /** The largest single-process peak seen (optionally only processes with this name). */
-  maxHwmKb(name?: string): number {
-    let m = 0;
-    for (const p of this.peaks.values()) if (!name || p.name === name) m = Math.max(m, p.hwmKb);
-    return m;
-  }
-}
+// Peak memory: TreeSampler (proc-stats.ts) samples the child and all its descendants.
 
 interface ChildRun {
   wallMs: number;

@@ -1,5 +1,6 @@
 import { ChecksumAccumulator } from '../../transfer/checksum.js';
 import { normalizerFor } from '../../transfer/convert-value.js';
+import { civilFromDays } from '../../transfer/time-text.js';
 import type { LogicalType } from '../../transfer/copy-types.js';
 import type { PgTypeKind } from './postgres-copy-kinds.js';
 
@@ -101,15 +102,7 @@ export function binaryHasher(kind: PgTypeKind, logical: LogicalType): FieldHashe
 
 /** 'YYYY-MM-DD' of a day count since 1970-01-01 (proleptic Gregorian), as PostgreSQL prints it. */
 function civilDate(days: number): string {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp + (mp < 10 ? 3 : -9);
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const [y, m, d] = civilFromDays(days);
   if (y < 1) throw new NeedsTextPath();
   return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }
