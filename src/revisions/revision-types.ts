@@ -1,0 +1,83 @@
+import type { Dialect, Engine } from '../engine/types.js';
+
+/**
+ * One revision as loaded from `migrations/`: plain data plus, for TypeScript/JavaScript revisions,
+ * the functions to run. The graph, the migrator and every command read this shape.
+ */
+export interface Revision {
+  /** The revision id (12 lowercase hex digits when ferry makes it; any [0-9a-z_] id is accepted). */
+  id: string;
+  /** Parent ids: none for a base, two or more for a merge. */
+  parents: string[];
+  message: string;
+  /** Absolute path of the file. */
+  file: string;
+  kind: 'sql' | 'script';
+  up: RevisionSection;
+  /** null when the file has no down section (downgrading past it is refused). */
+  down: RevisionSection | null;
+  /** False for `-- ferry:no-transaction` (e.g. CREATE INDEX CONCURRENTLY). */
+  transactional: boolean;
+  /**
+   * SHA-256 (hex) of the file's content with line endings normalised to \n and trailing
+   * whitespace removed from every line, so a checkout with other line endings still matches.
+   */
+  checksum: string;
+}
+
+/** What a revision runs in one direction. */
+export interface RevisionSection {
+  /** SQL revisions: the section's text. */
+  sql?: string;
+  /** SQL revisions: 1-based line of the file where the section's text starts. */
+  line?: number;
+  /** Script revisions: the exported up/down function. */
+  fn?: (ctx: RevisionContext) => Promise<void> | void;
+}
+
+/** What `up(ctx)` / `down(ctx)` of a TS/JS revision gets. */
+export interface RevisionContext {
+  readonly dialect: Dialect;
+  /** The connection, inside the revision's transaction. */
+  readonly engine: Engine;
+  /** Runs one or more statements. */
+  sql(statement: string, params?: unknown[]): Promise<void>;
+  /** Runs a query and returns its rows (for data migrations). */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Schema operations that do the right thing on each engine (SQLite table rebuilds included). */
+  readonly ops: SchemaOperations;
+}
+
+/** A column as revisions declare it. */
+export interface ColumnSpec {
+  name: string;
+  /** The type as written in DDL (`text`, `bigint`, `varchar(20)`, `INTEGER`...). */
+  type: string;
+  nullable?: boolean;
+  /** A default as an SQL expression. */
+  default?: string;
+  primaryKey?: boolean;
+  unique?: boolean;
+  /** `table(column)` this column references. */
+  references?: { table: string; column: string; onDelete?: string; onUpdate?: string };
+}
+
+/** Schema operations available to script revisions as `ctx.ops`. */
+export interface SchemaOperations {
+  createTable(name: string, columns: ColumnSpec[], options?: { primaryKey?: string[]; ifNotExists?: boolean }): Promise<void>;
+  dropTable(name: string): Promise<void>;
+  renameTable(from: string, to: string): Promise<void>;
+  addColumn(table: string, column: ColumnSpec): Promise<void>;
+  dropColumn(table: string, column: string): Promise<void>;
+  renameColumn(table: string, from: string, to: string): Promise<void>;
+  /** Changes a column's type, nullability and/or default (SQLite: a table rebuild). */
+  alterColumn(table: string, column: string, change: { type?: string; nullable?: boolean; default?: string | null }): Promise<void>;
+  createIndex(table: string, name: string, columns: string[], options?: { unique?: boolean; where?: string }): Promise<void>;
+  dropIndex(name: string, table?: string): Promise<void>;
+  addForeignKey(table: string, name: string, columns: string[], refTable: string, refColumns: string[], options?: { onDelete?: string; onUpdate?: string }): Promise<void>;
+  dropForeignKey(table: string, name: string): Promise<void>;
+  addUnique(table: string, name: string, columns: string[]): Promise<void>;
+  dropUnique(table: string, name: string): Promise<void>;
+  addCheck(table: string, name: string, expression: string): Promise<void>;
+  dropCheck(table: string, name: string): Promise<void>;
+}
