@@ -104,8 +104,19 @@ export interface CopyConfig {
   tables?: Record<string, CopyTableConfig>;
 }
 
+/** The `revisions` section: where schema revisions live and which database they version. */
+export interface RevisionsConfig {
+  /** The revisions folder (default `migrations`). */
+  dir?: string;
+  /** The database URL or SQLite path (`--url` and DATABASE_URL win). */
+  url?: string;
+  /** For autogenerate: the declared schema (`schema.sql`). */
+  schema?: string;
+}
+
 /** The whole config file. */
 export interface FerryConfig {
+  revisions?: RevisionsConfig;
   consolidate?: ConsolidateConfig;
   backup?: BackupConfig;
   copy?: CopyConfig;

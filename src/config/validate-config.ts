@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { FerryError } from '../errors.js';
-import { checkCopy } from './validate-copy-config.js';
+import { checkCopy, checkRevisions } from './validate-sections.js';
 import type {
   BackupConfig,
   ConflictPolicy,
@@ -45,7 +45,7 @@ export interface Found {
 }
 
 const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['error', 'skip', 'replace'];
-const TOP_KEYS = ['$schema', 'consolidate', 'backup', 'copy'];
+const TOP_KEYS = ['$schema', 'consolidate', 'backup', 'copy', 'revisions'];
 const BACKUP_KEYS = ['dir'];
 const CONSOLIDATE_KEYS = ['sourceDir', 'targetDir', 'backupDir', 'sources', 'onConflict'];
 const SOURCE_KEYS = ['target', 'tables', 'onConflict'];
@@ -77,6 +77,7 @@ function checkTop(raw: unknown, found: Found[]): FerryConfig {
   if (raw.consolidate !== undefined) out.consolidate = checkConsolidate(raw.consolidate, ['consolidate'], found);
   if (raw.backup !== undefined) out.backup = checkBackup(raw.backup, ['backup'], found);
   if (raw.copy !== undefined) out.copy = checkCopy(raw.copy, ['copy'], found);
+  if (raw.revisions !== undefined) out.revisions = checkRevisions(raw.revisions, ['revisions'], found);
   return out;
 }
 

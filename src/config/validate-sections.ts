@@ -1,5 +1,5 @@
 import { LOGICAL_TYPES } from '../transfer/copy-types.js';
-import type { CopyColumnConfig, CopyConfig, CopyTableConfig } from './types.js';
+import type { CopyColumnConfig, CopyConfig, CopyTableConfig, RevisionsConfig } from './types.js';
 import { checkKeys, describe, expectNonEmptyString, expectRecord, formatPath, optionalString, type Found, type Segment } from './validate-config.js';
 
 const COPY_KEYS = ['from', 'to', 'include', 'exclude', 'batchSize', 'parallel', 'ifExists', 'maxRejects', 'jsonb', 'rejectFile', 'tables'];
@@ -100,4 +100,18 @@ function wholeNumber(raw: unknown, at: Segment[], min: number, found: Found[]): 
   if (typeof raw === 'number' && Number.isInteger(raw) && raw >= min) return raw;
   found.push({ segments: at, message: `${formatPath(at)} must be a whole number of at least ${min}, not ${describe(raw)}.`, at: 'value' });
   return undefined;
+}
+
+const REVISIONS_KEYS = ['dir', 'url', 'schema'];
+
+/** Checks the `revisions` section. */
+export function checkRevisions(raw: unknown, at: Segment[], found: Found[]): RevisionsConfig {
+  const out: RevisionsConfig = {};
+  if (!expectRecord(raw, at, found)) return out;
+  checkKeys(raw, at, REVISIONS_KEYS, `in ${formatPath(at)}`, found);
+  for (const key of ['dir', 'url', 'schema'] as const) {
+    const v = optionalString(raw, key, at, found);
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
 }

@@ -1,0 +1,28 @@
+import type { Engine } from '../../engine/types.js';
+import { LOCK_POLL_MS, lockedError, sleep, type RunLock } from '../../revisions/run-lock-types.js';
+
+/** The advisory lock key every ferry run on a PostgreSQL database takes ("ferry" in ASCII). */
+const ADVISORY_KEY = 0x6665727279n;
+
+/**
+ * A session-level advisory lock: the server drops it when the connection goes, so a killed
+ * process never leaves one behind.
+ */
+export async function postgresLock(engine: Engine, timeoutMs: number): Promise<RunLock> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [row] = await engine.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${ADVISORY_KEY}) AS ok`);
+    if (row?.ok) break;
+    if (Date.now() >= deadline) throw lockedError(engine.displayUrl, timeoutMs);
+    await sleep(Math.min(LOCK_POLL_MS, Math.max(1, deadline - Date.now())));
+  }
+  let held = true;
+  return {
+    release: async () => {
+      if (!held) return;
+      held = false;
+      await engine.query(`SELECT pg_advisory_unlock(${ADVISORY_KEY})`).catch(() => undefined);
+    },
+  };
+}
+

@@ -1,0 +1,16 @@
+import type { Engine } from '../engine/types.js';
+import { postgresLock } from '../engines/postgres/postgres-run-lock.js';
+import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
+import { sqliteLock } from '../engines/sqlite/sqlite-run-lock.js';
+import type { RunLock } from './run-lock-types.js';
+
+export type { RunLock } from './run-lock-types.js';
+
+/**
+ * Takes the run lock, waiting up to `timeoutMs`: a session-level advisory lock on PostgreSQL, a
+ * lock file held in an exclusive transaction on SQLite. Both die with the process, so a killed run
+ * never leaves a lock behind. Held past the timeout by someone else: LOCKED, naming the database.
+ */
+export async function acquireRunLock(engine: Engine, timeoutMs: number): Promise<RunLock> {
+  return engine.dialect === 'postgres' ? postgresLock(engine, timeoutMs) : sqliteLock(engine as SqliteEngine, timeoutMs);
+}

@@ -1,0 +1,90 @@
+import os from 'node:os';
+import type { Engine } from '../engine/types.js';
+
+/** The applied heads of the database (one row per head, as alembic_version). */
+export const VERSION_TABLE = 'ferry_version';
+/** Every upgrade and downgrade ever run, in order. */
+export const HISTORY_TABLE = 'ferry_history';
+
+/** One row of ferry_history. */
+export interface HistoryEntry {
+  seq: number;
+  revision: string;
+  direction: 'up' | 'down' | 'stamp';
+  checksum: string | null;
+  appliedAt: string;
+  durationMs: number;
+  appliedBy: string;
+}
+
+/** A positional parameter in the engine's own spelling (SQLite takes plain `?` in order). */
+function p(engine: Engine, n: number): string {
+  return engine.dialect === 'postgres' ? `$${n}` : '?';
+}
+
+/**
+ * ferry's two tables in a versioned database, through the plain Engine interface. What to run is
+ * decided from the revision graph and the heads stored here, never from timestamps or file order.
+ */
+export class VersionStore {
+  constructor(private readonly engine: Engine) {}
+
+  /** Whether the version table exists (a database ferry never touched has none). */
+  async exists(): Promise<boolean> {
+    const schema = await this.engine.introspect();
+    return schema.tables.some((t) => t.name === VERSION_TABLE);
+  }
+
+  /** Creates both tables when missing; call under the run lock so two processes do not race. */
+  async ensure(): Promise<void> {
+    const e = this.engine;
+    await e.exec(`CREATE TABLE IF NOT EXISTS ${e.quoteIdent(VERSION_TABLE)} (revision TEXT PRIMARY KEY)`);
+    await e.exec(
+      `CREATE TABLE IF NOT EXISTS ${e.quoteIdent(HISTORY_TABLE)} (seq BIGINT PRIMARY KEY, revision TEXT NOT NULL, direction TEXT NOT NULL, ` +
+        `checksum TEXT, applied_at TEXT NOT NULL, duration_ms BIGINT NOT NULL, applied_by TEXT NOT NULL)`,
+    );
+  }
+
+  /** The stored heads; empty for a database at base or never versioned. */
+  async heads(): Promise<string[]> {
+    if (!(await this.exists())) return [];
+    const rows = await this.engine.query<{ revision: string }>(`SELECT revision FROM ${this.engine.quoteIdent(VERSION_TABLE)} ORDER BY revision`);
+    return rows.map((r) => r.revision);
+  }
+
+  /** Replaces the stored heads; call inside the transaction that applied the change. */
+  async setHeads(heads: string[]): Promise<void> {
+    const e = this.engine;
+    await e.exec(`DELETE FROM ${e.quoteIdent(VERSION_TABLE)}`);
+    for (const h of [...heads].sort()) await e.query(`INSERT INTO ${e.quoteIdent(VERSION_TABLE)} (revision) VALUES (${p(e, 1)})`, [h]);
+  }
+
+  /** Appends a history row; call inside the transaction that applied the change. */
+  async record(revision: string, direction: HistoryEntry['direction'], checksum: string | null, durationMs: number): Promise<void> {
+    const e = this.engine;
+    const t = e.quoteIdent(HISTORY_TABLE);
+    const [row] = await e.query<{ n: string | number | bigint | null }>(`SELECT max(seq) AS n FROM ${t}`);
+    const seq = Number(row?.n ?? 0) + 1;
+    await e.query(
+      `INSERT INTO ${t} (seq, revision, direction, checksum, applied_at, duration_ms, applied_by) VALUES (${[1, 2, 3, 4, 5, 6, 7].map((n) => p(e, n)).join(', ')})`,
+      [seq, revision, direction, checksum, new Date().toISOString(), Math.round(durationMs), `${os.userInfo().username}@${os.hostname()}`],
+    );
+  }
+
+  /** The whole history, oldest first; empty when never versioned. */
+  async history(): Promise<HistoryEntry[]> {
+    if (!(await this.exists())) return [];
+    const rows = await this.engine.query<Record<string, unknown>>(
+      `SELECT seq, revision, direction, checksum, applied_at, duration_ms, applied_by FROM ${this.engine.quoteIdent(HISTORY_TABLE)} ORDER BY seq`,
+    );
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      revision: String(r.revision),
+      direction: r.direction as HistoryEntry['direction'],
+      checksum: (r.checksum as string | null) ?? null,
+      appliedAt: String(r.applied_at),
+      durationMs: Number(r.duration_ms),
+      appliedBy: String(r.applied_by),
+    }));
+  }
+}
