@@ -4,6 +4,7 @@ import { EXIT } from '../errors.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerConsolidate } from './consolidate-command.js';
 import { registerCopyCommands } from './copy-commands.js';
+import { registerRevisionCommands } from './revision-commands.js';
 
 /** The `ferry` command line: argument parsing and printing only; the work is in the library. */
 export async function main(argv: string[]): Promise<void> {
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<void> {
   registerConsolidate(program);
   registerBackupCommands(program);
   registerCopyCommands(program);
+  registerRevisionCommands(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -90,15 +90,15 @@ export function reverseOp(op: SchemaOp, before?: Table): SchemaOp[] {
     case 'dropIndex': return [indexOp(op, need(op, before), op.name)];
     case 'dropForeignKey': {
       const t = need(op, before);
-      const fk = t.foreignKeys.find((f) => f.name === op.name) ?? missing(op, `a foreign key named ${op.name}`);
+      const fk = t.foreignKeys.find((f) => f.name === op.name) ?? missing(op, `foreign key named ${op.name}`);
       return [{ kind: 'addForeignKey', table: op.table, name: op.name, columns: fk.columns, refTable: fk.refTable, refColumns: fk.refColumns, onDelete: fkAction(fk.onDelete), onUpdate: fkAction(fk.onUpdate) }];
     }
     case 'dropUnique': {
-      const u = need(op, before).uniques.find((x) => x.name === op.name) ?? missing(op, `a unique constraint named ${op.name}`);
+      const u = need(op, before).uniques.find((x) => x.name === op.name) ?? missing(op, `unique constraint named ${op.name}`);
       return [{ kind: 'addUnique', table: op.table, name: op.name, columns: u.columns }];
     }
     case 'dropCheck': {
-      const c = need(op, before).checks.find((x) => x.name === op.name) ?? missing(op, `a check constraint named ${op.name}`);
+      const c = need(op, before).checks.find((x) => x.name === op.name) ?? missing(op, `check constraint named ${op.name}`);
       return [{ kind: 'addCheck', table: op.table, name: op.name, expression: c.expression }];
     }
   }
@@ -139,7 +139,8 @@ function reverseDropColumn(op: OpOf<'dropColumn'>, t: Table): SchemaOp[] {
   const unnamed = [...t.uniques.filter((u) => uses(u.columns) && !u.name), ...t.foreignKeys.filter((f) => uses(f.columns) && !f.name), ...t.checks.filter((c) => mentions(c.expression) && !c.name)];
   if (unnamed.length) return irreversible(op, `${op.column} was used by an unnamed constraint, which cannot be re-added by name`);
   const out: SchemaOp[] = [{ kind: 'addColumn', table: op.table, column: columnSpec(col) }];
-  for (const i of t.indexes) if (uses(i.columns) || (i.where && mentions(i.where))) out.push(indexOp(op, t, i.name));
+  // indexOp refuses an expression index, which only exists as engine SQL text.
+  for (const i of t.indexes) if (uses(i.columns) || (i.where && mentions(i.where)) || (i.hasExpressions && mentions(i.sql))) out.push(indexOp(op, t, i.name));
   for (const u of t.uniques) if (uses(u.columns)) out.push({ kind: 'addUnique', table: op.table, name: u.name!, columns: u.columns });
   for (const f of t.foreignKeys) if (uses(f.columns)) out.push({ kind: 'addForeignKey', table: op.table, name: f.name!, columns: f.columns, refTable: f.refTable, refColumns: f.refColumns, onDelete: fkAction(f.onDelete), onUpdate: fkAction(f.onUpdate) });
   for (const c of t.checks) if (mentions(c.expression)) out.push({ kind: 'addCheck', table: op.table, name: c.name!, expression: c.expression });
@@ -147,14 +148,14 @@ function reverseDropColumn(op: OpOf<'dropColumn'>, t: Table): SchemaOp[] {
 }
 
 function indexOp(op: SchemaOp, t: Table, name: string): OpOf<'createIndex'> {
-  const i = t.indexes.find((x) => x.name === name) ?? missing(op, `an index named ${name}`);
+  const i = t.indexes.find((x) => x.name === name) ?? missing(op, `index named ${name}`);
   // An expression index's key parts exist only as engine SQL text; ops carry plain columns.
   if (i.hasExpressions) return irreversible(op, `index ${name} has expression key parts`);
   return { kind: 'createIndex', table: t.name, name: i.name, columns: i.columns, unique: i.unique, ...(i.where ? { where: i.where } : {}) };
 }
 
 function columnOf(op: SchemaOp, t: Table, name: string): Column {
-  return t.columns.find((c) => c.name === name) ?? missing(op, `a column named ${name}`);
+  return t.columns.find((c) => c.name === name) ?? missing(op, `column named ${name}`);
 }
 
 function need(op: SchemaOp, before: Table | undefined): Table {

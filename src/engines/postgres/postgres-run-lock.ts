@@ -9,6 +9,9 @@ const ADVISORY_KEY = 0x6665727279n;
  * process never leaves one behind.
  */
 export async function postgresLock(engine: Engine, timeoutMs: number): Promise<RunLock> {
+  // A killed client's backend keeps running its statement (and holding the lock) until it next
+  // talks to the client; PostgreSQL 14+ can look for a vanished client while a statement runs.
+  await engine.exec("SET client_connection_check_interval = '1s'").catch(() => undefined);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const [row] = await engine.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${ADVISORY_KEY}) AS ok`);

@@ -1,0 +1,175 @@
+import path from 'node:path';
+import { createBackup, type BackupSet } from '../backup/create-backup.js';
+import type { Engine } from '../engine/types.js';
+import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
+import { FerryError, isFerryError } from '../errors.js';
+import type { RevisionGraph } from './revision-graph.js';
+import { importScriptRevision } from './revision-script.js';
+import type { Revision, RevisionContext } from './revision-types.js';
+import { createSchemaOperations } from './schema-operations.js';
+import { splitStatements } from './split-statements.js';
+import { VersionStore } from './version-store.js';
+
+/** One revision run (or, with `sql`, printed). */
+export interface RevisionStep {
+  id: string;
+  message: string;
+  file: string;
+  direction: 'up' | 'down';
+  ms: number;
+}
+
+/** What happens as a run goes; the CLI prints these. */
+export type RevisionEvent =
+  | { type: 'backup'; set: BackupSet }
+  | { type: 'start'; revision: Revision; direction: 'up' | 'down' }
+  | { type: 'done'; step: RevisionStep };
+
+/** The database's applied revisions, derived from the stored heads and the graph. */
+export function appliedSet(graph: RevisionGraph, heads: string[], where: string): Set<string> {
+  const applied = new Set<string>();
+  for (const h of heads) {
+    if (!graph.get(h)) {
+      throw new FerryError('CONFLICT', `${where} is at revision ${h}, which none of the revision files defines.`, {
+        subject: h,
+        hint: 'Restore the missing revision file (from version control), or mark the database as being at a known revision with ferry stamp.',
+      });
+    }
+    applied.add(h);
+    for (const a of graph.ancestors(h)) applied.add(a.id);
+  }
+  return applied;
+}
+
+/** Options shared by upgrade and downgrade. */
+export interface ApplyOptions {
+  engine: Engine;
+  graph: RevisionGraph;
+  plan: Revision[];
+  direction: 'up' | 'down';
+  /** Back the SQLite file up first (the default; `--no-backup` turns it off). */
+  backup: boolean;
+  /** Where SQLite backups go (default: `backup/` beside the database file). */
+  backupDir?: string;
+  onEvent?: (e: RevisionEvent) => void;
+}
+
+/**
+ * Runs a plan, each revision in its own transaction (unless it says no-transaction) together with
+ * the version and history rows that record it: a failing revision is rolled back whole, the ones
+ * before it stay applied, and the database is never "dirty". On SQLite, foreign keys are off for
+ * the run (PRAGMA foreign_keys does nothing inside a transaction, and a table rebuild must not fire
+ * ON DELETE CASCADE) and `PRAGMA foreign_key_check` runs before every commit.
+ */
+export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> {
+  const { engine, graph, plan, direction } = options;
+  const store = new VersionStore(engine);
+  const steps: RevisionStep[] = [];
+  if (plan.length === 0) return steps;
+  // Every script of the plan is imported before anything runs: a syntax error changes nothing.
+  const revisions = await Promise.all(plan.map((r) => importScriptRevision(r)));
+  if (options.backup && engine.dialect === 'sqlite' && (engine as SqliteEngine).file !== ':memory:') {
+    const file = (engine as SqliteEngine).file;
+    const set = await createBackup({ files: [file], dir: options.backupDir ?? path.join(path.dirname(file), 'backup'), reason: `ferry ${direction === 'up' ? 'upgrade' : 'downgrade'}` });
+    options.onEvent?.({ type: 'backup', set });
+  }
+  const restoreForeignKeys = engine.dialect === 'sqlite' ? foreignKeysOff(engine as SqliteEngine) : () => undefined;
+  try {
+    for (const rev of revisions) {
+      const section = direction === 'up' ? rev.up : rev.down;
+      if (!section) {
+        throw new FerryError('CONFIG_INVALID', `${rel(rev.file)} has no down section, so ferry cannot downgrade past revision ${rev.id}.`, {
+          subject: rev.file,
+          hint: 'Add a `-- ferry:down` section (or export down()), or downgrade to a later revision.',
+        });
+      }
+      options.onEvent?.({ type: 'start', revision: rev, direction });
+      const t0 = performance.now();
+      const body = async () => {
+        await runSection(engine, rev, section, direction);
+        if (engine.dialect === 'sqlite') checkForeignKeys(engine as SqliteEngine, rev);
+        const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
+        if (direction === 'up') applied.add(rev.id);
+        else applied.delete(rev.id);
+        await store.setHeads(graph.currentHeads(applied).map((r) => r.id));
+        await store.record(rev.id, direction, rev.checksum, performance.now() - t0);
+      };
+      if (rev.transactional) await engine.transaction(body);
+      else await body();
+      const step: RevisionStep = { id: rev.id, message: rev.message, file: rev.file, direction, ms: performance.now() - t0 };
+      steps.push(step);
+      options.onEvent?.({ type: 'done', step });
+    }
+  } finally {
+    restoreForeignKeys();
+  }
+  return steps;
+}
+
+/** Runs one section: SQL statement by statement (so a failure names its line), or the script function. */
+async function runSection(engine: Engine, rev: Revision, section: NonNullable<Revision['down']>, direction: 'up' | 'down'): Promise<void> {
+  if (section.fn) {
+    const ctx: RevisionContext = {
+      dialect: engine.dialect,
+      engine,
+      sql: async (statement, params) => {
+        if (params && params.length) await engine.query(statement, params);
+        else await engine.exec(statement);
+      },
+      query: (sql, params) => engine.query(sql, params),
+      ops: createSchemaOperations(engine),
+    };
+    try {
+      await section.fn(ctx);
+    } catch (e) {
+      throw revisionError(rev, direction, e, null);
+    }
+    return;
+  }
+  for (const st of splitStatements(section.sql ?? '', engine.dialect, section.line ?? 1)) {
+    try {
+      await engine.exec(st.sql);
+    } catch (e) {
+      throw revisionError(rev, direction, e, st);
+    }
+  }
+}
+
+function revisionError(rev: Revision, direction: 'up' | 'down', e: unknown, st: { sql: string; line: number } | null): FerryError {
+  const why = isFerryError(e) ? e.message : (e as Error)?.message ?? String(e);
+  const where = st ? `${rel(rev.file)}:${st.line}` : rel(rev.file);
+  // PostgreSQL's errors already quote the statement; SQLite's do not.
+  const preview = st && !/Statement: /.test(why) ? ` Statement: ${st.sql.replace(/\s+/g, ' ').slice(0, 160)}` : '';
+  return new FerryError('QUERY', `Revision ${rev.id} (${rev.message}) failed ${direction === 'up' ? 'upgrading' : 'downgrading'} at ${where}: ${why}.${preview}`, {
+    subject: where,
+    hint: 'Nothing of this revision was kept (it ran in one transaction); the revisions before it stay applied. Fix the file and run the command again.',
+    data: { revision: rev.id, file: rev.file, line: st?.line },
+    cause: e,
+  });
+}
+
+/** Turns SQLite foreign keys off for the run, outside any transaction; returns how to restore them. */
+function foreignKeysOff(engine: SqliteEngine): () => void {
+  const was = Number(engine.db.pragma('foreign_keys', { simple: true })) === 1;
+  if (was) engine.db.pragma('foreign_keys = OFF');
+  return () => {
+    if (was && engine.db.open) engine.db.pragma('foreign_keys = ON');
+  };
+}
+
+/** Inside the revision's transaction: no row may point at a missing parent when it commits. */
+function checkForeignKeys(engine: SqliteEngine, rev: Revision): void {
+  const bad = engine.db.prepare('PRAGMA foreign_key_check').all() as { table: string; rowid: number; parent: string }[];
+  if (bad.length) {
+    const sample = bad.slice(0, 5).map((b) => `${b.table} rowid ${b.rowid} -> ${b.parent}`).join('; ');
+    throw new FerryError('CONFLICT', `Revision ${rev.id} (${rel(rev.file)}) would leave ${bad.length} row(s) pointing at missing parents: ${sample}.`, {
+      subject: rev.file,
+      hint: 'Nothing of this revision was kept. Fix the data or the revision (PRAGMA foreign_key_check lists the rows) and run it again.',
+    });
+  }
+}
+
+function rel(file: string): string {
+  const r = path.relative(process.cwd(), file);
+  return r && !r.startsWith('..') ? r : file;
+}

@@ -1,0 +1,245 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { connect } from '../engine/connect.js';
+import type { Engine } from '../engine/types.js';
+import { parseUrl } from '../engine/url.js';
+import { FerryError } from '../errors.js';
+import { applyPlan, appliedSet, type RevisionEvent, type RevisionStep } from './migrator.js';
+import { loadRevisions, newRevisionId, revisionFileText, slugFor } from './revision-file.js';
+import { scriptRevisionText } from './revision-script.js';
+import { RevisionGraph } from './revision-graph.js';
+import type { Revision } from './revision-types.js';
+import { acquireRunLock } from './run-lock.js';
+import { splitStatements } from './split-statements.js';
+import { VersionStore, type HistoryEntry } from './version-store.js';
+
+/** Where the revisions and the database are; every command takes these. */
+export interface RevisionTarget {
+  /** Database URL or SQLite path (the CLI takes --url, then DATABASE_URL, then the config). */
+  url?: string;
+  /** The revisions folder (default `migrations`). */
+  dir?: string;
+  /** Folder relative paths resolve against (default process.cwd()). */
+  cwd?: string;
+  /** Milliseconds to wait for another run's lock (default 10 s). */
+  lockTimeoutMs?: number;
+}
+
+/** A revision as commands report it. */
+export interface RevisionInfo {
+  id: string;
+  parents: string[];
+  message: string;
+  file: string;
+  isHead: boolean;
+  isBase: boolean;
+  isMerge: boolean;
+  applied?: boolean;
+}
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+
+function dirOf(t: RevisionTarget): string {
+  return path.resolve(t.cwd ?? process.cwd(), t.dir ?? 'migrations');
+}
+
+function urlOf(t: RevisionTarget): string {
+  const url = t.url ?? process.env.DATABASE_URL;
+  if (!url) throw new FerryError('USAGE', 'Say which database: --url, DATABASE_URL, or revisions.url in the config.', { hint: 'For example: ferry upgrade --url postgres://app@db/app, or --url app.db.' });
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url) || path.isAbsolute(url)) return url;
+  return path.resolve(t.cwd ?? process.cwd(), url);
+}
+
+/** The revision graph of the folder; a broken graph fails here, before any connection. */
+export async function loadGraph(t: RevisionTarget): Promise<{ graph: RevisionGraph; revisions: Revision[] }> {
+  const revisions = await loadRevisions(dirOf(t));
+  return { graph: RevisionGraph.build(revisions), revisions };
+}
+
+/** Connects (a SQLite file must exist unless `create`), runs `fn`, closes. */
+async function withDatabase<T>(t: RevisionTarget, fn: (engine: Engine) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+  const url = urlOf(t);
+  const target = parseUrl(url);
+  const engine = await connect(url, target.dialect === 'sqlite' ? { mustExist: !options.create } : {});
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+/** Runs `fn` holding the run lock, with ferry's tables in place. */
+async function locked<T>(t: RevisionTarget, engine: Engine, fn: (store: VersionStore) => Promise<T>): Promise<T> {
+  const lock = await acquireRunLock(engine, t.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+  try {
+    const store = new VersionStore(engine);
+    await store.ensure();
+    return await fn(store);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Options of upgrade and downgrade. */
+export interface MigrateOptions extends RevisionTarget {
+  /** `heads` (default for upgrade), `head`, an id or prefix, `+N`, `-N`, `base`. */
+  target?: string;
+  /** Print the SQL that would run instead of running it. */
+  sql?: boolean;
+  /** Back up a SQLite file first (default true). */
+  backup?: boolean;
+  onEvent?: (e: RevisionEvent) => void;
+}
+
+/** The outcome of upgrade/downgrade. */
+export interface MigrateResult {
+  steps: RevisionStep[];
+  /** The database's heads afterwards. */
+  heads: string[];
+  /** With `sql`: the statements, with a comment per revision. */
+  sql?: string;
+}
+
+/** `ferry upgrade [TARGET]`. */
+export function upgrade(options: MigrateOptions): Promise<MigrateResult> {
+  return migrate(options, 'up');
+}
+
+/** `ferry downgrade TARGET`. */
+export function downgrade(options: MigrateOptions): Promise<MigrateResult> {
+  if (!options.target) throw new FerryError('USAGE', 'Say how far to downgrade: -1, a revision id, or base.', { hint: 'ferry downgrade -1' });
+  return migrate(options, 'down');
+}
+
+async function migrate(options: MigrateOptions, direction: 'up' | 'down'): Promise<MigrateResult> {
+  const { graph } = await loadGraph(options);
+  const target = options.target ?? 'heads';
+  return withDatabase(
+    options,
+    (engine) =>
+      locked(options, engine, async (store) => {
+        const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
+        const plan = direction === 'up' ? graph.upgradePlan(applied, target) : graph.downgradePlan(applied, target);
+        if (options.sql) return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id), sql: planSql(plan, direction, engine.dialect) };
+        const steps = await applyPlan({ engine, graph, plan, direction, backup: options.backup ?? true, onEvent: options.onEvent });
+        return { steps, heads: await store.heads() };
+      }),
+    { create: direction === 'up' },
+  );
+}
+
+/** The SQL of a plan, for --sql: SQL revisions in full; script revisions named (their SQL depends on the data). */
+function planSql(plan: Revision[], direction: 'up' | 'down', dialect: 'sqlite' | 'postgres'): string {
+  const out: string[] = [];
+  for (const rev of plan) {
+    out.push(`-- ${direction === 'up' ? 'upgrade' : 'downgrade'} ${rev.id}: ${rev.message} (${path.basename(rev.file)})`);
+    const section = direction === 'up' ? rev.up : rev.down;
+    if (!section) out.push('-- (no down section: ferry would stop here)');
+    else if (section.fn) out.push('-- (a script revision: its statements are decided when it runs)');
+    else for (const st of splitStatements(section.sql ?? '', dialect, section.line ?? 1)) out.push(`${st.sql.trim()};`);
+  }
+  return out.join('\n') + (out.length ? '\n' : '');
+}
+
+/** `ferry current`: the database's heads. */
+export async function current(t: RevisionTarget): Promise<{ heads: RevisionInfo[]; pending: number }> {
+  const { graph } = await loadGraph(t);
+  return withDatabase(t, async (engine) => {
+    const heads = await new VersionStore(engine).heads();
+    const applied = appliedSet(graph, heads, engine.displayUrl);
+    return { heads: heads.map((h) => info(graph, graph.get(h)!, applied)), pending: graph.upgradePlan(applied, 'heads').length };
+  });
+}
+
+/** `ferry heads` (no database needed). */
+export async function heads(t: RevisionTarget): Promise<RevisionInfo[]> {
+  const { graph } = await loadGraph(t);
+  return graph.heads().map((h) => info(graph, h));
+}
+
+/** `ferry branches`: revisions with more than one child. */
+export async function branches(t: RevisionTarget): Promise<RevisionInfo[]> {
+  const { graph } = await loadGraph(t);
+  return graph.branchPoints().map((r) => info(graph, r));
+}
+
+/** `ferry show REV`. */
+export async function show(t: RevisionTarget & { revision: string }): Promise<RevisionInfo & { up: string; down: string | null; transactional: boolean; checksum: string }> {
+  const { graph } = await loadGraph(t);
+  const rev = graph.resolve(t.revision);
+  const text = (s: Revision['up'] | null) => (s === null ? null : s.fn ? '(script)' : (s.sql ?? '').trim());
+  return { ...info(graph, rev), up: text(rev.up)!, down: text(rev.down), transactional: rev.transactional, checksum: rev.checksum };
+}
+
+/** `ferry history [-r FROM:TO] [--indicate-current]`. */
+export async function history(t: RevisionTarget & { range?: string; indicateCurrent?: boolean }): Promise<RevisionInfo[]> {
+  const { graph } = await loadGraph(t);
+  let applied: Set<string> | undefined;
+  if (t.indicateCurrent) applied = await withDatabase(t, async (engine) => appliedSet(graph, await new VersionStore(engine).heads(), engine.displayUrl));
+  const [from, to] = t.range ? t.range.split(':') : [undefined, undefined];
+  return graph.history({ from: from || undefined, to: to || undefined }).map((r) => info(graph, r, applied));
+}
+
+/** `ferry stamp TARGET`: records the database as at TARGET without running anything. */
+export async function stamp(t: RevisionTarget & { target: string }): Promise<{ heads: string[] }> {
+  const { graph } = await loadGraph(t);
+  return withDatabase(
+    t,
+    (engine) =>
+      locked(t, engine, async (store) =>
+        engine.transaction(async () => {
+          const newHeads = t.target === 'base' ? [] : t.target === 'heads' ? graph.heads().map((r) => r.id) : [graph.resolve(t.target).id];
+          await store.setHeads(newHeads);
+          for (const h of newHeads) await store.record(h, 'stamp', graph.get(h)!.checksum, 0);
+          return { heads: newHeads };
+        }),
+      ),
+    { create: true },
+  );
+}
+
+/** `ferry revision -m MSG` and `ferry merge`: writes a new revision file and returns its path. */
+export async function newRevision(t: RevisionTarget & { message: string; parents?: string[]; script?: boolean; up?: string; down?: string }): Promise<{ id: string; file: string; parents: string[] }> {
+  const dir = dirOf(t);
+  fs.mkdirSync(dir, { recursive: true });
+  const revisions = await loadRevisions(dir);
+  const graph = RevisionGraph.build(revisions);
+  let parents = t.parents?.length ? t.parents.map((p) => graph.resolve(p).id) : graph.heads().map((r) => r.id);
+  if (!t.parents?.length && parents.length > 1) {
+    throw new FerryError('CONFLICT', `There are ${parents.length} heads (${parents.join(', ')}); a new revision needs one parent.`, {
+      hint: 'Merge them first (ferry merge -m "merge heads"), or name the parent with --parents.',
+    });
+  }
+  parents = [...new Set(parents)];
+  const id = newRevisionId();
+  const file = path.join(dir, `${id}_${slugFor(t.message)}.${t.script ? 'ts' : 'sql'}`);
+  const text = t.script
+    ? scriptRevisionText({ id, parents, message: t.message, up: '', down: '' })
+    : revisionFileText({ id, parents, message: t.message, up: t.up ?? '', down: t.down ?? '', transactional: true });
+  fs.writeFileSync(file, text, { flag: 'wx' });
+  return { id, file, parents };
+}
+
+/** `ferry merge -m MSG [REVS | heads]`. */
+export async function merge(t: RevisionTarget & { message: string; revisions?: string[] }): Promise<{ id: string; file: string; parents: string[] }> {
+  const { graph } = await loadGraph(t);
+  const parents = !t.revisions?.length || (t.revisions.length === 1 && t.revisions[0] === 'heads') ? graph.heads().map((r) => r.id) : t.revisions.map((r) => graph.resolve(r).id);
+  if (parents.length < 2) throw new FerryError('USAGE', `A merge needs at least two revisions; ${parents.length === 1 ? `there is one head (${parents[0]})` : 'none were given'}.`, { hint: 'ferry merge -m "merge" heads, when ferry heads lists several.' });
+  return newRevision({ ...t, parents, up: '', down: '' });
+}
+
+/** The database's history rows (for `ferry history --verbose` and `ferry check`). */
+export async function appliedHistory(t: RevisionTarget): Promise<HistoryEntry[]> {
+  return withDatabase(t, async (engine) => new VersionStore(engine).history());
+}
+
+/** Heads of each graph, computed once: history of 5,000 revisions asks for every one of them. */
+const headSets = new WeakMap<RevisionGraph, Set<string>>();
+
+function info(graph: RevisionGraph, rev: Revision, applied?: Set<string>): RevisionInfo {
+  let heads = headSets.get(graph);
+  if (!heads) headSets.set(graph, (heads = new Set(graph.heads().map((r) => r.id))));
+  const out: RevisionInfo = { id: rev.id, parents: rev.parents, message: rev.message, file: rev.file, isHead: heads.has(rev.id), isBase: rev.parents.length === 0, isMerge: rev.parents.length > 1 };
+  if (applied) out.applied = applied.has(rev.id);
+  return out;
+}

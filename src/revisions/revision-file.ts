@@ -1,0 +1,290 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { FerryError } from '../errors.js';
+import type { Revision, RevisionSection } from './revision-types.js';
+import { closest } from './did-you-mean.js';
+import { scanScriptRevision } from './revision-script.js';
+
+/** Extensions of revision files; `.d.ts` and every other file in the folder are ignored. */
+export const REVISION_EXTENSIONS: readonly string[] = ['.sql', '.ts', '.mts', '.js', '.mjs'];
+
+/** A revision id as files write it; `head`, `heads` and `base` are targets, so no id may be one. */
+export const REVISION_ID = /^[0-9a-z_]+$/;
+const RESERVED_IDS = new Set(['head', 'heads', 'base']);
+const HEADER_DIRECTIVES = ['revision', 'parents', 'message', 'no-transaction'];
+const DIRECTIVES = [...HEADER_DIRECTIVES, 'up', 'down'];
+/** Names in the folder that are not revisions though they have a revision extension. */
+const NOT_REVISIONS = /^schema\.(sql|ts|mts|js|mjs)$/;
+
+/**
+ * Reads every revision file of `dir` (not recursively), sorted by file name so the result is the
+ * same on every machine. SQL is parsed by one native regex pass per file. Script revisions
+ * (.ts/.js) are NOT imported here: their id, parents and message come from a text scan of their
+ * `export const` lines, and `up.fn`/`down.fn` import the module on first call. Call
+ * `importScriptRevision` on the scripts of a plan before running it, so a syntax error stops the
+ * run before anything changes. 5,000 SQL files load in about 60-100 ms.
+ */
+export async function loadRevisions(dir: string): Promise<Revision[]> {
+  const abs = path.resolve(dir);
+  let names: string[];
+  try {
+    names = (await fs.promises.readdir(abs)).filter(isRevisionFileName);
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR';
+    throw new FerryError('CONFIG_INVALID', missing ? `The revisions folder ${abs} does not exist.` : `Cannot read the revisions folder ${abs}: ${(err as Error).message}`, {
+      subject: abs,
+      hint: missing ? 'Create the first revision with `ferry revision -m "initial schema"`, or point ferry at the right folder.' : 'Check the folder and its permissions.',
+      data: { dir: abs },
+      cause: err,
+    });
+  }
+  // Plain code-unit order, not localeCompare: the order must not depend on the machine's locale.
+  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const revisions: Revision[] = [];
+  for (let i = 0; i < names.length; i++) {
+    // Synchronous reads in slices, yielding between slices. Measured with 5,000 small files:
+    // readFileSync ~55 ms, all-concurrent fs.readFile ~190 ms, fs.promises.readFile ~450 ms
+    // (each async read is four thread-pool round trips: open, stat, read, close). Yielding keeps
+    // a host process (a server running ferry as a library) responsive meanwhile.
+    if (i > 0 && i % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
+    const file = abs + path.sep + names[i];
+    revisions.push(parseRevisionText(readText(file), file));
+  }
+  return revisions;
+}
+
+/** Whether a file name in the revisions folder is a revision file (dotfiles, README, schema.* are not). */
+export function isRevisionFileName(name: string): boolean {
+  if (name.startsWith('.') || name.endsWith('.d.ts') || NOT_REVISIONS.test(name)) return false;
+  const dot = name.lastIndexOf('.');
+  return dot > 0 && REVISION_EXTENSIONS.includes(name.slice(dot).toLowerCase());
+}
+
+/** Parses one revision file's text; the extension decides between SQL and script. */
+export function parseRevisionText(text: string, file: string): Revision {
+  return path.extname(file).toLowerCase() === '.sql' ? parseSqlRevision(text, file) : scanScriptRevision(text, file);
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw unreadable(file, err as Error);
+  }
+}
+
+function unreadable(file: string, err: Error): FerryError {
+  return new FerryError('CONFIG_INVALID', `Cannot read revision file ${displayPath(file)}: ${err.message}`, { subject: file, cause: err });
+}
+
+/**
+ * SHA-256 (hex) of a revision file's content after normalising what editors and checkouts change
+ * without meaning to: a BOM, CRLF/CR line endings, trailing whitespace on each line and blank lines
+ * at the end. Any other change, even one character of SQL, changes the checksum.
+ */
+export function revisionChecksum(text: string): string {
+  let normal = normaliseText(text);
+  // Most files have no trailing whitespace: test first, since the replace is the slow part.
+  if (TRAILING_SPACE.test(normal)) normal = normal.replace(/[^\S\n]+$/gm, '');
+  let end = normal.length;
+  while (end > 0 && normal.charCodeAt(end - 1) === 10) end--;
+  if (end < normal.length) normal = normal.slice(0, end);
+  return sha256 ? sha256('sha256', normal, 'hex') : crypto.createHash('sha256').update(normal).digest('hex');
+}
+
+const TRAILING_SPACE = /[^\S\n](?:\n|$)/;
+/** One-shot hashing (Node >= 20.12) is about twice as fast per small file as createHash. */
+const sha256 = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+/**
+ * Adds `checksum` as an own, enumerable property computed on first read (then kept). Hashing is
+ * the largest part of parsing a small file, and `current`, `heads` and `history` never read it;
+ * an own enumerable getter (unlike a class getter) survives `{ ...revision }` and JSON.stringify.
+ */
+export function withChecksum(revision: Omit<Revision, 'checksum'>, text: string): Revision {
+  let sum: string | undefined;
+  return Object.defineProperty(revision, 'checksum', { enumerable: true, configurable: true, get: () => (sum ??= revisionChecksum(text)) }) as Revision;
+}
+
+/** The text with a BOM removed and every line ending as \n (line numbers stay those of the file). */
+export function normaliseText(text: string): string {
+  const t = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return t.includes('\r') ? t.replace(/\r\n?/g, '\n') : t;
+}
+
+/**
+ * Parses a SQL revision: a header of `-- ferry:` directives (other comments and blank lines are
+ * allowed there), then `-- ferry:up` and optionally `-- ferry:down` sections. Problems are
+ * CONFIG_INVALID errors naming the file and, when one line is at fault, the line.
+ */
+export function parseSqlRevision(text: string, file: string): Revision {
+  const t = normaliseText(text);
+  const seen = new Map<string, number>();
+  let id: string | undefined;
+  let parents: string[] = [];
+  let message = '';
+  let transactional = true;
+  let up: RevisionSection | undefined;
+  let down: RevisionSection | undefined;
+  let open: RevisionSection | undefined;
+  let openFrom = 0;
+  let headerEnd = t.length;
+  // One native regex pass finds the directive lines; section SQL is never walked line by line,
+  // which keeps thousands of files (and long sections) cheap to parse.
+  let lineNo = 1;
+  let counted = 0;
+  DIRECTIVE_LINE.lastIndex = 0;
+  for (let m = DIRECTIVE_LINE.exec(t); m !== null; m = DIRECTIVE_LINE.exec(t)) {
+    for (let k = t.indexOf('\n', counted); k !== -1 && k < m.index; k = t.indexOf('\n', k + 1)) lineNo++;
+    counted = m.index;
+    const name = m[1].toLowerCase();
+    const arg = m[2].trim();
+    if (!DIRECTIVES.includes(name)) {
+      const near = closest(name, DIRECTIVES);
+      fail(file, `unknown directive "-- ferry:${name}"${near ? `; did you mean "-- ferry:${near}"?` : '.'}`, lineNo, `ferry knows -- ferry:${DIRECTIVES.join(', -- ferry:')}.`);
+    }
+    if (seen.has(name)) fail(file, `"-- ferry:${name}" appears twice (first on line ${seen.get(name)}).`, lineNo);
+    seen.set(name, lineNo);
+    if (name === 'up' || name === 'down') {
+      if (arg !== '') fail(file, `unexpected text after "-- ferry:${name}"; the section's SQL goes on the following lines.`, lineNo);
+      if (open) open.sql = t.slice(openFrom, m.index);
+      else headerEnd = m.index;
+      const nl = t.indexOf('\n', m.index);
+      openFrom = nl === -1 ? t.length : nl + 1;
+      open = { sql: '', line: lineNo + 1 };
+      if (name === 'up') up = open;
+      else down = open;
+    } else if (open) {
+      fail(file, `"-- ferry:${name}" must be in the header, before "-- ferry:up".`, lineNo);
+    } else if (name === 'revision') {
+      if (!REVISION_ID.test(arg) || RESERVED_IDS.has(arg)) fail(file, `"${arg}" is not a valid revision id (lowercase letters, digits and _; not head, heads or base).`, lineNo);
+      id = arg;
+    } else if (name === 'parents') {
+      parents = arg === '' ? [] : SEPARATOR.test(arg) ? arg.split(/[\s,]+/) : [arg];
+      for (const p of parents) if (!REVISION_ID.test(p)) fail(file, `"${p}" is not a valid parent revision id.`, lineNo);
+      if (parents.length > 1 && new Set(parents).size !== parents.length) fail(file, 'a parent is listed twice.', lineNo);
+    } else if (name === 'message') {
+      message = arg;
+    } else if (arg !== '') {
+      fail(file, '"-- ferry:no-transaction" takes no value.', lineNo);
+    } else {
+      transactional = false;
+    }
+  }
+  if (open) open.sql = t.slice(openFrom);
+  checkHeader(t, headerEnd, file);
+  if (id === undefined) fail(file, 'has no "-- ferry:revision <id>" line.', undefined, 'Start the file with `-- ferry:revision <id>`; `ferry revision -m MSG` writes a complete file.');
+  if (!up) fail(file, 'has no "-- ferry:up" section.', undefined, 'Put the SQL that applies the revision after a `-- ferry:up` line (and the SQL that reverts it after `-- ferry:down`).');
+  checkFileName(file, id, seen.get('revision'));
+  return withChecksum({ id, parents, message, file, kind: 'sql', up, down: down ?? null, transactional }, text);
+}
+
+/**
+ * A `-- ferry:name ...` line. A space after the colon (`-- ferry: a note`) keeps it an ordinary
+ * comment; anything else that looks like a directive must be one, so a misspelt `-- ferry:donw`
+ * fails loudly instead of silently becoming part of the up SQL.
+ */
+const DIRECTIVE_LINE = /^[ \t]*--[ \t]*ferry:([A-Za-z]\S*)([^\n]*)$/gm;
+const SEPARATOR = /[\s,]/;
+
+/** The header (before the first section) holds only comments and blank lines. */
+function checkHeader(t: string, end: number, file: string): void {
+  let line = 1;
+  for (let pos = 0; pos < end; line++) {
+    let nl = t.indexOf('\n', pos);
+    if (nl === -1 || nl > end) nl = end;
+    let k = pos;
+    while (k < nl && t.charCodeAt(k) <= 32) k++;
+    if (k < nl && !t.startsWith('--', k)) fail(file, 'SQL before "-- ferry:up"; the header holds only "-- ferry:" lines and comments.', line);
+    pos = nl + 1;
+  }
+}
+
+function fail(file: string, message: string, line?: number, hint?: string): never {
+  throw new FerryError('CONFIG_INVALID', `${displayPath(file)}${line ? `:${line}` : ''}: ${message}`, {
+    subject: file,
+    hint,
+    data: { file, ...(line ? { line } : {}) },
+  });
+}
+
+/**
+ * The id inside a file is authoritative; a file name that starts with another id almost always
+ * means a copied revision whose header was not updated, which would apply the wrong thing.
+ */
+export function checkFileName(file: string, id: string, line?: number): void {
+  // Plain string steps: this runs once per file, thousands of times per load.
+  const name = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf(path.sep)) + 1);
+  if (name.startsWith(id) && (name.charCodeAt(id.length) === 95 || name.lastIndexOf('.') === id.length)) return;
+  const stem = name.replace(/\.[^.]+$/, '');
+  const named = stem.split('_')[0];
+  throw new FerryError('CONFIG_INVALID', `${displayPath(file)}${line ? `:${line}` : ''}: the file says revision ${id} but its name starts with "${named}" (a copied file?).`, {
+    subject: file,
+    hint: `Name the file ${id}_<slug>${path.extname(file)}, or give the copy a new id (ferry revision -m MSG makes one).`,
+    data: { file, revision: id, ...(line ? { line } : {}) },
+  });
+}
+
+/** A new revision id: 12 random lowercase hex digits (48 bits, so parallel branches never collide in practice). */
+export function newRevisionId(): string {
+  return crypto.randomBytes(6).toString('hex');
+}
+
+/** The file-name slug for a message: lowercase ASCII words joined by `_`, at most 40 characters. */
+export function slugFor(message: string): string {
+  const words = message
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  let slug = '';
+  for (const w of words) {
+    const next = slug ? `${slug}_${w}` : w;
+    if (next.length > 40) break;
+    slug = next;
+  }
+  return slug || (words[0]?.slice(0, 40) ?? 'revision');
+}
+
+/** What a new revision file holds. */
+export interface NewRevisionOptions {
+  id: string;
+  parents: string[];
+  message: string;
+  /** The up section's SQL, or for scripts the body of `up(ctx)`. */
+  up: string;
+  /** The down section's SQL (null: no down section), or for scripts the body of `down(ctx)`. */
+  down: string | null;
+  /** False writes `-- ferry:no-transaction` (scripts: `export const transactional = false`). */
+  transactional?: boolean;
+}
+
+/** The text of a new SQL revision file, in exactly the format parseSqlRevision reads. */
+export function revisionFileText(opts: NewRevisionOptions): string {
+  const lines = [`-- ferry:revision ${opts.id}`];
+  if (opts.parents.length > 0) lines.push(`-- ferry:parents ${opts.parents.join(' ')}`);
+  // A message is one line in the header; a newline in it would end the directive.
+  lines.push(`-- ferry:message ${oneLine(opts.message)}`.trimEnd());
+  if (opts.transactional === false) lines.push('-- ferry:no-transaction');
+  lines.push('-- ferry:up', ...sectionLines(opts.up));
+  if (opts.down !== null) lines.push('-- ferry:down', ...sectionLines(opts.down));
+  return lines.join('\n') + '\n';
+}
+
+function sectionLines(sql: string): string[] {
+  const body = sql.replace(/\r\n?/g, '\n').replace(/^\n+|\s+$/g, '');
+  return body === '' ? [] : body.split('\n');
+}
+
+/** The message as one line (newlines and tabs become spaces). */
+export function oneLine(message: string): string {
+  return message.replace(/\s+/g, ' ').trim();
+}
+
+/** A path relative to the working folder when it is inside it, for shorter messages. */
+export function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
