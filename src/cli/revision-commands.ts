@@ -161,6 +161,21 @@ export function registerRevisionCommands(program: Command): void {
       }),
     );
 
+  common(program.command('check').description('Exit non-zero when applied revisions changed or never ran, or the schema drifted from them'))
+    .option('--roundtrip', 'also apply every revision up, down and up again on a scratch database and check each down undoes its up')
+    .action(
+      action<CommonFlags & { roundtrip?: boolean }>(async (o, f) => {
+        const r = await (await lib()).check({ ...(await targetOf(f)), roundtrip: f.roundtrip });
+        if (o.json) printJson(o, r);
+        else {
+          for (const p of r.problems) o.out(`${paint(o, 'red', p.kind)}: ${p.message}`);
+          if (r.pending) o.out(paint(o, 'yellow', `${r.pending} revision(s) not applied yet (ferry upgrade)`));
+          o.out(r.ok ? paint(o, 'green', `OK: the database matches its revisions${f.roundtrip ? ', and every down undoes its up' : ''}`) : paint(o, 'red', `${r.problems.length} problem(s)`));
+        }
+        return r.ok ? EXIT.ok : EXIT.differences;
+      }),
+    );
+
   common(program.command('stamp').description('Mark the database as at TARGET without running anything').argument('<target>', 'a revision, heads or base')).action(
     action<CommonFlags>(async (o, f, args) => {
       const r = await (await lib()).stamp({ ...(await targetOf(f)), target: args[0]! });

@@ -4,6 +4,7 @@ import { connect } from '../engine/connect.js';
 import type { Engine } from '../engine/types.js';
 import { parseUrl } from '../engine/url.js';
 import { FerryError } from '../errors.js';
+import { checkRevisions, type CheckResult } from './check-revisions.js';
 import { applyPlan, appliedSet, type RevisionEvent, type RevisionStep } from './migrator.js';
 import { loadRevisions, newRevisionId, revisionFileText, slugFor } from './revision-file.js';
 import { scriptRevisionText } from './revision-script.js';
@@ -226,6 +227,12 @@ export async function merge(t: RevisionTarget & { message: string; revisions?: s
   const parents = !t.revisions?.length || (t.revisions.length === 1 && t.revisions[0] === 'heads') ? graph.heads().map((r) => r.id) : t.revisions.map((r) => graph.resolve(r).id);
   if (parents.length < 2) throw new FerryError('USAGE', `A merge needs at least two revisions; ${parents.length === 1 ? `there is one head (${parents[0]})` : 'none were given'}.`, { hint: 'ferry merge -m "merge" heads, when ferry heads lists several.' });
   return newRevision({ ...t, parents, up: '', down: '' });
+}
+
+/** `ferry check [--roundtrip]`: changed or skipped revisions, schema drift, and (roundtrip) downs that do not undo. */
+export async function check(t: RevisionTarget & { roundtrip?: boolean }): Promise<CheckResult> {
+  const { graph } = await loadGraph(t);
+  return withDatabase(t, (engine) => checkRevisions(engine, urlOf(t), graph, { roundtrip: t.roundtrip }));
 }
 
 /** The database's history rows (for `ferry history --verbose` and `ferry check`). */

@@ -6,7 +6,9 @@ import { findCycle, topologicalOrder } from './topological-order.js';
 
 /** Which revisions `history` shows: `from` and `to` are ids, prefixes, `base`, `head` or `heads`; both ends inclusive. */
 export interface HistoryRange {
+  /** The oldest end (default: base); only it and its descendants are shown. */
   from?: string;
+  /** The newest end (default: heads); only it and its ancestors are shown. */
   to?: string;
 }
 

@@ -31,7 +31,7 @@ export function scanScriptRevision(text: string, file: string): Revision {
   for (const m of t.matchAll(EXPORT_LIST)) for (const part of m[1].split(',')) fns.add(part.trim().split(/\s+as\s+/).pop()!);
 
   const rev = values.get('revision');
-  if (!rev) invalid(file, "exports no revision id.", undefined, "Add `export const revision = '<id>';` (a string literal).");
+  if (!rev) invalid(file, 'exports no revision id.', undefined, "Add `export const revision = '<id>';` (a string literal).");
   const id = rev!.value;
   if (typeof id !== 'string' || !REVISION_ID.test(id) || ['head', 'heads', 'base'].includes(id)) {
     invalid(file, `${JSON.stringify(id)} is not a valid revision id (lowercase letters, digits and _; not head, heads or base).`, rev!.line);
@@ -46,19 +46,8 @@ export function scanScriptRevision(text: string, file: string): Revision {
 
   const load = lazyImport(file);
   const lazy = (name: 'up' | 'down'): RevisionSection => ({ fn: async (ctx) => (await load())[name](ctx) });
-  return withChecksum(
-    {
-      id: id as string,
-    parents,
-    message: message as string,
-    file,
-    kind: 'script',
-    up: lazy('up'),
-    down: fns.has('down') ? lazy('down') : null,
-      transactional: transactional as boolean,
-    },
-    text,
-  );
+  const revision = { id: id as string, parents, message: message as string, file, kind: 'script' as const, transactional: transactional as boolean };
+  return withChecksum({ ...revision, up: lazy('up'), down: fns.has('down') ? lazy('down') : null }, text);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Dialect } from '../engine/types.js';
 export interface SqlStatement {
   /** The statement without its terminating `;`, leading/trailing comments or whitespace. */
   sql: string;
+  /** 1-based line of the file where the statement's first token is. */
   line: number;
 }
 

@@ -163,6 +163,29 @@ test('script revisions are read by a text scan, without running them', () => {
   const handWritten = `export const revision: string = "b2";\nexport const parents = 'a1';\nexport function up(ctx) {}\n`;
   const h = scanScriptRevision(handWritten, '/m/b2_x.mjs');
   assert.deepEqual([h.parents, h.message, h.down, h.transactional], [['a1'], '', null, true]);
+  const js = scriptRevisionText({ id: 'e5', parents: [], message: 'plain js', up: '', down: null, language: 'js' });
+  assert.ok(!js.includes('import type'));
+  const j = scanScriptRevision(js, '/m/e5_plain_js.mjs');
+  assert.deepEqual([j.id, j.parents, j.message, j.down], ['e5', [], 'plain js', null]);
+  assert.equal(
+    scriptRevisionText({ id: 'ab12', parents: ['cd34'], message: 'add email', up: "await ctx.ops.addColumn('users', { name: 'email', type: 'text' });", down: "await ctx.ops.dropColumn('users', 'email');" }),
+    `import type { RevisionContext } from 'ferry';
+
+export const revision = 'ab12';
+export const parents: string[] = ['cd34'];
+export const message = 'add email';
+
+export async function up(ctx: RevisionContext): Promise<void> {
+  await ctx.ops.addColumn('users', { name: 'email', type: 'text' });
+}
+
+export async function down(ctx: RevisionContext): Promise<void> {
+  await ctx.ops.dropColumn('users', 'email');
+}
+`,
+  );
+  const multi = scanScriptRevision("export const revision = `f6`;\nexport const parents = [\n  'a1',\n  \"b2\",\n];\nexport const message = 'say \\'hi\\'';\nexport const up = async () => {};\n", '/m/f6_x.ts');
+  assert.deepEqual([multi.id, multi.parents, multi.message], ['f6', ['a1', 'b2'], "say 'hi'"]);
   const listed = scanScriptRevision(`export const revision = 'c3';\nconst a = () => {}, b = () => {};\nexport { a as up, b as down };\n`, '/m/c3.js');
   assert.ok(listed.down);
 });
@@ -185,6 +208,7 @@ test('loadRevisions reads SQL and TS revisions, skips other files, and imports s
   );
   for (const other of ['README.md', 'schema.sql', '.hidden.sql', 'types.d.ts', 'notes.txt']) fs.writeFileSync(path.join(dir, other), 'not a revision');
   fs.mkdirSync(path.join(dir, 'sub'));
+  fs.mkdirSync(path.join(dir, 'ff_folder.sql'));
   fs.writeFileSync(path.join(dir, 'sub', 'aa_x.sql'), 'not read: not recursive');
 
   const revs = await loadRevisions(dir);
@@ -196,6 +220,7 @@ test('loadRevisions reads SQL and TS revisions, skips other files, and imports s
   const ctx = { sql: async (s: string) => void ran.push(s) } as unknown as RevisionContext;
   await script.up.fn!(ctx);
   assert.deepEqual(ran, ["UPDATE users SET email = 'x' WHERE id = 1"]);
+  assert.equal((await loadRevisions(dir, { importScripts: true })).length, 3);
   const loaded = await importScriptRevision(script);
   assert.equal(typeof loaded.up.fn, 'function');
   assert.equal(loaded.transactional, true);
@@ -216,6 +241,7 @@ test('loadRevisions errors: missing folder, bad files, script syntax errors with
   fs.writeFileSync(file, "export const revision = 'de';\nexport async function up(ctx: unknown) {\n  const x = ;\n}\n");
   const [broken] = await loadRevisions(scripts);
   await rejects(importScriptRevision(broken), 'CONFIG_SYNTAX', 3, 'de_broken.ts');
+  await rejects(loadRevisions(scripts, { importScripts: true }), 'CONFIG_SYNTAX', 3, 'Syntax error in', 'de_broken.ts');
   await rejects(Promise.resolve().then(() => broken.up.fn!({} as RevisionContext)), 'CONFIG_SYNTAX', 3);
   fs.writeFileSync(file, "export const revision = 'de';\nexport const parents = ['x'.toUpperCase()];\nexport function up() {}\n");
   await rejects(loadRevisions(scripts), 'CONFIG_INVALID', 2, 'must be a literal');

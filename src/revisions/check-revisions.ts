@@ -1,0 +1,135 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connect } from '../engine/connect.js';
+import type { Engine } from '../engine/types.js';
+import { parseUrl } from '../engine/url.js';
+import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
+import { FerryError } from '../errors.js';
+import { diffSchemas, type SchemaDifference } from '../schema/diff-schemas.js';
+import { applyPlan, appliedSet } from './migrator.js';
+import type { RevisionGraph } from './revision-graph.js';
+import type { Revision } from './revision-types.js';
+import { VersionStore } from './version-store.js';
+
+/** One reason `ferry check` fails. */
+export interface CheckProblem {
+  kind: 'changed' | 'never-applied' | 'schema' | 'roundtrip';
+  revision?: string;
+  file?: string;
+  message: string;
+}
+
+/** What `ferry check` found. */
+export interface CheckResult {
+  ok: boolean;
+  problems: CheckProblem[];
+  /** Revisions not applied yet (not a problem: `ferry upgrade` applies them). */
+  pending: number;
+}
+
+/**
+ * Compares the database with the revision files: an applied revision whose file changed since
+ * (checksums ignore line endings and trailing whitespace), a revision the version table counts as
+ * applied that never ran, and a live schema that differs from what the applied revisions produce
+ * on a scratch database. With `roundtrip`, every revision goes up, down and up again on a scratch
+ * database and the schema after each down must equal the schema before its up.
+ */
+export async function checkRevisions(engine: Engine, url: string, graph: RevisionGraph, options: { roundtrip?: boolean } = {}): Promise<CheckResult> {
+  const problems: CheckProblem[] = [];
+  const store = new VersionStore(engine);
+  const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
+  const history = await store.history();
+  const last = new Map<string, (typeof history)[number]>();
+  for (const h of history) last.set(h.revision, h);
+  const stamped = new Set<string>();
+  for (const h of history) {
+    if (h.direction !== 'stamp' || !graph.get(h.revision)) continue;
+    stamped.add(h.revision);
+    for (const a of graph.ancestors(h.revision)) stamped.add(a.id);
+  }
+  for (const id of applied) {
+    const rev = graph.get(id)!;
+    const entry = last.get(id);
+    if (!entry || entry.direction === 'down') {
+      if (!stamped.has(id)) problems.push({ kind: 'never-applied', revision: id, file: rev.file, message: `${id} (${rev.message}) counts as applied but never ran here: it sits behind the applied revisions.` });
+    } else if (entry.checksum && entry.checksum !== rev.checksum) {
+      problems.push({ kind: 'changed', revision: id, file: rev.file, message: `${path.basename(rev.file)} changed after it was applied (${entry.appliedAt}).` });
+    }
+  }
+  const order = graph.topological();
+  await withScratch(engine, url, async (scratch) => {
+    await new VersionStore(scratch).ensure();
+    const plan = order.filter((r) => applied.has(r.id));
+    await applyPlan({ engine: scratch, graph, plan, direction: 'up', backup: false });
+    for (const d of diffSchemas(await scratch.introspect(), await engine.introspect())) {
+      problems.push({ kind: 'schema', message: `${d.object}: ${explain(d)}` });
+    }
+  });
+  if (options.roundtrip) {
+    await withScratch(engine, url, async (scratch) => {
+      await new VersionStore(scratch).ensure();
+      for (const rev of order) {
+        const before = await scratch.introspect();
+        await applyPlan({ engine: scratch, graph, plan: [rev], direction: 'up', backup: false });
+        if (!rev.down) {
+          problems.push({ kind: 'roundtrip', revision: rev.id, file: rev.file, message: `${path.basename(rev.file)} has no down section, so it cannot be rolled back.` });
+          break;
+        }
+        await applyPlan({ engine: scratch, graph, plan: [rev], direction: 'down', backup: false });
+        const diff = diffSchemas(before, await scratch.introspect());
+        if (diff.length) {
+          problems.push({ kind: 'roundtrip', revision: rev.id, file: rev.file, message: `the down section of ${path.basename(rev.file)} does not undo its up: ${diff.slice(0, 5).map((d) => `${d.object}: ${d.detail.replace(/first/g, 'before up').replace(/second/g, 'after down')}`).join('; ')}` });
+          break;
+        }
+        await applyPlan({ engine: scratch, graph, plan: [rev], direction: 'up', backup: false });
+      }
+    });
+  }
+  return { ok: problems.length === 0, problems, pending: graph.upgradePlan(applied, 'heads').length };
+}
+
+function explain(d: SchemaDifference): string {
+  return d.detail.replace(/only in the first/g, 'expected by the revisions but missing from the database').replace(/only in the second/g, 'in the database but not made by any revision').replace(/ vs /g, ' expected, the database has ');
+}
+
+/**
+ * An empty database of the same engine for replaying revisions: a temporary SQLite file, or a
+ * temporary PostgreSQL database on the same server (dropped afterwards, also on failure).
+ */
+async function withScratch(engine: Engine, url: string, fn: (scratch: Engine) => Promise<void>): Promise<void> {
+  if (engine.dialect === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-check-'));
+    const scratch = openSqlite(path.join(dir, 'scratch.db'), { mustExist: false });
+    try {
+      await fn(scratch);
+    } finally {
+      await scratch.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+  const name = `ferry_check_${crypto.randomBytes(5).toString('hex')}`;
+  try {
+    await engine.exec(`CREATE DATABASE ${engine.quoteIdent(name)}`);
+  } catch (e) {
+    throw new FerryError('PRIVILEGE', `ferry check replays the revisions on a scratch database, and creating one on ${engine.displayUrl} failed: ${(e as Error).message}`, {
+      subject: engine.displayUrl,
+      hint: 'Grant CREATEDB to this user for the check, or run ferry check against a server where it may create databases.',
+    });
+  }
+  const target = parseUrl(url);
+  const scratchUrl = new URL(target.dialect === 'postgres' ? target.url : url);
+  scratchUrl.pathname = `/${name}`;
+  let scratch: Engine | null = null;
+  try {
+    scratch = await connect(scratchUrl.toString());
+    await fn(scratch);
+  } finally {
+    await scratch?.close();
+    await engine.exec(`DROP DATABASE IF EXISTS ${engine.quoteIdent(name)} WITH (FORCE)`).catch(() => undefined);
+  }
+}
+
+export type { Revision };
