@@ -37,3 +37,10 @@ export type { CopyPlan, TablePlan, ColumnPlan, LogicalType, PlanWarning, RejectR
 export type { CopyEvent, CopyTableReport } from './transfer/copy-events.js';
 export type { RowDifference as CopyRowDifference } from './transfer/find-differences.js';
 export type { CopyConfig, CopyTableConfig, CopyColumnConfig } from './config/types.js';
+
+export { upgrade, downgrade, current, heads, branches, show, history, stamp, merge, newRevision, check as checkRevisions, loadGraph, type RevisionTarget, type RevisionInfo, type MigrateOptions, type MigrateResult } from './revisions/revision-commands.js';
+export { RevisionGraph } from './revisions/revision-graph.js';
+export { loadRevisions } from './revisions/revision-file.js';
+export type { Revision, RevisionContext, RevisionSection, SchemaOperations, ColumnSpec } from './revisions/revision-types.js';
+export type { CheckResult, CheckProblem } from './revisions/check-revisions.js';
+export { diffSchemas, type SchemaDifference } from './schema/diff-schemas.js';
