@@ -1,8 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { checkBackup, listBackups } from '../backup/backup-catalog.js';
-import { createBackup } from '../backup/create-backup.js';
-import { restoreBackup } from '../backup/restore-backup.js';
+// Loaded when used, so other commands start without the backup machinery.
+const catalog = () => import('../backup/backup-catalog.js');
 import { loadConfig } from '../config/load-config.js';
 import { EXIT } from '../errors.js';
 import { formatBytes } from '../util/disk-space.js';
@@ -43,6 +42,7 @@ export function registerBackupCommands(program: Command): void {
     .action(
       action(async (o, files: string[], flags: { dir?: string; config?: string }) => {
         const dir = await backupDir(flags, path.join(path.dirname(path.resolve(files[0]!)), 'backup'));
+        const { createBackup } = await import('../backup/create-backup.js');
         const set = await createBackup({ files, dir, reason: 'manual', onFile: (e) => !o.json && o.err(`  backed up ${e.name}: ${formatBytes(e.size)}, ${Object.keys(e.tables).length} table(s), integrity ${e.integrity}`) });
         if (o.json) printJson(o, { ok: true, id: set.id, path: set.path, manifest: set.manifest });
         else o.out(`Backup ${set.id} written to ${set.path} ${mark(o, true)}`);
@@ -60,6 +60,7 @@ export function registerBackupCommands(program: Command): void {
     .action(
       action(async (o, flags: { dir?: string; config?: string; check?: boolean }) => {
         const dir = await backupDir(flags, 'backup');
+        const { listBackups, checkBackup } = await catalog();
         const sets = listBackups(dir);
         const rows = [];
         for (const s of sets) rows.push({ id: s.id, path: s.path, createdAt: s.createdAt, reason: s.reason, files: s.manifest.files.map((f) => ({ name: f.name, source: f.source, size: f.size, rows: Object.values(f.tables).reduce((a, b) => a + b, 0) })), bytes: s.bytes, problems: s.damaged ? [{ file: 'manifest.json', problem: s.damaged }] : flags.check ? await checkBackup(s.path) : undefined });
@@ -88,6 +89,7 @@ export function registerBackupCommands(program: Command): void {
     .action(
       action(async (o, set: string | undefined, flags: { dir?: string; config?: string; file?: string[]; to?: string }) => {
         const dir = await backupDir(flags, 'backup');
+        const { restoreBackup } = await import('../backup/restore-backup.js');
         const r = await restoreBackup({ dir, from: set, files: flags.file, to: flags.to });
         if (o.json) printJson(o, { ok: true, ...r });
         else for (const f of r.restored) o.out(`Restored ${f.name} from ${r.set} to ${f.path} (${Object.values(f.tables).reduce((a, b) => a + b, 0).toLocaleString('en-US')} rows) ${mark(o, true)}`);

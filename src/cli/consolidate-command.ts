@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import type { LoadedConfig } from '../config/types.js';
-import { buildPlan } from '../consolidate/build-plan.js';
-import { rollbackConsolidation } from '../consolidate/rollback-consolidate.js';
-import { consolidate, type ConsolidateResult } from '../consolidate/run-consolidate.js';
-import { verifyConsolidation, type VerifyConsolidationResult } from '../consolidate/verify-consolidate.js';
+import type { ConsolidateResult } from '../consolidate/run-consolidate.js';
+import type { VerifyConsolidationResult } from '../consolidate/verify-consolidate.js';
 import type { ConsolidatePlan } from '../consolidate/plan-types.js';
 import { EXIT, FerryError } from '../errors.js';
 import { formatBytes } from '../util/disk-space.js';
@@ -50,6 +48,13 @@ async function runConsolidateCommand(flags: ConsolidateFlags, o: Output): Promis
   const loaded = await loadConfig({ cwd: process.cwd(), configPath: flags.config, required: true });
   const config = consolidateSection(loaded);
   const common = { config, baseDir: loaded.dir, configFile: loaded.file, busyTimeoutMs };
+  // Loaded when used, so other commands start without the consolidation machinery.
+  const [{ buildPlan }, { verifyConsolidation }, { rollbackConsolidation }, { consolidate }] = await Promise.all([
+    import('../consolidate/build-plan.js'),
+    import('../consolidate/verify-consolidate.js'),
+    import('../consolidate/rollback-consolidate.js'),
+    import('../consolidate/run-consolidate.js'),
+  ]);
 
   if (flags.dryRun) {
     const plan = await buildPlan({ ...common, inspect: true, force: flags.force });

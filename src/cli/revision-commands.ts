@@ -66,9 +66,27 @@ export function registerRevisionCommands(program: Command): void {
     .requiredOption('-m, --message <text>', 'what the revision does')
     .option('--ts', 'a TypeScript revision (up/down functions with ctx.ops) instead of SQL')
     .option('--parents <ids...>', 'parent revision(s) (default: the single head)')
+    .option('--autogenerate', 'diff the declared schema against the database at head and write the up and down')
+    .option('--schema <file>', 'the declared schema for --autogenerate (default: revisions.schema in the config, then schema.sql beside the revisions folder)')
     .action(
-      action<CommonFlags & { message: string; ts?: boolean; parents?: string[] }>(async (o, f) => {
-        const r = await (await lib()).newRevision({ ...(await targetOf(f)), message: f.message, script: f.ts, parents: f.parents });
+      action<CommonFlags & { message: string; ts?: boolean; parents?: string[]; autogenerate?: boolean; schema?: string }>(async (o, f) => {
+        const target = await targetOf(f);
+        if (f.autogenerate) {
+          // The schema file's default lives in the config, which targetOf does not return.
+          const loaded = await loadConfig({ cwd: process.cwd(), configPath: f.config, required: !!f.config });
+          const cfgSchema = loaded.config.revisions?.schema;
+          const schemaFile = f.schema ?? (cfgSchema ? path.resolve(loaded.dir, cfgSchema) : path.join(path.dirname(path.resolve(target.dir ?? 'migrations')), 'schema.sql'));
+          const { autogenerateRevision } = await import('../revisions/autogenerate.js');
+          const r = await autogenerateRevision({ ...target, schemaFile, message: f.message });
+          if (o.json) printJson(o, { ok: true, ...r });
+          else if (!r.file) o.out('Nothing to generate: the database at head already matches the declared schema.');
+          else {
+            for (const w of r.warnings) o.err(paint(o, 'yellow', `WARNING: ${w}`));
+            o.out(`Generated ${path.relative(process.cwd(), r.file) || r.file}${r.kind === 'script' ? ' (a TypeScript revision: some SQLite changes need table rebuilds)' : ''}`);
+          }
+          return;
+        }
+        const r = await (await lib()).newRevision({ ...target, message: f.message, script: f.ts, parents: f.parents });
         if (o.json) printJson(o, { ok: true, ...r });
         else o.out(`Generated ${path.relative(process.cwd(), r.file) || r.file}`);
       }),

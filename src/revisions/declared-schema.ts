@@ -1,0 +1,114 @@
+/**
+ * The declared schema for autogenerate: a `schema.sql` of the wanted DDL, read by running it on an
+ * empty scratch database of the same engine and introspecting that. Letting the engine itself
+ * parse the DDL means the declared model and the live model come out of the same introspector,
+ * so the diff compares like with like (types, defaults and check texts as the engine prints them).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { connect } from '../engine/connect.js';
+import type { Dialect, Engine } from '../engine/types.js';
+import { parseUrl } from '../engine/url.js';
+import { nameSqliteConstraints } from '../engines/sqlite/sqlite-operations.js';
+import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
+import { FerryError } from '../errors.js';
+import type { Schema } from '../schema/model.js';
+import type { RenameHint } from '../schema/plan-schema-change.js';
+import { splitStatements } from './split-statements.js';
+
+/** The wanted schema and the rename hints written in its file. */
+export interface DeclaredSchema {
+  schema: Schema;
+  hints: RenameHint[];
+}
+
+const TABLE_HINT = /^\s*--\s*ferry:rename-table\s+(\S+)\s*->\s*(\S+)\s*$/;
+const COLUMN_HINT = /^\s*--\s*ferry:rename-column\s+([^\s.]+)\.(\S+)\s*->\s*(\S+)\s*$/;
+
+/**
+ * Reads the rename hints of a declared schema: `-- ferry:rename-table old -> new` and
+ * `-- ferry:rename-column table.old -> new`. A malformed `ferry:rename` line is an error rather
+ * than silently ignored, because an ignored hint turns a rename into data loss.
+ */
+export function parseRenameHints(text: string, file: string): RenameHint[] {
+  const hints: RenameHint[] = [];
+  text.split(/\r?\n/).forEach((line, n) => {
+    if (!/^\s*--\s*ferry:rename/.test(line)) return;
+    const t = TABLE_HINT.exec(line);
+    const c = COLUMN_HINT.exec(line);
+    if (t) hints.push({ kind: 'table', from: t[1]!, to: t[2]! });
+    else if (c) hints.push({ kind: 'column', table: c[1]!, from: c[2]!, to: c[3]! });
+    else {
+      throw new FerryError('CONFIG_INVALID', `${file}:${n + 1}: cannot read the rename hint "${line.trim()}".`, {
+        subject: `${file}:${n + 1}`,
+        hint: 'Write "-- ferry:rename-table old -> new" or "-- ferry:rename-column table.old -> new".',
+      });
+    }
+  });
+  return hints;
+}
+
+/**
+ * Loads `file` (the wanted DDL) into an empty scratch database of `dialect` and introspects it.
+ * `url` is the real database's URL: PostgreSQL needs its server for a temporary database.
+ */
+export async function loadDeclaredSchema(file: string, dialect: Dialect, url?: string): Promise<DeclaredSchema> {
+  if (!fs.existsSync(file)) {
+    throw new FerryError('USAGE', `There is no declared schema at ${file}.`, { subject: file, hint: 'Write the wanted DDL there, or point at it with --schema or revisions.schema in the config.' });
+  }
+  const text = fs.readFileSync(file, 'utf8');
+  const hints = parseRenameHints(text, file);
+  const schema = await withEmptyDatabase(dialect, url, async (engine) => {
+    for (const st of splitStatements(text, dialect, 1)) {
+      try {
+        await engine.exec(st.sql);
+      } catch (e) {
+        throw new FerryError('CONFIG_INVALID', `${file}:${st.line}: the declared schema does not run: ${(e as Error).message}`, { subject: `${file}:${st.line}`, hint: 'Fix the DDL in the declared schema.' });
+      }
+    }
+    const s = await engine.introspect();
+    // SQLite's PRAGMAs do not report constraint names; the CREATE TABLE text does.
+    return dialect === 'sqlite' ? { ...s, tables: s.tables.map(nameSqliteConstraints) } : s;
+  });
+  return { schema, hints };
+}
+
+/**
+ * An empty database for the declared DDL: in-memory SQLite, or a temporary PostgreSQL database on
+ * the same server, dropped afterwards even on failure.
+ */
+async function withEmptyDatabase<T>(dialect: Dialect, url: string | undefined, fn: (engine: Engine) => Promise<T>): Promise<T> {
+  if (dialect === 'sqlite') {
+    const engine = openSqlite(':memory:', { mustExist: false });
+    try {
+      return await fn(engine);
+    } finally {
+      await engine.close();
+    }
+  }
+  if (!url) throw new FerryError('USAGE', 'Reading a PostgreSQL declared schema needs the database URL (for a temporary database on its server).');
+  const admin = await connect(url);
+  const name = `ferry_declared_${crypto.randomBytes(5).toString('hex')}`;
+  try {
+    try {
+      await admin.exec(`CREATE DATABASE ${admin.quoteIdent(name)}`);
+    } catch (e) {
+      throw new FerryError('PRIVILEGE', `Autogenerate loads the declared schema into a temporary database, and creating one on ${admin.displayUrl} failed: ${(e as Error).message}`, {
+        subject: admin.displayUrl,
+        hint: 'Grant CREATEDB to this user, or run autogenerate against a server where it may create databases.',
+      });
+    }
+    const target = parseUrl(url);
+    const scratchUrl = new URL(target.dialect === 'postgres' ? target.url : url);
+    scratchUrl.pathname = `/${name}`;
+    const scratch = await connect(scratchUrl.toString());
+    try {
+      return await fn(scratch);
+    } finally {
+      await scratch.close();
+    }
+  } finally {
+    await admin.exec(`DROP DATABASE IF EXISTS ${admin.quoteIdent(name)} WITH (FORCE)`).catch(() => undefined);
+    await admin.close();
+  }
+}

@@ -1,0 +1,270 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { connect } from '../../src/engine/connect.js';
+import { ferry, FERRY, type CliResult } from '../support/cli.js';
+import { freshPostgresDatabase } from '../support/postgres.js';
+import { tempDir } from '../support/sqlite-fixtures.js';
+
+/**
+ * Bad input to the revision commands: a clear message naming the thing, a non-zero exit, a JSON
+ * error document with --json, and the database exactly as it was.
+ */
+
+function sqlRevision(dir: string, id: string, parents: string[], message: string, up: string | null, down: string | null, fileId = id): string {
+  const file = path.join(dir, `${fileId}_${message.replace(/\W+/g, '_')}.sql`);
+  const lines = [`-- ferry:revision ${id}`, ...(parents.length ? [`-- ferry:parents ${parents.join(' ')}`] : []), `-- ferry:message ${message}`];
+  if (up !== null) lines.push('-- ferry:up', up);
+  if (down !== null) lines.push('-- ferry:down', down);
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+interface Db {
+  name: 'sqlite' | 'postgres';
+  /** A database at revision BASE (ferry's tables in place, one row in each). */
+  versioned: string;
+  /** A database ferry never touched: one application table, no ferry tables. */
+  fresh: string;
+}
+
+const BASE = 'ba5e00000001';
+
+/** A fresh folder whose migrations/ holds the baseline revision (and whatever the case adds). */
+function project(label: string): { dir: string; mig: string } {
+  const dir = tempDir(`rev-bad-${label}`);
+  const mig = path.join(dir, 'migrations');
+  fs.mkdirSync(mig);
+  sqlRevision(mig, BASE, [], 'baseline', 'CREATE TABLE keep (id INTEGER PRIMARY KEY);', 'DROP TABLE keep;');
+  return { dir, mig };
+}
+
+async function databases(t: Parameters<typeof freshPostgresDatabase>[0]): Promise<Db[]> {
+  const dir = tempDir('rev-bad-db');
+  const out: Db[] = [{ name: 'sqlite', versioned: path.join(dir, 'versioned.db'), fresh: path.join(dir, 'fresh.db') }];
+  const a = await freshPostgresDatabase(t);
+  const b = await freshPostgresDatabase(t);
+  if (a && b) out.push({ name: 'postgres', versioned: a.url, fresh: b.url });
+  for (const db of out) {
+    const { dir: p } = project(`setup-${db.name}`);
+    const up = await ferry(p, 'upgrade', '--url', db.versioned, '--no-backup');
+    assert.equal(up.status, 0, up.stderr);
+    const e = await connect(db.fresh);
+    try {
+      await e.exec('CREATE TABLE legacy (id INTEGER PRIMARY KEY, v TEXT)');
+    } finally {
+      await e.close();
+    }
+  }
+  return out;
+}
+
+/** Everything a failed command must leave alone: every table (ferry's too), the version rows, the history rows. */
+async function snapshot(url: string): Promise<{ tables: string[]; version: string[]; history: number }> {
+  const e = await connect(url);
+  try {
+    const tables = (await e.introspect()).tables.map((t) => t.name).sort();
+    const version = tables.includes('ferry_version') ? (await e.query<{ revision: string }>('SELECT revision FROM ferry_version ORDER BY revision')).map((r) => r.revision) : [];
+    const history = tables.includes('ferry_history') ? Number((await e.query<{ n: unknown }>('SELECT count(*) AS n FROM ferry_history'))[0]!.n) : 0;
+    return { tables, version, history };
+  } finally {
+    await e.close();
+  }
+}
+
+interface JsonError {
+  ok: false;
+  error: { code: string; message: string; hint?: string };
+}
+
+/**
+ * Runs `args` against both databases of `db`, as text and as --json, and checks: non-zero exit,
+ * every pattern in the message, the same error in the JSON document, and nothing changed.
+ */
+async function expectFailure(db: Db, dir: string, args: string[], patterns: RegExp[], code?: string): Promise<CliResult> {
+  let first: CliResult | undefined;
+  for (const url of [db.versioned, db.fresh]) {
+    const before = await snapshot(url);
+    const text = await ferry(dir, ...args, '--url', url, '--no-backup');
+    const label = `${db.name} ${url === db.fresh ? 'never-versioned' : 'versioned'}: ferry ${args.join(' ')}`;
+    assert.notEqual(text.status, 0, `${label} must fail:\n${text.stdout}${text.stderr}`);
+    for (const p of patterns) assert.match(text.stderr, p, `${label}: stderr names it`);
+    assert.doesNotMatch(text.stderr, /\n\s+at /, `${label}: no stack trace`);
+    const json = await ferry(dir, ...args, '--url', url, '--no-backup', '--json');
+    assert.equal(json.status, text.status, `${label}: same exit with --json`);
+    const doc = JSON.parse(json.stdout) as JsonError;
+    assert.equal(doc.ok, false);
+    if (code) assert.equal(doc.error.code, code, label);
+    for (const p of patterns) assert.match(doc.error.message + '\n' + (doc.error.hint ?? ''), p, `${label}: JSON message names it`);
+    assert.deepEqual(await snapshot(url), before, `${label}: database unchanged`);
+    first ??= text;
+  }
+  return first!;
+}
+
+test('bad revision graphs and targets: clear message, non-zero exit, JSON error, database unchanged', { timeout: 120_000 }, async (t) => {
+  for (const db of await databases(t)) {
+    await t.test(`${db.name}: duplicate revision ids name both files`, async () => {
+      const { dir, mig } = project('dup');
+      sqlRevision(mig, 'd0000000000a', [BASE], 'one', 'CREATE TABLE one (id INTEGER);', 'DROP TABLE one;');
+      fs.writeFileSync(path.join(mig, 'd0000000000a_two.sql'), `-- ferry:revision d0000000000a\n-- ferry:parents ${BASE}\n-- ferry:up\nCREATE TABLE two (id INTEGER);\n`);
+      for (const cmd of [['upgrade'], ['heads'], ['history']]) await expectFailure(db, dir, cmd, [/d0000000000a/, /d0000000000a_one\.sql/, /d0000000000a_two\.sql/], 'CONFLICT');
+    });
+
+    await t.test(`${db.name}: a missing parent names the file and the id`, async () => {
+      const { dir, mig } = project('parent');
+      sqlRevision(mig, 'e0000000000b', ['f00000000999'], 'orphan', 'CREATE TABLE orphan (id INTEGER);', 'DROP TABLE orphan;');
+      await expectFailure(db, dir, ['upgrade'], [/e0000000000b_orphan\.sql/, /f00000000999/], 'CONFLICT');
+    });
+
+    await t.test(`${db.name}: a cycle names the revisions on it`, async () => {
+      const { dir, mig } = project('cycle');
+      sqlRevision(mig, 'c1c000000001', [BASE, 'c1c000000003'], 'cy one', 'CREATE TABLE cy1 (id INTEGER);', 'DROP TABLE cy1;');
+      sqlRevision(mig, 'c1c000000002', ['c1c000000001'], 'cy two', 'CREATE TABLE cy2 (id INTEGER);', 'DROP TABLE cy2;');
+      sqlRevision(mig, 'c1c000000003', ['c1c000000002'], 'cy three', 'CREATE TABLE cy3 (id INTEGER);', 'DROP TABLE cy3;');
+      await expectFailure(db, dir, ['upgrade'], [/cycle/i, /c1c000000001/, /c1c000000002/, /c1c000000003/], 'CONFLICT');
+    });
+
+    await t.test(`${db.name}: an ambiguous prefix lists the candidates`, async () => {
+      const { dir, mig } = project('ambiguous');
+      sqlRevision(mig, 'abc000000001', [BASE], 'first abc', 'CREATE TABLE abc1 (id INTEGER);', 'DROP TABLE abc1;');
+      sqlRevision(mig, 'abc000000002', ['abc000000001'], 'second abc', 'CREATE TABLE abc2 (id INTEGER);', 'DROP TABLE abc2;');
+      await expectFailure(db, dir, ['upgrade', 'abc'], [/ambiguous/, /abc000000001/, /abc000000002/], 'USAGE');
+      await expectFailure(db, dir, ['show', 'abc'], [/ambiguous/, /abc000000001/, /abc000000002/], 'USAGE');
+    });
+
+    await t.test(`${db.name}: an unknown target suggests the nearest`, async () => {
+      const { dir, mig } = project('unknown');
+      sqlRevision(mig, 'abc000000001', [BASE], 'first abc', 'CREATE TABLE abc1 (id INTEGER);', 'DROP TABLE abc1;');
+      const r = await expectFailure(db, dir, ['upgrade', 'abc000000002'], [/Unknown revision "abc000000002"/, /did you mean abc000000001/], 'USAGE');
+      assert.equal(r.status, 2, 'a usage error');
+      await expectFailure(db, dir, ['upgrade', 'heds'], [/Unknown revision "heds"/, /did you mean heads/], 'USAGE');
+    });
+
+    await t.test(`${db.name}: a file with no up section is named`, async () => {
+      const { dir, mig } = project('noup');
+      sqlRevision(mig, 'a0b000000001', [BASE], 'no up', null, 'DROP TABLE nothing;');
+      await expectFailure(db, dir, ['upgrade'], [/a0b000000001_no_up\.sql/, /no "-- ferry:up" section/], 'CONFIG_INVALID');
+    });
+
+    await t.test(`${db.name}: a misspelled directive gives file and line`, async () => {
+      const { dir, mig } = project('directive');
+      const file = path.join(mig, 'd1e000000001_typo.sql');
+      fs.writeFileSync(file, `-- ferry:revision d1e000000001\n-- ferry:parents ${BASE}\n-- ferry:message typo\n-- ferry:up\nCREATE TABLE typo (id INTEGER);\n-- ferry:donw\nDROP TABLE typo;\n`);
+      await expectFailure(db, dir, ['upgrade'], [/d1e000000001_typo\.sql:6/, /ferry:donw/, /did you mean "-- ferry:down"/], 'CONFIG_INVALID');
+    });
+
+    await t.test(`${db.name}: a TypeScript revision with a syntax error gives file and line (CONFIG_SYNTAX)`, async () => {
+      const { dir, mig } = project('tssyntax');
+      // The first revision is fine: the syntax error of the second must stop the run before it.
+      sqlRevision(mig, 'f00000000001', [BASE], 'fine first', 'CREATE TABLE fine_first (id INTEGER);', 'DROP TABLE fine_first;');
+      fs.writeFileSync(
+        path.join(mig, 'f00000000002_broken.ts'),
+        [
+          "import type { RevisionContext } from 'ferry';",
+          '',
+          "export const revision = 'f00000000002';",
+          "export const parents: string[] = ['f00000000001'];",
+          "export const message = 'broken';",
+          '',
+          'export async function up(ctx: RevisionContext): Promise<void> {',
+          "  await ctx.sql('CREATE TABLE broken (id INTEGER)';",
+          '}',
+          '',
+        ].join('\n'),
+      );
+      await expectFailure(db, dir, ['upgrade'], [/f00000000002_broken\.ts:8/], 'CONFIG_SYNTAX');
+    });
+
+    await t.test(`${db.name}: "head" with several heads lists them`, async () => {
+      const { dir, mig } = project('heads');
+      sqlRevision(mig, 'aaa000000001', [BASE], 'left', 'CREATE TABLE lft (id INTEGER);', 'DROP TABLE lft;');
+      sqlRevision(mig, 'bbb000000002', [BASE], 'right', 'CREATE TABLE rgt (id INTEGER);', 'DROP TABLE rgt;');
+      await expectFailure(db, dir, ['upgrade', 'head'], [/"head" is ambiguous/, /aaa000000001/, /bbb000000002/], 'CONFLICT');
+    });
+  }
+});
+
+/** Resolves once `check` is true (polled), or rejects after `ms`. */
+async function until(check: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+test('a lock held past --lock-timeout: exit 1 naming the lock and --lock-timeout; the holder completes', { timeout: 60_000 }, async (t) => {
+  const dbs: { name: 'sqlite' | 'postgres'; url: string }[] = [{ name: 'sqlite', url: path.join(tempDir('rev-lock-db'), 'app.db') }];
+  const pg = await freshPostgresDatabase(t);
+  if (pg) dbs.push({ name: 'postgres', url: pg.url });
+  for (const db of dbs) {
+    const dir = tempDir(`rev-lock-${db.name}`);
+    const mig = path.join(dir, 'migrations');
+    fs.mkdirSync(mig);
+    const marker = path.join(dir, 'slow-started');
+    if (db.name === 'postgres') {
+      sqlRevision(mig, 'a10c00000001', [], 'slow', 'CREATE TABLE slow (id INTEGER PRIMARY KEY);\nSELECT pg_sleep(3);', 'DROP TABLE slow;');
+    } else {
+      fs.writeFileSync(
+        path.join(mig, 'a10c00000001_slow.ts'),
+        [
+          "import fs from 'node:fs';",
+          "import type { RevisionContext } from 'ferry';",
+          '',
+          "export const revision = 'a10c00000001';",
+          'export const parents: string[] = [];',
+          "export const message = 'slow';",
+          '',
+          'export async function up(ctx: RevisionContext): Promise<void> {',
+          "  await ctx.sql('CREATE TABLE slow (id INTEGER PRIMARY KEY)');",
+          `  fs.writeFileSync(${JSON.stringify(marker)}, 'x');`,
+          '  await new Promise((resolve) => setTimeout(resolve, 3000));',
+          '}',
+          '',
+          'export async function down(ctx: RevisionContext): Promise<void> {',
+          "  await ctx.sql('DROP TABLE slow');",
+          '}',
+          '',
+        ].join('\n'),
+      );
+    }
+    const holder = spawn(process.execPath, [FERRY, 'upgrade', '--url', db.url, '--no-backup'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let holderErr = '';
+    holder.stderr.setEncoding('utf8').on('data', (c: string) => (holderErr += c));
+    const holderDone = new Promise<number | null>((resolve) => holder.on('close', resolve));
+    // Wait until the first run is inside its slow revision (so it holds the lock).
+    if (db.name === 'postgres') {
+      const e = await connect(db.url);
+      try {
+        await until(async () => Number((await e.query<{ n: unknown }>("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted"))[0]!.n) > 0 && Number((await e.query<{ n: unknown }>("SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND state = 'active' AND pid <> pg_backend_pid()"))[0]!.n) > 0, 10_000, 'the slow revision to start');
+      } finally {
+        await e.close();
+      }
+    } else {
+      await until(() => fs.existsSync(marker), 10_000, 'the slow revision to start');
+    }
+    const t0 = Date.now();
+    const second = await ferry(dir, 'upgrade', '--url', db.url, '--no-backup', '--lock-timeout', '300');
+    const waited = Date.now() - t0;
+    assert.equal(second.status, 1, `${db.name}: ${second.stdout}${second.stderr}`);
+    assert.match(second.stderr, /lock/);
+    assert.match(second.stderr, /--lock-timeout/);
+    assert.match(second.stderr, /300 ms/);
+    assert.ok(waited < 2500, `${db.name}: gave up after about 300 ms, not when the holder finished (${waited} ms)`);
+    const json = await ferry(dir, 'upgrade', '--url', db.url, '--no-backup', '--lock-timeout', '100', '--json');
+    assert.equal(json.status, 1, `${db.name}: ${json.stdout}${json.stderr}`);
+    assert.equal((JSON.parse(json.stdout) as JsonError).error.code, 'LOCKED');
+    assert.equal(await holderDone, 0, `${db.name}: the holder completes: ${holderErr}`);
+    const e = await connect(db.url);
+    try {
+      const rows = await e.query<{ revision: string; direction: string }>('SELECT revision, direction FROM ferry_history ORDER BY seq');
+      assert.deepEqual(rows.map((r) => `${r.revision} ${r.direction}`), ['a10c00000001 up'], `${db.name}: applied once, by the holder`);
+      assert.ok((await e.introspect()).tables.some((x) => x.name === 'slow'));
+    } finally {
+      await e.close();
+    }
+  }
+});
