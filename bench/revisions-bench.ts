@@ -14,7 +14,9 @@
  *
  * After every upgrade the schema is checked (tables t*, columns), after every downgrade that no t*
  * table is left; other tables (the tools' version tables) are listed. `--big` adds n = 5,000 for
- * the read-only commands (its upgrade and downgrade are run once and reported, not goals).
+ * the read-only commands, timed runs × reads times on one database; its upgrade runs once and is
+ * reported, not a goal (`--big-stamp`: `stamp heads` instead; `--big-downgrade`: also time the
+ * downgrade).
  *
  * A ferry command the CLI does not have yet is recorded as "not available" and the run goes on.
  *
@@ -23,7 +25,7 @@
  * runs; `bench/work/revisions-results.json` and a Markdown summary on stdout.
  *
  * Options: --runs N (3), --reads N (5 per run), --big, --only alembic|ferry, --engines sqlite,postgres,
- * --no-per-migration, --keep, --force (regenerate revisions).
+ * --no-per-migration, --keep, --force (regenerate revisions), --big-stamp, --big-downgrade.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -53,6 +55,10 @@ interface Options {
   perMigration: boolean;
   keep: boolean;
   force: boolean;
+  /** --big-stamp: reach head of the big set with `stamp heads` instead of a timed upgrade. */
+  bigStamp: boolean;
+  /** --big-downgrade: also time downgrade base on the big set. */
+  bigDowngrade: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,6 +327,12 @@ class Bench {
 // ---------------------------------------------------------------------------------------------
 // The sequence
 
+/**
+ * One tool on one engine: fresh target, upgrade, reads, downgrade. With `upDown` false (the big set,
+ * called once), the reads are repeated runs × reads times on one database; the upgrade is timed (or,
+ * with --big-stamp, replaced by an untimed `stamp heads`), and the downgrade only runs with
+ * --big-downgrade.
+ */
 async function sequence(b: Bench, set: RevisionSet, engine: EngineName, tool: Tool, run: number, upDown: boolean): Promise<void> {
   const t = target(set, engine, tool);
   freshTarget(t);
@@ -332,14 +344,16 @@ async function sequence(b: Bench, set: RevisionSet, engine: EngineName, tool: To
       // One more, untimed, so the cache is there for what follows.
       spawnSync(ALEMBIC, alembicArgv(set, t, 'heads', 'default'), { cwd: t.cwd, env: alembicEnv() });
     }
-    if (upDown || run === 0) await b.run(set, t, 'upgrade', 'default', run);
+    if (upDown || !b.opts.bigStamp) await b.run(set, t, 'upgrade', 'default', run);
     else {
-      // Later runs of the big set: get to head without timing it.
-      const [cmd, ...args] = tool === 'alembic' ? [ALEMBIC, ...alembicArgv(set, t, 'upgrade', 'default')] : [process.execPath, ...ferryArgv(set, t, 'upgrade', 'default')];
-      spawnSync(cmd!, args, { cwd: t.cwd, env: tool === 'alembic' ? alembicEnv() : process.env });
+      // The big set with --big-stamp: mark the database as at head without running anything.
+      const stamp = tool === 'alembic' ? ['-c', set.alembicIni, '-x', `url=${t.url}`, 'stamp', 'heads'] : [FERRY_BIN, 'stamp', 'heads', '--url', t.url, '--dir', set.ferryDir];
+      const r = spawnSync(tool === 'alembic' ? ALEMBIC : process.execPath, stamp, { cwd: t.cwd, env: tool === 'alembic' ? alembicEnv() : process.env, encoding: 'utf8' });
+      process.stderr.write(`  ${tool} stamp heads ${engine} n=${set.n}: exit ${r.status}${r.status ? ' ' + (r.stderr || '').trim().split('\n').pop() : ''}\n`);
     }
-    for (let r = 0; r < b.opts.reads; r++) for (const c of READ_COMMANDS) await b.run(set, t, c, 'default', run);
-    if (upDown || run === 0) await b.run(set, t, 'downgrade', 'default', run);
+    const reads = upDown ? b.opts.reads : b.opts.reads * b.opts.runs;
+    for (let r = 0; r < reads; r++) for (const c of READ_COMMANDS) await b.run(set, t, c, 'default', run);
+    if (upDown || b.opts.bigDowngrade) await b.run(set, t, 'downgrade', 'default', run);
     if (run === 0 && upDown) {
       if (tool === 'alembic' && engine === 'postgres' && b.opts.perMigration) {
         // (On SQLite Alembic already runs each revision in its own transaction: its SQLite dialect has
@@ -443,7 +457,7 @@ function report(summaries: JobSummary[], opts: Options, ns: number[]): { markdow
   const lines: string[] = [];
   const goals: Goal[] = [];
   for (const n of ns) {
-    const upDownNote = n === 500 ? `medians of ${opts.runs} run(s)` : '1 run';
+    const upDownNote = n === 500 ? `medians of ${opts.runs} run(s)` : opts.bigStamp ? 'not run (--big-stamp: the database was stamped at head)' : '1 run';
     lines.push(`### ${n.toLocaleString('en-US')} revisions`, '');
     lines.push(`upgrade/downgrade: ${upDownNote}; current/heads/history: medians of ${opts.runs * opts.reads} calls. Wall time (min–max), peak memory of the largest process.`, '');
     const engines = opts.engines;
@@ -561,7 +575,7 @@ function versions(): Record<string, string> {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { runs: 3, reads: 5, big: false, tools: ['alembic', 'ferry'], engines: ['sqlite', 'postgres'], perMigration: true, keep: false, force: false };
+  const o: Options = { runs: 3, reads: 5, big: false, tools: ['alembic', 'ferry'], engines: ['sqlite', 'postgres'], perMigration: true, keep: false, force: false, bigStamp: false, bigDowngrade: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
@@ -571,6 +585,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--engines') o.engines = (argv[++i] ?? '').split(',') as EngineName[];
     else if (a === '--no-per-migration') o.perMigration = false;
     else if (a === '--keep') o.keep = true;
+    else if (a === '--big-stamp') o.bigStamp = true;
+    else if (a === '--big-downgrade') o.bigDowngrade = true;
     else if (a === '--force') o.force = true;
     else throw new Error(`unknown argument ${a}`);
   }
@@ -595,7 +611,7 @@ async function main(): Promise<void> {
     const set = generateRevisions(n, { force: opts.force });
     process.stderr.write(`${n} revisions in ${set.dir} (${fmtMs(performance.now() - t0)} to make or find)\n`);
     const upDown = n === 500;
-    for (let run = 0; run < opts.runs; run++) {
+    for (let run = 0; run < (upDown ? opts.runs : 1); run++) {
       process.stderr.write(`run ${run + 1}/${opts.runs}, n=${n}\n`);
       // Alternate which tool goes first.
       const tools = run % 2 === 0 ? opts.tools : [...opts.tools].reverse();

@@ -52,6 +52,16 @@ export interface ApplyOptions {
   /** Where SQLite backups go (default: `backup/` beside the database file). */
   backupDir?: string;
   onEvent?: (e: RevisionEvent) => void;
+  /** The plan's script revisions were already imported (see importPlan). */
+  imported?: boolean;
+}
+
+/**
+ * Imports every script revision of a plan before anything runs, so a syntax error (CONFIG_SYNTAX
+ * with file and line) changes nothing, not even ferry's own tables.
+ */
+export function importPlan(plan: Revision[]): Promise<Revision[]> {
+  return Promise.all(plan.map((r) => importScriptRevision(r)));
 }
 
 /**
@@ -67,13 +77,16 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
   const steps: RevisionStep[] = [];
   if (plan.length === 0) return steps;
   // Every script of the plan is imported before anything runs: a syntax error changes nothing.
-  const revisions = await Promise.all(plan.map((r) => importScriptRevision(r)));
+  const revisions = options.imported ? plan : await importPlan(plan);
   if (options.backup && engine.dialect === 'sqlite' && (engine as SqliteEngine).file !== ':memory:') {
     const file = (engine as SqliteEngine).file;
     const set = await createBackup({ files: [file], dir: options.backupDir ?? path.join(path.dirname(file), 'backup'), reason: `ferry ${direction === 'up' ? 'upgrade' : 'downgrade'}` });
     options.onEvent?.({ type: 'backup', set });
   }
   const restoreForeignKeys = engine.dialect === 'sqlite' ? foreignKeysOff(engine as SqliteEngine) : () => undefined;
+  // The applied set is read once (under the run lock nobody else changes it) and kept up to date
+  // here: re-reading it per revision made long plans quadratic.
+  const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
   try {
     for (const rev of revisions) {
       const section = direction === 'up' ? rev.up : rev.down;
@@ -85,17 +98,48 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
       }
       options.onEvent?.({ type: 'start', revision: rev, direction });
       const t0 = performance.now();
+      const last = rev === revisions[revisions.length - 1];
       const body = async () => {
+        // PostgreSQL: commits before the last one need not wait for their WAL flush. The version
+        // rows commit with the revision, so a server crash can only lose whole revisions, which
+        // the next run applies again; the last commit flushes everything before it.
+        if (engine.dialect === 'postgres' && rev.transactional && !last) await engine.exec('SET LOCAL synchronous_commit = off');
         await runSection(engine, rev, section, direction);
         if (engine.dialect === 'sqlite') checkForeignKeys(engine as SqliteEngine, rev);
-        const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
-        if (direction === 'up') applied.add(rev.id);
-        else applied.delete(rev.id);
-        await store.setHeads(graph.currentHeads(applied).map((r) => r.id));
-        await store.record(rev.id, direction, rev.checksum, performance.now() - t0);
+        const next = new Set(applied);
+        if (direction === 'up') next.add(rev.id);
+        else next.delete(rev.id);
+        await store.recordStep(graph.currentHeads(next).map((r) => r.id), rev.id, direction, rev.checksum, performance.now() - t0);
       };
-      if (rev.transactional) await engine.transaction(body);
+      if (engine.dialect === 'postgres' && rev.transactional && section.sql !== undefined && !section.fn) {
+        // Two round trips for the whole revision (BEGIN and its statements; then the version rows
+        // and COMMIT): per-statement round trips cost more than the DDL itself. If a statement
+        // fails, the revision runs again statement by statement in a transaction, which names the
+        // failing line (and rolls back); should it pass that time, it is applied that way.
+        const statements = splitStatements(section.sql, engine.dialect, section.line ?? 1).map((st) => st.sql);
+        let failed = false;
+        try {
+          await engine.exec(['BEGIN', ...(last ? [] : ['SET LOCAL synchronous_commit = off']), ...statements].join(';\n'));
+        } catch {
+          failed = true;
+          await engine.exec('ROLLBACK').catch(() => undefined);
+        }
+        if (failed) await engine.transaction(body);
+        else {
+          const next = new Set(applied);
+          if (direction === 'up') next.add(rev.id);
+          else next.delete(rev.id);
+          try {
+            await engine.exec(`${store.recordStepSql(graph.currentHeads(next).map((r) => r.id), rev.id, direction, rev.checksum, performance.now() - t0)};\nCOMMIT`);
+          } catch (e) {
+            await engine.exec('ROLLBACK').catch(() => undefined);
+            throw e;
+          }
+        }
+      } else if (rev.transactional) await engine.transaction(body);
       else await body();
+      if (direction === 'up') applied.add(rev.id);
+      else applied.delete(rev.id);
       const step: RevisionStep = { id: rev.id, message: rev.message, file: rev.file, direction, ms: performance.now() - t0 };
       steps.push(step);
       options.onEvent?.({ type: 'done', step });

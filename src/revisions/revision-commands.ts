@@ -77,9 +77,9 @@ async function locked<T>(t: RevisionTarget, engine: Engine, fn: (store: VersionS
   const { acquireRunLock, VersionStore } = await db();
   const lock = await acquireRunLock(engine, t.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
   try {
-    const store = new VersionStore(engine);
-    await store.ensure();
-    return await fn(store);
+    // ferry's tables are created by the commands that write (and only when they do): a failed
+    // or --sql run leaves a database exactly as it was.
+    return await fn(new VersionStore(engine));
   } finally {
     await lock.release();
   }
@@ -119,15 +119,28 @@ export function downgrade(options: MigrateOptions): Promise<MigrateResult> {
 async function migrate(options: MigrateOptions, direction: 'up' | 'down'): Promise<MigrateResult> {
   const { graph } = await loadGraph(options);
   const target = options.target ?? 'heads';
+  const where = parseUrl(urlOf(options));
+  if (where.dialect === 'sqlite' && !where.memory && !fs.existsSync(where.file)) {
+    if (direction === 'down') throw new FerryError('SOURCE_MISSING', `${where.file} does not exist, so there is nothing to downgrade.`, { subject: where.file, hint: 'Check --url (or DATABASE_URL).' });
+    // A new SQLite file is only created once the plan is known to be sound.
+    const plan = graph.upgradePlan(new Set(), target);
+    if (options.sql) {
+      const { splitStatements } = await db();
+      return { steps: [], heads: [], sql: planSql(plan, direction, 'sqlite', splitStatements) };
+    }
+  }
   return withDatabase(
     options,
     (engine) =>
       locked(options, engine, async (store) => {
-        const { appliedSet, applyPlan, splitStatements } = await db();
+        const { appliedSet, applyPlan, importPlan, splitStatements } = await db();
         const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
         const plan = direction === 'up' ? graph.upgradePlan(applied, target) : graph.downgradePlan(applied, target);
         if (options.sql) return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id), sql: planSql(plan, direction, engine.dialect, splitStatements) };
-        const steps = await applyPlan({ engine, graph, plan, direction, backup: options.backup ?? true, onEvent: options.onEvent });
+        if (plan.length === 0) return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id) };
+        const ready = await importPlan(plan);
+        await store.ensure();
+        const steps = await applyPlan({ engine, graph, plan: ready, imported: true, direction, backup: options.backup ?? true, onEvent: options.onEvent });
         return { steps, heads: await store.heads() };
       }),
     { create: direction === 'up' },
@@ -198,6 +211,7 @@ export async function stamp(t: RevisionTarget & { target: string }): Promise<{ h
     (engine) =>
       locked(t, engine, async (store) =>
         engine.transaction(async () => {
+          await store.ensure();
           const newHeads = t.target === 'base' ? [] : t.target === 'heads' ? graph.heads().map((r) => r.id) : [graph.resolve(t.target).id];
           await store.setHeads(newHeads);
           for (const h of newHeads) await store.record(h, 'stamp', graph.get(h)!.checksum, 0);

@@ -4,7 +4,7 @@
  */
 export { connect } from '../engine/connect.js';
 export { checkRevisions } from './check-revisions.js';
-export { applyPlan, appliedSet } from './migrator.js';
+export { applyPlan, appliedSet, importPlan } from './migrator.js';
 export { acquireRunLock } from './run-lock.js';
 export { splitStatements } from './split-statements.js';
 export { VersionStore } from './version-store.js';

@@ -29,20 +29,33 @@ function p(engine: Engine, n: number): string {
 export class VersionStore {
   constructor(private readonly engine: Engine) {}
 
-  /** Whether the version table exists (a database ferry never touched has none). */
+  private known = false;
+
+  /**
+   * Whether the version table exists (a database ferry never touched has none). One catalog
+   * lookup: this runs for every command, so it must not introspect the whole schema.
+   */
   async exists(): Promise<boolean> {
-    const schema = await this.engine.introspect();
-    return schema.tables.some((t) => t.name === VERSION_TABLE);
+    if (this.known) return true;
+    const e = this.engine;
+    const sql =
+      e.dialect === 'postgres'
+        ? `SELECT 1 AS found FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = '${VERSION_TABLE}'`
+        : `SELECT 1 AS found FROM sqlite_schema WHERE type = 'table' AND name = '${VERSION_TABLE}'`;
+    this.known = (await e.query(sql)).length > 0;
+    return this.known;
   }
 
   /** Creates both tables when missing; call under the run lock so two processes do not race. */
   async ensure(): Promise<void> {
+    if (await this.exists()) return;
     const e = this.engine;
     await e.exec(`CREATE TABLE IF NOT EXISTS ${e.quoteIdent(VERSION_TABLE)} (revision TEXT PRIMARY KEY)`);
     await e.exec(
       `CREATE TABLE IF NOT EXISTS ${e.quoteIdent(HISTORY_TABLE)} (seq BIGINT PRIMARY KEY, revision TEXT NOT NULL, direction TEXT NOT NULL, ` +
         `checksum TEXT, applied_at TEXT NOT NULL, duration_ms BIGINT NOT NULL, applied_by TEXT NOT NULL)`,
     );
+    this.known = true;
   }
 
   /** The stored heads; empty for a database at base or never versioned. */
@@ -69,6 +82,31 @@ export class VersionStore {
       `INSERT INTO ${t} (seq, revision, direction, checksum, applied_at, duration_ms, applied_by) VALUES (${[1, 2, 3, 4, 5, 6, 7].map((n) => p(e, n)).join(', ')})`,
       [seq, revision, direction, checksum, new Date().toISOString(), Math.round(durationMs), `${os.userInfo().username}@${os.hostname()}`],
     );
+  }
+
+  /**
+   * Records one applied (or reverted) revision: the new heads and a history row, in one round
+   * trip. Call inside the transaction that ran the revision. Values are literals (ids are
+   * [0-9a-z_], the rest is quoted), so it runs as one multi-statement text on both engines.
+   */
+  async recordStep(heads: string[], revision: string, direction: HistoryEntry['direction'], checksum: string | null, durationMs: number): Promise<void> {
+    await this.engine.exec(this.recordStepSql(heads, revision, direction, checksum, durationMs));
+  }
+
+  /** The statements of recordStep, for callers that send them together with others. */
+  recordStepSql(heads: string[], revision: string, direction: HistoryEntry['direction'], checksum: string | null, durationMs: number): string {
+    const e = this.engine;
+    const v = e.quoteIdent(VERSION_TABLE);
+    const h = e.quoteIdent(HISTORY_TABLE);
+    const lit = (s: string | null) => (s === null ? 'NULL' : `'${s.replace(/'/g, "''")}'`);
+    const statements = [`DELETE FROM ${v}`];
+    if (heads.length) statements.push(`INSERT INTO ${v} (revision) VALUES ${[...heads].sort().map((x) => `(${lit(x)})`).join(', ')}`);
+    statements.push(
+      `INSERT INTO ${h} (seq, revision, direction, checksum, applied_at, duration_ms, applied_by) ` +
+        `SELECT coalesce(max(seq), 0) + 1, ${lit(revision)}, ${lit(direction)}, ${lit(checksum)}, ${lit(new Date().toISOString())}, ${Math.round(durationMs)}, ` +
+        `${lit(`${os.userInfo().username}@${os.hostname()}`)} FROM ${h}`,
+    );
+    return statements.join(';\n');
   }
 
   /** The whole history, oldest first; empty when never versioned. */

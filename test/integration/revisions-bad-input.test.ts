@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,10 +24,10 @@ function sqlRevision(dir: string, id: string, parents: string[], message: string
 
 interface Db {
   name: 'sqlite' | 'postgres';
-  /** A database at revision BASE (ferry's tables in place, one row in each). */
+  /** A database at revision BASE (ferry's tables in place, one row in each), shared by the cases. */
   versioned: string;
-  /** A database ferry never touched: one application table, no ferry tables. */
-  fresh: string;
+  /** A new database ferry never touched (one application table, no ferry tables), one per call. */
+  fresh(): Promise<string>;
 }
 
 const BASE = 'ba5e00000001';
@@ -41,22 +41,38 @@ function project(label: string): { dir: string; mig: string } {
   return { dir, mig };
 }
 
+async function addLegacyTable(url: string): Promise<string> {
+  const e = await connect(url);
+  try {
+    await e.exec('CREATE TABLE legacy (id INTEGER PRIMARY KEY, v TEXT)');
+  } finally {
+    await e.close();
+  }
+  return url;
+}
+
 async function databases(t: Parameters<typeof freshPostgresDatabase>[0]): Promise<Db[]> {
   const dir = tempDir('rev-bad-db');
-  const out: Db[] = [{ name: 'sqlite', versioned: path.join(dir, 'versioned.db'), fresh: path.join(dir, 'fresh.db') }];
-  const a = await freshPostgresDatabase(t);
-  const b = await freshPostgresDatabase(t);
-  if (a && b) out.push({ name: 'postgres', versioned: a.url, fresh: b.url });
+  let n = 0;
+  const out: Db[] = [{ name: 'sqlite', versioned: path.join(dir, 'versioned.db'), fresh: () => addLegacyTable(path.join(dir, `fresh${++n}.db`)) }];
+  const pg = await freshPostgresDatabase(t);
+  // CREATE DATABASE copies template1, which refuses two copies at once: one at a time.
+  let queue: Promise<unknown> = Promise.resolve();
+  if (pg) {
+    out.push({
+      name: 'postgres',
+      versioned: pg.url,
+      fresh: () => {
+        const made = queue.then(() => freshPostgresDatabase(t)).then((d) => addLegacyTable(d!.url));
+        queue = made.catch(() => undefined);
+        return made;
+      },
+    });
+  }
   for (const db of out) {
     const { dir: p } = project(`setup-${db.name}`);
     const up = await ferry(p, 'upgrade', '--url', db.versioned, '--no-backup');
     assert.equal(up.status, 0, up.stderr);
-    const e = await connect(db.fresh);
-    try {
-      await e.exec('CREATE TABLE legacy (id INTEGER PRIMARY KEY, v TEXT)');
-    } finally {
-      await e.close();
-    }
   }
   return out;
 }
@@ -80,112 +96,125 @@ interface JsonError {
 }
 
 /**
- * Runs `args` against both databases of `db`, as text and as --json, and checks: non-zero exit,
- * every pattern in the message, the same error in the JSON document, and nothing changed.
+ * Runs `args` as text against the shared versioned database and against a new never-versioned
+ * one, and as --json against the versioned one. Checks: non-zero exit, every pattern in the
+ * message (text and JSON), the error code, and every database exactly as it was.
  */
-async function expectFailure(db: Db, dir: string, args: string[], patterns: RegExp[], code?: string): Promise<CliResult> {
-  let first: CliResult | undefined;
-  for (const url of [db.versioned, db.fresh]) {
-    const before = await snapshot(url);
-    const text = await ferry(dir, ...args, '--url', url, '--no-backup');
-    const label = `${db.name} ${url === db.fresh ? 'never-versioned' : 'versioned'}: ferry ${args.join(' ')}`;
-    assert.notEqual(text.status, 0, `${label} must fail:\n${text.stdout}${text.stderr}`);
-    for (const p of patterns) assert.match(text.stderr, p, `${label}: stderr names it`);
-    assert.doesNotMatch(text.stderr, /\n\s+at /, `${label}: no stack trace`);
-    const json = await ferry(dir, ...args, '--url', url, '--no-backup', '--json');
-    assert.equal(json.status, text.status, `${label}: same exit with --json`);
-    const doc = JSON.parse(json.stdout) as JsonError;
-    assert.equal(doc.ok, false);
-    if (code) assert.equal(doc.error.code, code, label);
-    for (const p of patterns) assert.match(doc.error.message + '\n' + (doc.error.hint ?? ''), p, `${label}: JSON message names it`);
-    assert.deepEqual(await snapshot(url), before, `${label}: database unchanged`);
-    first ??= text;
+async function expectFailure(db: Db, dir: string, args: string[], patterns: RegExp[], code: string): Promise<CliResult> {
+  const extra = args[0] === 'upgrade' || args[0] === 'downgrade' ? ['--no-backup'] : [];
+  const fresh = await db.fresh();
+  const before = { versioned: await snapshot(db.versioned), fresh: await snapshot(fresh) };
+  const [text, freshText, json] = await Promise.all([
+    ferry(dir, ...args, '--url', db.versioned, ...extra),
+    ferry(dir, ...args, '--url', fresh, ...extra),
+    ferry(dir, ...args, '--url', db.versioned, ...extra, '--json'),
+  ]);
+  const label = `${db.name}: ferry ${args.join(' ')}`;
+  for (const [r, which] of [[text, 'versioned'], [freshText, 'never-versioned']] as const) {
+    assert.notEqual(r.status, 0, `${label} (${which}) must fail:\n${r.stdout}${r.stderr}`);
+    for (const p of patterns) assert.match(r.stderr, p, `${label} (${which}): stderr names it`);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, `${label}: no stack trace`);
   }
-  return first!;
+  assert.equal(json.status, text.status, `${label}: same exit with --json`);
+  const doc = JSON.parse(json.stdout) as JsonError;
+  assert.equal(doc.ok, false);
+  assert.equal(doc.error.code, code, label);
+  for (const p of patterns) assert.match(doc.error.message + '\n' + (doc.error.hint ?? ''), p, `${label}: the JSON message names it`);
+  assert.deepEqual(await snapshot(db.versioned), before.versioned, `${label}: the versioned database is unchanged`);
+  assert.deepEqual(await snapshot(fresh), before.fresh, `${label}: the never-versioned database is unchanged (no ferry tables created)`);
+  return text;
 }
 
-test('bad revision graphs and targets: clear message, non-zero exit, JSON error, database unchanged', { timeout: 120_000 }, async (t) => {
-  for (const db of await databases(t)) {
-    await t.test(`${db.name}: duplicate revision ids name both files`, async () => {
-      const { dir, mig } = project('dup');
-      sqlRevision(mig, 'd0000000000a', [BASE], 'one', 'CREATE TABLE one (id INTEGER);', 'DROP TABLE one;');
-      fs.writeFileSync(path.join(mig, 'd0000000000a_two.sql'), `-- ferry:revision d0000000000a\n-- ferry:parents ${BASE}\n-- ferry:up\nCREATE TABLE two (id INTEGER);\n`);
-      for (const cmd of [['upgrade'], ['heads'], ['history']]) await expectFailure(db, dir, cmd, [/d0000000000a/, /d0000000000a_one\.sql/, /d0000000000a_two\.sql/], 'CONFLICT');
-    });
-
-    await t.test(`${db.name}: a missing parent names the file and the id`, async () => {
-      const { dir, mig } = project('parent');
-      sqlRevision(mig, 'e0000000000b', ['f00000000999'], 'orphan', 'CREATE TABLE orphan (id INTEGER);', 'DROP TABLE orphan;');
-      await expectFailure(db, dir, ['upgrade'], [/e0000000000b_orphan\.sql/, /f00000000999/], 'CONFLICT');
-    });
-
-    await t.test(`${db.name}: a cycle names the revisions on it`, async () => {
-      const { dir, mig } = project('cycle');
-      sqlRevision(mig, 'c1c000000001', [BASE, 'c1c000000003'], 'cy one', 'CREATE TABLE cy1 (id INTEGER);', 'DROP TABLE cy1;');
-      sqlRevision(mig, 'c1c000000002', ['c1c000000001'], 'cy two', 'CREATE TABLE cy2 (id INTEGER);', 'DROP TABLE cy2;');
-      sqlRevision(mig, 'c1c000000003', ['c1c000000002'], 'cy three', 'CREATE TABLE cy3 (id INTEGER);', 'DROP TABLE cy3;');
-      await expectFailure(db, dir, ['upgrade'], [/cycle/i, /c1c000000001/, /c1c000000002/, /c1c000000003/], 'CONFLICT');
-    });
-
-    await t.test(`${db.name}: an ambiguous prefix lists the candidates`, async () => {
-      const { dir, mig } = project('ambiguous');
-      sqlRevision(mig, 'abc000000001', [BASE], 'first abc', 'CREATE TABLE abc1 (id INTEGER);', 'DROP TABLE abc1;');
-      sqlRevision(mig, 'abc000000002', ['abc000000001'], 'second abc', 'CREATE TABLE abc2 (id INTEGER);', 'DROP TABLE abc2;');
-      await expectFailure(db, dir, ['upgrade', 'abc'], [/ambiguous/, /abc000000001/, /abc000000002/], 'USAGE');
-      await expectFailure(db, dir, ['show', 'abc'], [/ambiguous/, /abc000000001/, /abc000000002/], 'USAGE');
-    });
-
-    await t.test(`${db.name}: an unknown target suggests the nearest`, async () => {
-      const { dir, mig } = project('unknown');
-      sqlRevision(mig, 'abc000000001', [BASE], 'first abc', 'CREATE TABLE abc1 (id INTEGER);', 'DROP TABLE abc1;');
-      const r = await expectFailure(db, dir, ['upgrade', 'abc000000002'], [/Unknown revision "abc000000002"/, /did you mean abc000000001/], 'USAGE');
-      assert.equal(r.status, 2, 'a usage error');
-      await expectFailure(db, dir, ['upgrade', 'heds'], [/Unknown revision "heds"/, /did you mean heads/], 'USAGE');
-    });
-
-    await t.test(`${db.name}: a file with no up section is named`, async () => {
-      const { dir, mig } = project('noup');
-      sqlRevision(mig, 'a0b000000001', [BASE], 'no up', null, 'DROP TABLE nothing;');
-      await expectFailure(db, dir, ['upgrade'], [/a0b000000001_no_up\.sql/, /no "-- ferry:up" section/], 'CONFIG_INVALID');
-    });
-
-    await t.test(`${db.name}: a misspelled directive gives file and line`, async () => {
-      const { dir, mig } = project('directive');
-      const file = path.join(mig, 'd1e000000001_typo.sql');
-      fs.writeFileSync(file, `-- ferry:revision d1e000000001\n-- ferry:parents ${BASE}\n-- ferry:message typo\n-- ferry:up\nCREATE TABLE typo (id INTEGER);\n-- ferry:donw\nDROP TABLE typo;\n`);
-      await expectFailure(db, dir, ['upgrade'], [/d1e000000001_typo\.sql:6/, /ferry:donw/, /did you mean "-- ferry:down"/], 'CONFIG_INVALID');
-    });
-
-    await t.test(`${db.name}: a TypeScript revision with a syntax error gives file and line (CONFIG_SYNTAX)`, async () => {
-      const { dir, mig } = project('tssyntax');
-      // The first revision is fine: the syntax error of the second must stop the run before it.
-      sqlRevision(mig, 'f00000000001', [BASE], 'fine first', 'CREATE TABLE fine_first (id INTEGER);', 'DROP TABLE fine_first;');
-      fs.writeFileSync(
-        path.join(mig, 'f00000000002_broken.ts'),
-        [
-          "import type { RevisionContext } from 'ferry';",
-          '',
-          "export const revision = 'f00000000002';",
-          "export const parents: string[] = ['f00000000001'];",
-          "export const message = 'broken';",
-          '',
-          'export async function up(ctx: RevisionContext): Promise<void> {',
-          "  await ctx.sql('CREATE TABLE broken (id INTEGER)';",
-          '}',
-          '',
-        ].join('\n'),
-      );
-      await expectFailure(db, dir, ['upgrade'], [/f00000000002_broken\.ts:8/], 'CONFIG_SYNTAX');
-    });
-
-    await t.test(`${db.name}: "head" with several heads lists them`, async () => {
-      const { dir, mig } = project('heads');
-      sqlRevision(mig, 'aaa000000001', [BASE], 'left', 'CREATE TABLE lft (id INTEGER);', 'DROP TABLE lft;');
-      sqlRevision(mig, 'bbb000000002', [BASE], 'right', 'CREATE TABLE rgt (id INTEGER);', 'DROP TABLE rgt;');
-      await expectFailure(db, dir, ['upgrade', 'head'], [/"head" is ambiguous/, /aaa000000001/, /bbb000000002/], 'CONFLICT');
-    });
-  }
+test('bad revision graphs and targets: clear message, non-zero exit, JSON error, database unchanged', { timeout: 120_000, concurrency: true }, async (t) => {
+  const dbs = await databases(t);
+  await Promise.all(dbs.map((db) => t.test(db.name, (t) => badInputCases(t, db))));
 });
+
+async function badInputCases(t: TestContext, db: Db): Promise<void> {
+  await t.test('duplicate revision ids name both files', async () => {
+    const { dir, mig } = project('dup');
+    sqlRevision(mig, 'd0000000000a', [BASE], 'one', 'CREATE TABLE one (id INTEGER);', 'DROP TABLE one;');
+    fs.writeFileSync(path.join(mig, 'd0000000000a_two.sql'), `-- ferry:revision d0000000000a\n-- ferry:parents ${BASE}\n-- ferry:up\nCREATE TABLE two (id INTEGER);\n`);
+    await expectFailure(db, dir, ['upgrade'], [/d0000000000a/, /d0000000000a_one\.sql/, /d0000000000a_two\.sql/], 'CONFLICT');
+    const heads = await ferry(dir, 'heads');
+    assert.equal(heads.status, 1);
+    assert.match(heads.stderr, /d0000000000a_one\.sql and migrations\/d0000000000a_two\.sql/);
+  });
+
+  await t.test('a missing parent names the file and the id', async () => {
+    const { dir, mig } = project('parent');
+    sqlRevision(mig, 'e0000000000b', ['f00000000999'], 'orphan', 'CREATE TABLE orphan (id INTEGER);', 'DROP TABLE orphan;');
+    await expectFailure(db, dir, ['upgrade'], [/e0000000000b_orphan\.sql/, /f00000000999/], 'CONFLICT');
+  });
+
+  await t.test('a cycle names the revisions on it', async () => {
+    const { dir, mig } = project('cycle');
+    sqlRevision(mig, 'c1c000000001', [BASE, 'c1c000000003'], 'cy one', 'CREATE TABLE cy1 (id INTEGER);', 'DROP TABLE cy1;');
+    sqlRevision(mig, 'c1c000000002', ['c1c000000001'], 'cy two', 'CREATE TABLE cy2 (id INTEGER);', 'DROP TABLE cy2;');
+    sqlRevision(mig, 'c1c000000003', ['c1c000000002'], 'cy three', 'CREATE TABLE cy3 (id INTEGER);', 'DROP TABLE cy3;');
+    await expectFailure(db, dir, ['upgrade'], [/cycle/i, /c1c000000001/, /c1c000000002/, /c1c000000003/], 'CONFLICT');
+  });
+
+  await t.test('an ambiguous prefix lists the candidates', async () => {
+    const { dir, mig } = project('ambiguous');
+    sqlRevision(mig, 'abc000000001', [BASE], 'first abc', 'CREATE TABLE abc1 (id INTEGER);', 'DROP TABLE abc1;');
+    sqlRevision(mig, 'abc000000002', ['abc000000001'], 'second abc', 'CREATE TABLE abc2 (id INTEGER);', 'DROP TABLE abc2;');
+    const r = await expectFailure(db, dir, ['upgrade', 'abc'], [/ambiguous/, /abc000000001/, /abc000000002/], 'USAGE');
+    assert.equal(r.status, 2, 'a usage error');
+  });
+
+  await t.test('an unknown target suggests the nearest', async () => {
+    const { dir, mig } = project('unknown');
+    sqlRevision(mig, 'abc000000001', [BASE], 'first abc', 'CREATE TABLE abc1 (id INTEGER);', 'DROP TABLE abc1;');
+    const r = await expectFailure(db, dir, ['upgrade', 'abc000000002'], [/Unknown revision "abc000000002"/, /did you mean abc000000001/], 'USAGE');
+    assert.equal(r.status, 2, 'a usage error');
+    const typo = await ferry(dir, 'upgrade', 'heds', '--url', db.versioned, '--no-backup');
+    assert.equal(typo.status, 2);
+    assert.match(typo.stderr, /did you mean heads/);
+  });
+
+  await t.test('a file with no up section is named', async () => {
+    const { dir, mig } = project('noup');
+    sqlRevision(mig, 'a0b000000001', [BASE], 'no up', null, 'DROP TABLE nothing;');
+    await expectFailure(db, dir, ['upgrade'], [/a0b000000001_no_up\.sql/, /no "-- ferry:up" section/], 'CONFIG_INVALID');
+  });
+
+  await t.test('a misspelled directive gives file and line', async () => {
+    const { dir, mig } = project('directive');
+    const file = path.join(mig, 'd1e000000001_typo.sql');
+    fs.writeFileSync(file, `-- ferry:revision d1e000000001\n-- ferry:parents ${BASE}\n-- ferry:message typo\n-- ferry:up\nCREATE TABLE typo (id INTEGER);\n-- ferry:donw\nDROP TABLE typo;\n`);
+    await expectFailure(db, dir, ['upgrade'], [/d1e000000001_typo\.sql:6/, /ferry:donw/, /did you mean "-- ferry:down"/], 'CONFIG_INVALID');
+  });
+
+  await t.test('a TypeScript revision with a syntax error gives file and line (CONFIG_SYNTAX)', async () => {
+    const { dir, mig } = project('tssyntax');
+    // The first revision is fine: the syntax error of the second must stop the run before it.
+    sqlRevision(mig, 'f00000000001', [BASE], 'fine first', 'CREATE TABLE fine_first (id INTEGER);', 'DROP TABLE fine_first;');
+    fs.writeFileSync(
+      path.join(mig, 'f00000000002_broken.ts'),
+      [
+        "import type { RevisionContext } from 'ferry';",
+        '',
+        "export const revision = 'f00000000002';",
+        "export const parents: string[] = ['f00000000001'];",
+        "export const message = 'broken';",
+        '',
+        'export async function up(ctx: RevisionContext): Promise<void> {',
+        "  await ctx.sql('CREATE TABLE broken (id INTEGER)';",
+        '}',
+        '',
+      ].join('\n'),
+    );
+    await expectFailure(db, dir, ['upgrade'], [/f00000000002_broken\.ts:8/], 'CONFIG_SYNTAX');
+  });
+
+  await t.test('"head" with several heads lists them', async () => {
+    const { dir, mig } = project('heads');
+    sqlRevision(mig, 'aaa000000001', [BASE], 'left', 'CREATE TABLE lft (id INTEGER);', 'DROP TABLE lft;');
+    sqlRevision(mig, 'bbb000000002', [BASE], 'right', 'CREATE TABLE rgt (id INTEGER);', 'DROP TABLE rgt;');
+    await expectFailure(db, dir, ['upgrade', 'head'], [/"head" is ambiguous/, /aaa000000001/, /bbb000000002/], 'CONFLICT');
+  });
+}
 
 /** Resolves once `check` is true (polled), or rejects after `ms`. */
 async function until(check: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
@@ -196,11 +225,16 @@ async function until(check: () => Promise<boolean> | boolean, ms: number, what: 
   }
 }
 
-test('a lock held past --lock-timeout: exit 1 naming the lock and --lock-timeout; the holder completes', { timeout: 60_000 }, async (t) => {
+test('a lock held past --lock-timeout: exit 1 naming the lock and --lock-timeout; the holder completes', { timeout: 60_000, concurrency: true }, async (t) => {
   const dbs: { name: 'sqlite' | 'postgres'; url: string }[] = [{ name: 'sqlite', url: path.join(tempDir('rev-lock-db'), 'app.db') }];
   const pg = await freshPostgresDatabase(t);
   if (pg) dbs.push({ name: 'postgres', url: pg.url });
-  for (const db of dbs) {
+  // The engines run side by side: each waits on its own slow revision.
+  await Promise.all(dbs.map((db) => t.test(db.name, () => lockCase(db))));
+});
+
+async function lockCase(db: { name: 'sqlite' | 'postgres'; url: string }): Promise<void> {
+  {
     const dir = tempDir(`rev-lock-${db.name}`);
     const mig = path.join(dir, 'migrations');
     fs.mkdirSync(mig);
@@ -267,4 +301,4 @@ test('a lock held past --lock-timeout: exit 1 naming the lock and --lock-timeout
       await e.close();
     }
   }
-});
+}

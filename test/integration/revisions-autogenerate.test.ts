@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { connect } from '../../src/engine/connect.js';
+import type { Schema } from '../../src/schema/model.js';
+import { diffSchemas } from '../../src/schema/diff-schemas.js';
+import { loadDeclaredSchema } from '../../src/revisions/declared-schema.js';
+import { ferry } from '../support/cli.js';
+import { freshPostgresDatabase } from '../support/postgres.js';
+import { tempDir } from '../support/sqlite-fixtures.js';
+
+const BASE_UP = `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER);
+CREATE INDEX users_name ON users (name);
+CREATE TABLE old_notes (id INTEGER PRIMARY KEY, body TEXT);`;
+
+/** Renamed column (hinted), added column, altered column, new unique, dropped and new table with FK, check, index. */
+const DECLARED = `-- The wanted schema.
+-- ferry:rename-column users.name -> full_name
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  full_name TEXT NOT NULL,
+  age INTEGER NOT NULL DEFAULT 0,
+  email TEXT,
+  CONSTRAINT users_email UNIQUE (email)
+);
+CREATE INDEX users_name ON users (full_name);
+CREATE TABLE posts (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  body TEXT DEFAULT 'x',
+  CONSTRAINT posts_body_short CHECK (length(body) < 1000)
+);
+CREATE INDEX posts_user ON posts (user_id);
+`;
+
+async function withDb<T>(url: string, fn: (e: Awaited<ReturnType<typeof connect>>) => Promise<T>): Promise<T> {
+  const e = await connect(url);
+  try {
+    return await fn(e);
+  } finally {
+    await e.close();
+  }
+}
+
+const introspect = (url: string): Promise<Schema> => withDb(url, (e) => e.introspect());
+
+test('ferry revision --autogenerate: up reaches the declared schema, down restores, hints keep data, on both engines', { timeout: 180_000 }, async (t) => {
+  const dbs: { name: string; url: string }[] = [{ name: 'sqlite', url: path.join(tempDir('rev-autogen-db'), 'app.db') }];
+  const pg = await freshPostgresDatabase(t);
+  if (pg) dbs.push({ name: 'postgres', url: pg.url });
+  for (const db of dbs) {
+    const dir = tempDir(`rev-autogen-${db.name}`);
+    const mig = path.join(dir, 'migrations');
+    fs.mkdirSync(mig);
+    fs.writeFileSync(path.join(mig, 'a60000000001_base.sql'), `-- ferry:revision a60000000001\n-- ferry:message base\n-- ferry:up\n${BASE_UP}\n-- ferry:down\nDROP TABLE old_notes;\nDROP TABLE users;\n`);
+    const f = async (...args: string[]) => {
+      const r = await ferry(dir, ...args, '--url', db.url);
+      return { ...r, all: `${db.name}: ${r.stdout}${r.stderr}` };
+    };
+    const schemaFile = path.join(dir, 'schema.sql');
+    fs.writeFileSync(schemaFile, DECLARED);
+
+    // Not at head yet: a clear error, no file.
+    if (db.name === 'sqlite') fs.writeFileSync(db.url, ''); // an empty file is an empty database
+    const early = await f('revision', '--autogenerate', '-m', 'too early');
+    assert.notEqual(early.status, 0, early.all);
+    assert.match(early.all, /upgrade first/);
+    assert.equal(fs.readdirSync(mig).length, 1);
+
+    assert.equal((await f('upgrade', '--no-backup')).status, 0);
+    await withDb(db.url, (e) => e.exec("INSERT INTO users (id, name, age) VALUES (1, 'ann', 30)"));
+    const original = await introspect(db.url);
+
+    const gen = await f('revision', '--autogenerate', '-m', 'reach declared');
+    assert.equal(gen.status, 0, gen.all);
+    const file = path.join(dir, /Generated (\S+)/.exec(gen.stdout)![1]!);
+    const text = fs.readFileSync(file, 'utf8');
+    // old_notes dropped while posts is created: flagged as a possible rename.
+    assert.match(text, /WARNING: table\(s\) old_notes dropped and posts created/, text);
+    assert.doesNotMatch(text, /looks like a rename/, 'the hinted rename is not flagged');
+    if (db.name === 'postgres') assert.match(text, /RENAME COLUMN "name" TO "full_name"/);
+
+    const up = await f('upgrade', '--no-backup');
+    assert.equal(up.status, 0, `${up.all}\n${text}`);
+    const declared = (await loadDeclaredSchema(schemaFile, db.name as 'sqlite' | 'postgres', db.url)).schema;
+    assert.deepEqual(diffSchemas(await introspect(db.url), declared), [], `${db.name}\n${text}`);
+    // The hinted rename kept the row's value.
+    const rows = await withDb(db.url, (e) => e.query<{ full_name: string; age: unknown }>('SELECT full_name, age FROM users'));
+    assert.equal(rows[0]?.full_name, 'ann');
+
+    const down = await f('downgrade', '-1', '--no-backup');
+    assert.equal(down.status, 0, `${down.all}\n${text}`);
+    assert.deepEqual(diffSchemas(await introspect(db.url), original), [], `${db.name}\n${text}`);
+    assert.equal((await withDb(db.url, (e) => e.query<{ name: string }>('SELECT name FROM users')))[0]?.name, 'ann');
+
+    // Up again; then there is nothing left to generate.
+    assert.equal((await f('upgrade', '--no-backup')).status, 0);
+    const none = await f('revision', '--autogenerate', '-m', 'again');
+    assert.equal(none.status, 0, none.all);
+    assert.match(none.stdout, /Nothing to generate/);
+    assert.equal(fs.readdirSync(mig).length, 2);
+
+    // An unhinted rename is written as drop + add under a loud comment.
+    fs.writeFileSync(schemaFile, DECLARED.replace(/-- ferry:rename-column.*\n/, '').replace(/full_name/g, 'display_name'));
+    const loud = await f('revision', '--autogenerate', '-m', 'unhinted');
+    assert.equal(loud.status, 0, loud.all);
+    const loudText = fs.readFileSync(path.join(dir, /Generated (\S+)/.exec(loud.stdout)![1]!), 'utf8');
+    assert.match(loudText, /(--|\/\/) WARNING: users: column\(s\) full_name dropped and display_name added; this looks like a rename: add a hint "-- ferry:rename-column users\.full_name -> display_name".*data is lost/);
+  }
+});
