@@ -1,7 +1,6 @@
 import { parseUrl } from './url.js';
 import type { Engine } from './types.js';
-import { openSqlite, type SqliteOpenOptions } from '../engines/sqlite/sqlite-engine.js';
-import { connectPostgres } from '../engines/postgres/postgres-engine.js';
+import type { SqliteOpenOptions } from '../engines/sqlite/sqlite-engine.js';
 
 export interface ConnectOptions {
   /** SQLite only: open the file read-only (sources are never written). */
@@ -18,9 +17,14 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   switch (target.dialect) {
     case 'sqlite': {
       const opts: SqliteOpenOptions = { readonly: options.readonly, mustExist: options.mustExist, busyTimeoutMs: options.busyTimeoutMs };
+      // Each driver loads only when a URL needs it: a command on SQLite never pays for pg, and
+      // the other way round (short commands such as `ferry current` are mostly start-up time).
+      const { openSqlite } = await import('../engines/sqlite/sqlite-engine.js');
       return openSqlite(target.memory ? ':memory:' : target.file, opts);
     }
-    case 'postgres':
+    case 'postgres': {
+      const { connectPostgres } = await import('../engines/postgres/postgres-engine.js');
       return connectPostgres(target);
+    }
   }
 }

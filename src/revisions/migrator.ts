@@ -3,6 +3,8 @@ import { createBackup, type BackupSet } from '../backup/create-backup.js';
 import type { Engine } from '../engine/types.js';
 import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
 import { FerryError, isFerryError } from '../errors.js';
+import { appliedSet } from './applied-set.js';
+export { appliedSet } from './applied-set.js';
 import type { RevisionGraph } from './revision-graph.js';
 import { importScriptRevision } from './revision-script.js';
 import type { Revision, RevisionContext } from './revision-types.js';
@@ -24,22 +26,6 @@ export type RevisionEvent =
   | { type: 'backup'; set: BackupSet }
   | { type: 'start'; revision: Revision; direction: 'up' | 'down' }
   | { type: 'done'; step: RevisionStep };
-
-/** The database's applied revisions, derived from the stored heads and the graph. */
-export function appliedSet(graph: RevisionGraph, heads: string[], where: string): Set<string> {
-  const applied = new Set<string>();
-  for (const h of heads) {
-    if (!graph.get(h)) {
-      throw new FerryError('CONFLICT', `${where} is at revision ${h}, which none of the revision files defines.`, {
-        subject: h,
-        hint: 'Restore the missing revision file (from version control), or mark the database as being at a known revision with ferry stamp.',
-      });
-    }
-    applied.add(h);
-    for (const a of graph.ancestors(h)) applied.add(a.id);
-  }
-  return applied;
-}
 
 /** Options shared by upgrade and downgrade. */
 export interface ApplyOptions {

@@ -15,6 +15,7 @@ import type { HistoryEntry, VersionStore } from './version-store.js';
 // (`ferry heads` within 150 ms with 500 revisions): database drivers, the migrator and the checker
 // load only when a command needs a database.
 const db = () => import('./revision-db.js');
+const read = () => import('./revision-read.js');
 
 /** Where the revisions and the database are; every command takes these. */
 export interface RevisionTarget {
@@ -63,7 +64,7 @@ export async function loadGraph(t: RevisionTarget): Promise<{ graph: RevisionGra
 async function withDatabase<T>(t: RevisionTarget, fn: (engine: Engine) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
   const url = urlOf(t);
   const target = parseUrl(url);
-  const { connect } = await db();
+  const { connect } = await read();
   const engine = await connect(url, target.dialect === 'sqlite' ? { mustExist: !options.create } : {});
   try {
     return await fn(engine);
@@ -164,7 +165,7 @@ function planSql(plan: Revision[], direction: 'up' | 'down', dialect: 'sqlite' |
 export async function current(t: RevisionTarget): Promise<{ heads: RevisionInfo[]; pending: number }> {
   const { graph } = await loadGraph(t);
   return withDatabase(t, async (engine) => {
-    const { VersionStore, appliedSet } = await db();
+    const { VersionStore, appliedSet } = await read();
     const heads = await new VersionStore(engine).heads();
     const applied = appliedSet(graph, heads, engine.displayUrl);
     return { heads: heads.map((h) => info(graph, graph.get(h)!, applied)), pending: graph.upgradePlan(applied, 'heads').length };
@@ -196,7 +197,7 @@ export async function history(t: RevisionTarget & { range?: string; indicateCurr
   const { graph } = await loadGraph(t);
   let applied: Set<string> | undefined;
   if (t.indicateCurrent) {
-    const { VersionStore, appliedSet } = await db();
+    const { VersionStore, appliedSet } = await read();
     applied = await withDatabase(t, async (engine) => appliedSet(graph, await new VersionStore(engine).heads(), engine.displayUrl));
   }
   const [from, to] = t.range ? t.range.split(':') : [undefined, undefined];
@@ -261,7 +262,7 @@ export async function check(t: RevisionTarget & { roundtrip?: boolean }): Promis
 
 /** The database's history rows (for `ferry history --verbose` and `ferry check`). */
 export async function appliedHistory(t: RevisionTarget): Promise<HistoryEntry[]> {
-  const { VersionStore } = await db();
+  const { VersionStore } = await read();
   return withDatabase(t, async (engine) => new VersionStore(engine).history());
 }
 
