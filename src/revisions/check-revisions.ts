@@ -1,13 +1,7 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { connect } from '../engine/connect.js';
 import type { Engine } from '../engine/types.js';
-import { parseUrl } from '../engine/url.js';
-import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
-import { FerryError } from '../errors.js';
 import { diffSchemas, type SchemaDifference } from '../schema/diff-schemas.js';
+import { withScratchDatabase } from './scratch-database.js';
 import { applyPlan, appliedSet } from './migrator.js';
 import type { RevisionGraph } from './revision-graph.js';
 import type { Revision } from './revision-types.js';
@@ -59,7 +53,7 @@ export async function checkRevisions(engine: Engine, url: string, graph: Revisio
     }
   }
   const order = graph.topological();
-  await withScratch(engine, url, async (scratch) => {
+  await withScratchDatabase(engine.dialect, url, 'ferry check (replaying the revisions)', async (scratch) => {
     await new VersionStore(scratch).ensure();
     const plan = order.filter((r) => applied.has(r.id));
     await applyPlan({ engine: scratch, graph, plan, direction: 'up', backup: false });
@@ -68,7 +62,7 @@ export async function checkRevisions(engine: Engine, url: string, graph: Revisio
     }
   });
   if (options.roundtrip) {
-    await withScratch(engine, url, async (scratch) => {
+    await withScratchDatabase(engine.dialect, url, 'ferry check (replaying the revisions)', async (scratch) => {
       await new VersionStore(scratch).ensure();
       for (const rev of order) {
         const before = await scratch.introspect();
@@ -92,44 +86,6 @@ export async function checkRevisions(engine: Engine, url: string, graph: Revisio
 
 function explain(d: SchemaDifference): string {
   return d.detail.replace(/only in the first/g, 'expected by the revisions but missing from the database').replace(/only in the second/g, 'in the database but not made by any revision').replace(/ vs /g, ' expected, the database has ');
-}
-
-/**
- * An empty database of the same engine for replaying revisions: a temporary SQLite file, or a
- * temporary PostgreSQL database on the same server (dropped afterwards, also on failure).
- */
-async function withScratch(engine: Engine, url: string, fn: (scratch: Engine) => Promise<void>): Promise<void> {
-  if (engine.dialect === 'sqlite') {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-check-'));
-    const scratch = openSqlite(path.join(dir, 'scratch.db'), { mustExist: false });
-    try {
-      await fn(scratch);
-    } finally {
-      await scratch.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-    return;
-  }
-  const name = `ferry_check_${crypto.randomBytes(5).toString('hex')}`;
-  try {
-    await engine.exec(`CREATE DATABASE ${engine.quoteIdent(name)}`);
-  } catch (e) {
-    throw new FerryError('PRIVILEGE', `ferry check replays the revisions on a scratch database, and creating one on ${engine.displayUrl} failed: ${(e as Error).message}`, {
-      subject: engine.displayUrl,
-      hint: 'Grant CREATEDB to this user for the check, or run ferry check against a server where it may create databases.',
-    });
-  }
-  const target = parseUrl(url);
-  const scratchUrl = new URL(target.dialect === 'postgres' ? target.url : url);
-  scratchUrl.pathname = `/${name}`;
-  let scratch: Engine | null = null;
-  try {
-    scratch = await connect(scratchUrl.toString());
-    await fn(scratch);
-  } finally {
-    await scratch?.close();
-    await engine.exec(`DROP DATABASE IF EXISTS ${engine.quoteIdent(name)} WITH (FORCE)`).catch(() => undefined);
-  }
 }
 
 export type { Revision };

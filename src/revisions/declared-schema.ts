@@ -4,14 +4,11 @@
  * parse the DDL means the declared model and the live model come out of the same introspector,
  * so the diff compares like with like (types, defaults and check texts as the engine prints them).
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { connect } from '../engine/connect.js';
-import type { Dialect, Engine } from '../engine/types.js';
-import { parseUrl } from '../engine/url.js';
+import type { Dialect } from '../engine/types.js';
 import { nameSqliteConstraints } from '../engines/sqlite/sqlite-operations.js';
-import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
 import { FerryError } from '../errors.js';
+import { withScratchDatabase } from './scratch-database.js';
 import type { Schema } from '../schema/model.js';
 import type { RenameHint } from '../schema/plan-schema-change.js';
 import { splitStatements } from './split-statements.js';
@@ -58,7 +55,7 @@ export async function loadDeclaredSchema(file: string, dialect: Dialect, url?: s
   }
   const text = fs.readFileSync(file, 'utf8');
   const hints = parseRenameHints(text, file);
-  const schema = await withEmptyDatabase(dialect, url, async (engine) => {
+  const schema = await withScratchDatabase(dialect, url, 'Autogenerate (loading the declared schema)', async (engine) => {
     for (const st of splitStatements(text, dialect, 1)) {
       try {
         await engine.exec(st.sql);
@@ -71,44 +68,4 @@ export async function loadDeclaredSchema(file: string, dialect: Dialect, url?: s
     return dialect === 'sqlite' ? { ...s, tables: s.tables.map(nameSqliteConstraints) } : s;
   });
   return { schema, hints };
-}
-
-/**
- * An empty database for the declared DDL: in-memory SQLite, or a temporary PostgreSQL database on
- * the same server, dropped afterwards even on failure.
- */
-async function withEmptyDatabase<T>(dialect: Dialect, url: string | undefined, fn: (engine: Engine) => Promise<T>): Promise<T> {
-  if (dialect === 'sqlite') {
-    const engine = openSqlite(':memory:', { mustExist: false });
-    try {
-      return await fn(engine);
-    } finally {
-      await engine.close();
-    }
-  }
-  if (!url) throw new FerryError('USAGE', 'Reading a PostgreSQL declared schema needs the database URL (for a temporary database on its server).');
-  const admin = await connect(url);
-  const name = `ferry_declared_${crypto.randomBytes(5).toString('hex')}`;
-  try {
-    try {
-      await admin.exec(`CREATE DATABASE ${admin.quoteIdent(name)}`);
-    } catch (e) {
-      throw new FerryError('PRIVILEGE', `Autogenerate loads the declared schema into a temporary database, and creating one on ${admin.displayUrl} failed: ${(e as Error).message}`, {
-        subject: admin.displayUrl,
-        hint: 'Grant CREATEDB to this user, or run autogenerate against a server where it may create databases.',
-      });
-    }
-    const target = parseUrl(url);
-    const scratchUrl = new URL(target.dialect === 'postgres' ? target.url : url);
-    scratchUrl.pathname = `/${name}`;
-    const scratch = await connect(scratchUrl.toString());
-    try {
-      return await fn(scratch);
-    } finally {
-      await scratch.close();
-    }
-  } finally {
-    await admin.exec(`DROP DATABASE IF EXISTS ${admin.quoteIdent(name)} WITH (FORCE)`).catch(() => undefined);
-    await admin.close();
-  }
 }
