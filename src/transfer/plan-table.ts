@@ -13,7 +13,7 @@ import type { CopyTableConfig } from '../config/types.js';
 import { chooseType, type CopyDirection, type ProfileFacts } from './choose-type.js';
 import type { CheckPlan, ChunkKey, ColumnPlan, ForeignKeyPlan, IndexPlan, PlanWarning, TablePlan } from './copy-types.js';
 import { sqliteDefaultToPostgres } from './translate-default.js';
-import { columnMap, parseSqliteIndex, sqliteToPostgres, type ExpressionContext, type Translation } from './translate-expression.js';
+import { parseSqliteIndex, sqliteToPostgres, type ExpressionContext, type Translation } from './translate-expression.js';
 import { parsePostgresIndex, postgresDefaultToSqlite, postgresToSqlite } from './translate-pg-expression.js';
 
 /** What was read from the source about one table before planning it. */

@@ -10,7 +10,7 @@ import { removeSqliteFiles, sqliteDiskSize, timestampName } from '../util/fs-ato
 import { buildCopyPlan } from './build-copy-plan.js';
 import { adoptExistingTables, checkTargetTables } from './copy-target-check.js';
 import type { CopyEvent, CopyTableReport } from './copy-events.js';
-import { CopyState, STATE_TABLE, type TableState } from './copy-state.js';
+import { CopyState, type TableState } from './copy-state.js';
 import type { PlanWarning } from './copy-types.js';
 import { loadTable } from './load-table.js';
 import { preflightTarget } from './copy-preflight.js';

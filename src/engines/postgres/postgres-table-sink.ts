@@ -26,7 +26,7 @@ export class PostgresTableSink implements TableSink {
   constructor(
     private readonly engine: PostgresEngine,
     private readonly table: string,
-    private readonly columns: ColumnPlan[],
+    columns: ColumnPlan[],
   ) {
     this.kinds = columns.map((c) => pgTypeKind(c.targetType));
     this.format = this.kinds.includes('other') ? 'text' : 'binary';

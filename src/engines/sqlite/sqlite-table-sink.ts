@@ -19,7 +19,7 @@ export class SqliteTableSink implements TableSink {
   private readonly insert: Database.Statement;
 
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly file: string,
     table: string,
     private readonly columns: ColumnPlan[],
