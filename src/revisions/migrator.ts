@@ -11,6 +11,7 @@ import type { Revision, RevisionContext } from './revision-types.js';
 import { createSchemaOperations } from './schema-operations.js';
 import { splitStatements } from './split-statements.js';
 import { VersionStore } from './version-store.js';
+import { BATCH_LIMIT, batchable, runPostgresBatch } from '../engines/postgres/postgres-revision-batch.js';
 
 /** One revision run (or, with `sql`, printed). */
 export interface RevisionStep {
@@ -73,8 +74,33 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
   // The applied set is read once (under the run lock nobody else changes it) and kept up to date
   // here: re-reading it per revision made long plans quadratic.
   const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
+  const done = (rev: Revision, ms: number) => {
+    if (direction === 'up') applied.add(rev.id);
+    else applied.delete(rev.id);
+    const step: RevisionStep = { id: rev.id, message: rev.message, file: rev.file, direction, ms };
+    steps.push(step);
+    options.onEvent?.({ type: 'done', step });
+  };
   try {
-    for (const rev of revisions) {
+    for (let i = 0; i < revisions.length; ) {
+      // PostgreSQL: a run of plain SQL revisions goes to the server in one round trip, each still
+      // its own BEGIN ... COMMIT with its version rows (see postgres-revision-batch.ts).
+      if (engine.dialect === 'postgres') {
+        let end = i;
+        while (end < revisions.length && end - i < BATCH_LIMIT && batchable(revisions[end]!, direction)) end++;
+        if (end - i > 1) {
+          const batch = revisions.slice(i, end);
+          for (const rev of batch) options.onEvent?.({ type: 'start', revision: rev, direction });
+          const t0 = performance.now();
+          const ran = await runPostgresBatch({ engine, store, graph, batch, applied, direction, flushLast: end === revisions.length });
+          const each = (performance.now() - t0) / Math.max(1, ran);
+          for (const rev of batch.slice(0, ran)) done(rev, each);
+          i += ran;
+          // A revision of the batch failed: it runs again alone below, which names its line.
+          if (ran === batch.length) continue;
+        }
+      }
+      const rev = revisions[i]!;
       const section = direction === 'up' ? rev.up : rev.down;
       if (!section) {
         throw new FerryError('CONFIG_INVALID', `${rel(rev.file)} has no down section, so ferry cannot downgrade past revision ${rev.id}.`, {
@@ -84,7 +110,7 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
       }
       options.onEvent?.({ type: 'start', revision: rev, direction });
       const t0 = performance.now();
-      const last = rev === revisions[revisions.length - 1];
+      const last = i === revisions.length - 1;
       const body = async () => {
         // PostgreSQL: commits before the last one need not wait for their WAL flush. The version
         // rows commit with the revision, so a server crash can only lose whole revisions, which
@@ -97,38 +123,10 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
         else next.delete(rev.id);
         await store.recordStep(graph.currentHeads(next).map((r) => r.id), rev.id, direction, rev.checksum, performance.now() - t0);
       };
-      if (engine.dialect === 'postgres' && rev.transactional && section.sql !== undefined && !section.fn) {
-        // Two round trips for the whole revision (BEGIN and its statements; then the version rows
-        // and COMMIT): per-statement round trips cost more than the DDL itself. If a statement
-        // fails, the revision runs again statement by statement in a transaction, which names the
-        // failing line (and rolls back); should it pass that time, it is applied that way.
-        const statements = splitStatements(section.sql, engine.dialect, section.line ?? 1).map((st) => st.sql);
-        let failed = false;
-        try {
-          await engine.exec(['BEGIN', ...(last ? [] : ['SET LOCAL synchronous_commit = off']), ...statements].join(';\n'));
-        } catch {
-          failed = true;
-          await engine.exec('ROLLBACK').catch(() => undefined);
-        }
-        if (failed) await engine.transaction(body);
-        else {
-          const next = new Set(applied);
-          if (direction === 'up') next.add(rev.id);
-          else next.delete(rev.id);
-          try {
-            await engine.exec(`${store.recordStepSql(graph.currentHeads(next).map((r) => r.id), rev.id, direction, rev.checksum, performance.now() - t0)};\nCOMMIT`);
-          } catch (e) {
-            await engine.exec('ROLLBACK').catch(() => undefined);
-            throw e;
-          }
-        }
-      } else if (rev.transactional) await engine.transaction(body);
+      if (rev.transactional) await engine.transaction(body);
       else await body();
-      if (direction === 'up') applied.add(rev.id);
-      else applied.delete(rev.id);
-      const step: RevisionStep = { id: rev.id, message: rev.message, file: rev.file, direction, ms: performance.now() - t0 };
-      steps.push(step);
-      options.onEvent?.({ type: 'done', step });
+      done(rev, performance.now() - t0);
+      i++;
     }
   } finally {
     restoreForeignKeys();

@@ -94,16 +94,19 @@ export class VersionStore {
   }
 
   /** The statements of recordStep, for callers that send them together with others. */
-  recordStepSql(heads: string[], revision: string, direction: HistoryEntry['direction'], checksum: string | null, durationMs: number): string {
+  recordStepSql(heads: string[], revision: string, direction: HistoryEntry['direction'], checksum: string | null, duration: number | { durationSql: string; serverClock: boolean }): string {
     const e = this.engine;
     const v = e.quoteIdent(VERSION_TABLE);
     const h = e.quoteIdent(HISTORY_TABLE);
     const lit = (s: string | null) => (s === null ? 'NULL' : `'${s.replace(/'/g, "''")}'`);
+    // Batched PostgreSQL revisions take their time and duration from the server's clock.
+    const ms = typeof duration === 'number' ? String(Math.round(duration)) : duration.durationSql;
+    const time = typeof duration === 'number' ? lit(new Date().toISOString()) : `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
     const statements = [`DELETE FROM ${v}`];
     if (heads.length) statements.push(`INSERT INTO ${v} (revision) VALUES ${[...heads].sort().map((x) => `(${lit(x)})`).join(', ')}`);
     statements.push(
       `INSERT INTO ${h} (seq, revision, direction, checksum, applied_at, duration_ms, applied_by) ` +
-        `SELECT coalesce(max(seq), 0) + 1, ${lit(revision)}, ${lit(direction)}, ${lit(checksum)}, ${lit(new Date().toISOString())}, ${Math.round(durationMs)}, ` +
+        `SELECT coalesce(max(seq), 0) + 1, ${lit(revision)}, ${lit(direction)}, ${lit(checksum)}, ${time}, ${ms}, ` +
         `${lit(`${os.userInfo().username}@${os.hostname()}`)} FROM ${h}`,
     );
     return statements.join(';\n');

@@ -1,0 +1,69 @@
+import type { Engine } from '../../engine/types.js';
+import { appliedSet } from '../../revisions/applied-set.js';
+import type { RevisionGraph } from '../../revisions/revision-graph.js';
+import type { Revision } from '../../revisions/revision-types.js';
+import { splitStatements } from '../../revisions/split-statements.js';
+import type { VersionStore } from '../../revisions/version-store.js';
+
+/** Revisions sent in one round trip at most. */
+export const BATCH_LIMIT = 100;
+
+/** A revision that can go in a batch: plain SQL, in a transaction, with a section for `direction`. */
+export function batchable(rev: Revision, direction: 'up' | 'down'): boolean {
+  const section = direction === 'up' ? rev.up : rev.down;
+  return rev.transactional && !!section && !section.fn && section.sql !== undefined;
+}
+
+/** What runPostgresBatch needs. */
+export interface BatchJob {
+  engine: Engine;
+  store: VersionStore;
+  graph: RevisionGraph;
+  batch: Revision[];
+  /** The applied set before the batch (not changed here). */
+  applied: ReadonlySet<string>;
+  direction: 'up' | 'down';
+  /** The batch ends the plan: its last commit waits for the WAL flush. */
+  flushLast: boolean;
+}
+
+/** Milliseconds since the revision's own BEGIN, measured by the server (set_config below). */
+const DURATION_SQL = "(extract(epoch from clock_timestamp() - current_setting('ferry.t0')::timestamptz) * 1000)::bigint";
+
+/**
+ * Sends a run of SQL revisions in one simple-query round trip. Each is still its own transaction
+ * (BEGIN, its statements, its version and history rows, COMMIT), so the semantics are those of one
+ * revision at a time; only the waiting for the network goes. Commits but the plan's last one use
+ * `synchronous_commit = off` (a crash loses whole revisions at most, which the next run applies;
+ * the last commit flushes them all). The history's durations and times are the server's clock.
+ * When a statement fails, the server skips the rest of the text: the failed revision's transaction
+ * is rolled back here, and the number of revisions that did commit (read back from the version
+ * table) is returned, so the caller can run the failing one alone and report its line.
+ */
+export async function runPostgresBatch(job: BatchJob): Promise<number> {
+  const { engine, store, graph, batch, direction } = job;
+  const next = new Set(job.applied);
+  const parts: string[] = [];
+  batch.forEach((rev, k) => {
+    const section = (direction === 'up' ? rev.up : rev.down)!;
+    if (direction === 'up') next.add(rev.id);
+    else next.delete(rev.id);
+    const heads = graph.currentHeads(next).map((r) => r.id);
+    parts.push('BEGIN');
+    if (!(job.flushLast && k === batch.length - 1)) parts.push('SET LOCAL synchronous_commit = off');
+    parts.push("SELECT set_config('ferry.t0', clock_timestamp()::text, true)");
+    for (const st of splitStatements(section.sql ?? '', 'postgres', section.line ?? 1)) parts.push(st.sql);
+    parts.push(store.recordStepSql(heads, rev.id, direction, rev.checksum, { durationSql: DURATION_SQL, serverClock: true }));
+    parts.push('COMMIT');
+  });
+  try {
+    await engine.exec(parts.join(';\n'));
+    return batch.length;
+  } catch {
+    await engine.exec('ROLLBACK').catch(() => undefined);
+    const now = appliedSet(graph, await store.heads(), engine.displayUrl);
+    let ran = 0;
+    while (ran < batch.length && now.has(batch[ran]!.id) === (direction === 'up')) ran++;
+    return ran;
+  }
+}
