@@ -10,7 +10,7 @@ import { registerRevisionCommands } from './revision-commands.js';
 export async function main(argv: string[]): Promise<void> {
   const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
   const program = new Command('ferry')
-    .description('Move an application\'s data safely: consolidate SQLite files, copy SQLite to PostgreSQL and back, back up, verify and restore.')
+    .description('Move an application\'s data safely: consolidate SQLite files, copy SQLite to PostgreSQL and back, version schemas, back up, verify and restore.')
     .version(version)
     .showHelpAfterError()
     .exitOverride();
