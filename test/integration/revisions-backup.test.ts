@@ -8,15 +8,9 @@ import { connect } from '../../src/engine/connect.js';
 import { ferry } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
+import { sqlRevision } from '../support/revision-fixtures.js';
 
 /** Backups around upgrade/downgrade: SQLite files get a backup set first, PostgreSQL none. */
-
-function sqlRevision(dir: string, id: string, parents: string[], message: string, up: string, down: string): string {
-  const file = path.join(dir, `${id}_${message.replace(/\W+/g, '_')}.sql`);
-  const lines = [`-- ferry:revision ${id}`, ...(parents.length ? [`-- ferry:parents ${parents.join(' ')}`] : []), `-- ferry:message ${message}`, '-- ferry:up', up, '-- ferry:down', down];
-  fs.writeFileSync(file, lines.join('\n') + '\n');
-  return file;
-}
 
 /** Backup set folders under `dir` (hidden .partial folders are not sets). */
 function sets(dir: string): string[] {

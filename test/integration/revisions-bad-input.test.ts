@@ -7,20 +7,12 @@ import { connect } from '../../src/engine/connect.js';
 import { ferry, FERRY, type CliResult } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
+import { sqlRevision } from '../support/revision-fixtures.js';
 
 /**
  * Bad input to the revision commands: a clear message naming the thing, a non-zero exit, a JSON
  * error document with --json, and the database exactly as it was.
  */
-
-function sqlRevision(dir: string, id: string, parents: string[], message: string, up: string | null, down: string | null, fileId = id): string {
-  const file = path.join(dir, `${fileId}_${message.replace(/\W+/g, '_')}.sql`);
-  const lines = [`-- ferry:revision ${id}`, ...(parents.length ? [`-- ferry:parents ${parents.join(' ')}`] : []), `-- ferry:message ${message}`];
-  if (up !== null) lines.push('-- ferry:up', up);
-  if (down !== null) lines.push('-- ferry:down', down);
-  fs.writeFileSync(file, lines.join('\n') + '\n');
-  return file;
-}
 
 interface Db {
   name: 'sqlite' | 'postgres';

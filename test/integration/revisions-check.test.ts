@@ -6,13 +6,7 @@ import { connect } from '../../src/engine/connect.js';
 import { ferry } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
-
-function sqlRevision(dir: string, id: string, parents: string[], message: string, up: string, down: string): string {
-  const file = path.join(dir, `${id}_${message.replace(/\W+/g, '_')}.sql`);
-  const head = [`-- ferry:revision ${id}`, ...(parents.length ? [`-- ferry:parents ${parents.join(' ')}`] : []), `-- ferry:message ${message}`];
-  fs.writeFileSync(file, [...head, '-- ferry:up', up, '-- ferry:down', down].join('\n') + '\n');
-  return file;
-}
+import { sqlRevision } from '../support/revision-fixtures.js';
 
 async function exec(url: string, sql: string): Promise<void> {
   const e = await connect(url);

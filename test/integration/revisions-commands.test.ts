@@ -6,15 +6,9 @@ import { connect } from '../../src/engine/connect.js';
 import { ferry, type CliResult } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
+import { sqlRevision } from '../support/revision-fixtures.js';
 
 /** The read-only commands, exact-step targets, merge, and where the database comes from. */
-
-function sqlRevision(dir: string, id: string, parents: string[], message: string, up: string, down: string): string {
-  const file = path.join(dir, `${id}_${message.replace(/\W+/g, '_')}.sql`);
-  const lines = [`-- ferry:revision ${id}`, ...(parents.length ? [`-- ferry:parents ${parents.join(' ')}`] : []), `-- ferry:message ${message}`, '-- ferry:up', up, '-- ferry:down', down];
-  fs.writeFileSync(file, lines.join('\n') + '\n');
-  return file;
-}
 
 interface Db {
   name: 'sqlite' | 'postgres';

@@ -7,15 +7,7 @@ import { connect } from '../../src/engine/connect.js';
 import { ferry, FERRY } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
-
-/** A revision file in ferry's SQL format. */
-function sqlRevision(dir: string, id: string, parents: string[], message: string, up: string, down: string | null): string {
-  const file = path.join(dir, `${id}_${message.replace(/\W+/g, '_')}.sql`);
-  const lines = [`-- ferry:revision ${id}`, ...(parents.length ? [`-- ferry:parents ${parents.join(' ')}`] : []), `-- ferry:message ${message}`, '-- ferry:up', up];
-  if (down !== null) lines.push('-- ferry:down', down);
-  fs.writeFileSync(file, lines.join('\n') + '\n');
-  return file;
-}
+import { sqlRevision } from '../support/revision-fixtures.js';
 
 interface Db {
   name: 'sqlite' | 'postgres';
