@@ -2,6 +2,7 @@ import path from 'node:path';
 import { createBackup, type BackupSet } from '../backup/create-backup.js';
 import type { Engine } from '../engine/types.js';
 import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
+import { sqliteRunSettings } from '../engines/sqlite/sqlite-run-settings.js';
 import { FerryError, isFerryError } from '../errors.js';
 import { appliedSet } from './applied-set.js';
 export { appliedSet } from './applied-set.js';
@@ -70,7 +71,7 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
     const set = await createBackup({ files: [file], dir: options.backupDir ?? path.join(path.dirname(file), 'backup'), reason: `ferry ${direction === 'up' ? 'upgrade' : 'downgrade'}` });
     options.onEvent?.({ type: 'backup', set });
   }
-  const restoreForeignKeys = engine.dialect === 'sqlite' ? foreignKeysOff(engine as SqliteEngine) : () => undefined;
+  const restoreSettings = engine.dialect === 'sqlite' ? sqliteRunSettings(engine as SqliteEngine) : () => undefined;
   // The applied set is read once (under the run lock nobody else changes it) and kept up to date
   // here: re-reading it per revision made long plans quadratic.
   const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
@@ -129,7 +130,7 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
       i++;
     }
   } finally {
-    restoreForeignKeys();
+    restoreSettings();
   }
   return steps;
 }
@@ -174,15 +175,6 @@ function revisionError(rev: Revision, direction: 'up' | 'down', e: unknown, st: 
     data: { revision: rev.id, file: rev.file, line: st?.line },
     cause: e,
   });
-}
-
-/** Turns SQLite foreign keys off for the run, outside any transaction; returns how to restore them. */
-function foreignKeysOff(engine: SqliteEngine): () => void {
-  const was = Number(engine.db.pragma('foreign_keys', { simple: true })) === 1;
-  if (was) engine.db.pragma('foreign_keys = OFF');
-  return () => {
-    if (was && engine.db.open) engine.db.pragma('foreign_keys = ON');
-  };
 }
 
 /** Inside the revision's transaction: no row may point at a missing parent when it commits. */
