@@ -44,3 +44,4 @@ export { loadRevisions } from './revisions/revision-file.js';
 export type { Revision, RevisionContext, RevisionSection, SchemaOperations, ColumnSpec } from './revisions/revision-types.js';
 export type { CheckResult, CheckProblem } from './revisions/check-revisions.js';
 export { diffSchemas, type SchemaDifference } from './schema/diff-schemas.js';
+export { defineSchema, type DeclaredSchemaModule, type DeclaredTable } from './revisions/declared-schema-module.js';

@@ -1,6 +1,7 @@
 /**
- * The declared schema for autogenerate: a `schema.sql` of the wanted DDL, read by running it on an
- * empty scratch database of the same engine and introspecting that. Letting the engine itself
+ * The declared schema for autogenerate: a `schema.sql` of the wanted DDL (or a TS module describing
+ * the tables, see declared-schema-module.ts), read by building it on an empty scratch database of
+ * the same engine and introspecting that. Letting the engine itself
  * parse the DDL means the declared model and the live model come out of the same introspector,
  * so the diff compares like with like (types, defaults and check texts as the engine prints them).
  */
@@ -8,6 +9,7 @@ import fs from 'node:fs';
 import type { Dialect } from '../engine/types.js';
 import { nameSqliteConstraints } from '../engines/sqlite/sqlite-operations.js';
 import { FerryError } from '../errors.js';
+import { buildSchemaModule, importSchemaModule } from './declared-schema-module.js';
 import { withScratchDatabase } from './scratch-database.js';
 import type { Schema } from '../schema/model.js';
 import type { RenameHint } from '../schema/plan-schema-change.js';
@@ -54,9 +56,12 @@ export async function loadDeclaredSchema(file: string, dialect: Dialect, url?: s
     throw new FerryError('USAGE', `There is no declared schema at ${file}.`, { subject: file, hint: 'Write the wanted DDL there, or point at it with --schema or revisions.schema in the config.' });
   }
   const text = fs.readFileSync(file, 'utf8');
-  const hints = parseRenameHints(text, file);
+  // A TS/JS module describes the schema as data; anything else is the wanted DDL.
+  const module = /\.(ts|mts|js|mjs)$/.test(file) ? await importSchemaModule(file) : null;
+  const hints = module ? (module.renames ?? []) : parseRenameHints(text, file);
   const schema = await withScratchDatabase(dialect, url, 'Autogenerate (loading the declared schema)', async (engine) => {
-    for (const st of splitStatements(text, dialect, 1)) {
+    if (module) await buildSchemaModule(engine, module, file);
+    else for (const st of splitStatements(text, dialect, 1)) {
       try {
         await engine.exec(st.sql);
       } catch (e) {
