@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { FerryError } from '../errors.js';
+import { importUserModule } from '../util/import-module.js';
 import { CONFIG_FILE_NAMES, findConfigFile } from './find-config.js';
 import type { LoadedConfig } from './types.js';
 import { validateConfig } from './validate-config.js';
@@ -252,17 +252,9 @@ function parseYaml(text: string, file: string): unknown {
  * file and line instead of a stack trace from inside jiti.
  */
 async function importScript(file: string): Promise<unknown> {
-  // Without moduleCache, a long-lived caller (watch mode, tests) that reloads an edited config sees
-  // the edit. Without fsCache, ferry writes nothing into the user's node_modules/.cache or the temp
-  // folder; the cache would save about 0.1 s per run, which a data move does not notice.
-  // `import { defineConfig } from 'ferry'` must work even when ferry runs through npx or a global
-  // install and is not in the project's node_modules: point the name at this very package.
-  const self = fileURLToPath(new URL('../index.js', import.meta.url));
-  const { createJiti } = await import('jiti');
-  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, alias: { ferry: self } });
   let mod: unknown;
   try {
-    mod = await jiti.import(file);
+    mod = await importUserModule(file);
   } catch (err) {
     throw scriptError(err, file);
   }

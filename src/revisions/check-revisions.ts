@@ -4,7 +4,6 @@ import { diffSchemas, type SchemaDifference } from '../schema/diff-schemas.js';
 import { withScratchDatabase } from './scratch-database.js';
 import { applyPlan, appliedSet } from './migrator.js';
 import type { RevisionGraph } from './revision-graph.js';
-import type { Revision } from './revision-types.js';
 import { VersionStore } from './version-store.js';
 
 /** One reason `ferry check` fails. */
@@ -88,4 +87,3 @@ function explain(d: SchemaDifference): string {
   return d.detail.replace(/only in the first/g, 'expected by the revisions but missing from the database').replace(/only in the second/g, 'in the database but not made by any revision').replace(/ vs /g, ' expected, the database has ');
 }
 
-export type { Revision };

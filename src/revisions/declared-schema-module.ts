@@ -1,6 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import type { Engine } from '../engine/types.js';
 import { FerryError } from '../errors.js';
+import { importUserModule } from '../util/import-module.js';
 import type { RenameHint } from '../schema/plan-schema-change.js';
 import type { ColumnSpec } from './revision-types.js';
 import { createSchemaOperations } from './schema-operations.js';
@@ -30,12 +30,9 @@ export function defineSchema(schema: DeclaredSchemaModule): DeclaredSchemaModule
 
 /** Imports a schema module (TS through jiti, like script revisions and TS configs). */
 export async function importSchemaModule(file: string): Promise<DeclaredSchemaModule> {
-  const self = fileURLToPath(new URL('../index.js', import.meta.url));
-  const { createJiti } = await import('jiti');
-  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, alias: { ferry: self } });
   let mod: unknown;
   try {
-    mod = await jiti.import(file);
+    mod = await importUserModule(file);
   } catch (e) {
     throw new FerryError('CONFIG_SYNTAX', `${file} cannot be loaded: ${(e as Error).message}`, { subject: file, hint: 'Fix the module; it must `export default defineSchema({ tables: { ... } })`.' });
   }

@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { FerryError } from '../errors.js';
+import { importUserModule } from '../util/import-module.js';
 import type { Revision, RevisionContext, RevisionSection } from './revision-types.js';
 import { REVISION_ID, checkFileName, displayPath, normaliseText, oneLine, withChecksum, type NewRevisionOptions } from './revision-file.js';
 
@@ -90,17 +90,9 @@ function checkModule(mod: ScriptModule, revision: Revision): { up: RevisionFn; d
 }
 
 /** jiti, created once: moduleCache off so an edited file is re-read, fsCache off so nothing is written. */
-let jitiInstance: Promise<{ import(id: string): Promise<unknown> }> | undefined;
-
 async function importModule(file: string): Promise<ScriptModule> {
-  jitiInstance ??= import('jiti').then(({ createJiti }) => {
-    // `import type { RevisionContext } from 'ferry'` must resolve even when ferry runs through npx.
-    const self = fileURLToPath(new URL('../index.js', import.meta.url));
-    return createJiti(import.meta.url, { moduleCache: false, fsCache: false, alias: { ferry: self } });
-  });
-  const jiti = await jitiInstance;
   try {
-    return (await jiti.import(file)) as ScriptModule;
+    return (await importUserModule(file)) as ScriptModule;
   } catch (err) {
     throw scriptError(err, file);
   }

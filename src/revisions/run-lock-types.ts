@@ -20,3 +20,28 @@ export function lockedError(displayUrl: string, timeoutMs: number): FerryError {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * Calls `tryOnce` until it takes the lock (true), waiting LOCK_POLL_MS between tries, and gives
+ * up with LOCKED after `timeoutMs`. Both engines' locks are tried this way, so a held lock is
+ * waited on the same way everywhere.
+ */
+export async function pollForLock(displayUrl: string, timeoutMs: number, tryOnce: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await tryOnce())) {
+    if (Date.now() >= deadline) throw lockedError(displayUrl, timeoutMs);
+    await sleep(Math.min(LOCK_POLL_MS, Math.max(1, deadline - Date.now())));
+  }
+}
+
+/** A RunLock whose release runs `fn` once. */
+export function releaseOnce(fn: () => Promise<void> | void): RunLock {
+  let held = true;
+  return {
+    release: async () => {
+      if (!held) return;
+      held = false;
+      await fn();
+    },
+  };
+}

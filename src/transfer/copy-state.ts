@@ -103,11 +103,6 @@ export class CopyState {
     return out;
   }
 
-  /** Adds a table to an existing state (a resumed run that copies one more table). */
-  async addTable(table: string): Promise<void> {
-    await this.insert(table, 'created', false);
-  }
-
   /** Records a table's state; call inside the transaction that did the work it describes. */
   async save(s: TableState): Promise<void> {
     const e = this.engine;

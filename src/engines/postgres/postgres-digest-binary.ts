@@ -26,7 +26,6 @@ const u32 = new Uint32Array(f64.buffer);
  * same words as the logical type's normaliser followed by ChecksumAccumulator.addRow.
  */
 export function binaryHasher(kind: PgTypeKind, logical: LogicalType): FieldHasher | null {
-  const viaText = (normalize: (v: string) => unknown): FieldHasher => (acc, buf, at, len) => acc.anyValue(normalize(buf.toString('utf8', at, at + len)) as never);
   switch (kind) {
     case 'int8':
       if (logical !== 'int64') return null;
@@ -95,7 +94,6 @@ export function binaryHasher(kind: PgTypeKind, logical: LogicalType): FieldHashe
       if (logical !== 'numeric') return null;
       return ((n) => (acc: ChecksumAccumulator, buf: Buffer, at: number) => acc.anyValue(n(numericText(buf, at))))(normalizerFor('numeric', { pgText: true }));
     default:
-      void viaText;
       return null;
   }
 }

@@ -1,5 +1,5 @@
 import type { Engine } from '../../engine/types.js';
-import { LOCK_POLL_MS, lockedError, sleep, type RunLock } from '../../revisions/run-lock-types.js';
+import { pollForLock, releaseOnce, type RunLock } from '../../revisions/run-lock-types.js';
 
 /** The advisory lock key every ferry run on a PostgreSQL database takes ("ferry" in ASCII). */
 const ADVISORY_KEY = 0x6665727279n;
@@ -12,20 +12,12 @@ export async function postgresLock(engine: Engine, timeoutMs: number): Promise<R
   // A killed client's backend keeps running its statement (and holding the lock) until it next
   // talks to the client; PostgreSQL 14+ can look for a vanished client while a statement runs.
   await engine.exec("SET client_connection_check_interval = '1s'").catch(() => undefined);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  await pollForLock(engine.displayUrl, timeoutMs, async () => {
     const [row] = await engine.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${ADVISORY_KEY}) AS ok`);
-    if (row?.ok) break;
-    if (Date.now() >= deadline) throw lockedError(engine.displayUrl, timeoutMs);
-    await sleep(Math.min(LOCK_POLL_MS, Math.max(1, deadline - Date.now())));
-  }
-  let held = true;
-  return {
-    release: async () => {
-      if (!held) return;
-      held = false;
-      await engine.query(`SELECT pg_advisory_unlock(${ADVISORY_KEY})`).catch(() => undefined);
-    },
-  };
+    return !!row?.ok;
+  });
+  return releaseOnce(async () => {
+    await engine.query(`SELECT pg_advisory_unlock(${ADVISORY_KEY})`).catch(() => undefined);
+  });
 }
 

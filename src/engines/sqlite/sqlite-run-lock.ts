@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { FerryError } from '../../errors.js';
-import { LOCK_POLL_MS, lockedError, sleep, type RunLock } from '../../revisions/run-lock-types.js';
+import { pollForLock, releaseOnce, type RunLock } from '../../revisions/run-lock-types.js';
 import type { SqliteEngine } from './sqlite-engine.js';
 
 /**
@@ -10,38 +10,29 @@ import type { SqliteEngine } from './sqlite-engine.js';
 export async function sqliteLock(engine: SqliteEngine, timeoutMs: number): Promise<RunLock> {
   if (engine.file === ':memory:') return { release: async () => undefined };
   const lockFile = `${engine.file}.ferry-lock`;
-  // A SQLite file as the lock: BEGIN EXCLUSIVE holds an OS-level lock that dies with the process,
-  // and busy_timeout gives the waiting for free, across processes.
+  // A SQLite file as the lock: BEGIN EXCLUSIVE holds an OS-level lock that dies with the process.
+  // busy_timeout stays 0 so the shared polling decides how long to wait.
   const db = new Database(lockFile, { timeout: 0 });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      db.exec('BEGIN EXCLUSIVE');
-      break;
-    } catch (e) {
-      const code = (e as { code?: string }).code ?? '';
-      if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) {
-        db.close();
+  try {
+    await pollForLock(engine.displayUrl, timeoutMs, () => {
+      try {
+        db.exec('BEGIN EXCLUSIVE');
+        return true;
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? '';
+        if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return false;
         throw new FerryError('UNWRITABLE', `Cannot create the lock file ${lockFile}: ${(e as Error).message}`, { subject: lockFile, hint: 'ferry keeps its run lock beside the database; the folder must be writable.' });
       }
-      if (Date.now() >= deadline) {
-        db.close();
-        throw lockedError(engine.displayUrl, timeoutMs);
-      }
-      await sleep(Math.min(LOCK_POLL_MS, Math.max(1, deadline - Date.now())));
-    }
+    });
+  } catch (e) {
+    db.close();
+    throw e;
   }
-  let held = true;
-  return {
-    release: async () => {
-      if (!held) return;
-      held = false;
-      try {
-        db.exec('COMMIT');
-      } finally {
-        db.close();
-      }
-    },
-  };
+  return releaseOnce(() => {
+    try {
+      db.exec('COMMIT');
+    } finally {
+      db.close();
+    }
+  });
 }
-
