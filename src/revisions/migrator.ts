@@ -1,15 +1,13 @@
 import path from 'node:path';
-import { createBackup, type BackupSet } from '../backup/create-backup.js';
+import type { BackupSet } from '../backup/create-backup.js';
 import type { Engine } from '../engine/types.js';
 import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
-import { sqliteRunSettings } from '../engines/sqlite/sqlite-run-settings.js';
 import { FerryError, isFerryError } from '../errors.js';
 import { appliedSet } from './applied-set.js';
 export { appliedSet } from './applied-set.js';
 import type { RevisionGraph } from './revision-graph.js';
 import { importScriptRevision } from './revision-script.js';
 import type { Revision, RevisionContext } from './revision-types.js';
-import { createSchemaOperations } from './schema-operations.js';
 import { splitStatements } from './split-statements.js';
 import { VersionStore } from './version-store.js';
 import { BATCH_LIMIT, batchable, runPostgresBatch } from '../engines/postgres/postgres-revision-batch.js';
@@ -66,12 +64,15 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
   if (plan.length === 0) return steps;
   // Every script of the plan is imported before anything runs: a syntax error changes nothing.
   const revisions = options.imported ? plan : await importPlan(plan);
+  // The backup, the SQLite run settings and the schema operations load only when used: a
+  // PostgreSQL run of SQL revisions never loads the SQLite driver (start-up is most of a short run).
   if (options.backup && engine.dialect === 'sqlite' && (engine as SqliteEngine).file !== ':memory:') {
+    const { createBackup } = await import('../backup/create-backup.js');
     const file = (engine as SqliteEngine).file;
     const set = await createBackup({ files: [file], dir: options.backupDir ?? path.join(path.dirname(file), 'backup'), reason: `ferry ${direction === 'up' ? 'upgrade' : 'downgrade'}` });
     options.onEvent?.({ type: 'backup', set });
   }
-  const restoreSettings = engine.dialect === 'sqlite' ? sqliteRunSettings(engine as SqliteEngine) : () => undefined;
+  const restoreSettings = engine.dialect === 'sqlite' ? (await import('../engines/sqlite/sqlite-run-settings.js')).sqliteRunSettings(engine as SqliteEngine) : () => undefined;
   // The applied set is read once (under the run lock nobody else changes it) and kept up to date
   // here: re-reading it per revision made long plans quadratic.
   const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
@@ -138,6 +139,7 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
 /** Runs one section: SQL statement by statement (so a failure names its line), or the script function. */
 async function runSection(engine: Engine, rev: Revision, section: NonNullable<Revision['down']>, direction: 'up' | 'down'): Promise<void> {
   if (section.fn) {
+    const { createSchemaOperations } = await import('./schema-operations.js');
     const ctx: RevisionContext = {
       dialect: engine.dialect,
       engine,

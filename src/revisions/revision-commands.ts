@@ -256,7 +256,7 @@ export async function merge(t: RevisionTarget & { message: string; revisions?: s
 /** `ferry check [--roundtrip]`: changed or skipped revisions, schema drift, and (roundtrip) downs that do not undo. */
 export async function check(t: RevisionTarget & { roundtrip?: boolean }): Promise<CheckResult> {
   const { graph } = await loadGraph(t);
-  const { checkRevisions } = await db();
+  const { checkRevisions } = await import('./check-revisions.js');
   return withDatabase(t, (engine) => checkRevisions(engine, urlOf(t), graph, { roundtrip: t.roundtrip }));
 }
 

@@ -1,7 +1,5 @@
 import type { Engine } from '../engine/types.js';
-import { postgresLock } from '../engines/postgres/postgres-run-lock.js';
 import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
-import { sqliteLock } from '../engines/sqlite/sqlite-run-lock.js';
 import type { RunLock } from './run-lock-types.js';
 
 export type { RunLock } from './run-lock-types.js';
@@ -12,5 +10,7 @@ export type { RunLock } from './run-lock-types.js';
  * never leaves a lock behind. Held past the timeout by someone else: LOCKED, naming the database.
  */
 export async function acquireRunLock(engine: Engine, timeoutMs: number): Promise<RunLock> {
-  return engine.dialect === 'postgres' ? postgresLock(engine, timeoutMs) : sqliteLock(engine as SqliteEngine, timeoutMs);
+  // Each engine's lock loads with it: a PostgreSQL run never loads the SQLite driver.
+  if (engine.dialect === 'postgres') return (await import('../engines/postgres/postgres-run-lock.js')).postgresLock(engine, timeoutMs);
+  return (await import('../engines/sqlite/sqlite-run-lock.js')).sqliteLock(engine as SqliteEngine, timeoutMs);
 }

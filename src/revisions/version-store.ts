@@ -80,7 +80,7 @@ export class VersionStore {
     const seq = Number(row?.n ?? 0) + 1;
     await e.query(
       `INSERT INTO ${t} (seq, revision, direction, checksum, applied_at, duration_ms, applied_by) VALUES (${[1, 2, 3, 4, 5, 6, 7].map((n) => p(e, n)).join(', ')})`,
-      [seq, revision, direction, checksum, new Date().toISOString(), Math.round(durationMs), `${os.userInfo().username}@${os.hostname()}`],
+      [seq, revision, direction, checksum, new Date().toISOString(), Math.round(durationMs), appliedBy()],
     );
   }
 
@@ -107,7 +107,7 @@ export class VersionStore {
     statements.push(
       `INSERT INTO ${h} (seq, revision, direction, checksum, applied_at, duration_ms, applied_by) ` +
         `SELECT coalesce(max(seq), 0) + 1, ${lit(revision)}, ${lit(direction)}, ${lit(checksum)}, ${time}, ${ms}, ` +
-        `${lit(`${os.userInfo().username}@${os.hostname()}`)} FROM ${h}`,
+        `${lit(appliedBy())} FROM ${h}`,
     );
     return statements.join(';\n');
   }
@@ -128,4 +128,11 @@ export class VersionStore {
       appliedBy: String(r.applied_by),
     }));
   }
+}
+
+let who: string | undefined;
+/** `user@host` for the history's applied_by, asked of the system once per process. */
+function appliedBy(): string {
+  who ??= `${os.userInfo().username}@${os.hostname()}`;
+  return who;
 }

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import pg from './pg-driver.js';
+import type { Client } from 'pg';
 import { connectError, type PostgresTarget } from './postgres-errors.js';
 import { ferryTypes } from './postgres-types.js';
 
@@ -19,10 +20,10 @@ const SESSION_SETUP = [
 ].join('; ');
 
 /**
- * Opens one configured pg.Client for the target, or throws a FerryError (CONNECT, AUTH,
+ * Opens one configured pg Client for the target, or throws a FerryError (CONNECT, AUTH,
  * DATABASE_MISSING) that never contains the password.
  */
-export async function openClient(target: PostgresTarget): Promise<pg.Client> {
+export async function openClient(target: PostgresTarget): Promise<Client> {
   const timeoutMs = connectTimeoutMs(target.url);
   const client = new pg.Client({ connectionString: target.url, types: ferryTypes, connectionTimeoutMillis: timeoutMs });
   // Without a listener, a connection the server drops while idle would crash the process; the

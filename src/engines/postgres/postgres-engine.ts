@@ -3,11 +3,7 @@ import type { Capabilities, Engine, Row, StreamOptions, TableRef, WriteOptions }
 import { FerryError } from '../../errors.js';
 import type { Schema } from '../../schema/model.js';
 import { openClient } from './postgres-connect.js';
-import { copyIn } from './postgres-copy-in.js';
-import { to as copyTo } from 'pg-copy-streams';
-import { copyOutRows } from './postgres-copy-out.js';
 import { queryError, tableError, type PostgresTarget } from './postgres-errors.js';
-import { introspectPostgres } from './postgres-introspector.js';
 import { DEFAULT_SCHEMA, quoteIdent, quoteTable, tableLabel } from './postgres-quote.js';
 import { DEFAULT_STREAM_BATCH, fetchInBatches, selectSql, type Send } from './postgres-stream.js';
 import { flattenRows, insertSql, rowsPerInsert, slices } from './postgres-write.js';
@@ -66,7 +62,10 @@ export class PostgresEngine implements Engine {
     return (last?.rows ?? []) as T[];
   }
 
-  introspect(): Promise<Schema> {
+  async introspect(): Promise<Schema> {
+    // COPY, introspection and their modules load on first use: most commands (ferry current,
+    // upgrade) need neither, and short commands are mostly start-up time.
+    const { introspectPostgres } = await import('./postgres-introspector.js');
     return introspectPostgres((sql, params) => this.query(sql, params), this.schema);
   }
 
@@ -148,6 +147,7 @@ export class PostgresEngine implements Engine {
         throw e;
       }
     })();
+    const { copyIn } = await import('./postgres-copy-in.js');
     try {
       await this.serial(() => copyIn(this.client, sql, marked));
     } catch (e) {
@@ -169,6 +169,7 @@ export class PostgresEngine implements Engine {
    * of its own (for readers that decode the wire format themselves, like verify's digest).
    */
   async *copyOutBinary(selectSql: string): AsyncIterable<Buffer> {
+    const { to: copyTo } = await import('pg-copy-streams');
     const client = await this.openReader();
     try {
       yield* client.query(copyTo(`COPY (${selectSql}) TO STDOUT (FORMAT binary)`)) as AsyncIterable<Buffer>;
@@ -186,6 +187,7 @@ export class PostgresEngine implements Engine {
    * the values with normalizerFor(logical, { pgText: true }). Stopping early closes that connection.
    */
   async *copyOut(selectSql: string, batchRows?: number): AsyncIterable<(string | null)[][]> {
+    const { copyOutRows } = await import('./postgres-copy-out.js');
     const client = await this.openReader();
     try {
       yield* copyOutRows(client, selectSql, batchRows);

@@ -6,7 +6,7 @@ import { splitStatements } from '../../revisions/split-statements.js';
 import type { VersionStore } from '../../revisions/version-store.js';
 
 /** Revisions sent in one round trip at most. */
-export const BATCH_LIMIT = 100;
+export const BATCH_LIMIT = 500;
 
 /** A revision that can go in a batch: plain SQL, in a transaction, with a section for `direction`. */
 export function batchable(rev: Revision, direction: 'up' | 'down'): boolean {
