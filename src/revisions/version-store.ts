@@ -94,22 +94,36 @@ export class VersionStore {
   }
 
   /** The statements of recordStep, for callers that send them together with others. */
-  recordStepSql(heads: string[], revision: string, direction: HistoryEntry['direction'], checksum: string | null, duration: number | { durationSql: string; serverClock: boolean }): string {
+  recordStepSql(heads: string[], revision: string, direction: HistoryEntry['direction'], checksum: string | null, duration: number | BatchedStep): string {
     const e = this.engine;
     const v = e.quoteIdent(VERSION_TABLE);
     const h = e.quoteIdent(HISTORY_TABLE);
-    const lit = (s: string | null) => (s === null ? 'NULL' : `'${s.replace(/'/g, "''")}'`);
-    // Batched PostgreSQL revisions take their time and duration from the server's clock.
-    const ms = typeof duration === 'number' ? String(Math.round(duration)) : duration.durationSql;
-    const time = typeof duration === 'number' ? lit(new Date().toISOString()) : `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
     const statements = [`DELETE FROM ${v}`];
     if (heads.length) statements.push(`INSERT INTO ${v} (revision) VALUES ${[...heads].sort().map((x) => `(${lit(x)})`).join(', ')}`);
-    statements.push(
-      `INSERT INTO ${h} (seq, revision, direction, checksum, applied_at, duration_ms, applied_by) ` +
-        `SELECT coalesce(max(seq), 0) + 1, ${lit(revision)}, ${lit(direction)}, ${lit(checksum)}, ${time}, ${ms}, ` +
-        `${lit(appliedBy())} FROM ${h}`,
-    );
+    const fixed = `${lit(revision)}, ${lit(direction)}, ${lit(checksum)}`;
+    if (typeof duration === 'number') {
+      statements.push(
+        `INSERT INTO ${h} (seq, revision, direction, checksum, applied_at, duration_ms, applied_by) ` +
+          `SELECT coalesce(max(seq), 0) + 1, ${fixed}, ${lit(new Date().toISOString())}, ${Math.round(duration)}, ${lit(appliedBy())} FROM ${h}`,
+      );
+    } else {
+      // A batched revision's times are the server's: its end is clock_timestamp(), its start the
+      // end recorded by the revision before it in the batch (or the batch's arrival).
+      const now = `clock_timestamp() AT TIME ZONE 'UTC'`;
+      const start = duration.seq > duration.firstSeq ? `(SELECT applied_at::timestamp FROM ${h} WHERE seq = ${duration.seq - 1})` : `statement_timestamp() AT TIME ZONE 'UTC'`;
+      statements.push(
+        `INSERT INTO ${h} (seq, revision, direction, checksum, applied_at, duration_ms, applied_by) ` +
+          `VALUES (${duration.seq}, ${fixed}, to_char(${now}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), ` +
+          `(extract(epoch from ${now} - ${start}) * 1000)::bigint, ${lit(appliedBy())})`,
+      );
+    }
     return statements.join(';\n');
+  }
+
+  /** The history's next sequence number (read once under the run lock by batched runs). */
+  async nextSeq(): Promise<number> {
+    const [row] = await this.engine.query<{ n: string | number | bigint | null }>(`SELECT max(seq) AS n FROM ${this.engine.quoteIdent(HISTORY_TABLE)}`);
+    return Number(row?.n ?? 0) + 1;
   }
 
   /** The whole history, oldest first; empty when never versioned. */
@@ -128,6 +142,16 @@ export class VersionStore {
       appliedBy: String(r.applied_by),
     }));
   }
+}
+
+/** A revision recorded inside a PostgreSQL batch: its history seq, and the batch's first one. */
+export interface BatchedStep {
+  seq: number;
+  firstSeq: number;
+}
+
+function lit(s: string | null): string {
+  return s === null ? 'NULL' : `'${s.replace(/'/g, "''")}'`;
 }
 
 let who: string | undefined;
