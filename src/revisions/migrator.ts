@@ -40,6 +40,11 @@ export interface ApplyOptions {
   onEvent?: (e: RevisionEvent) => void;
   /** The plan's script revisions were already imported (see importPlan). */
   imported?: boolean;
+  /**
+   * Told each statement a script revision sends (ctx.sql, ctx.ops, and ctx.query as `read`), for
+   * `--sql`, which runs the plan on a scratch copy to learn them.
+   */
+  onStatement?: (rev: Revision, sql: string, kind: 'write' | 'read') => void;
 }
 
 /**
@@ -118,7 +123,7 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
         // rows commit with the revision, so a server crash can only lose whole revisions, which
         // the next run applies again; the last commit flushes everything before it.
         if (engine.dialect === 'postgres' && rev.transactional && !last) await engine.exec('SET LOCAL synchronous_commit = off');
-        await runSection(engine, rev, section, direction);
+        await runSection(engine, rev, section, direction, options.onStatement);
         if (engine.dialect === 'sqlite') checkForeignKeys(engine as SqliteEngine, rev);
         const next = new Set(applied);
         if (direction === 'up') next.add(rev.id);
@@ -137,18 +142,24 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
 }
 
 /** Runs one section: SQL statement by statement (so a failure names its line), or the script function. */
-async function runSection(engine: Engine, rev: Revision, section: NonNullable<Revision['down']>, direction: 'up' | 'down'): Promise<void> {
+async function runSection(engine: Engine, rev: Revision, section: NonNullable<Revision['down']>, direction: 'up' | 'down', onStatement?: ApplyOptions['onStatement']): Promise<void> {
   if (section.fn) {
     const { createSchemaOperations } = await import('./schema-operations.js');
+    const tell = (sql: string, params: unknown[] | undefined, kind: 'write' | 'read') =>
+      onStatement?.(rev, params?.length ? `${sql} /* parameters: ${params.map(parameterText).join(', ')} */` : sql, kind);
     const ctx: RevisionContext = {
       dialect: engine.dialect,
       engine,
       sql: async (statement, params) => {
+        tell(statement, params, 'write');
         if (params && params.length) await engine.query(statement, params);
         else await engine.exec(statement);
       },
-      query: (sql, params) => engine.query(sql, params),
-      ops: createSchemaOperations(engine),
+      query: (sql, params) => {
+        tell(sql, params, READS.test(sql) ? 'read' : 'write');
+        return engine.query(sql, params);
+      },
+      ops: createSchemaOperations(engine, { onOp: (_op, statements) => statements.forEach((sql) => onStatement?.(rev, sql, 'write')) }),
     };
     try {
       await section.fn(ctx);
@@ -165,6 +176,19 @@ async function runSection(engine: Engine, rev: Revision, section: NonNullable<Re
     }
   }
 }
+
+/** A statement parameter as a SQL literal would spell it (for the statements `--sql` prints). */
+function parameterText(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'string') return `'${v.replace(/'/g, "''")}'`;
+  if (v instanceof Uint8Array) return `x'${Buffer.from(v).toString('hex')}'`;
+  if (v instanceof Date) return `'${v.toISOString()}'`;
+  if (typeof v === 'object') return `'${JSON.stringify(v).replace(/'/g, "''")}'`;
+  return String(v);
+}
+
+/** Statements that only read (ctx.query may also write, as in UPDATE ... RETURNING). */
+const READS = /^\s*(select|show|pragma|explain|values|table)\b/i;
 
 function revisionError(rev: Revision, direction: 'up' | 'down', e: unknown, st: { sql: string; line: number } | null): FerryError {
   const why = isFerryError(e) ? e.message : (e as Error)?.message ?? String(e);

@@ -126,18 +126,22 @@ async function migrate(options: MigrateOptions, direction: 'up' | 'down'): Promi
     // A new SQLite file is only created once the plan is known to be sound.
     const plan = graph.upgradePlan(new Set(), target);
     if (options.sql) {
-      const { splitStatements } = await db();
-      return { steps: [], heads: [], sql: planSql(plan, direction, 'sqlite', splitStatements) };
+      const { planSql } = await import('./plan-sql.js');
+      return { steps: [], heads: [], sql: await planSql({ plan, direction, dialect: 'sqlite', graph, applied: new Set() }) };
     }
   }
   return withDatabase(
     options,
     (engine) =>
       locked(options, engine, async (store) => {
-        const { appliedSet, applyPlan, importPlan, splitStatements } = await db();
+        const { appliedSet, applyPlan, importPlan } = await db();
         const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
         const plan = direction === 'up' ? graph.upgradePlan(applied, target) : graph.downgradePlan(applied, target);
-        if (options.sql) return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id), sql: planSql(plan, direction, engine.dialect, splitStatements) };
+        if (options.sql) {
+          const { planSql } = await import('./plan-sql.js');
+          const sql = await planSql({ plan, direction, dialect: engine.dialect, graph, applied, live: engine, url: urlOf(options) });
+          return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id), sql };
+        }
         if (plan.length === 0) return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id) };
         const ready = await importPlan(plan);
         await store.ensure();
@@ -146,19 +150,6 @@ async function migrate(options: MigrateOptions, direction: 'up' | 'down'): Promi
       }),
     { create: direction === 'up' },
   );
-}
-
-/** The SQL of a plan, for --sql: SQL revisions in full; script revisions named (their SQL depends on the data). */
-function planSql(plan: Revision[], direction: 'up' | 'down', dialect: 'sqlite' | 'postgres', splitStatements: (sql: string, dialect: 'sqlite' | 'postgres', line: number) => { sql: string }[]): string {
-  const out: string[] = [];
-  for (const rev of plan) {
-    out.push(`-- ${direction === 'up' ? 'upgrade' : 'downgrade'} ${rev.id}: ${rev.message} (${path.basename(rev.file)})`);
-    const section = direction === 'up' ? rev.up : rev.down;
-    if (!section) out.push('-- (no down section: ferry would stop here)');
-    else if (section.fn) out.push('-- (a script revision: its statements are decided when it runs)');
-    else for (const st of splitStatements(section.sql ?? '', dialect, section.line ?? 1)) out.push(`${st.sql.trim()};`);
-  }
-  return out.join('\n') + (out.length ? '\n' : '');
 }
 
 /** `ferry current`: the database's heads. */

@@ -5,5 +5,4 @@
 export { connect } from '../engine/connect.js';
 export { applyPlan, appliedSet, importPlan } from './migrator.js';
 export { acquireRunLock } from './run-lock.js';
-export { splitStatements } from './split-statements.js';
 export { VersionStore } from './version-store.js';

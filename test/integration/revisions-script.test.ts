@@ -111,7 +111,15 @@ test('TypeScript revisions: ctx.ops and a data migration apply with upgrade and 
     assert.equal(sql.status, 0, sql.stderr);
     assert.match(sql.stdout, new RegExp(`-- upgrade ${one.id}: create authors and books \\(${path.basename(one.file).replace(/\./g, '\\.')}\\)`));
     assert.match(sql.stdout, new RegExp(`-- upgrade ${two.id}: display names and author fk`));
-    assert.match(sql.stdout, /script revision/);
+    // A script's statements are learnt by running the plan on a scratch copy: its ops, its reads
+    // (as comments) and its data statements with their parameters.
+    assert.match(sql.stdout, /-- \(a script revision: the statements it sent when run on /);
+    assert.match(sql.stdout, /CREATE TABLE [^\n]*authors/);
+    assert.match(sql.stdout, /-- reads: SELECT id, nick FROM authors ORDER BY id\n/);
+    assert.match(sql.stdout, /UPDATE authors SET display_name = \S+ WHERE id = \S+ \/\* parameters: 'annie', 1 \*\/;\n/);
+    assert.match(sql.stdout, /UPDATE authors SET display_name = \S+ WHERE id = \S+ \/\* parameters: 'anon', 3 \*\/;\n/);
+    assert.match(sql.stdout, /CREATE INDEX [^\n]*books_author_idx/);
+    assert.ok(sql.stdout.indexOf('books_author_idx') > sql.stdout.indexOf(`-- upgrade ${two.id}`), 'each statement under its own revision');
     assert.equal(await table(db.url, 'authors'), undefined, '--sql runs nothing');
 
     const up1 = await f('upgrade', one.id);
@@ -172,6 +180,7 @@ test('upgrade --sql on a never-versioned database names the script revision and 
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`-- upgrade ${rev.id}: script only \\(${rev.id}_script_only\\.ts\\)`));
     assert.match(r.stdout, /script revision/);
+    assert.match(r.stdout, /CREATE TABLE [^\n]*only/, 'the statements of its ops');
     assert.deepEqual(await withEngine(db.url, async (e) => (await e.introspect()).tables.map((x) => x.name)), ['legacy'], '--sql creates nothing, not even ferry_version/ferry_history');
   }
 });
@@ -273,4 +282,50 @@ test('SQLite: a ctx.ops.alterColumn rebuild of a parent table never cascades to 
   assert.equal(down.status, 0, down.stderr);
   assert.equal(await count('children'), 490, 'the down rebuild keeps every child too');
   assert.equal(await count('grandchildren'), 490);
+});
+
+test('--sql learns a script revision\'s statements from a copy of the database (its rows too), both directions, and says why when it cannot', { timeout: 90_000 }, async (t) => {
+  for (const db of await databases(t)) {
+    const dir = tempDir(`rev-script-sql-data-${db.name}`);
+    const f = (...args: string[]) => ferry(dir, ...args, '--url', db.url, '--no-backup');
+    const base = await scriptRevision(dir, db.url, 'people', "  await ctx.ops.createTable('people', [{ name: 'id', type: 'integer', primaryKey: true }, { name: 'name', type: 'text' }]);", "  await ctx.ops.dropTable('people');");
+    assert.equal((await f('upgrade')).status, 0);
+    // Rows that only the live database has: the statements of a data migration depend on them.
+    await withEngine(db.url, (e) => e.exec("INSERT INTO people (id, name) VALUES (7, 'O''Brien'), (8, NULL)"));
+    const shout = await scriptRevision(
+      dir,
+      db.url,
+      'shout names',
+      `  ${P}
+  for (const r of await ctx.query<{ id: number; name: string | null }>('SELECT id, name FROM people WHERE name IS NOT NULL ORDER BY id')) {
+    await ctx.sql(\`UPDATE people SET name = \${p(1)} WHERE id = \${p(2)}\`, [r.name!.toUpperCase(), r.id]);
+  }`,
+      "  await ctx.sql('UPDATE people SET name = lower(name)');",
+      [base.id],
+    );
+    const up = await f('upgrade', '--sql');
+    assert.equal(up.status, 0, up.stderr);
+    assert.match(up.stdout, new RegExp(`-- upgrade ${shout.id}: shout names`));
+    if (db.name === 'sqlite') {
+      // The copy has the live rows, so the statements are exactly those an upgrade would send.
+      assert.match(up.stdout, /same schema and rows/);
+      assert.match(up.stdout, /UPDATE people SET name = \? WHERE id = \? \/\* parameters: 'O''BRIEN', 7 \*\/;\n/);
+    } else {
+      assert.match(up.stdout, /schema only: statements that depend on rows may differ/);
+      assert.doesNotMatch(up.stdout, /O''BRIEN/, 'a PostgreSQL scratch database has the schema, not the rows');
+    }
+    assert.deepEqual((await rows<{ name: string | null }>(db.url, 'SELECT name FROM people ORDER BY id')).map((r) => r.name), ["O'Brien", null], 'the live rows are untouched');
+
+    assert.equal((await f('upgrade')).status, 0);
+    const down = await f('downgrade', 'base', '--sql');
+    assert.equal(down.status, 0, down.stderr);
+    assert.match(down.stdout, new RegExp(`-- downgrade ${shout.id}: shout names[^\\n]*\\n-- \\(a script revision[^\\n]*\\nUPDATE people SET name = lower\\(name\\);\\n-- downgrade ${base.id}: people[^\\n]*\\n-- \\(a script revision[^\\n]*\\nDROP TABLE [^\\n]*people`));
+    assert.deepEqual((await rows<{ name: string }>(db.url, 'SELECT name FROM people WHERE id = 7')).map((r) => r.name), ["O'BRIEN"], '--sql ran nothing on the live database');
+
+    // A script that fails on the copy: the revision is named with the reason, and nothing runs.
+    await scriptRevision(dir, db.url, 'explodes', "  throw new Error('boom on purpose');", '', [shout.id]);
+    const bad = await f('upgrade', '--sql');
+    assert.equal(bad.status, 0, bad.stderr);
+    assert.match(bad.stdout, /its statements could not be learnt on a scratch copy: [^\n]*boom on purpose/);
+  }
 });
