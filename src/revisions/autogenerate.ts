@@ -165,9 +165,9 @@ function opCall(op: SchemaOp): string {
     case 'addForeignKey': return `await ctx.ops.addForeignKey(${a(op.table, op.name, op.columns, op.refTable, op.refColumns, { onDelete: op.onDelete, onUpdate: op.onUpdate })});`;
     case 'addUnique': return `await ctx.ops.addUnique(${a(op.table, op.name, op.columns)});`;
     case 'addCheck': return `await ctx.ops.addCheck(${a(op.table, op.name, op.expression)});`;
-    case 'dropForeignKey': return `await ctx.ops.dropForeignKey(${a(op.table, op.name)});`;
-    case 'dropUnique': return `await ctx.ops.dropUnique(${a(op.table, op.name)});`;
-    case 'dropCheck': return `await ctx.ops.dropCheck(${a(op.table, op.name)});`;
+    case 'dropForeignKey': return `await ctx.ops.dropForeignKey(${a(op.table, op.name ?? op.columns)});`;
+    case 'dropUnique': return `await ctx.ops.dropUnique(${a(op.table, op.name ?? op.columns)});`;
+    case 'dropCheck': return `await ctx.ops.dropCheck(${a(op.table, op.name ?? { expression: op.expression })});`;
     default: throw new FerryError('USAGE', `autogenerate has no ctx.ops call for ${op.kind}.`);
   }
 }

@@ -31,11 +31,45 @@ export type SchemaOp =
   | { kind: 'createIndex'; table: string; name: string; columns: string[]; unique?: boolean; where?: string }
   | { kind: 'dropIndex'; name: string; table?: string }
   | { kind: 'addForeignKey'; table: string; name: string; columns: string[]; refTable: string; refColumns: string[]; onDelete?: string; onUpdate?: string }
-  | { kind: 'dropForeignKey'; table: string; name: string }
+  | ({ kind: 'dropForeignKey'; table: string } & ConstraintRef)
   | { kind: 'addUnique'; table: string; name: string; columns: string[] }
-  | { kind: 'dropUnique'; table: string; name: string }
+  | ({ kind: 'dropUnique'; table: string } & ConstraintRef)
   | { kind: 'addCheck'; table: string; name: string; expression: string }
-  | { kind: 'dropCheck'; table: string; name: string };
+  | ({ kind: 'dropCheck'; table: string } & ConstraintRef);
+
+/**
+ * Which constraint a drop op means: its name or, for a constraint without one (SQLite keeps no name
+ * for `UNIQUE (a, b)` or `CHECK (x > 0)` written without CONSTRAINT), what it is: a unique
+ * constraint or foreign key by its columns, a check by its expression.
+ */
+export interface ConstraintRef {
+  name?: string;
+  columns?: string[];
+  expression?: string;
+}
+
+/** How a ConstraintRef reads in messages: the name, else `(a, b)` or `CHECK (x > 0)`. */
+export function constraintRefText(ref: ConstraintRef): string {
+  if (ref.name !== undefined) return ref.name;
+  if (ref.columns) return `(${ref.columns.join(', ')})`;
+  return `CHECK (${ref.expression ?? ''})`;
+}
+
+/** Whether a constraint of the model is the one `ref` means. */
+export function refersTo(ref: ConstraintRef, c: { name?: string; columns?: string[]; expression?: string }): boolean {
+  if (ref.name !== undefined) return c.name === ref.name;
+  if (ref.columns) return !!c.columns && c.columns.length === ref.columns.length && c.columns.every((x, i) => x.toLowerCase() === ref.columns![i]!.toLowerCase());
+  return ref.expression !== undefined && c.expression !== undefined && sameExpression(c.expression, ref.expression);
+}
+
+/**
+ * Check expressions compare as written, but for case and whitespace outside string literals
+ * (`b>0` is `b > 0`; `'a b'` is not `'ab'`).
+ */
+export function sameExpression(a: string, b: string): boolean {
+  const n = (s: string) => s.split(/('(?:[^']|'')*')/).map((piece, i) => (i % 2 ? piece : piece.replace(/\s+/g, '').toLowerCase())).join('');
+  return n(a) === n(b);
+}
 
 /** What alterColumn changes; an absent field stays as it is, `default: null` drops the default. */
 export interface ColumnChange { type?: string; nullable?: boolean; default?: string | null }
@@ -89,17 +123,17 @@ export function reverseOp(op: SchemaOp, before?: Table): SchemaOp[] {
     }
     case 'dropIndex': return [indexOp(op, need(op, before), op.name)];
     case 'dropForeignKey': {
-      const t = need(op, before);
-      const fk = t.foreignKeys.find((f) => f.name === op.name) ?? missing(op, `foreign key named ${op.name}`);
-      return [{ kind: 'addForeignKey', table: op.table, name: op.name, columns: fk.columns, refTable: fk.refTable, refColumns: fk.refColumns, onDelete: fkAction(fk.onDelete), onUpdate: fkAction(fk.onUpdate) }];
+      const fk = need(op, before).foreignKeys.find((f) => refersTo(op, f)) ?? missing(op, `foreign key ${op.name !== undefined ? 'named ' : ''}${constraintRefText(op)}`);
+      const name = op.name ?? fk.name ?? `${op.table}_${fk.columns.join('_')}_fkey`;
+      return [{ kind: 'addForeignKey', table: op.table, name, columns: fk.columns, refTable: fk.refTable, refColumns: fk.refColumns, onDelete: fkAction(fk.onDelete), onUpdate: fkAction(fk.onUpdate) }];
     }
     case 'dropUnique': {
-      const u = need(op, before).uniques.find((x) => x.name === op.name) ?? missing(op, `unique constraint named ${op.name}`);
-      return [{ kind: 'addUnique', table: op.table, name: op.name, columns: u.columns }];
+      const u = need(op, before).uniques.find((x) => refersTo(op, x)) ?? missing(op, `unique constraint ${op.name !== undefined ? 'named ' : ''}${constraintRefText(op)}`);
+      return [{ kind: 'addUnique', table: op.table, name: op.name ?? u.name ?? `${op.table}_${u.columns.join('_')}_key`, columns: u.columns }];
     }
     case 'dropCheck': {
-      const c = need(op, before).checks.find((x) => x.name === op.name) ?? missing(op, `check constraint named ${op.name}`);
-      return [{ kind: 'addCheck', table: op.table, name: op.name, expression: c.expression }];
+      const c = need(op, before).checks.find((x) => refersTo(op, x)) ?? missing(op, `check constraint ${op.name !== undefined ? 'named ' : ''}${constraintRefText(op)}`);
+      return [{ kind: 'addCheck', table: op.table, name: op.name ?? c.name ?? `${op.table}_check`, expression: c.expression }];
     }
   }
 }
@@ -184,6 +218,7 @@ export function describeOp(op: SchemaOp): string {
     case 'addColumn': return `addColumn ${op.table}.${op.column.name}`;
     case 'dropColumn': case 'alterColumn': return `${op.kind} ${op.table}.${op.column}`;
     case 'createTable': case 'dropTable': return `${op.kind} ${op.table}`;
+    case 'dropForeignKey': case 'dropUnique': case 'dropCheck': return `${op.kind} ${constraintRefText(op)} on ${op.table}`;
     default: return `${op.kind} ${op.name} on ${op.table}`;
   }
 }

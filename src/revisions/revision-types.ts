@@ -75,9 +75,12 @@ export interface SchemaOperations {
   createIndex(table: string, name: string, columns: string[], options?: { unique?: boolean; where?: string }): Promise<void>;
   dropIndex(name: string, table?: string): Promise<void>;
   addForeignKey(table: string, name: string, columns: string[], refTable: string, refColumns: string[], options?: { onDelete?: string; onUpdate?: string }): Promise<void>;
-  dropForeignKey(table: string, name: string): Promise<void>;
+  /** By name, or by its columns (a foreign key SQLite keeps without a name). */
+  dropForeignKey(table: string, name: string | string[]): Promise<void>;
   addUnique(table: string, name: string, columns: string[]): Promise<void>;
-  dropUnique(table: string, name: string): Promise<void>;
+  /** By name, or by its columns (a unique constraint SQLite keeps without a name). */
+  dropUnique(table: string, name: string | string[]): Promise<void>;
   addCheck(table: string, name: string, expression: string): Promise<void>;
-  dropCheck(table: string, name: string): Promise<void>;
+  /** By name, or by its expression (a check SQLite keeps without a name). */
+  dropCheck(table: string, name: string | { expression: string }): Promise<void>;
 }

@@ -122,11 +122,11 @@ function diffColumns(a: Table, b: Table, dialect: Schema['dialect'], drops: Sche
 
 /** Indexes (by name and definition), uniques, checks and foreign keys (by definition). */
 function diffConstraints(a: Table, b: Table, drops: SchemaOp[], adds: SchemaOp[], fks: SchemaOp[], warnings: string[]): void {
-  const unnamed = (what: string) => warnings.push(`${a.name}: an unnamed ${what} must go, but SQLite can only drop a constraint by name; name it in the schema, or drop it by hand.`);
+  // A constraint without a name (SQLite keeps none for `UNIQUE (a)` written without CONSTRAINT)
+  // is dropped by what it is: its columns, or its check expression.
   for (const f of a.foreignKeys) {
     if (b.foreignKeys.some((g) => fkKey(g) === fkKey(f))) continue;
-    if (f.name) drops.unshift({ kind: 'dropForeignKey', table: a.name, name: f.name });
-    else unnamed(`foreign key (${keyOf(f.columns)})`);
+    drops.unshift({ kind: 'dropForeignKey', table: a.name, ...(f.name ? { name: f.name } : { columns: f.columns }) });
   }
   for (const f of b.foreignKeys) {
     if (a.foreignKeys.some((g) => fkKey(g) === fkKey(f))) continue;
@@ -134,16 +134,14 @@ function diffConstraints(a: Table, b: Table, drops: SchemaOp[], adds: SchemaOp[]
   }
   for (const u of a.uniques) {
     if (b.uniques.some((v) => keyOf(v.columns) === keyOf(u.columns))) continue;
-    if (u.name) drops.push({ kind: 'dropUnique', table: a.name, name: u.name });
-    else unnamed(`unique constraint (${keyOf(u.columns)})`);
+    drops.push({ kind: 'dropUnique', table: a.name, ...(u.name ? { name: u.name } : { columns: u.columns }) });
   }
   for (const u of b.uniques) {
     if (!a.uniques.some((v) => keyOf(v.columns) === keyOf(u.columns))) adds.push({ kind: 'addUnique', table: a.name, name: u.name ?? `${a.name}_${u.columns.join('_')}_key`, columns: u.columns });
   }
   for (const c of a.checks) {
     if (b.checks.some((d) => norm(d.expression) === norm(c.expression))) continue;
-    if (c.name) drops.push({ kind: 'dropCheck', table: a.name, name: c.name });
-    else unnamed(`check (${c.expression})`);
+    drops.push({ kind: 'dropCheck', table: a.name, ...(c.name ? { name: c.name } : { expression: c.expression }) });
   }
   b.checks.forEach((c, n) => {
     if (!a.checks.some((d) => norm(d.expression) === norm(c.expression))) adds.push({ kind: 'addCheck', table: a.name, name: c.name ?? `${a.name}_check${n + 1}`, expression: c.expression });

@@ -109,3 +109,60 @@ test('ferry revision --autogenerate: up reaches the declared schema, down restor
     assert.match(loudText, /(--|\/\/) WARNING: users: column\(s\) full_name dropped and display_name added; this looks like a rename: add a hint "-- ferry:rename-column users\.full_name -> display_name".*data is lost/);
   }
 });
+
+test('autogenerate drops SQLite constraints written without a name, keeps the rows, and its down puts them back', { timeout: 60_000 }, async () => {
+  const dir = tempDir('rev-autogen-unnamed');
+  const url = path.join(dir, 'app.db');
+  const mig = path.join(dir, 'migrations');
+  fs.mkdirSync(mig);
+  const base = `CREATE TABLE teams (id INTEGER PRIMARY KEY, code TEXT UNIQUE, size INTEGER CHECK (size > 0));
+CREATE TABLE players (id INTEGER PRIMARY KEY, team_id INTEGER REFERENCES teams (id) ON DELETE CASCADE, no INTEGER, UNIQUE (team_id, no));
+INSERT INTO teams VALUES (1, 'a', 5), (2, 'b', 6);
+INSERT INTO players VALUES (10, 1, 7), (11, 2, 7);`;
+  fs.writeFileSync(path.join(mig, 'a70000000001_base.sql'), `-- ferry:revision a70000000001\n-- ferry:message base\n-- ferry:up\n${base}\n-- ferry:down\nDROP TABLE players;\nDROP TABLE teams;\n`);
+  fs.writeFileSync(path.join(dir, 'schema.sql'), 'CREATE TABLE teams (id INTEGER PRIMARY KEY, code TEXT, size INTEGER);\nCREATE TABLE players (id INTEGER PRIMARY KEY, team_id INTEGER, no INTEGER);\n');
+  const f = (...args: string[]) => ferry(dir, ...args, '--url', url, '--no-backup');
+  assert.equal((await f('upgrade')).status, 0);
+  const original = await introspect(url);
+
+  const gen = await ferry(dir, 'revision', '--autogenerate', '-m', 'loosen', '--url', url);
+  assert.equal(gen.status, 0, gen.stderr);
+  const text = fs.readFileSync(path.join(dir, /Generated (\S+)/.exec(gen.stdout)![1]!), 'utf8');
+  assert.doesNotMatch(text, /WARNING/, text);
+  assert.match(text, /ctx\.ops\.dropUnique\("teams", \["code"\]\)/);
+  assert.match(text, /ctx\.ops\.dropCheck\("teams", \{"expression":"size > 0"\}\)/);
+  assert.match(text, /ctx\.ops\.dropForeignKey\("players", \["team_id"\]\)/);
+  assert.match(text, /ctx\.ops\.dropUnique\("players", \["team_id","no"\]\)/);
+
+  const up = await f('upgrade');
+  assert.equal(up.status, 0, `${up.stderr}\n${text}`);
+  const after = await introspect(url);
+  const teams = after.tables.find((x) => x.name === 'teams')!;
+  const players = after.tables.find((x) => x.name === 'players')!;
+  assert.deepEqual([teams.uniques, teams.checks, players.uniques, players.foreignKeys], [[], [], [], []], 'the constraints are gone');
+  // What they used to refuse now goes in; the rows were kept.
+  await withDb(url, (e) => e.exec("INSERT INTO teams VALUES (3, 'a', -1); INSERT INTO players VALUES (12, 99, 7)"));
+  assert.equal((await withDb(url, (e) => e.query<{ n: bigint }>('SELECT count(*) AS n FROM players')))[0]!.n, 3n);
+  await withDb(url, (e) => e.exec('DELETE FROM teams WHERE id = 3; DELETE FROM players WHERE id = 12'));
+
+  const down = await f('downgrade', '-1');
+  assert.equal(down.status, 0, `${down.stderr}\n${text}`);
+  assert.deepEqual(diffSchemas(await introspect(url), original), [], 'down restores every constraint');
+  const refused = await withDb(url, async (e) => e.exec("INSERT INTO teams VALUES (4, 'a', 1)").then(() => 'accepted', (err: Error) => err.message));
+  assert.match(refused, /UNIQUE/, 'the unique constraint on code is back');
+});
+
+test('ctx.ops drops a PostgreSQL constraint given by its columns or expression (it looks the name up)', { timeout: 60_000 }, async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  await withDb(pg.url, (e) => e.exec('CREATE TABLE teams (id integer PRIMARY KEY, code text UNIQUE, size integer CHECK (size > 0))'));
+  const { createSchemaOperations } = await import('../../src/revisions/schema-operations.js');
+  await withDb(pg.url, async (e) => {
+    const ops = createSchemaOperations(e);
+    await ops.dropUnique('teams', ['code']);
+    await ops.dropCheck('teams', { expression: 'size > 0' });
+    await assert.rejects(ops.dropUnique('teams', ['size']), /dropUnique \(size\) on teams: teams has no such constraint/);
+    const teams = (await e.introspect()).tables.find((x) => x.name === 'teams')!;
+    assert.deepEqual([teams.uniques, teams.checks], [[], []]);
+  });
+});

@@ -138,3 +138,48 @@ test('SQLite definitions are edited token by token: comments, collations, unname
   assert.throws(() => editTableDefinition(sql, 'x', { dropConstraints: ['nope'] }), /has no constraint named nope/);
   assert.throws(() => editTableDefinition(sql, 'x', { dropColumns: ['zz'] }), /has no column zz/);
 });
+
+test('SQLite constraints without a name are edited out by what they are: columns or check expression, column- or table-level', () => {
+  const sql = `CREATE TABLE t (
+  id INTEGER PRIMARY KEY,
+  a TEXT UNIQUE CHECK (length(a)   <  9),
+  p INTEGER REFERENCES parent (id) ON DELETE CASCADE,
+  b INT,
+  UNIQUE (a, b),
+  CHECK (b > 0),
+  FOREIGN KEY (b) REFERENCES parent (id)
+)`;
+  const out = editTableDefinition(sql, 'n', {
+    dropMatching: [
+      { kind: 'unique', columns: ['a'] },
+      { kind: 'check', expression: 'length(a) < 9' },
+      { kind: 'foreignKey', columns: ['p'] },
+      { kind: 'unique', columns: ['A', 'B'] },
+      { kind: 'check', expression: 'b>0' },
+    ],
+  });
+  assert.equal(out.sql, `CREATE TABLE "n" (
+  id INTEGER PRIMARY KEY,
+  a TEXT,
+  p INTEGER,
+  b INT,
+  FOREIGN KEY (b) REFERENCES parent (id)
+)`);
+  assert.throws(() => editTableDefinition(sql, 'n', { dropMatching: [{ kind: 'unique', columns: ['b'] }] }), /has no UNIQUE \(b\)/);
+  assert.throws(() => editTableDefinition(sql, 'n', { dropMatching: [{ kind: 'check', expression: 'b < 0' }] }), /has no CHECK \(b < 0\)/);
+});
+
+test('reverses of drops by definition re-add the constraint with the name it had, or a made-up one', () => {
+  const t: Table = {
+    name: 'users', columns: [], primaryKey: null, indexes: [],
+    uniques: [{ columns: ['email'] }, { name: 'u_nick', columns: ['nick'] }],
+    checks: [{ expression: 'age >= 0' }],
+    foreignKeys: [{ columns: ['team_id'], refTable: 'teams', refColumns: ['id'] }],
+  } as unknown as Table;
+  assert.deepEqual(reverseOp({ kind: 'dropUnique', table: 'users', columns: ['email'] }, t), [{ kind: 'addUnique', table: 'users', name: 'users_email_key', columns: ['email'] }]);
+  assert.deepEqual(reverseOp({ kind: 'dropUnique', table: 'users', columns: ['nick'] }, t), [{ kind: 'addUnique', table: 'users', name: 'u_nick', columns: ['nick'] }]);
+  assert.deepEqual(reverseOp({ kind: 'dropCheck', table: 'users', expression: 'age>=0' }, t), [{ kind: 'addCheck', table: 'users', name: 'users_check', expression: 'age >= 0' }]);
+  assert.equal((reverseOp({ kind: 'dropForeignKey', table: 'users', columns: ['team_id'] }, t)[0] as { name: string }).name, 'users_team_id_fkey');
+  assert.throws(() => reverseOp({ kind: 'dropUnique', table: 'users', columns: ['zzz'] }, t), /dropUnique \(zzz\) on users.*no unique constraint \(zzz\)/);
+  assert.throws(() => postgresOpSql({ kind: 'dropCheck', table: 'users', expression: 'x' }), /PostgreSQL drops a constraint by its name/);
+});

@@ -129,3 +129,21 @@ test('PostgreSQL serial and identity columns are written so a new table can be c
     assert.equal(op.primaryKeyName, 't_pkey');
   }
 });
+
+test('constraints SQLite keeps without a name are dropped by what they are, and re-added named by the reverse', async () => {
+  const a = await model(`
+CREATE TABLE teams (id INTEGER PRIMARY KEY, code TEXT UNIQUE, n INTEGER CHECK (n > 0));
+CREATE TABLE players (id INTEGER PRIMARY KEY, team_id INTEGER REFERENCES teams (id), UNIQUE (id, team_id));`);
+  const b = await model(`
+CREATE TABLE teams (id INTEGER PRIMARY KEY, code TEXT, n INTEGER);
+CREATE TABLE players (id INTEGER PRIMARY KEY, team_id INTEGER);`);
+  const p = planSchemaChange(a, b, []);
+  assert.deepEqual(p.warnings, [], 'no "drop it by hand" warnings any more');
+  const drops = p.ops.map((o) => JSON.stringify(o)).sort();
+  assert.deepEqual(drops, [
+    JSON.stringify({ kind: 'dropForeignKey', table: 'players', columns: ['team_id'] }),
+    JSON.stringify({ kind: 'dropUnique', table: 'players', columns: ['id', 'team_id'] }),
+    JSON.stringify({ kind: 'dropCheck', table: 'teams', expression: 'n > 0' }),
+    JSON.stringify({ kind: 'dropUnique', table: 'teams', columns: ['code'] }),
+  ].sort());
+});

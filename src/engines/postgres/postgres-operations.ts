@@ -7,7 +7,8 @@
  * USING INDEX, NOT NULL through a validated CHECK, lock_timeout with retries) is for later: it
  * needs statements outside a transaction, which a revision opts into with `ferry:no-transaction`.
  */
-import { fkAction, type OpOf, type SchemaOp } from '../../revisions/operations.js';
+import { FerryError } from '../../errors.js';
+import { describeOp, fkAction, type OpOf, type SchemaOp } from '../../revisions/operations.js';
 import type { ColumnSpec } from '../../revisions/revision-types.js';
 import { quoteIdent as q, quoteTable as t } from './postgres-quote.js';
 
@@ -34,6 +35,9 @@ export function postgresOpSql(op: SchemaOp): string[] {
     case 'dropForeignKey':
     case 'dropUnique':
     case 'dropCheck':
+      // PostgreSQL names every constraint; schema-operations.ts finds the name of one given by
+      // its columns or expression before it gets here.
+      if (op.name === undefined) throw new FerryError('USAGE', `${describeOp(op)}: PostgreSQL drops a constraint by its name.`);
       return [`ALTER TABLE ${t(op.table)} DROP CONSTRAINT ${q(op.name)}`];
   }
 }

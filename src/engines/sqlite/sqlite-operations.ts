@@ -59,8 +59,12 @@ export function sqliteOpSteps(db: Database.Database, op: SchemaOp): SqliteStep[]
     case 'addCheck': return [rebuild(op.table, { addConstraints: [`CONSTRAINT ${q(op.name)} CHECK (${op.expression})`] })];
     case 'dropForeignKey':
     case 'dropUnique':
-    case 'dropCheck':
-      return [rebuild(op.table, { dropConstraints: [op.name] })];
+    case 'dropCheck': {
+      if (op.name !== undefined) return [rebuild(op.table, { dropConstraints: [op.name] })];
+      // A constraint written without CONSTRAINT <name> is found by what it is.
+      const kind = op.kind === 'dropForeignKey' ? 'foreignKey' : op.kind === 'dropUnique' ? 'unique' : 'check';
+      return [rebuild(op.table, { dropMatching: [{ kind, columns: op.columns, expression: op.expression }] })];
+    }
   }
 }
 

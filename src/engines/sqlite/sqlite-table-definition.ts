@@ -6,8 +6,8 @@
  * AUTOINCREMENT, WITHOUT ROWID / STRICT and comments.
  */
 import { FerryError } from '../../errors.js';
-import type { ColumnChange } from '../../revisions/operations.js';
-import { parseCreateTable, type TableBodyPart } from './sqlite-ddl-rewrite.js';
+import { sameExpression, type ColumnChange } from '../../revisions/operations.js';
+import { extractChecks, parseCreateTable, type TableBodyPart } from './sqlite-ddl-rewrite.js';
 import { identName, isKeyword, quoteSqliteIdent as q, significant, tokenize, type Token } from './sqlite-tokens.js';
 
 /** What a rebuild changes in a table's definition; absent fields change nothing. */
@@ -22,6 +22,15 @@ export interface TableChange {
   addConstraints?: string[];
   /** Names of constraints to remove, table-level or column-level (`CONSTRAINT name ...`). */
   dropConstraints?: string[];
+  /** Constraints to remove by what they are, for those written without a name. */
+  dropMatching?: ConstraintMatch[];
+}
+
+/** A constraint found by what it is: a unique constraint or foreign key by its columns, a check by its expression. */
+export interface ConstraintMatch {
+  kind: 'unique' | 'foreignKey' | 'check';
+  columns?: string[];
+  expression?: string;
 }
 
 /** The edited CREATE TABLE text and, in words, what went with dropped columns. */
@@ -52,6 +61,7 @@ export function editTableDefinition(sql: string, newName: string, change: TableC
   const drop = new Set((change.dropColumns ?? []).map(lower));
   const dropNames = new Set((change.dropConstraints ?? []).map(lower));
   const found = new Set<string>();
+  const matching = new Matching(change.dropMatching ?? []);
   const dropped: string[] = [];
   const kept: string[] = [];
   let lastColumn = -1;
@@ -59,7 +69,7 @@ export function editTableDefinition(sql: string, newName: string, change: TableC
     if (part.kind === 'column') {
       if (drop.has(lower(part.name!))) continue;
       const alter = change.alterColumns?.find((a) => lower(a.column) === lower(part.name!))?.change;
-      kept.push(editColumn(part, alter, dropNames, found));
+      kept.push(editColumn(part, alter, dropNames, found, matching));
       lastColumn = kept.length - 1;
       continue;
     }
@@ -67,12 +77,21 @@ export function editTableDefinition(sql: string, newName: string, change: TableC
       found.add(lower(part.name));
       continue;
     }
+    const shape = tableConstraintShape(part);
+    if (matching.take(shape.keyword, shape.columns, part.text)) continue;
     const uses = [...constraintColumns(part)].filter((c) => drop.has(c));
     if (uses.length) {
       dropped.push(`${part.text} (uses dropped column ${uses.join(', ')})`);
       continue;
     }
     kept.push(part.text);
+  }
+  const unmatched = matching.left();
+  if (unmatched.length) {
+    throw new FerryError('SCHEMA_FAILED', `Table ${parsed.name} has no ${unmatched.join(', ')}.`, {
+      subject: parsed.name,
+      hint: 'Check the columns or the expression against the table\'s CREATE TABLE (sqlite3 app.db ".schema <table>").',
+    });
   }
   const missing = [...dropNames].filter((n) => !found.has(n));
   if (missing.length) {
@@ -95,15 +114,50 @@ export function namedConstraints(sql: string): { name: string; keyword: string; 
       for (const s of columnSegments(part.tokens)) if (s.name) out.push({ name: s.name, keyword: s.keyword, columns: [part.name!] });
       continue;
     }
-    const sig = significant(part.tokens);
-    if (!part.name || !isKeyword(sig[0], 'CONSTRAINT')) continue;
-    const keyword = sig[2]?.text.toUpperCase() ?? '';
-    const open = sig.findIndex((t) => t.text === '(');
-    const close = sig.findIndex((t) => t.text === ')');
-    const columns = open >= 0 && close > open ? sig.slice(open + 1, close).filter((t) => t.kind === 'word' || t.kind === 'ident').map(identName) : [];
-    out.push({ name: part.name, keyword, columns });
+    if (!part.name || !isKeyword(significant(part.tokens)[0], 'CONSTRAINT')) continue;
+    out.push({ name: part.name, ...tableConstraintShape(part) });
   }
   return out;
+}
+
+/** A table constraint's keyword (UNIQUE, CHECK, FOREIGN, PRIMARY) and the columns in its first parentheses. */
+function tableConstraintShape(part: TableBodyPart): { keyword: string; columns: string[] } {
+  const sig = significant(part.tokens);
+  const keyword = sig[isKeyword(sig[0], 'CONSTRAINT') ? 2 : 0]?.text.toUpperCase() ?? '';
+  const open = sig.findIndex((t) => t.text === '(');
+  const close = sig.findIndex((t) => t.text === ')');
+  const columns = open >= 0 && close > open ? sig.slice(open + 1, close).filter((t) => t.kind === 'word' || t.kind === 'ident').map(identName) : [];
+  return { keyword, columns };
+}
+
+/** The dropMatching of a change, each taken by the first constraint that is what it describes. */
+class Matching {
+  private readonly open: ConstraintMatch[];
+  constructor(matches: ConstraintMatch[]) {
+    this.open = [...matches];
+  }
+
+  /** Whether the constraint (keyword, columns, text) is one to drop; it is then no longer looked for. */
+  take(keyword: string, columns: string[], text: string): boolean {
+    const kind = keyword === 'UNIQUE' ? 'unique' : keyword === 'FOREIGN' || keyword === 'REFERENCES' ? 'foreignKey' : keyword === 'CHECK' ? 'check' : undefined;
+    if (!kind) return false;
+    const k = this.open.findIndex((m) => {
+      if (m.kind !== kind) return false;
+      if (kind === 'check') {
+        const expression = extractChecks(text)[0]?.expression;
+        return expression !== undefined && m.expression !== undefined && sameExpression(expression, m.expression);
+      }
+      return !!m.columns && m.columns.length === columns.length && m.columns.every((c, i) => c.toLowerCase() === columns[i]!.toLowerCase());
+    });
+    if (k < 0) return false;
+    this.open.splice(k, 1);
+    return true;
+  }
+
+  /** What was looked for and not found, in words. */
+  left(): string[] {
+    return this.open.map((m) => (m.kind === 'check' ? `CHECK (${m.expression})` : `${m.kind === 'unique' ? 'UNIQUE' : 'FOREIGN KEY'} (${(m.columns ?? []).join(', ')})`));
+  }
 }
 
 /** The keywords of a column definition's constraints (PRIMARY, NOT, DEFAULT, REFERENCES...). */
@@ -112,7 +166,7 @@ export function columnConstraintKeywords(part: TableBodyPart): string[] {
 }
 
 /** A column definition with `change` applied and named constraints in `dropNames` removed. */
-function editColumn(part: TableBodyPart, change: ColumnChange | undefined, dropNames: Set<string>, found: Set<string>): string {
+function editColumn(part: TableBodyPart, change: ColumnChange | undefined, dropNames: Set<string>, found: Set<string>, matching: Matching): string {
   const segments = columnSegments(part.tokens);
   let head = segments[0]!.text;
   if (change?.type !== undefined) {
@@ -124,9 +178,12 @@ function editColumn(part: TableBodyPart, change: ColumnChange | undefined, dropN
     head = joinSql([before, `${name.text} ${change.type}`, ...comments].filter(Boolean), ' ');
   }
   let rest = segments.slice(1).filter((s) => {
-    if (!s.name || !dropNames.has(s.name.toLowerCase())) return true;
-    found.add(s.name.toLowerCase());
-    return false;
+    if (s.name && dropNames.has(s.name.toLowerCase())) {
+      found.add(s.name.toLowerCase());
+      return false;
+    }
+    // A column constraint is on its own column: UNIQUE and REFERENCES match by [column].
+    return !matching.take(s.keyword, [part.name!], s.text);
   });
   if (change?.nullable === true) rest = rest.filter((s) => s.keyword !== 'NOT');
   if (change?.nullable === false) {
