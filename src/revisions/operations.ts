@@ -28,7 +28,14 @@ export type SchemaOp =
   | { kind: 'dropColumn'; table: string; column: string }
   | { kind: 'renameColumn'; table: string; column: string; to: string }
   | { kind: 'alterColumn'; table: string; column: string; change: ColumnChange }
-  | { kind: 'createIndex'; table: string; name: string; columns: string[]; unique?: boolean; where?: string }
+  | {
+      kind: 'createIndex'; table: string; name: string; columns: string[]; unique?: boolean; where?: string;
+      /**
+       * The engine's own CREATE INDEX text, for an index on expressions (`lower(email)`), which
+       * ops cannot spell column by column; it runs as it is, and `columns` is then empty.
+       */
+      sql?: string;
+    }
   | { kind: 'dropIndex'; name: string; table?: string }
   | { kind: 'addForeignKey'; table: string; name: string; columns: string[]; refTable: string; refColumns: string[]; onDelete?: string; onUpdate?: string }
   | ({ kind: 'dropForeignKey'; table: string } & ConstraintRef)
@@ -173,7 +180,6 @@ function reverseDropColumn(op: OpOf<'dropColumn'>, t: Table): SchemaOp[] {
   const unnamed = [...t.uniques.filter((u) => uses(u.columns) && !u.name), ...t.foreignKeys.filter((f) => uses(f.columns) && !f.name), ...t.checks.filter((c) => mentions(c.expression) && !c.name)];
   if (unnamed.length) return irreversible(op, `${op.column} was used by an unnamed constraint, which cannot be re-added by name`);
   const out: SchemaOp[] = [{ kind: 'addColumn', table: op.table, column: columnSpec(col) }];
-  // indexOp refuses an expression index, which only exists as engine SQL text.
   for (const i of t.indexes) if (uses(i.columns) || (i.where && mentions(i.where)) || (i.hasExpressions && mentions(i.sql))) out.push(indexOp(op, t, i.name));
   for (const u of t.uniques) if (uses(u.columns)) out.push({ kind: 'addUnique', table: op.table, name: u.name!, columns: u.columns });
   for (const f of t.foreignKeys) if (uses(f.columns)) out.push({ kind: 'addForeignKey', table: op.table, name: f.name!, columns: f.columns, refTable: f.refTable, refColumns: f.refColumns, onDelete: fkAction(f.onDelete), onUpdate: fkAction(f.onUpdate) });
@@ -183,8 +189,8 @@ function reverseDropColumn(op: OpOf<'dropColumn'>, t: Table): SchemaOp[] {
 
 function indexOp(op: SchemaOp, t: Table, name: string): OpOf<'createIndex'> {
   const i = t.indexes.find((x) => x.name === name) ?? missing(op, `index named ${name}`);
-  // An expression index's key parts exist only as engine SQL text; ops carry plain columns.
-  if (i.hasExpressions) return irreversible(op, `index ${name} has expression key parts`);
+  // An expression index's key parts exist only as engine SQL text: the op carries that text.
+  if (i.hasExpressions) return { kind: 'createIndex', table: t.name, name: i.name, columns: [], unique: i.unique, sql: i.sql };
   return { kind: 'createIndex', table: t.name, name: i.name, columns: i.columns, unique: i.unique, ...(i.where ? { where: i.where } : {}) };
 }
 

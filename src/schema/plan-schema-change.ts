@@ -84,13 +84,13 @@ function planOneWay(fromSchema: Schema, toSchema: Schema, hints: RenameHint[]): 
     if (keyOf(a.primaryKey?.columns ?? []) !== keyOf(b.primaryKey?.columns ?? [])) {
       warnings.push(`the primary key of ${a.name} changes from (${keyOf(a.primaryKey?.columns ?? [])}) to (${keyOf(b.primaryKey?.columns ?? [])}); ferry does not generate primary key changes: write them by hand.`);
     }
-    diffConstraints(a, b, dropConstraints, addConstraints, addForeignKeys, warnings);
+    diffConstraints(a, b, dropConstraints, addConstraints, addForeignKeys);
   }
   const dropTables = orderByReferences(dropped, true).map((t): SchemaOp => ({ kind: 'dropTable', table: t.name }));
   const createTables: SchemaOp[] = [];
   for (const t of orderByReferences(created, false)) {
     createTables.push(withSerials(createTableOp(t), t, toSchema.dialect));
-    for (const i of t.indexes) addConstraints.push(...indexOps(t, i, warnings));
+    for (const i of t.indexes) addConstraints.push(...indexOps(t, i));
   }
   const ops = [...renames, ...dropConstraints, ...dropTables, ...dropColumns, ...createTables, ...addColumns, ...addConstraints, ...addForeignKeys];
   return { ops, warnings };
@@ -121,7 +121,7 @@ function diffColumns(a: Table, b: Table, dialect: Schema['dialect'], drops: Sche
 }
 
 /** Indexes (by name and definition), uniques, checks and foreign keys (by definition). */
-function diffConstraints(a: Table, b: Table, drops: SchemaOp[], adds: SchemaOp[], fks: SchemaOp[], warnings: string[]): void {
+function diffConstraints(a: Table, b: Table, drops: SchemaOp[], adds: SchemaOp[], fks: SchemaOp[]): void {
   // A constraint without a name (SQLite keeps none for `UNIQUE (a)` written without CONSTRAINT)
   // is dropped by what it is: its columns, or its check expression.
   for (const f of a.foreignKeys) {
@@ -152,16 +152,13 @@ function diffConstraints(a: Table, b: Table, drops: SchemaOp[], adds: SchemaOp[]
   }
   for (const j of b.indexes) {
     const i = a.indexes.find((x) => x.name === j.name);
-    if (!i || indexKey(j) !== indexKey(i)) adds.push(...indexOps(b, j, warnings));
+    if (!i || indexKey(j) !== indexKey(i)) adds.push(...indexOps(b, j));
   }
 }
 
-function indexOps(t: Table, i: Table['indexes'][number], warnings: string[]): SchemaOp[] {
-  // Ops carry plain columns; an expression index exists only as engine SQL text.
-  if (i.hasExpressions) {
-    warnings.push(`index ${i.name} on ${t.name} has expression key parts; ferry does not generate it: add it by hand.`);
-    return [];
-  }
+function indexOps(t: Table, i: Table['indexes'][number]): SchemaOp[] {
+  // An expression index exists only as engine SQL text, which the op then carries as it is.
+  if (i.hasExpressions) return [{ kind: 'createIndex', table: t.name, name: i.name, columns: [], unique: i.unique, sql: i.sql }];
   return [{ kind: 'createIndex', table: t.name, name: i.name, columns: i.columns, unique: i.unique, ...(i.where ? { where: i.where } : {}) }];
 }
 

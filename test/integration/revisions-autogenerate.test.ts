@@ -166,3 +166,34 @@ test('ctx.ops drops a PostgreSQL constraint given by its columns or expression (
     assert.deepEqual([teams.uniques, teams.checks], [[], []]);
   });
 });
+
+test('autogenerate writes indexes on expressions from their own SQL, both ways, on both engines', { timeout: 90_000 }, async (t) => {
+  const dbs: { name: string; url: string }[] = [{ name: 'sqlite', url: path.join(tempDir('rev-autogen-expr-db'), 'app.db') }];
+  const pg = await freshPostgresDatabase(t);
+  if (pg) dbs.push({ name: 'postgres', url: pg.url });
+  for (const db of dbs) {
+    const dir = tempDir(`rev-autogen-expr-${db.name}`);
+    const mig = path.join(dir, 'migrations');
+    fs.mkdirSync(mig);
+    const base = 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\nCREATE INDEX users_old ON users (lower(email), id);';
+    fs.writeFileSync(path.join(mig, 'a80000000001_base.sql'), `-- ferry:revision a80000000001\n-- ferry:message base\n-- ferry:up\n${base}\n-- ferry:down\nDROP TABLE users;\n`);
+    // users_old changes its expression, users_lower is new.
+    const schemaFile = path.join(dir, 'schema.sql');
+    fs.writeFileSync(schemaFile, 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\nCREATE INDEX users_old ON users (upper(email));\nCREATE UNIQUE INDEX users_lower ON users (lower(email));\n');
+    const f = (...args: string[]) => ferry(dir, ...args, '--url', db.url, '--no-backup');
+    assert.equal((await f('upgrade')).status, 0);
+    const original = await introspect(db.url);
+    const gen = await ferry(dir, 'revision', '--autogenerate', '-m', 'expression indexes', '--url', db.url);
+    assert.equal(gen.status, 0, gen.stderr);
+    const text = fs.readFileSync(path.join(dir, /Generated (\S+)/.exec(gen.stdout)![1]!), 'utf8');
+    assert.doesNotMatch(text, /WARNING/, text);
+    assert.match(text, /CREATE UNIQUE INDEX users_lower ON [^\n]*lower\(email\)/i, text);
+    assert.match(text, /CREATE INDEX users_old ON [^\n]*upper\(email\)/i, text);
+    assert.equal((await f('upgrade')).status, 0, text);
+    const declared = (await loadDeclaredSchema(schemaFile, db.name as 'sqlite' | 'postgres', db.url)).schema;
+    assert.deepEqual(diffSchemas(await introspect(db.url), declared), [], `${db.name}\n${text}`);
+    const down = await f('downgrade', '-1');
+    assert.equal(down.status, 0, `${down.stderr}\n${text}`);
+    assert.deepEqual(diffSchemas(await introspect(db.url), original), [], `${db.name}: the old expression index is back\n${text}`);
+  }
+});

@@ -54,7 +54,7 @@ const users: Table = {
   uniques: [{ name: 'users_email_key', columns: ['email'] }],
   indexes: [
     { name: 'users_age', unique: false, columns: ['age'], sql: '', where: 'age > 0', hasExpressions: false },
-    { name: 'users_lower', unique: false, columns: [], sql: '', hasExpressions: true },
+    { name: 'users_lower', unique: false, columns: [], sql: 'CREATE INDEX users_lower ON users (lower(email))', hasExpressions: true },
   ],
   foreignKeys: [{ name: 'users_team_fk', columns: ['team'], refTable: 'teams', refColumns: ['id'], onDelete: 'CASCADE', onUpdate: 'NO ACTION' }],
   checks: [{ name: 'age_pos', expression: 'age >= 0' }],
@@ -93,15 +93,20 @@ test('reverses of destructive ops come from the table as it was', () => {
   assert.deepEqual(reverseOp({ kind: 'dropCheck', table: 'users', name: 'age_pos' }, users), [{ kind: 'addCheck', table: 'users', name: 'age_pos', expression: 'age >= 0' }]);
 });
 
+test('an index on expressions is re-created from its own SQL text', () => {
+  const lower = users.indexes.find((i) => i.name === 'users_lower')!;
+  const recreate = { kind: 'createIndex', table: 'users', name: 'users_lower', columns: [], unique: lower.unique, sql: lower.sql };
+  assert.deepEqual(reverseOp({ kind: 'dropIndex', name: 'users_lower' }, users), [recreate]);
+  assert.ok(reverseOp({ kind: 'dropTable', table: 'users' }, users).some((o) => JSON.stringify(o) === JSON.stringify(recreate)));
+  assert.deepEqual(postgresOpSql(recreate as SchemaOp), [lower.sql], 'the text runs as it is');
+});
+
 test('no reverse can be inferred: a clear error naming the op and why', () => {
   const irreversible = (op: SchemaOp, before: Table | undefined, why: RegExp) =>
     assert.throws(() => reverseOp(op, before), (e: unknown) => e instanceof FerryError && e.code === 'USAGE' && /^No reverse can be inferred for /.test(e.message) && why.test(e.message) && /by hand/.test(e.hint ?? ''));
   irreversible({ kind: 'dropTable', table: 'users' }, undefined, /dropTable users: it destroys something and the table as it was before was not given/);
   irreversible({ kind: 'dropColumn', table: 'users', column: 'id' }, users, /was part of the primary key/);
   irreversible({ kind: 'dropColumn', table: 'users', column: 'email' }, { ...users, uniques: [{ columns: ['email'] }] }, /unnamed constraint/);
-  irreversible({ kind: 'dropIndex', name: 'users_lower' }, users, /index users_lower has expression key parts/);
-  irreversible({ kind: 'dropTable', table: 'users' }, users, /index users_lower has expression key parts/);
-  irreversible({ kind: 'dropColumn', table: 'users', column: 'email' }, { ...users, indexes: [{ ...users.indexes[1]!, sql: 'CREATE INDEX users_lower ON users (lower(email))' }] }, /expression key parts/);
   irreversible({ kind: 'dropForeignKey', table: 'users', name: 'nope' }, users, /the table as given has no foreign key named nope/);
   irreversible({ kind: 'alterColumn', table: 'users', column: 'ghost', change: { nullable: true } }, users, /has no column named ghost/);
 });

@@ -23,6 +23,7 @@ export function postgresOpSql(op: SchemaOp): string[] {
     case 'renameColumn': return [`ALTER TABLE ${t(op.table)} RENAME COLUMN ${q(op.column)} TO ${q(op.to)}`];
     case 'alterColumn': return alterColumnSql(op);
     case 'createIndex': {
+      if (op.sql) return [op.sql];
       // Plain CREATE INDEX blocks writes while it builds; CONCURRENTLY cannot run in a transaction.
       const where = op.where ? ` WHERE ${op.where}` : '';
       return [`CREATE ${op.unique ? 'UNIQUE ' : ''}INDEX ${q(op.name)} ON ${t(op.table)} (${list(op.columns)})${where}`];

@@ -49,6 +49,7 @@ export function sqliteOpSteps(db: Database.Database, op: SchemaOp): SqliteStep[]
         : [rebuild(op.table, { dropColumns: [op.column] })];
     case 'alterColumn': return [rebuild(op.table, { alterColumns: [{ column: op.column, change: op.change }] })];
     case 'createIndex': {
+      if (op.sql) return [sql(op.sql)];
       const where = op.where ? ` WHERE ${op.where}` : '';
       return [sql(`CREATE ${op.unique ? 'UNIQUE ' : ''}INDEX ${q(op.name)} ON ${q(op.table)} (${list(op.columns)})${where}`)];
     }
