@@ -1,14 +1,19 @@
 import { createRequire } from 'node:module';
-import { Command, CommanderError } from 'commander';
+import type * as commanderTypes from 'commander';
 import { EXIT } from '../errors.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerConsolidate } from './consolidate-command.js';
 import { registerCopyCommands } from './copy-commands.js';
 import { registerRevisionCommands } from './revision-commands.js';
 
+// commander is CommonJS: required, it loads in half the time an ESM import takes (no export
+// scanning), which every command pays at start-up.
+const require = createRequire(import.meta.url);
+const { Command, CommanderError } = require('commander') as typeof commanderTypes;
+
 /** The `ferry` command line: argument parsing and printing only; the work is in the library. */
 export async function main(argv: string[]): Promise<void> {
-  const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+  const version = (require('../../../package.json') as { version: string }).version;
   const program = new Command('ferry')
     .description('Move an application\'s data safely: consolidate SQLite files, copy SQLite to PostgreSQL and back, version schemas, back up, verify and restore.')
     .version(version)

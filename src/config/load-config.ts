@@ -5,7 +5,6 @@ import { FerryError } from '../errors.js';
 import { importUserModule } from '../util/import-module.js';
 import { CONFIG_FILE_NAMES, findConfigFile } from './find-config.js';
 import type { LoadedConfig } from './types.js';
-import { validateConfig } from './validate-config.js';
 
 /** Options for loadConfig. */
 export interface LoadConfigOptions {
@@ -47,6 +46,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     return { config: {}, file: null, dir: cwd };
   }
   const { raw, text } = await readConfig(file);
+  // The validator loads only when there is a config to check (every command starts here).
+  const { validateConfig } = await import('./validate-config.js');
   return { config: validateConfig(raw, { file, text }), file, dir: path.dirname(file) };
 }
 
