@@ -81,7 +81,13 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
   // The applied set is read once (under the run lock nobody else changes it) and kept up to date
   // here: re-reading it per revision made long plans quadratic.
   const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
+  // The heads too are kept up to date step by step (a pass over the graph per revision made runs
+  // of thousands of revisions quadratic).
+  let heads = graph.currentHeads(applied).map((r) => r.id);
+  const headsAfter = (rev: Revision) =>
+    graph.headsAfterStep(heads, rev, direction, { has: (id) => (id === rev.id ? direction === 'up' : applied.has(id)) });
   const done = (rev: Revision, ms: number) => {
+    heads = headsAfter(rev);
     if (direction === 'up') applied.add(rev.id);
     else applied.delete(rev.id);
     const step: RevisionStep = { id: rev.id, message: rev.message, file: rev.file, direction, ms };
@@ -99,7 +105,7 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
           const batch = revisions.slice(i, end);
           for (const rev of batch) options.onEvent?.({ type: 'start', revision: rev, direction });
           const t0 = performance.now();
-          const ran = await runPostgresBatch({ engine, store, graph, batch, applied, direction, flushLast: end === revisions.length });
+          const ran = await runPostgresBatch({ engine, store, graph, batch, applied, heads, direction, flushLast: end === revisions.length });
           const each = (performance.now() - t0) / Math.max(1, ran);
           for (const rev of batch.slice(0, ran)) done(rev, each);
           i += ran;
@@ -125,10 +131,7 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
         if (engine.dialect === 'postgres' && rev.transactional && !last) await engine.exec('SET LOCAL synchronous_commit = off');
         await runSection(engine, rev, section, direction, options.onStatement);
         if (engine.dialect === 'sqlite') checkForeignKeys(engine as SqliteEngine, rev);
-        const next = new Set(applied);
-        if (direction === 'up') next.add(rev.id);
-        else next.delete(rev.id);
-        await store.recordStep(graph.currentHeads(next).map((r) => r.id), rev.id, direction, rev.checksum, performance.now() - t0);
+        await store.recordStep(headsAfter(rev), rev.id, direction, rev.checksum, performance.now() - t0);
       };
       if (rev.transactional) await engine.transaction(body);
       else await body();

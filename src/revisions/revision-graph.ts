@@ -141,6 +141,23 @@ export class RevisionGraph {
     return this.pick((i) => on[i] === 1 && !this.childrenOf[i].some((c) => on[c] === 1));
   }
 
+  /**
+   * The heads after one step of a plan, from the heads before it (ids), without a pass over the
+   * whole graph: a long run asks this once per revision. `appliedAfter` is the applied set once
+   * the step is done. Equal to currentHeads(appliedAfter) for the steps plans are made of (an up
+   * whose parents are applied, a down of a revision no applied revision descends from).
+   */
+  headsAfterStep(heads: readonly string[], rev: Revision, direction: 'up' | 'down', appliedAfter: { has(id: string): boolean }): string[] {
+    if (direction === 'up') return [...heads.filter((h) => !rev.parents.includes(h)), rev.id];
+    const out = heads.filter((h) => h !== rev.id);
+    for (const p of rev.parents) {
+      const k = this.index.get(p);
+      if (k === undefined || !appliedAfter.has(p) || out.includes(p)) continue;
+      if (!this.childrenOf[k].some((c) => appliedAfter.has(this.revs[c].id))) out.push(p);
+    }
+    return out;
+  }
+
   /** Pending revisions that an applied revision descends from (a branch merged or skipped by hand), parents first. */
   behind(applied: ReadonlySet<string>): Revision[] {
     const on = this.appliedMask(applied);

@@ -281,3 +281,30 @@ test('5,000 revisions build and plan in a few milliseconds (timings printed)', (
   assert.equal(resolved.id.startsWith('r04999'), true);
   assert.ok(t2 - t0 < 1000, 'generous bound: only a quadratic walk would come near it');
 });
+
+test('headsAfterStep follows every step of every plan exactly as currentHeads does', () => {
+  for (const build of [linear, branchy, forked]) {
+    const g = build();
+    const all = ids(g.topological());
+    // From every applied state a plan can reach, up to every target and down to every target.
+    for (const startTarget of ['base', ...all]) {
+      const start = new Set(startTarget === 'base' ? [] : [startTarget, ...ids(g.ancestors(startTarget))]);
+      for (const [direction, target] of [...all.map((t) => ['up', t] as const), ['up', 'heads'] as const, ...all.map((t) => ['down', t] as const), ['down', 'base'] as const]) {
+        let plan: Revision[];
+        try {
+          plan = direction === 'up' ? g.upgradePlan(start, target) : g.downgradePlan(start, target);
+        } catch {
+          continue; // not a reachable target from here (say, downgrading to an unapplied revision)
+        }
+        const applied = new Set(start);
+        let heads = ids(g.currentHeads(applied));
+        for (const r of plan) {
+          if (direction === 'up') applied.add(r.id);
+          else applied.delete(r.id);
+          heads = g.headsAfterStep(heads, r, direction, applied);
+          assert.deepEqual([...heads].sort(), ids(g.currentHeads(applied)).sort(), `${build.name} from ${startTarget}, ${direction} to ${target}, after ${r.id}`);
+        }
+      }
+    }
+  }
+});

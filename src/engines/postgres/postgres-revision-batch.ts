@@ -22,6 +22,8 @@ export interface BatchJob {
   batch: Revision[];
   /** The applied set before the batch (not changed here). */
   applied: ReadonlySet<string>;
+  /** Its heads. */
+  heads: readonly string[];
   direction: 'up' | 'down';
   /** The batch ends the plan: its last commit waits for the WAL flush. */
   flushLast: boolean;
@@ -43,13 +45,14 @@ export interface BatchJob {
 export async function runPostgresBatch(job: BatchJob): Promise<number> {
   const { engine, store, graph, batch, direction } = job;
   const next = new Set(job.applied);
+  let heads = [...job.heads];
   const firstSeq = await store.nextSeq();
   const parts: string[] = ['SET synchronous_commit = off'];
   batch.forEach((rev, k) => {
     const section = (direction === 'up' ? rev.up : rev.down)!;
     if (direction === 'up') next.add(rev.id);
     else next.delete(rev.id);
-    const heads = graph.currentHeads(next).map((r) => r.id);
+    heads = graph.headsAfterStep(heads, rev, direction, next);
     parts.push('BEGIN');
     if (job.flushLast && k === batch.length - 1) parts.push('SET LOCAL synchronous_commit TO DEFAULT');
     for (const st of splitStatements(section.sql ?? '', 'postgres', section.line ?? 1)) parts.push(st.sql);
