@@ -16,7 +16,8 @@
  * table is left; other tables (the tools' version tables) are listed. `--big` adds n = 5,000 for
  * the read-only commands, timed runs × reads times on one database; its upgrade runs once and is
  * reported, not a goal (`--big-stamp`: `stamp heads` instead; `--big-downgrade`: also time the
- * downgrade).
+ * downgrade). With PostgreSQL in the run, the server's own floor for n = 500 is measured too
+ * (revisions-floor.ts): what no tool can go below.
  *
  * A ferry command the CLI does not have yet is recorded as "not available" and the run goes on.
  *
@@ -36,6 +37,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { dropDatabase, freshDatabase, pgServerVersion, pgUrl, psqlSync } from './copy-floor.js';
 import { TreeSampler } from './proc-stats.js';
+import { postgresFloor, type FloorTimes } from './revisions-floor.js';
 import { BENCH_DIR, clearPycache, generateRevisions, REVISIONS_WORK, type RevisionSet } from './revisions-gen.js';
 
 const FERRY_BIN = path.join(BENCH_DIR, '..', 'bin', 'ferry.js');
@@ -376,6 +378,23 @@ async function sequence(b: Bench, set: RevisionSet, engine: EngineName, tool: To
 // ---------------------------------------------------------------------------------------------
 // Report
 
+/** The PostgreSQL floor (revisions-floor.ts) as a table per n. */
+function floorReport(floors: Map<number, FloorTimes>): string {
+  const out: string[] = [];
+  for (const [n, times] of floors) {
+    const c = (key: string) => {
+      const s = stat(times.get(key) ?? []);
+      return s ? `${fmtMs(s.median)} (${fmtMs(s.min)}–${fmtMs(s.max)})` : '';
+    };
+    out.push('', `### PostgreSQL floor, ${n.toLocaleString('en-US')} revisions`, '');
+    out.push('The server alone: the same statements sent as one string on an open connection, fresh database, medians.', '');
+    out.push('| shape | upgrade | downgrade |', '|---|---|---|');
+    out.push(`| one transaction (Alembic's default shape) | ${c('one transaction|up')} | ${c('one transaction|down')} |`);
+    out.push(`| a transaction per revision, with version and history rows (ferry's shape) | ${c('a transaction per revision|up')} | ${c('a transaction per revision|down')} |`);
+  }
+  return out.join('\n') + (out.length ? '\n' : '');
+}
+
 function fmtMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
 }
@@ -606,6 +625,7 @@ async function main(): Promise<void> {
     throw new Error(`${ALEMBIC} not found: apt-get install -y alembic python3-alembic python3-psycopg2`);
   }
   const b = new Bench(opts);
+  const floors = new Map<number, FloorTimes>();
   for (const n of ns) {
     const t0 = performance.now();
     const set = generateRevisions(n, { force: opts.force });
@@ -617,9 +637,12 @@ async function main(): Promise<void> {
       const tools = run % 2 === 0 ? opts.tools : [...opts.tools].reverse();
       for (const engine of opts.engines) for (const tool of tools) await sequence(b, set, engine, tool, run, upDown);
     }
+    if (upDown && opts.engines.includes('postgres')) floors.set(n, await postgresFloor(set, opts.runs));
   }
   const summaries = [...b.jobs.values()].map(summarise);
-  const { markdown, goals } = report(summaries, opts, ns);
+  const report1 = report(summaries, opts, ns);
+  const goals = report1.goals;
+  const markdown = report1.markdown + floorReport(floors);
   const doc = {
     benchmark: 'revisions',
     started: started.toISOString(),
@@ -632,6 +655,7 @@ async function main(): Promise<void> {
     },
     goals,
     jobs: summaries,
+    postgresFloor: Object.fromEntries([...floors].map(([n, t]) => [n, Object.fromEntries([...t].map(([k, v]) => [k, stat(v)]))])),
   };
   fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
   fs.writeFileSync(RESULTS_FILE, JSON.stringify(doc, null, 2) + '\n');
