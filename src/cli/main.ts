@@ -19,6 +19,11 @@ export async function main(argv: string[]): Promise<void> {
     .version(version)
     .showHelpAfterError()
     .exitOverride();
+  // Under --json, a usage error (unknown option, missing argument) is one JSON document on stdout
+  // like every other error, not commander's text and help on stderr.
+  const json = argv.includes('--json');
+  let usageError: string | undefined;
+  if (json) program.configureOutput({ outputError: (text) => (usageError = text.replace(/^error:\s*/, '').trim()) }).showHelpAfterError(false);
   registerConsolidate(program);
   registerBackupCommands(program);
   registerCopyCommands(program);
@@ -28,6 +33,9 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      if (json && usageError !== undefined) {
+        process.stdout.write(JSON.stringify({ ok: false, error: { code: 'USAGE', message: usageError, hint: 'Run the command with --help to see its arguments and options.' } }, null, 2) + '\n');
+      }
       return;
     }
     throw e;

@@ -165,6 +165,17 @@ async function badInputCases(t: TestContext, db: Db): Promise<void> {
     assert.match(typo.stderr, /did you mean heads/);
   });
 
+  await t.test('an unknown option is a usage error: text and help without --json, one JSON document with it', async () => {
+    const { dir } = project('option');
+    const text = await ferry(dir, 'upgrade', '--bogus', '--url', db.versioned);
+    assert.equal(text.status, 2);
+    assert.match(text.stderr, /error: unknown option '--bogus'[\s\S]*Usage: ferry upgrade/);
+    const json = await ferry(dir, 'upgrade', '--bogus', '--url', db.versioned, '--json');
+    assert.equal(json.status, 2);
+    assert.equal(json.stderr, '', 'nothing but the JSON document');
+    assert.deepEqual(JSON.parse(json.stdout), { ok: false, error: { code: 'USAGE', message: "unknown option '--bogus'", hint: 'Run the command with --help to see its arguments and options.' } });
+  });
+
   await t.test('a file with no up section is named', async () => {
     const { dir, mig } = project('noup');
     sqlRevision(mig, 'a0b000000001', [BASE], 'no up', null, 'DROP TABLE nothing;');

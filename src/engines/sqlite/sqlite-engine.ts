@@ -156,7 +156,7 @@ export function openSqlite(file: string, options: SqliteOpenOptions = {}): Sqlit
     try {
       st = fs.statSync(file);
     } catch {
-      throw new FerryError('SOURCE_MISSING', `${file} does not exist.`, { subject: file, hint: 'Check the path (and sourceDir in the config).' });
+      throw new FerryError('SOURCE_MISSING', `${file} does not exist.`, { subject: file, hint: 'Check the path: a relative one is taken from the current folder (or, in a config file, from the config\'s folder).' });
     }
     if (!st.isFile()) throw new FerryError('SOURCE_MISSING', `${file} is not a file.`, { subject: file, hint: 'Point ferry at a SQLite database file.' });
   }
