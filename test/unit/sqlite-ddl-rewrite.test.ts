@@ -47,3 +47,17 @@ test('CHECK constraints are found named and unnamed, column and table level', ()
   assert.deepEqual(tableOptions(ddl), { withoutRowid: true, strict: false });
   assert.deepEqual(tableOptions('CREATE TABLE t (x INT) STRICT'), { withoutRowid: false, strict: true });
 });
+
+test('a definition ending in a -- comment before its comma keeps the comma out of the comment', async () => {
+  const sql = 'CREATE TABLE t (\n  a TEXT -- the note\n  , b INT -- another\n  , CHECK (b > 0)\n)';
+  const out = rewriteCreateTable(sql, { newName: 'u' }).sql;
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(':memory:');
+  try {
+    db.exec(out);
+    assert.deepEqual((db.prepare('SELECT name FROM pragma_table_info(?)').all('u') as { name: string }[]).map((c) => c.name), ['a', 'b'], out);
+  } finally {
+    db.close();
+  }
+  assert.match(out, /-- the note\n,/);
+});

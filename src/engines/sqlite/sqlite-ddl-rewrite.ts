@@ -1,4 +1,4 @@
-import { identName, isKeyword, matchParen, quoteSqliteIdent, tokenize, type Token } from './sqlite-tokens.js';
+import { identName, isKeyword, joinSql, matchParen, quoteSqliteIdent, tokenize, type Token } from './sqlite-tokens.js';
 
 /** One part of a CREATE TABLE body: a column definition or a table constraint. */
 export interface TableBodyPart {
@@ -124,7 +124,7 @@ export function rewriteCreateTable(sql: string, options: RewriteTableOptions): R
     kept.push(rewriteReferences(part.tokens, options.renames));
   }
   const head = /^\s*CREATE\s+TEMP(ORARY)?\s+/i.test(parsed.head) ? 'CREATE TABLE ' : parsed.head.replace(/IF\s+NOT\s+EXISTS\s*$/i, '');
-  return { sql: `${head}${quoteSqliteIdent(options.newName)} (\n  ${kept.join(',\n  ')}\n)${parsed.tail}`, dropped };
+  return { sql: `${head}${quoteSqliteIdent(options.newName)} (\n  ${joinSql(kept, ',\n  ')}\n)${parsed.tail}`, dropped };
 }
 
 /** Replaces the table name after each REFERENCES keyword according to `renames`. */

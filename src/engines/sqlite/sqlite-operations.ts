@@ -11,9 +11,9 @@ import type { ColumnSpec } from '../../revisions/revision-types.js';
 import type { Table } from '../../schema/model.js';
 import { identifiersIn, parseCreateTable } from './sqlite-ddl-rewrite.js';
 import type { SqliteEngine } from './sqlite-engine.js';
-import { columnConstraintKeywords, joinSql, namedConstraints, sqliteDefault, type TableChange } from './sqlite-table-definition.js';
+import { columnConstraintKeywords, namedConstraints, sqliteDefault, type TableChange } from './sqlite-table-definition.js';
 import { rebuildTable } from './sqlite-table-rebuild.js';
-import { identName, quoteSqliteIdent as q, tokenize } from './sqlite-tokens.js';
+import { identName, joinSql, quoteSqliteIdent as q, tokenize } from './sqlite-tokens.js';
 
 /** One step of an op on SQLite: a statement run as is, or a table rebuild. */
 export type SqliteStep = { kind: 'sql'; sql: string } | { kind: 'rebuild'; table: string; change: TableChange };

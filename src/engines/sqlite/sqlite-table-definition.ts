@@ -8,7 +8,7 @@
 import { FerryError } from '../../errors.js';
 import { sameExpression, type ColumnChange } from '../../revisions/operations.js';
 import { extractChecks, parseCreateTable, type TableBodyPart } from './sqlite-ddl-rewrite.js';
-import { identName, isKeyword, quoteSqliteIdent as q, significant, tokenize, type Token } from './sqlite-tokens.js';
+import { identName, isKeyword, joinSql, quoteSqliteIdent as q, significant, type Token } from './sqlite-tokens.js';
 
 /** What a rebuild changes in a table's definition; absent fields change nothing. */
 export interface TableChange {
@@ -255,13 +255,3 @@ export function sqliteDefault(expr: string): string {
   return e.startsWith('(') && e.endsWith(')') ? e : `(${e})`;
 }
 
-/** Joins SQL pieces, breaking the line after a piece that ends in a `--` comment. */
-export function joinSql(pieces: string[], separator: string): string {
-  return pieces
-    .map((p, i) => {
-      if (i === pieces.length - 1) return p;
-      const last = tokenize(p).filter((t) => t.kind !== 'space').at(-1);
-      return last?.kind === 'comment' && last.text.startsWith('--') ? `${p}\n${separator}` : `${p}${separator}`;
-    })
-    .join('');
-}

@@ -109,3 +109,14 @@ export function matchParen(tokens: Token[], open: number): number {
 export function quoteSqliteIdent(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
 }
+
+/** Joins SQL pieces, breaking the line after a piece that ends in a `--` comment. */
+export function joinSql(pieces: string[], separator: string): string {
+  return pieces
+    .map((p, i) => {
+      if (i === pieces.length - 1) return p;
+      const last = tokenize(p).filter((t) => t.kind !== 'space').at(-1);
+      return last?.kind === 'comment' && last.text.startsWith('--') ? `${p}\n${separator}` : `${p}${separator}`;
+    })
+    .join('');
+}
