@@ -148,8 +148,10 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
 async function runSection(engine: Engine, rev: Revision, section: NonNullable<Revision['down']>, direction: 'up' | 'down', onStatement?: ApplyOptions['onStatement']): Promise<void> {
   if (section.fn) {
     const { createSchemaOperations } = await import('./schema-operations.js');
-    const tell = (sql: string, params: unknown[] | undefined, kind: 'write' | 'read') =>
-      onStatement?.(rev, params?.length ? `${sql} /* parameters: ${params.map(parameterText).join(', ')} */` : sql, kind);
+    // Only --sql listens; a data migration's thousands of ctx.sql calls format nothing otherwise.
+    const tell = (sql: string, params: unknown[] | undefined, kind: 'write' | 'read') => {
+      if (onStatement) onStatement(rev, params?.length ? `${sql} /* parameters: ${params.map(parameterText).join(', ')} */` : sql, kind);
+    };
     const ctx: RevisionContext = {
       dialect: engine.dialect,
       engine,
@@ -159,10 +161,10 @@ async function runSection(engine: Engine, rev: Revision, section: NonNullable<Re
         else await engine.exec(statement);
       },
       query: (sql, params) => {
-        tell(sql, params, READS.test(sql) ? 'read' : 'write');
+        if (onStatement) tell(sql, params, READS.test(sql) ? 'read' : 'write');
         return engine.query(sql, params);
       },
-      ops: createSchemaOperations(engine, { onOp: (_op, statements) => statements.forEach((sql) => onStatement?.(rev, sql, 'write')) }),
+      ops: createSchemaOperations(engine, onStatement ? { onOp: (_op, statements) => statements.forEach((sql) => onStatement(rev, sql, 'write')) } : {}),
     };
     try {
       await section.fn(ctx);
