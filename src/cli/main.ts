@@ -13,6 +13,13 @@ const { Command, CommanderError } = require('commander') as typeof commanderType
 
 /** The `ferry` command line: argument parsing and printing only; the work is in the library. */
 export async function main(argv: string[]): Promise<void> {
+  // A reader that stops early (`ferry history | head`) closes the pipe: the command goes on
+  // quietly without its output rather than dying with EPIPE, least of all in the middle of a run.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
   const version = (require('../../../package.json') as { version: string }).version;
   const program = new Command('ferry')
     .description('Move an application\'s data safely: consolidate SQLite files, copy SQLite to PostgreSQL and back, version schemas, back up, verify and restore.')

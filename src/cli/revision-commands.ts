@@ -156,8 +156,21 @@ export function registerRevisionCommands(program: Command): void {
     .option('-r, --rev-range <from:to>', 'only this range (ids, prefixes, base, heads)')
     .option('--verbose', 'with files and parents in full')
     .option('-i, --indicate-current', "mark the database's applied revisions")
+    .option('--applied', 'what ran on the database instead (ferry_history): upgrades, downgrades and stamps with time, duration and who')
     .action(
-      action<CommonFlags & { revRange?: string; verbose?: boolean; indicateCurrent?: boolean }>(async (o, f) => {
+      action<CommonFlags & { revRange?: string; verbose?: boolean; indicateCurrent?: boolean; applied?: boolean }>(async (o, f) => {
+        if (f.applied) {
+          const runs = await (await lib()).appliedHistory(await targetOf(f));
+          if (o.json) printJson(o, runs);
+          else if (runs.length === 0) o.out('Nothing has run on this database yet.');
+          else
+            for (const r of runs) {
+              const what = `${r.appliedAt}  ${r.direction.padEnd(9)} ${paint(o, 'bold', r.revision)}${r.message !== undefined ? ` ${r.message}` : paint(o, 'dim', ' (no revision file)')}`;
+              o.out(`${what}  ${paint(o, 'dim', `${r.durationMs} ms, ${r.appliedBy}`)}`);
+              if (f.verbose) o.out(paint(o, 'dim', `    checksum ${r.checksum ?? '(none)'}`));
+            }
+          return;
+        }
         const rows = await (await lib()).history({ ...(await targetOf(f)), range: f.revRange, indicateCurrent: f.indicateCurrent });
         if (o.json) printJson(o, rows);
         else

@@ -251,10 +251,26 @@ export async function check(t: RevisionTarget & { roundtrip?: boolean }): Promis
   return withDatabase(t, (engine) => checkRevisions(engine, urlOf(t), graph, { roundtrip: t.roundtrip }));
 }
 
-/** The database's history rows (for `ferry history --verbose` and `ferry check`). */
-export async function appliedHistory(t: RevisionTarget): Promise<HistoryEntry[]> {
+/** A row of the database's run history, with the revision's message when its file is still there. */
+export interface AppliedEntry extends HistoryEntry {
+  message?: string;
+}
+
+/**
+ * `ferry history --applied`: what ran on this database (ferry_history), newest first: each upgrade,
+ * downgrade and stamp with its time, duration, checksum and who ran it. The revision files only
+ * add messages, so a broken or missing folder does not hide the history.
+ */
+export async function appliedHistory(t: RevisionTarget): Promise<AppliedEntry[]> {
+  let graph: RevisionGraph | undefined;
+  try {
+    graph = (await loadGraph(t)).graph;
+  } catch {
+    graph = undefined;
+  }
   const { VersionStore } = await read();
-  return withDatabase(t, async (engine) => new VersionStore(engine).history());
+  const rows = await withDatabase(t, async (engine) => new VersionStore(engine).history());
+  return rows.reverse().map((h) => ({ ...h, message: graph?.get(h.revision)?.message }));
 }
 
 /** Heads of each graph, computed once: history of 5,000 revisions asks for every one of them. */

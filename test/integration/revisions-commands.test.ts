@@ -198,6 +198,14 @@ async function commandsOn(db: Db): Promise<void> {
     const hist = JSON.parse(ok(await f('history', '--indicate-current', '--json'), 'history -i').stdout) as Info[];
     assert.equal(hist.filter((r) => r.applied).length, 3);
     assert.ok(hist.filter((r) => !r.applied).every((r) => minus2.steps.some((s) => s.id === r.id)));
+    // history --applied: the database's own record, newest first, with message, time and who.
+    const applied = JSON.parse(ok(await f('history', '--applied', '--json'), 'history --applied').stdout) as { seq: number; revision: string; direction: string; message?: string; appliedAt: string; durationMs: number; appliedBy: string }[];
+    assert.deepEqual(applied.map((x) => `${x.direction} ${x.revision}`), [...rows].reverse());
+    assert.deepEqual(applied.map((x) => x.seq), [7, 6, 5, 4, 3, 2, 1]);
+    assert.ok(applied.every((x) => x.message && /^\d{4}-\d\d-\d\dT/.test(x.appliedAt) && x.durationMs >= 0 && x.appliedBy.includes('@')));
+    const appliedText = ok(await f('history', '--applied'), 'history --applied text').stdout.trim().split('\n');
+    assert.equal(appliedText.length, 7);
+    assert.match(appliedText[0]!, new RegExp(`^\\S+Z  down +${minus2.steps[1]!.id} .* \\d+ ms, \\S+@\\S+$`));
     const tooFarDown = await f('downgrade', '-4', '--no-backup');
     assert.equal(tooFarDown.status, 2);
     assert.match(tooFarDown.stderr, /only 3 revision\(s\) are applied/);
@@ -266,4 +274,29 @@ test('the database comes from --url, else DATABASE_URL, else ferry.config.json',
       assert.ok((await tables(envDb)).includes('things'));
     }
   }
+});
+
+test('a reader that closes the pipe early (ferry history --applied | head -1) ends the command quietly, exit 0', { timeout: 30_000 }, async () => {
+  const dir = tempDir('rev-epipe');
+  fs.mkdirSync(path.join(dir, 'migrations'));
+  const url = path.join(dir, 'app.db');
+  // A long run history: more output than a pipe holds (64 KiB), so ferry is still writing when
+  // head has gone.
+  const { VersionStore } = await import('../../src/revisions/version-store.js');
+  const e = await connect(url);
+  try {
+    const store = new VersionStore(e);
+    await store.ensure();
+    await e.transaction(async () => {
+      for (let i = 0; i < 3000; i++) await store.record(`e${String(i).padStart(11, '0')}`, 'stamp', null, 0);
+    });
+  } finally {
+    await e.close();
+  }
+  const { spawnSync } = await import('node:child_process');
+  const { FERRY } = await import('../support/cli.js');
+  const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${FERRY}" history --applied --url app.db | head -1`], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\S+Z  stamp +e00000002999 \(no revision file\)/);
+  assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/);
 });
