@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../util/fs-atomic.js';
+import { removeAtomicLeftovers, writeFileAtomic } from '../util/fs-atomic.js';
 
 /** ferry's working folder inside targetDir: partial targets, run state, reports. */
 export function stateDir(targetDir: string): string {
@@ -34,4 +34,7 @@ export function writeRunState(targetDir: string, state: RunState): void {
 
 export function clearRunState(targetDir: string): void {
   fs.rmSync(statePath(targetDir), { force: true });
+  // A run killed while writing its state or a report leaves a temporary file; the run that
+  // completes the job clears them.
+  removeAtomicLeftovers(stateDir(targetDir));
 }

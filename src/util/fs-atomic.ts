@@ -35,6 +35,35 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   fsyncDir(path.dirname(file));
 }
 
+/**
+ * Removes the temporary siblings writeFileAtomic leaves in `dir` when a process is killed between
+ * writing and renaming (`<name>.<pid>.tmp`), for processes that no longer run (a live one may be
+ * about to rename its file).
+ */
+export function removeAtomicLeftovers(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/\.(\d+)\.tmp$/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || isRunning(pid)) continue;
+    fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** SHA-256 of a file, streamed in chunks so memory stays flat. */
 export function sha256File(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
