@@ -42,7 +42,12 @@ export type SchemaOp =
   | { kind: 'addUnique'; table: string; name: string; columns: string[] }
   | ({ kind: 'dropUnique'; table: string } & ConstraintRef)
   | { kind: 'addCheck'; table: string; name: string; expression: string }
-  | ({ kind: 'dropCheck'; table: string } & ConstraintRef);
+  | ({ kind: 'dropCheck'; table: string } & ConstraintRef)
+  /** A view or trigger as the engine's own CREATE text (from introspection or a declared schema). */
+  | { kind: 'createView'; name: string; sql: string }
+  | { kind: 'dropView'; name: string; materialized?: boolean }
+  | { kind: 'createTrigger'; name: string; table: string; sql: string }
+  | { kind: 'dropTrigger'; name: string; table: string };
 
 /**
  * Which constraint a drop op means: its name or, for a constraint without one (SQLite keeps no name
@@ -138,6 +143,10 @@ export function reverseOp(op: SchemaOp, before?: Table): SchemaOp[] {
       const u = need(op, before).uniques.find((x) => refersTo(op, x)) ?? missing(op, `unique constraint ${op.name !== undefined ? 'named ' : ''}${constraintRefText(op)}`);
       return [{ kind: 'addUnique', table: op.table, name: op.name ?? u.name ?? `${op.table}_${u.columns.join('_')}_key`, columns: u.columns }];
     }
+    case 'createView': return [{ kind: 'dropView', name: op.name, materialized: /^\s*CREATE\s+MATERIALIZED\s/i.test(op.sql) }];
+    case 'createTrigger': return [{ kind: 'dropTrigger', name: op.name, table: op.table }];
+    // A view's or trigger's text is not in a table model: autogenerate plans both directions instead.
+    case 'dropView': case 'dropTrigger': return irreversible(op, 'its definition is not part of the table as given');
     case 'dropCheck': {
       const c = need(op, before).checks.find((x) => refersTo(op, x)) ?? missing(op, `check constraint ${op.name !== undefined ? 'named ' : ''}${constraintRefText(op)}`);
       return [{ kind: 'addCheck', table: op.table, name: op.name ?? c.name ?? `${op.table}_check`, expression: c.expression }];
@@ -225,6 +234,8 @@ export function describeOp(op: SchemaOp): string {
     case 'dropColumn': case 'alterColumn': return `${op.kind} ${op.table}.${op.column}`;
     case 'createTable': case 'dropTable': return `${op.kind} ${op.table}`;
     case 'dropForeignKey': case 'dropUnique': case 'dropCheck': return `${op.kind} ${constraintRefText(op)} on ${op.table}`;
+    case 'createView': case 'dropView': return `${op.kind} ${op.name}`;
+    case 'createTrigger': case 'dropTrigger': return `${op.kind} ${op.name} on ${op.table}`;
     default: return `${op.kind} ${op.name} on ${op.table}`;
   }
 }

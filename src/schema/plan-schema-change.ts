@@ -4,6 +4,7 @@
  * runs. Renames only ever come from explicit hints; a column or table that disappears while another
  * appears is planned as drop + add and reported in `warnings`, never guessed.
  */
+import { planViewsAndTriggers } from './plan-views.js';
 import { columnSpec, createTableOp, fkAction, type SchemaOp } from '../revisions/operations.js';
 import type { ColumnSpec } from '../revisions/revision-types.js';
 import type { Column, ForeignKey, Schema, Table } from './model.js';
@@ -92,8 +93,11 @@ function planOneWay(fromSchema: Schema, toSchema: Schema, hints: RenameHint[]): 
     createTables.push(withSerials(createTableOp(t), t, toSchema.dialect));
     for (const i of t.indexes) addConstraints.push(...indexOps(t, i));
   }
-  const ops = [...renames, ...dropConstraints, ...dropTables, ...dropColumns, ...createTables, ...addColumns, ...addConstraints, ...addForeignKeys];
-  return { ops, warnings };
+  const tableOps = [...renames, ...dropConstraints, ...dropTables, ...dropColumns, ...createTables, ...addColumns, ...addConstraints, ...addForeignKeys];
+  // Views and triggers around them: dropped before the tables change, created after.
+  const views = planViewsAndTriggers(fromSchema, toSchema, tableOps);
+  warnings.push(...views.warnings);
+  return { ops: [...views.before, ...tableOps, ...views.after], warnings };
 }
 
 /** Column adds, drops and alterations of one table present on both sides. */

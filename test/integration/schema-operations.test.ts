@@ -98,7 +98,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           const before = await engine.introspect();
           await runSchemaOp(engine, op);
           check(await engine.introspect(), dialect);
-          const name = op.kind === 'dropIndex' ? op.table! : op.table;
+          const name = 'table' in op ? op.table : undefined;
           const beforeTable = before.tables.find((x) => x.name === name);
           for (const back of reverseOp(op, beforeTable && dialect === 'sqlite' ? nameSqliteConstraints(beforeTable) : beforeTable)) await runSchemaOp(engine, back);
           assert.deepEqual(normalize(await engine.introspect()), normalize(before));

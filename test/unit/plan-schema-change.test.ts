@@ -147,3 +147,37 @@ CREATE TABLE players (id INTEGER PRIMARY KEY, team_id INTEGER);`);
     JSON.stringify({ kind: 'dropUnique', table: 'teams', columns: ['code'] }),
   ].sort());
 });
+
+test('views and triggers: made again only when they change or name what changes; dependents first; none for a dropped table', async () => {
+  const a = await model(`
+CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE logs (id INTEGER PRIMARY KEY, line TEXT);
+CREATE TABLE old (id INTEGER PRIMARY KEY);
+CREATE VIEW names AS SELECT name FROM users;
+CREATE VIEW name_count AS SELECT count(*) AS n FROM names;
+CREATE VIEW lines AS SELECT line FROM logs;
+CREATE TRIGGER old_t AFTER INSERT ON old BEGIN SELECT 1; END;
+CREATE TRIGGER logs_t AFTER INSERT ON logs BEGIN SELECT 1; END;`);
+  const same = planSchemaChange(a, a, []);
+  assert.deepEqual(same.ops, [], 'nothing changes: no view or trigger is touched');
+  const b = await model(`
+CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT);
+CREATE TABLE logs (id INTEGER PRIMARY KEY, line TEXT);
+CREATE VIEW names AS SELECT name FROM users;
+CREATE VIEW name_count AS SELECT count(*) AS n FROM names;
+CREATE VIEW lines AS SELECT line FROM logs;
+CREATE TRIGGER logs_t AFTER INSERT ON logs BEGIN SELECT 2; END;`);
+  const p = planSchemaChange(a, b, []);
+  const show = (o: SchemaOp) => [o.kind, 'name' in o ? o.name : '', 'table' in o ? o.table : ''].filter(Boolean).join(' ');
+  assert.deepEqual(p.ops.map(show), [
+    'dropTrigger logs_t logs', // changed text; old_t goes with its table
+    'dropView name_count', // names the view that is made again: dropped first
+    'dropView names', // names users, which gains a column
+    'dropTable old',
+    'addColumn users',
+    'createView names',
+    'createView name_count',
+    'createTrigger logs_t logs',
+  ]);
+  assert.deepEqual(p.warnings, []);
+});

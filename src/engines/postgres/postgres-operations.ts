@@ -33,6 +33,11 @@ export function postgresOpSql(op: SchemaOp): string[] {
     case 'addForeignKey': return addValidated(op.table, op.name, `FOREIGN KEY (${list(op.columns)}) ${referencesSql(op.refTable, op.refColumns, op.onDelete, op.onUpdate)}`);
     case 'addUnique': return [`ALTER TABLE ${t(op.table)} ADD CONSTRAINT ${q(op.name)} UNIQUE (${list(op.columns)})`];
     case 'addCheck': return addValidated(op.table, op.name, `CHECK (${op.expression})`);
+    case 'createView':
+    case 'createTrigger':
+      return [op.sql];
+    case 'dropView': return [`DROP ${op.materialized ? 'MATERIALIZED ' : ''}VIEW ${t(op.name)}`];
+    case 'dropTrigger': return [`DROP TRIGGER ${q(op.name)} ON ${t(op.table)}`];
     case 'dropForeignKey':
     case 'dropUnique':
     case 'dropCheck':

@@ -54,6 +54,11 @@ export function sqliteOpSteps(db: Database.Database, op: SchemaOp): SqliteStep[]
       return [sql(`CREATE ${op.unique ? 'UNIQUE ' : ''}INDEX ${q(op.name)} ON ${q(op.table)} (${list(op.columns)})${where}`)];
     }
     case 'dropIndex': return [sql(`DROP INDEX ${q(op.name)}`)];
+    case 'createView':
+    case 'createTrigger':
+      return [sql(op.sql)];
+    case 'dropView': return [sql(`DROP VIEW ${q(op.name)}`)];
+    case 'dropTrigger': return [sql(`DROP TRIGGER ${q(op.name)}`)];
     case 'addForeignKey':
       return [rebuild(op.table, { addConstraints: [`CONSTRAINT ${q(op.name)} FOREIGN KEY (${list(op.columns)}) ${referencesSql(op.refTable, op.refColumns, op.onDelete, op.onUpdate)}`] })];
     case 'addUnique': return [rebuild(op.table, { addConstraints: [`CONSTRAINT ${q(op.name)} UNIQUE (${list(op.columns)})`] })];
