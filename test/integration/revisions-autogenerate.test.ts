@@ -45,11 +45,37 @@ async function withDb<T>(url: string, fn: (e: Awaited<ReturnType<typeof connect>
 
 const introspect = (url: string): Promise<Schema> => withDb(url, (e) => e.introspect());
 
-test('ferry revision --autogenerate: up reaches the declared schema, down restores, hints keep data, on both engines', { timeout: 180_000 }, async (t) => {
-  const dbs: { name: string; url: string }[] = [{ name: 'sqlite', url: path.join(tempDir('rev-autogen-db'), 'app.db') }];
+/** A project whose base revision `id` runs `up` (and `down`), upgraded on `url`; schema.sql holds `declared`. */
+async function project(label: string, url: string, id: string, up: string, down: string, declared: string) {
+  const dir = tempDir(label);
+  const mig = path.join(dir, 'migrations');
+  fs.mkdirSync(mig);
+  fs.writeFileSync(path.join(mig, `${id}_base.sql`), `-- ferry:revision ${id}\n-- ferry:message base\n-- ferry:up\n${up}\n-- ferry:down\n${down}\n`);
+  const schemaFile = path.join(dir, 'schema.sql');
+  fs.writeFileSync(schemaFile, declared);
+  const f = (...args: string[]) => ferry(dir, ...args, '--url', url, '--no-backup');
+  const r = await f('upgrade');
+  assert.equal(r.status, 0, r.stderr);
+  return { dir, schemaFile, f };
+}
+
+/** ferry revision --autogenerate -m MESSAGE, and the text of the file it wrote. */
+async function generate(dir: string, url: string, message: string): Promise<string> {
+  const gen = await ferry(dir, 'revision', '--autogenerate', '-m', message, '--url', url);
+  assert.equal(gen.status, 0, gen.stderr);
+  return fs.readFileSync(path.join(dir, /Generated (\S+)/.exec(gen.stdout)![1]!), 'utf8');
+}
+
+/** A new SQLite file and, when a server is found, a fresh PostgreSQL database. */
+async function bothEngines(t: Parameters<typeof freshPostgresDatabase>[0], label: string): Promise<{ name: 'sqlite' | 'postgres'; url: string }[]> {
+  const dbs: { name: 'sqlite' | 'postgres'; url: string }[] = [{ name: 'sqlite', url: path.join(tempDir(label), 'app.db') }];
   const pg = await freshPostgresDatabase(t);
   if (pg) dbs.push({ name: 'postgres', url: pg.url });
-  for (const db of dbs) {
+  return dbs;
+}
+
+test('ferry revision --autogenerate: up reaches the declared schema, down restores, hints keep data, on both engines', { timeout: 180_000 }, async (t) => {
+  for (const db of await bothEngines(t, 'rev-autogen-db')) {
     const dir = tempDir(`rev-autogen-${db.name}`);
     const mig = path.join(dir, 'migrations');
     fs.mkdirSync(mig);
@@ -83,7 +109,7 @@ test('ferry revision --autogenerate: up reaches the declared schema, down restor
 
     const up = await f('upgrade', '--no-backup');
     assert.equal(up.status, 0, `${up.all}\n${text}`);
-    const declared = (await loadDeclaredSchema(schemaFile, db.name as 'sqlite' | 'postgres', db.url)).schema;
+    const declared = (await loadDeclaredSchema(schemaFile, db.name, db.url)).schema;
     assert.deepEqual(diffSchemas(await introspect(db.url), declared), [], `${db.name}\n${text}`);
     // The hinted rename kept the row's value.
     const rows = await withDb(db.url, (e) => e.query<{ full_name: string; age: unknown }>('SELECT full_name, age FROM users'));
@@ -168,44 +194,27 @@ test('ctx.ops drops a PostgreSQL constraint given by its columns or expression (
 });
 
 test('autogenerate writes indexes on expressions from their own SQL, both ways, on both engines', { timeout: 90_000 }, async (t) => {
-  const dbs: { name: string; url: string }[] = [{ name: 'sqlite', url: path.join(tempDir('rev-autogen-expr-db'), 'app.db') }];
-  const pg = await freshPostgresDatabase(t);
-  if (pg) dbs.push({ name: 'postgres', url: pg.url });
-  for (const db of dbs) {
-    const dir = tempDir(`rev-autogen-expr-${db.name}`);
-    const mig = path.join(dir, 'migrations');
-    fs.mkdirSync(mig);
+  for (const db of await bothEngines(t, 'rev-autogen-expr-db')) {
     const base = 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\nCREATE INDEX users_old ON users (lower(email), id);';
-    fs.writeFileSync(path.join(mig, 'a80000000001_base.sql'), `-- ferry:revision a80000000001\n-- ferry:message base\n-- ferry:up\n${base}\n-- ferry:down\nDROP TABLE users;\n`);
     // users_old changes its expression, users_lower is new.
-    const schemaFile = path.join(dir, 'schema.sql');
-    fs.writeFileSync(schemaFile, 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\nCREATE INDEX users_old ON users (upper(email));\nCREATE UNIQUE INDEX users_lower ON users (lower(email));\n');
-    const f = (...args: string[]) => ferry(dir, ...args, '--url', db.url, '--no-backup');
-    assert.equal((await f('upgrade')).status, 0);
+    const declared = 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\nCREATE INDEX users_old ON users (upper(email));\nCREATE UNIQUE INDEX users_lower ON users (lower(email));\n';
+    const { dir, schemaFile, f } = await project(`rev-autogen-expr-${db.name}`, db.url, 'a80000000001', base, 'DROP TABLE users;', declared);
     const original = await introspect(db.url);
-    const gen = await ferry(dir, 'revision', '--autogenerate', '-m', 'expression indexes', '--url', db.url);
-    assert.equal(gen.status, 0, gen.stderr);
-    const text = fs.readFileSync(path.join(dir, /Generated (\S+)/.exec(gen.stdout)![1]!), 'utf8');
+    const text = await generate(dir, db.url, 'expression indexes');
     assert.doesNotMatch(text, /WARNING/, text);
     assert.match(text, /CREATE UNIQUE INDEX users_lower ON [^\n]*lower\(email\)/i, text);
     assert.match(text, /CREATE INDEX users_old ON [^\n]*upper\(email\)/i, text);
     assert.equal((await f('upgrade')).status, 0, text);
-    const declared = (await loadDeclaredSchema(schemaFile, db.name as 'sqlite' | 'postgres', db.url)).schema;
-    assert.deepEqual(diffSchemas(await introspect(db.url), declared), [], `${db.name}\n${text}`);
-    const down = await f('downgrade', '-1');
-    assert.equal(down.status, 0, `${down.stderr}\n${text}`);
+    const want = (await loadDeclaredSchema(schemaFile, db.name, db.url)).schema;
+    assert.deepEqual(diffSchemas(await introspect(db.url), want), [], `${db.name}\n${text}`);
+    const back = await f('downgrade', '-1');
+    assert.equal(back.status, 0, `${back.stderr}\n${text}`);
     assert.deepEqual(diffSchemas(await introspect(db.url), original), [], `${db.name}: the old expression index is back\n${text}`);
   }
 });
 
 test('autogenerate makes views and triggers again around the table changes, in dependency order, both ways, on both engines', { timeout: 90_000 }, async (t) => {
-  const dbs: { name: 'sqlite' | 'postgres'; url: string }[] = [{ name: 'sqlite', url: path.join(tempDir('rev-autogen-views-db'), 'app.db') }];
-  const pg = await freshPostgresDatabase(t);
-  if (pg) dbs.push({ name: 'postgres', url: pg.url });
-  for (const db of dbs) {
-    const dir = tempDir(`rev-autogen-views-${db.name}`);
-    const mig = path.join(dir, 'migrations');
-    fs.mkdirSync(mig);
+  for (const db of await bothEngines(t, 'rev-autogen-views-db')) {
     const pgFn = "CREATE FUNCTION stamp_users() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.name := upper(NEW.name); RETURN NEW; END $$;\n";
     const trigger = (body: string) =>
       db.name === 'sqlite'
@@ -217,7 +226,7 @@ CREATE VIEW adults AS SELECT id, name FROM users WHERE age >= 18;
 CREATE VIEW adult_names AS SELECT name FROM adults;
 CREATE VIEW notes AS SELECT note FROM audit;
 ${trigger("'new user'")}`;
-    fs.writeFileSync(path.join(mig, 'a90000000001_base.sql'), `-- ferry:revision a90000000001\n-- ferry:message base\n-- ferry:up\n${base}\n-- ferry:down\nDROP VIEW notes;\nDROP VIEW adult_names;\nDROP VIEW adults;\nDROP TABLE audit;\nDROP TABLE users;\n${db.name === 'postgres' ? 'DROP FUNCTION stamp_users();\n' : ''}`);
+    const down = `DROP VIEW notes;\nDROP VIEW adult_names;\nDROP VIEW adults;\nDROP TABLE audit;\nDROP TABLE users;\n${db.name === 'postgres' ? 'DROP FUNCTION stamp_users();' : ''}`;
     // users.age changes type (PostgreSQL refuses that under a view), adults changes, adult_names
     // depends on it, notes stays as it was, a new view comes, and (SQLite) the trigger changes.
     const declared = `${db.name === 'postgres' ? pgFn : ''}CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age BIGINT, email TEXT);
@@ -227,14 +236,9 @@ CREATE VIEW adult_names AS SELECT name FROM adults;
 CREATE VIEW notes AS SELECT note FROM audit;
 CREATE VIEW emails AS SELECT email FROM adults WHERE email IS NOT NULL;
 ${trigger("'a new user'")}`;
-    const schemaFile = path.join(dir, 'schema.sql');
-    fs.writeFileSync(schemaFile, declared);
-    const f = (...args: string[]) => ferry(dir, ...args, '--url', db.url, '--no-backup');
-    assert.equal((await f('upgrade')).status, 0);
+    const { dir, schemaFile, f } = await project(`rev-autogen-views-${db.name}`, db.url, 'a90000000001', base, down, declared);
     const original = await introspect(db.url);
-    const gen = await ferry(dir, 'revision', '--autogenerate', '-m', 'views', '--url', db.url);
-    assert.equal(gen.status, 0, gen.stderr);
-    const text = fs.readFileSync(path.join(dir, /Generated (\S+)/.exec(gen.stdout)![1]!), 'utf8');
+    const text = await generate(dir, db.url, 'views');
     const plain = text.replace(/\\"/g, '"'); // a TS revision quotes its SQL in JSON strings
     const at = (s: RegExp) => plain.search(s);
     // Dependents are dropped first and created last; a view nobody changed is left alone.
@@ -249,8 +253,8 @@ ${trigger("'a new user'")}`;
     assert.equal(up.status, 0, `${up.stderr}\n${text}`);
     const want = (await loadDeclaredSchema(schemaFile, db.name, db.url)).schema;
     assert.deepEqual(diffSchemas(await introspect(db.url), want), [], `${db.name}\n${text}`);
-    const down = await f('downgrade', '-1');
-    assert.equal(down.status, 0, `${down.stderr}\n${text}`);
+    const back = await f('downgrade', '-1');
+    assert.equal(back.status, 0, `${back.stderr}\n${text}`);
     assert.deepEqual(diffSchemas(await introspect(db.url), original), [], `${db.name}: down restores views and triggers\n${text}`);
   }
 });
