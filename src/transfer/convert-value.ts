@@ -79,10 +79,8 @@ export function converterFor(logical: LogicalType, options: ConvertOptions = {})
       return (v) => (v === null ? null : toTimestamp(v, withZone, epoch));
     }
     case 'json':
-    case 'jsonb': {
-      const jsonb = logical === 'jsonb';
-      return (v) => (v === null ? null : toJson(v, jsonb));
-    }
+    case 'jsonb':
+      return (v) => (v === null ? null : toJson(v));
   }
 }
 
@@ -249,7 +247,7 @@ function toTimestamp(v: Value, withZone: boolean, epoch: 'seconds' | 'millisecon
   return typeof r === 'bigint' ? r : fail(v, r);
 }
 
-function toJson(v: Value, jsonb: boolean): string {
+function toJson(v: Value): string {
   // Not validated here: profiling already proved every value of a JSON column parses (else the
   // column is text), and PostgreSQL checks json/jsonb input itself, refusing a bad row on its own.
   // Parsing each document again cost more than encoding the whole row.

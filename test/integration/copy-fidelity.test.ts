@@ -60,8 +60,6 @@ const TEXTS = [
   '\u{10FFFF}\uFFFD',
 ];
 
-const HOSTILE_TABLES = ['Mixed Case', 'with space', 'quo"te', "it's"];
-
 /** UTC microseconds of an ISO date-time (zone optional; without one it is read as UTC). */
 function micros(text: string): bigint {
   const m = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,6}))?)?(Z|[+-]\d\d:?\d\d)?$/.exec(text);
