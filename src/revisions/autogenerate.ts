@@ -168,6 +168,7 @@ function opCall(op: SchemaOp): string {
     case 'dropForeignKey': return `await ctx.ops.dropForeignKey(${a(op.table, op.name ?? op.columns)});`;
     case 'dropUnique': return `await ctx.ops.dropUnique(${a(op.table, op.name ?? op.columns)});`;
     case 'dropCheck': return `await ctx.ops.dropCheck(${a(op.table, op.name ?? { expression: op.expression })});`;
+    case 'setPrimaryKey': return `await ctx.ops.setPrimaryKey(${a(op.table, op.columns, op.name ? { name: op.name } : undefined)});`;
     default: throw new FerryError('USAGE', `autogenerate has no ctx.ops call for ${op.kind}.`);
   }
 }

@@ -43,6 +43,11 @@ export type SchemaOp =
   | ({ kind: 'dropUnique'; table: string } & ConstraintRef)
   | { kind: 'addCheck'; table: string; name: string; expression: string }
   | ({ kind: 'dropCheck'; table: string } & ConstraintRef)
+  /**
+   * The table's primary key becomes `columns` (none when empty). `name` names the new constraint;
+   * `replaces` is the old one's name, which PostgreSQL needs to drop it (looked up when absent).
+   */
+  | { kind: 'setPrimaryKey'; table: string; columns: string[]; name?: string; replaces?: string }
   /** A view or trigger as the engine's own CREATE text (from introspection or a declared schema). */
   | { kind: 'createView'; name: string; sql: string }
   | { kind: 'dropView'; name: string; materialized?: boolean }
@@ -143,6 +148,10 @@ export function reverseOp(op: SchemaOp, before?: Table): SchemaOp[] {
       const u = need(op, before).uniques.find((x) => refersTo(op, x)) ?? missing(op, `unique constraint ${op.name !== undefined ? 'named ' : ''}${constraintRefText(op)}`);
       return [{ kind: 'addUnique', table: op.table, name: op.name ?? u.name ?? `${op.table}_${u.columns.join('_')}_key`, columns: u.columns }];
     }
+    case 'setPrimaryKey': {
+      const pk = need(op, before).primaryKey;
+      return [{ kind: 'setPrimaryKey', table: op.table, columns: pk?.columns ?? [], name: pk?.name, replaces: op.columns.length ? (op.name ?? `${op.table}_pkey`) : undefined }];
+    }
     case 'createView': return [{ kind: 'dropView', name: op.name, materialized: /^\s*CREATE\s+MATERIALIZED\s/i.test(op.sql) }];
     case 'createTrigger': return [{ kind: 'dropTrigger', name: op.name, table: op.table }];
     // A view's or trigger's text is not in a table model: autogenerate plans both directions instead.
@@ -234,6 +243,7 @@ export function describeOp(op: SchemaOp): string {
     case 'dropColumn': case 'alterColumn': return `${op.kind} ${op.table}.${op.column}`;
     case 'createTable': case 'dropTable': return `${op.kind} ${op.table}`;
     case 'dropForeignKey': case 'dropUnique': case 'dropCheck': return `${op.kind} ${constraintRefText(op)} on ${op.table}`;
+    case 'setPrimaryKey': return `setPrimaryKey ${op.table} (${op.columns.join(', ')})`;
     case 'createView': case 'dropView': return `${op.kind} ${op.name}`;
     case 'createTrigger': case 'dropTrigger': return `${op.kind} ${op.name} on ${op.table}`;
     default: return `${op.kind} ${op.name} on ${op.table}`;

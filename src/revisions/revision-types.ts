@@ -83,4 +83,6 @@ export interface SchemaOperations {
   addCheck(table: string, name: string, expression: string): Promise<void>;
   /** By name, or by its expression (a check SQLite keeps without a name). */
   dropCheck(table: string, name: string | { expression: string }): Promise<void>;
+  /** Replaces the primary key with one on `columns` (none when empty); SQLite: a table rebuild. */
+  setPrimaryKey(table: string, columns: string[], options?: { name?: string }): Promise<void>;
 }

@@ -29,13 +29,22 @@ function refOf(name: string | string[] | { expression: string }): ConstraintRef 
  * columns or expression is looked up in the live table.
  */
 async function named(engine: Engine, op: SchemaOp): Promise<SchemaOp> {
+  if (op.kind === 'setPrimaryKey' && op.replaces === undefined) {
+    const name = (await tableOf(engine, op)).primaryKey?.name;
+    return name ? { ...op, replaces: name } : op;
+  }
   if ((op.kind !== 'dropForeignKey' && op.kind !== 'dropUnique' && op.kind !== 'dropCheck') || op.name !== undefined) return op;
-  const table = (await engine.introspect()).tables.find((t) => t.name === op.table);
-  if (!table) throw new FerryError('TABLE_MISSING', `${describeOp(op)}: there is no table ${op.table}.`, { subject: op.table });
+  const table = await tableOf(engine, op);
   const list = op.kind === 'dropForeignKey' ? table.foreignKeys : op.kind === 'dropUnique' ? table.uniques : table.checks;
   const found = (list as { name?: string; columns?: string[]; expression?: string }[]).find((c) => refersTo(op, c));
   if (!found?.name) throw new FerryError('SCHEMA_FAILED', `${describeOp(op)}: ${op.table} has no such constraint.`, { subject: op.table, hint: 'Check the columns or expression, or drop the constraint by its name.' });
   return { ...op, name: found.name };
+}
+
+async function tableOf(engine: Engine, op: SchemaOp & { table: string }) {
+  const table = (await engine.introspect()).tables.find((t) => t.name === op.table);
+  if (!table) throw new FerryError('TABLE_MISSING', `${describeOp(op)}: there is no table ${op.table}.`, { subject: op.table });
+  return table;
 }
 
 /** Runs one op on the engine and returns the statements that ran. */
@@ -73,5 +82,6 @@ export function createSchemaOperations(engine: Engine, options: SchemaOperations
     dropUnique: (table, name) => run({ kind: 'dropUnique', table, ...refOf(name) }),
     addCheck: (table, name, expression) => run({ kind: 'addCheck', table, name, expression }),
     dropCheck: (table, name) => run({ kind: 'dropCheck', table, ...refOf(name) }),
+    setPrimaryKey: (table, columns, o = {}) => run({ kind: 'setPrimaryKey', table, columns, name: o.name }),
   };
 }

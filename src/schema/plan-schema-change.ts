@@ -78,12 +78,14 @@ function planOneWay(fromSchema: Schema, toSchema: Schema, hints: RenameHint[]): 
   const addColumns: SchemaOp[] = [];
   const addConstraints: SchemaOp[] = [];
   const addForeignKeys: SchemaOp[] = [];
+  const setPrimaryKeys: SchemaOp[] = [];
   for (const a of from) {
     const b = to.get(a.name);
     if (!b) continue;
     diffColumns(a, b, toSchema.dialect, dropColumns, addColumns, warnings);
     if (keyOf(a.primaryKey?.columns ?? []) !== keyOf(b.primaryKey?.columns ?? [])) {
-      warnings.push(`the primary key of ${a.name} changes from (${keyOf(a.primaryKey?.columns ?? [])}) to (${keyOf(b.primaryKey?.columns ?? [])}); ferry does not generate primary key changes: write them by hand.`);
+      // After the columns it may use are added; before the foreign keys that may point at it.
+      setPrimaryKeys.push({ kind: 'setPrimaryKey', table: a.name, columns: b.primaryKey?.columns ?? [], name: b.primaryKey?.name, replaces: a.primaryKey?.name });
     }
     diffConstraints(a, b, dropConstraints, addConstraints, addForeignKeys);
   }
@@ -93,7 +95,7 @@ function planOneWay(fromSchema: Schema, toSchema: Schema, hints: RenameHint[]): 
     createTables.push(withSerials(createTableOp(t), t, toSchema.dialect));
     for (const i of t.indexes) addConstraints.push(...indexOps(t, i));
   }
-  const tableOps = [...renames, ...dropConstraints, ...dropTables, ...dropColumns, ...createTables, ...addColumns, ...addConstraints, ...addForeignKeys];
+  const tableOps = [...renames, ...dropConstraints, ...dropTables, ...dropColumns, ...createTables, ...addColumns, ...setPrimaryKeys, ...addConstraints, ...addForeignKeys];
   // Views and triggers around them: dropped before the tables change, created after.
   const views = planViewsAndTriggers(fromSchema, toSchema, tableOps);
   warnings.push(...views.warnings);

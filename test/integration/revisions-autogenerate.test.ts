@@ -258,3 +258,25 @@ ${trigger("'a new user'")}`;
     assert.deepEqual(diffSchemas(await introspect(db.url), original), [], `${db.name}: down restores views and triggers\n${text}`);
   }
 });
+
+test('autogenerate changes a primary key, keeping the rows, both ways, on both engines', { timeout: 90_000 }, async (t) => {
+  for (const db of await bothEngines(t, 'rev-autogen-pk-db')) {
+    const base = "CREATE TABLE tags (id INTEGER PRIMARY KEY, owner INTEGER NOT NULL, label TEXT NOT NULL);\nINSERT INTO tags VALUES (1, 10, 'a'), (2, 10, 'b'), (3, 11, 'a');";
+    const declared = 'CREATE TABLE tags (id INTEGER NOT NULL, owner INTEGER NOT NULL, label TEXT NOT NULL, PRIMARY KEY (owner, label));\n';
+    const { dir, schemaFile, f } = await project(`rev-autogen-pk-${db.name}`, db.url, 'ab0000000001', base, 'DROP TABLE tags;', declared);
+    const original = await introspect(db.url);
+    const text = await generate(dir, db.url, 'key by owner and label');
+    assert.doesNotMatch(text, /WARNING/, text);
+    assert.match(text, db.name === 'sqlite' ? /ctx\.ops\.setPrimaryKey\("tags", \["owner","label"\]/ : /DROP CONSTRAINT IF EXISTS "tags_pkey";\nALTER TABLE [^\n]* ADD CONSTRAINT "tags_pkey" PRIMARY KEY \("owner", "label"\)/, text);
+    const up = await f('upgrade');
+    assert.equal(up.status, 0, `${up.stderr}\n${text}`);
+    const after = await introspect(db.url);
+    assert.deepEqual(after.tables.find((x) => x.name === 'tags')!.primaryKey?.columns, ['owner', 'label']);
+    assert.equal((await withDb(db.url, (e) => e.query<{ n: number | bigint | string }>('SELECT count(*) AS n FROM tags')))[0]!.n.toString(), '3', 'no row lost');
+    const want = (await loadDeclaredSchema(schemaFile, db.name, db.url)).schema;
+    assert.deepEqual(diffSchemas(after, want), [], `${db.name}\n${text}`);
+    const back = await f('downgrade', '-1');
+    assert.equal(back.status, 0, `${back.stderr}\n${text}`);
+    assert.deepEqual(diffSchemas(await introspect(db.url), original), [], `${db.name}: the old key is back\n${text}`);
+  }
+});

@@ -188,3 +188,20 @@ test('reverses of drops by definition re-add the constraint with the name it had
   assert.throws(() => reverseOp({ kind: 'dropUnique', table: 'users', columns: ['zzz'] }, t), /dropUnique \(zzz\) on users.*no unique constraint \(zzz\)/);
   assert.throws(() => postgresOpSql({ kind: 'dropCheck', table: 'users', expression: 'x' }), /PostgreSQL drops a constraint by its name/);
 });
+
+test('a primary key is replaced: PostgreSQL drops the old constraint by name and adds the new; SQLite rewrites the definition', () => {
+  assert.deepEqual(postgresOpSql({ kind: 'setPrimaryKey', table: 'tags', columns: ['owner', 'label'], replaces: 'tags_pkey' }), [
+    'ALTER TABLE "public"."tags" DROP CONSTRAINT IF EXISTS "tags_pkey"',
+    'ALTER TABLE "public"."tags" ADD CONSTRAINT "tags_pkey" PRIMARY KEY ("owner", "label")',
+  ]);
+  assert.deepEqual(postgresOpSql({ kind: 'setPrimaryKey', table: 'tags', columns: [], replaces: 'tags_pkey' }), ['ALTER TABLE "public"."tags" DROP CONSTRAINT IF EXISTS "tags_pkey"']);
+  const column = editTableDefinition('CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, a TEXT NOT NULL, b INT)', 't2', { primaryKey: { columns: ['a', 'b'] } }).sql;
+  assert.equal(column, 'CREATE TABLE "t2" (\n  id INTEGER NOT NULL,\n  a TEXT NOT NULL,\n  b INT,\n  PRIMARY KEY ("a", "b")\n)', 'the rowid column keeps never being NULL');
+  assert.equal(editTableDefinition('CREATE TABLE t (k TEXT PRIMARY KEY, v INT)', 't2', { primaryKey: { columns: ['v'] } }).sql, 'CREATE TABLE "t2" (\n  k TEXT,\n  v INT,\n  PRIMARY KEY ("v")\n)');
+  const table = editTableDefinition('CREATE TABLE t (a TEXT, b INT, CONSTRAINT t_pk PRIMARY KEY (a, b)) WITHOUT ROWID', 't2', { primaryKey: { columns: ['b'], name: 'pk_b' } }).sql;
+  assert.equal(table, 'CREATE TABLE "t2" (\n  a TEXT,\n  b INT,\n  CONSTRAINT "pk_b" PRIMARY KEY ("b")\n) WITHOUT ROWID');
+  const t: Table = { name: 'tags', columns: [], primaryKey: { name: 'tags_pkey', columns: ['id'] }, indexes: [], uniques: [], checks: [], foreignKeys: [] } as unknown as Table;
+  assert.deepEqual(reverseOp({ kind: 'setPrimaryKey', table: 'tags', columns: ['owner', 'label'], name: 'tags_ol', replaces: 'tags_pkey' }, t), [
+    { kind: 'setPrimaryKey', table: 'tags', columns: ['id'], name: 'tags_pkey', replaces: 'tags_ol' },
+  ]);
+});

@@ -33,6 +33,12 @@ export function postgresOpSql(op: SchemaOp): string[] {
     case 'addForeignKey': return addValidated(op.table, op.name, `FOREIGN KEY (${list(op.columns)}) ${referencesSql(op.refTable, op.refColumns, op.onDelete, op.onUpdate)}`);
     case 'addUnique': return [`ALTER TABLE ${t(op.table)} ADD CONSTRAINT ${q(op.name)} UNIQUE (${list(op.columns)})`];
     case 'addCheck': return addValidated(op.table, op.name, `CHECK (${op.expression})`);
+    case 'setPrimaryKey': {
+      // IF EXISTS: dropping a column of the old key (earlier in the same revision) drops the key too.
+      const out = op.replaces ? [`ALTER TABLE ${t(op.table)} DROP CONSTRAINT IF EXISTS ${q(op.replaces)}`] : [];
+      if (op.columns.length) out.push(`ALTER TABLE ${t(op.table)} ADD CONSTRAINT ${q(op.name ?? `${op.table}_pkey`)} PRIMARY KEY (${list(op.columns)})`);
+      return out;
+    }
     case 'createView':
     case 'createTrigger':
       return [op.sql];

@@ -54,6 +54,7 @@ export function sqliteOpSteps(db: Database.Database, op: SchemaOp): SqliteStep[]
       return [sql(`CREATE ${op.unique ? 'UNIQUE ' : ''}INDEX ${q(op.name)} ON ${q(op.table)} (${list(op.columns)})${where}`)];
     }
     case 'dropIndex': return [sql(`DROP INDEX ${q(op.name)}`)];
+    case 'setPrimaryKey': return [rebuild(op.table, { primaryKey: { columns: op.columns, name: op.name } })];
     case 'createView':
     case 'createTrigger':
       return [sql(op.sql)];

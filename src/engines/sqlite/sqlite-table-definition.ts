@@ -24,6 +24,8 @@ export interface TableChange {
   dropConstraints?: string[];
   /** Constraints to remove by what they are, for those written without a name. */
   dropMatching?: ConstraintMatch[];
+  /** A new primary key in place of the old one (column- or table-level); no columns: none. */
+  primaryKey?: { columns: string[]; name?: string };
 }
 
 /** A constraint found by what it is: a unique constraint or foreign key by its columns, a check by its expression. */
@@ -62,6 +64,7 @@ export function editTableDefinition(sql: string, newName: string, change: TableC
   const dropNames = new Set((change.dropConstraints ?? []).map(lower));
   const found = new Set<string>();
   const matching = new Matching(change.dropMatching ?? []);
+  const rowidTable = !/WITHOUT\s+ROWID/i.test(parsed.tail);
   const dropped: string[] = [];
   const kept: string[] = [];
   let lastColumn = -1;
@@ -69,7 +72,7 @@ export function editTableDefinition(sql: string, newName: string, change: TableC
     if (part.kind === 'column') {
       if (drop.has(lower(part.name!))) continue;
       const alter = change.alterColumns?.find((a) => lower(a.column) === lower(part.name!))?.change;
-      kept.push(editColumn(part, alter, dropNames, found, matching));
+      kept.push(editColumn(part, alter, dropNames, found, matching, !!change.primaryKey, rowidTable));
       lastColumn = kept.length - 1;
       continue;
     }
@@ -78,6 +81,7 @@ export function editTableDefinition(sql: string, newName: string, change: TableC
       continue;
     }
     const shape = tableConstraintShape(part);
+    if (change.primaryKey && shape.keyword === 'PRIMARY') continue;
     if (matching.take(shape.keyword, shape.columns, part.text)) continue;
     const uses = [...constraintColumns(part)].filter((c) => drop.has(c));
     if (uses.length) {
@@ -102,6 +106,8 @@ export function editTableDefinition(sql: string, newName: string, change: TableC
   }
   kept.splice(lastColumn + 1, 0, ...(change.addColumns ?? []));
   kept.push(...(change.addConstraints ?? []));
+  const pk = change.primaryKey;
+  if (pk?.columns.length) kept.push(`${pk.name ? `CONSTRAINT ${q(pk.name)} ` : ''}PRIMARY KEY (${pk.columns.map(q).join(', ')})`);
   const head = /^\s*CREATE\s+TEMP(ORARY)?\s+/i.test(parsed.head) ? 'CREATE TABLE ' : parsed.head.replace(/IF\s+NOT\s+EXISTS\s*$/i, '');
   return { sql: `${head}${q(newName)} (\n  ${joinSql(kept, ',\n  ')}\n)${parsed.tail}`, dropped };
 }
@@ -166,8 +172,12 @@ export function columnConstraintKeywords(part: TableBodyPart): string[] {
 }
 
 /** A column definition with `change` applied and named constraints in `dropNames` removed. */
-function editColumn(part: TableBodyPart, change: ColumnChange | undefined, dropNames: Set<string>, found: Set<string>, matching: Matching): string {
+function editColumn(part: TableBodyPart, change: ColumnChange | undefined, dropNames: Set<string>, found: Set<string>, matching: Matching, dropPrimaryKey: boolean, rowidTable: boolean): string {
   const segments = columnSegments(part.tokens);
+  // An INTEGER PRIMARY KEY is the rowid and never NULL: moved off the key it stays NOT NULL (as a
+  // PostgreSQL column does when its primary key is dropped).
+  const sig = significant(part.tokens);
+  const rowidAlias = dropPrimaryKey && rowidTable && segments.some((x) => x.keyword === 'PRIMARY') && sig[1]?.text.toUpperCase() === 'INTEGER' && sig[2]?.text.toUpperCase() === 'PRIMARY';
   let head = segments[0]!.text;
   if (change?.type !== undefined) {
     // Keep comments around the name and type; only the type's words change.
@@ -178,6 +188,8 @@ function editColumn(part: TableBodyPart, change: ColumnChange | undefined, dropN
     head = joinSql([before, `${name.text} ${change.type}`, ...comments].filter(Boolean), ' ');
   }
   let rest = segments.slice(1).filter((s) => {
+    // A new primary key replaces a column's PRIMARY KEY (its AUTOINCREMENT goes with it).
+    if (dropPrimaryKey && s.keyword === 'PRIMARY') return false;
     if (s.name && dropNames.has(s.name.toLowerCase())) {
       found.add(s.name.toLowerCase());
       return false;
@@ -185,6 +197,7 @@ function editColumn(part: TableBodyPart, change: ColumnChange | undefined, dropN
     // A column constraint is on its own column: UNIQUE and REFERENCES match by [column].
     return !matching.take(s.keyword, [part.name!], s.text);
   });
+  if (rowidAlias && change?.nullable !== true && !rest.some((s) => s.keyword === 'NOT')) rest.push({ keyword: 'NOT', text: 'NOT NULL' });
   if (change?.nullable === true) rest = rest.filter((s) => s.keyword !== 'NOT');
   if (change?.nullable === false) {
     rest = rest.filter((s) => s.keyword !== 'NULL');
