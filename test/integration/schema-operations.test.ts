@@ -69,6 +69,7 @@ const CASES: { op: SchemaOp; check: (s: Schema, d: Dialect) => void }[] = [
   { op: { kind: 'dropUnique', table: 'parent', name: 'parent_code_key' }, check: (s) => assert.equal(table(s, 'parent').uniques.some((u) => u.columns.join() === 'code'), false) },
   { op: { kind: 'addCheck', table: 'parent', name: 'qty_pos', expression: 'qty >= 0' }, check: (s) => assert.ok(table(s, 'parent').checks.some((c) => c.name === 'qty_pos')) },
   { op: { kind: 'dropCheck', table: 'parent', name: 'qty_small' }, check: (s) => assert.equal(table(s, 'parent').checks.some((c) => c.name === 'qty_small'), false) },
+  { op: { kind: 'setPrimaryKey', table: 'child', columns: ['id', 'parent_id'], name: 'child_pkey' }, check: (s) => assert.deepEqual(table(s, 'child').primaryKey?.columns, ['id', 'parent_id']) },
 ];
 
 const SETUP: SchemaOp[] = [
