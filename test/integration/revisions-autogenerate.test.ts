@@ -6,7 +6,7 @@ import { connect } from '../../src/engine/connect.js';
 import type { Schema } from '../../src/schema/model.js';
 import { diffSchemas } from '../../src/schema/diff-schemas.js';
 import { loadDeclaredSchema } from '../../src/revisions/declared-schema.js';
-import { ferry } from '../support/cli.js';
+import { ferry, type CliResult } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
 
@@ -64,6 +64,19 @@ async function generate(dir: string, url: string, message: string): Promise<stri
   const gen = await ferry(dir, 'revision', '--autogenerate', '-m', message, '--url', url);
   assert.equal(gen.status, 0, gen.stderr);
   return fs.readFileSync(path.join(dir, /Generated (\S+)/.exec(gen.stdout)![1]!), 'utf8');
+}
+
+/** The generated revision (`text`) upgrades to the declared schema, and downgrade -1 brings `original` back. */
+async function upAndDown(db: { name: 'sqlite' | 'postgres'; url: string }, f: (...args: string[]) => Promise<CliResult>, schemaFile: string, original: Schema, text: string): Promise<Schema> {
+  const up = await f('upgrade');
+  assert.equal(up.status, 0, `${up.stderr}\n${text}`);
+  const after = await introspect(db.url);
+  const want = (await loadDeclaredSchema(schemaFile, db.name, db.url)).schema;
+  assert.deepEqual(diffSchemas(after, want), [], `${db.name}: up reaches the declared schema\n${text}`);
+  const back = await f('downgrade', '-1');
+  assert.equal(back.status, 0, `${back.stderr}\n${text}`);
+  assert.deepEqual(diffSchemas(await introspect(db.url), original), [], `${db.name}: down restores the schema\n${text}`);
+  return after;
 }
 
 /** A new SQLite file and, when a server is found, a fresh PostgreSQL database. */
@@ -204,12 +217,7 @@ test('autogenerate writes indexes on expressions from their own SQL, both ways, 
     assert.doesNotMatch(text, /WARNING/, text);
     assert.match(text, /CREATE UNIQUE INDEX users_lower ON [^\n]*lower\(email\)/i, text);
     assert.match(text, /CREATE INDEX users_old ON [^\n]*upper\(email\)/i, text);
-    assert.equal((await f('upgrade')).status, 0, text);
-    const want = (await loadDeclaredSchema(schemaFile, db.name, db.url)).schema;
-    assert.deepEqual(diffSchemas(await introspect(db.url), want), [], `${db.name}\n${text}`);
-    const back = await f('downgrade', '-1');
-    assert.equal(back.status, 0, `${back.stderr}\n${text}`);
-    assert.deepEqual(diffSchemas(await introspect(db.url), original), [], `${db.name}: the old expression index is back\n${text}`);
+    await upAndDown(db, f, schemaFile, original, text);
   }
 });
 
@@ -248,14 +256,7 @@ ${trigger("'a new user'")}`;
     assert.equal(at(/VIEW (?:"public"\.)?"?notes"?/), -1, `notes is untouched\n${text}`);
     if (db.name === 'postgres') assert.match(text, /WARNING: trigger users_audit on users executes stamp_users\(\)|^(?![\s\S]*users_audit)/, text);
     else assert.match(plain, /DROP TRIGGER "?users_audit"?[\s\S]*CREATE TRIGGER users_audit/, text);
-
-    const up = await f('upgrade');
-    assert.equal(up.status, 0, `${up.stderr}\n${text}`);
-    const want = (await loadDeclaredSchema(schemaFile, db.name, db.url)).schema;
-    assert.deepEqual(diffSchemas(await introspect(db.url), want), [], `${db.name}\n${text}`);
-    const back = await f('downgrade', '-1');
-    assert.equal(back.status, 0, `${back.stderr}\n${text}`);
-    assert.deepEqual(diffSchemas(await introspect(db.url), original), [], `${db.name}: down restores views and triggers\n${text}`);
+    await upAndDown(db, f, schemaFile, original, text);
   }
 });
 
@@ -268,15 +269,8 @@ test('autogenerate changes a primary key, keeping the rows, both ways, on both e
     const text = await generate(dir, db.url, 'key by owner and label');
     assert.doesNotMatch(text, /WARNING/, text);
     assert.match(text, db.name === 'sqlite' ? /ctx\.ops\.setPrimaryKey\("tags", \["owner","label"\]/ : /DROP CONSTRAINT IF EXISTS "tags_pkey";\nALTER TABLE [^\n]* ADD CONSTRAINT "tags_pkey" PRIMARY KEY \("owner", "label"\)/, text);
-    const up = await f('upgrade');
-    assert.equal(up.status, 0, `${up.stderr}\n${text}`);
-    const after = await introspect(db.url);
+    const after = await upAndDown(db, f, schemaFile, original, text);
     assert.deepEqual(after.tables.find((x) => x.name === 'tags')!.primaryKey?.columns, ['owner', 'label']);
-    assert.equal((await withDb(db.url, (e) => e.query<{ n: number | bigint | string }>('SELECT count(*) AS n FROM tags')))[0]!.n.toString(), '3', 'no row lost');
-    const want = (await loadDeclaredSchema(schemaFile, db.name, db.url)).schema;
-    assert.deepEqual(diffSchemas(after, want), [], `${db.name}\n${text}`);
-    const back = await f('downgrade', '-1');
-    assert.equal(back.status, 0, `${back.stderr}\n${text}`);
-    assert.deepEqual(diffSchemas(await introspect(db.url), original), [], `${db.name}: the old key is back\n${text}`);
+    assert.equal((await withDb(db.url, (e) => e.query<{ n: number | bigint | string }>('SELECT count(*) AS n FROM tags')))[0]!.n.toString(), '3', 'no row lost after down either');
   }
 });
