@@ -87,6 +87,7 @@ function diffNamed(kind: string, a: [string, string][], b: [string, string][], o
 }
 
 /** Whitespace and letter case of SQL text do not count (identifiers are compared exactly elsewhere). */
-function norm(sql: string): string {
+/** SQL text compared without case and whitespace differences (views, triggers, index definitions). */
+export function norm(sql: string): string {
   return sql.replace(/\s+/g, ' ').replace(/\s*([(),])\s*/g, '$1').trim().toLowerCase();
 }

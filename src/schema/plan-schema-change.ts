@@ -4,6 +4,7 @@
  * runs. Renames only ever come from explicit hints; a column or table that disappears while another
  * appears is planned as drop + add and reported in `warnings`, never guessed.
  */
+import { norm } from './diff-schemas.js';
 import { planViewsAndTriggers } from './plan-views.js';
 import { columnSpec, createTableOp, fkAction, type SchemaOp } from '../revisions/operations.js';
 import type { ColumnSpec } from '../revisions/revision-types.js';
@@ -239,6 +240,3 @@ const indexKey = (i: Table['indexes'][number]) => `${i.unique} ${i.hasExpression
 const clone = (t: Table): Table => ({ ...t });
 
 /** Whitespace and letter case of SQL text do not count, as in diff-schemas.ts. */
-function norm(sql: string): string {
-  return sql.replace(/\s+/g, ' ').replace(/\s*([(),])\s*/g, '$1').trim().toLowerCase();
-}

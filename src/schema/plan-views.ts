@@ -9,6 +9,7 @@
  * created dependencies first. A trigger is made again when its text changed or it sits on a view
  * made again (dropping a view drops its triggers); one on a dropped table goes with the table.
  */
+import { norm } from './diff-schemas.js';
 import type { SchemaOp } from '../revisions/operations.js';
 import type { Schema, Trigger, View } from './model.js';
 
@@ -107,6 +108,3 @@ function mentions(sql: string, name: string): boolean {
   return new RegExp(`(^|[^A-Za-z0-9_$])["\`\\[]?${n}["\`\\]]?($|[^A-Za-z0-9_$])`, 'i').test(sql);
 }
 
-function norm(sql: string): string {
-  return sql.replace(/\s+/g, ' ').replace(/\s*([(),])\s*/g, '$1').trim().toLowerCase();
-}
