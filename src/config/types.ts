@@ -58,8 +58,8 @@ export interface BackupConfig {
 export interface CopyColumnConfig {
   /**
    * The logical type to use instead of the profiled one (`int64`, `float64`, `numeric`, `boolean`,
-   * `text`, `bytes`, `date`, `timestamp`, `timestamptz`, `json`, `jsonb`). Refused before anything
-   * is written when the column's values do not fit it.
+   * `text`, `bytes`, `date`, `time`, `timestamp`, `timestamptz`, `json`, `jsonb`, `uuid`). Refused
+   * before anything is written when the column's values do not fit it.
    */
   type?: string;
   /** Integers in this column are Unix epoch times in these units, copied as timestamptz. */
@@ -98,6 +98,16 @@ export interface CopyConfig {
   maxRejects?: number;
   /** Columns declared JSON become jsonb (when every value parses) instead of json. */
   jsonb?: boolean;
+  /**
+   * Integer columns: `fit` (default) keeps the declared width when every value fits (INTEGER is
+   * PostgreSQL integer, read by node-postgres as a number); `bigint` makes every integer bigint.
+   */
+  integers?: 'fit' | 'bigint';
+  /**
+   * SQLite virtual tables (FTS, R*Tree) have no PostgreSQL table equivalent: `fail` (default) stops
+   * before anything is written and names them; `skip` leaves them out with a warning.
+   */
+  virtualTables?: 'fail' | 'skip';
   /** Where refused rows are written (default `ferry-rejects-<time>.jsonl` in the working folder). */
   rejectFile?: string;
   /** Table name -> override. */

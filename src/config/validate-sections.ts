@@ -2,7 +2,7 @@ import { LOGICAL_TYPES } from '../transfer/copy-types.js';
 import type { CopyColumnConfig, CopyConfig, CopyTableConfig, RevisionsConfig } from './types.js';
 import { checkKeys, describe, expectNonEmptyString, expectRecord, formatPath, optionalString, type Found, type Segment } from './validate-config.js';
 
-const COPY_KEYS = ['from', 'to', 'include', 'exclude', 'batchSize', 'parallel', 'ifExists', 'maxRejects', 'jsonb', 'rejectFile', 'tables'];
+const COPY_KEYS = ['from', 'to', 'include', 'exclude', 'batchSize', 'parallel', 'ifExists', 'maxRejects', 'jsonb', 'integers', 'virtualTables', 'rejectFile', 'tables'];
 const COPY_TABLE_KEYS = ['as', 'batchSize', 'columns'];
 const COPY_COLUMN_KEYS = ['type', 'epoch', 'as'];
 
@@ -35,6 +35,17 @@ export function checkCopy(raw: unknown, at: Segment[], found: Found[]): CopyConf
     if (typeof raw.jsonb === 'boolean') out.jsonb = raw.jsonb;
     else found.push({ segments: [...at, 'jsonb'], message: `${formatPath([...at, 'jsonb'])} must be true or false, not ${describe(raw.jsonb)}.`, at: 'value' });
   }
+  const choice = <T extends string>(key: 'integers' | 'virtualTables', allowed: readonly T[]): T | undefined => {
+    const v = raw[key];
+    if (v === undefined) return undefined;
+    if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+    found.push({ segments: [...at, key], message: `${formatPath([...at, key])} must be ${allowed.map((a) => `"${a}"`).join(' or ')}, not ${describe(v)}.`, at: 'value' });
+    return undefined;
+  };
+  const integers = choice('integers', ['fit', 'bigint'] as const);
+  if (integers) out.integers = integers;
+  const virtualTables = choice('virtualTables', ['fail', 'skip'] as const);
+  if (virtualTables) out.virtualTables = virtualTables;
   const tablesAt = [...at, 'tables'];
   if (raw.tables !== undefined && expectRecord(raw.tables, tablesAt, found)) {
     out.tables = Object.fromEntries(Object.entries(raw.tables).map(([name, value]) => [name, checkCopyTable(value, [...tablesAt, name], found)] as const));

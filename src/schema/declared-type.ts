@@ -23,6 +23,10 @@ export interface DeclaredType {
   hint: TypeHint;
   /** True when nothing was declared (BLOB affinity, values kept as given). */
   empty: boolean;
+  /** Integer names: the width the name promises (SMALLINT 16, BIGINT 64, the rest 32). */
+  intBits?: 16 | 32 | 64;
+  /** VARCHAR(n)-like names: the character limit n. */
+  maxLength?: number;
 }
 
 /** Parses a SQLite declared type name of any shape into its affinity and hint. Pure. */
@@ -31,8 +35,18 @@ export function parseDeclaredType(declared: string | null | undefined): Declared
   const paren = text.indexOf('(');
   const base = (paren < 0 ? text : text.slice(0, paren)).trim().replace(/\s+/g, ' ').toUpperCase();
   const args = paren < 0 ? [] : [...text.slice(paren).matchAll(/[-+]?\d+/g)].map((m) => Number(m[0]));
-  return { text, base, args, affinity: affinityOf(text), hint: hintOf(base), empty: text === '' };
+  const affinity = affinityOf(text);
+  const out: DeclaredType = { text, base, args, affinity, hint: hintOf(base, args), empty: text === '' };
+  if (affinity === 'INTEGER') out.intBits = /BIGINT|INT8|BIG INT/.test(base) ? 64 : /SMALLINT|INT2|TINYINT/.test(base) ? 16 : 32;
+  if (LIMITED_TEXT.test(base) && args.length === 1 && args[0]! > 0) out.maxLength = args[0]!;
+  return out;
 }
+
+/**
+ * Names whose argument is a character limit (`VARCHAR(255)`). `TEXT(100)` is not one: MySQL and
+ * SQLite dumps use it as a size hint, and apps never rely on it.
+ */
+const LIMITED_TEXT = /^(N?VARCHAR2?|CHARACTER VARYING|VARYING CHARACTER|NATIONAL VARYING CHARACTER|N?CHAR|NATIVE CHARACTER|NATIONAL CHARACTER|CHARACTER)$/;
 
 /** SQLite's affinity rules, applied in SQLite's order to the whole declared text. */
 export function affinityOf(declared: string): Affinity {
@@ -48,8 +62,10 @@ export function affinityOf(declared: string): Affinity {
  * Hints from the name. Order matters: `TIMESTAMP WITH TIME ZONE` before `TIMESTAMP`, `DATETIME`
  * before `DATE` and `TIME`, `JSONB` before `JSON`.
  */
-function hintOf(base: string): TypeHint {
+function hintOf(base: string, args: number[]): TypeHint {
   if (/BOOL/.test(base)) return 'boolean';
+  // MySQL's boolean spellings, common in dumps and ORMs: TINYINT(1), BIT, BIT(1).
+  if ((base === 'TINYINT' && args.length === 1 && args[0] === 1) || (base === 'BIT' && (args.length === 0 || args[0] === 1))) return 'boolean';
   if (/TIMESTAMPTZ|TIMESTAMP_TZ|WITH TIME ZONE|DATETIMETZ|DATETIMEOFFSET/.test(base)) return 'timestamptz';
   if (/DATETIME|TIMESTAMP/.test(base)) return 'timestamp';
   if (/DATE/.test(base)) return 'date';

@@ -87,9 +87,22 @@ export interface Table {
   sql?: string;
 }
 
+/** A SQLite virtual table (FTS3/4/5, R*Tree, ...): not a table of rows a copy can create as such. */
+export interface VirtualTable {
+  name: string;
+  /** The module, lower case: fts5, fts4, fts3, rtree, ... */
+  module: string;
+  /** Its CREATE VIRTUAL TABLE statement. */
+  sql: string;
+  /** The tables SQLite keeps its content in (left out of `tables`). */
+  shadowTables: string[];
+}
+
 export interface Schema {
   dialect: 'sqlite' | 'postgres';
   tables: Table[];
+  /** SQLite virtual tables; their shadow tables are not listed in `tables`. */
+  virtualTables?: VirtualTable[];
   views: View[];
   triggers: Trigger[];
 }

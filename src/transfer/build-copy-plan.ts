@@ -7,14 +7,17 @@
 import type { CopyConfig } from '../config/types.js';
 import type { Dialect, Engine } from '../engine/types.js';
 import { SEQUENCE_LAST_VALUE_SQL } from '../engines/postgres/postgres-ddl.js';
-import { quoteTable } from '../engines/postgres/postgres-quote.js';
+import { quoteIdent, quoteTable } from '../engines/postgres/postgres-quote.js';
 import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
 import { profileSqliteTableFull, sqliteSequenceValue, type ProfileColumnRequest } from '../engines/sqlite/sqlite-profile.js';
 import { FerryError } from '../errors.js';
-import { parseDeclaredType, wantsTimestampCheck } from '../schema/declared-type.js';
 import type { Schema, Table } from '../schema/model.js';
-import { logicalFromPostgresType, resolveOverride, type CopyDirection, type ProfileFacts } from './choose-type.js';
-import type { CopyPlan, PlanWarning, TablePlan } from './copy-types.js';
+import type { IntegerPolicy } from '../engine/type-mapper.js';
+import { postgresColumnType } from '../engines/postgres/postgres-type-mapper.js';
+import { profileRequestFor } from '../engines/sqlite/sqlite-type-mapper.js';
+import { resolveOverride, type ProfileFacts } from './choose-type.js';
+import { ORIGIN_TABLE, originOf, readOrigin } from './copy-origin.js';
+import type { CopyDirection, CopyPlan, PlanWarning, TablePlan } from './copy-types.js';
 import { planTable, TargetNames, type TableFacts } from './plan-table.js';
 
 /** ferry's own resume-state table: never copied. */
@@ -30,6 +33,8 @@ export interface BuildCopyPlanOptions {
   config?: CopyConfig;
   /** JSON-declared columns become jsonb when every value parses. */
   jsonb?: boolean;
+  /** Integer widths: fit the declared type and the values (default), or always bigint. */
+  integers?: IntegerPolicy;
   /** The target's URL, masked, for the plan's `to`. */
   targetDisplayUrl: string;
 }
@@ -44,8 +49,11 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
   const config = options.config ?? {};
   const tables = selectTables(schema, options.include ?? config.include, options.exclude ?? config.exclude, Object.keys(config.tables ?? {}));
   const warnings: PlanWarning[] = [];
-  for (const v of schema.views) warnings.push({ code: 'VIEW_SKIPPED', table: v.name, message: `The view ${v.name} is not copied; recreate it on the target by hand.` });
-  for (const t of schema.triggers) warnings.push({ code: 'TRIGGER_SKIPPED', table: t.table, message: `The trigger ${t.name} on ${t.table} is not copied; recreate it on the target by hand.` });
+  // Views and triggers are written in their engine's own SQL. From SQLite they are recorded with the
+  // tables' origin, so the way back recreates them; on PostgreSQL they must be written anew.
+  const kept = direction === 'sqlite-to-postgres' ? ' (it is kept with the copy and recreated on the way back to SQLite)' : '';
+  for (const v of schema.views) warnings.push({ code: 'VIEW_SKIPPED', table: v.name, message: `The view ${v.name} is not created on the target; write it in the target's SQL by hand${kept}.` });
+  for (const t of schema.triggers) warnings.push({ code: 'TRIGGER_SKIPPED', table: t.table, message: `The trigger ${t.name} on ${t.table} is not created on the target; write it in the target's SQL by hand${kept}.` });
 
   const registry = new Map<string, { target: string; columns: Map<string, string>; primaryKey: string[] }>();
   const relations = new TargetNames(direction === 'sqlite-to-postgres');
@@ -57,18 +65,27 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
     registry.set(t.name, { target, columns, primaryKey: t.primaryKey?.columns ?? [] });
   }
   const jsonb = options.jsonb ?? config.jsonb ?? false;
+  const integers = options.integers ?? config.integers ?? 'fit';
   const plans: TablePlan[] = [];
+  // A database an earlier copy made from SQLite goes back to the app's own schema.
+  const recorded = direction === 'postgres-to-sqlite' ? await readOrigin(source, schema) : null;
   for (const t of orderParentsFirst(tables)) {
     const cfg = config.tables?.[t.name];
     const facts = direction === 'sqlite-to-postgres' ? sqliteFacts(source as SqliteEngine, t, cfg?.columns ?? {}) : await postgresFacts(source, t);
-    plans.push(planTable(t, facts, { direction, targetName: registry.get(t.name)!.target, config: cfg, jsonb, tables: registry, relations }, warnings));
+    const origin = recorded?.tables[t.name];
+    if (origin && !cfg?.as) facts.origin = origin;
+    plans.push(planTable(t, facts, { direction, targetName: registry.get(t.name)!.target, config: cfg, jsonb, integers, tables: registry, relations }, warnings));
   }
-  return { from: { dialect: source.dialect, displayUrl: source.displayUrl }, to: { dialect: targetDialect, displayUrl: options.targetDisplayUrl }, tables: plans, warnings };
+  const plan: CopyPlan = { from: { dialect: source.dialect, displayUrl: source.displayUrl }, to: { dialect: targetDialect, displayUrl: options.targetDisplayUrl }, tables: plans, warnings };
+  const origin = originOf(schema, plans);
+  if (origin) plan.origin = origin;
+  if (recorded?.views.length) plan.views = recorded.views;
+  return plan;
 }
 
 /** Applies include/exclude; unknown names (there or in the config's tables) fail with TABLE_MISSING. */
 function selectTables(schema: Schema, include: string[] | undefined, exclude: string[] | undefined, configured: string[]): Table[] {
-  const all = schema.tables.filter((t) => t.name !== COPY_STATE_TABLE && !t.name.toLowerCase().startsWith('sqlite_'));
+  const all = schema.tables.filter((t) => t.name !== COPY_STATE_TABLE && t.name !== ORIGIN_TABLE && !t.name.toLowerCase().startsWith('sqlite_'));
   const names = all.map((t) => t.name);
   const check = (list: string[] | undefined, where: string) => {
     for (const n of list ?? []) {
@@ -111,17 +128,8 @@ export function orderParentsFirst(tables: Table[]): Table[] {
 /** A SQLite table's facts: one profiling scan, the rowid alias and its sequence floor. */
 function sqliteFacts(engine: SqliteEngine, t: Table, columnConfig: Record<string, { type?: string }>): TableFacts {
   const requests: ProfileColumnRequest[] = t.columns.map((c) => {
-    const d = parseDeclaredType(c.type);
     const override = columnConfig[c.name]?.type;
-    const o = override === undefined ? undefined : resolveOverride(override, `${t.name}.${c.name}`);
-    return {
-      name: c.name,
-      type: c.type,
-      checkTimestamps: wantsTimestampCheck(d) || o === 'date' || o === 'timestamp' || o === 'timestamptz',
-      checkJson: d.hint === 'json' || d.hint === 'jsonb' || o === 'json' || o === 'jsonb',
-      checkBoolean: d.hint === 'boolean' || o === 'boolean',
-      checkNumericText: (d.hint === 'decimal' && d.affinity === 'TEXT') || o === 'numeric',
-    };
+    return profileRequestFor(c.name, c.type, override === undefined ? undefined : resolveOverride(override, `${t.name}.${c.name}`));
   });
   const rowid = !t.withoutRowid;
   const profile = engine.run(`profiling table "${t.name}" of`, () => profileSqliteTableFull(engine.db, t.name, requests, rowid));
@@ -138,14 +146,27 @@ function sqliteFacts(engine: SqliteEngine, t: Table, columnConfig: Record<string
   return facts;
 }
 
-/** A PostgreSQL table's facts: exact row count, and for a serial/identity key its sequence position. */
+/**
+ * A PostgreSQL table's facts: exact row count, for a serial/identity key its sequence position,
+ * and for numeric columns how many values hold more digits than a double (so a SQLite target
+ * keeps those columns as text rather than round them).
+ */
 async function postgresFacts(engine: Engine, t: Table): Promise<TableFacts> {
-  const facts: TableFacts = { rows: await engine.countRows({ name: t.name, schema: t.schema }) };
+  const numerics = t.columns.filter((c) => postgresColumnType(c.type).logical === 'numeric');
+  const table = quoteTable({ name: t.name, schema: t.schema });
+  const counts = [`count(*)::float8 AS n`, ...numerics.map((c, i) => {
+    const col = quoteIdent(c.name);
+    // float8 -> numeric keeps 15 significant digits: a value that survives the trip fits a double.
+    return `count(*) FILTER (WHERE ${col} <> 'NaN' AND ${col}::float8::numeric <> ${col})::float8 AS b${i}`;
+  })];
+  const [row] = await engine.query<Record<string, number>>(`SELECT ${counts.join(', ')} FROM ${table}`);
+  const facts: TableFacts = { rows: Number(row!.n) };
+  if (numerics.length) facts.profiles = new Map(numerics.map((c, i) => [c.name, { nulls: 0, integers: 0, reals: 0, texts: 0, blobs: 0, beyondDouble: Number(row![`b${i}`]) }]));
   const pk = t.primaryKey;
   const col = pk && pk.columns.length === 1 ? t.columns.find((c) => c.name === pk.columns[0]) : undefined;
-  if (col && logicalFromPostgresType(col.type) === 'int64' && (col.generated?.startsWith('identity') || /^nextval\(/i.test(col.default ?? ''))) {
+  if (col && postgresColumnType(col.type).logical === 'int64' && (col.generated?.startsWith('identity') || /^nextval\(/i.test(col.default ?? ''))) {
     facts.identityColumn = col.name;
-    const rows = await engine.query<{ last_value: string | null }>(SEQUENCE_LAST_VALUE_SQL, [quoteTable({ name: t.name, schema: t.schema }), col.name]);
+    const rows = await engine.query<{ last_value: string | null }>(SEQUENCE_LAST_VALUE_SQL, [table, col.name]);
     facts.sequenceFloor = rows[0]?.last_value ? BigInt(rows[0].last_value) : 0n;
   }
   return facts;

@@ -2,7 +2,8 @@ import type { Value } from '../engine/types.js';
 import type { LogicalType } from './copy-types.js';
 import { canonicalDecimal, isPlainInteger, numberToDecimal, parseDecimal } from './decimal-text.js';
 import { canonicalJson, jsonProblem } from './json-canonical.js';
-import { epochToMicros, formatTimestamp, parseIsoDate, parseIsoTimestamp } from './time-text.js';
+import { epochToMicros, parseIsoDate, parseIsoTimestamp, parseTimeOfDay } from './time-text.js';
+import { canonicalUuid } from './uuid-text.js';
 
 /**
  * Converts values into the canonical form of each logical type (see copy-types.ts), refusing any
@@ -40,6 +41,31 @@ export interface ConvertOptions {
    * column is taken as its UTF-8 bytes.
    */
   pgText?: boolean;
+  /** timestamptz: a value without a zone is read as UTC (else it is refused). */
+  zonelessUtc?: boolean;
+  /** numeric: the target's precision and scale; a value that would be rounded is refused. */
+  precision?: number;
+  scale?: number;
+  /** text: the target's character limit; a longer value is refused, never cut. */
+  maxLength?: number;
+}
+
+/**
+ * The convert options a planned column implies: its reading rules, and its target's limits when
+ * they were not proven by profiling (a target column that already existed).
+ */
+export function convertOptionsOf(c: { epoch?: 'seconds' | 'milliseconds'; zonelessUtc?: boolean; checkLimits?: boolean; type?: { precision?: number; scale?: number; maxLength?: number } }, pgText = false): ConvertOptions {
+  const o: ConvertOptions = {};
+  if (pgText) o.pgText = true;
+  if (c.epoch) o.epoch = c.epoch;
+  if (c.zonelessUtc) o.zonelessUtc = true;
+  if (!c.checkLimits) return o;
+  if (c.type?.precision !== undefined) {
+    o.precision = c.type.precision;
+    o.scale = c.type.scale ?? 0;
+  }
+  if (c.type?.maxLength !== undefined) o.maxLength = c.type.maxLength;
+  return o;
 }
 
 /** Turns a source value into the logical type's canonical value. */
@@ -61,13 +87,19 @@ export function converterFor(logical: LogicalType, options: ConvertOptions = {})
       return (v) => (typeof v === 'bigint' || v === null ? v : toInt64(v, pgText));
     case 'float64':
       return (v) => (typeof v === 'number' || v === null ? v : toFloat64(v, pgText));
-    case 'numeric':
-      return (v) => (v === null ? null : toNumeric(v));
+    case 'numeric': {
+      const { precision, scale } = options;
+      if (precision === undefined) return (v) => (v === null ? null : toNumeric(v));
+      return (v) => (v === null ? null : fitNumeric(v, toNumeric(v), precision, scale ?? 0));
+    }
     case 'boolean':
       return (v) => (typeof v === 'boolean' || v === null ? v : toBoolean(v, pgText));
     case 'text':
-    case 'pgtext':
-      return (v) => (typeof v === 'string' || v === null ? v : toText(v));
+    case 'pgtext': {
+      const limit = options.maxLength;
+      if (limit === undefined) return (v) => (typeof v === 'string' || v === null ? v : toText(v));
+      return (v) => (v === null ? null : fitLength(typeof v === 'string' ? v : toText(v), limit));
+    }
     case 'bytes':
       return (v) => (v === null ? null : toBytes(v, pgText));
     case 'date':
@@ -75,9 +107,13 @@ export function converterFor(logical: LogicalType, options: ConvertOptions = {})
     case 'timestamp':
     case 'timestamptz': {
       const withZone = logical === 'timestamptz';
-      const epoch = options.epoch;
-      return (v) => (v === null ? null : toTimestamp(v, withZone, epoch));
+      const { epoch, zonelessUtc } = options;
+      return (v) => (v === null ? null : toTimestamp(v, withZone, epoch, zonelessUtc === true));
     }
+    case 'uuid':
+      return (v) => (v === null ? null : toUuid(v));
+    case 'time':
+      return (v) => (v === null ? null : toTime(v));
     case 'json':
     case 'jsonb':
       return (v) => (v === null ? null : toJson(v));
@@ -102,36 +138,6 @@ export function normalizerFor(logical: LogicalType, options: ConvertOptions = {}
       throw e;
     }
   };
-}
-
-/**
- * What a SQLite target stores for a canonical value: numeric as an integer or a real when that
- * spells it exactly, otherwise as text; booleans 1/0; timestamps as ISO text (timestamptz with
- * '+00:00'); NaN as the text 'NaN', because SQLite turns a NaN real into NULL.
- */
-export function sqliteValueFor(logical: LogicalType, canonical: Value): Value {
-  if (canonical === null) return null;
-  switch (logical) {
-    case 'float64':
-      return typeof canonical === 'number' && Number.isNaN(canonical) ? 'NaN' : canonical;
-    case 'numeric': {
-      const text = canonical as string;
-      if (isPlainInteger(text)) {
-        const b = BigInt(text);
-        if (b >= INT64_MIN && b <= INT64_MAX) return b;
-      }
-      const n = Number(text);
-      return !Number.isNaN(n) && String(n) === text ? n : text;
-    }
-    case 'boolean':
-      return canonical ? 1n : 0n;
-    case 'timestamp':
-      return formatTimestamp(canonical as bigint);
-    case 'timestamptz':
-      return `${formatTimestamp(canonical as bigint)}+00:00`;
-    default:
-      return canonical;
-  }
 }
 
 /** Readable text of any value, for reject reasons and invalid markers. */
@@ -207,11 +213,17 @@ function toNumeric(v: Value): string {
   return fail(v, 'in a numeric column is not a number');
 }
 
+/** Text spellings of a boolean apps write (besides 0/1 integers), and PostgreSQL's t/f. */
+const BOOLEAN_TEXT: Record<string, boolean> = { '0': false, '1': true, true: true, false: false, t: true, f: false, TRUE: true, FALSE: false, True: true, False: false };
+
 function toBoolean(v: Value, pgText: boolean): boolean {
   if (v === 0n || v === 0) return false;
   if (v === 1n || v === 1) return true;
-  if (pgText && (v === 't' || v === 'f')) return v === 't';
-  return fail(v, 'in a boolean column is not 0 or 1');
+  if (typeof v === 'string') {
+    const b = BOOLEAN_TEXT[v];
+    if (b !== undefined && (pgText || (v !== 't' && v !== 'f'))) return b;
+  }
+  return fail(v, 'in a boolean column is not 0 or 1 (or true/false)');
 }
 
 function toText(v: Value): string {
@@ -235,16 +247,55 @@ function toBytes(v: Value, pgText: boolean): Buffer {
 function toDate(v: Value): string {
   if (typeof v !== 'string') return fail(v, 'in a date column is not an ISO date (YYYY-MM-DD)');
   const days = parseIsoDate(v);
-  return typeof days === 'number' ? v : fail(v, days);
+  if (typeof days === 'number') return v;
+  // A date-time at midnight is a date exactly (an app's DATETIME column moved into a date column).
+  const micros = v.length > 10 ? parseIsoTimestamp(v, false) : null;
+  if (typeof micros === 'bigint' && micros % 86_400_000_000n === 0n) return v.slice(0, 10);
+  return fail(v, typeof micros === 'bigint' ? 'has a time of day, which a date column would drop' : days);
 }
 
-function toTimestamp(v: Value, withZone: boolean, epoch: 'seconds' | 'milliseconds' | undefined): bigint {
+function toTimestamp(v: Value, withZone: boolean, epoch: 'seconds' | 'milliseconds' | undefined, zonelessUtc: boolean): bigint {
   let r: bigint | string;
-  if (typeof v === 'string') r = parseIsoTimestamp(v, withZone);
+  if (typeof v === 'string') r = parseIsoTimestamp(v, withZone, zonelessUtc);
   else if ((typeof v === 'bigint' || typeof v === 'number') && epoch) r = epochToMicros(v, epoch);
   else if (typeof v === 'bigint' || typeof v === 'number') r = 'is a number; configure epoch seconds or milliseconds for this column to read it as a time';
   else r = 'in a timestamp column is not an ISO date-time';
   return typeof r === 'bigint' ? r : fail(v, r);
+}
+
+function toUuid(v: Value): string {
+  if (typeof v !== 'string') return fail(v, 'in a uuid column is not a UUID');
+  return canonicalUuid(v) ?? fail(v, 'is not a UUID (8-4-4-4-12 hex digits, or 32 hex digits)');
+}
+
+function toTime(v: Value): bigint {
+  if (typeof v !== 'string') return fail(v, 'in a time column is not a time of day');
+  const r = parseTimeOfDay(v);
+  return typeof r === 'bigint' ? r : fail(v, r);
+}
+
+/** The canonical decimal when it fits numeric(precision, scale) without rounding; else refused. */
+function fitNumeric(v: Value, canonical: string, precision: number, scale: number): string {
+  const d = parseDecimal(canonical);
+  if (d === null || typeof d === 'string') return fail(v, `cannot be held by numeric(${precision},${scale})`);
+  // Trailing zeros do not count: 12.50 fits numeric(4,1) as 12.5 exactly.
+  const trimmed = d.digits.replace(/0+$/, '');
+  const exponent = d.exponent + (d.digits.length - trimmed.length);
+  const fractionDigits = Math.max(0, -exponent);
+  const integerDigits = Math.max(0, trimmed.length + exponent);
+  if (fractionDigits > scale) return fail(v, `has ${fractionDigits} digits after the point; numeric(${precision},${scale}) would round it`);
+  if (integerDigits > precision - scale) return fail(v, `has ${integerDigits} digits before the point; numeric(${precision},${scale}) holds ${precision - scale}`);
+  return canonical;
+}
+
+function fitLength(text: string, limit: number): string {
+  // PostgreSQL counts characters (code points), not UTF-16 units.
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xdc00 || c > 0xdfff) n++;
+  }
+  return n <= limit ? text : fail(text, `has ${n} characters; the column holds at most ${limit}`);
 }
 
 function toJson(v: Value): string {

@@ -91,6 +91,9 @@ export function nativeCopyKinds(plan: TablePlan): string | null {
     const only = (n: number | undefined) => !p || n === p.integers + p.reals + p.texts + p.blobs;
     const letter =
       kind === 'int8' && c.logical === 'int64' && only(p?.integers) ? 'i'
+      : kind === 'int4' && c.logical === 'int64' && only(p?.integers) ? 'I'
+      : kind === 'int2' && c.logical === 'int64' && only(p?.integers) ? 'S'
+      : kind === 'uuid' && c.logical === 'uuid' && only(p?.texts) ? 'U'
       : kind === 'float8' && c.logical === 'float64' && only(p?.reals) ? 'f'
       : kind === 'bool' && c.logical === 'boolean' && only(p?.integers) ? 'o'
       : kind === 'text' && c.logical === 'text' && only(p?.texts) ? 't'

@@ -1,8 +1,9 @@
-import type { Engine } from '../engine/types.js';
-import { FerryError, isFerryError } from '../errors.js';
+import { typeMapperOf } from '../engine/roles.js';
+import type { Dialect, Engine } from '../engine/types.js';
+import { FerryError } from '../errors.js';
 import type { Schema } from '../schema/model.js';
-import { chooseType, logicalFromPostgresType } from './choose-type.js';
 import type { CopyPlan } from './copy-types.js';
+import { plainEpochUnit } from './time-text.js';
 
 /**
  * Checks the plan's tables against what the target already holds, before anything is written:
@@ -41,11 +42,14 @@ export async function checkTargetTables(target: Engine, plan: CopyPlan, existing
 }
 
 /**
- * Makes the plan write into existing target tables as they are: every planned column must exist,
- * and PostgreSQL columns keep their own type (the COPY encoder writes that type), provided the
- * source's values fit it; a column whose values cannot be held fails here, before any write.
+ * Makes the plan write into existing target tables as they are (the app's own schema, made by its
+ * migrations): every planned column must exist, and each column keeps the target's own type. Values
+ * are then converted into that type one by one (ISO or ORM date-time text into timestamptz, 0/1
+ * into boolean, UUID text into uuid, numbers into numeric(p,s) or integer when exact); a value that
+ * cannot be converted without loss is a reject with its reason, never rounded or cut.
  */
-export function adoptExistingTables(plan: CopyPlan, existing: Schema, dialect: 'sqlite' | 'postgres'): void {
+export function adoptExistingTables(plan: CopyPlan, existing: Schema, dialect: Dialect): void {
+  const mapper = typeMapperOf(dialect);
   for (const t of plan.tables) {
     const table = existing.tables.find((x) => x.name === t.target);
     if (!table) continue;
@@ -57,21 +61,20 @@ export function adoptExistingTables(plan: CopyPlan, existing: Schema, dialect: '
           hint: 'Add the column, map it to another name with copy.tables.<table>.columns.<column>.as in the config, or copy into a fresh table.',
         });
       }
-      if (dialect !== 'postgres' || col.type === c.targetType) continue;
-      const logical = logicalFromPostgresType(col.type);
-      if (logical !== c.logical) {
-        try {
-          chooseType({ table: t.source, column: c.source, declared: c.sourceType, profile: c.profile, override: logical, epoch: c.epoch, direction: 'sqlite-to-postgres' });
-        } catch (e) {
-          if (!isFerryError(e)) throw e;
-          throw new FerryError('INCOMPATIBLE_COLUMNS', `The target column ${t.target}.${c.target} is ${col.type}, which cannot hold the source's values: ${e.message}`, {
-            subject: `${t.target}.${c.target}`,
-            hint: 'Change the target column type, or copy into a fresh table so ferry picks a type that fits.',
-          });
-        }
-      }
-      c.logical = logical;
+      if (col.type === c.targetType) continue;
+      const type = mapper.read({ table: t.target, column: c.target, declared: col.type, jsonb: false, integers: 'fit' }).type;
       c.targetType = col.type;
+      if (dialect === 'sqlite') continue;
+      c.type = type;
+      c.logical = type.logical;
+      c.checkLimits = true;
+      // What the source holds decides how it is read into the target's type.
+      const p = c.profile;
+      if ((type.logical === 'timestamp' || type.logical === 'timestamptz') && p) {
+        if (p.integers > 0 && !c.epoch && p.minInteger !== undefined) c.epoch = plainEpochUnit(p.minInteger, p.maxInteger!);
+        if (type.logical === 'timestamptz' && (p.textTimestamps ?? 0) + (p.textDates ?? 0) > 0) c.zonelessUtc = true;
+      }
+      if (type.logical !== 'timestamp' && type.logical !== 'timestamptz') delete c.epoch;
     }
   }
 }

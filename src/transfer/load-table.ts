@@ -1,6 +1,6 @@
 import type { Engine, Row, Value } from '../engine/types.js';
 import { ChecksumAccumulator } from './checksum.js';
-import { ConversionError, converterFor, normalizerFor } from './convert-value.js';
+import { ConversionError, convertOptionsOf, converterFor, normalizerFor } from './convert-value.js';
 import type { CopyState, TableState } from './copy-state.js';
 import type { RejectRecord, TablePlan } from './copy-types.js';
 import { jsonSafe } from './json-safe.js';
@@ -57,8 +57,9 @@ const PROGRESS_EVERY = 10_000;
 export async function loadTable(job: LoadTableJob): Promise<void> {
   const { plan, tableState: ts } = job;
   const pgText = job.source.pgText ?? false;
-  const converters = plan.columns.map((c) => converterFor(c.logical, { epoch: c.epoch, pgText }));
-  const normalizers = plan.columns.map((c) => normalizerFor(c.logical, { epoch: c.epoch, pgText }));
+  const converters = plan.columns.map((c) => converterFor(c.logical, convertOptionsOf(c, pgText)));
+  // Rejected rows leave verify's source digest as verify reads them: without the target's limits.
+  const normalizers = plan.columns.map((c) => normalizerFor(c.logical, convertOptionsOf({ epoch: c.epoch, zonelessUtc: c.zonelessUtc }, pgText)));
   const keyed = job.source.keyWidth > 0;
   // A keyless table cannot resume mid-way: it is one chunk, committed with its state.
   const batchSize = keyed ? Math.max(1, job.batchSize) : Number.MAX_SAFE_INTEGER;

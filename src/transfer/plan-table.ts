@@ -10,8 +10,12 @@ import { sqliteCreateIndexSql, sqliteCreateTableSql } from '../engines/sqlite/sq
 import { FerryError } from '../errors.js';
 import type { Table } from '../schema/model.js';
 import type { CopyTableConfig } from '../config/types.js';
-import { chooseType, type CopyDirection, type ProfileFacts } from './choose-type.js';
-import type { CheckPlan, ChunkKey, ColumnPlan, ForeignKeyPlan, IndexPlan, PlanWarning, TablePlan } from './copy-types.js';
+import { typeMapperOf } from '../engine/roles.js';
+import type { IntegerPolicy, ReadTypeInput } from '../engine/type-mapper.js';
+import { chooseType, type ProfileFacts } from './choose-type.js';
+import type { CheckPlan, ChunkKey, ColumnPlan, CopyDirection, ForeignKeyPlan, IndexPlan, PlanWarning, TablePlan } from './copy-types.js';
+import type { TableOrigin } from './copy-origin.js';
+import { applyOrigin } from './plan-origin.js';
 import { sqliteDefaultToPostgres } from './translate-default.js';
 import { parseSqliteIndex, sqliteToPostgres, type ExpressionContext, type Translation } from './translate-expression.js';
 import { parsePostgresIndex, postgresDefaultToSqlite, postgresToSqlite } from './translate-pg-expression.js';
@@ -25,6 +29,8 @@ export interface TableFacts {
   identityColumn?: string;
   /** The identity's next value must be above this. */
   sequenceFloor?: bigint;
+  /** Where the table came from, when an earlier `ferry copy` recorded it (PostgreSQL sources). */
+  origin?: TableOrigin;
 }
 
 /** Names already taken in the target: relations share one namespace per schema (tables, indexes, key indexes). */
@@ -47,6 +53,8 @@ export interface PlanTableContext {
   targetName: string;
   config?: CopyTableConfig;
   jsonb: boolean;
+  /** How integer columns are sized (`--integers`). */
+  integers: IntegerPolicy;
   /** Source table name -> { target name, column map (source -> target), primary key columns } of every copied table. */
   tables: Map<string, { target: string; columns: Map<string, string>; primaryKey: string[] }>;
   /** Schema-wide relation names (index and key names). */
@@ -68,22 +76,33 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
     }
   }
   const colMap = ctx.tables.get(table.name)!.columns;
+  const from = typeMapperOf(toPg ? 'sqlite' : 'postgres');
+  const to = typeMapperOf(toPg ? 'postgres' : 'sqlite');
   const columns: ColumnPlan[] = table.columns.map((c) => {
     const cfg = colConfig[c.name] ?? {};
-    const choice = chooseType({ table: table.name, column: c.name, declared: c.type, profile: facts.profiles?.get(c.name), override: cfg.type, epoch: cfg.epoch, jsonb: ctx.jsonb, direction: ctx.direction });
-    warnings.push(...choice.warnings);
-    const identity = facts.identityColumn === c.name && choice.logical === 'int64';
-    const plan: ColumnPlan = { source: c.name, target: colMap.get(c.name.toLowerCase()) ?? c.name, sourceType: c.type, logical: choice.logical, targetType: choice.targetType, nullable: c.nullable && !identity && !(table.primaryKey?.columns.includes(c.name) ?? false), default: null };
-    if (identity) plan.identity = true;
-    if (cfg.epoch) plan.epoch = cfg.epoch;
     const profile = facts.profiles?.get(c.name);
+    const input: ReadTypeInput = { table: table.name, column: c.name, declared: c.type, profile, override: cfg.type, epoch: cfg.epoch, jsonb: ctx.jsonb, integers: ctx.integers };
+    if (c.collation) input.collation = c.collation;
+    const choice = chooseType(input, from, to);
+    warnings.push(...choice.warnings);
+    const identity = facts.identityColumn === c.name && choice.type.logical === 'int64';
+    // An identity must also hold the numbers its sequence has handed out (AUTOINCREMENT's floor).
+    if (identity && choice.type.intBits !== 64 && (facts.sequenceFloor ?? 0n) > 2147483647n) {
+      choice.type.intBits = 64;
+      choice.targetType = to.write(choice.type);
+    }
+    const plan: ColumnPlan = { source: c.name, target: colMap.get(c.name.toLowerCase()) ?? c.name, sourceType: c.type, logical: choice.type.logical, type: choice.type, targetType: choice.targetType, nullable: c.nullable && !identity && !(table.primaryKey?.columns.includes(c.name) ?? false), default: null };
+    if (identity) plan.identity = true;
+    if (choice.epoch) plan.epoch = choice.epoch;
+    if (choice.zonelessUtc) plan.zonelessUtc = true;
+    if (choice.style) plan.style = choice.style;
     if (profile) plan.profile = profile;
     if (c.generated === 'stored' || c.generated === 'virtual') {
       warn('GENERATED_AS_PLAIN', `${table.name}.${c.name} is a generated column; its values are copied into a plain column.`, c.name);
     } else if (c.generated?.startsWith('identity') && !identity) {
       warn('DEFAULT_DROPPED', `${table.name}.${c.name}: identity numbering is not kept (only a single-column integer primary key becomes a rowid alias).`, c.name);
     } else if (c.default !== null && !identity) {
-      const t = toPg ? sqliteDefaultToPostgres(c.default, choice.logical) : postgresDefaultToSqlite(c.default, choice.logical);
+      const t = toPg ? sqliteDefaultToPostgres(c.default, choice.type.logical) : postgresDefaultToSqlite(c.default, choice.type.logical);
       if ('sql' in t) plan.default = t.sql;
       else warn('DEFAULT_DROPPED', `${table.name}.${c.name}: the default ${c.default} is not kept (${t.untranslatable}).`, c.name);
     }
@@ -166,6 +185,6 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
     : table.primaryKey ? { kind: 'primary-key', columns: table.primaryKey.columns } : { kind: 'none' };
   const plan: TablePlan = { source: table.name, target, columns, primaryKey, uniques, indexes, foreignKeys, checks, chunkKey, rowEstimate: facts.rows };
   if (facts.sequenceFloor !== undefined && columns.some((c) => c.identity)) plan.sequenceFloor = facts.sequenceFloor;
-  if (!toPg) plan.createSql = sqliteCreateTableSql(plan, true);
+  if (!toPg && !(facts.origin && applyOrigin(plan, facts.origin, warnings))) plan.createSql = sqliteCreateTableSql(plan, true);
   return plan;
 }

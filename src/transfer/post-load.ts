@@ -8,7 +8,7 @@ import type { CopyPlan, PlanWarning, TablePlan } from './copy-types.js';
 
 /** A post-load statement and what its failure means. */
 interface Step {
-  kind: PostLoadStep['kind'];
+  kind: PostLoadStep['kind'] | 'trigger';
   name?: string;
   sql: string;
 }
@@ -19,7 +19,7 @@ interface Step {
  * does not satisfy, which stays NOT VALID so no row is lost). A primary key, unique constraint or
  * sequence that fails stops the run: the data would not behave as it did in the source.
  */
-const OPTIONAL: ReadonlySet<PostLoadStep['kind']> = new Set(['index', 'check', 'foreign-key', 'validate', 'analyze']);
+const OPTIONAL: ReadonlySet<Step['kind']> = new Set(['index', 'check', 'foreign-key', 'validate', 'analyze', 'trigger']);
 
 /** Steps of a table run before any foreign key (`keys`) and the foreign keys themselves (`links`). */
 export function stepsFor(plan: TablePlan, dialect: 'sqlite' | 'postgres'): { keys: Step[]; links: Step[] } {
@@ -27,7 +27,8 @@ export function stepsFor(plan: TablePlan, dialect: 'sqlite' | 'postgres'): { key
     const keys: Step[] = plan.indexes.map((ix) => ({ kind: 'index', name: ix.name, sql: ix.sql }));
     const seed = sqliteSeedSequenceSql(plan);
     if (seed) keys.push({ kind: 'identity', sql: seed });
-    return { keys, links: [] };
+    // The app's own triggers come back once every table is loaded, so the load never fires them.
+    return { keys, links: (plan.triggers ?? []).map((sql) => ({ kind: 'trigger', sql })) };
   }
   const fkNames = new Set(plan.foreignKeys.map((f) => f.name));
   const all = postLoadSteps(plan).filter((s) => s.kind !== 'analyze');
@@ -89,6 +90,25 @@ export async function linkTables(job: PostLoadJob): Promise<void> {
       await new CopyState(engine).save(ts);
     }
   });
+  await createViews(job);
+}
+
+/** The original database's views (SQLite targets of a copy back), last: they may name any table. */
+async function createViews(job: PostLoadJob): Promise<void> {
+  const views = job.plan.views ?? [];
+  if (!views.length) return;
+  const existing = new Set((await job.main.introspect()).views.map((v) => v.name.toLowerCase()));
+  for (const sql of views) {
+    const name = /^\s*CREATE\s+(?:TEMP\w*\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|\S+)/i.exec(sql)?.[1]?.replace(/^"|"$/g, '').replaceAll('""', '"') ?? '';
+    if (existing.has(name.toLowerCase())) continue;
+    try {
+      await job.main.transaction(() => job.main.exec(sql));
+    } catch (e) {
+      const w: PlanWarning = { code: 'VIEW_SKIPPED', table: name, message: `The view ${name} was not recreated: ${(e as Error).message}` };
+      job.warnings.push(w);
+      job.emit({ type: 'warning', warning: w });
+    }
+  }
 }
 
 async function pool(job: PostLoadJob, fn: (engine: Engine, t: TablePlan, ts: TableState) => Promise<void>): Promise<void> {
@@ -144,8 +164,10 @@ async function runSteps(engine: Engine, t: TablePlan, ts: TableState, stage: 'ke
   }
 }
 
-function warningCode(kind: PostLoadStep['kind']): string {
+function warningCode(kind: Step['kind']): string {
   switch (kind) {
+    case 'trigger':
+      return 'TRIGGER_SKIPPED';
     case 'index':
       return 'INDEX_SKIPPED';
     case 'check':

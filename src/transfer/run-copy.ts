@@ -17,6 +17,7 @@ import { preflightTarget } from './copy-preflight.js';
 import { finishTable, linkTables, type PostLoadJob } from './post-load.js';
 import { RejectLog } from './reject-log.js';
 import { createSchemaSql, sinkFor, sourceFor } from './copy-endpoints.js';
+import { recordOriginSql } from './copy-origin.js';
 import { verifyDatabases, type VerifyReport } from './verify-copy.js';
 
 /** Options of `ferry copy`; the CLI and the library call the same function with these. */
@@ -148,6 +149,8 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
         for (const t of plan.tables) {
           if (!plannedExisting.has(t.target)) for (const sql of createSchemaSql(t, toTarget.dialect)) await target!.exec(sql);
         }
+        const created = plan.tables.filter((t) => !plannedExisting.has(t.target)).map((t) => t.target);
+        for (const sql of recordOriginSql(target!, plan.origin, created)) await target!.exec(sql);
         await state.create(fromTarget.displayUrl, plan.tables.map((t) => t.target), plannedExisting);
       });
       schemaCommitted = true;

@@ -3,6 +3,7 @@
  * proleptic Gregorian calendar PostgreSQL uses. Parsers return a string saying why when they
  * refuse, instead of throwing, because they run once per value.
  */
+import type { TimestampStyle } from './copy-types.js';
 
 /** Microseconds of 0001-01-01 00:00:00: earlier years would need PostgreSQL's BC notation. */
 export const MIN_TIMESTAMP_MICROS = -62135596800000000n;
@@ -83,9 +84,12 @@ export function parseIsoDate(text: string): number | string {
 /**
  * Microseconds since 1970 of an ISO date-time: `YYYY-MM-DD`, then optionally ' ' or 'T',
  * `HH:MM[:SS[.f{1,6}]]`, then, only when `withZone`, a zone that is required: `Z`, `+hh`,
- * `+hhmm`, `+hh:mm` or `+hh:mm:ss` (PostgreSQL prints `+00`). Covers PostgreSQL's ISO output.
+ * `+hhmm`, `+hh:mm` or `+hh:mm:ss` (PostgreSQL prints `+00`), with or without a space before it
+ * (Sequelize writes `2024-01-01 21:00:00.438 +00:00`). Covers PostgreSQL's ISO output and the
+ * forms ORMs write. `zonelessUtc` reads a value without a zone as UTC in a zoned column: SQLite's
+ * own clock (CURRENT_TIMESTAMP, datetime('now')) writes UTC without saying so.
  */
-export function parseIsoTimestamp(text: string, withZone: boolean): bigint | string {
+export function parseIsoTimestamp(text: string, withZone: boolean, zonelessUtc = false): bigint | string {
   const date = readDate(text);
   if (typeof date === 'string') return date;
   const n = text.length;
@@ -120,12 +124,14 @@ export function parseIsoTimestamp(text: string, withZone: boolean): bigint | str
     }
     seconds += hour * 3600 + minute * 60 + second;
   }
+  // One space may come before the zone, but only after a time of day.
+  if (i < n - 1 && i > date.next && text.charCodeAt(i) === 32) i++;
   if (i < n) {
     const offset = readOffset(text, i);
     if (typeof offset === 'string') return offset;
     if (!withZone) return 'has a time zone, but the column is a timestamp without time zone';
     seconds -= offset;
-  } else if (withZone) {
+  } else if (withZone && !zonelessUtc) {
     return 'has no time zone (Z or +hh:mm), so the instant it means is unknown';
   }
   const micros = Math.abs(seconds) < 9e9 ? BigInt(seconds * 1e6 + fraction) : BigInt(seconds) * 1000000n + BigInt(fraction);
@@ -164,6 +170,16 @@ function readOffset(text: string, i: number): number | string {
 /** True when PostgreSQL can hold the instant and ferry can spell it (years 1 to 294276). */
 export function timestampInRange(micros: bigint): boolean {
   return micros >= MIN_TIMESTAMP_MICROS && micros < END_TIMESTAMP_MICROS;
+}
+
+/**
+ * The unit of integers that are plainly Unix times: all within 1973 to 2286 counted in seconds, or
+ * all within the same years counted in milliseconds (the two ranges cannot be confused). Else none.
+ */
+export function plainEpochUnit(min: bigint, max: bigint): 'seconds' | 'milliseconds' | undefined {
+  if (min >= 100_000_000n && max < 10_000_000_000n) return 'seconds';
+  if (min >= 100_000_000_000n && max < 10_000_000_000_000n) return 'milliseconds';
+  return undefined;
 }
 
 /**
@@ -239,4 +255,70 @@ export function formatTimestamp(micros: bigint): string {
     width--;
   }
   return `${text}.${String(frac).padStart(width, '0')}`;
+}
+
+/**
+ * Microseconds since midnight of a time of day `HH:MM[:SS[.f{1,6}]]` (PostgreSQL's `time`; `24:00`
+ * as PostgreSQL allows it), or a reason.
+ */
+export function parseTimeOfDay(text: string): bigint | string {
+  const n = text.length;
+  const hour = two(text, 0);
+  const minute = text.charCodeAt(2) === 58 ? two(text, 3) : -1;
+  if (hour < 0 || minute < 0) return 'is not a time of day (HH:MM[:SS[.ffffff]])';
+  let i = 5;
+  let second = 0;
+  let fraction = 0;
+  if (i < n) {
+    if (text.charCodeAt(i) !== 58) return 'is not a time of day (HH:MM[:SS[.ffffff]])';
+    second = two(text, i + 1);
+    if (second < 0) return 'is not a time of day (HH:MM[:SS[.ffffff]])';
+    i += 3;
+    if (i < n) {
+      if (text.charCodeAt(i) !== 46) return 'is not a time of day (HH:MM[:SS[.ffffff]])';
+      let digits = 0;
+      for (i++; i < n; i++, digits++) {
+        const c = text.charCodeAt(i) - 48;
+        if (c < 0 || c > 9) return 'is not a time of day (HH:MM[:SS[.ffffff]])';
+        if (digits < 6) fraction = fraction * 10 + c;
+        else if (c !== 0) return 'has more than microsecond precision';
+      }
+      if (digits === 0) return 'is not a time of day (HH:MM[:SS[.ffffff]])';
+      for (; digits < 6; digits++) fraction *= 10;
+    }
+  }
+  const micros = BigInt((hour * 3600 + minute * 60 + second) * 1e6 + fraction);
+  if (hour > 24 || minute > 59 || second > 59 || micros > 86_400_000_000n) return 'has a time of day out of range';
+  return micros;
+}
+
+/** `HH:MM:SS[.ffffff]` of microseconds since midnight, the fraction without trailing zeros. */
+export function formatTimeOfDay(micros: bigint): string {
+  const total = Number(micros);
+  const secs = Math.floor(total / 1e6);
+  let frac = total - secs * 1e6;
+  const text = `${pad2(Math.floor(secs / 3600))}:${pad2(Math.floor((secs % 3600) / 60))}:${pad2(secs % 60)}`;
+  if (frac === 0) return text;
+  let width = 6;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    width--;
+  }
+  return `${text}.${String(frac).padStart(width, '0')}`;
+}
+
+/**
+ * A timestamp (microseconds since 1970, UTC for zoned columns) written in a column's own text
+ * style: the app's separator, fractional digits and zone spelling. A value finer than the style's
+ * digits gets the digits it needs: the style never drops precision.
+ */
+export function formatTimestampStyled(micros: bigint, style: TimestampStyle): string {
+  const plain = formatTimestamp(micros);
+  const dot = plain.indexOf('.', 11);
+  let fraction = dot < 0 ? '' : plain.slice(dot + 1);
+  const base = dot < 0 ? plain : plain.slice(0, dot);
+  if (style.fraction !== 'trim' && !(style.omitZeroFraction && fraction === '')) fraction = fraction.padEnd(style.fraction, '0');
+  const zone = style.zone === '' ? '' : `${style.zoneSpace ? ' ' : ''}${style.zone}`;
+  const text = style.separator === 'T' ? `${base.slice(0, 10)}T${base.slice(11)}` : base;
+  return `${text}${fraction ? `.${fraction}` : ''}${zone}`;
 }

@@ -8,6 +8,8 @@
  */
 import { tokenize } from '../engines/sqlite/sqlite-tokens.js';
 import type { LogicalType } from './copy-types.js';
+import { parseTimeOfDay } from './time-text.js';
+import { canonicalUuid } from './uuid-text.js';
 
 /** A translated default (`sql: null` = no default), or why there is none. */
 export type DefaultTranslation = { sql: string | null } | { untranslatable: string };
@@ -179,6 +181,10 @@ function literalToPostgres(lit: Literal, logical: LogicalType): DefaultTranslati
       return lit.kind === 'string' && (ISO_TS.test(lit.value) || ISO_DATE.test(lit.value)) ? { sql: pgString(lit.value) } : no('not an ISO date-time');
     case 'timestamptz':
       return lit.kind === 'string' && ISO_TSTZ.test(lit.value) ? { sql: pgString(lit.value) } : no('not an ISO date-time with a zone');
+    case 'uuid':
+      return lit.kind === 'string' && canonicalUuid(lit.value) !== null ? { sql: pgString(canonicalUuid(lit.value)!) } : no('not a UUID');
+    case 'time':
+      return lit.kind === 'string' && typeof parseTimeOfDay(lit.value) === 'bigint' ? { sql: pgString(lit.value) } : no('not a time of day');
     case 'json':
     case 'jsonb': {
       const value = lit.kind === 'string' ? lit.value : asNumber;

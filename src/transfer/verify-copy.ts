@@ -9,7 +9,8 @@ import { FerryError } from '../errors.js';
 import { mapLimit } from '../util/map-limit.js';
 import type { Schema } from '../schema/model.js';
 import { ChecksumAccumulator } from './checksum.js';
-import { logicalFromPostgresType } from './choose-type.js';
+import { postgresColumnType } from '../engines/postgres/postgres-type-mapper.js';
+import { ORIGIN_TABLE } from './copy-origin.js';
 import { STATE_TABLE, type TableState } from './copy-state.js';
 import type { CopyPlan, LogicalType } from './copy-types.js';
 import { findDifferences, type RowDifference } from './find-differences.js';
@@ -47,6 +48,8 @@ export interface TablePair {
   targetColumns: string[];
   /** null: compared as stored, exactly (SQLite on both sides). */
   logicals: (LogicalType | null)[];
+  /** How the SQLite side's values are read (Unix-time units, zone-less date-times as UTC). */
+  reading: ({ epoch?: 'seconds' | 'milliseconds'; zonelessUtc?: boolean } | undefined)[];
   /** Declared column types on each side (PostgreSQL's pick the binary fast path of its digest). */
   sourceTypes: string[];
   targetTypes: string[];
@@ -94,20 +97,22 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
     // Biggest tables first, so the last one to finish is a small one.
     const sizes = options.plan ? options.plan.tables.map((t) => t.rowEstimate) : await sizeHints(from.dialect === 'postgres' ? from : to, pairs.map((p) => (from.dialect === 'postgres' ? p.source : p.target)));
     const order = pairs.map((_, i) => i).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0));
-    const digest = async (engine: Engine, table: string, columns: string[], logicals: (LogicalType | null)[], types: string[]) => {
+    const digest = async (engine: Engine, table: string, columns: string[], p: TablePair, types: string[]) => {
+      const logicals = p.logicals;
       if (engine.dialect === 'postgres') return pgPool!.digest((engine as PostgresEngine).target, table, columns, logicals.map((l) => l ?? 'text'), types);
       const e = engine as SqliteEngine;
-      if (worker && engine === to) return worker.digest(e.file, { table, columns, logicals });
+      const task = { table, columns, logicals, reading: p.reading };
+      if (worker && engine === to) return worker.digest(e.file, task);
       // Let the other side's request go out before this thread is busy hashing.
       await new Promise((r) => setImmediate(r));
-      return e.run('verifying', () => digestSqliteTable(e.db, { table, columns, logicals }));
+      return e.run('verifying', () => digestSqliteTable(e.db, task));
     };
     // Two tables at a time: the SQLite worker and the main thread both stay busy without opening a
     // connection per table.
     const ordered = await mapLimit(
       order.map((i) => pairs[i]!), 2, async (p): Promise<TableVerifyResult> => {
         if (p.problem) return { table: p.source, target: p.target, sourceRows: 0, targetRows: 0, sourceDigest: '', targetDigest: '', ok: false, problem: p.problem };
-        const [a, b] = await Promise.all([digest(from, p.source, p.sourceColumns, p.logicals, p.sourceTypes), digest(to, p.target, p.targetColumns, p.logicals, p.targetTypes)]);
+        const [a, b] = await Promise.all([digest(from, p.source, p.sourceColumns, p, p.sourceTypes), digest(to, p.target, p.targetColumns, p, p.targetTypes)]);
         const st = options.rejected?.get(p.target);
         if (st?.rejectedDigest) a.subtract(ChecksumAccumulator.fromDigest(st.rejectedDigest));
         const r: TableVerifyResult = { table: p.source, target: p.target, sourceRows: a.rows, targetRows: b.rows, sourceDigest: a.digest(), targetDigest: b.digest(), ok: a.equals(b) };
@@ -155,6 +160,7 @@ function pairsFromPlan(plan: CopyPlan): TablePair[] {
       sourceColumns: t.columns.map((c) => c.source),
       targetColumns: t.columns.map((c) => c.target),
       logicals: t.columns.map((c) => c.logical),
+      reading: t.columns.map((c) => (c.epoch || c.zonelessUtc ? { ...(c.epoch ? { epoch: c.epoch } : {}), ...(c.zonelessUtc ? { zonelessUtc: true } : {}) } : undefined)),
       sourceTypes: t.columns.map((c) => c.sourceType),
       targetTypes: t.columns.map((c) => c.targetType),
       targetKey: key,
@@ -167,7 +173,7 @@ function pairsFromPlan(plan: CopyPlan): TablePair[] {
 function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: string, options: VerifyDatabasesOptions): TablePair[] {
   const cfg = options.config?.tables ?? {};
   const include = options.include ?? options.config?.include;
-  const names = a.tables.map((t) => t.name).filter((n) => n !== STATE_TABLE && !n.startsWith('sqlite_'));
+  const names = a.tables.map((t) => t.name).filter((n) => n !== STATE_TABLE && n !== ORIGIN_TABLE && !n.startsWith('sqlite_'));
   for (const n of include ?? []) {
     if (!names.includes(n)) {
       throw new FerryError('TABLE_MISSING', `There is no table "${n}" in ${options.from.displayUrl}.`, { subject: n, hint: `Tables there: ${names.join(', ') || '(none)'}.` });
@@ -180,15 +186,15 @@ function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: 
       const ta = a.tables.find((t) => t.name === name)!;
       const targetName = cfg[name]?.as ?? name;
       const tb = b.tables.find((t) => t.name === targetName);
-      const base = { source: name, target: targetName, sourceColumns: [], targetColumns: [], logicals: [], sourceTypes: [], targetTypes: [], sourceKey: [], targetKey: [] };
+      const base = { source: name, target: targetName, sourceColumns: [], targetColumns: [], logicals: [], reading: [], sourceTypes: [], targetTypes: [], sourceKey: [], targetKey: [] };
       if (!tb) return { ...base, problem: `no table "${targetName}" in ${options.to.displayUrl}` };
       const rename = (c: string) => cfg[name]?.columns?.[c]?.as ?? c;
       const missing = ta.columns.filter((c) => !tb.columns.some((x) => x.name === rename(c.name))).map((c) => c.name);
       if (missing.length) return { ...base, problem: `column(s) ${missing.join(', ')} missing in ${options.to.displayUrl}` };
       const logicals = ta.columns.map((c) => {
         const other = tb.columns.find((x) => x.name === rename(c.name))!;
-        if (fromDialect === 'postgres') return logicalFromPostgresType(c.type);
-        if (toDialect === 'postgres') return logicalFromPostgresType(other.type);
+        if (fromDialect === 'postgres') return postgresColumnType(c.type).logical;
+        if (toDialect === 'postgres') return postgresColumnType(other.type).logical;
         return null;
       });
       const key = ta.primaryKey?.columns ?? [];

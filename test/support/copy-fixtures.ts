@@ -22,7 +22,8 @@ export async function withPg<T>(url: string, fn: (client: pg.Client) => Promise<
     connectionTimeoutMillis: 10_000,
     types: {
       getTypeParser: ((oid: number, format?: string) => {
-        if (oid === 20) return (v: string) => BigInt(v);
+        // Every integer exactly and alike, whatever its width (int2, int4, int8).
+        if (oid === 20 || oid === 21 || oid === 23) return (v: string) => BigInt(v);
         return pg.types.getTypeParser(oid, format as 'text');
       }) as typeof pg.types.getTypeParser,
     },

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Value } from '../../src/engine/types.js';
-import { ConversionError, converterFor, INVALID_MARKER, normalizerFor, sqliteValueFor } from '../../src/transfer/convert-value.js';
+import { ConversionError, converterFor, INVALID_MARKER, normalizerFor } from '../../src/transfer/convert-value.js';
+import { sqliteValueWriter } from '../../src/engines/sqlite/sqlite-value-writer.js';
+import { sqliteDeclaredType } from '../../src/engines/sqlite/sqlite-type-mapper.js';
+import type { ColumnPlan } from '../../src/transfer/copy-types.js';
 import { LOGICAL_TYPES, type LogicalType } from '../../src/transfer/copy-types.js';
 import { canonicalJson } from '../../src/transfer/json-canonical.js';
 import { formatTimestamp, parseIsoTimestamp } from '../../src/transfer/time-text.js';
@@ -16,6 +19,11 @@ function refuses(logical: LogicalType, v: Value, options = {}): void {
     (e: unknown) => e instanceof ConversionError && e.reason.length > 0,
     `${logical} should refuse ${String(v)}`,
   );
+}
+
+/** What a SQLite target created by ferry stores for a canonical value of `logical`. */
+function sqliteValueFor(logical: LogicalType, v: Value, extra: Partial<ColumnPlan> = {}): Value {
+  return sqliteValueWriter({ logical, targetType: extra.targetType ?? sqliteDeclaredType({ logical }), ...extra })(v);
 }
 
 function bitsOf(n: number): string {
@@ -82,14 +90,16 @@ test('numeric: decimal text from integers, doubles and text; refuses what numeri
   for (const bad of ['', 'abc', '1,5', ' 1', '1e', '1e1001', '1.2.3', true, Buffer.from('1')]) refuses('numeric', bad);
 });
 
-test('boolean: 0/1 and booleans; t/f only from PostgreSQL output', () => {
+test('boolean: 0/1, booleans and the text apps write (true/false, 0/1); t/f only from PostgreSQL output', () => {
   const c = converterFor('boolean');
   assert.equal(c(0n), false);
   assert.equal(c(1n), true);
   assert.equal(c(0), false);
   assert.equal(c(1), true);
   assert.equal(c(true), true);
-  for (const bad of [2n, -1n, 0.5, 't', 'true', '']) refuses('boolean', bad);
+  assert.equal(c('true'), true);
+  assert.equal(c('False'), false);
+  for (const bad of [2n, -1n, 0.5, 't', 'yes', '']) refuses('boolean', bad);
   const pg = converterFor('boolean', { pgText: true });
   assert.equal(pg('t'), true);
   assert.equal(pg('f'), false);
@@ -121,10 +131,11 @@ test('bytes: blobs as they are, text as UTF-8, PostgreSQL hex output', () => {
   for (const bad of ['00ff', '\\x0', '\\xzz']) refuses('bytes', bad, { pgText: true });
 });
 
-test('date: real calendar dates in ISO form only', () => {
+test('date: real calendar dates in ISO form, or date-times at midnight', () => {
   const c = converterFor('date');
   for (const d of ['2024-02-29', '0001-01-01', '9999-12-31', '10000-01-01']) assert.equal(c(d), d);
-  for (const bad of ['2023-02-29', '2024-13-01', '2024-04-31', '0000-01-01', '24-01-01', '2024-1-1', '2024-01-01 00:00:00', 20240101n]) refuses('date', bad);
+  assert.equal(c('2024-01-01 00:00:00'), '2024-01-01');
+  for (const bad of ['2023-02-29', '2024-13-01', '2024-04-31', '0000-01-01', '24-01-01', '2024-1-1', '2024-01-01 00:00:01', 20240101n]) refuses('date', bad);
 });
 
 test('timestamp: ISO shapes and PostgreSQL output give the same microseconds', () => {
@@ -216,38 +227,86 @@ test('canonical JSON rejects invalid documents', () => {
   assert.equal(canonicalJson(' [ true , null , "a\\"b" , -0.0 ] '), '[true,null,"a\\"b",0]');
 });
 
-test('sqliteValueFor: what a SQLite target stores', () => {
+test('the SQLite value writer stores numbers as numbers, booleans as 0/1 and date-times in the app\'s style', () => {
   assert.equal(sqliteValueFor('int64', INT64_MAX), INT64_MAX);
   assert.equal(bitsOf(sqliteValueFor('float64', -0) as number), bitsOf(-0));
   assert.equal(sqliteValueFor('float64', NaN), 'NaN');
   assert.equal(sqliteValueFor('numeric', '9223372036854775807'), INT64_MAX);
-  assert.equal(sqliteValueFor('numeric', '9223372036854775808'), '9223372036854775808');
   assert.equal(sqliteValueFor('numeric', '12.5'), 12.5);
-  assert.equal(sqliteValueFor('numeric', '12.50'), '12.50');
+  assert.equal(sqliteValueFor('numeric', '12.50'), 12.5);
   assert.equal(sqliteValueFor('numeric', '0.1'), 0.1);
-  assert.equal(sqliteValueFor('numeric', '3.14159265358979323846'), '3.14159265358979323846');
   assert.equal(sqliteValueFor('numeric', 'NaN'), 'NaN');
+  // NUMERIC affinity would keep only 15 digits: refused, never rounded; a TEXT-affinity column keeps it.
+  for (const v of ['9223372036854775808', '3.14159265358979323846']) {
+    assert.throws(() => sqliteValueFor('numeric', v), (e: unknown) => e instanceof ConversionError && /15/.test(e.reason));
+    assert.equal(sqliteValueFor('numeric', v, { targetType: 'NUMERIC_TEXT' }), v);
+  }
   assert.equal(sqliteValueFor('boolean', true), 1n);
   assert.equal(sqliteValueFor('boolean', false), 0n);
   assert.equal(sqliteValueFor('text', '\\N'), '\\N');
   assert.deepEqual(sqliteValueFor('bytes', Buffer.from([0, 0])), Buffer.from([0, 0]));
   assert.equal(sqliteValueFor('date', '2024-02-29'), '2024-02-29');
+  assert.equal(sqliteValueFor('time', 45296000001n), '12:34:56.000001');
   assert.equal(sqliteValueFor('timestamp', 1704164645000000n), '2024-01-02 03:04:05');
   assert.equal(sqliteValueFor('timestamp', 1704164645120000n), '2024-01-02 03:04:05.12');
   assert.equal(sqliteValueFor('timestamp', -1n), '1969-12-31 23:59:59.999999');
   assert.equal(sqliteValueFor('timestamptz', 1704164645000001n), '2024-01-02 03:04:05.000001+00:00');
+  const sequelize = { kind: 'timestamp', separator: ' ', fraction: 3, zone: '+00:00', zoneSpace: true } as const;
+  assert.equal(sqliteValueFor('timestamptz', 1704164645000000n, { style: sequelize }), '2024-01-02 03:04:05.000 +00:00');
+  assert.equal(sqliteValueFor('timestamptz', 1704164645123456n, { style: sequelize }), '2024-01-02 03:04:05.123456 +00:00');
+  const js = { kind: 'timestamp', separator: 'T', fraction: 3, zone: 'Z' } as const;
+  assert.equal(sqliteValueFor('timestamptz', 1704164645120000n, { style: js }), '2024-01-02T03:04:05.120Z');
+  const python = { kind: 'timestamp', separator: ' ', fraction: 6, omitZeroFraction: true, zone: '' } as const;
+  assert.equal(sqliteValueFor('timestamp', 1704164645000000n, { style: python }), '2024-01-02 03:04:05');
+  assert.equal(sqliteValueFor('timestamp', 1704164645100000n, { style: python }), '2024-01-02 03:04:05.100000');
+  assert.equal(sqliteValueFor('timestamptz', 1704164645123000n, { epoch: 'milliseconds' }), 1704164645123n);
+  assert.equal(sqliteValueFor('timestamptz', 1704164645000000n, { epoch: 'seconds' }), 1704164645n);
+  assert.equal(sqliteValueFor('timestamptz', 1704164645500000n, { epoch: 'seconds' }), 1704164645.5);
+  assert.equal(sqliteValueFor('uuid', '0b3f5e4c-5d6e-4f80-9a1b-2c3d4e5f6a7b', { style: { kind: 'uuid', upper: true, compact: true } }), '0B3F5E4C5D6E4F809A1B2C3D4E5F6A7B');
   assert.equal(sqliteValueFor('jsonb', '{"a":1}'), '{"a":1}');
   // What SQLite stores converts back to the same canonical value.
-  for (const [logical, v, normal] of [
-    ['timestamp', 1704164645120000n, 1704164645120000n],
-    ['timestamptz', -62135596800000000n, -62135596800000000n],
-    ['numeric', '12.50', '12.5'],
-    ['numeric', '1e2', '100'],
-    ['float64', NaN, NaN],
-    ['boolean', true, true],
-  ] as [LogicalType, Value, Value][]) {
-    assert.deepEqual(normalizerFor(logical)(sqliteValueFor(logical, v)), normal, `${logical} ${String(v)}`);
+  for (const [logical, v, normal, extra] of [
+    ['timestamp', 1704164645120000n, 1704164645120000n, {}],
+    ['timestamptz', -62135596800000000n, -62135596800000000n, {}],
+    ['timestamptz', 1704164645123456n, 1704164645123456n, { style: sequelize }],
+    ['timestamptz', 1704164645500000n, 1704164645500000n, { epoch: 'seconds' }],
+    ['numeric', '12.50', '12.5', {}],
+    ['numeric', '1e2', '100', {}],
+    ['float64', NaN, NaN, {}],
+    ['boolean', true, true, {}],
+    ['uuid', '0b3f5e4c-5d6e-4f80-9a1b-2c3d4e5f6a7b', '0b3f5e4c-5d6e-4f80-9a1b-2c3d4e5f6a7b', { style: { kind: 'uuid', upper: true, compact: true } }],
+  ] as [LogicalType, Value, Value, Partial<ColumnPlan>][]) {
+    assert.deepEqual(normalizerFor(logical, extra.epoch ? { epoch: extra.epoch } : {})(sqliteValueFor(logical, v, extra)), normal, `${logical} ${String(v)}`);
   }
+});
+
+test('converters read every ORM date-time form, UUID forms and times, and refuse what a target column would change', () => {
+  const tz = converterFor('timestamptz');
+  const at = 1704142800438000n; // 2024-01-01 21:00:00.438 UTC
+  for (const text of ['2024-01-01 21:00:00.438 +00:00', '2024-01-01T21:00:00.438Z', '2024-01-01 21:00:00.438+00', '2024-01-01T23:00:00.438+0200', '2024-01-01 21:00:00.438000 Z']) assert.equal(tz(text), at, text);
+  refuses('timestamptz', '2024-01-01 21:00:00.438');
+  assert.equal(converterFor('timestamptz', { zonelessUtc: true })('2024-01-01 21:00:00.438'), at);
+  assert.equal(converterFor('timestamp')('2016-07-04'), 1467590400000000n);
+  refuses('timestamp', '2024-01-01 21:00:00 +00:00');
+  refuses('timestamptz', '2024-01-01 +00:00');
+  assert.equal(converterFor('date')('2024-01-02 00:00:00.000'), '2024-01-02');
+  refuses('date', '2024-01-02 00:00:01');
+  assert.equal(converterFor('uuid')('0B3F5E4C5D6E4F809A1B2C3D4E5F6A7B'), '0b3f5e4c-5d6e-4f80-9a1b-2c3d4e5f6a7b');
+  refuses('uuid', 'not-a-uuid');
+  assert.equal(converterFor('time')('21:00:00.438'), 75600438000n);
+  refuses('time', '25:00');
+  assert.equal(converterFor('boolean')('true'), true);
+  assert.equal(converterFor('boolean')('0'), false);
+  refuses('boolean', 't');
+  const money = converterFor('numeric', { precision: 10, scale: 2 });
+  assert.equal(money(19.99), '19.99');
+  assert.equal(money('12.50'), '12.50');
+  assert.equal(money(12345678n), '12345678');
+  refuses('numeric', 1.005, { precision: 10, scale: 2 });
+  refuses('numeric', 123456789n, { precision: 10, scale: 2 });
+  const short = converterFor('text', { maxLength: 3 });
+  assert.equal(short('é😀b'), 'é😀b');
+  refuses('text', 'abcd', { maxLength: 3 });
 });
 
 test('timestamp text and microseconds round-trip across the whole range', () => {

@@ -135,6 +135,12 @@ const WRITERS: Record<Exclude<PgTypeKind, 'other'>, Writer> = {
     s.int32(4);
     s.int32(days - PG_EPOCH_DAYS);
   },
+  time: (s, v) => {
+    if (typeof v !== 'bigint' || v < 0n || v > 86_400_000_000n) throw refuse('time', v, 'is not a time of day (microseconds since midnight)');
+    s.ensure(12);
+    s.int32(8);
+    s.int64(v);
+  },
   timestamp: (s, v) => writeTimestamp(s, v, 'timestamp'),
   timestamptz: (s, v) => writeTimestamp(s, v, 'timestamptz'),
   json: (s, v) => writeJson(s, v, 'json'),

@@ -5,7 +5,7 @@ import { ConversionError } from '../../transfer/convert-value.js';
  * The PostgreSQL column types COPY encoders know, by wire format. 'other' has no binary encoding
  * here: a table with such a column is written with the text encoder.
  */
-export type PgTypeKind = 'int2' | 'int4' | 'int8' | 'float4' | 'float8' | 'numeric' | 'bool' | 'text' | 'bytea' | 'date' | 'timestamp' | 'timestamptz' | 'json' | 'jsonb' | 'uuid' | 'other';
+export type PgTypeKind = 'int2' | 'int4' | 'int8' | 'float4' | 'float8' | 'numeric' | 'bool' | 'text' | 'bytea' | 'date' | 'time' | 'timestamp' | 'timestamptz' | 'json' | 'jsonb' | 'uuid' | 'other';
 
 /** Turns rows of canonical values into COPY data, in chunks of tens of KB (see postgres-copy-in). */
 export interface CopyEncoder {
@@ -24,6 +24,9 @@ const KINDS = new Map<string, PgTypeKind>([
   ['numeric', 'numeric'], ['decimal', 'numeric'],
   ['boolean', 'bool'], ['bool', 'bool'],
   ['text', 'text'], ['varchar', 'text'], ['character varying', 'text'], ['character', 'text'], ['char', 'text'], ['bpchar', 'text'],
+  // citext's binary input is text's (citextrecv).
+  ['citext', 'text'], ['public.citext', 'text'],
+  ['time', 'time'], ['time without time zone', 'time'],
   ['bytea', 'bytea'],
   ['date', 'date'],
   ['timestamp', 'timestamp'], ['timestamp without time zone', 'timestamp'],

@@ -1,7 +1,7 @@
 import type { Value } from '../../engine/types.js';
 import { ConversionError } from '../../transfer/convert-value.js';
 import { parseDecimal } from '../../transfer/decimal-text.js';
-import { formatTimestamp, parseIsoDate, timestampInRange } from '../../transfer/time-text.js';
+import { formatTimeOfDay, formatTimestamp, parseIsoDate, timestampInRange } from '../../transfer/time-text.js';
 import { floatText, floatValue, intValue, readUuid, refuse, textProblem, textValue, type CopyEncoder, type PgTypeKind } from './postgres-copy-kinds.js';
 
 /** Bytes per chunk handed to COPY when the caller gives none. */
@@ -69,6 +69,10 @@ const FORMATTERS: Record<PgTypeKind, Formatter> = {
     const days = typeof v === 'string' ? parseIsoDate(v) : 'is not an ISO date';
     if (typeof days === 'string') throw refuse('date', v, days);
     return v as string;
+  },
+  time: (v) => {
+    if (typeof v !== 'bigint' || v < 0n || v > 86_400_000_000n) throw refuse('time', v, 'is not a time of day (microseconds since midnight)');
+    return formatTimeOfDay(v);
   },
   timestamp: (v) => timestampField(v, 'timestamp'),
   timestamptz: (v) => timestampField(v, 'timestamptz'),

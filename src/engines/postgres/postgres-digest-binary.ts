@@ -90,12 +90,24 @@ export function binaryHasher(kind: PgTypeKind, logical: LogicalType): FieldHashe
         if (days === 0x7fffffff || days === -0x80000000) throw new NeedsTextPath();
         acc.textValue(civilDate(days + 10957));
       };
+    case 'uuid':
+      if (logical === 'uuid') return (acc, buf, at) => acc.textValue(uuidText(buf, at));
+      return null;
+    case 'time':
+      if (logical !== 'time') return null;
+      return (acc, buf, at) => acc.int64Words(buf.readInt32BE(at + 4), buf.readInt32BE(at));
     case 'numeric':
       if (logical !== 'numeric') return null;
       return ((n) => (acc: ChecksumAccumulator, buf: Buffer, at: number) => acc.anyValue(n(numericText(buf, at))))(normalizerFor('numeric', { pgText: true }));
     default:
       return null;
   }
+}
+
+/** The canonical lower-case 8-4-4-4-12 text of a binary uuid. */
+function uuidText(buf: Buffer, at: number): string {
+  const h = buf.toString('hex', at, at + 16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 /** 'YYYY-MM-DD' of a day count since 1970-01-01 (proleptic Gregorian), as PostgreSQL prints it. */

@@ -202,3 +202,30 @@ export function tableOptions(sql: string): { withoutRowid: boolean; strict: bool
   }
   return { withoutRowid: /WITHOUT\s+ROWID/.test(tail), strict: /\bSTRICT\b/.test(tail) };
 }
+
+/**
+ * Each column's `COLLATE name` in a CREATE TABLE, by lower-cased column name (SQLite's PRAGMAs do
+ * not report column collations; NOCASE changes what UNIQUE and `=` mean, so copies must know it).
+ */
+export function columnCollations(sql: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let parts: TableBodyPart[];
+  try {
+    parts = parseCreateTable(sql).parts;
+  } catch {
+    return out;
+  }
+  for (const part of parts) {
+    if (part.kind !== 'column' || !part.name) continue;
+    const toks = part.tokens.filter((t) => t.kind !== 'space' && t.kind !== 'comment');
+    let depth = 0;
+    for (let i = 1; i < toks.length; i++) {
+      const t = toks[i]!;
+      if (t.text === '(') depth++;
+      else if (t.text === ')') depth--;
+      // Only the column's own COLLATE clause, not one inside a CHECK or DEFAULT expression.
+      else if (depth === 0 && isKeyword(t, 'COLLATE') && toks[i + 1]) out.set(part.name.toLowerCase(), identName(toks[i + 1]!));
+    }
+  }
+  return out;
+}

@@ -11,6 +11,8 @@ export interface DigestTask {
   table: string;
   columns: string[];
   logicals: (LogicalType | null)[];
+  /** How each column's values are read (Unix-time units, zone-less date-times as UTC). */
+  reading?: ({ epoch?: 'seconds' | 'milliseconds'; zonelessUtc?: boolean } | undefined)[];
 }
 
 /**
@@ -23,7 +25,7 @@ export function digestSqliteTable(db: Database.Database, task: DigestTask): Chec
   const cols = task.columns.map(q);
   const native = nativeDigest(db, task, cols);
   if (native) return native;
-  const normalizers = task.logicals.map((l) => (l === null ? null : normalizerFor(l)));
+  const normalizers = task.logicals.map((l, i) => (l === null ? null : normalizerFor(l, task.reading?.[i] ?? {})));
   const acc = new ChecksumAccumulator();
   const rows = db.prepare(`SELECT ${cols.join(', ') || 'NULL'} FROM ${q(task.table)}`).raw(true).iterate() as IterableIterator<Row>;
   const out: Value[] = new Array(cols.length);
@@ -60,7 +62,8 @@ const NATIVE_MODE: Partial<Record<LogicalType, string>> = {
  * scan: values of another storage class, booleans other than 0/1, unparseable timestamps).
  */
 function nativeDigest(db: Database.Database, task: DigestTask, cols: string[]): ChecksumAccumulator | null {
-  const modes = task.logicals.map((l) => (l === null ? 'x' : NATIVE_MODE[l]));
+  // Unix times are only normalised in JavaScript.
+  const modes = task.logicals.map((l, i) => (l === null ? 'x' : task.reading?.[i]?.epoch ? undefined : NATIVE_MODE[l]));
   if (modes.some((m) => m === undefined) || !loadNativeChecksum(db)) return null;
   const sql = `SELECT ferry_checksum_modes('${modes.join('')}'${cols.map((c) => `, ${c}`).join('')}) FROM ${q(task.table)}`;
   const result = db.prepare(sql).pluck().get() as string | null;

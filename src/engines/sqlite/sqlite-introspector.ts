@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { CheckConstraint, Column, ForeignKey, ForeignKeyAction, Index, Schema, Table } from '../../schema/model.js';
-import { extractChecks, tableOptions } from './sqlite-ddl-rewrite.js';
+import type { CheckConstraint, Column, ForeignKey, ForeignKeyAction, Index, Schema, Table, VirtualTable } from '../../schema/model.js';
+import { columnCollations, extractChecks, tableOptions } from './sqlite-ddl-rewrite.js';
 import { quoteSqliteIdent } from './sqlite-tokens.js';
 
 interface XInfo { cid: bigint; name: string; type: string; notnull: bigint; dflt_value: string | null; pk: bigint; hidden: bigint }
@@ -14,14 +14,25 @@ export function introspectSqlite(db: Database.Database, schemaName = 'main'): Sc
   const objects = db
     .prepare(`SELECT type, name, tbl_name, sql FROM ${q}.sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid`)
     .all() as { type: string; name: string; tbl_name: string; sql: string | null }[];
+  // Shadow tables (FTS and R*Tree storage) belong to their virtual table: copying them as tables
+  // would give PostgreSQL opaque blobs.
+  const kinds = new Map((db.prepare(`PRAGMA ${q}.table_list`).all() as { name: string; type: string }[]).map((r) => [r.name, r.type]));
   const tables: Table[] = [];
+  const virtualTables: VirtualTable[] = [];
   for (const o of objects) {
-    if (o.type !== 'table' || !o.sql || /^CREATE\s+VIRTUAL/i.test(o.sql)) continue;
+    if (o.type !== 'table' || !o.sql || kinds.get(o.name) === 'shadow') continue;
+    if (/^CREATE\s+VIRTUAL/i.test(o.sql)) {
+      const module = /\bUSING\s+([A-Za-z0-9_]+)/i.exec(o.sql)?.[1]?.toLowerCase() ?? '';
+      const shadows = objects.filter((x) => x.type === 'table' && kinds.get(x.name) === 'shadow' && x.name.toLowerCase().startsWith(`${o.name.toLowerCase()}_`)).map((x) => x.name);
+      virtualTables.push({ name: o.name, module, sql: o.sql, shadowTables: shadows });
+      continue;
+    }
     tables.push(introspectTable(db, q, o.name, o.sql, objects));
   }
   return {
     dialect: 'sqlite',
     tables,
+    virtualTables,
     views: objects.filter((o) => o.type === 'view' && o.sql).map((o) => ({ name: o.name, sql: o.sql! })),
     triggers: objects.filter((o) => o.type === 'trigger' && o.sql).map((o) => ({ name: o.name, table: o.tbl_name, sql: o.sql! })),
   };
@@ -33,8 +44,11 @@ function pragma<T>(db: Database.Database, q: string, name: string, arg: string):
 
 function introspectTable(db: Database.Database, q: string, name: string, sql: string, objects: { type: string; name: string; sql: string | null }[]): Table {
   const xinfo = pragma<XInfo>(db, q, 'table_xinfo', name);
+  const collations = columnCollations(sql);
   const columns: Column[] = xinfo.map((c) => {
     const col: Column = { name: c.name, type: c.type, nullable: c.notnull === 0n && !isRowidAlias(c, xinfo), default: c.dflt_value };
+    const collation = collations.get(c.name.toLowerCase());
+    if (collation && collation.toUpperCase() !== 'BINARY') col.collation = collation;
     if (c.hidden === 2n) col.generated = 'virtual';
     if (c.hidden === 3n) col.generated = 'stored';
     return col;

@@ -17,6 +17,12 @@ export interface ProfileColumnRequest {
   checkBoolean?: boolean;
   /** Count text values that are plain decimal literals (a `NUMERIC_TEXT` column written by ferry). */
   checkNumericText?: boolean;
+  /** Count text values that are UUIDs, and their forms. */
+  checkUuid?: boolean;
+  /** Find the longest text value (characters). */
+  checkLength?: boolean;
+  /** Count values that fit numeric(precision, scale) exactly. */
+  decimal?: { precision: number; scale: number };
 }
 
 /** A whole table's profile: row count, largest rowid and one profile per requested column. */
@@ -74,10 +80,27 @@ export function profileSqliteTableFull(db: Database.Database, table: string, col
       add('textDates', count(isoDateSql(c)));
       // Blobs could match the shapes too, but a column with blobs and texts is mixed and never a timestamp.
       add('textTimestamps', count(isoTimestampSql(c)));
-      add('textTimestampsTz', count(`length(${c}) BETWEEN 17 AND 32 AND substr(${c}, 17) GLOB '*[-+Z]*' AND ${isoTimestampTzSql(c)}`));
+      add('textTimestampsTz', count(`length(${c}) BETWEEN 17 AND 33 AND substr(${c}, 17) GLOB '*[-+Zz]*' AND ${isoTimestampTzSql(c)}`));
+    }
+    if (col.checkTimestamps) {
+      add('textTimes', count(`${isText} AND ${isoTimeSql(c)}`));
+      const isDateTime = `(${isoDateSql(c)} OR ${isoTimestampSql(c)} OR ${isoTimestampTzSql(c)})`;
+      add('separators', `group_concat(DISTINCT CASE WHEN ${isDateTime} THEN CASE WHEN length(${c}) = 10 THEN 4 WHEN substr(${c}, 11, 1) = 'T' THEN 2 ELSE 1 END END)`);
+      add('fractions', `group_concat(DISTINCT CASE WHEN length(${c}) > 10 AND ${isDateTime} THEN ${fractionDigitsSql(c)} END)`);
+      add('zones', `group_concat(DISTINCT CASE WHEN length(${c}) > 10 AND ${isDateTime} THEN ${zoneShapeSql(c)} END)`);
     }
     if (col.checkJson) add('textJson', count(`${isText} AND json_valid(${c})`));
     if (col.checkNumericText) add('textNumeric', count(`${isText} AND ${decimalTextSql(c)}`));
+    if (col.checkUuid) {
+      const isUuid = `${isText} AND ${uuidSql(c)}`;
+      add('textUuids', count(isUuid));
+      add('uuidLower', count(`${isUuid} AND ${c} GLOB '*[a-f]*'`));
+      add('uuidUpper', count(`${isUuid} AND ${c} GLOB '*[A-F]*'`));
+      add('uuidHyphens', count(`${isUuid} AND length(${c}) = 36`));
+      add('uuidCompact', count(`${isUuid} AND length(${c}) = 32`));
+    }
+    if (col.checkLength) add('maxTextLength', `max(length(${c})) FILTER (WHERE ${isText})`);
+    if (col.decimal) add('decimalFits', count(decimalFitsSql(c, col.decimal.precision, col.decimal.scale)));
     layout.push(fields);
   }
   const row = db.prepare(`SELECT ${parts.join(',\n  ')} FROM ${quoteSqliteIdent(table)}`).raw(true).get() as unknown[];
@@ -111,6 +134,17 @@ function toProfile(v: Record<string, unknown>, rows: number): ProfileFacts {
   }
   if ('textJson' in v) p.textJson = n(v.textJson);
   if ('textNumeric' in v) p.textNumeric = n(v.textNumeric);
+  if ('textTimes' in v) {
+    p.textTimes = n(v.textTimes);
+    const bits = (x: unknown, shift: boolean) => String(x ?? '').split(',').filter(Boolean).reduce((m, b) => m | (shift ? 1 << Number(b) : Number(b)), 0);
+    p.timestampForms = { separators: bits(v.separators, false), fractions: bits(v.fractions, true), zones: bits(v.zones, false) };
+  }
+  if ('textUuids' in v) {
+    p.textUuids = n(v.textUuids);
+    p.uuidForms = (n(v.uuidLower) ? 1 : 0) | (n(v.uuidUpper) ? 2 : 0) | (n(v.uuidHyphens) ? 4 : 0) | (n(v.uuidCompact) ? 8 : 0);
+  }
+  if ('maxTextLength' in v) p.maxTextLength = n(v.maxTextLength);
+  if ('decimalFits' in v) p.decimalFits = n(v.decimalFits);
   return p;
 }
 
@@ -156,17 +190,73 @@ export function isoTimestampSql(e: string): string {
 
 /**
  * An ISO date-time as above followed by a zone: `Z`, `+hh:mm`, `+hhmm` or `+hh` (PostgreSQL's own
- * output). The zone is found by looking at fixed positions from the end, cheaper than GLOB '*…'.
+ * output), with or without one space before it (`... +00:00`, as Sequelize writes). The zone is
+ * found by looking at fixed positions from the end, cheaper than GLOB '*…'.
  */
 export function isoTimestampTzSql(e: string): string {
-  const body = (cut: number) => isoTimestampSql(`substr(${e}, 1, length(${e}) - ${cut})`);
+  // The date-time before the zone, which must have a time of day (16+ characters).
+  const body = (cut: number) => {
+    const spaced = `substr(${e}, 1, length(${e}) - ${cut + 1})`;
+    return `(length(${e}) - ${cut} >= 16 AND (${isoTimestampSql(`substr(${e}, 1, length(${e}) - ${cut})`)} OR (substr(${e}, ${-cut - 1}, 1) = ' ' AND length(${e}) - ${cut} > 16 AND ${isoTimestampSql(spaced)})))`;
+  };
   const sign = (at: number) => `substr(${e}, ${at}, 1) IN ('+', '-')`;
   return (
-    `(CASE WHEN substr(${e}, -1) = 'Z' THEN ${body(1)}` +
-    ` WHEN ${sign(-6)} THEN substr(${e}, -5) GLOB '[01][0-9]:[0-5][0-9]' AND ${body(6)}` +
-    ` WHEN ${sign(-5)} THEN substr(${e}, -4) GLOB '[01][0-9][0-5][0-9]' AND ${body(5)}` +
-    ` WHEN ${sign(-3)} THEN substr(${e}, -2) GLOB '[01][0-9]' AND ${body(3)} ELSE 0 END)`
+    `(CASE WHEN substr(${e}, -1) IN ('Z', 'z') THEN ${body(1)}` +
+    ` WHEN ${sign(-6)} THEN substr(${e}, -5) GLOB '[01][0-9]:[0-5][0-9]' AND substr(${e}, -5, 2) <= '15' AND ${body(6)}` +
+    ` WHEN ${sign(-5)} THEN substr(${e}, -4) GLOB '[01][0-9][0-5][0-9]' AND substr(${e}, -4, 2) <= '15' AND ${body(5)}` +
+    ` WHEN ${sign(-3)} THEN substr(${e}, -2) GLOB '[01][0-9]' AND substr(${e}, -2) <= '15' AND ${body(3)} ELSE 0 END)`
   );
+}
+
+/** `HH:MM[:SS[.f{1,6}]]`: a time of day (hours 00-23). */
+export function isoTimeSql(e: string): string {
+  const hm = `(${e} GLOB '[01][0-9]:[0-5][0-9]*' OR ${e} GLOB '2[0-3]:[0-5][0-9]*')`;
+  const arms = [5, 8, 10, 11, 12, 13, 14, 15].map((len) => `WHEN ${len} THEN ${e} GLOB '${timeGlob(len)}'`).join(' ');
+  return `(${hm} AND CASE length(${e}) ${arms} ELSE 0 END)`;
+}
+
+function timeGlob(len: number): string {
+  if (len === 5) return '[0-9][0-9]:[0-9][0-9]';
+  if (len === 8) return '[0-9][0-9]:[0-9][0-9]:[0-5][0-9]';
+  return `[0-9][0-9]:[0-9][0-9]:[0-5][0-9].${'[0-9]'.repeat(len - 9)}`;
+}
+
+/** Digits after the seconds' point of a date-time (0 when none). */
+function fractionDigitsSql(e: string): string {
+  const after = `substr(${e}, 21)`;
+  return `(CASE WHEN substr(${e}, 20, 1) = '.' THEN length(${after}) - length(ltrim(${after}, '0123456789')) ELSE 0 END)`;
+}
+
+/** The zone's shape bit of a date-time (see ColumnProfile.timestampForms), from what follows the time. */
+function zoneShapeSql(e: string): string {
+  const z = `ltrim(substr(${e}, 17), ':.0123456789')`;
+  const bare = `ltrim(${z}, ' ')`;
+  return `((CASE WHEN substr(${z}, 1, 1) = ' ' THEN 32 ELSE 0 END) + (CASE length(${bare}) WHEN 0 THEN 1 WHEN 1 THEN 2 WHEN 6 THEN 4 WHEN 5 THEN 8 WHEN 3 THEN 16 ELSE 0 END))`;
+}
+
+const HEX = '[0-9a-fA-F]';
+
+/** A UUID: 8-4-4-4-12 hex digits with hyphens, or 32 hex digits. */
+function uuidSql(e: string): string {
+  const h = (n: number) => HEX.repeat(n);
+  return `(CASE length(${e}) WHEN 36 THEN ${e} GLOB '${h(8)}-${h(4)}-${h(4)}-${h(4)}-${h(12)}' WHEN 32 THEN ${e} GLOB '${h(32)}' ELSE 0 END)`;
+}
+
+/**
+ * Values that fit numeric(precision, scale) exactly, the same rule as the native aggregate: whole
+ * numbers with at most precision-scale digits, reals that round to the scale without change, and
+ * plain decimal texts whose digits fit once leading and trailing zeros are dropped.
+ */
+function decimalFitsSql(e: string, precision: number, scale: number): string {
+  const whole = precision - scale;
+  const limit = whole >= 19 ? null : 10n ** BigInt(whole);
+  const ints = limit === null ? `typeof(${e}) = 'integer'` : `(typeof(${e}) = 'integer' AND ${e} > -${limit} AND ${e} < ${limit})`;
+  const reals = `(typeof(${e}) = 'real' AND abs(${e}) < ${limit === null ? '1e308' : `${limit}.0`} AND round(${e}, ${scale}) = ${e})`;
+  const digits = `ltrim(ltrim(${e}, '-'), '0')`;
+  const point = `instr(${digits} || '.', '.')`;
+  const fraction = `rtrim(substr(${digits}, ${point} + 1), '0')`;
+  const texts = `(typeof(${e}) = 'text' AND ${decimalTextSql(e)} AND ${e} NOT IN ('NaN', 'Infinity', '-Infinity') AND ${point} - 1 <= ${whole} AND length(${fraction}) <= ${scale})`;
+  return `(${ints} OR ${reals} OR ${texts})`;
 }
 
 /** A plain decimal literal as PostgreSQL prints numeric: `-12.50`, `7`, `NaN`, `Infinity`. */
@@ -195,13 +285,14 @@ function profileNatively(db: Database.Database, table: string, columns: ProfileC
   const parts: string[] = ['count(*)', rowid ? 'max(rowid)' : 'NULL'];
   for (const col of columns) {
     const c = quoteSqliteIdent(col.name);
-    parts.push(`ferry_profile(${c}, ${(col.checkTimestamps ? 1 : 0) | (col.checkNumericText ? 2 : 0)})`);
+    const flags = (col.checkTimestamps ? 1 : 0) | (col.checkNumericText ? 2 : 0) | (col.checkUuid ? 4 : 0) | (col.checkLength ? 8 : 0) | (col.decimal ? 16 : 0);
+    parts.push(`ferry_profile(${c}, ${flags}${col.decimal ? `, ${col.decimal.precision}, ${col.decimal.scale}` : ''})`);
     parts.push(col.checkJson ? `count(*) FILTER (WHERE ${c} >= '' AND ${c} < x'' AND json_valid(${c}))` : 'NULL');
   }
   const row = db.prepare(`SELECT ${parts.join(', ')} FROM ${quoteSqliteIdent(table)}`).raw(true).get() as unknown[];
   const rows = Number(row[0] as bigint);
   const profiles = columns.map((col, i): ProfileFacts => {
-    const [nulls, ints, reals, texts, blobs, min, max, notZeroOne, nul, dates, ts, tstz, numeric] = String(row[2 + 2 * i]).split(' ');
+    const [nulls, ints, reals, texts, blobs, min, max, notZeroOne, nul, dates, ts, tstz, numeric, times, uuids, maxLength, fits, separators, fractions, zones, uuidForms] = String(row[2 + 2 * i]).split(' ');
     const n = Number;
     const p: ProfileFacts = { nulls: n(nulls), integers: n(ints), reals: n(reals), texts: n(texts), blobs: n(blobs), textWithNul: n(nul) };
     if (p.integers > 0 && p.reals === 0) {
@@ -213,9 +304,17 @@ function profileNatively(db: Database.Database, table: string, columns: ProfileC
       p.textDates = n(dates);
       p.textTimestamps = n(ts);
       p.textTimestampsTz = n(tstz);
+      p.textTimes = n(times);
+      p.timestampForms = { separators: n(separators), fractions: n(fractions), zones: n(zones) };
     }
     if (col.checkJson) p.textJson = Number(row[3 + 2 * i] as bigint);
     if (col.checkNumericText) p.textNumeric = n(numeric);
+    if (col.checkUuid) {
+      p.textUuids = n(uuids);
+      p.uuidForms = n(uuidForms);
+    }
+    if (col.checkLength) p.maxTextLength = n(maxLength);
+    if (col.decimal) p.decimalFits = n(fits);
     return p;
   });
   return { rows, maxRowid: (row[1] as bigint | null) ?? null, columns: profiles };

@@ -1,10 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { Value } from '../../engine/types.js';
-import { sqliteValueFor } from '../../transfer/convert-value.js';
+import { ConversionError } from '../../transfer/convert-value.js';
 import type { ColumnPlan } from '../../transfer/copy-types.js';
 import type { RefuseRow, RowRefusal, SinkItem, SinkRow, TableSink } from '../../transfer/table-sink.js';
 import { sqliteError } from './sqlite-errors.js';
 import { quoteSqliteIdent } from './sqlite-tokens.js';
+import { sqliteValueWriter } from './sqlite-value-writer.js';
 
 /** better-sqlite3 error codes that blame one row (its constraints), not the database. */
 const ROW_CODES = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG)/;
@@ -34,13 +35,20 @@ export class SqliteTableSink implements TableSink {
   }
 
   async write(rows: Iterable<SinkItem> | AsyncIterable<SinkItem>, refuse: RefuseRow): Promise<{ rows: number; bytes: number }> {
-    const logicals = this.columns.map((c) => c.logical);
-    const params: Value[] = new Array(logicals.length);
+    const writers = this.columns.map(sqliteValueWriter);
+    const params: Value[] = new Array(writers.length);
     let count = 0;
     const one = (item: SinkItem) => {
       if ('encoded' in item) throw new Error('internal: encoded rows given to a SQLite target');
       const r: SinkRow = item;
-      for (let i = 0; i < logicals.length; i++) params[i] = sqliteValueFor(logicals[i]!, r.values[i]!);
+      let i = 0;
+      try {
+        for (; i < writers.length; i++) params[i] = writers[i]!(r.values[i]!);
+      } catch (e) {
+        if (!(e instanceof ConversionError)) throw e;
+        refuse(r, this.columns[i]!.target, e.reason);
+        return;
+      }
       try {
         this.insert.run(params);
         count++;

@@ -14,6 +14,7 @@
 SQLITE_EXTENSION_INIT1
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SEED_A 0x9747b28cu

@@ -1,0 +1,119 @@
+/**
+ * Where a copied table came from, recorded in the target so that the way back can give the app its
+ * own database again: the original CREATE TABLE (declared types, collations, constraints,
+ * defaults), its indexes and triggers, the database's views, and per column the text form or Unix
+ * unit the app stored its values in. `ferry copy` writes one row per table it creates into
+ * `_ferry_origin` in the same transaction as the tables; a later copy back reads it.
+ *
+ * The statements use only standard SQL with literal values, so any engine can hold the table.
+ */
+import type { Engine } from '../engine/types.js';
+import type { Schema, Table } from '../schema/model.js';
+import type { ColumnPlan, LogicalType, TablePlan, ValueStyle } from './copy-types.js';
+
+/** ferry's table of origins in a copy's target: never copied, never verified. */
+export const ORIGIN_TABLE = '_ferry_origin';
+
+/** The row that holds database-wide facts (views). */
+const DATABASE_ROW = '';
+
+/** One column as the source had it. */
+export interface ColumnOrigin {
+  /** The name in the source (the target may have renamed it). */
+  source: string;
+  /** The name in the target. */
+  target: string;
+  /** The declared type in the source. */
+  declared: string;
+  logical: LogicalType;
+  epoch?: 'seconds' | 'milliseconds';
+  style?: ValueStyle;
+}
+
+/** One table as the source had it. */
+export interface TableOrigin {
+  /** Source engine. */
+  dialect: string;
+  /** The table's name in the source. */
+  table: string;
+  /** The source's own CREATE TABLE. */
+  sql: string;
+  /** The source's own CREATE INDEX statements. */
+  indexes: string[];
+  /** The source's own CREATE TRIGGER statements on this table. */
+  triggers: string[];
+  columns: ColumnOrigin[];
+}
+
+/** Everything recorded in a target: per target table, and the source's views. */
+export interface RecordedOrigin {
+  tables: Record<string, TableOrigin>;
+  views: string[];
+}
+
+/** What a copy from `source` records about the plan's tables (SQLite sources only: PostgreSQL's own catalog is enough). */
+export function originOf(source: Schema, tables: TablePlan[]): RecordedOrigin | undefined {
+  if (source.dialect !== 'sqlite') return undefined;
+  const out: RecordedOrigin = { tables: {}, views: source.views.map((v) => v.sql) };
+  for (const t of tables) {
+    const src = source.tables.find((x) => x.name === t.source);
+    if (src?.sql) out.tables[t.target] = tableOrigin(src, t, source);
+  }
+  return out;
+}
+
+/** The statements that record the origin of the tables a copy creates (inside its schema transaction). */
+export function recordOriginSql(target: Engine, origin: RecordedOrigin | undefined, created: string[]): string[] {
+  const tables = created.filter((t) => origin?.tables[t]);
+  if (!origin || tables.length === 0) return [];
+  const table = target.quoteIdent(ORIGIN_TABLE);
+  const out = [`CREATE TABLE IF NOT EXISTS ${table} (table_name TEXT PRIMARY KEY, origin TEXT NOT NULL, copied_at TEXT NOT NULL)`];
+  const now = literal(new Date().toISOString());
+  const put = (name: string, value: unknown) => {
+    out.push(`DELETE FROM ${table} WHERE table_name = ${literal(name)}`);
+    out.push(`INSERT INTO ${table} (table_name, origin, copied_at) VALUES (${literal(name)}, ${literal(JSON.stringify(value))}, ${now})`);
+  };
+  for (const t of tables) put(t, origin.tables[t]);
+  put(DATABASE_ROW, { views: origin.views });
+  return out;
+}
+
+function tableOrigin(src: Table, t: TablePlan, schema: Schema): TableOrigin {
+  return {
+    dialect: schema.dialect,
+    table: src.name,
+    sql: src.sql!,
+    indexes: src.indexes.map((i) => i.sql).filter(Boolean),
+    triggers: schema.triggers.filter((x) => x.table === src.name).map((x) => x.sql),
+    columns: t.columns.map(columnOrigin),
+  };
+}
+
+function columnOrigin(c: ColumnPlan): ColumnOrigin {
+  const o: ColumnOrigin = { source: c.source, target: c.target, declared: c.sourceType, logical: c.logical };
+  if (c.epoch) o.epoch = c.epoch;
+  if (c.style) o.style = c.style;
+  return o;
+}
+
+/** The origins recorded in `engine` by earlier copies, or null when it holds none. */
+export async function readOrigin(engine: Engine, schema: Schema): Promise<RecordedOrigin | null> {
+  if (!schema.tables.some((t) => t.name === ORIGIN_TABLE)) return null;
+  const rows = await engine.query<{ table_name: string; origin: string }>(`SELECT table_name, origin FROM ${engine.quoteIdent(ORIGIN_TABLE)}`);
+  const out: RecordedOrigin = { tables: {}, views: [] };
+  for (const r of rows) {
+    try {
+      const parsed = JSON.parse(r.origin) as TableOrigin & { views?: string[] };
+      if (r.table_name === DATABASE_ROW) out.views = parsed.views ?? [];
+      else out.tables[r.table_name] = parsed;
+    } catch {
+      // A row ferry cannot read is treated as absent: the way back then generates the schema.
+    }
+  }
+  return out;
+}
+
+/** A SQL string literal (standard SQL: quotes doubled), valid on every engine ferry supports. */
+function literal(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
