@@ -35,6 +35,8 @@ export type ErrorCode =
   | 'PRIVILEGE'
   | 'SCHEMA_FAILED'
   | 'TOO_MANY_REJECTS'
+  | 'VIRTUAL_TABLE'
+  | 'NAME_NOT_ALLOWED'
   | 'INTERNAL';
 
 /** Exit codes shared by every command; documented in the README. */

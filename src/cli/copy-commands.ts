@@ -20,6 +20,8 @@ interface CopyFlags {
   maxRejects?: string;
   verify?: boolean;
   jsonb?: boolean;
+  integers?: string;
+  virtualTables?: string;
   rejectFile?: string;
   config?: string;
   json?: boolean;
@@ -50,6 +52,8 @@ export function registerCopyCommands(program: Command): void {
     .option('--max-rejects <n>', 'refused rows tolerated before the copy stops (default 0)')
     .option('--no-verify', 'skip the content verification at the end')
     .option('--jsonb', 'JSON columns become jsonb (when every value parses) instead of json')
+    .option('--integers <policy>', 'integer columns: fit (default: INTEGER stays integer when every value fits) or bigint')
+    .option('--virtual-tables <mode>', 'SQLite FTS/R*Tree virtual tables: fail (default: stop before writing) or skip')
     .option('--reject-file <path>', 'where refused rows are written (JSON lines)')
     .option('-c, --config <path>', 'config file (default: ferry.config.json|yaml|ts in the current folder)')
     .option('--json', 'print one JSON document instead of text')
@@ -106,6 +110,8 @@ async function copyCommand(fromArg: string | undefined, toArg: string | undefine
   if (flags.ifExists && !['fail', 'truncate', 'append'].includes(flags.ifExists)) {
     throw new FerryError('USAGE', `--if-exists must be fail, truncate or append, not "${flags.ifExists}".`);
   }
+  if (flags.integers && !['fit', 'bigint'].includes(flags.integers)) throw new FerryError('USAGE', `--integers must be fit or bigint, not "${flags.integers}".`);
+  if (flags.virtualTables && !['fail', 'skip'].includes(flags.virtualTables)) throw new FerryError('USAGE', `--virtual-tables must be fail or skip, not "${flags.virtualTables}".`);
   // Loaded when used: `ferry verify` and `--help` need none of the copy machinery.
   const { runCopy } = await import('../transfer/run-copy.js');
   const report = await runCopy({
@@ -118,6 +124,8 @@ async function copyCommand(fromArg: string | undefined, toArg: string | undefine
     schemaOnly: flags.schemaOnly,
     dataOnly: flags.dataOnly,
     ifExists: flags.ifExists as 'fail' | 'truncate' | 'append' | undefined,
+    integers: flags.integers as 'fit' | 'bigint' | undefined,
+    virtualTables: flags.virtualTables as 'fail' | 'skip' | undefined,
     resume: flags.resume,
     maxRejects: count(flags.maxRejects, '--max-rejects'),
     verify: flags.verify,
@@ -180,5 +188,11 @@ function printVerify(o: Output, r: VerifyReport): void {
     }
   }
   const bad = r.tables.filter((t) => !t.ok).length;
-  o.out(bad ? paint(o, 'red', `${bad} of ${r.tables.length} table(s) differ`) : paint(o, 'green', `All ${r.tables.length} table(s) verified successfully (${(r.ms / 1000).toFixed(2)}s)`));
+  // Then the schemas: what the app would see differently even where every value is equal.
+  const behaviour = r.schema.filter((d) => d.severity === 'behaviour');
+  for (const d of behaviour) o.out(`schema: ${paint(o, 'red', d.message)} ${mark(o, false)}`);
+  for (const d of r.schema.filter((x) => x.severity === 'cosmetic')) o.out(paint(o, 'yellow', `schema (warning): ${d.message}`));
+  if (bad) o.out(paint(o, 'red', `${bad} of ${r.tables.length} table(s) differ`));
+  if (behaviour.length) o.out(paint(o, 'red', `${behaviour.length} schema difference(s) change how the app behaves`));
+  if (!bad && !behaviour.length) o.out(paint(o, 'green', `All ${r.tables.length} table(s) verified successfully, values and schema (${(r.ms / 1000).toFixed(2)}s)`));
 }

@@ -102,6 +102,9 @@ export async function buildPlan(options: PlanOptions): Promise<ConsolidatePlan> 
       if (!piece) continue;
       addToTarget(target, table, tm.as ?? table.name, piece, renames, problems);
     }
+    for (const v of schema.virtualTables ?? []) {
+      problems.push({ severity: 'warning', code: 'CONFIG_INVALID', message: `${name} has the ${v.module} virtual table "${v.name}", which is not carried over (its shadow tables ${v.shadowTables.join(', ') || '(none)'} neither).`, subject: `${name}:${v.name}`, hint: `Recreate it in ${target.file} with its CREATE VIRTUAL TABLE and rebuild its index from the tables it covers.` });
+    }
     if (!mapping.tables) {
       for (const obj of [...schema.triggers, ...schema.views]) {
         if (target.postSql.some((p) => p.name === obj.name)) {

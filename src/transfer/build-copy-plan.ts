@@ -12,6 +12,7 @@ import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
 import { profileSqliteTableFull, sqliteSequenceValue, type ProfileColumnRequest } from '../engines/sqlite/sqlite-profile.js';
 import { FerryError } from '../errors.js';
 import type { Schema, Table } from '../schema/model.js';
+import { nameRuleOf } from '../engine/roles.js';
 import type { IntegerPolicy } from '../engine/type-mapper.js';
 import { postgresColumnType } from '../engines/postgres/postgres-type-mapper.js';
 import { profileRequestFor } from '../engines/sqlite/sqlite-type-mapper.js';
@@ -35,6 +36,8 @@ export interface BuildCopyPlanOptions {
   jsonb?: boolean;
   /** Integer widths: fit the declared type and the values (default), or always bigint. */
   integers?: IntegerPolicy;
+  /** SQLite virtual tables: stop before anything is written (default), or leave them out with a warning. */
+  virtualTables?: 'fail' | 'skip';
   /** The target's URL, masked, for the plan's `to`. */
   targetDisplayUrl: string;
 }
@@ -47,14 +50,19 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
   const direction: CopyDirection = source.dialect === 'sqlite' ? 'sqlite-to-postgres' : 'postgres-to-sqlite';
   const schema = await source.introspect();
   const config = options.config ?? {};
-  const tables = selectTables(schema, options.include ?? config.include, options.exclude ?? config.exclude, Object.keys(config.tables ?? {}));
+  const include = options.include ?? config.include;
+  const exclude = options.exclude ?? config.exclude;
   const warnings: PlanWarning[] = [];
+  checkVirtualTables(schema, include, exclude, options.virtualTables ?? config.virtualTables ?? 'fail', warnings);
+  const notVirtual = (names: string[] | undefined) => names?.filter((n) => !schema.virtualTables?.some((v) => v.name === n));
+  const tables = selectTables(schema, notVirtual(include), notVirtual(exclude), Object.keys(config.tables ?? {}));
   // Views and triggers are written in their engine's own SQL. From SQLite they are recorded with the
   // tables' origin, so the way back recreates them; on PostgreSQL they must be written anew.
   const kept = direction === 'sqlite-to-postgres' ? ' (it is kept with the copy and recreated on the way back to SQLite)' : '';
   for (const v of schema.views) warnings.push({ code: 'VIEW_SKIPPED', table: v.name, message: `The view ${v.name} is not created on the target; write it in the target's SQL by hand${kept}.` });
   for (const t of schema.triggers) warnings.push({ code: 'TRIGGER_SKIPPED', table: t.table, message: `The trigger ${t.name} on ${t.table} is not created on the target; write it in the target's SQL by hand${kept}.` });
 
+  checkTargetNames(tables, config, targetDialect);
   const registry = new Map<string, { target: string; columns: Map<string, string>; primaryKey: string[] }>();
   const relations = new TargetNames(direction === 'sqlite-to-postgres');
   for (const t of tables) {
@@ -81,6 +89,54 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
   if (origin) plan.origin = origin;
   if (recorded?.views.length) plan.views = recorded.views;
   return plan;
+}
+
+/**
+ * Refuses, before anything is written, table and column names the target cannot hold (PostgreSQL:
+ * more than 63 bytes, or a system column name), naming each one with the config rename that fixes
+ * it. The way back restores the original names from the copy's recorded origin.
+ */
+function checkTargetNames(tables: Table[], config: CopyConfig, dialect: Dialect): void {
+  const rule = nameRuleOf(dialect);
+  const found: { where: string; problem: string; rename: string }[] = [];
+  for (const t of tables) {
+    const cfg = config.tables?.[t.name];
+    const name = cfg?.as ?? t.name;
+    const tableProblem = rule(name, 'table');
+    if (tableProblem) found.push({ where: `table ${JSON.stringify(name)}`, problem: tableProblem, rename: `"${t.name}": { "as": "new_name" }` });
+    for (const c of t.columns) {
+      const col = cfg?.columns?.[c.name]?.as ?? c.name;
+      const problem = rule(col, 'column');
+      if (problem) found.push({ where: `column ${JSON.stringify(`${t.name}.${col}`)}`, problem, rename: `"${t.name}": { "columns": { "${c.name}": { "as": "new_name" } } }` });
+    }
+  }
+  if (!found.length) return;
+  throw new FerryError('NAME_NOT_ALLOWED', `${dialect === 'postgres' ? 'PostgreSQL' : dialect} cannot hold ${found.length === 1 ? 'this name' : 'these names'}: ${found.map((f) => `${f.where} ${f.problem}`).join('; ')}. Nothing was written.`, {
+    subject: found[0]!.where,
+    hint: `Rename in the config's copy.tables section, e.g. { "copy": { "tables": { ${found[0]!.rename} } } }. Copying back to SQLite restores the original names.`,
+    data: { names: found.map((f) => ({ name: f.where, problem: f.problem })) },
+  });
+}
+
+/**
+ * FTS and R*Tree virtual tables have no PostgreSQL table equivalent, and their shadow tables hold
+ * opaque index blobs: they are never copied as tables. Unless told to skip them (or they are left
+ * out by name), the copy stops here, before anything is written, naming each one.
+ */
+function checkVirtualTables(schema: Schema, include: string[] | undefined, exclude: string[] | undefined, mode: 'fail' | 'skip', warnings: PlanWarning[]): void {
+  const wanted = (schema.virtualTables ?? []).filter((v) => (!include || include.includes(v.name)) && !exclude?.includes(v.name));
+  if (!wanted.length) return;
+  const named = wanted.map((v) => `${v.name} (${v.module})`).join(', ');
+  if (mode === 'fail') {
+    throw new FerryError('VIRTUAL_TABLE', `The source has virtual tables that ferry cannot copy to PostgreSQL: ${named}; nothing was written.`, {
+      subject: wanted[0]!.name,
+      hint: 'Full-text (FTS) and R*Tree tables are SQLite modules: their content is rebuilt from the tables they index, and PostgreSQL needs its own full-text or GiST index instead. Leave them out with --virtual-tables skip (config: copy.virtualTables = "skip") or --exclude, and create the PostgreSQL index by hand.',
+      data: { virtualTables: wanted.map((v) => ({ name: v.name, module: v.module, shadowTables: v.shadowTables })) },
+    });
+  }
+  for (const v of wanted) {
+    warnings.push({ code: 'VIRTUAL_TABLE_SKIPPED', table: v.name, message: `The ${v.module} virtual table ${v.name} is not copied (nor its shadow tables ${v.shadowTables.join(', ') || '(none)'}); create PostgreSQL's equivalent index by hand.` });
+  }
 }
 
 /** Applies include/exclude; unknown names (there or in the config's tables) fail with TABLE_MISSING. */

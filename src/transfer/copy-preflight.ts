@@ -6,6 +6,7 @@ import type { ConnectionTarget } from '../engine/url.js';
 import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
 import { FerryError } from '../errors.js';
 import { formatBytes, freeBytes, nearestExisting } from '../util/disk-space.js';
+import { postgresTypeName } from '../engines/postgres/postgres-type-mapper.js';
 import type { CopyPlan } from './copy-types.js';
 
 /** PostgreSQL 10 brought identity columns, which ferry's INTEGER PRIMARY KEY mapping needs. */
@@ -32,6 +33,8 @@ export async function preflightTarget(to: ConnectionTarget, plan: CopyPlan, opti
           hint: `As an owner: GRANT CREATE ON SCHEMA public TO "${info!.who}"; (ferry also keeps its resume state in a table there).`,
         });
       }
+      await settleExtensions(engine, plan);
+      await settleDefaults(engine, plan);
     } catch (e) {
       await engine.close();
       throw e;
@@ -52,4 +55,54 @@ export async function preflightTarget(to: ConnectionTarget, plan: CopyPlan, opti
   // a child row may arrive before its parent. The check runs once everything is in (post-load).
   engine.db.pragma('foreign_keys = OFF');
   return engine;
+}
+
+/**
+ * Case-insensitive text (SQLite's COLLATE NOCASE) needs PostgreSQL's citext extension. When it is
+ * installed, or can be (a trusted extension: the right to create in the database suffices), the
+ * copy creates it with the schema; when it cannot be, those columns become case-sensitive text and
+ * the plan says so loudly, before anything is written.
+ */
+async function settleExtensions(engine: Engine, plan: CopyPlan): Promise<void> {
+  const columns = plan.tables.flatMap((t) => t.columns.filter((c) => c.type.caseInsensitive).map((c) => ({ t, c })));
+  if (!columns.length) return;
+  const [row] = await engine.query<{ installed: boolean; available: boolean; can: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citext') AS installed, EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'citext') AS available, ` +
+      `has_database_privilege(current_database(), 'CREATE') AS can`,
+  );
+  if (row!.installed || (row!.available && row!.can)) {
+    if (!row!.installed) plan.extensions = ['citext'];
+    return;
+  }
+  const why = row!.available ? 'the user may not create extensions in this database' : 'the server does not have the citext extension (postgresql-contrib)';
+  for (const { t, c } of columns) {
+    delete c.type.caseInsensitive;
+    c.targetType = postgresTypeName(c.type);
+    plan.warnings.push({
+      code: 'COLLATION_NOT_KEPT',
+      table: t.source,
+      column: c.source,
+      message: `${t.source}.${c.source}: COLLATE NOCASE is NOT kept: PostgreSQL's citext is unavailable (${why}), so the column compares case-sensitively there and a UNIQUE on it accepts values that differ only in case. Install citext (CREATE EXTENSION citext) and copy again to keep it.`,
+    });
+  }
+}
+
+/**
+ * Asks the target about each default that is a translated expression ((1+1), lower('ABC')): one
+ * PostgreSQL cannot evaluate for the column's type is left out with a warning, so it cannot fail
+ * the CREATE TABLE (and with it the whole copy) later.
+ */
+async function settleDefaults(engine: Engine, plan: CopyPlan): Promise<void> {
+  for (const t of plan.tables) {
+    for (const c of t.columns) {
+      if (!c.defaultExpression || c.default === null) continue;
+      try {
+        await engine.transaction(() => engine.query(`SELECT CAST(${c.default} AS ${c.targetType})`));
+      } catch (e) {
+        plan.warnings.push({ code: 'DEFAULT_DROPPED', table: t.source, column: c.source, message: `${t.source}.${c.source}: the default ${c.default} is not kept (PostgreSQL refuses it for ${c.targetType}: ${(e as Error).message}).` });
+        c.default = null;
+        delete c.defaultExpression;
+      }
+    }
+  }
 }

@@ -48,6 +48,8 @@ export interface ColumnType {
    * of NUMERIC affinity would round it; SQLite targets then keep it as text.
    */
   beyondDouble?: boolean;
+  /** The declaration alone does not fix the kind of value (SQLite: no declared type, or NUMERIC affinity without a hint). */
+  loose?: boolean;
 }
 
 /**
@@ -150,6 +152,8 @@ export interface ColumnPlan {
   nullable: boolean;
   /** Default as an expression in the target's dialect, or null (also when it could not be translated: see warnings). */
   default: string | null;
+  /** The default is a translated expression the target is asked about before anything is written. */
+  defaultExpression?: boolean;
   /** The target column is an identity column (PostgreSQL) / rowid alias (SQLite). */
   identity?: boolean;
   /** Epoch values (integers) in this column are converted to timestamps (configured, or plain from the values). */
@@ -225,6 +229,8 @@ export interface CopyPlan {
   origin?: RecordedOrigin;
   /** SQLite targets: the original database's CREATE VIEW statements, run last. */
   views?: string[];
+  /** PostgreSQL targets: extensions the schema needs that the copy creates (citext). */
+  extensions?: string[];
 }
 
 /** One refused row, as written (one JSON object per line) to the reject file. */

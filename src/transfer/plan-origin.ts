@@ -53,6 +53,8 @@ export function applyOrigin(plan: TablePlan, origin: TableOrigin, warnings: Plan
   plan.createSql = [origin.sql, ...added].join(';\n');
   plan.indexes = origin.indexes.map((sql) => ({ name: indexName(sql), unique: /^\s*CREATE\s+UNIQUE/i.test(sql), sql }));
   plan.triggers = [...origin.triggers];
+  // Only an AUTOINCREMENT table has a sqlite_sequence row to carry on from; others number from max(rowid).
+  if (!/\bAUTOINCREMENT\b/i.test(origin.sql)) delete plan.sequenceFloor;
   return true;
 }
 

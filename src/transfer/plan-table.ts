@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { createIndexSql, limitIdentifier } from '../engines/postgres/postgres-ddl.js';
+import { quoteIdent } from '../engines/postgres/postgres-quote.js';
 import { sqliteCreateIndexSql, sqliteCreateTableSql } from '../engines/sqlite/sqlite-ddl.js';
 import { FerryError } from '../errors.js';
 import type { Table } from '../schema/model.js';
@@ -61,8 +62,12 @@ export interface PlanTableContext {
   relations: TargetNames;
 }
 
-/** Plans one table; warnings are appended to `warnings`. Throws TYPE_OVERRIDE / COLUMN_MISSING. */
-export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext, warnings: PlanWarning[]): TablePlan {
+/** Warnings about generated DDL that the original DDL of a copy back replaces. */
+const REPLACED_BY_ORIGIN = new Set(['DEFAULT_DROPPED', 'CHECK_SKIPPED', 'INDEX_SKIPPED', 'FOREIGN_KEY_SKIPPED', 'NAME_SHORTENED']);
+
+/** Plans one table; warnings are appended to `allWarnings`. Throws TYPE_OVERRIDE / COLUMN_MISSING. */
+export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext, allWarnings: PlanWarning[]): TablePlan {
+  const warnings: PlanWarning[] = [];
   const toPg = ctx.direction === 'sqlite-to-postgres';
   const target = ctx.targetName;
   const warn = (code: string, message: string, column?: string) => warnings.push({ code, table: table.name, ...(column ? { column } : {}), message });
@@ -103,14 +108,18 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
       warn('DEFAULT_DROPPED', `${table.name}.${c.name}: identity numbering is not kept (only a single-column integer primary key becomes a rowid alias).`, c.name);
     } else if (c.default !== null && !identity) {
       const t = toPg ? sqliteDefaultToPostgres(c.default, choice.type.logical) : postgresDefaultToSqlite(c.default, choice.type.logical);
-      if ('sql' in t) plan.default = t.sql;
+      if ('sql' in t) {
+        plan.default = t.sql;
+        if (t.expression) plan.defaultExpression = true;
+      }
       else warn('DEFAULT_DROPPED', `${table.name}.${c.name}: the default ${c.default} is not kept (${t.untranslatable}).`, c.name);
     }
     return plan;
   });
   const tcol = (name: string) => colMap.get(name.toLowerCase()) ?? name;
   const booleanColumns = new Set(columns.filter((c) => c.logical === 'boolean').map((c) => c.target));
-  const exprCtx: ExpressionContext = { columns: colMap, booleanColumns };
+  const caseInsensitiveColumns = new Set(columns.filter((c) => c.type.caseInsensitive).map((c) => c.target));
+  const exprCtx: ExpressionContext = { columns: colMap, booleanColumns, caseInsensitiveColumns };
   const translate = (e: string): Translation => (toPg ? sqliteToPostgres(e, exprCtx) : postgresToSqlite(e, exprCtx));
 
   const pkName = (name: string | undefined, wanted: string) => (toPg ? ctx.relations.take(wanted) : name ?? wanted);
@@ -143,6 +152,10 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
   }
 
   const checks: CheckPlan[] = [];
+  // citext has no length: a VARCHAR(n) limit the values fit is kept as a CHECK beside it.
+  for (const c of columns) {
+    if (toPg && c.type.caseInsensitive && c.type.maxLength !== undefined) checks.push({ name: local.take(`${target}_${c.target}_length`), expression: `char_length(${quoteIdent(c.target)}) <= ${c.type.maxLength}` });
+  }
   for (const check of table.checks) {
     const t = translate(check.expression);
     if (!('sql' in t)) {
@@ -177,6 +190,7 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
       continue;
     }
     const name = ctx.relations.take(ix.name);
+    if (toPg && Buffer.byteLength(ix.name, 'utf8') > 63) warn('NAME_SHORTENED', `The index ${ix.name} on ${table.name} is named ${name} on PostgreSQL (names hold at most 63 bytes); the way back restores its name.`);
     indexes.push({ name, unique: ix.unique, sql: toPg ? createIndexSql(target, name, ix.unique, keys, where) : sqliteCreateIndexSql(target, name, ix.unique, keys, where) });
   }
 
@@ -185,6 +199,13 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
     : table.primaryKey ? { kind: 'primary-key', columns: table.primaryKey.columns } : { kind: 'none' };
   const plan: TablePlan = { source: table.name, target, columns, primaryKey, uniques, indexes, foreignKeys, checks, chunkKey, rowEstimate: facts.rows };
   if (facts.sequenceFloor !== undefined && columns.some((c) => c.identity)) plan.sequenceFloor = facts.sequenceFloor;
-  if (!toPg && !(facts.origin && applyOrigin(plan, facts.origin, warnings))) plan.createSql = sqliteCreateTableSql(plan, true);
+  if (!toPg && facts.origin && applyOrigin(plan, facts.origin, allWarnings)) {
+    // The original DDL carries its own defaults, checks, indexes and keys: what could not be
+    // translated from PostgreSQL's does not matter.
+    allWarnings.push(...warnings.filter((w) => !REPLACED_BY_ORIGIN.has(w.code)));
+    return plan;
+  }
+  if (!toPg) plan.createSql = sqliteCreateTableSql(plan, true);
+  allWarnings.push(...warnings);
   return plan;
 }

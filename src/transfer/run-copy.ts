@@ -3,6 +3,7 @@ import path from 'node:path';
 import { connect } from '../engine/connect.js';
 import type { Engine } from '../engine/types.js';
 import { parseUrl, type ConnectionTarget } from '../engine/url.js';
+import { createExtensionSql } from '../engines/postgres/postgres-ddl.js';
 import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
 import { FerryError } from '../errors.js';
 import type { CopyConfig } from '../config/types.js';
@@ -48,6 +49,10 @@ export interface CopyOptions {
   verify?: boolean;
   /** JSON-declared columns become jsonb. */
   jsonb?: boolean;
+  /** Integer widths: fit the declared type and values (default), or always bigint. */
+  integers?: 'fit' | 'bigint';
+  /** SQLite virtual tables (FTS, R*Tree): stop before writing (default) or leave them out. */
+  virtualTables?: 'fail' | 'skip';
   /** The reject file (default `ferry-rejects-<time>.jsonl` in `cwd`). */
   rejectFile?: string;
   /** The config file's `copy` section. */
@@ -115,6 +120,8 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
       exclude: options.exclude,
       config: cfg,
       jsonb: options.jsonb,
+      integers: options.integers,
+      virtualTables: options.virtualTables,
       targetDisplayUrl: toTarget.displayUrl,
     });
     target = await preflightTarget(toTarget, plan, { sourceBytes: await sourceBytes(source, fromTarget) });
@@ -146,6 +153,7 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
         const emptied = plan.tables.filter((t) => plannedExisting.has(t.target)).map((t) => t.target);
         // One TRUNCATE for all of them: tables that reference each other can only go together.
         if (ifExists === 'truncate' && emptied.length) for (const sql of truncateSql(target!, emptied)) await target!.exec(sql);
+        for (const name of plan.extensions ?? []) await target!.exec(createExtensionSql(name));
         for (const t of plan.tables) {
           if (!plannedExisting.has(t.target)) for (const sql of createSchemaSql(t, toTarget.dialect)) await target!.exec(sql);
         }
@@ -232,7 +240,7 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     if (options.verify ?? true) {
       if (!options.schemaOnly) {
         emit({ type: 'phase', phase: 'verify', message: 'verifying every table by content' });
-        verify = await verifyDatabases({ from: source, to: target, plan, rejected: states, pgThreads: 1 });
+        verify = await verifyDatabases({ from: source, to: target, plan, rejected: states, pgThreads: 1, config: cfg });
       }
     }
     const tables = plan.tables.map((t) => reports.get(t.target) ?? { table: t.source, target: t.target, rows: 0, bytes: 0, ms: 0, rejects: 0 });

@@ -7,12 +7,16 @@
  * (pgloader emitted such defaults as string literals; ferry never does.)
  */
 import { tokenize } from '../engines/sqlite/sqlite-tokens.js';
+import { sqliteToPostgres } from './translate-expression.js';
 import type { LogicalType } from './copy-types.js';
 import { parseTimeOfDay } from './time-text.js';
 import { canonicalUuid } from './uuid-text.js';
 
-/** A translated default (`sql: null` = no default), or why there is none. */
-export type DefaultTranslation = { sql: string | null } | { untranslatable: string };
+/**
+ * A translated default (`sql: null` = no default; `expression`: an expression the target must be
+ * asked about), or why there is none.
+ */
+export type DefaultTranslation = { sql: string | null; expression?: boolean } | { untranslatable: string };
 
 type Clock = 'timestamp' | 'timestamp-ms' | 'date' | 'time' | 'epoch';
 
@@ -50,8 +54,12 @@ export function sqliteDefaultToPostgres(expression: string, logical: LogicalType
   const clock = sqliteClock(compact);
   if (clock) return clockToPostgres(clock, logical, compact);
   const lit = parseLiteral(text);
-  if (!lit) return { untranslatable: 'not a literal or a known clock function' };
-  return literalToPostgres(lit, logical);
+  if (lit) return literalToPostgres(lit, logical);
+  // A constant expression ((1+1), (lower('ABC'))): SQLite forbids column references in defaults,
+  // so it translates like a CHECK. PostgreSQL may still refuse it for the column's type: the copy's
+  // pre-flight tries it on the target and drops it there, with a warning, before anything is written.
+  const t = sqliteToPostgres(text, { columns: new Map() });
+  return 'sql' in t ? { sql: `(${t.sql})`, expression: true } : { untranslatable: `not a literal, a known clock function or a constant expression PostgreSQL has (${t.untranslatable})` };
 }
 
 function clockToPostgres(clock: Clock, logical: LogicalType, original: string): DefaultTranslation {
@@ -126,6 +134,8 @@ function parseLiteral(text: string): Literal | null {
   }
   if (sign) return null;
   if (t.kind === 'string' && t.text.startsWith("'")) return { kind: 'string', value: t.text.slice(1, -1).replaceAll("''", "'") };
+  // SQLite reads a double-quoted word in a DEFAULT as a string literal (no column can be meant there).
+  if (t.kind === 'ident' && t.text.startsWith('"')) return { kind: 'string', value: t.text.slice(1, -1).replaceAll('""', '"') };
   if (t.kind === 'word' && /^(true|false)$/i.test(t.text)) return { kind: 'bool', value: /^true$/i.test(t.text) };
   if (t.kind === 'word' && /^x$/i.test(t.text) && toks[i + 1]?.kind === 'string') return { kind: 'blob', hex: toks[i + 1]!.text.slice(1, -1).toLowerCase() };
   return null;

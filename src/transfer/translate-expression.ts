@@ -17,6 +17,8 @@ export interface ExpressionContext {
   columns: Map<string, string>;
   /** Target names of columns that are boolean in the target (0/1 compared with them become false/true). */
   booleanColumns?: Set<string>;
+  /** Target names of columns that compare without regard to case in the target (citext). */
+  caseInsensitiveColumns?: Set<string>;
 }
 
 /** True when a translation succeeded. */
@@ -121,7 +123,11 @@ export function sqliteToPostgres(expression: string, ctx: ExpressionContext): Tr
           continue;
         }
         case 'COLLATE': {
-          if (isKeyword(next, 'BINARY')) {
+          // NOCASE on a column that is citext on PostgreSQL: the column already compares that way.
+          const before = tok(k - 1);
+          const column = before && (before.kind === 'word' || before.kind === 'ident') ? ctx.columns.get(identName(before).toLowerCase()) : undefined;
+          const caseless = isKeyword(next, 'NOCASE') && column !== undefined && ctx.caseInsensitiveColumns?.has(column);
+          if (isKeyword(next, 'BINARY') || caseless) {
             set(k, '');
             set(k + 1, '');
             k++;

@@ -14,6 +14,7 @@ import { ORIGIN_TABLE } from './copy-origin.js';
 import { STATE_TABLE, type TableState } from './copy-state.js';
 import type { CopyPlan, LogicalType } from './copy-types.js';
 import { findDifferences, type RowDifference } from './find-differences.js';
+import { compareMeaning, type MeaningPair, type SchemaDifference } from './verify-meaning.js';
 
 /** One table compared: both sides' counts and checksums, and the first differing rows if asked. */
 export interface TableVerifyResult {
@@ -37,6 +38,8 @@ export interface VerifyReport {
   from: { dialect: string; displayUrl: string };
   to: { dialect: string; displayUrl: string };
   tables: TableVerifyResult[];
+  /** How the two schemas differ in meaning; a 'behaviour' difference makes `ok` false. */
+  schema: SchemaDifference[];
   ms: number;
 }
 
@@ -93,7 +96,8 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
   const worker = bothSqlite ? new SqliteDigestWorker() : null;
   const pgPool = from.dialect === 'postgres' || to.dialect === 'postgres' ? new PostgresDigestPool(options.pgThreads ?? 2) : null;
   try {
-    const pairs = options.plan ? pairsFromPlan(options.plan) : pairsFromSchemas(await from.introspect(), await to.introspect(), from.dialect, to.dialect, options);
+    const schemas = { from: await from.introspect(), to: await to.introspect() };
+    const pairs = options.plan ? pairsFromPlan(options.plan) : pairsFromSchemas(schemas.from, schemas.to, from.dialect, to.dialect, options);
     // Biggest tables first, so the last one to finish is a small one.
     const sizes = options.plan ? options.plan.tables.map((t) => t.rowEstimate) : await sizeHints(from.dialect === 'postgres' ? from : to, pairs.map((p) => (from.dialect === 'postgres' ? p.source : p.target)));
     const order = pairs.map((_, i) => i).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0));
@@ -138,11 +142,13 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
         );
       }
     }
+    const schema = compareMeaning(schemas.from, schemas.to, pairs.filter((p) => !p.problem).map((p) => meaningPair(p, options.config)));
     return {
-      ok: results.every((r) => r.ok),
+      ok: results.every((r) => r.ok) && !schema.some((d) => d.severity === 'behaviour'),
       from: { dialect: from.dialect, displayUrl: from.displayUrl },
       to: { dialect: to.dialect, displayUrl: to.displayUrl },
       tables: results,
+      schema,
       ms: Date.now() - started,
     };
   } finally {
@@ -167,6 +173,13 @@ function pairsFromPlan(plan: CopyPlan): TablePair[] {
       sourceKey: key.map((k) => byTarget.get(k) ?? k),
     };
   });
+}
+
+/** A verified table pair for the schema comparison; columns the config types are the user's choice. */
+function meaningPair(p: TablePair, config: CopyConfig | undefined): MeaningPair {
+  const columns = config?.tables?.[p.source]?.columns ?? {};
+  const configured = new Set(Object.entries(columns).filter(([, c]) => c.type !== undefined || c.epoch !== undefined).map(([name]) => name));
+  return { source: p.source, target: p.target, columns: new Map(p.sourceColumns.map((c, i) => [c, p.targetColumns[i]!])), configured };
 }
 
 /** Pairs tables and columns by name (after the config's renames) for a standalone verify. */

@@ -26,6 +26,11 @@ export function limitIdentifier(name: string, maxBytes = MAX_IDENTIFIER_BYTES): 
   return `${prefix}_${hash}`;
 }
 
+/** Creates an extension the schema needs (citext), unless it is there. */
+export function createExtensionSql(name: string): string {
+  return `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(name)}`;
+}
+
 /** One column definition: name, type, identity or default, NOT NULL. */
 export function columnDefinitionSql(c: ColumnPlan): string {
   let sql = `${quoteIdent(c.target)} ${c.targetType}`;

@@ -30,3 +30,18 @@ export function tableLabel(ref: TableRef | string, defaultSchema: string = DEFAU
   if (typeof ref === 'string') return ref;
   return ref.schema && ref.schema !== defaultSchema ? `${ref.schema}.${ref.name}` : ref.name;
 }
+
+/** Column names PostgreSQL reserves for its own system columns on every table. */
+const SYSTEM_COLUMNS = new Set(['xmin', 'xmax', 'cmin', 'cmax', 'ctid', 'tableoid']);
+
+/**
+ * Why PostgreSQL cannot hold `name` as a table or column name, or null. PostgreSQL would cut a name
+ * past 63 bytes (two long names could become one), and refuses a column named like a system column
+ * (`xmin`, `xmax`, common in geometry data) with a bare error 42701.
+ */
+export function postgresNameProblem(name: string, kind: 'table' | 'column'): string | null {
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > 63) return `is ${bytes} bytes long; PostgreSQL names hold at most 63`;
+  if (kind === 'column' && SYSTEM_COLUMNS.has(name)) return `is the name of a PostgreSQL system column`;
+  return null;
+}

@@ -106,6 +106,7 @@ function readSqliteType(input: ReadTypeInput): TypeReading {
     out.epoch = input.epoch;
   } else if (!p || nonNull(p) === 0) {
     out.type = { logical: naturalLogical(d, input.jsonb) };
+    if (d.empty || (d.affinity === 'NUMERIC' && d.hint === null)) out.type.loose = true;
   } else {
     readFromProfile(d, p, input.jsonb, out, warn);
   }
