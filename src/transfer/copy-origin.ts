@@ -28,6 +28,8 @@ export interface ColumnOrigin {
   logical: LogicalType;
   epoch?: 'seconds' | 'milliseconds';
   style?: ValueStyle;
+  /** Its type was configured: a difference in meaning there was the user's choice. */
+  configured?: boolean;
 }
 
 /** One table as the source had it. */
@@ -93,6 +95,7 @@ function columnOrigin(c: ColumnPlan): ColumnOrigin {
   const o: ColumnOrigin = { source: c.source, target: c.target, declared: c.sourceType, logical: c.logical };
   if (c.epoch) o.epoch = c.epoch;
   if (c.style) o.style = c.style;
+  if (c.configured) o.configured = true;
   return o;
 }
 

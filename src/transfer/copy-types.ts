@@ -164,6 +164,8 @@ export interface ColumnPlan {
   style?: ValueStyle;
   /** The target column existed before the copy: each value is checked against its limits (scale, length). */
   checkLimits?: boolean;
+  /** The type or reading was configured (copy.tables.<t>.columns.<c>.type or .epoch): the user's choice. */
+  configured?: boolean;
   profile?: ColumnProfile;
 }
 

@@ -98,6 +98,7 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
     }
     const plan: ColumnPlan = { source: c.name, target: colMap.get(c.name.toLowerCase()) ?? c.name, sourceType: c.type, logical: choice.type.logical, type: choice.type, targetType: choice.targetType, nullable: c.nullable && !identity && !(table.primaryKey?.columns.includes(c.name) ?? false), default: null };
     if (identity) plan.identity = true;
+    if (cfg.type !== undefined || cfg.epoch !== undefined) plan.configured = true;
     if (choice.epoch) plan.epoch = choice.epoch;
     if (choice.zonelessUtc) plan.zonelessUtc = true;
     if (choice.style) plan.style = choice.style;

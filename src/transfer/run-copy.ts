@@ -144,12 +144,17 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
         if (!states.has(t.target)) throw new FerryError('PARTIAL_COPY', `The unfinished copy in ${toTarget.displayUrl} did not include the table "${t.target}".`, { subject: t.target, hint: 'Resume with the same --tables/--exclude as the interrupted run, or start again with --if-exists truncate.' });
       }
     } else {
-      const plannedExisting = await checkTargetTables(target, plan, existing, { ifExists, dataOnly: !!options.dataOnly, partial });
-      adoptExistingTables(plan, existing, toTarget.dialect);
+      // Starting over an unfinished copy: the tables it created are made again from scratch, so they
+      // get their keys and indexes (they only ever held that copy's rows).
+      const restart = partial && ifExists === 'truncate' ? new Set([...(await state.load()).values()].filter((s) => !s.existing).map((s) => s.table)) : new Set<string>();
+      const before = { ...existing, tables: existing.tables.filter((t) => !restart.has(t.name)) };
+      const plannedExisting = await checkTargetTables(target, plan, before, { ifExists, dataOnly: !!options.dataOnly, partial });
+      adoptExistingTables(plan, before, toTarget.dialect);
       emit({ type: 'planned', plan, resumed });
       emit({ type: 'phase', phase: 'schema', message: `creating the schema in ${toTarget.displayUrl}` });
       await target.transaction(async () => {
         if (partial) await state.drop();
+        for (const name of restart) await target!.exec(dropTableSql(target!, name));
         const emptied = plan.tables.filter((t) => plannedExisting.has(t.target)).map((t) => t.target);
         // One TRUNCATE for all of them: tables that reference each other can only go together.
         if (ifExists === 'truncate' && emptied.length) for (const sql of truncateSql(target!, emptied)) await target!.exec(sql);
@@ -301,6 +306,10 @@ async function sourceBytes(source: Engine, from: ConnectionTarget): Promise<numb
     `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::text AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind = 'r'`,
   );
   return Number(row?.n ?? 0);
+}
+
+function dropTableSql(target: Engine, table: string): string {
+  return `DROP TABLE IF EXISTS ${target.quoteTable(table)}${target.dialect === 'postgres' ? ' CASCADE' : ''}`;
 }
 
 function truncateSql(target: Engine, tables: string[]): string[] {

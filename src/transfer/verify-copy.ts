@@ -10,7 +10,7 @@ import { mapLimit } from '../util/map-limit.js';
 import type { Schema } from '../schema/model.js';
 import { ChecksumAccumulator } from './checksum.js';
 import { postgresColumnType } from '../engines/postgres/postgres-type-mapper.js';
-import { ORIGIN_TABLE } from './copy-origin.js';
+import { ORIGIN_TABLE, readOrigin, type RecordedOrigin } from './copy-origin.js';
 import { STATE_TABLE, type TableState } from './copy-state.js';
 import type { CopyPlan, LogicalType } from './copy-types.js';
 import { findDifferences, type RowDifference } from './find-differences.js';
@@ -142,7 +142,9 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
         );
       }
     }
-    const schema = compareMeaning(schemas.from, schemas.to, pairs.filter((p) => !p.problem).map((p) => meaningPair(p, options.config)));
+    // Types configured on the way in (recorded with the copy's origin) are the user's choice both ways.
+    const recorded = (await readOrigin(from, schemas.from)) ?? (await readOrigin(to, schemas.to));
+    const schema = compareMeaning(schemas.from, schemas.to, pairs.filter((p) => !p.problem).map((p) => meaningPair(p, options.config, recorded)));
     return {
       ok: results.every((r) => r.ok) && !schema.some((d) => d.severity === 'behaviour'),
       from: { dialect: from.dialect, displayUrl: from.displayUrl },
@@ -176,9 +178,15 @@ function pairsFromPlan(plan: CopyPlan): TablePair[] {
 }
 
 /** A verified table pair for the schema comparison; columns the config types are the user's choice. */
-function meaningPair(p: TablePair, config: CopyConfig | undefined): MeaningPair {
+function meaningPair(p: TablePair, config: CopyConfig | undefined, recorded: RecordedOrigin | null): MeaningPair {
   const columns = config?.tables?.[p.source]?.columns ?? {};
   const configured = new Set(Object.entries(columns).filter(([, c]) => c.type !== undefined || c.epoch !== undefined).map(([name]) => name));
+  const origin = recorded?.tables[p.source] ?? recorded?.tables[p.target];
+  for (const c of origin?.columns ?? []) {
+    if (!c.configured) continue;
+    configured.add(c.source);
+    configured.add(c.target);
+  }
   return { source: p.source, target: p.target, columns: new Map(p.sourceColumns.map((c, i) => [c, p.targetColumns[i]!])), configured };
 }
 

@@ -10,6 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ferry } from '../support/cli.js';
@@ -199,22 +200,32 @@ const TABLES: Record<string, { columns: string[]; order: string }> = {
   "it's": { columns: ['id', "it's", 'Ünïcode ✓'], order: 'id' },
 };
 
-/** PostgreSQL types each column must get (information_schema data_type). */
+/**
+ * PostgreSQL types each column must get (information_schema data_type). INTEGER columns whose values
+ * fit 32 bits are integer (node-postgres reads them as numbers); BIGINT and wider values are bigint.
+ */
 const PG_TYPES: Record<string, Record<string, string>> = {
-  ints: { id: 'bigint', v: 'bigint', big: 'bigint' },
-  reals: { id: 'bigint', r: 'double precision', u: 'double precision' },
-  texts: { id: 'bigint', s: 'text', n: 'text' },
-  blobs: { id: 'bigint', b: 'bytea' },
-  mixed: { id: 'bigint', i: 'text', m: 'text', mb: 'bytea', num: 'numeric' },
-  times: { id: 'bigint', ts: 'timestamp without time zone', tz: 'timestamp with time zone', d: 'date', loose: 'text', created: 'timestamp without time zone', created_text: 'text' },
-  flags: { id: 'bigint', b: 'boolean', b_nn: 'boolean' },
-  docs: { id: 'bigint', j: 'json' },
-  auto: { id: 'bigint', v: 'text' },
-  'Mixed Case': { Id: 'bigint', 'with space': 'text', 'quo"te': 'bigint', "it's": 'double precision', UPPER: 'text', lower: 'text' },
-  'with space': { 'Key Col': 'text', Val: 'bigint' },
-  'quo"te': { id: 'bigint', 'a"b': 'text', 'x"': 'bytea' },
-  "it's": { id: 'bigint', "it's": 'text', 'Ünïcode ✓': 'bigint' },
+  ints: { id: 'integer', v: 'bigint', big: 'bigint' },
+  reals: { id: 'integer', r: 'double precision', u: 'double precision' },
+  texts: { id: 'integer', s: 'text', n: 'text' },
+  blobs: { id: 'integer', b: 'bytea' },
+  mixed: { id: 'integer', i: 'text', m: 'text', mb: 'bytea', num: 'numeric' },
+  times: { id: 'integer', ts: 'timestamp without time zone', tz: 'timestamp with time zone', d: 'date', loose: 'text', created: 'timestamp without time zone', created_text: 'text' },
+  flags: { id: 'integer', b: 'boolean', b_nn: 'boolean' },
+  docs: { id: 'integer', j: 'json' },
+  auto: { id: 'integer', v: 'text' },
+  'Mixed Case': { Id: 'integer', 'with space': 'text', 'quo"te': 'integer', "it's": 'double precision', UPPER: 'text', lower: 'text' },
+  'with space': { 'Key Col': 'text', Val: 'integer' },
+  'quo"te': { id: 'integer', 'a"b': 'text', 'x"': 'bytea' },
+  "it's": { id: 'integer', "it's": 'text', 'Ünïcode ✓': 'integer' },
 };
+
+/**
+ * Columns the values force to a type their declaration does not mean (an INTEGER column holding
+ * text, a DATETIME column holding text that is not a date-time): the config says so, and verify
+ * then accepts the difference in meaning; without it, verify reports it (exit 4).
+ */
+const ACCEPTED = { copy: { tables: { mixed: { columns: { i: { type: 'text' } } }, times: { columns: { loose: { type: 'text' } } } } } };
 
 /** How PostgreSQL must hold a source value of a column, as a comparable string. */
 function expectPg(table: string, column: string, v: Typed): string {
@@ -222,6 +233,7 @@ function expectPg(table: string, column: string, v: Typed): string {
   const pgType = PG_TYPES[table]![column]!;
   switch (pgType) {
     case 'bigint':
+    case 'integer':
       assert.equal(v.type, 'integer', `${table}.${column}: source is integer`);
       return `int:${String(v.value)}`;
     case 'double precision':
@@ -262,6 +274,7 @@ function pgKey(table: string, column: string, v: unknown): string {
   if (v === null) return 'null';
   switch (PG_TYPES[table]![column]!) {
     case 'bigint':
+    case 'integer':
       assert.equal(typeof v, 'bigint');
       return `int:${String(v)}`;
     case 'double precision':
@@ -297,6 +310,7 @@ test('every awkward value survives SQLite -> PostgreSQL -> SQLite exactly, and v
   assert.deepEqual(nanRow.map((v) => v.type), ['null', 'null'], 'NaN is stored as NULL');
 
   // 1. SQLite -> PostgreSQL.
+  fs.writeFileSync(path.join(dir, 'ferry.config.json'), JSON.stringify(ACCEPTED));
   const copy = await ferry(dir, 'copy', 'src.db', db.url, '--json');
   assert.equal(copy.status, 0, `copy exits 0: ${copy.stdout}\n${copy.stderr}`);
   const report = JSON.parse(copy.stdout) as { ok: boolean; totals: { rows: number; rejects: number }; warnings: { code: string; table: string; column?: string }[]; verify: { ok: boolean } };
@@ -304,12 +318,13 @@ test('every awkward value survives SQLite -> PostgreSQL -> SQLite exactly, and v
   assert.equal(report.totals.rejects, 0);
   assert.equal(report.verify.ok, true);
   const mixedWarnings = report.warnings.filter((w) => w.code === 'MIXED_TYPES').map((w) => `${w.table}.${w.column}`).sort();
-  assert.deepEqual(mixedWarnings, ['mixed.i', 'mixed.m', 'mixed.mb'], 'each mixed column is warned about');
-  assert.ok(report.warnings.some((w) => w.code === 'TIMESTAMP_AS_TEXT' && w.table === 'times' && w.column === 'loose'), 'loose timestamps are warned about');
+  // Each mixed column is warned about, but for the ones the config types as text on purpose.
+  assert.deepEqual(mixedWarnings, ['mixed.m', 'mixed.mb'], 'each mixed column not configured is warned about');
+  assert.ok(!report.warnings.some((w) => w.code === 'TIMESTAMP_AS_TEXT'), 'the loose timestamps are configured as text');
 
   // 2. Column types and identifiers, exactly.
   const pgTableNames = await withPg(db.url, async (c) => (await c.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).rows.map((r) => r.t));
-  assert.deepEqual(pgTableNames, Object.keys(TABLES).sort(), 'every table, names exact (case, spaces, quotes), and no state table left');
+  assert.deepEqual(pgTableNames, ['_ferry_origin', ...Object.keys(TABLES)].sort(), 'every table, names exact (case, spaces, quotes), the origin record, and no state table left');
   for (const table of Object.keys(TABLES)) {
     assert.deepEqual(await pgColumnTypes(db.url, table), PG_TYPES[table], `column names and types of ${table}`);
   }
@@ -353,10 +368,16 @@ test('every awkward value survives SQLite -> PostgreSQL -> SQLite exactly, and v
     assert.equal(zeroPg, '0', 'the REAL column\'s +0 (what SQLite made of -0.0) stays +0');
   });
 
-  // 4. Standalone verify agrees.
+  // 4. Standalone verify agrees, with the config or without it: the copy recorded which types were
+  //    configured, so the two widened columns stay the user's choice (copy-meaning tests the refusal).
   const v1 = await ferry(dir, 'verify', 'src.db', db.url);
   assert.equal(v1.status, 0, `verify SQLite vs PostgreSQL exits 0: ${v1.stdout}${v1.stderr}`);
   assert.match(v1.stdout, /All 13 table\(s\) verified successfully/);
+  fs.rmSync(path.join(dir, 'ferry.config.json'));
+  const v1b = await ferry(dir, 'verify', 'src.db', db.url, '--json');
+  assert.equal(v1b.status, 0, v1b.stdout);
+  const schema = (JSON.parse(v1b.stdout) as { schema: { table: string; column?: string; severity: string; kind: string }[] }).schema;
+  assert.deepEqual(schema.filter((d) => d.kind === 'TYPE').map((d) => `${d.table}.${d.column}:${d.severity}`).sort(), ['mixed.i:cosmetic', 'times.loose:cosmetic']);
 
   // 5. PostgreSQL -> a new SQLite file, then every value against the original.
   const back = await ferry(dir, 'copy', db.url, 'roundtrip.db');
@@ -416,36 +437,25 @@ test('every awkward value survives SQLite -> PostgreSQL -> SQLite exactly, and v
 function roundTripExpectation(table: string, column: string, orig: Typed): string | ((v: Typed) => boolean) {
   if (orig.type === 'null') return 'null';
   const pgType = PG_TYPES[table]![column]!;
+  // The copy back recreates the original CREATE TABLE, so a declared affinity turns the text of an
+  // INTEGER column's numbers back into integers: only the untyped mixed column keeps the text form.
+  if (table === 'mixed' && column === 'm' && orig.type !== 'text') return typedKey({ type: 'text', value: Object.is(orig.value, -0) ? '-0' : String(orig.value) });
   switch (pgType) {
-    case 'text':
-      // A mixed column comes back as text: 5 -> '5', 1.5 -> '1.5'.
-      if (orig.type === 'integer') return typedKey({ type: 'text', value: String(orig.value) });
-      if (orig.type === 'real') return typedKey({ type: 'text', value: Object.is(orig.value, -0) ? '-0' : String(orig.value) });
-      return typedKey(orig);
     case 'bytea':
       // Text or integers in a blob-holding mixed column come back as their UTF-8 bytes.
       if (orig.type !== 'blob') return typedKey({ type: 'blob', value: Buffer.from(String(orig.value), 'utf8') });
       return typedKey(orig);
-    case 'numeric':
-      // numeric comes back (NUMERIC_TEXT) as an equal number: accept the integer/real itself or its decimal text.
-      return (v) => {
-        if (typedKey(v) === typedKey(orig)) return true;
-        if (v.type !== 'text') return false;
-        const text = String(v.value);
-        return orig.type === 'integer' ? text === String(orig.value) : Number(text) === orig.value;
-      };
     case 'timestamp without time zone':
     case 'timestamp with time zone':
+      // The same instant, written in the column's own style (which a column of mixed forms cannot keep per value).
       return (v) => v.type === 'text' && micros(String(v.value)) === micros(String(orig.value));
-    case 'double precision':
-      // An integral real may be stored by SQLite as an integer internally, but must read as a real.
-      return typedKey(orig);
     default:
+      // Numbers as numbers, integers as integers, text as text: the storage class and bits of the original.
       return typedKey(orig);
   }
 }
 
-test('-0.0 kept by SQLite (an untyped column) stays -0 in PostgreSQL; a REAL column copied back holds 0.0 and verifies', { timeout: 60_000 }, async (t) => {
+test('-0.0 kept by SQLite (an untyped column) stays -0 in PostgreSQL and again in the untyped column copied back', { timeout: 60_000 }, async (t) => {
   const db = await freshPostgresDatabase(t);
   if (!db) return;
   const dir = tempDir('copy-fidelity-negzero');
@@ -465,9 +475,9 @@ test('-0.0 kept by SQLite (an untyped column) stays -0 in PostgreSQL; a REAL col
 
   const back = await ferry(dir, 'copy', db.url, 'back.db');
   const rt = sqliteTyped(path.join(dir, 'back.db'), 'z', ['u'], 'id');
-  // SQLite stores -0.0 in a REAL column as 0 (its integer-valued-real optimisation), so the copy
-  // back holds +0.0; verify compares -0 and 0 as equal (documented) so the copy still verifies.
-  assert.equal(typedKey(rt[0]![0]!), typedKey({ type: 'real', value: 0 }), 'the SQLite copy back (a REAL column) holds 0.0');
+  // The way back recreates the original untyped column, which keeps -0.0 (a REAL column would
+  // store 0; verify compares -0 and 0 as equal, documented).
+  assert.equal(typedKey(rt[0]![0]!), typedKey({ type: 'real', value: -0 }), 'the untyped column copied back holds -0.0');
   assert.equal(back.status, 0, `copy back exits 0 (its own verify passes): ${back.stdout}`);
   const v = await ferry(dir, 'verify', db.url, 'back.db');
   assert.equal(v.status, 0, `verify PostgreSQL vs the copy back: ${v.stdout}`);

@@ -22,14 +22,18 @@ const COLUMNS: [string, string, LogicalType, PgTypeKind][] = [
   ['b', 'b', 'bytes', 'bytea'],
   ['ts', 'T', 'timestamp', 'timestamp'],
   ['tz', 'Z', 'timestamptz', 'timestamptz'],
+  ['i4', 'I', 'int64', 'int4'],
+  ['i2', 'S', 'int64', 'int2'],
+  ['u', 'U', 'uuid', 'uuid'],
 ];
 
 const ROWS: unknown[][] = [
-  [0n, 0.1, 1n, '', '{}', '{"b":1,"a":[1.50]}', Buffer.alloc(0), '2024-01-02 03:04:05', '2024-01-02T03:04:05Z'],
-  [-9223372036854775808n, -2.5e-300, 0n, 'emoji 😀 tab\t nl\n back\\ \\N quote\'"', '[1, 2]', '"x"', Buffer.from([0, 255, 10]), '1999-12-31T23:59:59.999999', '1960-01-01 00:00:00.5+05:30'],
-  [9223372036854775807n, 1.7976931348623157e308, 1n, 'x'.repeat(70000), 'null', '123', Buffer.alloc(100000, 7), '0001-01-01 00:00', '2400-02-29 10:00-0800'],
-  [null, null, null, null, null, null, null, null, null],
-  [42n, -Infinity, 0n, 'ÿ naïve', '1.50', '{"k": null}', Buffer.from('abc'), '2000-01-01 00:00:00', '2000-01-01 00:00:00+00'],
+  [0n, 0.1, 1n, '', '{}', '{"b":1,"a":[1.50]}', Buffer.alloc(0), '2024-01-02 03:04:05', '2024-01-02T03:04:05Z', 0n, 0n, '0b3f5e4c-5d6e-4f80-9a1b-2c3d4e5f6a7b'],
+  [-9223372036854775808n, -2.5e-300, 0n, 'emoji 😀 tab\t nl\n back\\ \\N quote\'"', '[1, 2]', '"x"', Buffer.from([0, 255, 10]), '1999-12-31T23:59:59.999999', '1960-01-01 00:00:00.5+05:30', -2147483648n, -32768n, '0B3F5E4C5D6E4F809A1B2C3D4E5F6A7B'],
+  [9223372036854775807n, 1.7976931348623157e308, 1n, 'x'.repeat(70000), 'null', '123', Buffer.alloc(100000, 7), '0001-01-01 00:00', '2400-02-29 10:00-0800', 2147483647n, 32767n, 'ffffffff-ffff-ffff-ffff-ffffffffffff'],
+  [null, null, null, null, null, null, null, null, null, null, null, null],
+  // A date alone in a timestamp column is its midnight; a space may come before the zone.
+  [42n, -Infinity, 0n, 'ÿ naïve', '1.50', '{"k": null}', Buffer.from('abc'), '2000-01-01', '2000-01-01 00:00:00.438 +00:00', 7n, -7n, '00000000-0000-0000-0000-000000000000'],
 ];
 
 function jsTuples(rows: unknown[][]): Buffer {
@@ -67,9 +71,10 @@ test('native COPY tuples are byte-identical to the JavaScript encoder, and odd v
   assert.equal(Buffer.compare(second.encoded!, jsTuples(ROWS.slice(2, 4))), 0);
   assert.equal(reader.read([BigInt(ROWS.length)], 10).rows, 0);
   // Values the C encoder does not take make the run NULL (the caller redoes it in JavaScript):
-  // text in an integer column, an integer in a text column, NUL in text, 2 in a boolean, a date
-  // where a timestamp belongs, invalid UTF-8.
-  const odd: [number, unknown][] = [[0, 'abc'], [3, 5n], [3, 'a\u0000b'], [2, 2n], [7, '2024-01-02'], [8, '2024-01-02 03:04:05'], [1, 3n]];
+  // text in an integer column, an integer in a text column, NUL in text, 2 in a boolean, a zoned
+  // date-time where a zone-less one belongs and back, integers out of int4/int2 range, a bad UUID,
+  // invalid UTF-8.
+  const odd: [number, unknown][] = [[0, 'abc'], [3, 5n], [3, 'a\u0000b'], [2, 2n], [7, '2024-01-02T03:04:05Z'], [8, '2024-01-02 03:04:05'], [8, '2024-01-02 +00:00'], [1, 3n], [9, 2147483648n], [10, 32768n], [11, 'not-a-uuid'], [11, 5n]];
   for (const [col, value] of odd) {
     db.exec('DELETE FROM r');
     const row = [...ROWS[0]!];

@@ -37,10 +37,11 @@ export async function withPg<T>(url: string, fn: (client: pg.Client) => Promise<
   }
 }
 
-/** Names of the tables in the schema public of a PostgreSQL database, sorted. */
+/** Names of the app's tables in the schema public of a PostgreSQL database, sorted. */
 export async function pgTables(url: string): Promise<string[]> {
   return withPg(url, async (c) => {
-    const r = await c.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
+    // ferry's record of where the tables came from (_ferry_origin) is not one of the app's tables.
+    const r = await c.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '_ferry_origin' ORDER BY 1`);
     return r.rows.map((x) => x.t);
   });
 }
