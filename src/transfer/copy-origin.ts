@@ -27,6 +27,8 @@ export interface ColumnOrigin {
   declared: string;
   logical: LogicalType;
   epoch?: 'seconds' | 'milliseconds';
+  /** Zone-less date-times in it are UTC. */
+  zonelessUtc?: boolean;
   style?: ValueStyle;
   /** Its type was configured: a difference in meaning there was the user's choice. */
   configured?: boolean;
@@ -94,6 +96,7 @@ function tableOrigin(src: Table, t: TablePlan, schema: Schema): TableOrigin {
 function columnOrigin(c: ColumnPlan): ColumnOrigin {
   const o: ColumnOrigin = { source: c.source, target: c.target, declared: c.sourceType, logical: c.logical };
   if (c.epoch) o.epoch = c.epoch;
+  if (c.zonelessUtc) o.zonelessUtc = true;
   if (c.style) o.style = c.style;
   if (c.configured) o.configured = true;
   return o;

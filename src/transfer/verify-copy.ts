@@ -10,7 +10,7 @@ import { mapLimit } from '../util/map-limit.js';
 import type { Schema } from '../schema/model.js';
 import { ChecksumAccumulator } from './checksum.js';
 import { postgresColumnType } from '../engines/postgres/postgres-type-mapper.js';
-import { ORIGIN_TABLE, readOrigin, type RecordedOrigin } from './copy-origin.js';
+import { ORIGIN_TABLE, readOrigin, type ColumnOrigin, type RecordedOrigin } from './copy-origin.js';
 import { STATE_TABLE, type TableState } from './copy-state.js';
 import type { CopyPlan, LogicalType } from './copy-types.js';
 import { findDifferences, type RowDifference } from './find-differences.js';
@@ -97,7 +97,10 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
   const pgPool = from.dialect === 'postgres' || to.dialect === 'postgres' ? new PostgresDigestPool(options.pgThreads ?? 2) : null;
   try {
     const schemas = { from: await from.introspect(), to: await to.introspect() };
-    const pairs = options.plan ? pairsFromPlan(options.plan) : pairsFromSchemas(schemas.from, schemas.to, from.dialect, to.dialect, options);
+    // Where an earlier copy recorded the tables' origin, it pairs renamed tables and columns and says
+    // how the SQLite side stores date-times (Unix units, zone-less UTC).
+    const recorded = (await readOrigin(from, schemas.from)) ?? (await readOrigin(to, schemas.to));
+    const pairs = options.plan ? pairsFromPlan(options.plan) : pairsFromSchemas(schemas.from, schemas.to, from.dialect, to.dialect, options, recorded);
     // Biggest tables first, so the last one to finish is a small one.
     const sizes = options.plan ? options.plan.tables.map((t) => t.rowEstimate) : await sizeHints(from.dialect === 'postgres' ? from : to, pairs.map((p) => (from.dialect === 'postgres' ? p.source : p.target)));
     const order = pairs.map((_, i) => i).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0));
@@ -143,7 +146,6 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
       }
     }
     // Types configured on the way in (recorded with the copy's origin) are the user's choice both ways.
-    const recorded = (await readOrigin(from, schemas.from)) ?? (await readOrigin(to, schemas.to));
     const schema = compareMeaning(schemas.from, schemas.to, pairs.filter((p) => !p.problem).map((p) => meaningPair(p, options.config, recorded)));
     return {
       ok: results.every((r) => r.ok) && !schema.some((d) => d.severity === 'behaviour'),
@@ -191,7 +193,7 @@ function meaningPair(p: TablePair, config: CopyConfig | undefined, recorded: Rec
 }
 
 /** Pairs tables and columns by name (after the config's renames) for a standalone verify. */
-function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: string, options: VerifyDatabasesOptions): TablePair[] {
+function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: string, options: VerifyDatabasesOptions, recorded: RecordedOrigin | null): TablePair[] {
   const cfg = options.config?.tables ?? {};
   const include = options.include ?? options.config?.include;
   const names = a.tables.map((t) => t.name).filter((n) => n !== STATE_TABLE && n !== ORIGIN_TABLE && !n.startsWith('sqlite_'));
@@ -205,11 +207,12 @@ function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: 
     .filter((n) => (include ? include.includes(n) : !excluded.has(n)))
     .map((name) => {
       const ta = a.tables.find((t) => t.name === name)!;
-      const targetName = cfg[name]?.as ?? name;
+      const link = originLink(recorded, name, fromDialect);
+      const targetName = cfg[name]?.as ?? link?.table ?? name;
       const tb = b.tables.find((t) => t.name === targetName);
       const base = { source: name, target: targetName, sourceColumns: [], targetColumns: [], logicals: [], reading: [], sourceTypes: [], targetTypes: [], sourceKey: [], targetKey: [] };
       if (!tb) return { ...base, problem: `no table "${targetName}" in ${options.to.displayUrl}` };
-      const rename = (c: string) => cfg[name]?.columns?.[c]?.as ?? c;
+      const rename = (c: string) => cfg[name]?.columns?.[c]?.as ?? link?.columns.get(c)?.name ?? c;
       const missing = ta.columns.filter((c) => !tb.columns.some((x) => x.name === rename(c.name))).map((c) => c.name);
       if (missing.length) return { ...base, problem: `column(s) ${missing.join(', ')} missing in ${options.to.displayUrl}` };
       const logicals = ta.columns.map((c) => {
@@ -224,12 +227,25 @@ function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: 
         sourceColumns: ta.columns.map((c) => c.name),
         targetColumns: ta.columns.map((c) => rename(c.name)),
         logicals,
+        reading: ta.columns.map((c) => link?.columns.get(c.name)?.reading),
         sourceTypes: ta.columns.map((c) => c.type),
         targetTypes: ta.columns.map((c) => tb.columns.find((x) => x.name === rename(c.name))!.type),
         sourceKey: key,
         targetKey: key.map(rename),
       };
     });
+}
+
+/** The counterpart of a table recorded by a copy's origin: its name there, and its columns' names and readings. */
+function originLink(recorded: RecordedOrigin | null, name: string, dialect: string): { table: string; columns: Map<string, { name: string; reading?: { epoch?: 'seconds' | 'milliseconds'; zonelessUtc?: boolean } }> } | null {
+  if (!recorded) return null;
+  // The origin is keyed by the PostgreSQL table and names each column's SQLite original.
+  const entry = dialect === 'postgres' ? ([name, recorded.tables[name]] as const) : Object.entries(recorded.tables).find(([, o]) => o.table === name);
+  const origin = entry?.[1];
+  if (!entry || !origin) return null;
+  const reading = (c: ColumnOrigin) => (c.epoch || c.zonelessUtc ? { ...(c.epoch ? { epoch: c.epoch } : {}), ...(c.zonelessUtc ? { zonelessUtc: true } : {}) } : undefined);
+  const columns = new Map(origin.columns.map((c) => (dialect === 'postgres' ? [c.target, { name: c.source, reading: reading(c) }] : [c.source, { name: c.target, reading: reading(c) }])));
+  return { table: dialect === 'postgres' ? origin.table : entry[0], columns };
 }
 
 /** Rough row counts of tables, to schedule the biggest first: PostgreSQL's statistics, or SQLite counts. */

@@ -92,7 +92,9 @@ export function typedKey(v: Typed): string {
 
 /** Names of the user tables of a SQLite file, sorted. */
 export function sqliteTables(file: string): string[] {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  // Not read-only: a file a killed run left with a hot rollback journal must be recovered on open,
+  // which a read-only connection refuses (SQLITE_READONLY_ROLLBACK).
+  const db = new Database(file, { fileMustExist: true });
   try {
     return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all() as string[]);
   } finally {

@@ -203,7 +203,9 @@ function readTexts(d: DeclaredType, p: ProfileFacts, out: TypeReading, warn: (co
     const zoned = p.textTimestampsTz ?? 0;
     if (d.hint === 'time' && p.textTimes === texts) return void set('time');
     if (d.hint === 'date' && dates === texts) return void set('date');
-    if (dates + zoneless + zoned === texts && d.hint !== 'time') {
+    if (dates + zoneless + zoned === texts) {
+      // Rails stores a time of day on the date 2000-01-01: a date-time, kept whole.
+      if (d.hint === 'time') warn('TIME_AS_TIMESTAMP', `declared ${d.text} but holds date-times (Rails writes times on 2000-01-01); copied as a timestamp so no part is lost.`);
       if (zoned === 0) {
         // A DATETIME column mixing dates and date-times is a timestamp; so is one of dates only.
         set(d.hint === 'timestamptz' ? 'timestamptz' : 'timestamp');
