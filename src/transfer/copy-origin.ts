@@ -47,6 +47,8 @@ export interface TableOrigin {
   /** The source's own CREATE TRIGGER statements on this table. */
   triggers: string[];
   columns: ColumnOrigin[];
+  /** The target table existed before the copy (the app's own schema): its differences are the app's choice. */
+  existing?: boolean;
 }
 
 /** Everything recorded in a target: per target table, and the source's views. */
@@ -66,7 +68,17 @@ export function originOf(source: Schema, tables: TablePlan[]): RecordedOrigin | 
   return out;
 }
 
-/** The statements that record the origin of the tables a copy creates (inside its schema transaction). */
+/** Brings the recorded columns up to date with the plan (after existing target tables were adopted). */
+export function syncOriginColumns(origin: RecordedOrigin | undefined, tables: TablePlan[], existing: ReadonlySet<string>): void {
+  for (const t of tables) {
+    const o = origin?.tables[t.target];
+    if (!o) continue;
+    o.columns = t.columns.map(columnOrigin);
+    if (existing.has(t.target)) o.existing = true;
+  }
+}
+
+/** The statements that record the origin of a copy's tables (inside its schema transaction). */
 export function recordOriginSql(target: Engine, origin: RecordedOrigin | undefined, created: string[]): string[] {
   const tables = created.filter((t) => origin?.tables[t]);
   if (!origin || tables.length === 0) return [];

@@ -68,6 +68,8 @@ export function adoptExistingTables(plan: CopyPlan, existing: Schema, dialect: D
       c.type = type;
       c.logical = type.logical;
       c.checkLimits = true;
+      // The app's own migrations chose this type: a difference in meaning from SQLite's is theirs.
+      c.configured = true;
       // What the source holds decides how it is read into the target's type.
       const p = c.profile;
       if ((type.logical === 'timestamp' || type.logical === 'timestamptz') && p) {

@@ -18,7 +18,7 @@ import { preflightTarget } from './copy-preflight.js';
 import { finishTable, linkTables, type PostLoadJob } from './post-load.js';
 import { RejectLog } from './reject-log.js';
 import { createSchemaSql, sinkFor, sourceFor } from './copy-endpoints.js';
-import { recordOriginSql } from './copy-origin.js';
+import { recordOriginSql, syncOriginColumns } from './copy-origin.js';
 import { verifyDatabases, type VerifyReport } from './verify-copy.js';
 
 /** Options of `ferry copy`; the CLI and the library call the same function with these. */
@@ -162,8 +162,10 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
         for (const t of plan.tables) {
           if (!plannedExisting.has(t.target)) for (const sql of createSchemaSql(t, toTarget.dialect)) await target!.exec(sql);
         }
-        const created = plan.tables.filter((t) => !plannedExisting.has(t.target)).map((t) => t.target);
-        for (const sql of recordOriginSql(target!, plan.origin, created)) await target!.exec(sql);
+        // Tables copied into the app's own schema (--data-only) are recorded too: the way back then
+        // recreates the app's SQLite tables, and verify knows their types were the app's choice.
+        syncOriginColumns(plan.origin, plan.tables, plannedExisting);
+        for (const sql of recordOriginSql(target!, plan.origin, plan.tables.map((t) => t.target))) await target!.exec(sql);
         await state.create(fromTarget.displayUrl, plan.tables.map((t) => t.target), plannedExisting);
       });
       schemaCommitted = true;

@@ -56,6 +56,8 @@ export interface TablePair {
   /** Declared column types on each side (PostgreSQL's pick the binary fast path of its digest). */
   sourceTypes: string[];
   targetTypes: string[];
+  /** Source columns whose type was the user's or the app's choice (configured, or an existing target column). */
+  configured?: string[];
   /** Primary key, as source and target column names, for --detailed. */
   sourceKey: string[];
   targetKey: string[];
@@ -146,7 +148,11 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
       }
     }
     // Types configured on the way in (recorded with the copy's origin) are the user's choice both ways.
-    const schema = compareMeaning(schemas.from, schemas.to, pairs.filter((p) => !p.problem).map((p) => meaningPair(p, options.config, recorded)));
+    const schema = compareMeaning(
+      schemas.from,
+      schemas.to,
+      pairs.filter((p) => !p.problem).map((p) => ({ ...meaningPair(p, options.config, recorded), ...(options.rejected?.get(p.target)?.existing ? { appSchema: true } : {}) })),
+    );
     return {
       ok: results.every((r) => r.ok) && !schema.some((d) => d.severity === 'behaviour'),
       from: { dialect: from.dialect, displayUrl: from.displayUrl },
@@ -171,6 +177,7 @@ function pairsFromPlan(plan: CopyPlan): TablePair[] {
       targetColumns: t.columns.map((c) => c.target),
       logicals: t.columns.map((c) => c.logical),
       reading: t.columns.map((c) => (c.epoch || c.zonelessUtc ? { ...(c.epoch ? { epoch: c.epoch } : {}), ...(c.zonelessUtc ? { zonelessUtc: true } : {}) } : undefined)),
+      configured: t.columns.filter((c) => c.configured).map((c) => c.source),
       sourceTypes: t.columns.map((c) => c.sourceType),
       targetTypes: t.columns.map((c) => c.targetType),
       targetKey: key,
@@ -183,12 +190,14 @@ function pairsFromPlan(plan: CopyPlan): TablePair[] {
 function meaningPair(p: TablePair, config: CopyConfig | undefined, recorded: RecordedOrigin | null): MeaningPair {
   const columns = config?.tables?.[p.source]?.columns ?? {};
   const configured = new Set(Object.entries(columns).filter(([, c]) => c.type !== undefined || c.epoch !== undefined).map(([name]) => name));
+  for (const c of p.configured ?? []) configured.add(c);
   const origin = recorded?.tables[p.source] ?? recorded?.tables[p.target];
   for (const c of origin?.columns ?? []) {
     if (!c.configured) continue;
     configured.add(c.source);
     configured.add(c.target);
   }
+  if (origin?.existing) return { source: p.source, target: p.target, columns: new Map(p.sourceColumns.map((c, i) => [c, p.targetColumns[i]!])), configured, appSchema: true };
   return { source: p.source, target: p.target, columns: new Map(p.sourceColumns.map((c, i) => [c, p.targetColumns[i]!])), configured };
 }
 

@@ -31,6 +31,8 @@ export interface MeaningPair {
   columns: Map<string, string>;
   /** Source columns whose type the user configured (a difference there is their choice: cosmetic). */
   configured?: Set<string>;
+  /** The target table is the app's own (made by its migrations before the copy): every difference is its choice. */
+  appSchema?: boolean;
 }
 
 /** What a column means to an app, per kind of value. */
@@ -68,7 +70,8 @@ export function compareMeaning(from: Schema, to: Schema, pairs: MeaningPair[]): 
 }
 
 function compareTables(a: Table, b: Table, da: Dialect, db: Dialect, pair: MeaningPair, names: { from: string; to: string }, out: SchemaDifference[]): void {
-  const add = (severity: SchemaDifference['severity'], kind: string, message: string, column?: string) => out.push({ table: a.name, ...(column ? { column } : {}), severity, kind, message });
+  const add = (severity: SchemaDifference['severity'], kind: string, message: string, column?: string) =>
+    out.push({ table: a.name, ...(column ? { column } : {}), severity: pair.appSchema ? 'cosmetic' : severity, kind, message });
   const col = (name: string) => pair.columns.get(name) ?? name;
   for (const ca of a.columns) {
     const cb = b.columns.find((x) => x.name === col(ca.name));
@@ -96,8 +99,9 @@ function compareTables(a: Table, b: Table, da: Dialect, db: Dialect, pair: Meani
     if (!nullableA && nullableB) add('cosmetic', 'NULLABLE', `${where} refuses NULL on ${names.from} but accepts it on ${names.to}`, ca.name);
     const defA = hasDefault(a, ca, da);
     const defB = hasDefault(b, cb, db);
-    if (defA && !defB) add('behaviour', 'DEFAULT', `${where} has a default on ${names.from} (${ca.default ?? 'generated'}) but none on ${names.to}: an insert that leaves it out gets NULL there`, ca.name);
-    if (!defA && defB) add('cosmetic', 'DEFAULT', `${where} has a default on ${names.to} (${cb.default ?? 'generated'}) but none on ${names.from}`, ca.name);
+    const shown = (c: Column) => c.default ?? 'it numbers itself';
+    if (defA && !defB) add('behaviour', 'DEFAULT', `${where} has a default on ${names.from} (${shown(ca)}) but none on ${names.to}: an insert that leaves it out gets NULL there`, ca.name);
+    if (!defA && defB) add('cosmetic', 'DEFAULT', `${where} has a default on ${names.to} (${shown(cb)}) but none on ${names.from}`, ca.name);
   }
   const keyA = (a.primaryKey?.columns ?? []).map(col);
   const keyB = b.primaryKey?.columns ?? [];
@@ -113,7 +117,9 @@ function compareTables(a: Table, b: Table, da: Dialect, db: Dialect, pair: Meani
     const cols = fk.columns.map(col);
     if (!b.foreignKeys.some((x) => sameSet(x.columns, cols))) add('cosmetic', 'FOREIGN_KEY', `${a.name} (${cols.join(', ')}) references ${fk.refTable} on ${names.from} but has no foreign key on ${names.to}`);
   }
-  if (a.checks.length > b.checks.length) add('cosmetic', 'CHECK', `${a.name} has ${a.checks.length} CHECK constraint(s) on ${names.from} but ${b.checks.length} on ${names.to}`);
+  // Checks ferry adds to keep a VARCHAR limit on a citext column are the limit, not a CHECK of the app's.
+  const appChecks = (t: Table) => t.checks.filter((c) => !/^\(*char_length\s*\(/i.test(c.expression)).length;
+  if (appChecks(a) !== appChecks(b)) add('cosmetic', 'CHECK', `${a.name} has ${appChecks(a)} CHECK constraint(s) on ${names.from} but ${appChecks(b)} on ${names.to}`);
 }
 
 /** A case-insensitive column's limit kept as a CHECK (citext has no length) on the side without one. */
