@@ -87,6 +87,45 @@ for (const native of [true, false]) test(`profiling is one strict pass (${native
   }
 });
 
+test('the native profile and the SQL one agree on forms, UUIDs, lengths, times and decimal fit', () => {
+  const db = new Database(':memory:');
+  db.defaultSafeIntegers(true);
+  try {
+    db.exec(`CREATE TABLE f (ts DATETIME, u UUID, v VARCHAR(5), d DECIMAL(6,2), t TIME)`);
+    const rows: unknown[][] = [
+      ['2024-01-01 21:00:00.438 +00:00', '0b3f5e4c-5d6e-4f80-9a1b-2c3d4e5f6a7b', 'héllo', 19.99, '21:00:00.438'],
+      ['2024-01-02T08:30:00.000Z', '0B3F5E4C5D6E4F809A1B2C3D4E5F6A7B', 'ab', 1.005, '00:00'],
+      ['2024-01-03 10:00:00', 'nope', '', 1234, '23:59:59'],
+      ['2016-07-04', null, 'toolong', 10000, '24:00:00'],
+      ['2024-01-04 10:00:00.5-0300', '1b3f5e4c-5d6e-4f80-9a1b-2c3d4e5f6a7b', null, '12.50', null],
+      ['2024-01-05 10:00+02', null, '😀😀', -0.01, '12:00:00.1234567'],
+      [null, null, null, 'x', null],
+    ];
+    const ins = db.prepare('INSERT INTO f VALUES (?, ?, ?, ?, ?)');
+    for (const r of rows) ins.run(...r);
+    const requests = [
+      { name: 'ts', type: 'DATETIME', checkTimestamps: true },
+      { name: 'u', type: 'UUID', checkUuid: true },
+      { name: 'v', type: 'VARCHAR(5)', checkLength: true },
+      { name: 'd', type: 'DECIMAL(6,2)', checkNumericText: true, decimal: { precision: 6, scale: 2 } },
+      { name: 't', type: 'TIME', checkTimestamps: true },
+    ];
+    const native = profileSqliteTable(db, 'f', requests, true);
+    const sql = profileSqliteTable(db, 'f', requests, false);
+    assert.deepEqual(sql, native);
+    const [ts, u, v, d, t] = native;
+    assert.deepEqual([ts!.textDates, ts!.textTimestamps, ts!.textTimestampsTz], [1, 1, 4]);
+    // Separators: space, T and a date alone; fractions 0, 1 and 3 digits; zones none, Z, +hh:mm with a space, +hhmm, +hh.
+    assert.deepEqual(ts!.timestampForms, { separators: 1 | 2 | 4, fractions: 1 | 2 | 8, zones: 1 | 2 | 4 | 32 | 8 | 16 });
+    assert.deepEqual([u!.textUuids, u!.uuidForms], [3, 1 | 2 | 4 | 8]);
+    assert.equal(v!.maxTextLength, 7);
+    assert.equal(d!.decimalFits, 4, '19.99, 1234, 12.50 and -0.01 fit DECIMAL(6,2); 1.005 and 10000 do not');
+    assert.equal(t!.textTimes, 3);
+  } finally {
+    db.close();
+  }
+});
+
 for (const native of [true, false]) test(`the ISO checks are strict, value by value (${native ? 'native aggregate' : 'SQL'})`, () => {
   const db = new Database(':memory:');
   db.defaultSafeIntegers(true);

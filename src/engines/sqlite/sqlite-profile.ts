@@ -125,8 +125,8 @@ function toProfile(v: Record<string, unknown>, rows: number): ProfileFacts {
     p.minInteger = v.minInteger;
     p.maxInteger = v.maxInteger;
   }
-  if ('notZeroOne' in v) p.allZeroOne = p.integers > 0 && n(v.notZeroOne) === 0;
-  else if (p.integers === 0) p.allZeroOne = false;
+  if ('notZeroOne' in v) p.allZeroOne = p.integers > 0 && p.reals === 0 && n(v.notZeroOne) === 0;
+  else if (p.integers === 0 || p.reals > 0) p.allZeroOne = false;
   if ('textDates' in v) {
     p.textDates = n(v.textDates);
     p.textTimestamps = n(v.textTimestamps);
