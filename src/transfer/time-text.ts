@@ -247,8 +247,13 @@ export function formatTimestamp(micros: bigint): string {
     lastDay = days;
     lastDayText = formatDays(days);
   }
-  const text = `${lastDayText} ${TWO_DIGITS[Math.floor(rem / 3600)]!}:${TWO_DIGITS[Math.floor((rem % 3600) / 60)]!}:${TWO_DIGITS[rem % 60]!}`;
-  if (frac === 0) return text;
+  return withFraction(`${lastDayText} ${TWO_DIGITS[Math.floor(rem / 3600)]!}:${TWO_DIGITS[Math.floor((rem % 3600) / 60)]!}:${TWO_DIGITS[rem % 60]!}`, frac);
+}
+
+/** `text` followed by `.ffffff` without trailing zeros, or nothing when the microseconds are 0. */
+function withFraction(text: string, micros: number): string {
+  if (micros === 0) return text;
+  let frac = micros;
   let width = 6;
   while (frac % 10 === 0) {
     frac /= 10;
@@ -296,15 +301,7 @@ export function parseTimeOfDay(text: string): bigint | string {
 export function formatTimeOfDay(micros: bigint): string {
   const total = Number(micros);
   const secs = Math.floor(total / 1e6);
-  let frac = total - secs * 1e6;
-  const text = `${pad2(Math.floor(secs / 3600))}:${pad2(Math.floor((secs % 3600) / 60))}:${pad2(secs % 60)}`;
-  if (frac === 0) return text;
-  let width = 6;
-  while (frac % 10 === 0) {
-    frac /= 10;
-    width--;
-  }
-  return `${text}.${String(frac).padStart(width, '0')}`;
+  return withFraction(`${pad2(Math.floor(secs / 3600))}:${pad2(Math.floor((secs % 3600) / 60))}:${pad2(secs % 60)}`, total - secs * 1e6);
 }
 
 /**
