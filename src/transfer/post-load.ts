@@ -71,7 +71,7 @@ export async function finishTable(engine: Engine, t: TablePlan, ts: TableState, 
 export async function linkTables(job: PostLoadJob): Promise<void> {
   for (const ts of job.states.values()) for (const w of ts.warnings) if (!job.warnings.some((x) => x.message === w.message)) job.warnings.push(w);
   const hasLinks = job.plan.tables.some((t) => stepsFor(t, job.dialect).links.length > 0);
-  if (hasLinks) job.emit({ type: 'phase', phase: 'links', message: 'adding foreign keys (NOT VALID, then VALIDATE)' });
+  if (hasLinks) job.emit({ type: 'phase', phase: 'links', message: job.dialect === 'postgres' ? 'adding foreign keys (NOT VALID, then VALIDATE)' : 'recreating triggers' });
   await pool(job, async (engine, t, ts) => {
     await runSteps(engine, t, ts, 'links', ts.existing ? [] : stepsFor(t, job.dialect).links, job);
     // SQLite declares foreign keys inline and the load ran with enforcement off: report orphans

@@ -304,18 +304,27 @@ export function formatTimeOfDay(micros: bigint): string {
   return withFraction(`${pad2(Math.floor(secs / 3600))}:${pad2(Math.floor((secs % 3600) / 60))}:${pad2(secs % 60)}`, total - secs * 1e6);
 }
 
+/** A time of day written with a column's own fractional digits (its separator and zone do not apply). */
+export function formatTimeOfDayStyled(micros: bigint, style: TimestampStyle): string {
+  return styledFraction(formatTimeOfDay(micros), style, 8);
+}
+
+/** `plain`'s fraction (after position `from`) padded to the style's digits, or left out when it says so. */
+function styledFraction(plain: string, style: TimestampStyle, from: number): string {
+  const dot = plain.indexOf('.', from);
+  const base = dot < 0 ? plain : plain.slice(0, dot);
+  let fraction = dot < 0 ? '' : plain.slice(dot + 1);
+  if (style.fraction !== 'trim' && !(style.omitZeroFraction && fraction === '')) fraction = fraction.padEnd(style.fraction, '0');
+  return `${base}${fraction ? `.${fraction}` : ''}`;
+}
+
 /**
  * A timestamp (microseconds since 1970, UTC for zoned columns) written in a column's own text
  * style: the app's separator, fractional digits and zone spelling. A value finer than the style's
  * digits gets the digits it needs: the style never drops precision.
  */
 export function formatTimestampStyled(micros: bigint, style: TimestampStyle): string {
-  const plain = formatTimestamp(micros);
-  const dot = plain.indexOf('.', 11);
-  let fraction = dot < 0 ? '' : plain.slice(dot + 1);
-  const base = dot < 0 ? plain : plain.slice(0, dot);
-  if (style.fraction !== 'trim' && !(style.omitZeroFraction && fraction === '')) fraction = fraction.padEnd(style.fraction, '0');
+  const text = styledFraction(formatTimestamp(micros), style, 11);
   const zone = style.zone === '' ? '' : `${style.zoneSpace ? ' ' : ''}${style.zone}`;
-  const text = style.separator === 'T' ? `${base.slice(0, 10)}T${base.slice(11)}` : base;
-  return `${text}${fraction ? `.${fraction}` : ''}${zone}`;
+  return `${style.separator === 'T' ? `${text.slice(0, 10)}T${text.slice(11)}` : text}${zone}`;
 }

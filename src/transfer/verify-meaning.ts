@@ -83,7 +83,9 @@ function compareTables(a: Table, b: Table, da: Dialect, db: Dialect, pair: Meani
     const kb = kindOf(tb);
     const chosen = pair.configured?.has(ca.name) ? 'cosmetic' : 'behaviour';
     if (ka !== kb && ka !== 'any' && kb !== 'any') {
-      add(chosen, 'TYPE', `${where} is ${KIND_WORDS[ka]} on ${names.from} (${ca.type || 'no declared type'}) but ${KIND_WORDS[kb]} on ${names.to} (${cb.type || 'no declared type'})`, ca.name);
+      // A date or time of day kept as a date-time loses nothing (Rails stores times on 2000-01-01).
+      const widened = (ka === 'timestamp' && (kb === 'date' || kb === 'time')) || (kb === 'timestamp' && (ka === 'date' || ka === 'time'));
+      add(widened ? 'cosmetic' : chosen, 'TYPE', `${where} is ${KIND_WORDS[ka]} on ${names.from} (${ca.type || 'no declared type'}) but ${KIND_WORDS[kb]} on ${names.to} (${cb.type || 'no declared type'})`, ca.name);
     } else if (ka === kb) {
       if (ka === 'integer' && (ta.intBits ?? 64) !== (tb.intBits ?? 64)) add('cosmetic', 'WIDTH', `${where} is ${ca.type} on ${names.from} and ${cb.type} on ${names.to}${(tb.intBits ?? 64) === 64 || (ta.intBits ?? 64) === 64 ? ' (node-postgres reads bigint as strings, other integers as numbers)' : ''}`, ca.name);
       if (ka === 'decimal' && (ta.precision !== tb.precision || ta.scale !== tb.scale)) add('cosmetic', 'SCALE', `${where} is ${ca.type} on ${names.from} and ${cb.type} on ${names.to}`, ca.name);
@@ -134,7 +136,9 @@ function meaning(c: Column, dialect: Dialect): ColumnType {
 }
 
 function hasDefault(t: Table, c: Column, dialect: Dialect): boolean {
-  if (c.default !== null || c.generated) return true;
+  if (c.generated) return true;
+  // DEFAULT NULL is what no default gives anyway.
+  if (c.default !== null && !/^\(*\s*NULL\s*\)*(::[\w\s]+)?$/i.test(c.default.trim())) return true;
   // SQLite's INTEGER PRIMARY KEY numbers itself, as an identity column does.
   return dialect === 'sqlite' && t.primaryKey?.columns.length === 1 && t.primaryKey.columns[0] === c.name && c.type.toUpperCase() === 'INTEGER';
 }

@@ -86,7 +86,8 @@ export function profileSqliteTableFull(db: Database.Database, table: string, col
       add('textTimes', count(`${isText} AND ${isoTimeSql(c)}`));
       const isDateTime = `(${isoDateSql(c)} OR ${isoTimestampSql(c)} OR ${isoTimestampTzSql(c)})`;
       add('separators', `group_concat(DISTINCT CASE WHEN ${isDateTime} THEN CASE WHEN length(${c}) = 10 THEN 4 WHEN substr(${c}, 11, 1) = 'T' THEN 2 ELSE 1 END END)`);
-      add('fractions', `group_concat(DISTINCT CASE WHEN length(${c}) > 10 AND ${isDateTime} THEN ${fractionDigitsSql(c)} END)`);
+      // Times of day count their fraction digits too (a TIME column's style).
+      add('fractions', `group_concat(DISTINCT CASE WHEN length(${c}) > 10 AND ${isDateTime} THEN ${fractionDigitsSql(c)} WHEN ${isText} AND ${isoTimeSql(c)} THEN (CASE WHEN length(${c}) >= 10 THEN length(${c}) - 9 ELSE 0 END) END)`);
       add('zones', `group_concat(DISTINCT CASE WHEN length(${c}) > 10 AND ${isDateTime} THEN ${zoneShapeSql(c)} END)`);
     }
     if (col.checkJson) add('textJson', count(`${isText} AND json_valid(${c})`));

@@ -265,7 +265,7 @@ function refine(out: TypeReading, d: DeclaredType, input: ReadTypeInput, warn: (
   const t = out.type;
   const p = input.profile;
   if (t.logical === 'int64') t.intBits = (input.override !== undefined ? overrideIntBits(input.override) : undefined) ?? integerBits(d, p, input.integers, warn);
-  if ((t.logical === 'timestamp' || t.logical === 'timestamptz') && !out.epoch && p?.timestampForms && p.texts > 0) out.style = timestampStyle(p, t.logical === 'timestamptz' && (p.textTimestampsTz ?? 0) > 0);
+  if ((t.logical === 'timestamp' || t.logical === 'timestamptz' || t.logical === 'time') && !out.epoch && p?.timestampForms && p.texts > 0) out.style = timestampStyle(p, t.logical === 'timestamptz' && (p.textTimestampsTz ?? 0) > 0);
   if (t.logical === 'uuid' && p?.uuidForms) out.style = uuidStyle(p.uuidForms);
   if (t.logical === 'numeric') {
     const decimal = declaredDecimal(d);

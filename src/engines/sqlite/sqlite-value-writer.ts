@@ -11,7 +11,7 @@ import { affinityOf } from '../../schema/declared-type.js';
 import { ConversionError } from '../../transfer/convert-value.js';
 import type { ColumnPlan } from '../../transfer/copy-types.js';
 import { canonicalDecimal, isPlainInteger, numberToDecimal, parseDecimal } from '../../transfer/decimal-text.js';
-import { formatTimeOfDay, formatTimestamp, formatTimestampStyled } from '../../transfer/time-text.js';
+import { formatTimeOfDay, formatTimeOfDayStyled, formatTimestamp, formatTimestampStyled } from '../../transfer/time-text.js';
 import { formatUuid } from '../../transfer/uuid-text.js';
 
 const INT64_MIN = -(2n ** 63n);
@@ -37,8 +37,10 @@ export function sqliteValueWriter(column: Pick<ColumnPlan, 'logical' | 'targetTy
       if (style) return (v) => (v === null ? null : formatTimestampStyled(v as bigint, style));
       return column.logical === 'timestamp' ? (v) => (v === null ? null : formatTimestamp(v as bigint)) : (v) => (v === null ? null : `${formatTimestamp(v as bigint)}+00:00`);
     }
-    case 'time':
-      return (v) => (v === null ? null : formatTimeOfDay(v as bigint));
+    case 'time': {
+      const style = column.style?.kind === 'timestamp' ? column.style : undefined;
+      return (v) => (v === null ? null : style ? formatTimeOfDayStyled(v as bigint, style) : formatTimeOfDay(v as bigint));
+    }
     case 'uuid': {
       const style = column.style?.kind === 'uuid' ? column.style : undefined;
       return (v) => (v === null ? null : formatUuid(v as string, style));

@@ -281,7 +281,10 @@ static void profile_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
           pr->sepMask |= p[10] == 'T' ? 2 : 1;
           pr->fracMask |= 1 << (body > 20 ? body - 20 : 0);
           pr->zoneMask |= shape;
-        } else if (iso_time(p, n)) pr->times++;
+        } else if (iso_time(p, n)) {
+          pr->times++;
+          pr->fracMask |= 1 << (n >= 10 ? n - 9 : 0);
+        }
       }
       if ((pr->flags & 2) && decimal_text(p, n)) pr->numeric++;
       if (pr->flags & 4) {
