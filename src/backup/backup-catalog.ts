@@ -66,7 +66,8 @@ export function findBackup(dir: string, which?: string): BackupSetInfo {
   }
   const sets = listBackups(dir).filter((s) => !s.damaged);
   if (sets.length === 0) throw new FerryError('BACKUP_MISSING', `No backup sets in ${dir}.`, { subject: dir, hint: 'Make one with `ferry backup FILE`, or point --dir / --from at the folder that holds them.' });
-  if (!which || which === 'latest') return sets[0]!;
+  // "latest" is the newest set someone made to go back to, not what a restore kept of the files it replaced.
+  if (!which || which === 'latest') return sets.find((s) => s.reason !== 'before-restore') ?? sets[0]!;
   const found = sets.find((s) => s.id === which);
   if (!found) throw new FerryError('BACKUP_MISSING', `No backup set "${which}" in ${dir}.`, { subject: which, hint: `Known sets: ${sets.map((s) => s.id).join(', ')}` });
   return found;

@@ -40,9 +40,12 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   } catch (e) {
     throw new FerryError('UNWRITABLE', `Cannot create the backup folder ${options.dir}: ${(e as Error).message}`, { subject: options.dir, hint: 'Choose a writable backup folder (backupDir / --dir).' });
   }
+  removeDeadPartials(options.dir);
   let id = timestampName();
   for (let n = 2; fs.existsSync(path.join(options.dir, id)); n++) id = `${timestampName()}_${n}`;
-  const partial = path.join(options.dir, `.${id}.partial`);
+  // The writer's pid is in the name, so a later run can tell a set being written from one whose
+  // writer was killed.
+  const partial = path.join(options.dir, `.${id}.${process.pid}.partial`);
   fs.rmSync(partial, { recursive: true, force: true });
   fs.mkdirSync(partial);
   const entries: BackupFileEntry[] = [];
@@ -56,7 +59,8 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       used.add(name);
       const dest = path.join(partial, name);
       const result = backupSqliteFile(abs, dest, options.busyTimeoutMs);
-      const entry: BackupFileEntry = { name, source: abs, size: result.size, sha256: await sha256File(dest), tables: result.tables, integrity: result.integrity, method: 'vacuum-into' };
+      const entry: BackupFileEntry = { name, source: abs, size: result.size, sha256: await sha256File(dest), tables: result.tables, integrity: result.integrity, method: 'vacuum-into', digests: result.digests };
+      if (result.sourceStat) entry.sourceStat = result.sourceStat;
       entries.push(entry);
       options.onFile?.(entry);
     }
@@ -69,5 +73,36 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   } catch (e) {
     fs.rmSync(partial, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/**
+ * Removes the half-written sets of backups whose process no longer runs (killed mid-backup), so
+ * repeated interruptions cannot fill the disk. A set still being written by a live process stays.
+ */
+export function removeDeadPartials(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^\.(.+?)(?:\.(\d+))?\.partial$/.exec(name);
+    if (!m) continue;
+    const pid = m[2] ? Number(m[2]) : null;
+    if (pid !== null && alive(pid)) continue;
+    fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -21,6 +21,10 @@ export interface BackupFileEntry {
   /** Result of PRAGMA integrity_check on the copy. */
   integrity: string;
   method: 'vacuum-into';
+  /** Rows and content digest per table ("rows:hex"), to tell later whether the source changed. */
+  digests?: Record<string, string>;
+  /** The source file's size and times (and its -wal's) when it was read: a cheap "unchanged". */
+  sourceStat?: { size: number; mtimeMs: number; wal?: { size: number; mtimeMs: number } };
 }
 
 export const MANIFEST_NAME = 'manifest.json';

@@ -6,6 +6,7 @@ import { integrityCheck, restoreSqliteFile, tableRowCounts } from '../engines/sq
 import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
 import { removeSqliteFiles, timestampName } from '../util/fs-atomic.js';
 import { checkBackup, findBackup } from './backup-catalog.js';
+import { createBackup } from './create-backup.js';
 
 /** Options of `ferry restore` / `restoreBackup()`. */
 export interface RestoreOptions {
@@ -31,13 +32,15 @@ export interface RestoredFile {
 export interface RestoreResult {
   set: string;
   restored: RestoredFile[];
+  /** The backup set holding what the restored files held before (`ferry restore <it>` undoes the restore). */
+  before: string | null;
 }
 
 /**
- * Checks a backup set, then puts its files back. The current file is first copied aside with
- * VACUUM INTO (it may hold rows in its -wal file); the aside copy is removed only after the
- * restored file passes integrity_check and matches the manifest's row counts, and is put back if
- * anything fails.
+ * Checks a backup set, then puts its files back. The current files are first kept as a backup set
+ * of their own (VACUUM INTO, so rows still in a -wal file are kept), which stays: the restore can
+ * be undone by restoring that set. Each restored file must pass integrity_check and match the
+ * manifest's row counts; if it does not, the previous content is put back.
  */
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
   const set = findBackup(options.dir, options.from);
@@ -51,11 +54,13 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   if (problems.length) {
     throw new FerryError('BACKUP_INVALID', `The backup set ${set.id} is damaged: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}. Nothing was restored.`, { subject: set.path, hint: 'Restore from another set (ferry backups lists them).', data: { problems } });
   }
+  // What is about to be replaced is kept first, as a set of its own: a restore can be undone.
+  const destinations = wanted.map((f) => path.resolve(options.to ?? f.source));
+  const before = await keepBeforeRestore(destinations.filter((d) => fs.existsSync(d)), options.dir, options.busyTimeoutMs);
   const restored: RestoredFile[] = [];
-  for (const f of wanted) {
-    const dest = path.resolve(options.to ?? f.source);
+  for (const [i, f] of wanted.entries()) {
+    const dest = destinations[i]!;
     fs.mkdirSync(path.dirname(dest), { recursive: true });
-    const aside = fs.existsSync(dest) ? keepAside(dest) : null;
     try {
       await restoreSqliteFile(path.join(set.path, f.name), dest, options.busyTimeoutMs);
       const integrity = integrityCheck(dest);
@@ -67,35 +72,54 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       if (!sameCounts(tables, f.tables)) {
         throw new FerryError('BACKUP_INVALID', `${dest} does not hold the rows the manifest lists after restore.`, { subject: dest, data: { expected: f.tables, found: tables } });
       }
-      if (aside) removeSqliteFiles(aside);
       restored.push({ name: f.name, path: dest, tables });
     } catch (e) {
-      if (aside) {
-        await restoreSqliteFile(aside, dest, options.busyTimeoutMs).catch(() => undefined);
-        throw new FerryError(e instanceof FerryError ? e.code : 'INTERNAL', `${(e as Error).message} The previous content was kept in ${aside}.`, { subject: dest, hint: (e as FerryError).hint, cause: e });
+      const kept = before?.copies.get(dest);
+      if (kept) {
+        await restoreSqliteFile(kept, dest, options.busyTimeoutMs).catch(() => undefined);
+        throw new FerryError(e instanceof FerryError ? e.code : 'INTERNAL', `${(e as Error).message} The previous content was put back; a copy stays in ${kept}.`, { subject: dest, hint: (e as FerryError).hint, cause: e });
       }
       throw e;
     }
   }
-  return { set: set.id, restored };
+  return { set: set.id, restored, before: before?.set ?? null };
 }
 
-/** Copies the current database beside itself; a file that is not SQLite is renamed aside instead. */
+/**
+ * Keeps the databases a restore is about to replace as a backup set of their own (reason
+ * `before-restore`, listed by `ferry backups`, never picked as "latest"). A file that is not SQLite
+ * (or is corrupt) cannot be copied that way; it is renamed aside instead.
+ */
+async function keepBeforeRestore(files: string[], dir: string, busyTimeoutMs?: number): Promise<{ set: string; copies: Map<string, string> } | null> {
+  const copies = new Map<string, string>();
+  const sqlite: string[] = [];
+  for (const f of files) {
+    const aside = notSqlite(f) ? keepAside(f) : null;
+    if (aside) copies.set(f, aside);
+    else sqlite.push(f);
+  }
+  if (!sqlite.length) return copies.size ? { set: '', copies } : null;
+  const made = await createBackup({ files: sqlite, dir, reason: 'before-restore', busyTimeoutMs });
+  for (const entry of made.manifest.files) copies.set(entry.source, path.join(made.path, entry.name));
+  return { set: made.id, copies };
+}
+
+/** True when the file cannot be opened as a SQLite database (so it is kept by renaming). */
+function notSqlite(file: string): boolean {
+  try {
+    openSqlite(file, { readonly: true }).db.close();
+    return false;
+  } catch (e) {
+    if (e instanceof FerryError && (e.code === 'NOT_SQLITE' || e.code === 'CORRUPT')) return true;
+    throw e;
+  }
+}
+
+/** Renames a file that is not a usable database aside (with its -wal and -shm). */
 function keepAside(dest: string): string {
   const aside = `${dest}.before-restore-${timestampName()}`;
   removeSqliteFiles(aside);
-  try {
-    const db = openSqlite(dest, { readonly: true });
-    try {
-      db.run('copying aside', () => db.db.prepare('VACUUM INTO ?').run(aside));
-    } finally {
-      db.db.close();
-    }
-  } catch (e) {
-    if (e instanceof FerryError && (e.code === 'NOT_SQLITE' || e.code === 'CORRUPT')) {
-      for (const s of ['', '-wal', '-shm']) if (fs.existsSync(dest + s)) fs.renameSync(dest + s, aside + s);
-    } else throw e;
-  }
+  for (const s of ['', '-wal', '-shm']) if (fs.existsSync(dest + s)) fs.renameSync(dest + s, aside + s);
   return aside;
 }
 

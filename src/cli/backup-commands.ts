@@ -79,7 +79,7 @@ export function registerBackupCommands(program: Command): void {
 
   program
     .command('restore')
-    .description('Check a backup set and put its files back (the current file is kept aside until the restore succeeds)')
+    .description('Check a backup set and put its files back (the current files are kept first as a backup set of their own)')
     .argument('[set]', 'backup set id or folder (default: latest)')
     .option('-d, --dir <dir>', 'folder holding backup sets (default: from the config, else ./backup)')
     .option('-c, --config <path>', 'config file')
@@ -92,7 +92,10 @@ export function registerBackupCommands(program: Command): void {
         const { restoreBackup } = await import('../backup/restore-backup.js');
         const r = await restoreBackup({ dir, from: set, files: flags.file, to: flags.to });
         if (o.json) printJson(o, { ok: true, ...r });
-        else for (const f of r.restored) o.out(`Restored ${f.name} from ${r.set} to ${f.path} (${Object.values(f.tables).reduce((a, b) => a + b, 0).toLocaleString('en-US')} rows) ${mark(o, true)}`);
+        else {
+          for (const f of r.restored) o.out(`Restored ${f.name} from ${r.set} to ${f.path} (${Object.values(f.tables).reduce((a, b) => a + b, 0).toLocaleString('en-US')} rows) ${mark(o, true)}`);
+          if (r.before) o.out(`What the files held before is kept in the backup set ${r.before}; undo with: ferry restore ${r.before}${flags.dir ? ` --dir ${flags.dir}` : ''}`);
+        }
         return EXIT.ok;
       }),
     );

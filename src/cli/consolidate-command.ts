@@ -16,6 +16,7 @@ interface ConsolidateFlags {
   rollback?: boolean;
   from?: string;
   force?: boolean;
+  restart?: boolean;
   json?: boolean;
   lockTimeout?: string;
 }
@@ -30,7 +31,8 @@ export function registerConsolidate(program: Command): void {
     .option('--verify', 'compare every mapped table in the sources and the targets by content')
     .option('--rollback', 'restore the sources from the latest consolidation backup and remove the consolidated files')
     .option('--from <dir>', 'with --rollback: the backup set to restore (id or folder)')
-    .option('--force', 'replace target files that already exist (they are backed up first)')
+    .option('--force', 'replace target files that already exist (they are backed up first); with --rollback: roll back even though sources changed since the backup (they are kept first)')
+    .option('--restart', 'start over when an interrupted run is found whose sources changed since its backup')
     .option('--lock-timeout <ms>', 'how long to wait for a locked database', '5000')
     .option('--json', 'print one JSON document instead of text')
     .action(async (flags: ConsolidateFlags) => {
@@ -70,16 +72,18 @@ async function runConsolidateCommand(flags: ConsolidateFlags, o: Output): Promis
     return result.ok ? EXIT.ok : EXIT.differences;
   }
   if (flags.rollback) {
-    const r = await rollbackConsolidation({ ...common, from: flags.from });
+    const r = await rollbackConsolidation({ ...common, from: flags.from, force: flags.force });
     if (o.json) printJson(o, { ok: true, ...r });
     else {
       o.out(`Rolled back from ${r.set}`);
       for (const f of r.restored) o.out(`  restored ${f.path} (${Object.values(f.tables).reduce((s, n) => s + n, 0).toLocaleString('en-US')} rows) ${mark(o, true)}`);
       for (const t of r.removedTargets) o.out(`  removed ${t.file} (a copy is kept at ${t.keptAt})`);
+      if (r.sourcesKept) o.out(`The sources as they were before the rollback are kept in the backup set ${r.sourcesKept} (ferry backups lists it).`);
     }
     return EXIT.ok;
   }
-  const result = await consolidate({ ...common, force: flags.force, onEvent: progressRenderer(o) });
+  if (flags.restart && (flags.dryRun || flags.verify || flags.rollback)) throw new FerryError('USAGE', '--restart only goes with a run (ferry consolidate --restart).');
+  const result = await consolidate({ ...common, force: flags.force, restart: flags.restart, onEvent: progressRenderer(o) });
   if (o.json) printJson(o, { ok: true, ...resultJson(result) });
   else printSummary(o, result);
   return result.skippedRows + result.replacedRows > 0 ? EXIT.rejects : EXIT.ok;
@@ -130,7 +134,10 @@ function printPlan(o: Output, plan: ConsolidatePlan): void {
 }
 
 function printSummary(o: Output, r: ConsolidateResult): void {
-  o.out(paint(o, 'bold', r.resumed ? 'Migration completed (resumed)!' : 'Migration completed!'));
+  const leftOut = r.skippedRows + r.replacedRows;
+  // A run that left rows out on purpose exits 3: it does not claim to be complete.
+  if (leftOut) o.out(paint(o, 'yellow', `Migration finished${r.resumed ? ' (resumed)' : ''}, but ${leftOut.toLocaleString('en-US')} row(s) were skipped or replaced (exit 3; listed in the rejects file).`));
+  else o.out(paint(o, 'bold', r.resumed ? 'Migration completed (resumed)!' : 'Migration completed!'));
   o.out(`Tables migrated: ${r.tablesMigrated}`);
   o.out(`Total rows: ${r.totalRows.toLocaleString('en-US')}`);
   o.out(`Duration: ${(r.durationMs / 1000).toFixed(2)}s`);

@@ -263,7 +263,7 @@ async function importScript(file: string): Promise<unknown> {
   if (exported === undefined) {
     throw new FerryError('CONFIG_INVALID', `${displayPath(file)} has no default export.`, {
       subject: file,
-      hint: "Export the config object: `export default defineConfig({ consolidate: { ... } })` (defineConfig comes from 'ferry').",
+      hint: "Export the config object: `export default defineConfig({ consolidate: { ... } })` (defineConfig comes from 'ferry-db').",
     });
   }
   if (typeof exported === 'function') {

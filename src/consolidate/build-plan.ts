@@ -119,6 +119,25 @@ export async function buildPlan(options: PlanOptions): Promise<ConsolidatePlan> 
   }
 
   const plannedTargets = [...targets.values()];
+  problems.push(...samePathProblems(plannedTargets, sources));
+  for (const t of plannedTargets) {
+    for (const tb of t.tables) {
+      if (tb.pieces.length < 2 || tb.keys.length) continue;
+      // Without a key nothing can collide, so rows found in two sources would be kept twice.
+      tb.wholeRowKey = tb.pieces[0]!.columns;
+      const dedupe = tb.pieces.slice(1).some((p) => p.onConflict !== 'error');
+      tb.notes.push(dedupe ? 'no key: rows equal in every column to a row of an earlier source are dropped (onConflict)' : 'no key: rows from every source are appended');
+      if (!dedupe) {
+        problems.push({
+          severity: 'warning',
+          code: 'KEYLESS_MERGE',
+          message: `${t.file}:${tb.name} has no primary key or unique constraint and is merged from ${tb.pieces.map((p) => p.source).join(', ')}: every row is appended, so a row found in two sources appears twice.`,
+          subject: `${t.file}:${tb.name}`,
+          hint: 'Set "onConflict": "skip" for this table to drop rows equal in every column to one already written (listed in the rejects file), or give the table a key.',
+        });
+      }
+    }
+  }
   let duplicates: ConsolidatePlan['duplicates'] = [];
   if (options.inspect) {
     try {
@@ -130,7 +149,9 @@ export async function buildPlan(options: PlanOptions): Promise<ConsolidatePlan> 
     problems.push(...targetProblems(plannedTargets, targetDir, options));
   }
   for (const d of duplicates) {
-    if (d.policy === 'error') {
+    if (d.wholeRow) {
+      if (d.policy === 'error') problems.push({ severity: 'warning', code: 'KEYLESS_MERGE', message: `${d.count} row(s) of ${d.target}:${d.table} are in both ${d.sources[0]} and ${d.sources[1]} (e.g. ${d.examples.join(', ')}) and will appear twice.`, subject: `${d.target}:${d.table}`, hint: 'Set "onConflict": "skip" for this table to drop the whole-row duplicates.' });
+    } else if (d.policy === 'error') {
       problems.push({ severity: 'error', code: 'CONFLICT', message: `${d.count} key(s) of ${d.target}:${d.table} appear in both ${d.sources[0]} and ${d.sources[1]} (e.g. ${d.examples.join(', ')}).`, subject: `${d.target}:${d.table}`, hint: 'Set "onConflict": "skip" or "replace" for this table, or fix the data.' });
     }
   }
@@ -174,6 +195,25 @@ function targetProblems(targets: PlannedTarget[], targetDir: string, options: Pl
   for (const t of targets) {
     if (!fs.existsSync(t.path) || state?.completed.includes(t.file)) continue;
     out.push({ severity: options.force ? 'warning' : 'error', code: 'TARGET_EXISTS', message: `Target ${t.path} already exists${options.force ? ' and will be replaced (backed up first)' : ''}.`, subject: t.path, hint: 'Run with --force to replace it (it is backed up first), or choose another targetDir.' });
+  }
+  return out;
+}
+
+/** A target at a source's own path would be written over the source: refused, with or without --force. */
+function samePathProblems(targets: PlannedTarget[], sources: PlannedSource[]): Problem[] {
+  const real = (p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  const out: Problem[] = [];
+  for (const t of targets) {
+    const clash = sources.find((s) => real(s.path) === real(t.path));
+    if (clash) {
+      out.push({ severity: 'error', code: 'TARGET_IS_SOURCE', message: `The target ${t.path} is the source ${clash.name} itself; consolidating would overwrite the source.`, subject: t.path, hint: 'Choose a targetDir other than sourceDir, or another target file name.' });
+    }
   }
   return out;
 }

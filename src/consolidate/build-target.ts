@@ -188,7 +188,9 @@ function copyPiece(db: Database.Database, input: BuildTargetInput, table: Planne
       targetTable: table.name,
       columns: piece.columns,
       exprs: useStage ? piece.columns.map(q) : piece.exprs,
-      keys: table.keys,
+      // A table without a key dedupes on the whole row, NULL-safely, when its policy asks to.
+      keys: table.keys.length ? table.keys : table.wholeRowKey && piece.onConflict !== 'error' ? [table.wholeRowKey] : [],
+      nullSafeKeys: table.keys.length === 0,
       policy: piece.onConflict,
       sourceName: piece.source,
       sourceTableName: piece.sourceTable,

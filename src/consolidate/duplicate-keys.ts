@@ -14,7 +14,8 @@ export function findDuplicateKeys(targets: PlannedTarget[], open: (file: string)
   const out: DuplicateKeys[] = [];
   for (const target of targets) {
     for (const table of target.tables) {
-      if (table.pieces.length < 2 || table.keys.length === 0) continue;
+      const keys = table.keys.length ? table.keys : table.wholeRowKey ? [table.wholeRowKey] : [];
+      if (table.pieces.length < 2 || keys.length === 0) continue;
       for (let j = 1; j < table.pieces.length; j++) {
         for (let i = 0; i < j; i++) {
           const a = table.pieces[i]!;
@@ -22,7 +23,7 @@ export function findDuplicateKeys(targets: PlannedTarget[], open: (file: string)
           const ea = open(a.sourcePath);
           const eb = open(b.sourcePath);
           try {
-            for (const key of table.keys) {
+            for (const key of keys) {
               const exprA = key.map((c) => a.exprs[a.columns.indexOf(c)]!);
               const exprB = key.map((c) => b.exprs[b.columns.indexOf(c)]!);
               let found: { count: number; examples: string[] };
@@ -31,7 +32,7 @@ export function findDuplicateKeys(targets: PlannedTarget[], open: (file: string)
               } catch (e) {
                 throw sqliteError(e, `${a.sourcePath} or ${b.sourcePath}`, 'comparing keys of');
               }
-              if (found.count > 0) out.push({ target: target.file, table: table.name, sources: [a.source, b.source], count: found.count, examples: found.examples, policy: b.onConflict });
+              if (found.count > 0) out.push({ target: target.file, table: table.name, sources: [a.source, b.source], count: found.count, examples: found.examples, policy: b.onConflict, ...(table.keys.length ? {} : { wholeRow: true }) });
             }
           } finally {
             ea.db.close();

@@ -58,6 +58,12 @@ export interface PlannedTable {
   indexes: PlannedIndex[];
   /** Unique keys (primary key, UNIQUE constraints, unique indexes) used to find conflicts. */
   keys: string[][];
+  /**
+   * The table has no key and is merged from several sources: its only "key" is the whole row
+   * (compared NULL-safely). Rows found in two sources are kept twice unless a skip/replace policy
+   * drops the whole-row duplicates.
+   */
+  wholeRowKey?: string[];
   /** Declared types of the target columns (for staging rows that pass through JS). */
   columnTypes: Record<string, string>;
   pieces: PlannedPiece[];
@@ -95,6 +101,8 @@ export interface DuplicateKeys {
   count: number;
   examples: string[];
   policy: ConflictPolicy;
+  /** Whole rows of a table without a key (rows holding NULLs are not counted). */
+  wholeRow?: boolean;
 }
 
 /** The whole plan: what `ferry consolidate --dry-run` prints and what the run executes. */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { checkBackup, findBackup, listBackups } from '../backup/backup-catalog.js';
 import { restoreBackup, type RestoredFile } from '../backup/restore-backup.js';
+import { describeChanges, sourceChanges } from '../backup/source-changes.js';
 import type { ConsolidateConfig } from '../config/types.js';
 import { FerryError } from '../errors.js';
 import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
@@ -15,6 +16,8 @@ export interface RollbackOptions {
   baseDir: string;
   /** A backup set id or folder; default: the newest set made by a consolidation. */
   from?: string;
+  /** Roll back even though sources changed since the backup (they are kept as a set first anyway). */
+  force?: boolean;
   busyTimeoutMs?: number;
 }
 
@@ -22,13 +25,16 @@ export interface RollbackOptions {
 export interface RollbackResult {
   set: string;
   restored: RestoredFile[];
+  /** The backup set that keeps the sources as they were just before the rollback. */
+  sourcesKept: string | null;
   /** Consolidated files taken out of targetDir, and where a copy of each was kept. */
   removedTargets: { file: string; keptAt: string }[];
 }
 
 /**
- * Undoes a consolidation: checks the backup set is intact (nothing is touched if it is not),
- * restores every source from it, then takes the consolidated files out of targetDir. Rows may
+ * Undoes a consolidation: checks the backup set is intact and that no source changed since it
+ * (nothing is touched if either fails), keeps the current sources as a set of their own, restores
+ * every source from the backup, then takes the consolidated files out of targetDir. Rows may
  * have been written to the consolidated files after the switch, so a copy of each is kept inside
  * the backup set (`rolled-back-<time>/`) rather than deleted outright.
  */
@@ -45,6 +51,16 @@ export async function rollbackConsolidation(options: RollbackOptions): Promise<R
   const problems = await checkBackup(set.path);
   if (problems.length) {
     throw new FerryError('BACKUP_INVALID', `The backup set ${set.path} is damaged: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}. Nothing was changed.`, { subject: set.path, hint: 'Roll back from another set with --from DIR.', data: { problems } });
+  }
+  // Writes made to a source after the backup would be thrown away by restoring it: stop and say
+  // which, unless told to go on (the current sources are kept as a set by the restore anyway).
+  const changed = sourceChanges(set.manifest.files.filter((f) => fs.existsSync(f.source)));
+  if (changed.length && !options.force) {
+    throw new FerryError('SOURCES_CHANGED', `Sources changed since the backup ${set.path}: ${describeChanges(changed)}. Rolling back would discard those writes; nothing was changed.`, {
+      subject: changed[0]!.source,
+      hint: 'Move those rows yourself, or roll back anyway with --force (the current sources are kept as a backup set first, listed by ferry backups).',
+      data: { changed },
+    });
   }
   const restored = await restoreBackup({ dir: backupDir, from: set.path, busyTimeoutMs: options.busyTimeoutMs });
 
@@ -68,5 +84,5 @@ export async function rollbackConsolidation(options: RollbackOptions): Promise<R
     removedTargets.push({ file, keptAt: kept });
   }
   fs.rmSync(stateDir(targetDir), { recursive: true, force: true });
-  return { set: set.path, restored: restored.restored, removedTargets };
+  return { set: set.path, restored: restored.restored, sourcesKept: restored.before, removedTargets };
 }

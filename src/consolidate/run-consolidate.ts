@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createBackup } from '../backup/create-backup.js';
 import { readManifest } from '../backup/backup-catalog.js';
+import { describeChanges, sourceChanges } from '../backup/source-changes.js';
 import type { ConsolidateConfig } from '../config/types.js';
 import { FerryError } from '../errors.js';
 import { removeSqliteFiles } from '../util/fs-atomic.js';
@@ -21,6 +22,11 @@ export interface ConsolidateOptions {
   configFile?: string | null;
   /** Replace target files that already exist (they are backed up first). */
   force?: boolean;
+  /**
+   * Start over when an interrupted run of this job is found whose sources changed since its
+   * backup (its partial targets are discarded and a new backup is taken).
+   */
+  restart?: boolean;
   onEvent?: EventSink;
   busyTimeoutMs?: number;
   /** Free-space probe (tests inject one). */
@@ -57,7 +63,20 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
   ensureWritable(plan.targetDir);
 
   const previous = readRunState(plan.targetDir);
-  const resumable = !!previous && previous.fingerprint === plan.fingerprint && fs.existsSync(previous.backupSet);
+  let resumable = !!previous && previous.fingerprint === plan.fingerprint && fs.existsSync(previous.backupSet);
+  if (resumable) {
+    // The interrupted run builds its targets from its backup: rows written to the sources since
+    // would be left out of a resumed run without a word.
+    const changed = sourceChanges(readManifest(previous!.backupSet).files);
+    if (changed.length && !options.restart) {
+      throw new FerryError('SOURCES_CHANGED', `The sources changed since the interrupted run's backup (${previous!.backupSet}): ${describeChanges(changed)}. Resuming would leave those rows out of the targets.`, {
+        subject: changed[0]!.source,
+        hint: 'Start over from a new backup with --restart (the interrupted run\'s partial targets are discarded; its backup set stays).',
+        data: { changed },
+      });
+    }
+    if (changed.length) resumable = false;
+  }
   if (previous && !resumable) {
     // A different job was interrupted here: its partial files are ferry's own and can go.
     for (const t of plan.targets) removeSqliteFiles(partialPath(plan.targetDir, t.file));

@@ -2,7 +2,7 @@
  * Where callers look up an engine's roles by dialect, instead of testing the dialect's name. Each
  * engine supplies its roles from its own folder; this is the one place that knows them all.
  */
-import { postgresNameProblem } from '../engines/postgres/postgres-quote.js';
+import { POSTGRES_MAX_COLUMNS, postgresNameProblem } from '../engines/postgres/postgres-quote.js';
 import { postgresTypeMapper } from '../engines/postgres/postgres-type-mapper.js';
 import { sqliteTypeMapper } from '../engines/sqlite/sqlite-type-mapper.js';
 import type { TypeMapper } from './type-mapper.js';
@@ -15,12 +15,20 @@ export function typeMapperOf(dialect: Dialect): TypeMapper {
   return TYPE_MAPPERS[dialect];
 }
 
-/** Why an engine cannot hold a table or column name, or null (SQLite takes any name). */
-export type NameRule = (name: string, kind: 'table' | 'column') => string | null;
+/** What an engine's tables can hold: which names, and how many columns. */
+export interface TargetLimits {
+  /** Why the engine cannot hold a table or column name, or null. */
+  nameProblem(name: string, kind: 'table' | 'column'): string | null;
+  /** The most columns a table may have. */
+  maxColumns: number;
+}
 
-const NAME_RULES: Record<Dialect, NameRule> = { sqlite: () => null, postgres: postgresNameProblem };
+const LIMITS: Record<Dialect, TargetLimits> = {
+  sqlite: { nameProblem: () => null, maxColumns: 2000 },
+  postgres: { nameProblem: postgresNameProblem, maxColumns: POSTGRES_MAX_COLUMNS },
+};
 
-/** The name rule of an engine. */
-export function nameRuleOf(dialect: Dialect): NameRule {
-  return NAME_RULES[dialect];
+/** The limits of an engine's tables. */
+export function limitsOf(dialect: Dialect): TargetLimits {
+  return LIMITS[dialect];
 }

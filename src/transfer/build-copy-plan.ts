@@ -12,7 +12,7 @@ import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
 import { profileSqliteTableFull, sqliteSequenceValue, type ProfileColumnRequest } from '../engines/sqlite/sqlite-profile.js';
 import { FerryError } from '../errors.js';
 import type { Schema, Table } from '../schema/model.js';
-import { nameRuleOf } from '../engine/roles.js';
+import { limitsOf } from '../engine/roles.js';
 import type { IntegerPolicy } from '../engine/type-mapper.js';
 import { postgresColumnType } from '../engines/postgres/postgres-type-mapper.js';
 import { profileRequestFor } from '../engines/sqlite/sqlite-type-mapper.js';
@@ -62,7 +62,7 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
   for (const v of schema.views) warnings.push({ code: 'VIEW_SKIPPED', table: v.name, message: `The view ${v.name} is not created on the target; write it in the target's SQL by hand${kept}.` });
   for (const t of schema.triggers) warnings.push({ code: 'TRIGGER_SKIPPED', table: t.table, message: `The trigger ${t.name} on ${t.table} is not created on the target; write it in the target's SQL by hand${kept}.` });
 
-  checkTargetNames(tables, config, targetDialect);
+  checkTargetLimits(tables, config, targetDialect);
   const registry = new Map<string, { target: string; columns: Map<string, string>; primaryKey: string[] }>();
   const relations = new TargetNames(direction === 'sqlite-to-postgres');
   for (const t of tables) {
@@ -96,8 +96,16 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
  * more than 63 bytes, or a system column name), naming each one with the config rename that fixes
  * it. The way back restores the original names from the copy's recorded origin.
  */
-function checkTargetNames(tables: Table[], config: CopyConfig, dialect: Dialect): void {
-  const rule = nameRuleOf(dialect);
+function checkTargetLimits(tables: Table[], config: CopyConfig, dialect: Dialect): void {
+  const limits = limitsOf(dialect);
+  const rule = (name: string, kind: 'table' | 'column') => limits.nameProblem(name, kind);
+  const wide = tables.filter((t) => t.columns.length > limits.maxColumns);
+  if (wide.length) {
+    throw new FerryError('TOO_MANY_COLUMNS', `${dialect === 'postgres' ? 'PostgreSQL' : dialect} tables hold at most ${limits.maxColumns} columns: ${wide.map((t) => `${t.name} has ${t.columns.length}`).join(', ')}. Nothing was written.`, {
+      subject: wide[0]!.name,
+      hint: 'Split the table, or leave it out with --exclude and move it another way.',
+    });
+  }
   const found: { where: string; problem: string; rename: string }[] = [];
   for (const t of tables) {
     const cfg = config.tables?.[t.name];

@@ -129,6 +129,14 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     const partial = await state.exists();
     if (partial && !options.resume && ifExists !== 'truncate') {
       const recorded = await state.source();
+      const all = [...(await state.load()).values()];
+      // Every table loaded and linked: only the closing verify did not finish. Never advise throwing that away.
+      if (all.length && all.every((t) => t.phase === 'done')) {
+        throw new FerryError('PARTIAL_COPY', `${toTarget.displayUrl} holds a complete copy${recorded ? ` from ${recorded}` : ''} whose closing verify did not finish.`, {
+          subject: toTarget.displayUrl,
+          hint: `Finish it with: ferry copy ${fromTarget.displayUrl} ${toTarget.displayUrl} --resume (it only verifies).`,
+        });
+      }
       throw new FerryError('PARTIAL_COPY', `${toTarget.displayUrl} holds an unfinished copy${recorded ? ` from ${recorded}` : ''}; ferry will not start over it.`, {
         subject: toTarget.displayUrl,
         hint: `Continue it with: ferry copy ${fromTarget.displayUrl} ${toTarget.displayUrl} --resume. Or start again from scratch with --if-exists truncate.`,
@@ -241,7 +249,6 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     const firstError = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (firstError) throw firstError.reason;
     await linkTables(post);
-    await target.transaction(() => state.drop());
 
     let verify: VerifyReport | null = null;
     if (options.verify ?? true) {
@@ -250,6 +257,9 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
         verify = await verifyDatabases({ from: source, to: target, plan, rejected: states, pgThreads: 1, config: cfg });
       }
     }
+    // The state goes only once the verify has run: a copy killed while verifying is resumed
+    // (--resume finds every table done and verifies), never mistaken for a table with rows in the way.
+    await target.transaction(() => state.drop());
     const tables = plan.tables.map((t) => reports.get(t.target) ?? { table: t.source, target: t.target, rows: 0, bytes: 0, ms: 0, rejects: 0 });
     return {
       from: fromTarget.displayUrl,

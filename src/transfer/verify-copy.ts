@@ -211,8 +211,14 @@ function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: 
       throw new FerryError('TABLE_MISSING', `There is no table "${n}" in ${options.from.displayUrl}.`, { subject: n, hint: `Tables there: ${names.join(', ') || '(none)'}.` });
     }
   }
+  if (names.length === 0) {
+    throw new FerryError('TABLE_MISSING', `${options.from.displayUrl} has no tables, so there is nothing to verify.`, {
+      subject: options.from.displayUrl,
+      hint: 'Check the path or URL: a mistyped SQLite path, or a 0-byte file, is an empty database.',
+    });
+  }
   const excluded = new Set(options.config?.exclude ?? []);
-  return names
+  const paired = names
     .filter((n) => (include ? include.includes(n) : !excluded.has(n)))
     .map((name) => {
       const ta = a.tables.find((t) => t.name === name)!;
@@ -243,6 +249,12 @@ function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: 
         targetKey: key.map(rename),
       };
     });
+  if (include) return paired;
+  // Both ways: a table only the second database has is a difference too.
+  const seen = new Set(paired.map((p) => p.target));
+  const own = (n: string) => n === STATE_TABLE || n === ORIGIN_TABLE || n.startsWith('sqlite_');
+  const extra = b.tables.map((t) => t.name).filter((n) => !own(n) && !seen.has(n) && !excluded.has(n));
+  return [...paired, ...extra.map((name) => ({ source: name, target: name, sourceColumns: [], targetColumns: [], logicals: [], reading: [], sourceTypes: [], targetTypes: [], sourceKey: [], targetKey: [], problem: `only in ${options.to.displayUrl}, not in ${options.from.displayUrl}` }))];
 }
 
 /** The counterpart of a table recorded by a copy's origin: its name there, and its columns' names and readings. */

@@ -31,6 +31,9 @@ export function tableLabel(ref: TableRef | string, defaultSchema: string = DEFAU
   return ref.schema && ref.schema !== defaultSchema ? `${ref.schema}.${ref.name}` : ref.name;
 }
 
+/** PostgreSQL's limit on the columns of a table. */
+export const POSTGRES_MAX_COLUMNS = 1600;
+
 /** Column names PostgreSQL reserves for its own system columns on every table. */
 const SYSTEM_COLUMNS = new Set(['xmin', 'xmax', 'cmin', 'cmax', 'ctid', 'tableoid']);
 

@@ -33,6 +33,8 @@ export interface ChunkCopySpec {
   exprs: string[];
   /** Unique keys of the target table. */
   keys: string[][];
+  /** Keys match NULL to NULL (a whole-row key of a table without one); unique keys never do. */
+  nullSafeKeys?: boolean;
   policy: ConflictPolicy;
   /** Names written into reject records. */
   sourceName: string;
@@ -83,7 +85,8 @@ export class ChunkCopier {
     const rid = spec.sourceHasRowid ? `rowid AS ${RID}, ` : '';
     const srcSel = `SELECT ${rid}${spec.exprs.map((e, i) => `${e} AS ${q(spec.columns[i]!)}`).join(', ')} FROM ${q(spec.alias)}.${q(spec.sourceTable)}${spec.ranged ? ' WHERE rowid > @lo AND rowid <= @hi' : ''}`;
     const target = `main.${q(spec.targetTable)}`;
-    const keyMatch = (k: string[]) => k.map((c) => `t.${q(c)} = s.${q(c)}`).join(' AND ');
+    const eq = spec.nullSafeKeys ? 'IS' : '=';
+    const keyMatch = (k: string[]) => k.map((c) => `t.${q(c)} ${eq} s.${q(c)}`).join(' AND ');
     const conflict = spec.keys.length ? spec.keys.map((k) => `EXISTS (SELECT 1 FROM ${target} AS t WHERE ${keyMatch(k)})`).join(' OR ') : '0';
     const reportKey = spec.keys[0] ?? spec.columns;
     const keyJson = (alias: string) => `json_array(${reportKey.map((c) => jsonable(`${alias}.${q(c)}`)).join(', ')})`;

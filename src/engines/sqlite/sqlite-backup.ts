@@ -4,6 +4,7 @@ import { FerryError } from '../../errors.js';
 import { fsyncDir, fsyncFile, removeSqliteFiles } from '../../util/fs-atomic.js';
 import { sqliteError } from './sqlite-errors.js';
 import { openSqlite } from './sqlite-engine.js';
+import { digestSqliteTable } from './sqlite-digest.js';
 import { quoteSqliteIdent } from './sqlite-tokens.js';
 import path from 'node:path';
 
@@ -33,9 +34,51 @@ export function integrityCheck(file: string, quick = false): string {
   }
 }
 
+/**
+ * Rows and content digest (ferry's order-independent checksum of the values as stored) per table,
+ * in one scan each: what a backup records so that a later run can tell whether the source changed.
+ */
+export function tableContents(db: Database.Database): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const table of userTables(db)) {
+    const columns = (db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[]);
+    out[table] = digestSqliteTable(db, { table, columns, logicals: columns.map(() => null) }).digest();
+  }
+  return out;
+}
+
+function userTables(db: Database.Database): string[] {
+  // Shadow tables of virtual tables are their module's storage, read through the virtual table.
+  const shadows = new Set((db.prepare(`SELECT name FROM pragma_table_list WHERE type = 'shadow'`).pluck().all() as string[]));
+  return (db.prepare(`SELECT name FROM sqlite_schema WHERE type='table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name`).pluck().all() as string[]).filter((n) => !shadows.has(n));
+}
+
+/** Size and modification time of a database file and its -wal, to tell cheaply that it has not changed. */
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+  wal?: { size: number; mtimeMs: number };
+}
+
+/** The file's stat fingerprint (null when it does not exist). */
+export function sqliteFileStat(file: string): FileStat | null {
+  if (!fs.existsSync(file)) return null;
+  const st = fs.statSync(file);
+  const out: FileStat = { size: st.size, mtimeMs: st.mtimeMs };
+  if (fs.existsSync(`${file}-wal`)) {
+    const w = fs.statSync(`${file}-wal`);
+    if (w.size > 0) out.wal = { size: w.size, mtimeMs: w.mtimeMs };
+  }
+  return out;
+}
+
 export interface SqliteBackupResult {
   size: number;
   tables: Record<string, number>;
+  /** Rows and content digest per table ("rows:hex"). */
+  digests: Record<string, string>;
+  /** The source's stat fingerprint just before it was read. */
+  sourceStat: FileStat | null;
   integrity: string;
 }
 
@@ -46,6 +89,8 @@ export interface SqliteBackupResult {
 export function backupSqliteFile(source: string, dest: string, busyTimeoutMs = 5000): SqliteBackupResult {
   const tmp = `${dest}.partial`;
   removeSqliteFiles(tmp);
+  // Taken before the read: a write after it makes the fingerprint differ, never match wrongly.
+  const sourceStat = sqliteFileStat(source);
   const src = openSqlite(source, { readonly: true, busyTimeoutMs });
   try {
     src.run('backing up', () => src.db.prepare('VACUUM INTO ?').run(tmp));
@@ -58,16 +103,18 @@ export function backupSqliteFile(source: string, dest: string, busyTimeoutMs = 5
     throw new FerryError('BACKUP_INVALID', `The backup of ${source} failed its integrity check: ${integrity}`, { subject: source, hint: 'The source itself may be damaged; run `PRAGMA integrity_check` on it.' });
   }
   const copy = new Database(tmp, { readonly: true });
-  let tables: Record<string, number>;
+  copy.defaultSafeIntegers(true);
+  let digests: Record<string, string>;
   try {
-    tables = tableRowCounts(copy);
+    digests = tableContents(copy);
   } finally {
     copy.close();
   }
+  const tables = Object.fromEntries(Object.entries(digests).map(([t, d]) => [t, Number(d.split(':')[0])]));
   fsyncFile(tmp);
   fs.renameSync(tmp, dest);
   fsyncDir(path.dirname(dest));
-  return { size: fs.statSync(dest).size, tables, integrity };
+  return { size: fs.statSync(dest).size, tables, digests, sourceStat, integrity };
 }
 
 /**

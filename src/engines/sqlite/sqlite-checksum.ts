@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
+import type { Value } from '../../engine/types.js';
 import { ChecksumAccumulator } from '../../transfer/checksum.js';
 import { quoteSqliteIdent } from './sqlite-tokens.js';
 
@@ -84,10 +85,24 @@ export function nativeChecksumSql(q: ChecksumQuery): string {
 
 /** Runs a checksum query on an open connection, natively when the extension loads. */
 export function checksumOnConnection(db: Database.Database, q: ChecksumQuery, options: { allowNative?: boolean } = {}): ChecksumAccumulator {
+  if (q.exprs.length > MAX_FUNCTION_ARGS) return checksumRowByRow(db, q);
   const useNative = options.allowNative !== false && loadNativeChecksum(db);
   if (!useNative) registerChecksum(db);
   const d = db.prepare(useNative ? nativeChecksumSql(q) : checksumSql(q)).pluck().get() as string | null;
   return d ? ChecksumAccumulator.fromDigest(d) : new ChecksumAccumulator();
+}
+
+/**
+ * SQLite takes at most 1000 arguments per function call, and a table may have 2000 columns: a row
+ * that wide is read as a row and hashed in JavaScript (the same digest, only slower).
+ */
+export const MAX_FUNCTION_ARGS = 990;
+
+function checksumRowByRow(db: Database.Database, q: ChecksumQuery): ChecksumAccumulator {
+  const acc = new ChecksumAccumulator();
+  const rows = db.prepare(`SELECT ${q.exprs.join(', ')} FROM ${q.from}${q.where ? ` WHERE ${q.where}` : ''}`).raw(true).safeIntegers(true).iterate() as IterableIterator<Value[]>;
+  for (const row of rows) acc.addRow(row);
+  return acc;
 }
 
 /** Column list helper: quoted column names as checksum expressions. */

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Value } from '../../engine/types.js';
-import { loadNativeChecksum } from './sqlite-checksum.js';
+import { loadNativeChecksum, MAX_FUNCTION_ARGS } from './sqlite-checksum.js';
 import { sqliteError } from './sqlite-errors.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
 
@@ -26,7 +26,8 @@ export class NativeCopyReader {
 
   /** Prepares the reads, or null without the native extension. `kinds` has one letter per column. */
   static open(db: Database.Database, file: string, table: string, columns: string[], kinds: string): NativeCopyReader | null {
-    if (!loadNativeChecksum(db)) return null;
+    // A row wider than a function's argument limit is encoded in JavaScript.
+    if (columns.length > MAX_FUNCTION_ARGS || !loadNativeChecksum(db)) return null;
     const taken = new Set(columns.map((c) => c.toLowerCase()));
     const rowid = ['rowid', '_rowid_', 'oid'].find((n) => !taken.has(n));
     if (!rowid) return null;

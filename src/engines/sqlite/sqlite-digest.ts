@@ -3,7 +3,7 @@ import type { Row, Value } from '../../engine/types.js';
 import { ChecksumAccumulator } from '../../transfer/checksum.js';
 import { normalizerFor } from '../../transfer/convert-value.js';
 import type { LogicalType } from '../../transfer/copy-types.js';
-import { loadNativeChecksum } from './sqlite-checksum.js';
+import { loadNativeChecksum, MAX_FUNCTION_ARGS } from './sqlite-checksum.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
 
 /** What to digest: a table's columns, each compared as a logical type (null: as stored, exactly). */
@@ -64,7 +64,7 @@ const NATIVE_MODE: Partial<Record<LogicalType, string>> = {
 function nativeDigest(db: Database.Database, task: DigestTask, cols: string[]): ChecksumAccumulator | null {
   // Unix times are only normalised in JavaScript.
   const modes = task.logicals.map((l, i) => (l === null ? 'x' : task.reading?.[i]?.epoch ? undefined : NATIVE_MODE[l]));
-  if (modes.some((m) => m === undefined) || !loadNativeChecksum(db)) return null;
+  if (cols.length > MAX_FUNCTION_ARGS || modes.some((m) => m === undefined) || !loadNativeChecksum(db)) return null;
   const sql = `SELECT ferry_checksum_modes('${modes.join('')}'${cols.map((c) => `, ${c}`).join('')}) FROM ${q(task.table)}`;
   const result = db.prepare(sql).pluck().get() as string | null;
   const [digest, unnormal] = (result ?? '0:0000000000000000 0').split(' ') as [string, string];

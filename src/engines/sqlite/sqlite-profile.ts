@@ -49,6 +49,14 @@ export function profileSqliteTable(db: Database.Database, table: string, columns
  * REAL affinity stores every number as a real).
  */
 export function profileSqliteTableFull(db: Database.Database, table: string, columns: ProfileColumnRequest[], rowid: boolean, allowNative = true): TableProfile {
+  // One scan per group of columns: a result row holds at most 2000 columns, and a wide table
+  // (SQLite allows 2000) needs several per column.
+  const group = allowNative ? 400 : 80;
+  if (columns.length > group) {
+    const parts: TableProfile[] = [];
+    for (let i = 0; i < columns.length; i += group) parts.push(profileSqliteTableFull(db, table, columns.slice(i, i + group), rowid, allowNative));
+    return { rows: parts[0]!.rows, maxRowid: parts[0]!.maxRowid, columns: parts.flatMap((p) => p.columns) };
+  }
   if (allowNative && loadNativeChecksum(db)) return profileNatively(db, table, columns, rowid);
   const parts: string[] = ['count(*)', rowid ? 'max(rowid)' : 'NULL'];
   const layout: string[][] = [];
