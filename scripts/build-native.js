@@ -2,7 +2,11 @@
 // Builds the optional native checksum (src/engines/sqlite/native/ferry-checksum.c) as a loadable
 // SQLite extension next to the compiled engine. It only makes verification faster: without a C
 // compiler ferry uses the JavaScript checksum, which gives the same digests. So this never fails
-// the build; it says what happened in one line.
+// the build; it says what happened in one line. `npm run build` runs it in a clone; in an installed
+// package, scripts/install.js runs it (the package ships the C sources, never a binary), and
+// better-sqlite3 (for its sqlite3ext.h) is resolved from this file's location, i.e. the one that
+// package uses. A library left by an earlier build is removed when this one cannot build, so a
+// stale binary never outlives its source.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,6 +23,10 @@ function note(message) {
   console.log(`ferry: ${message}`);
 }
 
+function removeStale() {
+  fs.rmSync(out, { force: true });
+}
+
 if (process.platform === 'win32') {
   note('native checksum not built on Windows; verification uses the JavaScript checksum.');
   process.exit(0);
@@ -30,6 +38,7 @@ try {
   headers = '';
 }
 if (!headers || !fs.existsSync(path.join(headers, 'sqlite3ext.h'))) {
+  removeStale();
   note('sqlite3ext.h not found; verification uses the JavaScript checksum.');
   process.exit(0);
 }
@@ -40,6 +49,7 @@ if (process.platform === 'darwin') args.splice(2, 1, '-dynamiclib', '-undefined'
 const r = spawnSync(cc, args, { encoding: 'utf8' });
 if (r.status !== 0) {
   fs.rmSync(`${out}.tmp`, { force: true });
+  removeStale();
   note(`no C compiler could build the native checksum (${(r.error?.message ?? r.stderr ?? '').trim().split('\n')[0]}); verification uses the JavaScript checksum.`);
   process.exit(0);
 }

@@ -37,8 +37,12 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   }
   try {
     fs.mkdirSync(options.dir, { recursive: true });
+    // Proves the folder takes a new entry: a read-only folder says so now, not as a confusing ENOENT later.
+    fs.accessSync(options.dir, fs.constants.W_OK);
   } catch (e) {
-    throw new FerryError('UNWRITABLE', `Cannot create the backup folder ${options.dir}: ${(e as Error).message}`, { subject: options.dir, hint: 'Choose a writable backup folder (backupDir / --dir).' });
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'it is read-only' : (e as Error).message;
+    throw new FerryError('UNWRITABLE', `Cannot write backup sets to ${options.dir}: ${why}.`, { subject: options.dir, hint: 'Choose a writable backup folder (backupDir in the config, or --dir).' });
   }
   removeDeadPartials(options.dir);
   let id = timestampName();
@@ -105,4 +109,21 @@ function alive(pid: number): boolean {
     // EPERM: it runs, as another user.
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Backs up files unless the newest set made for the same reason holds exactly these files and none
+ * changed since: then that set is reused. A revision run that fails is rolled back, so running it
+ * again would otherwise leave one more identical set per attempt.
+ */
+export async function backupUnlessUnchanged(options: CreateBackupOptions): Promise<BackupSet & { reused: boolean }> {
+  const files = options.files.map((f) => path.resolve(f)).sort();
+  const { listBackups } = await import('./backup-catalog.js');
+  const last = listBackups(options.dir).find((s) => !s.damaged && s.reason === (options.reason ?? 'manual'));
+  const same = last && last.manifest.files.map((f) => f.source).sort().join('\u0000') === files.join('\u0000');
+  if (last && same) {
+    const { sourceChanges } = await import('./source-changes.js');
+    if (sourceChanges(last.manifest.files).length === 0) return { id: last.id, path: last.path, manifest: last.manifest, reused: true };
+  }
+  return { ...(await createBackup(options)), reused: false };
 }

@@ -36,13 +36,41 @@ export interface RestoreResult {
   before: string | null;
 }
 
-/**
- * Checks a backup set, then puts its files back. The current files are first kept as a backup set
- * of their own (VACUUM INTO, so rows still in a -wal file are kept), which stays: the restore can
- * be undone by restoring that set. Each restored file must pass integrity_check and match the
- * manifest's row counts; if it does not, the previous content is put back.
- */
-export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
+/** One file a restore would put back, and what it would replace. */
+export interface PlannedRestore {
+  name: string;
+  /** Where it goes. */
+  path: string;
+  /** Rows per table in the set. */
+  tables: Record<string, number>;
+  /** What is there now (null: nothing; the restore creates it), rows per table. */
+  current: Record<string, number> | null;
+}
+
+/** What `ferry restore --dry-run` reports: the set (checked) and each file it would replace. Reads only. */
+export async function planRestore(options: RestoreOptions): Promise<{ set: string; files: PlannedRestore[] }> {
+  const { set, wanted } = await chosenFiles(options);
+  const files = wanted.map((f): PlannedRestore => {
+    const dest = path.resolve(options.to ?? f.source);
+    let current: Record<string, number> | null = null;
+    if (fs.existsSync(dest)) {
+      const db = new Database(dest, { readonly: true });
+      db.defaultSafeIntegers(true);
+      try {
+        current = tableRowCounts(db);
+      } catch {
+        current = {};
+      } finally {
+        db.close();
+      }
+    }
+    return { name: f.name, path: dest, tables: f.tables, current };
+  });
+  return { set: set.id, files };
+}
+
+/** The set and the files of it a restore is about, checked (hashes and integrity) before anything else. */
+async function chosenFiles(options: RestoreOptions): Promise<{ set: ReturnType<typeof findBackup>; wanted: ReturnType<typeof findBackup>['manifest']['files'] }> {
   const set = findBackup(options.dir, options.from);
   const wanted = set.manifest.files.filter((f) => !options.files || options.files.includes(f.name));
   if (options.files) {
@@ -54,6 +82,17 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   if (problems.length) {
     throw new FerryError('BACKUP_INVALID', `The backup set ${set.id} is damaged: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}. Nothing was restored.`, { subject: set.path, hint: 'Restore from another set (ferry backups lists them).', data: { problems } });
   }
+  return { set, wanted };
+}
+
+/**
+ * Checks a backup set, then puts its files back. The current files are first kept as a backup set
+ * of their own (VACUUM INTO, so rows still in a -wal file are kept), which stays: the restore can
+ * be undone by restoring that set. Each restored file must pass integrity_check and match the
+ * manifest's row counts; if it does not, the previous content is put back.
+ */
+export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
+  const { set, wanted } = await chosenFiles(options);
   // What is about to be replaced is kept first, as a set of its own: a restore can be undone.
   const destinations = wanted.map((f) => path.resolve(options.to ?? f.source));
   const before = await keepBeforeRestore(destinations.filter((d) => fs.existsSync(d)), options.dir, options.busyTimeoutMs);

@@ -1,42 +1,36 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load-config.js';
 import type { LoadedConfig } from '../config/types.js';
 import type { ConsolidateResult } from '../consolidate/run-consolidate.js';
 import type { VerifyConsolidationResult } from '../consolidate/verify-consolidate.js';
 import type { ConsolidatePlan } from '../consolidate/plan-types.js';
 import { EXIT, FerryError } from '../errors.js';
 import { formatBytes } from '../util/disk-space.js';
-import { makeOutput, mark, paint, printJson, reportError, type Output } from './output.js';
+import { commonOptions, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
+import { mark, paint, printJson, reportError, type Output } from './output.js';
 import { progressRenderer } from './progress.js';
 
-interface ConsolidateFlags {
-  config?: string;
+interface ConsolidateFlags extends CommonFlags {
   dryRun?: boolean;
   verify?: boolean;
   rollback?: boolean;
   from?: string;
   force?: boolean;
   restart?: boolean;
-  json?: boolean;
-  lockTimeout?: string;
 }
 
 /** `ferry consolidate`: parses flags, calls the library function for the mode, prints. */
 export function registerConsolidate(program: Command): void {
-  program
+  commonOptions(program
     .command('consolidate')
-    .description('Consolidate many SQLite files into a few, as the config file maps them (backed up, verified, resumable)')
-    .option('-c, --config <path>', 'config file (default: ferry.config.json|yaml|ts in the current folder)')
+    .description('Consolidate many SQLite files into a few, as the config file maps them (backed up, verified, resumable)'))
     .option('--dry-run', 'show the plan (sources, tables, row counts, problems, disk space) and write nothing')
     .option('--verify', 'compare every mapped table in the sources and the targets by content')
     .option('--rollback', 'restore the sources from the latest consolidation backup and remove the consolidated files')
     .option('--from <dir>', 'with --rollback: the backup set to restore (id or folder)')
     .option('--force', 'replace target files that already exist (they are backed up first); with --rollback: roll back even though sources changed since the backup (they are kept first)')
     .option('--restart', 'start over when an interrupted run is found whose sources changed since its backup')
-    .option('--lock-timeout <ms>', 'how long to wait for a locked database', '5000')
-    .option('--json', 'print one JSON document instead of text')
     .action(async (flags: ConsolidateFlags) => {
-      const o = makeOutput(!!flags.json);
+      const o = outputOf(flags);
       process.exitCode = await runConsolidateCommand(flags, o).catch((e) => reportError(o, e));
     });
 }
@@ -45,9 +39,8 @@ async function runConsolidateCommand(flags: ConsolidateFlags, o: Output): Promis
   const modes = [flags.dryRun, flags.verify, flags.rollback].filter(Boolean).length;
   if (modes > 1) throw new FerryError('USAGE', 'Choose one of --dry-run, --verify and --rollback.', { hint: 'Run them one after another: ferry consolidate --dry-run, ferry consolidate, ferry consolidate --verify.' });
   if (flags.from && !flags.rollback) throw new FerryError('USAGE', '--from only goes with --rollback.', { hint: 'ferry consolidate --rollback --from <backup set>' });
-  const busyTimeoutMs = Number(flags.lockTimeout ?? 5000);
-  if (!Number.isFinite(busyTimeoutMs) || busyTimeoutMs < 0) throw new FerryError('USAGE', `--lock-timeout must be a number of milliseconds, not "${flags.lockTimeout}".`, { hint: 'For example --lock-timeout 10000.' });
-  const loaded = await loadConfig({ cwd: process.cwd(), configPath: flags.config, required: true });
+  const busyTimeoutMs = lockTimeoutOf(flags);
+  const loaded = await loadCommandConfig(flags, o, { required: true });
   const config = consolidateSection(loaded);
   const common = { config, baseDir: loaded.dir, configFile: loaded.file, busyTimeoutMs };
   // Loaded when used, so other commands start without the consolidation machinery.

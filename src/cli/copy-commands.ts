@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load-config.js';
 import type { CopyConfig } from '../config/types.js';
 import { EXIT, FerryError } from '../errors.js';
 import type { CopyReport } from '../transfer/run-copy.js';
 import type { VerifyReport } from '../transfer/verify-copy.js';
 import { formatBytes } from '../util/disk-space.js';
 import { copyProgress } from './copy-progress.js';
-import { makeOutput, mark, paint, printJson, reportError, type Output } from './output.js';
+import { commonOptions, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
+import { mark, paint, printJson, reportError, type Output } from './output.js';
 
-interface CopyFlags {
+interface CopyFlags extends CommonFlags {
+  dryRun?: boolean;
   tables?: string;
   exclude?: string;
   batchSize?: string;
@@ -23,22 +24,18 @@ interface CopyFlags {
   integers?: string;
   virtualTables?: string;
   rejectFile?: string;
-  config?: string;
-  json?: boolean;
 }
 
-interface VerifyFlags {
+interface VerifyFlags extends CommonFlags {
   tables?: string;
   detailed?: string | boolean;
-  config?: string;
-  json?: boolean;
 }
 
 /** `ferry copy` and `ferry verify`: parse flags, call the library functions, print. */
 export function registerCopyCommands(program: Command): void {
-  program
+  commonOptions(program
     .command('copy')
-    .description('Copy a SQLite database into PostgreSQL (or back) with exact types, at COPY speed, resumable, verified')
+    .description('Copy a SQLite database into PostgreSQL (or back) with exact types, at COPY speed, resumable, verified'))
     .argument('[from]', 'source: a SQLite file or postgres:// URL (default: copy.from in the config)')
     .argument('[to]', 'target: a postgres:// URL or SQLite file (default: copy.to in the config, then DATABASE_URL)')
     .option('--tables <list>', 'copy only these tables (comma-separated)')
@@ -55,31 +52,27 @@ export function registerCopyCommands(program: Command): void {
     .option('--integers <policy>', 'integer columns: fit (default: INTEGER stays integer when every value fits) or bigint')
     .option('--virtual-tables <mode>', 'SQLite FTS/R*Tree virtual tables: fail (default: stop before writing) or skip')
     .option('--reject-file <path>', 'where refused rows are written (JSON lines)')
-    .option('-c, --config <path>', 'config file (default: ferry.config.json|yaml|ts in the current folder)')
-    .option('--json', 'print one JSON document instead of text')
+    .option('--dry-run', 'show the plan (types, keys, warnings, space) and run the pre-flight checks; write nothing')
     .action(async (from: string | undefined, to: string | undefined, flags: CopyFlags) => {
-      const o = makeOutput(!!flags.json);
+      const o = outputOf(flags);
       process.exitCode = await copyCommand(from, to, flags, o).catch((e) => reportError(o, e));
     });
 
-  program
+  commonOptions(program
     .command('verify')
-    .description('Compare two databases table by table: row counts and checksums of normalised values')
+    .description('Compare two databases table by table (row counts and checksums of normalised values), then their schemas\' meaning'))
     .argument('[from]', 'the original: a SQLite file or postgres:// URL (default: copy.from in the config)')
     .argument('[to]', 'the copy (default: copy.to in the config, then DATABASE_URL)')
     .option('--tables <list>', 'only these tables (comma-separated)')
     .option('--detailed [n]', 'show the first differing rows of each differing table, by primary key (default 5)')
-    .option('-c, --config <path>', 'config file (default: ferry.config.json|yaml|ts in the current folder)')
-    .option('--json', 'print one JSON document instead of text')
     .action(async (from: string | undefined, to: string | undefined, flags: VerifyFlags) => {
-      const o = makeOutput(!!flags.json);
+      const o = outputOf(flags);
       process.exitCode = await verifyCommand(from, to, flags, o).catch((e) => reportError(o, e));
     });
 }
 
-async function copySection(configPath: string | undefined): Promise<CopyConfig> {
-  const loaded = await loadConfig({ cwd: process.cwd(), configPath, required: !!configPath });
-  return loaded.config.copy ?? {};
+async function copySection(flags: CommonFlags, o: Output): Promise<CopyConfig> {
+  return (await loadCommandConfig(flags, o)).config.copy ?? {};
 }
 
 function endpoints(from: string | undefined, to: string | undefined, cfg: CopyConfig): { from: string; to: string } {
@@ -105,8 +98,9 @@ function count(v: string | undefined, flag: string): number | undefined {
 }
 
 async function copyCommand(fromArg: string | undefined, toArg: string | undefined, flags: CopyFlags, o: Output): Promise<number> {
-  const cfg = await copySection(flags.config);
+  const cfg = await copySection(flags, o);
   const { from, to } = endpoints(fromArg, toArg, cfg);
+  const lockTimeoutMs = lockTimeoutOf(flags);
   if (flags.ifExists && !['fail', 'truncate', 'append'].includes(flags.ifExists)) {
     throw new FerryError('USAGE', `--if-exists must be fail, truncate or append, not "${flags.ifExists}".`);
   }
@@ -132,8 +126,15 @@ async function copyCommand(fromArg: string | undefined, toArg: string | undefine
     jsonb: flags.jsonb,
     rejectFile: flags.rejectFile,
     config: cfg,
+    dryRun: flags.dryRun,
+    lockTimeoutMs,
     onEvent: copyProgress(o),
   });
+  if (report.dryRun) {
+    if (o.json) printJson(o, { ok: true, dryRun: true, from: report.from, to: report.to, plan: report.dryRun.plan, checks: report.dryRun.checks, warnings: report.warnings });
+    else printCopyPlan(o, report);
+    return EXIT.ok;
+  }
   const code = report.verify && !report.verify.ok ? EXIT.differences : report.totals.rejects > 0 ? EXIT.rejects : EXIT.ok;
   if (o.json) printJson(o, { ok: code === EXIT.ok, exitCode: code, ...report });
   else printCopy(o, report);
@@ -141,11 +142,11 @@ async function copyCommand(fromArg: string | undefined, toArg: string | undefine
 }
 
 async function verifyCommand(fromArg: string | undefined, toArg: string | undefined, flags: VerifyFlags, o: Output): Promise<number> {
-  const cfg = await copySection(flags.config);
+  const cfg = await copySection(flags, o);
   const { from, to } = endpoints(fromArg, toArg, cfg);
   const detailed = flags.detailed === undefined || flags.detailed === false ? 0 : flags.detailed === true ? 5 : count(flags.detailed, '--detailed');
   const { runVerify } = await import('../transfer/run-verify.js');
-  const report = await runVerify({ from, to, include: list(flags.tables), detailed, config: cfg });
+  const report = await runVerify({ from, to, include: list(flags.tables), detailed, config: cfg, lockTimeoutMs: lockTimeoutOf(flags) });
   if (o.json) printJson(o, report);
   else printVerify(o, report);
   return report.ok ? EXIT.ok : EXIT.differences;
@@ -153,6 +154,25 @@ async function verifyCommand(fromArg: string | undefined, toArg: string | undefi
 
 function engineName(dialect: string): string {
   return dialect === 'postgres' ? 'PostgreSQL' : 'SQLite';
+}
+
+/** --dry-run: the plan as it would run, and what the pre-flight checked. */
+function printCopyPlan(o: Output, r: CopyReport): void {
+  const { plan, checks } = r.dryRun!;
+  o.out(paint(o, 'bold', `Copy plan: ${r.from} → ${r.to} (nothing was written)`));
+  for (const t of plan.tables) {
+    o.out(`  ${paint(o, 'bold', t.source === t.target ? t.target : `${t.source} → ${t.target}`)}  ~${t.rowEstimate.toLocaleString('en-US')} rows`);
+    for (const c of t.columns) {
+      const rename = c.source === c.target ? c.target : `${c.source} → ${c.target}`;
+      o.out(`    ${rename.padEnd(28)} ${(c.sourceType || '(none)').padEnd(18)} → ${c.targetType}${c.identity ? ' identity' : ''}${c.nullable ? '' : ' NOT NULL'}${c.default !== null ? ` DEFAULT ${c.default}` : ''}${c.epoch ? ` (Unix ${c.epoch})` : ''}`);
+    }
+    const keys = [t.primaryKey ? `primary key (${t.primaryKey.columns.join(', ')})` : 'no primary key', t.uniques.length ? `${t.uniques.length} unique` : '', t.indexes.length ? `${t.indexes.length} index(es)` : '', t.foreignKeys.length ? `${t.foreignKeys.length} foreign key(s)` : '', t.checks.length ? `${t.checks.length} check(s)` : ''].filter(Boolean);
+    o.out(paint(o, 'dim', `    ${keys.join(', ')}`));
+  }
+  for (const w of r.warnings) o.out(`${paint(o, 'yellow', 'warning:')} ${w.message}`);
+  o.out('Pre-flight:');
+  for (const c of checks) o.out(`  ${c} ${mark(o, true)}`);
+  o.out(`Total: ~${r.totals.rows.toLocaleString('en-US')} rows in ${plan.tables.length} table(s). Run without --dry-run to copy.`);
 }
 
 function printCopy(o: Output, r: CopyReport): void {

@@ -35,11 +35,12 @@ export function copyProgress(o: Output): (e: CopyEvent) => void {
   return (e) => {
     switch (e.type) {
       case 'planned':
-        o.err(`${e.resumed ? 'resuming' : 'copying'} ${e.plan.tables.length} table(s) from ${e.plan.from.displayUrl} to ${e.plan.to.displayUrl}`);
+        o.log(`${e.resumed ? 'resuming' : 'copying'} ${e.plan.tables.length} table(s) from ${e.plan.from.displayUrl} to ${e.plan.to.displayUrl}`);
+        for (const t of e.plan.tables) for (const c of t.columns) o.detail(`  ${t.target}.${c.target}: ${c.sourceType || '(none)'} → ${c.targetType}`);
         break;
       case 'phase':
         clear();
-        o.err(e.message);
+        o.log(e.message);
         break;
       case 'warning':
         clear();
@@ -59,7 +60,7 @@ export function copyProgress(o: Output): (e: CopyEvent) => void {
       case 'table-done':
         active.delete(e.table);
         clear();
-        o.err(`  ${e.table}: ${e.rows.toLocaleString('en-US')} rows${e.alreadyDone ? ' (already copied)' : ` in ${(e.ms / 1000).toFixed(1)}s, ${formatBytes(e.bytes)}`}${e.rejects ? paint(o, 'yellow', `, ${e.rejects} rejected`) : ''}`);
+        o.log(`  ${e.table}: ${e.rows.toLocaleString('en-US')} rows${e.alreadyDone ? ' (already copied)' : ` in ${(e.ms / 1000).toFixed(1)}s, ${formatBytes(e.bytes)}`}${e.rejects ? paint(o, 'yellow', `, ${e.rejects} rejected`) : ''}`);
         draw(true);
         break;
     }

@@ -5,20 +5,37 @@ import { maskPassword } from '../engine/url.js';
 export interface Output {
   json: boolean;
   color: boolean;
-  /** Live bars only on a terminal, outside CI, and not with --json. */
+  /** Live bars only on a terminal, outside CI, not with --json and not with --quiet. */
   live: boolean;
+  /** --quiet: no progress or step lines; results, warnings and errors still print. */
+  quiet: boolean;
+  /** --verbose: more detail. */
+  verbose: boolean;
+  /** A result line on stdout. */
   out: (line?: string) => void;
+  /** A warning or error line on stderr (always printed). */
   err: (line?: string) => void;
+  /** A progress or step line on stderr (not under --quiet). */
+  log: (line?: string) => void;
+  /** A detail line on stderr (only under --verbose). */
+  detail: (line?: string) => void;
 }
 
-export function makeOutput(json: boolean): Output {
+export function makeOutput(json: boolean, level: { quiet?: boolean; verbose?: boolean } = {}): Output {
   const ci = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
+  const quiet = !!level.quiet;
+  const verbose = !!level.verbose;
+  const err = (line = '') => void process.stderr.write(maskPassword(line) + '\n');
   return {
     json,
+    quiet,
+    verbose,
     color: !!process.stdout.isTTY && !('NO_COLOR' in process.env) && !json,
-    live: !!process.stderr.isTTY && !ci && !json,
-    out: (line = '') => process.stdout.write(maskPassword(line) + '\n'),
-    err: (line = '') => process.stderr.write(maskPassword(line) + '\n'),
+    live: !!process.stderr.isTTY && !ci && !json && !quiet,
+    out: (line = '') => void process.stdout.write(maskPassword(line) + '\n'),
+    err,
+    log: quiet || json ? () => undefined : err,
+    detail: verbose && !json ? err : () => undefined,
   };
 }
 

@@ -23,16 +23,16 @@ export function progressRenderer(o: Output): (e: ConsolidateEvent) => void {
   return (e) => {
     switch (e.type) {
       case 'backup-start':
-        o.err(`backing up ${e.files} source file(s) into ${e.dir}`);
+        o.log(`backing up ${e.files} source file(s) into ${e.dir}`);
         break;
       case 'backup-file':
-        o.err(`  backed up ${e.entry.name} (${formatBytes(e.entry.size)}, integrity ${e.entry.integrity}, sha256 ${e.entry.sha256.slice(0, 12)}…)`);
+        o.log(`  backed up ${e.entry.name} (${formatBytes(e.entry.size)}, integrity ${e.entry.integrity}, sha256 ${e.entry.sha256.slice(0, 12)}…)`);
         break;
       case 'backup-done':
-        o.err(e.reused ? `resuming the interrupted run; its backup is ${e.path}` : `backup complete: ${e.path}`);
+        o.log(e.reused ? `resuming the interrupted run; its backup is ${e.path}` : `backup complete: ${e.path}`);
         break;
       case 'target-start':
-        o.err(`building ${e.target}${e.resumed ? ' (resuming)' : ''}`);
+        o.log(`building ${e.target}${e.resumed ? ' (resuming)' : ''}`);
         break;
       case 'piece-start':
         started = Date.now();
@@ -44,14 +44,14 @@ export function progressRenderer(o: Output): (e: ConsolidateEvent) => void {
       case 'piece-done': {
         if (o.live) process.stderr.write('\r\u001b[2K');
         const extra = [e.skipped ? `${e.skipped} skipped` : '', e.replaced ? `${e.replaced} replaced` : ''].filter(Boolean).join(', ');
-        o.err(`  ${e.table} ← ${e.source}:${e.sourceTable}: ${e.inserted.toLocaleString('en-US')} rows${extra ? ` (${extra})` : ''}${e.alreadyDone ? ' (already done)' : ` in ${e.ms} ms`}`);
+        o.log(`  ${e.table} ← ${e.source}:${e.sourceTable}: ${e.inserted.toLocaleString('en-US')} rows${extra ? ` (${extra})` : ''}${e.alreadyDone ? ' (already done)' : ` in ${e.ms} ms`}`);
         break;
       }
       case 'target-done':
-        o.err(`  ${e.target} written to ${e.path}`);
+        o.log(`  ${e.target} written to ${e.path}`);
         break;
       case 'note':
-        o.err(e.message);
+        o.log(e.message);
         break;
     }
   };

@@ -22,18 +22,22 @@ export const CONFIG_FILE_NAMES = [
  * CONFIG_FILE_NAMES in order. Parent folders are not searched, so a run never picks up a config
  * that belongs to some enclosing project by surprise.
  */
-export function findConfigFile(cwd: string, explicit?: string): string | null {
+export function findConfigFile(cwd: string, explicit?: string, from: '--config' | 'FERRY_CONFIG' = '--config'): string | null {
   const dir = path.resolve(cwd);
   if (explicit !== undefined) {
     const file = path.resolve(dir, explicit);
     const kind = entryKind(file);
     if (kind === 'file') return file;
+    const named = from === 'FERRY_CONFIG' ? `FERRY_CONFIG names ${explicit}, which` : `Config file ${explicit}`;
     throw new FerryError(
       'CONFIG_NOT_FOUND',
-      kind === 'folder' ? `Config path ${explicit} is a folder, not a file.` : `Config file ${explicit} does not exist.`,
+      kind === 'folder' ? `${from === 'FERRY_CONFIG' ? `FERRY_CONFIG names ${explicit}, which is` : `Config path ${explicit} is`} a folder, not a file.` : `${named} does not exist.`,
       {
         subject: file,
-        hint: `Check the path given to --config (it is resolved against ${dir}), or leave --config out to use ${CONFIG_FILE_NAMES[0]} from the working folder.`,
+        hint:
+          from === 'FERRY_CONFIG'
+            ? `Fix or unset the FERRY_CONFIG environment variable (a relative path is resolved against ${dir}).`
+            : `Check the path given to --config (it is resolved against ${dir}), or leave --config out to use ${CONFIG_FILE_NAMES[0]} from the working folder.`,
       },
     );
   }

@@ -14,6 +14,12 @@ export interface LoadConfigOptions {
   configPath?: string;
   /** Fail with CONFIG_NOT_FOUND when there is no config file (default: return an empty config). */
   required?: boolean;
+  /**
+   * The command can run without a config: a config found in the working folder (not named with
+   * --config or FERRY_CONFIG) that cannot be read or is invalid is then set aside, and reported in
+   * `ignored`, instead of failing the command.
+   */
+  optional?: boolean;
 }
 
 const SCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
@@ -34,7 +40,8 @@ const EXAMPLE = `{
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   // --config wins; FERRY_CONFIG lets CI and containers point at a config without a flag.
-  const file = findConfigFile(cwd, options.configPath ?? (process.env.FERRY_CONFIG || undefined));
+  const named = options.configPath !== undefined ? '--config' : process.env.FERRY_CONFIG ? 'FERRY_CONFIG' : null;
+  const file = findConfigFile(cwd, options.configPath ?? (process.env.FERRY_CONFIG || undefined), named ?? '--config');
   if (file === null) {
     if (options.required) {
       throw new FerryError('CONFIG_NOT_FOUND', `No ferry config file found in ${cwd}.`, {
@@ -45,10 +52,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     }
     return { config: {}, file: null, dir: cwd };
   }
-  const { raw, text } = await readConfig(file);
-  // The validator loads only when there is a config to check (every command starts here).
-  const { validateConfig } = await import('./validate-config.js');
-  return { config: validateConfig(raw, { file, text }), file, dir: path.dirname(file) };
+  try {
+    const { raw, text } = await readConfig(file);
+    // The validator loads only when there is a config to check (every command starts here).
+    const { validateConfig } = await import('./validate-config.js');
+    return { config: validateConfig(raw, { file, text }), file, dir: path.dirname(file) };
+  } catch (e) {
+    if (!options.optional || named !== null || !(e instanceof FerryError)) throw e;
+    return { config: {}, file: null, dir: cwd, ignored: { file, error: e } };
+  }
 }
 
 async function readConfig(file: string): Promise<{ raw: unknown; text?: string }> {

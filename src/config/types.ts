@@ -139,4 +139,6 @@ export interface LoadedConfig {
   file: string | null;
   /** Folder relative paths in the config are resolved against. */
   dir: string;
+  /** A config found in the working folder that could not be used, set aside because the command does not need one. */
+  ignored?: { file: string; error: Error };
 }

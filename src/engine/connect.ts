@@ -7,7 +7,7 @@ export interface ConnectOptions {
   readonly?: boolean;
   /** SQLite only: the file must already exist. Default true for read-only opens. */
   mustExist?: boolean;
-  /** How long to wait on a locked database, in milliseconds. */
+  /** How long to wait on a locked database, in milliseconds (PostgreSQL: lock_timeout). */
   busyTimeoutMs?: number;
 }
 
@@ -24,7 +24,10 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
     }
     case 'postgres': {
       const { connectPostgres } = await import('../engines/postgres/postgres-engine.js');
-      return connectPostgres(target);
+      const engine = await connectPostgres(target);
+      // PostgreSQL's form of "how long to wait for a locked object": a statement waiting longer fails.
+      if (options.busyTimeoutMs !== undefined) await engine.exec(`SET lock_timeout = ${Math.floor(options.busyTimeoutMs)}`);
+      return engine;
     }
   }
 }

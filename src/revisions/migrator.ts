@@ -72,9 +72,10 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
   // The backup, the SQLite run settings and the schema operations load only when used: a
   // PostgreSQL run of SQL revisions never loads the SQLite driver (start-up is most of a short run).
   if (options.backup && engine.dialect === 'sqlite' && (engine as SqliteEngine).file !== ':memory:') {
-    const { createBackup } = await import('../backup/create-backup.js');
+    const { backupUnlessUnchanged } = await import('../backup/create-backup.js');
     const file = (engine as SqliteEngine).file;
-    const set = await createBackup({ files: [file], dir: options.backupDir ?? path.join(path.dirname(file), 'backup'), reason: `ferry ${direction === 'up' ? 'upgrade' : 'downgrade'}` });
+    // An attempt that failed changed nothing: its backup is still this file's, and is reused.
+    const set = await backupUnlessUnchanged({ files: [file], dir: options.backupDir ?? path.join(path.dirname(file), 'backup'), reason: `ferry ${direction === 'up' ? 'upgrade' : 'downgrade'}` });
     options.onEvent?.({ type: 'backup', set });
   }
   const restoreSettings = engine.dialect === 'sqlite' ? (await import('../engines/sqlite/sqlite-run-settings.js')).sqliteRunSettings(engine as SqliteEngine) : () => undefined;

@@ -94,6 +94,10 @@ export interface MigrateOptions extends RevisionTarget {
   sql?: boolean;
   /** Back up a SQLite file first (default true). */
   backup?: boolean;
+  /** Only say which revisions would run, in order; run nothing and create nothing. */
+  dryRun?: boolean;
+  /** Create the SQLite file when it does not exist (a mistyped path is refused otherwise). */
+  create?: boolean;
   onEvent?: (e: RevisionEvent) => void;
 }
 
@@ -104,6 +108,10 @@ export interface MigrateResult {
   heads: string[];
   /** With `sql`: the statements, with a comment per revision. */
   sql?: string;
+  /** With `dryRun`: the revisions that would run, in order (ms 0). */
+  planned?: RevisionStep[];
+  /** Why the run could not go through to the target (e.g. a revision without a down section). */
+  incomplete?: string;
 }
 
 /** `ferry upgrade [TARGET]`. */
@@ -125,10 +133,27 @@ async function migrate(options: MigrateOptions, direction: 'up' | 'down'): Promi
     if (direction === 'down') throw new FerryError('SOURCE_MISSING', `${where.file} does not exist, so there is nothing to downgrade.`, { subject: where.file, hint: 'Check --url (or DATABASE_URL).' });
     // A new SQLite file is only created once the plan is known to be sound.
     const plan = graph.upgradePlan(new Set(), target);
+    if (options.dryRun) return { steps: [], heads: [], planned: plan.map((r) => stepOf(r, direction)) };
     if (options.sql) {
       const { planSql } = await import('./plan-sql.js');
       return { steps: [], heads: [], sql: await planSql({ plan, direction, dialect: 'sqlite', graph, applied: new Set() }) };
     }
+    // A mistyped path must not become a new, empty database with every revision applied to it.
+    if (!options.create) {
+      throw new FerryError('SOURCE_MISSING', `${where.file} does not exist.`, {
+        subject: where.file,
+        hint: 'Check --url (or DATABASE_URL). To start a new SQLite database there, run ferry upgrade --create.',
+      });
+    }
+  }
+  if (options.dryRun) {
+    // Read only: the heads, without the run lock or ferry's tables.
+    return withDatabase(options, async (engine) => {
+      const { VersionStore, appliedSet } = await read();
+      const applied = appliedSet(graph, await new VersionStore(engine).heads(), engine.displayUrl);
+      const plan = direction === 'up' ? graph.upgradePlan(applied, target) : graph.downgradePlan(applied, target);
+      return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id), planned: plan.map((r) => stepOf(r, direction)), ...noDown(plan, direction) };
+    });
   }
   return withDatabase(
     options,
@@ -140,7 +165,7 @@ async function migrate(options: MigrateOptions, direction: 'up' | 'down'): Promi
         if (options.sql) {
           const { planSql } = await import('./plan-sql.js');
           const sql = await planSql({ plan, direction, dialect: engine.dialect, graph, applied, live: engine, url: urlOf(options) });
-          return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id), sql };
+          return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id), sql, ...noDown(plan, direction) };
         }
         if (plan.length === 0) return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id) };
         const ready = await importPlan(plan);
@@ -150,6 +175,16 @@ async function migrate(options: MigrateOptions, direction: 'up' | 'down'): Promi
       }),
     { create: direction === 'up' },
   );
+}
+
+function stepOf(r: Revision, direction: 'up' | 'down'): RevisionStep {
+  return { id: r.id, message: r.message, file: r.file, direction, ms: 0 };
+}
+
+/** A downgrade plan that reaches a revision without a down section cannot go through. */
+function noDown(plan: Revision[], direction: 'up' | 'down'): { incomplete?: string } {
+  const stuck = direction === 'down' ? plan.find((r) => r.down === null) : undefined;
+  return stuck ? { incomplete: `${path.relative(process.cwd(), stuck.file) || stuck.file} has no down section, so a downgrade stops at revision ${stuck.id}.` } : {};
 }
 
 /** `ferry current`: the database's heads. */
@@ -196,7 +231,7 @@ export async function history(t: RevisionTarget & { range?: string; indicateCurr
 }
 
 /** `ferry stamp TARGET`: records the database as at TARGET without running anything. */
-export async function stamp(t: RevisionTarget & { target: string }): Promise<{ heads: string[] }> {
+export async function stamp(t: RevisionTarget & { target: string; create?: boolean }): Promise<{ heads: string[] }> {
   const { graph } = await loadGraph(t);
   return withDatabase(
     t,
@@ -210,7 +245,7 @@ export async function stamp(t: RevisionTarget & { target: string }): Promise<{ h
           return { heads: newHeads };
         }),
       ),
-    { create: true },
+    { create: !!t.create },
   );
 }
 

@@ -6,20 +6,30 @@ import type { ConnectionTarget } from '../engine/url.js';
 import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
 import { FerryError } from '../errors.js';
 import { formatBytes, freeBytes, nearestExisting } from '../util/disk-space.js';
+import { sqliteDiskSize } from '../util/fs-atomic.js';
 import { postgresTypeName } from '../engines/postgres/postgres-type-mapper.js';
 import type { CopyPlan } from './copy-types.js';
 
 /** PostgreSQL 10 brought identity columns, which ferry's INTEGER PRIMARY KEY mapping needs. */
 const MIN_SERVER_VERSION = 100000;
 
+/** The target, opened, and what the pre-flight checked (for --dry-run and --verbose). */
+export interface Preflight {
+  /** The target engine; null only for a dry run into a SQLite file that does not exist yet. */
+  engine: Engine | null;
+  checks: string[];
+}
+
 /**
  * Connects to the target and checks it can take the copy before anything is written: the server
  * answers, the password and database are right, the version is recent enough and the user may
- * create tables (PostgreSQL); the folder exists and has room (SQLite).
+ * create tables (PostgreSQL); the folder exists and has room (SQLite). A dry run opens a SQLite
+ * target read-only, and not at all when it does not exist, so it creates nothing.
  */
-export async function preflightTarget(to: ConnectionTarget, plan: CopyPlan, options: { sourceBytes: number }): Promise<Engine> {
+export async function preflightTarget(to: ConnectionTarget, plan: CopyPlan, options: { sourceBytes: number; dryRun?: boolean; busyTimeoutMs?: number }): Promise<Preflight> {
+  const checks: string[] = [];
   if (to.dialect === 'postgres') {
-    const engine = await connect(to.url);
+    const engine = await connect(to.url, { busyTimeoutMs: options.busyTimeoutMs });
     try {
       const [info] = await engine.query<{ version: number; can_create: boolean; who: string }>(
         `SELECT current_setting('server_version_num')::int AS version, has_schema_privilege(current_user, 'public', 'CREATE') AS can_create, current_user AS who`,
@@ -27,34 +37,46 @@ export async function preflightTarget(to: ConnectionTarget, plan: CopyPlan, opti
       if (info!.version < MIN_SERVER_VERSION) {
         throw new FerryError('CONNECT', `${to.displayUrl} runs PostgreSQL ${Math.floor(info!.version / 10000)}; ferry copy needs PostgreSQL 10 or later.`, { subject: to.displayUrl, hint: 'Upgrade the server, or copy into a newer one.' });
       }
+      checks.push(`connected as ${info!.who} to PostgreSQL ${Math.floor(info!.version / 10000)} (10 or later needed)`);
       if (!info!.can_create) {
         throw new FerryError('PRIVILEGE', `The user "${info!.who}" may not create tables in the schema public of ${to.displayUrl}.`, {
           subject: to.displayUrl,
           hint: `As an owner: GRANT CREATE ON SCHEMA public TO "${info!.who}"; (ferry also keeps its resume state in a table there).`,
         });
       }
-      await settleExtensions(engine, plan);
-      await settleDefaults(engine, plan);
+      checks.push('may create tables in the schema public');
+      await settleExtensions(engine, plan, checks);
+      await settleDefaults(engine, plan, checks);
     } catch (e) {
       await engine.close();
       throw e;
     }
-    return engine;
+    return { engine, checks };
   }
   const dir = path.dirname(to.file);
   if (!fs.existsSync(dir)) throw new FerryError('UNWRITABLE', `The folder ${dir} for ${to.displayUrl} does not exist.`, { subject: dir, hint: 'Create the folder first, or pick another path.' });
   const free = freeBytes(nearestExisting(dir));
-  // Rows take about as much room as in the source; indexes and the journal need some slack.
-  const need = Math.ceil(options.sourceBytes * 1.2);
+  // Rows take about as much room as in the source; indexes and the journal need some slack. What
+  // an interrupted copy already wrote there counts, so a resume asks only for what is left.
+  const need = remainingBytes(options.sourceBytes, to.file);
   if (free < need) {
-    throw new FerryError('DISK_FULL', `${dir} has ${formatBytes(free)} free; the copy needs about ${formatBytes(need)}.`, { subject: dir, hint: 'Free some space or copy to another disk.' });
+    throw new FerryError('DISK_FULL', `${dir} has ${formatBytes(free)} free; the copy needs about ${formatBytes(need)} more.`, { subject: dir, hint: `Free at least ${formatBytes(need - free)} or copy to another disk.` });
   }
-  void plan;
-  const engine = openSqlite(to.file, { mustExist: false });
+  checks.push(`${dir} has ${formatBytes(free)} free; the copy needs about ${formatBytes(need)}`);
+  if (options.dryRun) {
+    if (!fs.existsSync(to.file)) return { engine: null, checks };
+    return { engine: openSqlite(to.file, { readonly: true, busyTimeoutMs: options.busyTimeoutMs }), checks };
+  }
+  const engine = openSqlite(to.file, { mustExist: false, busyTimeoutMs: options.busyTimeoutMs });
   // better-sqlite3 turns foreign key enforcement on; tables load in any order (biggest first), so
   // a child row may arrive before its parent. The check runs once everything is in (post-load).
   engine.db.pragma('foreign_keys = OFF');
-  return engine;
+  return { engine, checks };
+}
+
+/** Bytes a copy still needs on a SQLite target: about 1.2 times the source, less what is there. */
+export function remainingBytes(sourceBytes: number, file: string): number {
+  return Math.max(0, Math.ceil(sourceBytes * 1.2) - (fs.existsSync(file) ? sqliteDiskSize(file) : 0));
 }
 
 /**
@@ -63,7 +85,7 @@ export async function preflightTarget(to: ConnectionTarget, plan: CopyPlan, opti
  * copy creates it with the schema; when it cannot be, those columns become case-sensitive text and
  * the plan says so loudly, before anything is written.
  */
-async function settleExtensions(engine: Engine, plan: CopyPlan): Promise<void> {
+async function settleExtensions(engine: Engine, plan: CopyPlan, checks: string[]): Promise<void> {
   const columns = plan.tables.flatMap((t) => t.columns.filter((c) => c.type.caseInsensitive).map((c) => ({ t, c })));
   if (!columns.length) return;
   const [row] = await engine.query<{ installed: boolean; available: boolean; can: boolean }>(
@@ -72,6 +94,7 @@ async function settleExtensions(engine: Engine, plan: CopyPlan): Promise<void> {
   );
   if (row!.installed || (row!.available && row!.can)) {
     if (!row!.installed) plan.extensions = ['citext'];
+    checks.push(`the citext extension is ${row!.installed ? 'installed' : 'available and will be created'} (for COLLATE NOCASE)`);
     return;
   }
   const why = row!.available ? 'the user may not create extensions in this database' : 'the server does not have the citext extension (postgresql-contrib)';
@@ -92,7 +115,9 @@ async function settleExtensions(engine: Engine, plan: CopyPlan): Promise<void> {
  * PostgreSQL cannot evaluate for the column's type is left out with a warning, so it cannot fail
  * the CREATE TABLE (and with it the whole copy) later.
  */
-async function settleDefaults(engine: Engine, plan: CopyPlan): Promise<void> {
+async function settleDefaults(engine: Engine, plan: CopyPlan, checks: string[]): Promise<void> {
+  const tried = plan.tables.reduce((n, t) => n + t.columns.filter((c) => c.defaultExpression).length, 0);
+  if (tried) checks.push(`${tried} translated default expression(s) tried on the server`);
   for (const t of plan.tables) {
     for (const c of t.columns) {
       if (!c.defaultExpression || c.default === null) continue;

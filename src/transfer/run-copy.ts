@@ -7,14 +7,15 @@ import { createExtensionSql } from '../engines/postgres/postgres-ddl.js';
 import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
 import { FerryError } from '../errors.js';
 import type { CopyConfig } from '../config/types.js';
+import { formatBytes } from '../util/disk-space.js';
 import { removeSqliteFiles, sqliteDiskSize, timestampName } from '../util/fs-atomic.js';
 import { buildCopyPlan } from './build-copy-plan.js';
 import { adoptExistingTables, checkTargetTables } from './copy-target-check.js';
 import type { CopyEvent, CopyTableReport } from './copy-events.js';
-import { CopyState, type TableState } from './copy-state.js';
-import type { PlanWarning } from './copy-types.js';
+import { CopyState, STATE_TABLE, type TableState } from './copy-state.js';
+import type { CopyPlan, PlanWarning } from './copy-types.js';
 import { loadTable } from './load-table.js';
-import { preflightTarget } from './copy-preflight.js';
+import { preflightTarget, remainingBytes, type Preflight } from './copy-preflight.js';
 import { finishTable, linkTables, type PostLoadJob } from './post-load.js';
 import { RejectLog } from './reject-log.js';
 import { createSchemaSql, sinkFor, sourceFor } from './copy-endpoints.js';
@@ -59,6 +60,10 @@ export interface CopyOptions {
   config?: CopyConfig;
   /** Folder relative paths resolve against (default process.cwd()). */
   cwd?: string;
+  /** Plan and run the pre-flight checks, and write nothing (the report holds the plan). */
+  dryRun?: boolean;
+  /** How long to wait for a locked database (SQLite busy timeout, PostgreSQL lock_timeout). */
+  lockTimeoutMs?: number;
   /** Progress events. */
   onEvent?: (e: CopyEvent) => void;
 }
@@ -74,6 +79,8 @@ export interface CopyReport {
   /** The reject file, when any row was refused. */
   rejectFile: string | null;
   verify: VerifyReport | null;
+  /** --dry-run: nothing was written; this is the plan, and what the pre-flight checked. */
+  dryRun?: { plan: CopyPlan; checks: string[] };
 }
 
 export const DEFAULT_BATCH_SIZE = 50_000;
@@ -103,7 +110,8 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
   const maxRejects = options.maxRejects ?? cfg.maxRejects ?? 0;
   const ifExists = options.ifExists ?? cfg.ifExists ?? 'fail';
 
-  const source = await openSource(fromTarget);
+  const lockTimeoutMs = options.lockTimeoutMs;
+  const source = await openSource(fromTarget, lockTimeoutMs);
   let target: Engine | null = null;
   const extraTargets: Engine[] = [];
   const rejectFile = path.resolve(cwd, options.rejectFile ?? cfg.rejectFile ?? `ferry-rejects-${timestampName()}.jsonl`);
@@ -124,7 +132,10 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
       virtualTables: options.virtualTables,
       targetDisplayUrl: toTarget.displayUrl,
     });
-    target = await preflightTarget(toTarget, plan, { sourceBytes: await sourceBytes(source, fromTarget) });
+    const bytes = await sourceBytes(source, fromTarget);
+    const pre = await preflightTarget(toTarget, plan, { sourceBytes: bytes, dryRun: options.dryRun, busyTimeoutMs: lockTimeoutMs });
+    if (options.dryRun) return await dryRunReport(pre, plan, { fromTarget, toTarget, ifExists, dataOnly: !!options.dataOnly, resume: !!options.resume, started });
+    target = pre.engine!;
     const state = new CopyState(target);
     const partial = await state.exists();
     if (partial && !options.resume && ifExists !== 'truncate') {
@@ -186,7 +197,7 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     // Load: a pool of `parallel` workers, each with its own target connection. A worker builds a
     // table's keys and indexes as soon as its rows are in, while the other worker is still loading.
     const warnings = [...plan.warnings];
-    const post: PostLoadJob = { plan, states, main: target, dialect: toTarget.dialect, parallel, openWorker: () => openWorkerTarget(toTarget, extraTargets), emit, warnings };
+    const post: PostLoadJob = { plan, states, main: target, dialect: toTarget.dialect, parallel, openWorker: () => openWorkerTarget(toTarget, extraTargets, lockTimeoutMs), emit, warnings };
     const reports = new Map<string, CopyTableReport>();
     // Biggest tables first: the last table to finish bounds the load, and small ones fill the gaps.
     // Tables that existed before keep their foreign keys, which check every row as it arrives: then
@@ -199,7 +210,7 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     // committed and resumable) before connections are closed and the first error is reported.
     let failed = false;
     const workers = Array.from({ length: Math.min(loaders, Math.max(1, queue.length)) }, async (_, w) => {
-      const engine = w === 0 ? target! : await openWorkerTarget(toTarget, extraTargets);
+      const engine = w === 0 ? target! : await openWorkerTarget(toTarget, extraTargets, lockTimeoutMs);
       const workerState = new CopyState(engine);
       for (let t = queue.shift(); t && !failed; t = queue.shift()) {
         const ts = states.get(t.target)!;
@@ -247,7 +258,7 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     });
     const settled = await Promise.allSettled(workers.map((p) => p.catch((e: unknown) => ((failed = true), Promise.reject(e)))));
     const firstError = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (firstError) throw firstError.reason;
+    if (firstError) throw diskFullHint(firstError.reason, toTarget, fromTarget, bytes);
     await linkTables(post);
 
     let verify: VerifyReport | null = null;
@@ -299,16 +310,63 @@ function positive(n: number, flag: string): number {
   return n;
 }
 
-async function openSource(t: ConnectionTarget): Promise<Engine> {
-  if (t.dialect === 'sqlite') return openSqlite(t.file, { readonly: true, mustExist: true });
-  return connect(t.url);
+async function openSource(t: ConnectionTarget, busyTimeoutMs?: number): Promise<Engine> {
+  if (t.dialect === 'sqlite') return openSqlite(t.file, { readonly: true, mustExist: true, busyTimeoutMs });
+  return connect(t.url, { busyTimeoutMs });
 }
 
-async function openWorkerTarget(t: ConnectionTarget, opened: Engine[]): Promise<Engine> {
+async function openWorkerTarget(t: ConnectionTarget, opened: Engine[], busyTimeoutMs?: number): Promise<Engine> {
   if (t.dialect !== 'postgres') throw new FerryError('INTERNAL', 'Only PostgreSQL targets take parallel writers.');
-  const e = await connect(t.url);
+  const e = await connect(t.url, { busyTimeoutMs });
   opened.push(e);
   return e;
+}
+
+/**
+ * A disk that filled during the copy: the hint says how much room the resume will ask for (what
+ * is left to write), and how to continue, so that it agrees with what the resume then checks.
+ */
+function diskFullHint(e: unknown, to: ConnectionTarget, from: ConnectionTarget, sourceBytes: number): unknown {
+  if (!(e instanceof FerryError) || e.code !== 'DISK_FULL' || to.dialect !== 'sqlite') return e;
+  return new FerryError('DISK_FULL', e.message, {
+    subject: e.subject,
+    hint: `Every chunk written so far is kept. Free about ${formatBytes(remainingBytes(sourceBytes, to.file))} in ${path.dirname(to.file)}, then continue with: ferry copy ${from.displayUrl} ${to.displayUrl} --resume`,
+    cause: e,
+  });
+}
+
+/** What --dry-run reports: the plan and the pre-flight's checks, with the existing tables looked at read-only. */
+async function dryRunReport(
+  pre: Preflight,
+  plan: CopyPlan,
+  o: { fromTarget: ConnectionTarget; toTarget: ConnectionTarget; ifExists: 'fail' | 'truncate' | 'append'; dataOnly: boolean; resume: boolean; started: number },
+): Promise<CopyReport> {
+  const checks = [...pre.checks];
+  if (pre.engine) {
+    try {
+      const existing = await pre.engine.introspect();
+      const partial = existing.tables.some((t) => t.name === STATE_TABLE);
+      if (partial) checks.push(o.resume ? 'an unfinished copy is there: --resume would continue it' : 'an unfinished copy is there: the run would refuse without --resume or --if-exists truncate');
+      else {
+        const found = await checkTargetTables(pre.engine, plan, existing, { ifExists: o.ifExists, dataOnly: o.dataOnly, partial });
+        adoptExistingTables(plan, existing, o.toTarget.dialect);
+        checks.push(found.size ? `${found.size} target table(s) exist and would be ${o.ifExists === 'truncate' ? 'emptied first' : o.ifExists === 'append' ? 'added to' : 'written into'}` : 'no target table exists yet');
+      }
+    } finally {
+      await pre.engine.close();
+    }
+  } else checks.push(`${o.toTarget.displayUrl} does not exist yet and would be created`);
+  return {
+    from: o.fromTarget.displayUrl,
+    to: o.toTarget.displayUrl,
+    resumed: false,
+    tables: plan.tables.map((t) => ({ table: t.source, target: t.target, rows: t.rowEstimate, bytes: 0, ms: 0, rejects: 0 })),
+    totals: { rows: plan.tables.reduce((s, t) => s + t.rowEstimate, 0), bytes: 0, ms: Date.now() - o.started, rejects: 0 },
+    warnings: plan.warnings,
+    rejectFile: null,
+    verify: null,
+    dryRun: { plan, checks },
+  };
 }
 
 /** About how many bytes the source's rows take, for the SQLite target's free-space check. */

@@ -20,6 +20,8 @@ export interface VerifyOptions {
   config?: CopyConfig;
   /** Folder relative paths resolve against. */
   cwd?: string;
+  /** How long to wait for a locked database. */
+  lockTimeoutMs?: number;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const open = async (input: string): Promise<Engine> => {
     const url = /^[a-z][a-z0-9+.-]*:/i.test(input) || path.isAbsolute(input) ? input : path.resolve(cwd, input);
     const t = parseUrl(url);
-    return t.dialect === 'sqlite' ? openSqlite(t.file, { readonly: true, mustExist: true }) : connect(t.url);
+    return t.dialect === 'sqlite' ? openSqlite(t.file, { readonly: true, mustExist: true, busyTimeoutMs: options.lockTimeoutMs }) : connect(t.url, { busyTimeoutMs: options.lockTimeoutMs });
   };
   // Both URLs are parsed before connecting, so a malformed second one fails before any connection.
   parseUrl(/^[a-z][a-z0-9+.-]*:/i.test(options.to) || path.isAbsolute(options.to) ? options.to : path.resolve(cwd, options.to));

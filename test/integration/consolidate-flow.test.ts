@@ -89,7 +89,10 @@ test('dry-run, run, verify and rollback on a WAL estate keep every value exact',
   assert.deepEqual(fs.readdirSync(out).filter((f) => f.endsWith('.db')), []);
   assert.ok(fs.existsSync(rolled.removedTargets[0]!.keptAt), 'a copy of each removed target is kept');
   assert.deepEqual(rowsWithTypes(path.join(src, 'debates.db'), 'debates', cols, ['id']).length, 320);
-  assert.equal(listBackups(path.join(src, 'backup')).length, 1);
+  // The consolidation's set, and the sources as they were just before the rollback.
+  const sets = listBackups(path.join(src, 'backup'));
+  assert.deepEqual(sets.map((s) => s.reason).sort(), ['before-restore', 'consolidate']);
+  assert.equal(rolled.sourcesKept, sets.find((s) => s.reason === 'before-restore')!.id);
 });
 
 test('transforms: SQL expressions in JSON configs and row functions in TS configs, both verified', async () => {

@@ -6,7 +6,7 @@ import { connect } from '../../src/engine/connect.js';
 import { ferry } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { sqlRevision } from '../support/revision-fixtures.js';
-import { tempDir } from '../support/sqlite-fixtures.js';
+import { tempDir, emptySqliteFile } from '../support/sqlite-fixtures.js';
 
 const SCHEMA_TS = `import { defineSchema } from 'ferry';
 
@@ -33,7 +33,7 @@ export default defineSchema({
 `;
 
 test('autogenerate from a schema declared in a TypeScript module, on both engines', { timeout: 120_000 }, async (t) => {
-  const dbs: { name: string; url: string }[] = [{ name: 'sqlite', url: path.join(tempDir('rev-ts-schema-db'), 'app.db') }];
+  const dbs: { name: string; url: string }[] = [{ name: 'sqlite', url: emptySqliteFile(path.join(tempDir('rev-ts-schema-db'), 'app.db')) }];
   const pg = await freshPostgresDatabase(t);
   if (pg) dbs.push({ name: 'postgres', url: pg.url });
   for (const db of dbs) {

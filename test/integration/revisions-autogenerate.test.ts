@@ -8,7 +8,7 @@ import { diffSchemas } from '../../src/schema/diff-schemas.js';
 import { loadDeclaredSchema } from '../../src/revisions/declared-schema.js';
 import { ferry, type CliResult } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
-import { tempDir } from '../support/sqlite-fixtures.js';
+import { tempDir, emptySqliteFile } from '../support/sqlite-fixtures.js';
 
 const BASE_UP = `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER);
 CREATE INDEX users_name ON users (name);
@@ -81,7 +81,7 @@ async function upAndDown(db: { name: 'sqlite' | 'postgres'; url: string }, f: (.
 
 /** A new SQLite file and, when a server is found, a fresh PostgreSQL database. */
 async function bothEngines(t: Parameters<typeof freshPostgresDatabase>[0], label: string): Promise<{ name: 'sqlite' | 'postgres'; url: string }[]> {
-  const dbs: { name: 'sqlite' | 'postgres'; url: string }[] = [{ name: 'sqlite', url: path.join(tempDir(label), 'app.db') }];
+  const dbs: { name: 'sqlite' | 'postgres'; url: string }[] = [{ name: 'sqlite', url: emptySqliteFile(path.join(tempDir(label), 'app.db')) }];
   const pg = await freshPostgresDatabase(t);
   if (pg) dbs.push({ name: 'postgres', url: pg.url });
   return dbs;
@@ -151,7 +151,7 @@ test('ferry revision --autogenerate: up reaches the declared schema, down restor
 
 test('autogenerate drops SQLite constraints written without a name, keeps the rows, and its down puts them back', { timeout: 60_000 }, async () => {
   const dir = tempDir('rev-autogen-unnamed');
-  const url = path.join(dir, 'app.db');
+  const url = emptySqliteFile(path.join(dir, 'app.db'));
   const mig = path.join(dir, 'migrations');
   fs.mkdirSync(mig);
   const base = `CREATE TABLE teams (id INTEGER PRIMARY KEY, code TEXT UNIQUE, size INTEGER CHECK (size > 0));

@@ -7,7 +7,7 @@ import type { BackupManifest } from '../../src/backup/manifest.js';
 import { connect } from '../../src/engine/connect.js';
 import { ferry } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
-import { tempDir } from '../support/sqlite-fixtures.js';
+import { tempDir, emptySqliteFile } from '../support/sqlite-fixtures.js';
 import { sqlRevision } from '../support/revision-fixtures.js';
 
 /** Backups around upgrade/downgrade: SQLite files get a backup set first, PostgreSQL none. */
@@ -38,7 +38,7 @@ function project(label: string): { dir: string; mig: string } {
 
 test('SQLite: upgrade writes a backup set first, restore brings the pre-upgrade file back, --no-backup writes none', { timeout: 60_000 }, async () => {
   const { dir } = project('rev-backup-sqlite');
-  const db = path.join(dir, 'app.db');
+  const db = emptySqliteFile(path.join(dir, 'app.db'));
   const backupDir = path.join(dir, 'backup');
 
   const first = await ferry(dir, 'upgrade', 'a6', '--url', db, '--no-backup');
@@ -73,17 +73,19 @@ test('SQLite: upgrade writes a backup set first, restore brings the pre-upgrade 
   const cur = await ferry(dir, 'current', '--url', db, '--json');
   assert.deepEqual((JSON.parse(cur.stdout) as { heads: { id: string }[] }).heads.map((h) => h.id), ['a60000000001'], 'and the pre-upgrade revision');
 
+  // The restore kept what it replaced as a set of its own (so it can be undone).
+  assert.equal(sets(backupDir).length, 2, 'the upgrade\'s set and the restore\'s before-restore set');
   // --no-backup on a real change writes no new set; a downgrade (without it) writes one.
   const again = await ferry(dir, 'upgrade', '--url', db, '--no-backup');
   assert.equal(again.status, 0, again.stderr);
-  assert.equal(sets(backupDir).length, 1, '--no-backup: still one set');
+  assert.equal(sets(backupDir).length, 2, '--no-backup: no new set');
   const down = await ferry(dir, 'downgrade', '-1', '--url', db);
   assert.equal(down.status, 0, down.stderr);
-  assert.equal(sets(backupDir).length, 2, 'downgrade backs up first too');
+  assert.equal(sets(backupDir).length, 3, 'downgrade backs up first too');
   // Nothing to do: nothing to back up.
   const noop = await ferry(dir, 'downgrade', 'a6', '--url', db);
   assert.equal(noop.status, 0, noop.stderr);
-  assert.equal(sets(backupDir).length, 2, 'an empty plan writes no set');
+  assert.equal(sets(backupDir).length, 3, 'an empty plan writes no set');
 });
 
 test('PostgreSQL: upgrade without --no-backup takes no backup and does not fail', { timeout: 60_000 }, async (t) => {

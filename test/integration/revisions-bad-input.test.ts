@@ -6,7 +6,7 @@ import path from 'node:path';
 import { connect } from '../../src/engine/connect.js';
 import { ferry, FERRY, type CliResult } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
-import { tempDir } from '../support/sqlite-fixtures.js';
+import { tempDir, emptySqliteFile } from '../support/sqlite-fixtures.js';
 import { sqlRevision } from '../support/revision-fixtures.js';
 
 /**
@@ -46,7 +46,7 @@ async function addLegacyTable(url: string): Promise<string> {
 async function databases(t: Parameters<typeof freshPostgresDatabase>[0]): Promise<Db[]> {
   const dir = tempDir('rev-bad-db');
   let n = 0;
-  const out: Db[] = [{ name: 'sqlite', versioned: path.join(dir, 'versioned.db'), fresh: () => addLegacyTable(path.join(dir, `fresh${++n}.db`)) }];
+  const out: Db[] = [{ name: 'sqlite', versioned: emptySqliteFile(path.join(dir, 'versioned.db')), fresh: () => addLegacyTable(path.join(dir, `fresh${++n}.db`)) }];
   const pg = await freshPostgresDatabase(t);
   // CREATE DATABASE copies template1, which refuses two copies at once: one at a time.
   let queue: Promise<unknown> = Promise.resolve();
@@ -229,7 +229,7 @@ async function until(check: () => Promise<boolean> | boolean, ms: number, what: 
 }
 
 test('a lock held past --lock-timeout: exit 1 naming the lock and --lock-timeout; the holder completes', { timeout: 60_000, concurrency: true }, async (t) => {
-  const dbs: { name: 'sqlite' | 'postgres'; url: string }[] = [{ name: 'sqlite', url: path.join(tempDir('rev-lock-db'), 'app.db') }];
+  const dbs: { name: 'sqlite' | 'postgres'; url: string }[] = [{ name: 'sqlite', url: emptySqliteFile(path.join(tempDir('rev-lock-db'), 'app.db')) }];
   const pg = await freshPostgresDatabase(t);
   if (pg) dbs.push({ name: 'postgres', url: pg.url });
   // The engines run side by side: each waits on its own slow revision.

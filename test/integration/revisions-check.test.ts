@@ -5,7 +5,7 @@ import path from 'node:path';
 import { connect } from '../../src/engine/connect.js';
 import { ferry } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
-import { tempDir } from '../support/sqlite-fixtures.js';
+import { tempDir, emptySqliteFile } from '../support/sqlite-fixtures.js';
 import { sqlRevision } from '../support/revision-fixtures.js';
 
 async function exec(url: string, sql: string): Promise<void> {
@@ -18,7 +18,7 @@ async function exec(url: string, sql: string): Promise<void> {
 }
 
 test('ferry check: changed files, line endings, schema drift, skipped revisions and --roundtrip, on both engines', { timeout: 120_000 }, async (t) => {
-  const dbs: { name: string; url: string }[] = [{ name: 'sqlite', url: path.join(tempDir('rev-check-db'), 'app.db') }];
+  const dbs: { name: string; url: string }[] = [{ name: 'sqlite', url: emptySqliteFile(path.join(tempDir('rev-check-db'), 'app.db')) }];
   const pg = await freshPostgresDatabase(t);
   if (pg) dbs.push({ name: 'postgres', url: pg.url });
   for (const db of dbs) {

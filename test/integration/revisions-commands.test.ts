@@ -5,7 +5,7 @@ import path from 'node:path';
 import { connect } from '../../src/engine/connect.js';
 import { ferry, type CliResult } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
-import { tempDir } from '../support/sqlite-fixtures.js';
+import { tempDir, emptySqliteFile } from '../support/sqlite-fixtures.js';
 import { sqlRevision } from '../support/revision-fixtures.js';
 
 /** The read-only commands, exact-step targets, merge, and where the database comes from. */
@@ -16,7 +16,7 @@ interface Db {
 }
 
 async function databases(t: Parameters<typeof freshPostgresDatabase>[0]): Promise<Db[]> {
-  const out: Db[] = [{ name: 'sqlite', url: path.join(tempDir('rev-cmd-db'), 'app.db') }];
+  const out: Db[] = [{ name: 'sqlite', url: emptySqliteFile(path.join(tempDir('rev-cmd-db'), 'app.db')) }];
   const pg = await freshPostgresDatabase(t);
   if (pg) out.push({ name: 'postgres', url: pg.url });
   return out;
@@ -243,7 +243,7 @@ test('the database comes from --url, else DATABASE_URL, else ferry.config.json',
     ok(await ferryWithEnv({ DATABASE_URL: db.url }, dir, 'downgrade', 'base', '--no-backup'), 'downgrade with DATABASE_URL');
     assert.deepEqual((await tables(db.url)).filter((n) => !n.startsWith('ferry_')), []);
     // --url wins over DATABASE_URL.
-    const other = path.join(dir, 'other.db');
+    const other = emptySqliteFile(path.join(dir, 'other.db'));
     ok(await ferryWithEnv({ DATABASE_URL: db.url }, dir, 'upgrade', '--no-backup', '--url', other), '--url over DATABASE_URL');
     assert.ok(fs.existsSync(other));
     assert.deepEqual((await tables(db.url)).filter((n) => !n.startsWith('ferry_')), [], 'DATABASE_URL untouched when --url is given');
@@ -257,7 +257,15 @@ test('the database comes from --url, else DATABASE_URL, else ferry.config.json',
     fs.writeFileSync(path.join(cfgDir, 'ferry.config.json'), JSON.stringify({ revisions: { dir: 'db/revs', url: cfgUrl } }, null, 2));
     const heads = ok(await ferry(cfgDir, 'heads'), 'heads from the config dir');
     assert.match(heads.stdout, new RegExp(B));
-    const up = ok(await ferry(cfgDir, 'upgrade', '--no-backup'), 'upgrade from the config');
+    // A path that does not exist is refused (a mistyped one must not become a new database) unless --create says so.
+    if (db.name === 'sqlite') {
+      const refused = await ferry(cfgDir, 'upgrade', '--no-backup');
+      assert.equal(refused.status, 1, refused.stderr);
+      assert.match(refused.stderr, /app\.db does not exist/);
+      assert.match(refused.stderr, /--create/);
+      assert.equal(fs.existsSync(path.join(cfgDir, 'app.db')), false, 'nothing was created');
+    }
+    const up = ok(await ferry(cfgDir, 'upgrade', '--no-backup', '--create'), 'upgrade from the config');
     assert.match(up.stdout, /Upgraded 1 revision/);
     const target = db.name === 'sqlite' ? path.join(cfgDir, 'app.db') : db.url;
     if (db.name === 'sqlite') assert.ok(fs.existsSync(target), 'app.db beside the config file');
@@ -269,7 +277,7 @@ test('the database comes from --url, else DATABASE_URL, else ferry.config.json',
     assert.deepEqual(made.parents, [B]);
     // DATABASE_URL wins over the config.
     if (db.name === 'sqlite') {
-      const envDb = path.join(cfgDir, 'env.db');
+      const envDb = emptySqliteFile(path.join(cfgDir, 'env.db'));
       ok(await ferryWithEnv({ DATABASE_URL: envDb }, cfgDir, 'upgrade', '--no-backup'), 'DATABASE_URL over the config');
       assert.ok((await tables(envDb)).includes('things'));
     }
@@ -279,7 +287,7 @@ test('the database comes from --url, else DATABASE_URL, else ferry.config.json',
 test('a reader that closes the pipe early (ferry history --applied | head -1) ends the command quietly, exit 0', { timeout: 30_000 }, async () => {
   const dir = tempDir('rev-epipe');
   fs.mkdirSync(path.join(dir, 'migrations'));
-  const url = path.join(dir, 'app.db');
+  const url = emptySqliteFile(path.join(dir, 'app.db'));
   // A long run history: more output than a pipe holds (64 KiB), so ferry is still writing when
   // head has gone.
   const { VersionStore } = await import('../../src/revisions/version-store.js');

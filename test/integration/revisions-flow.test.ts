@@ -6,7 +6,7 @@ import path from 'node:path';
 import { connect } from '../../src/engine/connect.js';
 import { ferry, FERRY } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
-import { tempDir } from '../support/sqlite-fixtures.js';
+import { tempDir, emptySqliteFile } from '../support/sqlite-fixtures.js';
 import { sqlRevision } from '../support/revision-fixtures.js';
 
 interface Db {
@@ -16,7 +16,7 @@ interface Db {
 
 async function databases(t: Parameters<typeof freshPostgresDatabase>[0]): Promise<Db[]> {
   const dir = tempDir('rev-db');
-  const out: Db[] = [{ name: 'sqlite', url: path.join(dir, 'app.db') }];
+  const out: Db[] = [{ name: 'sqlite', url: emptySqliteFile(path.join(dir, 'app.db')) }];
   const pg = await freshPostgresDatabase(t);
   if (pg) out.push({ name: 'postgres', url: pg.url });
   return out;

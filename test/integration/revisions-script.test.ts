@@ -6,7 +6,7 @@ import { connect } from '../../src/engine/connect.js';
 import type { Table } from '../../src/schema/model.js';
 import { ferry } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
-import { tempDir } from '../support/sqlite-fixtures.js';
+import { tempDir, emptySqliteFile } from '../support/sqlite-fixtures.js';
 
 /** TypeScript revisions through the CLI: ctx.ops, ctx.sql/ctx.query data migrations, --sql, rollback. */
 
@@ -16,7 +16,7 @@ interface Db {
 }
 
 async function databases(t: Parameters<typeof freshPostgresDatabase>[0]): Promise<Db[]> {
-  const out: Db[] = [{ name: 'sqlite', url: path.join(tempDir('rev-script-db'), 'app.db') }];
+  const out: Db[] = [{ name: 'sqlite', url: emptySqliteFile(path.join(tempDir('rev-script-db'), 'app.db')) }];
   const pg = await freshPostgresDatabase(t);
   if (pg) out.push({ name: 'postgres', url: pg.url });
   return out;
@@ -229,7 +229,7 @@ test('a data migration that violates a foreign key is rolled back whole with a c
 
 test('SQLite: a ctx.ops.alterColumn rebuild of a parent table never cascades to ON DELETE CASCADE children', { timeout: 60_000 }, async () => {
   const dir = tempDir('rev-script-rebuild');
-  const url = path.join(dir, 'app.db');
+  const url = emptySqliteFile(path.join(dir, 'app.db'));
   const f = (...args: string[]) => ferry(dir, ...args, '--url', url, '--no-backup');
   const base = await scriptRevision(
     dir,

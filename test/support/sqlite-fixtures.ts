@@ -47,3 +47,12 @@ export function rowsWithTypes(file: string, table: string, columns: string[], or
 
 /** Repo root, from dist/test/support. */
 export const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
+
+/**
+ * Makes `file` an empty SQLite database (a 0-byte file is one) unless it exists, and returns its
+ * path: `ferry upgrade` refuses a path that does not exist unless told to --create it.
+ */
+export function emptySqliteFile(file: string): string {
+  if (!fs.existsSync(file)) fs.writeFileSync(file, '');
+  return file;
+}
