@@ -12,7 +12,8 @@ export const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'req
 
 /**
  * Where each PostgreSQL setting came from, for messages: 'the URL', the environment variable's
- * name (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE, USER), or 'the default'.
+ * name (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE), or 'default' (localhost, 5432, the OS user
+ * name, the user name as database name).
  */
 export interface PostgresSettingSources {
   host: string;
@@ -56,13 +57,17 @@ export const PERCENT_ENCODING_HINT =
 const secrets = new Set<string>();
 /** Shorter secrets are not scrubbed from free text: they would mangle ordinary words. */
 const MIN_SCRUBBED_SECRET = 4;
+/** Passwords that are words ferry prints anyway; scrubbing them would garble every message. */
+const NOT_SCRUBBED = new Set(['postgres', 'postgresql', 'sqlite', 'password']);
 
 /**
  * Remembers a password so that maskPassword removes it from any text, in the forms it may take
- * there (as is, percent-encoded, JSON-escaped).
+ * there (as is, percent-encoded, JSON-escaped). A password equal to the user name (which messages
+ * print) or to a word such as "postgres" is not scrubbed: that would garble every message.
  */
-export function rememberSecret(secret: string | undefined | null): void {
+export function rememberSecret(secret: string | undefined | null, user?: string): void {
   if (!secret || secret.length < MIN_SCRUBBED_SECRET) return;
+  if (NOT_SCRUBBED.has(secret.toLowerCase()) || (user !== undefined && secret.toLowerCase() === user.toLowerCase())) return;
   const forms = new Set([secret, encodeURIComponent(secret)]);
   try {
     const u = new URL('postgres://h');
@@ -75,23 +80,31 @@ export function rememberSecret(secret: string | undefined | null): void {
   for (const form of forms) if (form.length >= MIN_SCRUBBED_SECRET) secrets.add(form);
 }
 
+/** Forgets every remembered password (for tests of maskPassword's own rules). */
+export function forgetSecrets(): void {
+  secrets.clear();
+}
+
 const SCHEME = /[a-z][a-z0-9+.-]*:\/\//gi;
-/** What may follow the `@` that ends a URL's user:password: a host (list), then the URL's end. */
-const HOST_AFTER_AT = /^(?:\[[^\]\s]*\]|[A-Za-z0-9._~%-]*)(?::\d*)?(?:,(?:\[[^\]\s]*\]|[A-Za-z0-9._~%-]*)(?::\d*)?)*(?=$|[/?#\s"'`\\)\]>,;])/;
-const QUERY_PASSWORD = /([?&](?:password|sslpassword)=)[^&#\s"'`\\]*/gi;
+/** A `password=` parameter's value runs to `&`, `#` or a space (or a `"` or `\`, which end a JSON string). */
+const QUERY_PASSWORD = /([?&](?:password|sslpassword)=)[^&#\s"\\]*/gi;
 
 /**
  * Replaces the password in any URL-looking text with `***`, so the text can be printed. It copes
  * with passwords that were not percent-encoded (spaces, `@`, `/`, `?`, `#`, `:` inside them): a
- * URL's password runs from the first `:` after `scheme://` to the last `@` on the same line that
- * is followed by something shaped like a host. `password=` query parameters are masked too, and
- * so is any password this process has seen (see rememberSecret) and PGPASSWORD, wherever they
- * appear. Over-masking (a later e-mail address on the same line) is accepted; leaking is not.
+ * URL's password runs from the first `:` after `scheme://` to the last `@` on the same line (and
+ * before the next URL). `password=` query parameters are masked too, and so is any password this
+ * process has seen (see rememberSecret), wherever it appears. Over-masking (an e-mail address
+ * later on the same line) is accepted; leaking is not.
  */
 export function maskPassword(text: string): string {
   let out = '';
   let done = 0;
-  const starts = [...text.matchAll(SCHEME)].map((m) => ({ at: m.index!, body: m.index! + m[0].length }));
+  // A URL starts at the text's start or after a space, quote, bracket, '=' or ','; "x://" inside
+  // a password (postgres://app://pw@h) starts none.
+  const starts = [...text.matchAll(SCHEME)]
+    .filter((m) => m.index === 0 || /[\s"'`(<[{=,;]/.test(text[m.index! - 1]!))
+    .map((m) => ({ at: m.index!, body: m.index! + m[0].length }));
   for (let i = 0; i < starts.length; i++) {
     const s = starts[i]!.body;
     if (s < done) continue;
@@ -114,26 +127,25 @@ function maskAuthority(span: string): string {
   if (colon < 0 || (userEnd >= 0 && userEnd < colon) || span.startsWith('[')) return span.replace(QUERY_PASSWORD, '$1***');
   // Already masked (ferry's own display URLs): leave it, and what follows, alone.
   if (span.startsWith('***@', colon + 1)) return span.replace(QUERY_PASSWORD, '$1***');
-  for (let at = span.lastIndexOf('@'); at > colon; at = span.lastIndexOf('@', at - 1)) {
-    if (HOST_AFTER_AT.test(span.slice(at + 1))) {
-      return `${span.slice(0, colon + 1)}***${span.slice(at).replace(QUERY_PASSWORD, '$1***')}`;
-    }
-  }
+  // `user@host:port`: the ':' is the port's, and there is no password (a later '@' on the line,
+  // as in `user "app@corp"`, is not the end of one).
+  if (span.slice(0, colon).includes('@')) return span.replace(QUERY_PASSWORD, '$1***');
+  // The password runs to the last '@': the host after it never holds one, and a raw password may.
+  const at = span.lastIndexOf('@');
+  if (at > colon) return `${span.slice(0, colon + 1)}***${span.slice(at).replace(QUERY_PASSWORD, '$1***')}`;
   // No '@' after it: `host:port` is fine; anything else after the ':' (`user:secret` with the host
   // forgotten, or a password with a raw '/') is masked up to the next space.
   const authorityEnd = span.slice(colon + 1).search(/[/?#\s"'`\\]/);
   const port = authorityEnd < 0 ? span.slice(colon + 1) : span.slice(colon + 1, colon + 1 + authorityEnd);
-  if (/^\d*$/.test(port) || port.includes(',')) return span.replace(QUERY_PASSWORD, '$1***');
+  if (colon === 0 || /^[\d:]*$/.test(port) || port.includes(',')) return span.replace(QUERY_PASSWORD, '$1***');
   const wordEnd = span.slice(colon + 1).search(/[\s"'`\\]/);
   return `${span.slice(0, colon + 1)}***${wordEnd < 0 ? '' : span.slice(colon + 1 + wordEnd)}`;
 }
 
 function scrubSecrets(text: string): string {
-  const env = process.env.PGPASSWORD;
-  const all = env && env.length >= MIN_SCRUBBED_SECRET && !secrets.has(env) ? [...secrets, env] : [...secrets];
-  if (all.length === 0) return text;
+  if (secrets.size === 0) return text;
   // Longest first, so a secret containing another is replaced whole.
-  for (const secret of all.sort((a, b) => b.length - a.length)) {
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
     if (text.includes(secret)) text = text.split(secret).join('***');
   }
   return text;
@@ -253,7 +265,7 @@ function splitPostgresUrl(text: string): PostgresUrlSplit | null {
       const userinfo = body.slice(0, at);
       const colon = userinfo.indexOf(':');
       const user = colon < 0 ? undefined : userinfo.slice(0, colon);
-      rememberSecret(colon < 0 ? undefined : userinfo.slice(colon + 1));
+      rememberSecret(colon < 0 ? undefined : userinfo.slice(colon + 1), user);
       const shownUser = user !== undefined && /^[^/?#@\s]*$/.test(user) ? `${user}:` : '';
       return {
         scheme,
@@ -270,7 +282,7 @@ function splitPostgresUrl(text: string): PostgresUrlSplit | null {
     // host forgotten) is not shown.
     const authority = delim < 0 ? body : body.slice(0, delim);
     const colon = authority.indexOf(':');
-    const safe = colon < 0 || authority.startsWith('[') || /^[\d,]*$/.test(authority.slice(colon + 1)) || authority.slice(colon + 1).includes(',');
+    const safe = colon <= 0 || authority.startsWith('[') || /^[\d,:]*$/.test(authority.slice(colon + 1)) || authority.slice(colon + 1).includes(',');
     return {
       scheme,
       rest: body,
@@ -284,8 +296,8 @@ function splitPostgresUrl(text: string): PostgresUrlSplit | null {
   const colon = userinfo.indexOf(':');
   const user = colon < 0 ? userinfo : userinfo.slice(0, colon);
   const password = colon < 0 ? undefined : userinfo.slice(colon + 1);
-  rememberSecret(password);
-  if (password !== undefined) rememberSecret(safeDecode(password));
+  rememberSecret(password, safeDecode(user));
+  if (password !== undefined) rememberSecret(safeDecode(password), safeDecode(user));
   const userShown = /[@\s\p{Cc}]/u.test(user) ? '***' : user;
   const display = `${head}${userShown}${password === undefined ? '' : ':***'}@${maskQuery(rest)}`;
   let problem: string | undefined;
@@ -346,24 +358,24 @@ function parsePostgresUrl(text: string): ConnectionTarget {
   let host = split.emptyHost ? '' : safeDecode(url.hostname).replace(/^\[(.*)\]$/, '$1');
   if (!host) host = q.get('host') ?? '';
   if (!host && env('PGHOST')) [host, from.host] = [env('PGHOST')!, 'PGHOST'];
-  if (!host) [host, from.host] = ['localhost', 'the default'];
+  if (!host) [host, from.host] = ['localhost', 'default'];
 
   let port: number;
   const portText = url.port || q.get('port') || undefined;
   if (portText !== undefined) port = portNumber(portText, '"port" in the URL', split.display);
   else if (env('PGPORT')) [port, from.port] = [portNumber(env('PGPORT')!, 'PGPORT', split.display), 'PGPORT'];
-  else [port, from.port] = [5432, 'the default'];
+  else [port, from.port] = [5432, 'default'];
 
   let user = safeDecode(url.username) || q.get('user') || '';
   if (!user && env('PGUSER')) [user, from.user] = [env('PGUSER')!, 'PGUSER'];
-  if (!user) [user, from.user] = [osUser(), 'the default (your OS user name)'];
+  if (!user) [user, from.user] = [osUser(), 'default'];
 
   let database = safeDecode(url.pathname.replace(/^\//, '')) || q.get('dbname') || '';
   if (!database && env('PGDATABASE')) [database, from.database] = [env('PGDATABASE')!, 'PGDATABASE'];
   // libpq (and node-postgres) default the database to the user name.
-  if (!database) [database, from.database] = [user, 'the default (the user name)'];
+  if (!database) [database, from.database] = [user, 'default'];
 
-  rememberSecret(q.get('password'));
+  rememberSecret(q.get('password'), user);
   const ssl = sslModeOf(q, split.display);
   if (ssl) from.sslmode = ssl.from;
 

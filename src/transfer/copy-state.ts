@@ -64,14 +64,22 @@ export class CopyState {
   }
 
   /** Creates the state table and one row per table; run inside the schema transaction. */
-  async create(source: string, tables: string[], existing: ReadonlySet<string> = new Set()): Promise<void> {
+  async create(source: string, tables: string[], existing: ReadonlySet<string> = new Set(), rejectFile?: string): Promise<void> {
     const e = this.engine;
     await e.exec(
       `CREATE TABLE ${e.quoteIdent(STATE_TABLE)} (table_name TEXT PRIMARY KEY, phase TEXT NOT NULL, last_key TEXT, ` +
         `rows_copied BIGINT NOT NULL DEFAULT 0, rejects BIGINT NOT NULL DEFAULT 0, rejected_digest TEXT, warnings TEXT, existing INTEGER NOT NULL DEFAULT 0, updated_at TEXT)`,
     );
     await this.insert(RUN_ROW, source, false);
+    // The run's reject file, so a resumed run appends to the same one.
+    if (rejectFile) await e.query(`UPDATE ${e.quoteIdent(STATE_TABLE)} SET last_key = ${param(e, 1)} WHERE table_name = ${param(e, 2)}`, [rejectFile, RUN_ROW]);
     for (const t of tables) await this.insert(t, 'created', existing.has(t));
+  }
+
+  /** The reject file the copy was started with, if recorded. */
+  async rejectFile(): Promise<string | null> {
+    const rows = await this.engine.query<{ f: string | null }>(`SELECT last_key AS f FROM ${this.engine.quoteIdent(STATE_TABLE)} WHERE table_name = ${param(this.engine, 1)}`, [RUN_ROW]);
+    return rows[0]?.f ?? null;
   }
 
   /** The source the partial copy came from, as recorded when it started. */

@@ -75,7 +75,7 @@ export async function loadTable(job: LoadTableJob): Promise<void> {
         values[i] = converters[i]!(source[i]!);
       } catch (e) {
         if (!(e instanceof ConversionError)) throw e;
-        refused.push(record(plan, key, plan.columns[i]!.source, source[i]!, e.reason));
+        refused.push(record(plan, key, plan.columns[i]!.source, source[i]!, e.reason, source));
         refusedRows.push(source);
         return null;
       }
@@ -153,7 +153,7 @@ export async function loadTable(job: LoadTableJob): Promise<void> {
           }
         })();
     const refuse = (row: SinkRow, column: string | undefined, reason: string) => {
-      refused.push(record(plan, row.key, column, column ? row.source[plan.columns.findIndex((c) => c.target === column || c.source === column)] : undefined, reason));
+      refused.push(record(plan, row.key, column, column ? row.source[plan.columns.findIndex((c) => c.target === column || c.source === column)] : undefined, reason, row.source));
       refusedRows.push(row.source);
     };
     const before = { ...ts };
@@ -224,7 +224,7 @@ async function isolateChunk(
     const local: RejectRecord[] = [];
     const localRows: Row[] = [];
     const refuse = (row: SinkRow, column: string | undefined, reason: string) => {
-      local.push(record(job.plan, row.key, column, undefined, reason));
+      local.push(record(job.plan, row.key, column, undefined, reason, row.source));
       localRows.push(row.source);
     };
     try {
@@ -238,7 +238,7 @@ async function isolateChunk(
       if (part.length === 1) {
         const row = part[0]!;
         const idx = why.column ? job.plan.columns.findIndex((c) => c.target === why.column) : -1;
-        refused.push(record(job.plan, row.key, why.column, idx >= 0 ? row.source[idx] : undefined, why.reason));
+        refused.push(record(job.plan, row.key, why.column, idx >= 0 ? row.source[idx] : undefined, why.reason, row.source));
         refusedRows.push(row.source);
         return;
       }
@@ -253,7 +253,19 @@ async function isolateChunk(
   });
 }
 
-function record(plan: TablePlan, key: Value[], column: string | undefined, value: Value | undefined, reason: string): RejectRecord {
+/**
+ * The row's own key for a reject record: its primary key's values when the table has one (a rowid
+ * means nothing to the person fixing the row), else the chunk key (the rowid).
+ */
+function rowKey(plan: TablePlan, chunkKey: Value[], source: Row | undefined): Value[] {
+  if (!plan.primaryKey || !source || plan.chunkKey.kind !== 'rowid') return chunkKey;
+  const idx = plan.primaryKey.columns.map((c) => plan.columns.findIndex((x) => x.target === c));
+  // A NULL in the key (SQLite allows it outside INTEGER PRIMARY KEY) names no row: the rowid does.
+  return idx.every((i) => i >= 0 && source[i] !== null) ? idx.map((i) => source[i]!) : chunkKey;
+}
+
+function record(plan: TablePlan, chunkKey: Value[], column: string | undefined, value: Value | undefined, reason: string, source?: Row): RejectRecord {
+  const key = rowKey(plan, chunkKey, source);
   const r: RejectRecord = { table: plan.source, key: key.length === 1 ? jsonSafe(key[0]!) : key.map(jsonSafe), reason };
   if (column !== undefined) r.column = column;
   if (value !== undefined) r.value = jsonSafe(value);

@@ -10,6 +10,8 @@ import type { RejectRecord } from './copy-types.js';
  */
 export class RejectLog {
   private fd: number | null = null;
+  /** Lines already in the file (a resumed run may refuse a row again that a killed run wrote). */
+  private written: Set<string> | null = null;
   /** Rejects counted in this run plus those recorded by earlier runs of a resumed copy. */
   total = 0;
 
@@ -25,9 +27,15 @@ export class RejectLog {
     if (records.length === 0) return;
     if (this.fd === null) {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      // A killed run wrote its chunk's rejects before the chunk committed; the resumed run refuses
+      // the same rows again. Each line is written once.
+      this.written = new Set(fs.existsSync(this.file) ? fs.readFileSync(this.file, 'utf8').split('\n').filter(Boolean) : []);
       this.fd = fs.openSync(this.file, 'a');
     }
-    fs.writeSync(this.fd, records.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n').join(''));
+    const lines = records.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).filter((l) => !this.written!.has(l));
+    if (lines.length === 0) return;
+    for (const l of lines) this.written!.add(l);
+    fs.writeSync(this.fd, lines.map((l) => `${l}\n`).join(''));
     fs.fsyncSync(this.fd);
   }
 

@@ -114,8 +114,8 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
   const source = await openSource(fromTarget, lockTimeoutMs);
   let target: Engine | null = null;
   const extraTargets: Engine[] = [];
-  const rejectFile = path.resolve(cwd, options.rejectFile ?? cfg.rejectFile ?? `ferry-rejects-${timestampName()}.jsonl`);
-  const rejects = new RejectLog(rejectFile, maxRejects);
+  let rejectFile = path.resolve(cwd, options.rejectFile ?? cfg.rejectFile ?? `ferry-rejects-${timestampName()}.jsonl`);
+  let rejects = new RejectLog(rejectFile, maxRejects);
   // A SQLite target that did not exist is removed again if the run fails before its schema is
   // committed: bad input leaves nothing behind.
   const newTargetFile = toTarget.dialect === 'sqlite' && !fs.existsSync(toTarget.file) ? toTarget.file : null;
@@ -156,6 +156,14 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     const resumed = partial && !!options.resume;
     const existing = await target.introspect();
     let states: Map<string, TableState>;
+    if (resumed && !options.rejectFile && !cfg.rejectFile) {
+      // A resumed run keeps adding to the interrupted run's reject file.
+      const recorded = await state.rejectFile();
+      if (recorded) {
+        rejectFile = recorded;
+        rejects = new RejectLog(rejectFile, maxRejects);
+      }
+    }
     if (resumed) {
       adoptExistingTables(plan, existing, toTarget.dialect);
       states = await state.load();
@@ -185,7 +193,7 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
         // recreates the app's SQLite tables, and verify knows their types were the app's choice.
         syncOriginColumns(plan.origin, plan.tables, plannedExisting);
         for (const sql of recordOriginSql(target!, plan.origin, plan.tables.map((t) => t.target))) await target!.exec(sql);
-        await state.create(fromTarget.displayUrl, plan.tables.map((t) => t.target), plannedExisting);
+        await state.create(fromTarget.displayUrl, plan.tables.map((t) => t.target), plannedExisting, rejectFile);
       });
       schemaCommitted = true;
       states = await state.load();

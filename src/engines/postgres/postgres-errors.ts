@@ -1,5 +1,5 @@
 import { FerryError, isFerryError } from '../../errors.js';
-import { maskPassword, type ConnectionTarget } from '../../engine/url.js';
+import { maskPassword, PERCENT_ENCODING_HINT, urlPassword, type ConnectionTarget } from '../../engine/url.js';
 
 /** The parsed PostgreSQL target, as connectPostgres receives it. */
 export type PostgresTarget = Extract<ConnectionTarget, { dialect: 'postgres' }>;
@@ -41,36 +41,93 @@ export function isConnectionLost(e: unknown): boolean {
 }
 
 /**
- * Turns a failure to connect into a FerryError that says what to check. The message is built from
- * the masked URL and host:port, and pg's own text is masked too, so a password never leaks.
+ * Thrown (inside pg's password callback) when the server asks for a password and neither the
+ * URL, PGPASSWORD nor the password file has one; connectError turns it into AUTH.
  */
-export function connectError(e: unknown, target: PostgresTarget, timeoutMs: number): FerryError {
+export class NoPasswordError extends Error {
+  constructor() {
+    super('no password was given');
+    this.name = 'NoPasswordError';
+  }
+}
+
+/** How a password was looked for (see engine/pg-password.ts); never holds it in messages. */
+interface PasswordOrigin {
+  from?: string;
+  notes: string[];
+}
+
+/** Node TLS errors that mean "the server's certificate was not accepted". */
+const CERTIFICATE_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/;
+
+/**
+ * Turns a failure to connect into a FerryError that says what to check, and where each setting
+ * came from when it was not the URL (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE, a default; the
+ * password's source: the URL, PGPASSWORD or a ~/.pgpass line). The message is built from the
+ * masked URL and host:port, and pg's own text is masked too, so a password never leaks.
+ */
+export function connectError(e: unknown, target: PostgresTarget, timeoutMs: number, password?: PasswordOrigin): FerryError {
   if (isFerryError(e)) return e;
   const where = `${target.host}:${target.port}`;
   const detail = safeMessage(e, target);
-  const base = { subject: target.displayUrl, cause: e, data: { host: target.host, port: target.port, database: target.database, user: target.user } };
+  const shown = (...keys: ('host' | 'port' | 'user' | 'database')[]) => `${target.displayUrl}${settingNotes(target, keys)}`;
+  const base = {
+    subject: target.displayUrl,
+    cause: e,
+    data: {
+      host: target.host,
+      port: target.port,
+      database: target.database,
+      user: target.user,
+      ...(target.from ? { settingsFrom: target.from } : {}),
+      ...(password?.from ? { passwordFrom: password.from } : {}),
+    },
+  };
   const code = (e as { code?: unknown })?.code;
+  const ssl = target.sslmode ? `sslmode=${target.sslmode} (from ${target.from?.sslmode ?? 'the URL'})` : '';
 
+  if (e instanceof NoPasswordError) {
+    const notes = password?.notes.length ? password.notes.join('; ') : 'no password file has one';
+    return new FerryError('AUTH', `PostgreSQL at ${where} asks user "${target.user}" for a password, and none was given (${shown('user')}): the URL has none, PGPASSWORD is not set, and ${notes}.`, {
+      ...base,
+      hint: 'Set PGPASSWORD, or add a line host:port:database:user:password to ~/.pgpass (mode 0600; PGPASSFILE names another file), or put the password in the URL, percent-encoded.',
+    });
+  }
   if (code === 'ECONNREFUSED') {
-    return new FerryError('CONNECT', `Cannot connect to PostgreSQL at ${where} (${target.displayUrl}): the connection was refused; the server may be down or listening on another port.`, {
+    return new FerryError('CONNECT', `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): the connection was refused; the server may be down or listening on another port.`, {
       ...base,
       hint: `Check that PostgreSQL is running and accepts TCP connections on ${where}.`,
     });
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new FerryError('CONNECT', `Cannot connect to PostgreSQL at ${where} (${target.displayUrl}): the host name "${target.host}" could not be resolved.`, {
+    return new FerryError('CONNECT', `Cannot connect to PostgreSQL at ${where} (${shown('host')}): the host name "${target.host}" could not be resolved.`, {
       ...base,
-      hint: 'Check the host name in the URL.',
+      hint: target.from?.host === 'PGHOST' ? 'Check PGHOST (the URL has no host).' : 'Check the host name in the URL.',
+    });
+  }
+  if (!isServerError(e) && /server does not support SSL/i.test(detail)) {
+    return new FerryError('CONNECT', `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): the server does not support SSL, and ${ssl || 'the connection'} requires it.`, {
+      ...base,
+      hint: 'Turn ssl on in the server\'s postgresql.conf, or use sslmode=prefer (TLS when the server offers it) or sslmode=disable.',
+    });
+  }
+  if (!isServerError(e) && typeof code === 'string' && CERTIFICATE_CODES.test(code)) {
+    return new FerryError('CONNECT', `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): the server's TLS certificate was not accepted under ${ssl || 'the SSL settings'}: ${detail}`, {
+      ...base,
+      hint: 'Give the CA that signed it with sslrootcert=/path/to/root.crt in the URL (or PGSSLROOTCERT, or ~/.postgresql/root.crt); sslmode=require encrypts without checking the certificate.',
     });
   }
   if (code === '28P01' || code === '28000' || (!isServerError(e) && /password|SASL|SCRAM|authentication/i.test(detail))) {
-    return new FerryError('AUTH', `PostgreSQL at ${where} refused user "${target.user}" (${target.displayUrl}): ${detail}`, {
+    const needsTls = code === '28000' && /no encryption/i.test(detail);
+    return new FerryError('AUTH', `PostgreSQL at ${where} refused user "${target.user}" (${shown('user', 'database')}): ${detail}${password?.from ? ` (the password came from ${password.from})` : ''}`, {
       ...base,
-      hint: 'Check the user name and password in the URL (or PGPASSWORD / ~/.pgpass) and the server\'s pg_hba.conf.',
+      hint: needsTls
+        ? 'The server accepts only encrypted connections from here: add ?sslmode=require to the URL (or set PGSSLMODE=require).'
+        : authHint(password?.from),
     });
   }
   if (code === '3D000') {
-    return new FerryError('DATABASE_MISSING', `The database "${target.database}" does not exist on the PostgreSQL server at ${where} (${target.displayUrl}).`, {
+    return new FerryError('DATABASE_MISSING', `The database "${target.database}" does not exist on the PostgreSQL server at ${where} (${shown('database')}).`, {
       ...base,
       hint: `Create it first, e.g. \`createdb -h ${target.host} -p ${target.port} -U ${target.user} ${shellWord(target.database)}\` or CREATE DATABASE in psql.`,
     });
@@ -83,11 +140,42 @@ export function connectError(e: unknown, target: PostgresTarget, timeoutMs: numb
   }
   const timedOut = /timeout|terminated unexpectedly/i.test(detail);
   return new FerryError('CONNECT', timedOut
-    ? `Cannot connect to PostgreSQL at ${where} (${target.displayUrl}): no answer within ${Math.round(timeoutMs / 1000)}s; the server may be down, unreachable or blocked by a firewall.`
-    : `Cannot connect to PostgreSQL at ${where} (${target.displayUrl}): ${detail}`, {
+    ? `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): no answer within ${Math.round(timeoutMs / 1000)}s; the server may be down, unreachable or blocked by a firewall.`
+    : `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): ${detail}`, {
     ...base,
     hint: `Check that PostgreSQL is running and reachable at ${where}.`,
   });
+}
+
+/** What to check after a refused password, by where the password came from. */
+function authHint(from: string | undefined): string {
+  if (from === 'the URL') {
+    return `Check the user name and the password in the URL, and the server's pg_hba.conf. ${PERCENT_ENCODING_HINT}`;
+  }
+  if (from === 'PGPASSWORD') {
+    return 'The URL has no password, so ferry sent PGPASSWORD: check it and the user name (or unset it to use ~/.pgpass), and the server\'s pg_hba.conf.';
+  }
+  if (from) {
+    return `The URL has no password and PGPASSWORD is not set, so ferry sent the password on ${from}: check that line (host:port:database:user:password; write a colon in the password as \\: and a backslash as \\\\).`;
+  }
+  return 'Check the user name and password (in the URL, PGPASSWORD or ~/.pgpass) and the server\'s pg_hba.conf.';
+}
+
+/** "; host from PGHOST, port 5432 by default" for the settings (of `keys`) the URL did not give. */
+function settingNotes(target: PostgresTarget, keys: ('host' | 'port' | 'user' | 'database')[]): string {
+  const from = target.from;
+  if (!from) return '';
+  const notes: string[] = [];
+  for (const key of keys) {
+    const source = from[key];
+    if (source === 'the URL') continue;
+    if (source !== 'default') notes.push(`${key} from ${source}`);
+    else if (key === 'host') notes.push('host localhost by default');
+    else if (key === 'port') notes.push('port 5432 by default');
+    else if (key === 'user') notes.push('user name from your OS login, as none was given');
+    else notes.push('database named after the user, as none was given');
+  }
+  return notes.length ? `; ${notes.join(', ')}` : '';
 }
 
 /**
@@ -142,18 +230,11 @@ export function statementPreview(sql: string): string {
 /** pg's message with any URL password masked, and the literal password removed just in case. */
 function safeMessage(e: unknown, target: PostgresTarget): string {
   let text = maskPassword(e instanceof Error ? e.message : String(e));
-  const password = passwordOf(target.url);
-  // Very short passwords would mangle ordinary words; maskPassword already covers URLs.
+  const password = urlPassword(target.url) ?? '';
+  // Very short passwords would mangle ordinary words; maskPassword already covers URLs and the
+  // passwords ferry has seen (PGPASSWORD, ~/.pgpass).
   if (password.length >= 4) text = text.split(password).join('***');
   return text;
-}
-
-function passwordOf(url: string): string {
-  try {
-    return decodeURIComponent(new URL(url).password);
-  } catch {
-    return '';
-  }
 }
 
 /** Quotes a word for a copy-pasteable shell hint only when it needs it. */
