@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FerryError } from '../errors.js';
 import { backupSqliteFile } from '../engines/sqlite/sqlite-backup.js';
-import { fsyncDir, sha256File, timestampName, writeFileAtomic } from '../util/fs-atomic.js';
+import { fsyncDir, makeDirs, sha256File, timestampName, writeFileAtomic } from '../util/fs-atomic.js';
 import { MANIFEST_NAME, type BackupFileEntry, type BackupManifest } from './manifest.js';
 
 /** Options of `ferry backup` / `createBackup()`. */
@@ -36,7 +36,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     if (!fs.existsSync(f)) throw new FerryError('SOURCE_MISSING', `${f} does not exist.`, { subject: f, hint: 'Check the path.' });
   }
   try {
-    fs.mkdirSync(options.dir, { recursive: true });
+    makeDirs(options.dir);
     // Proves the folder takes a new entry: a read-only folder says so now, not as a confusing ENOENT later.
     fs.accessSync(options.dir, fs.constants.W_OK);
   } catch (e) {

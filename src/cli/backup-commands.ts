@@ -12,8 +12,9 @@ import { mark, paint, printJson, reportError, type Output } from './output.js';
  * consolidate.backupDir, else `fallback`.
  */
 async function backupDir(flags: CommonFlags & { dir?: string }, o: Output, fallback: string): Promise<string> {
-  if (flags.dir) return path.resolve(flags.dir);
+  // Read even when --dir is given, so a broken config is warned about as by every other command.
   const loaded = await loadCommandConfig(flags, o);
+  if (flags.dir) return path.resolve(flags.dir);
   const c = loaded.config;
   if (c.backup?.dir) return path.resolve(loaded.dir, c.backup.dir);
   if (c.consolidate) return path.resolve(loaded.dir, c.consolidate.backupDir ?? path.join(c.consolidate.sourceDir, 'backup'));

@@ -28,7 +28,7 @@ export function findDuplicateKeys(targets: PlannedTarget[], open: (file: string)
               const exprB = key.map((c) => b.exprs[b.columns.indexOf(c)]!);
               let found: { count: number; examples: string[] };
               try {
-                found = countShared(ea, a.sourceTable, exprA, eb, b.sourceTable, exprB);
+                found = countShared(ea, a.sourceTable, exprA, eb, b.sourceTable, exprB, !table.keys.length);
               } catch (e) {
                 throw sqliteError(e, `${a.sourcePath} or ${b.sourcePath}`, 'comparing keys of');
               }
@@ -45,8 +45,14 @@ export function findDuplicateKeys(targets: PlannedTarget[], open: (file: string)
   return out;
 }
 
-function countShared(ea: SqliteEngine, ta: string, exprA: string[], eb: SqliteEngine, tb: string, exprB: string[]): { count: number; examples: string[] } {
-  const read = eb.db.prepare(`SELECT ${exprB.join(', ')} FROM ${quoteSqliteIdent(tb)} WHERE ${exprB.map((e) => `${e} IS NOT NULL`).join(' AND ')}`).raw(true);
+/**
+ * A key with a NULL never collides with a unique key, so such rows are skipped. A whole row is
+ * different: onConflict skip drops a row equal to one already there, NULLs included, so rows
+ * with NULLs are probed one by one with `IS` (SQLite's NULL-safe equality).
+ */
+function countShared(ea: SqliteEngine, ta: string, exprA: string[], eb: SqliteEngine, tb: string, exprB: string[], wholeRow: boolean): { count: number; examples: string[] } {
+  const read = eb.db.prepare(`SELECT ${exprB.join(', ')} FROM ${quoteSqliteIdent(tb)}${wholeRow ? '' : ` WHERE ${exprB.map((e) => `${e} IS NOT NULL`).join(' AND ')}`}`).raw(true);
+  const nullSafe = wholeRow ? ea.db.prepare(`SELECT ${exprA.join(', ')} FROM ${quoteSqliteIdent(ta)} WHERE ${exprA.map((e) => `${e} IS ?`).join(' AND ')}`).raw(true) : null;
   const width = exprA.length;
   const probes = new Map<number, ReturnType<typeof ea.db.prepare>>();
   const probe = (n: number) => {
@@ -70,6 +76,12 @@ function countShared(ea: SqliteEngine, ta: string, exprA: string[], eb: SqliteEn
     batch = [];
   };
   for (const row of read.iterate() as IterableIterator<unknown[]>) {
+    if (nullSafe && row.some((v) => v === null)) {
+      const rows = nullSafe.all(row) as unknown[][];
+      count += rows.length;
+      for (const r of rows) if (examples.length < 5) examples.push(formatKey(r));
+      continue;
+    }
     batch.push(row);
     if (batch.length >= PROBE_BATCH) flush();
   }

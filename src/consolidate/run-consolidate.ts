@@ -75,7 +75,15 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
         data: { changed },
       });
     }
-    if (changed.length) resumable = false;
+    if (changed.length) {
+      resumable = false;
+      // The interrupted run's finished targets were built from the old backup: they are this
+      // job's own output (never the user's files), rebuilt below from the new one.
+      for (const t of plan.targets) {
+        const own = previous!.completed.includes(t.file) || readReport(plan.targetDir, t.file)?.fingerprint === plan.fingerprint;
+        if (own && fs.existsSync(t.path)) removeSqliteFiles(t.path);
+      }
+    }
   }
   if (previous && !resumable) {
     // A different job was interrupted here: its partial files are ferry's own and can go.

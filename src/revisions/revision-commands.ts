@@ -61,9 +61,15 @@ export async function loadGraph(t: RevisionTarget): Promise<{ graph: RevisionGra
 }
 
 /** Connects (a SQLite file must exist unless `create`), runs `fn`, closes. */
-async function withDatabase<T>(t: RevisionTarget, fn: (engine: Engine) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+async function withDatabase<T>(t: RevisionTarget, fn: (engine: Engine) => Promise<T>, options: { create?: boolean; creatableBy?: string } = {}): Promise<T> {
   const url = urlOf(t);
   const target = parseUrl(url);
+  if (options.creatableBy && !options.create && target.dialect === 'sqlite' && !target.memory && !fs.existsSync(target.file)) {
+    throw new FerryError('SOURCE_MISSING', `${target.file} does not exist.`, {
+      subject: target.file,
+      hint: `Check --url (or DATABASE_URL). To start a new SQLite database there, run ferry ${options.creatableBy} --create.`,
+    });
+  }
   const { connect } = await read();
   const engine = await connect(url, target.dialect === 'sqlite' ? { mustExist: !options.create } : {});
   try {
@@ -245,7 +251,7 @@ export async function stamp(t: RevisionTarget & { target: string; create?: boole
           return { heads: newHeads };
         }),
       ),
-    { create: !!t.create },
+    { create: !!t.create, creatableBy: 'stamp' },
   );
 }
 

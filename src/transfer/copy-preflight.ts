@@ -58,7 +58,7 @@ export async function preflightTarget(to: ConnectionTarget, plan: CopyPlan, opti
   const free = freeBytes(nearestExisting(dir));
   // Rows take about as much room as in the source; indexes and the journal need some slack. What
   // an interrupted copy already wrote there counts, so a resume asks only for what is left.
-  const need = remainingBytes(options.sourceBytes, to.file);
+  const need = remainingBytes(options.sourceBytes, to.file, plan);
   if (free < need) {
     throw new FerryError('DISK_FULL', `${dir} has ${formatBytes(free)} free; the copy needs about ${formatBytes(need)} more.`, { subject: dir, hint: `Free at least ${formatBytes(need - free)} or copy to another disk.` });
   }
@@ -74,9 +74,42 @@ export async function preflightTarget(to: ConnectionTarget, plan: CopyPlan, opti
   return { engine, checks };
 }
 
-/** Bytes a copy still needs on a SQLite target: about 1.2 times the source, less what is there. */
-export function remainingBytes(sourceBytes: number, file: string): number {
-  return Math.max(0, Math.ceil(sourceBytes * 1.2) - (fs.existsSync(file) ? sqliteDiskSize(file) : 0));
+/**
+ * Bytes a copy still needs on a SQLite target. Before anything is written: about 1.2 times the
+ * source. Once rows are in the file, what they took per row says more than the source's size
+ * (UUIDs and date-times take more room as SQLite text than in PostgreSQL), so the rows left are
+ * priced at that rate; the larger of the two estimates wins.
+ */
+export function remainingBytes(sourceBytes: number, file: string, plan: CopyPlan): number {
+  if (!fs.existsSync(file)) return Math.ceil(sourceBytes * 1.2);
+  const size = sqliteDiskSize(file);
+  const bySource = Math.ceil(sourceBytes * 1.2) - size;
+  const written = rowsWritten(file, plan);
+  const total = plan.tables.reduce((n, t) => n + t.rowEstimate, 0);
+  const byRate = written > 0 ? Math.ceil((size / written) * Math.max(0, total - written) * 1.1) : 0;
+  return Math.max(0, bySource, byRate);
+}
+
+/** Rows already in the planned tables of a SQLite target (0 where a table is not there yet). */
+function rowsWritten(file: string, plan: CopyPlan): number {
+  let engine;
+  try {
+    engine = openSqlite(file, { readonly: true });
+  } catch {
+    return 0;
+  }
+  try {
+    const present = new Set((engine.db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
+    let n = 0;
+    for (const t of plan.tables) {
+      if (present.has(t.target)) n += Number((engine.db.prepare(`SELECT count(*) AS n FROM ${engine.quoteIdent(t.target)}`).get() as { n: number }).n);
+    }
+    return n;
+  } catch {
+    return 0;
+  } finally {
+    void engine.close();
+  }
 }
 
 /**

@@ -266,7 +266,7 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     });
     const settled = await Promise.allSettled(workers.map((p) => p.catch((e: unknown) => ((failed = true), Promise.reject(e)))));
     const firstError = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (firstError) throw diskFullHint(firstError.reason, toTarget, fromTarget, bytes);
+    if (firstError) throw diskFullHint(firstError.reason, toTarget, fromTarget, bytes, plan);
     await linkTables(post);
 
     let verify: VerifyReport | null = null;
@@ -334,11 +334,11 @@ async function openWorkerTarget(t: ConnectionTarget, opened: Engine[], busyTimeo
  * A disk that filled during the copy: the hint says how much room the resume will ask for (what
  * is left to write), and how to continue, so that it agrees with what the resume then checks.
  */
-function diskFullHint(e: unknown, to: ConnectionTarget, from: ConnectionTarget, sourceBytes: number): unknown {
+function diskFullHint(e: unknown, to: ConnectionTarget, from: ConnectionTarget, sourceBytes: number, plan: CopyPlan): unknown {
   if (!(e instanceof FerryError) || e.code !== 'DISK_FULL' || to.dialect !== 'sqlite') return e;
   return new FerryError('DISK_FULL', e.message, {
     subject: e.subject,
-    hint: `Every chunk written so far is kept. Free about ${formatBytes(remainingBytes(sourceBytes, to.file))} in ${path.dirname(to.file)}, then continue with: ferry copy ${from.displayUrl} ${to.displayUrl} --resume`,
+    hint: `Every chunk written so far is kept. The rest needs about ${formatBytes(remainingBytes(sourceBytes, to.file, plan))} free in ${path.dirname(to.file)}; make room, then continue with: ferry copy ${from.displayUrl} ${to.displayUrl} --resume`,
     cause: e,
   });
 }

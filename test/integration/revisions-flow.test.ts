@@ -175,8 +175,8 @@ test('a run killed mid-upgrade leaves no lock and no half revision; the next run
     // A slow revision: a big insert, so the kill lands inside its transaction.
     const slow =
       db.name === 'postgres'
-        ? 'CREATE TABLE slow (id BIGINT PRIMARY KEY, v TEXT);\nINSERT INTO slow SELECT g, md5(g::text) FROM generate_series(1, 3000000) g;'
-        : "CREATE TABLE slow (id INTEGER PRIMARY KEY, v TEXT);\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000000) INSERT INTO slow SELECT i, hex(randomblob(16)) FROM c;";
+        ? 'CREATE TABLE slow (id BIGINT PRIMARY KEY, v TEXT);\nINSERT INTO slow SELECT g, md5(g::text) FROM generate_series(1, 1000000) g;'
+        : "CREATE TABLE slow (id INTEGER PRIMARY KEY, v TEXT);\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000000) INSERT INTO slow SELECT i, hex(randomblob(16)) FROM c;";
     sqlRevision(mig, 'b40000000002', ['a40000000001'], 'slow', slow, 'DROP TABLE slow;');
     const child = spawn(process.execPath, [FERRY, 'upgrade', '--url', db.url, '--no-backup'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
