@@ -13,12 +13,12 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { connect } from '../src/engine/connect.js';
-import type { Row } from '../src/engine/types.js';
+import type { Row } from '../src/values/value.js';
 import { BinaryCopyEncoder, type CopyEncoder, type PgTypeKind } from '../src/engines/postgres/postgres-copy-binary.js';
 import { TextCopyEncoder } from '../src/engines/postgres/postgres-copy-text-encoder.js';
 import type { PostgresEngine } from '../src/engines/postgres/postgres-engine.js';
-import { normalizerFor } from '../src/transfer/convert-value.js';
-import type { LogicalType } from '../src/transfer/copy-types.js';
+import { normalizerFor } from '../src/values/convert-value.js';
+import type { LogicalType } from '../src/values/column-type.js';
 
 const args = process.argv.slice(2);
 const argOf = (name: string) => {

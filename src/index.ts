@@ -5,7 +5,8 @@ export { FerryError, EXIT, isFerryError, type ErrorCode } from './errors.js';
 
 export { connect, type ConnectOptions } from './engine/connect.js';
 export { parseUrl, maskPassword, type ConnectionTarget } from './engine/url.js';
-export type { Engine, Capabilities, Dialect, Row, Value, TableRef, StreamOptions, WriteOptions } from './engine/types.js';
+export type { Engine, Capabilities, Dialect, TableRef, StreamOptions, WriteOptions } from './engine/types.js';
+export type { Row, Value } from './values/value.js';
 export type { Schema, Table, Column, Index, ForeignKey, CheckConstraint, PrimaryKey, UniqueConstraint, Trigger, View } from './schema/model.js';
 export { SqliteEngine, openSqlite } from './engines/sqlite/sqlite-engine.js';
 export { PostgresEngine, connectPostgres } from './engines/postgres/postgres-engine.js';
@@ -27,13 +28,15 @@ export { listBackups, findBackup, checkBackup, type BackupSetInfo, type BackupPr
 export { restoreBackup, type RestoreOptions, type RestoreResult } from './backup/restore-backup.js';
 export type { BackupManifest, BackupFileEntry } from './backup/manifest.js';
 
-export { ChecksumAccumulator } from './transfer/checksum.js';
+export { ChecksumAccumulator } from './values/checksum.js';
 
 export { runCopy as copy, DEFAULT_BATCH_SIZE, DEFAULT_PARALLEL, type CopyOptions, type CopyReport } from './transfer/run-copy.js';
 export { runVerify as verify, type VerifyOptions } from './transfer/run-verify.js';
 export { verifyDatabases, type VerifyReport, type TableVerifyResult } from './transfer/verify-copy.js';
 export { buildCopyPlan, type BuildCopyPlanOptions } from './transfer/build-copy-plan.js';
-export type { CopyPlan, TablePlan, ColumnPlan, LogicalType, PlanWarning, RejectRecord } from './transfer/copy-types.js';
+export type { CopyPlan, RejectRecord } from './transfer/copy-types.js';
+export type { TablePlan, ColumnPlan, PlanWarning } from './engine/table-plan.js';
+export type { LogicalType } from './values/column-type.js';
 export type { CopyEvent, CopyTableReport } from './transfer/copy-events.js';
 export type { RowDifference as CopyRowDifference } from './transfer/find-differences.js';
 export type { CopyConfig, CopyTableConfig, CopyColumnConfig } from './config/types.js';
@@ -41,7 +44,8 @@ export type { CopyConfig, CopyTableConfig, CopyColumnConfig } from './config/typ
 export { upgrade, downgrade, current, heads, branches, show, history, stamp, merge, newRevision, check as checkRevisions, loadGraph, type RevisionTarget, type RevisionInfo, type MigrateOptions, type MigrateResult } from './revisions/revision-commands.js';
 export { RevisionGraph } from './revisions/revision-graph.js';
 export { loadRevisions } from './revisions/revision-file.js';
-export type { Revision, RevisionContext, RevisionSection, SchemaOperations, ColumnSpec } from './revisions/revision-types.js';
+export type { Revision, RevisionContext, RevisionSection, SchemaOperations } from './revisions/revision-types.js';
+export type { ColumnSpec } from './schema/operations.js';
 export type { CheckResult, CheckProblem } from './revisions/check-revisions.js';
 export { diffSchemas, type SchemaDifference } from './schema/diff-schemas.js';
 export { defineSchema, type DeclaredSchemaModule, type DeclaredTable } from './revisions/declared-schema-module.js';

@@ -1,4 +1,4 @@
-import type { Value } from '../engine/types.js';
+import type { Value } from '../values/value.js';
 
 /** What happens when a row from a later source collides with a row already in the target table. */
 export type ConflictPolicy = 'error' | 'skip' | 'replace';

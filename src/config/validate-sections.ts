@@ -1,6 +1,6 @@
-import { LOGICAL_TYPES } from '../transfer/copy-types.js';
+import { LOGICAL_TYPES } from '../values/column-type.js';
 import type { CopyColumnConfig, CopyConfig, CopyTableConfig, RevisionsConfig } from './types.js';
-import { checkKeys, describe, expectNonEmptyString, expectRecord, formatPath, optionalString, type Found, type Segment } from './validate-config.js';
+import { checkKeys, describe, expectNonEmptyString, expectRecord, formatPath, optionalString, type Found, type Segment } from './validate-helpers.js';
 
 const COPY_KEYS = ['from', 'to', 'include', 'exclude', 'batchSize', 'parallel', 'ifExists', 'maxRejects', 'jsonb', 'integers', 'virtualTables', 'rejectFile', 'tables'];
 const COPY_TABLE_KEYS = ['as', 'batchSize', 'columns'];

@@ -5,10 +5,9 @@ import { FerryError } from '../errors.js';
 import { ChunkCopier, PROGRESS_DDL, rowidSpan } from '../engines/sqlite/sqlite-attach-copy.js';
 import { sqliteError } from '../engines/sqlite/sqlite-errors.js';
 import { quoteSqliteIdent as q } from '../engines/sqlite/sqlite-tokens.js';
-import { ChecksumAccumulator } from '../transfer/checksum.js';
+import { ChecksumAccumulator } from '../values/checksum.js';
 import { fsyncDir, fsyncFile, removeSqliteFiles } from '../util/fs-atomic.js';
-import type { EventSink } from './events.js';
-import type { PlannedPiece, PlannedTable, PlannedTarget } from './plan-types.js';
+import type { BuildTargetInput, PlannedPiece, PlannedTable, PlannedTarget } from './plan-types.js';
 import type { TargetReport } from './report-types.js';
 import { collectReport, finalizeFile, readReport } from './target-report.js';
 import { createStage, Stager } from './transform-stage.js';
@@ -20,18 +19,6 @@ import { stateDir } from './run-state.js';
  */
 const SQL_CHUNK_ROWS = 250_000n;
 const JS_CHUNK_ROWS = 5_000n;
-
-/** What building one target needs. */
-export interface BuildTargetInput {
-  target: PlannedTarget;
-  targetDir: string;
-  fingerprint: string;
-  backupSet: string;
-  /** Source file name -> the backup copy rows are read from. */
-  backupFiles: Map<string, string>;
-  onEvent: EventSink;
-  busyTimeoutMs?: number;
-}
 
 /** The temporary file a target is built in before it is renamed into place. */
 export function partialPath(targetDir: string, file: string): string {

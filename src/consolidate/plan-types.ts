@@ -1,5 +1,6 @@
 import type { ConflictPolicy, RowObject } from '../config/types.js';
 import type { ErrorCode } from '../errors.js';
+import type { EventSink } from './events.js';
 
 /** A source file found (or expected) in sourceDir. */
 export interface PlannedSource {
@@ -123,4 +124,16 @@ export interface ConsolidatePlan {
   totalRows: number;
   /** Hash of the mapping; a resumed run must have the same one. */
   fingerprint: string;
+}
+
+/** What building one target needs. */
+export interface BuildTargetInput {
+  target: PlannedTarget;
+  targetDir: string;
+  fingerprint: string;
+  backupSet: string;
+  /** Source file name -> the backup copy rows are read from. */
+  backupFiles: Map<string, string>;
+  onEvent: EventSink;
+  busyTimeoutMs?: number;
 }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { quoteSqliteIdent as q } from '../engines/sqlite/sqlite-tokens.js';
-import { ChecksumAccumulator } from '../transfer/checksum.js';
-import type { Value } from '../engine/types.js';
+import { ChecksumAccumulator } from '../values/checksum.js';
+import type { Value } from '../values/value.js';
 import { formatKey } from './duplicate-keys.js';
 import type { PlannedPiece, PlannedTable } from './plan-types.js';
 

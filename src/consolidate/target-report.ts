@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import { PROGRESS_TABLES } from '../engines/sqlite/sqlite-attach-copy.js';
 import { quoteSqliteIdent as q } from '../engines/sqlite/sqlite-tokens.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
-import type { BuildTargetInput } from './build-target.js';
+import type { BuildTargetInput } from './plan-types.js';
 import type { TableReport, TargetReport } from './report-types.js';
 import { stateDir } from './run-state.js';
 

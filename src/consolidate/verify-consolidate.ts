@@ -5,7 +5,7 @@ import { FerryError } from '../errors.js';
 import { SqliteChecksumPool } from '../engines/sqlite/sqlite-checksum-pool.js';
 import { checksumOnConnection } from '../engines/sqlite/sqlite-checksum.js';
 import { quoteSqliteIdent as q } from '../engines/sqlite/sqlite-tokens.js';
-import { ChecksumAccumulator } from '../transfer/checksum.js';
+import { ChecksumAccumulator } from '../values/checksum.js';
 import { buildPlan } from './build-plan.js';
 import { readReport } from './target-report.js';
 import { createStage, transformRow } from './transform-stage.js';

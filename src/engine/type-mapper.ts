@@ -4,8 +4,14 @@
  * "the source's mapper reads, the target's mapper writes", so no code outside the engines knows
  * which way a copy goes, and a third engine adds a mapper rather than a copy direction.
  */
-import type { ProfileFacts } from '../transfer/choose-type.js';
-import type { ColumnType, PlanWarning, ValueStyle } from '../transfer/copy-types.js';
+import type { ColumnProfile, ColumnType, ValueStyle } from '../values/column-type.js';
+import type { PlanWarning } from './table-plan.js';
+
+/** A profile plus the facts only ferry's own round trip needs (decimal text in `NUMERIC_TEXT`). */
+export interface ProfileFacts extends ColumnProfile {
+  /** Text values that are plain decimal literals (counted only when asked). */
+  textNumeric?: number;
+}
 
 /** How `ferry copy` sizes integer columns (`--integers`). */
 export type IntegerPolicy = 'fit' | 'bigint';

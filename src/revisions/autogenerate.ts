@@ -16,7 +16,7 @@ import { FerryError } from '../errors.js';
 import type { Schema } from '../schema/model.js';
 import { planSchemaChange } from '../schema/plan-schema-change.js';
 import { loadDeclaredSchema } from './declared-schema.js';
-import type { SchemaOp } from './operations.js';
+import type { SchemaOp } from '../schema/operations.js';
 import { loadGraph, newRevision, type RevisionTarget } from './revision-commands.js';
 import { newRevisionId, slugFor } from './revision-file.js';
 import { scriptRevisionText } from './revision-script.js';

@@ -2,7 +2,7 @@ import type { Engine } from '../engine/types.js';
 import { FerryError } from '../errors.js';
 import { importUserModule } from '../util/import-module.js';
 import type { RenameHint } from '../schema/plan-schema-change.js';
-import type { ColumnSpec } from './revision-types.js';
+import type { ColumnSpec } from '../schema/operations.js';
 import { createSchemaOperations } from './schema-operations.js';
 
 /** One table of a schema declared in TypeScript. */

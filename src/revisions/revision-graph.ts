@@ -1,7 +1,7 @@
 import { FerryError } from '../errors.js';
 import type { Revision } from './revision-types.js';
 import { closest } from './did-you-mean.js';
-import { displayPath } from './revision-file.js';
+import { displayPath } from './revision-text.js';
 import { findCycle, topologicalOrder } from './topological-order.js';
 
 /** Which revisions `history` shows: `from` and `to` are ids, prefixes, `base`, `head` or `heads`; both ends inclusive. */

@@ -1,7 +1,7 @@
 import { FerryError } from '../errors.js';
 import { importUserModule } from '../util/import-module.js';
 import type { Revision, RevisionContext, RevisionSection } from './revision-types.js';
-import { REVISION_ID, checkFileName, displayPath, normaliseText, oneLine, withChecksum, type NewRevisionOptions } from './revision-file.js';
+import { REVISION_ID, checkFileName, displayPath, normaliseText, oneLine, withChecksum, type NewRevisionOptions } from './revision-text.js';
 
 type RevisionFn = (ctx: RevisionContext) => Promise<void> | void;
 type ScriptModule = Record<string, unknown>;

@@ -1,4 +1,5 @@
 import type { Dialect, Engine } from '../engine/types.js';
+import type { ColumnSpec } from '../schema/operations.js';
 
 /**
  * One revision as loaded from `migrations/`: plain data plus, for TypeScript/JavaScript revisions,
@@ -46,20 +47,6 @@ export interface RevisionContext {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Schema operations that do the right thing on each engine (SQLite table rebuilds included). */
   readonly ops: SchemaOperations;
-}
-
-/** A column as revisions declare it. */
-export interface ColumnSpec {
-  name: string;
-  /** The type as written in DDL (`text`, `bigint`, `varchar(20)`, `INTEGER`...). */
-  type: string;
-  nullable?: boolean;
-  /** A default as an SQL expression. */
-  default?: string;
-  primaryKey?: boolean;
-  unique?: boolean;
-  /** `table(column)` this column references. */
-  references?: { table: string; column: string; onDelete?: string; onUpdate?: string };
 }
 
 /** Schema operations available to script revisions as `ctx.ops`. */

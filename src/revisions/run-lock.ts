@@ -1,8 +1,8 @@
 import type { Engine } from '../engine/types.js';
 import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
-import type { RunLock } from './run-lock-types.js';
+import type { RunLock } from '../engine/run-lock.js';
 
-export type { RunLock } from './run-lock-types.js';
+export type { RunLock } from '../engine/run-lock.js';
 
 /**
  * Takes the run lock, waiting up to `timeoutMs`: a session-level advisory lock on PostgreSQL, a

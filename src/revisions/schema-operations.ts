@@ -8,7 +8,7 @@ import { postgresOpSql } from '../engines/postgres/postgres-operations.js';
 import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
 import { runSqliteOp } from '../engines/sqlite/sqlite-operations.js';
 import { FerryError } from '../errors.js';
-import { describeOp, refersTo, type ConstraintRef, type SchemaOp } from './operations.js';
+import { describeOp, refersTo, type ConstraintRef, type SchemaOp } from '../schema/operations.js';
 import type { SchemaOperations } from './revision-types.js';
 
 /** Options of createSchemaOperations. */

@@ -6,8 +6,8 @@
  */
 import { norm } from './diff-schemas.js';
 import { planViewsAndTriggers } from './plan-views.js';
-import { columnSpec, createTableOp, fkAction, type SchemaOp } from '../revisions/operations.js';
-import type { ColumnSpec } from '../revisions/revision-types.js';
+import { columnSpec, createTableOp, fkAction, type SchemaOp } from './operations.js';
+import type { ColumnSpec } from './operations.js';
 import type { Column, ForeignKey, Schema, Table } from './model.js';
 
 /** An explicit rename, from `-- ferry:rename-table` / `-- ferry:rename-column` in the declared schema. */

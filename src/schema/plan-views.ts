@@ -10,7 +10,7 @@
  * made again (dropping a view drops its triggers); one on a dropped table goes with the table.
  */
 import { norm } from './diff-schemas.js';
-import type { SchemaOp } from '../revisions/operations.js';
+import type { SchemaOp } from './operations.js';
 import type { Schema, Trigger, View } from './model.js';
 
 export interface PlannedViews {

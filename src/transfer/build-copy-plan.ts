@@ -16,9 +16,11 @@ import { limitsOf } from '../engine/roles.js';
 import type { IntegerPolicy } from '../engine/type-mapper.js';
 import { postgresColumnType } from '../engines/postgres/postgres-type-mapper.js';
 import { profileRequestFor } from '../engines/sqlite/sqlite-type-mapper.js';
-import { resolveOverride, type ProfileFacts } from './choose-type.js';
+import { resolveOverride } from '../engine/type-overrides.js';
+import { type ProfileFacts } from '../engine/type-mapper.js';
 import { ORIGIN_TABLE, originOf, readOrigin } from './copy-origin.js';
-import type { CopyDirection, CopyPlan, PlanWarning, TablePlan } from './copy-types.js';
+import type { CopyDirection, CopyPlan } from './copy-types.js';
+import type { PlanWarning, TablePlan } from '../engine/table-plan.js';
 import { planTable, TargetNames, type TableFacts } from './plan-table.js';
 
 /** ferry's own resume-state table: never copied. */

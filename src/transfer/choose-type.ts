@@ -1,18 +1,8 @@
 /**
- * Engine-neutral pieces of choosing a column's type: the profile facts the SQLite mapper reads,
- * type-override names and their errors, and the glue "the source's mapper reads, the target's
- * mapper writes". The rules themselves live in each engine's type mapper
- * (engines/sqlite/sqlite-type-mapper.ts, engines/postgres/postgres-type-mapper.ts).
+ * Glue of choosing a column's type: the source engine's mapper reads, the target's mapper writes.
+ * The rules live in each engine's type mapper (each engine's -type-mapper.ts).
  */
 import type { ReadTypeInput, TypeMapper, TypeReading } from '../engine/type-mapper.js';
-import { FerryError } from '../errors.js';
-import { LOGICAL_TYPES, type ColumnProfile, type LogicalType } from './copy-types.js';
-
-/** A profile plus the facts only ferry's own round trip needs (decimal text in `NUMERIC_TEXT`). */
-export interface ProfileFacts extends ColumnProfile {
-  /** Text values that are plain decimal literals (counted only when asked). */
-  textNumeric?: number;
-}
 
 /** A column's chosen type: what it reads as, and the target's DDL for it. */
 export interface TypeChoice extends TypeReading {
@@ -23,48 +13,4 @@ export interface TypeChoice extends TypeReading {
 export function chooseType(input: ReadTypeInput, from: TypeMapper, to: TypeMapper): TypeChoice {
   const reading = from.read(input);
   return { ...reading, targetType: to.write(reading.type) };
-}
-
-/** Override spellings accepted besides the logical names, all lower case. */
-const ALIASES: Record<string, LogicalType> = {
-  bigint: 'int64', int8: 'int64', integer: 'int64', int: 'int64', int4: 'int64', smallint: 'int64', int2: 'int64',
-  'double precision': 'float64', double: 'float64', float8: 'float64', float: 'float64', real: 'float64', float4: 'float64',
-  decimal: 'numeric', bool: 'boolean', varchar: 'text', string: 'text', 'character varying': 'text',
-  bytea: 'bytes', blob: 'bytes', 'timestamp without time zone': 'timestamp', datetime: 'timestamp',
-  'timestamp with time zone': 'timestamptz', 'time without time zone': 'time',
-};
-
-/** Resolves an override name (logical name or alias) or throws TYPE_OVERRIDE listing the valid names. */
-export function resolveOverride(name: string, where: string): LogicalType {
-  const key = name.trim().toLowerCase().replace(/\s+/g, ' ');
-  if ((LOGICAL_TYPES as readonly string[]).includes(key)) return key as LogicalType;
-  const alias = ALIASES[key];
-  if (alias) return alias;
-  throw new FerryError('TYPE_OVERRIDE', `${where}: unknown type override ${JSON.stringify(name)}.`, {
-    subject: where,
-    hint: `Use one of: ${LOGICAL_TYPES.filter((t) => t !== 'pgtext').join(', ')} (PostgreSQL names such as bigint, double precision, timestamptz also work).`,
-  });
-}
-
-/** The integer width an override name asks for (`integer` 32 bits, `smallint` 16), if it names one. */
-export function overrideIntBits(name: string): 16 | 32 | 64 | undefined {
-  const key = name.trim().toLowerCase();
-  if (key === 'integer' || key === 'int' || key === 'int4') return 32;
-  if (key === 'smallint' || key === 'int2') return 16;
-  if (key === 'bigint' || key === 'int8' || key === 'int64') return 64;
-  return undefined;
-}
-
-/** "12 integer, 3 text" for messages. */
-export function describe(p: ColumnProfile): string {
-  const parts = ([['integer', p.integers], ['real', p.reals], ['text', p.texts], ['blob', p.blobs]] as const).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
-  return parts.length ? parts.join(', ') : 'only NULLs';
-}
-
-/** The TYPE_OVERRIDE error for an override that cannot hold what the column holds. */
-export function overrideError(where: string, override: string, found: string, logical: LogicalType): FerryError {
-  return new FerryError('TYPE_OVERRIDE', `${where}: the type override ${JSON.stringify(override)} (${logical}) cannot hold what the column holds: ${found}.`, {
-    subject: where,
-    hint: 'Remove the override or pick a type that holds every value (text holds anything but blobs).',
-  });
 }

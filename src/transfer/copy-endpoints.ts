@@ -1,4 +1,5 @@
-import type { Engine, Row, Value } from '../engine/types.js';
+import type { Engine } from '../engine/types.js';
+import type { Row, Value } from '../values/value.js';
 import type { ConnectionTarget } from '../engine/url.js';
 import { createTableSql } from '../engines/postgres/postgres-ddl.js';
 import type { PostgresEngine } from '../engines/postgres/postgres-engine.js';
@@ -10,9 +11,9 @@ import { keyWidth, readSqliteRows } from '../engines/sqlite/sqlite-read-rows.js'
 import { SqliteTableSink } from '../engines/sqlite/sqlite-table-sink.js';
 import { NativeCopyReader } from '../engines/sqlite/sqlite-copy-native.js';
 import { pgTypeKind } from '../engines/postgres/postgres-copy-kinds.js';
-import type { TablePlan } from './copy-types.js';
+import type { TablePlan } from '../engine/table-plan.js';
 import type { TableSource } from './load-table.js';
-import type { TableSink } from './table-sink.js';
+import type { TableSink } from '../engine/table-sink.js';
 
 /**
  * The engine-specific ends of a copy, picked by the target's dialect: how a table is read, how it

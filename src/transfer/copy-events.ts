@@ -1,4 +1,5 @@
-import type { CopyPlan, PlanWarning } from './copy-types.js';
+import type { CopyPlan } from './copy-types.js';
+import type { PlanWarning } from '../engine/table-plan.js';
 
 /** What `ferry copy` reports as it goes; the CLI draws bars or log lines from these. */
 export type CopyEvent =

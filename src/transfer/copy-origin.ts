@@ -9,7 +9,8 @@
  */
 import type { Engine } from '../engine/types.js';
 import type { Schema, Table } from '../schema/model.js';
-import type { ColumnPlan, LogicalType, TablePlan, ValueStyle } from './copy-types.js';
+import type { ColumnPlan, TablePlan } from '../engine/table-plan.js';
+import type { LogicalType, ValueStyle } from '../values/column-type.js';
 
 /** ferry's table of origins in a copy's target: never copied, never verified. */
 export const ORIGIN_TABLE = '_ferry_origin';

@@ -1,5 +1,6 @@
-import type { Engine, Value } from '../engine/types.js';
-import type { PlanWarning } from './copy-types.js';
+import type { Engine } from '../engine/types.js';
+import type { Value } from '../values/value.js';
+import type { PlanWarning } from '../engine/table-plan.js';
 
 /** ferry's progress table in the target of a copy; excluded from plans, verify and emptiness checks. */
 export const STATE_TABLE = '_ferry_copy_state';

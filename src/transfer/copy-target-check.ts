@@ -3,7 +3,7 @@ import type { Dialect, Engine } from '../engine/types.js';
 import { FerryError } from '../errors.js';
 import type { Schema } from '../schema/model.js';
 import type { CopyPlan } from './copy-types.js';
-import { plainEpochUnit } from './time-text.js';
+import { plainEpochUnit } from '../values/time-text.js';
 
 /**
  * Checks the plan's tables against what the target already holds, before anything is written:

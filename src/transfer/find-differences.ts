@@ -1,11 +1,12 @@
-import type { Engine, Row, Value } from '../engine/types.js';
+import type { Engine } from '../engine/types.js';
+import type { Row, Value } from '../values/value.js';
 import type { PostgresEngine } from '../engines/postgres/postgres-engine.js';
 import { byteOrderedSelectSql } from '../engines/postgres/postgres-read-rows.js';
 import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
 import { readSqliteRows } from '../engines/sqlite/sqlite-read-rows.js';
-import { normalizerFor } from './convert-value.js';
-import type { LogicalType } from './copy-types.js';
-import { jsonSafe } from './json-safe.js';
+import { normalizerFor } from '../values/convert-value.js';
+import type { LogicalType } from '../values/column-type.js';
+import { jsonSafe } from '../values/json-safe.js';
 
 /** One side of a table comparison: where its rows are and what its columns are called. */
 export interface CompareSide {

@@ -1,11 +1,13 @@
-import type { Engine, Row, Value } from '../engine/types.js';
-import { ChecksumAccumulator } from './checksum.js';
-import { ConversionError, convertOptionsOf, converterFor, normalizerFor } from './convert-value.js';
+import type { Engine } from '../engine/types.js';
+import type { Row, Value } from '../values/value.js';
+import { ChecksumAccumulator } from '../values/checksum.js';
+import { ConversionError, convertOptionsOf, converterFor, normalizerFor } from '../values/convert-value.js';
 import type { CopyState, TableState } from './copy-state.js';
-import type { RejectRecord, TablePlan } from './copy-types.js';
-import { jsonSafe } from './json-safe.js';
+import type { RejectRecord } from './copy-types.js';
+import type { TablePlan } from '../engine/table-plan.js';
+import { jsonSafe } from '../values/json-safe.js';
 import type { RejectLog } from './reject-log.js';
-import type { SinkItem, SinkRow, TableSink } from './table-sink.js';
+import type { SinkItem, SinkRow, TableSink } from '../engine/table-sink.js';
 
 /** Reads a table's rows in key order: each row is the key values, then the plan's columns. */
 export interface TableSource {

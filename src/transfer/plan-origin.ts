@@ -9,7 +9,7 @@ import { identName, isKeyword, tokenize } from '../engines/sqlite/sqlite-tokens.
 import { quoteSqliteIdent } from '../engines/sqlite/sqlite-tokens.js';
 import { sqliteColumnSql } from '../engines/sqlite/sqlite-ddl.js';
 import type { TableOrigin } from './copy-origin.js';
-import type { PlanWarning, TablePlan } from './copy-types.js';
+import type { PlanWarning, TablePlan } from '../engine/table-plan.js';
 
 /**
  * Rewrites a planned PostgreSQL -> SQLite table to recreate its recorded origin. Returns false

@@ -4,7 +4,8 @@ import { sqliteSeedSequenceSql } from '../engines/sqlite/sqlite-ddl.js';
 import { FerryError } from '../errors.js';
 import type { CopyEvent } from './copy-events.js';
 import { CopyState, type TableState } from './copy-state.js';
-import type { CopyPlan, PlanWarning, TablePlan } from './copy-types.js';
+import type { CopyPlan } from './copy-types.js';
+import type { PlanWarning, TablePlan } from '../engine/table-plan.js';
 
 /** A post-load statement and what its failure means. */
 interface Step {

@@ -8,9 +8,9 @@
  */
 import { tokenize } from '../engines/sqlite/sqlite-tokens.js';
 import { sqliteToPostgres } from './translate-expression.js';
-import type { LogicalType } from './copy-types.js';
-import { parseTimeOfDay } from './time-text.js';
-import { canonicalUuid } from './uuid-text.js';
+import type { LogicalType } from '../values/column-type.js';
+import { parseTimeOfDay } from '../values/time-text.js';
+import { canonicalUuid } from '../values/uuid-text.js';
 
 /**
  * A translated default (`sql: null` = no default; `expression`: an expression the target must be

@@ -4,7 +4,7 @@
  * IN lists and `~~` for LIKE; the simple forms are rewritten, the rest is reported untranslatable.
  */
 import { identName, isKeyword, matchParen, quoteSqliteIdent, tokenize, type Token } from '../engines/sqlite/sqlite-tokens.js';
-import type { LogicalType } from './copy-types.js';
+import type { LogicalType } from '../values/column-type.js';
 import type { DefaultTranslation } from './translate-default.js';
 import { joinPieces, type ExpressionContext, type Piece, type Translation } from './translate-expression.js';
 

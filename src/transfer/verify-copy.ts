@@ -8,11 +8,12 @@ import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
 import { FerryError } from '../errors.js';
 import { mapLimit } from '../util/map-limit.js';
 import type { Schema } from '../schema/model.js';
-import { ChecksumAccumulator } from './checksum.js';
+import { ChecksumAccumulator } from '../values/checksum.js';
 import { postgresColumnType } from '../engines/postgres/postgres-type-mapper.js';
 import { ORIGIN_TABLE, readOrigin, type ColumnOrigin, type RecordedOrigin } from './copy-origin.js';
 import { STATE_TABLE, type TableState } from './copy-state.js';
-import type { CopyPlan, LogicalType } from './copy-types.js';
+import type { CopyPlan } from './copy-types.js';
+import type { LogicalType } from '../values/column-type.js';
 import { findDifferences, type RowDifference } from './find-differences.js';
 import { compareMeaning, type MeaningPair, type SchemaDifference } from './verify-meaning.js';
 

@@ -10,7 +10,7 @@
 import { typeMapperOf } from '../engine/roles.js';
 import type { Dialect } from '../engine/types.js';
 import type { Column, Schema, Table } from '../schema/model.js';
-import type { ColumnType } from './copy-types.js';
+import type { ColumnType } from '../values/column-type.js';
 
 /** One way the two schemas differ. */
 export interface SchemaDifference {

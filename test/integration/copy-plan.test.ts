@@ -9,7 +9,8 @@ import { sqliteSeedSequenceSql } from '../../src/engines/sqlite/sqlite-ddl.js';
 import { profileSqliteTable } from '../../src/engines/sqlite/sqlite-profile.js';
 import { FerryError } from '../../src/errors.js';
 import { buildCopyPlan } from '../../src/transfer/build-copy-plan.js';
-import type { CopyPlan, TablePlan } from '../../src/transfer/copy-types.js';
+import type { CopyPlan } from '../../src/transfer/copy-types.js';
+import type { TablePlan } from '../../src/engine/table-plan.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
 

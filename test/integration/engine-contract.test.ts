@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connect } from '../../src/engine/connect.js';
-import type { Dialect, Engine, Row } from '../../src/engine/types.js';
+import type { Dialect, Engine } from '../../src/engine/types.js';
+import type { Row } from '../../src/values/value.js';
 import { findTable } from '../../src/schema/model.js';
 import { freshPostgresDatabase, NO_POSTGRES_MESSAGE } from '../support/postgres.js';
 

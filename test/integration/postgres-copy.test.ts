@@ -1,13 +1,13 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '../../src/engine/connect.js';
-import type { Row, Value } from '../../src/engine/types.js';
+import type { Row, Value } from '../../src/values/value.js';
 import { BinaryCopyEncoder, pgTypeKind, type CopyEncoder } from '../../src/engines/postgres/postgres-copy-binary.js';
 import { TextCopyEncoder } from '../../src/engines/postgres/postgres-copy-text-encoder.js';
 import type { PostgresEngine } from '../../src/engines/postgres/postgres-engine.js';
 import { FerryError } from '../../src/errors.js';
-import { ConversionError, converterFor, normalizerFor } from '../../src/transfer/convert-value.js';
-import type { LogicalType } from '../../src/transfer/copy-types.js';
+import { ConversionError, converterFor, normalizerFor } from '../../src/values/convert-value.js';
+import type { LogicalType } from '../../src/values/column-type.js';
 import { freshPostgresDatabase, NO_POSTGRES_MESSAGE } from '../support/postgres.js';
 
 const db = await freshPostgresDatabase();

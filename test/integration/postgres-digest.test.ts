@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { connect } from '../../src/engine/connect.js';
 import type { PostgresEngine } from '../../src/engines/postgres/postgres-engine.js';
 import { digestPostgresTable } from '../../src/engines/postgres/postgres-digest.js';
-import type { LogicalType } from '../../src/transfer/copy-types.js';
+import type { LogicalType } from '../../src/values/column-type.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 
 // The binary fast path of verify's PostgreSQL side hashes COPY BINARY fields directly; it must give
@@ -52,7 +52,7 @@ test('the binary digest of every column kind equals the text-path digest', async
     assert.equal(text.rows, rows);
     assert.equal(binary.digest(), text.digest());
     // A real holds 0.1 as a float4: its digest is not that of the double 0.1 (a lossy copy shows).
-    const { ChecksumAccumulator } = await import('../../src/transfer/checksum.js');
+    const { ChecksumAccumulator } = await import('../../src/values/checksum.js');
     const { rows: [only] } = { rows: await pg.query<{ n: string }>(`SELECT count(*)::text AS n FROM k WHERE f4 = 0.1::real`) };
     assert.equal(only!.n, '3');
     const f4 = await digestPostgresTable(pg, 'k', ['f4'], ['float64'], ['real']);

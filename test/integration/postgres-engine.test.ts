@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
-import type { Row } from '../../src/engine/types.js';
+import type { Row } from '../../src/values/value.js';
 import { parseUrl } from '../../src/engine/url.js';
 import { connectPostgres, type PostgresEngine } from '../../src/engines/postgres/postgres-engine.js';
 import { stripOuterParens } from '../../src/engines/postgres/postgres-introspector.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { connect } from '../../src/engine/connect.js';
 import type { Dialect, Engine } from '../../src/engine/types.js';
 import { nameSqliteConstraints } from '../../src/engines/sqlite/sqlite-operations.js';
-import { reverseOp, type SchemaOp } from '../../src/revisions/operations.js';
+import { reverseOp, type SchemaOp } from '../../src/schema/operations.js';
 import { createSchemaOperations, runSchemaOp } from '../../src/revisions/schema-operations.js';
 import type { Schema, Table } from '../../src/schema/model.js';
 import { freshPostgresDatabase } from '../support/postgres.js';

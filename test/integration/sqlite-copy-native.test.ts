@@ -6,8 +6,8 @@ import Database from 'better-sqlite3';
 import { BinaryCopyEncoder, type PgTypeKind } from '../../src/engines/postgres/postgres-copy-binary.js';
 import { loadNativeChecksum } from '../../src/engines/sqlite/sqlite-checksum.js';
 import { NativeCopyReader } from '../../src/engines/sqlite/sqlite-copy-native.js';
-import { converterFor } from '../../src/transfer/convert-value.js';
-import type { LogicalType } from '../../src/transfer/copy-types.js';
+import { converterFor } from '../../src/values/convert-value.js';
+import type { LogicalType } from '../../src/values/column-type.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
 
 // SQLite's native COPY encoder (ferry_copy_rows) and the JavaScript converters + BinaryCopyEncoder

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { connect } from '../../src/engine/connect.js';
 import { FerryError } from '../../src/errors.js';
-import type { Row } from '../../src/engine/types.js';
+import type { Row } from '../../src/values/value.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
 
 const schemaSql = `

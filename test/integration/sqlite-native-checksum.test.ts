@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { checksumOnConnection, loadNativeChecksum, nativeChecksumFile } from '../../src/engines/sqlite/sqlite-checksum.js';
-import { ChecksumAccumulator } from '../../src/transfer/checksum.js';
+import { ChecksumAccumulator } from '../../src/values/checksum.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
 
 const compilerPresent = spawnSync(process.env.CC || 'cc', ['--version']).status === 0;
@@ -43,7 +43,7 @@ test('native and JavaScript checksums give identical digests on awkward values',
 });
 
 test('native timestamp normalisation and profile agree with the JavaScript normalisers and the SQL profile', async () => {
-  const { normalizerFor } = await import('../../src/transfer/convert-value.js');
+  const { normalizerFor } = await import('../../src/values/convert-value.js');
   const { digestSqliteTable } = await import('../../src/engines/sqlite/sqlite-digest.js');
   const db = new Database(path.join(tempDir('native-ts'), 'n.db'));
   db.defaultSafeIntegers(true);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChecksumAccumulator } from '../../src/transfer/checksum.js';
-import type { Value } from '../../src/engine/types.js';
+import { ChecksumAccumulator } from '../../src/values/checksum.js';
+import type { Value } from '../../src/values/value.js';
 
 const rows: Value[][] = [
   [1n, 'a', 1.5, null, Buffer.from([0, 1, 2])],

@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseType, type ProfileFacts } from '../../src/transfer/choose-type.js';
+import { chooseType } from '../../src/transfer/choose-type.js';
+import { type ProfileFacts } from '../../src/engine/type-mapper.js';
 import type { ReadTypeInput } from '../../src/engine/type-mapper.js';
 import { postgresColumnType, postgresTypeMapper } from '../../src/engines/postgres/postgres-type-mapper.js';
 import { sqliteTypeMapper } from '../../src/engines/sqlite/sqlite-type-mapper.js';

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Value } from '../../src/engine/types.js';
-import { ConversionError, converterFor, INVALID_MARKER, normalizerFor } from '../../src/transfer/convert-value.js';
+import type { Value } from '../../src/values/value.js';
+import { ConversionError, converterFor, INVALID_MARKER, normalizerFor } from '../../src/values/convert-value.js';
 import { sqliteValueWriter } from '../../src/engines/sqlite/sqlite-value-writer.js';
 import { sqliteDeclaredType } from '../../src/engines/sqlite/sqlite-type-mapper.js';
-import type { ColumnPlan } from '../../src/transfer/copy-types.js';
-import { LOGICAL_TYPES, type LogicalType } from '../../src/transfer/copy-types.js';
-import { canonicalJson } from '../../src/transfer/json-canonical.js';
-import { formatTimestamp, parseIsoTimestamp } from '../../src/transfer/time-text.js';
+import type { ColumnPlan } from '../../src/engine/table-plan.js';
+import { LOGICAL_TYPES, type LogicalType } from '../../src/values/column-type.js';
+import { canonicalJson } from '../../src/values/json-canonical.js';
+import { formatTimestamp, parseIsoTimestamp } from '../../src/values/time-text.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

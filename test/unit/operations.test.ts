@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { postgresOpSql } from '../../src/engines/postgres/postgres-operations.js';
 import { editTableDefinition } from '../../src/engines/sqlite/sqlite-table-definition.js';
 import { FerryError } from '../../src/errors.js';
-import { reverseOp, type SchemaOp } from '../../src/revisions/operations.js';
+import { reverseOp, type SchemaOp } from '../../src/schema/operations.js';
 import type { Table } from '../../src/schema/model.js';
 
 test('PostgreSQL SQL for every op, exactly', () => {

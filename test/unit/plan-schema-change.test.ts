@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSqlite } from '../../src/engines/sqlite/sqlite-engine.js';
 import { nameSqliteConstraints } from '../../src/engines/sqlite/sqlite-operations.js';
-import type { SchemaOp } from '../../src/revisions/operations.js';
+import type { SchemaOp } from '../../src/schema/operations.js';
 import type { Schema } from '../../src/schema/model.js';
 import { planSchemaChange } from '../../src/schema/plan-schema-change.js';
 import { parseRenameHints } from '../../src/revisions/declared-schema.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { CopyTextParser, parseLine, unescapeField } from '../../src/engines/postgres/postgres-copy-out.js';
 import { pgTypeKind } from '../../src/engines/postgres/postgres-copy-binary.js';
 import { copyTextField, TextCopyEncoder } from '../../src/engines/postgres/postgres-copy-text-encoder.js';
-import { ConversionError } from '../../src/transfer/convert-value.js';
+import { ConversionError } from '../../src/values/convert-value.js';
 
 type Rows = (string | null)[][];
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addCheckSql, addForeignKeySql, addPrimaryKeySql, addUniqueSql, analyzeSql, createTableSql, limitIdentifier, postLoadSteps, setIdentitySql, validateConstraintSql } from '../../src/engines/postgres/postgres-ddl.js';
-import type { TablePlan } from '../../src/transfer/copy-types.js';
+import type { TablePlan } from '../../src/engine/table-plan.js';
 
 const plan: TablePlan = {
   source: 'Order "items"',

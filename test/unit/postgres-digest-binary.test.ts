@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BinaryCopyEncoder } from '../../src/engines/postgres/postgres-copy-binary.js';
 import { binaryHasher, digestBinaryCopy } from '../../src/engines/postgres/postgres-digest-binary.js';
-import { ChecksumAccumulator } from '../../src/transfer/checksum.js';
-import { normalizerFor } from '../../src/transfer/convert-value.js';
+import { ChecksumAccumulator } from '../../src/values/checksum.js';
+import { normalizerFor } from '../../src/values/convert-value.js';
 
 // The digest of COPY BINARY data must not depend on where the network cuts it into chunks.
 test('COPY BINARY digests are the same however the stream is cut into chunks', async () => {

@@ -7,10 +7,10 @@ import {
   loadRevisions,
   newRevisionId,
   parseSqlRevision,
-  revisionChecksum,
   revisionFileText,
   slugFor,
 } from '../../src/revisions/revision-file.js';
+import { revisionChecksum } from '../../src/revisions/revision-text.js';
 import { importScriptRevision, scanScriptRevision, scriptRevisionText } from '../../src/revisions/revision-script.js';
 import type { RevisionContext } from '../../src/revisions/revision-types.js';
 import { FerryError, type ErrorCode } from '../../src/errors.js';

@@ -1,5 +1,5 @@
-import type { Value } from '../../engine/types.js';
-import { ConversionError } from '../../transfer/convert-value.js';
+import type { Value } from '../../values/value.js';
+import { ConversionError } from '../../values/convert-value.js';
 
 /**
  * The PostgreSQL column types COPY encoders know, by wire format. 'other' has no binary encoding

@@ -1,7 +1,7 @@
-import type { Value } from '../../engine/types.js';
-import { ConversionError } from '../../transfer/convert-value.js';
-import { parseDecimal } from '../../transfer/decimal-text.js';
-import { formatTimeOfDay, formatTimestamp, parseIsoDate, timestampInRange } from '../../transfer/time-text.js';
+import type { Value } from '../../values/value.js';
+import { ConversionError } from '../../values/convert-value.js';
+import { parseDecimal } from '../../values/decimal-text.js';
+import { formatTimeOfDay, formatTimestamp, parseIsoDate, timestampInRange } from '../../values/time-text.js';
 import { floatText, floatValue, intValue, readUuid, refuse, textProblem, textValue, type CopyEncoder, type PgTypeKind } from './postgres-copy-kinds.js';
 
 /** Bytes per chunk handed to COPY when the caller gives none. */

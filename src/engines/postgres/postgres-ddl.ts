@@ -5,7 +5,7 @@
  * validated, so each validation is its own step that can fail (and be reported) on its own.
  */
 import crypto from 'node:crypto';
-import type { ColumnPlan, TablePlan } from '../../transfer/copy-types.js';
+import type { ColumnPlan, TablePlan } from '../../engine/table-plan.js';
 import { quoteIdent, quoteTable } from './postgres-quote.js';
 
 /** PostgreSQL's identifier limit in bytes (NAMEDATALEN - 1). */

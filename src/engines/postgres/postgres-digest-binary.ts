@@ -1,7 +1,7 @@
-import { ChecksumAccumulator } from '../../transfer/checksum.js';
-import { normalizerFor } from '../../transfer/convert-value.js';
-import { civilFromDays } from '../../transfer/time-text.js';
-import type { LogicalType } from '../../transfer/copy-types.js';
+import { ChecksumAccumulator } from '../../values/checksum.js';
+import { normalizerFor } from '../../values/convert-value.js';
+import { civilFromDays } from '../../values/time-text.js';
+import type { LogicalType } from '../../values/column-type.js';
 import type { PgTypeKind } from './postgres-copy-kinds.js';
 
 /** Microseconds from 1970-01-01 to PostgreSQL's epoch 2000-01-01, split in 32-bit words. */

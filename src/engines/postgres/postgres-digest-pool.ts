@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { FerryError, type ErrorCode } from '../../errors.js';
-import { ChecksumAccumulator } from '../../transfer/checksum.js';
-import type { LogicalType } from '../../transfer/copy-types.js';
+import { ChecksumAccumulator } from '../../values/checksum.js';
+import type { LogicalType } from '../../values/column-type.js';
 import type { PostgresTarget } from './postgres-errors.js';
 
 interface Reply {

@@ -3,7 +3,7 @@
  * own, so verify hashes two PostgreSQL tables on two cores while SQLite's side runs in C.
  */
 import { parentPort } from 'node:worker_threads';
-import type { LogicalType } from '../../transfer/copy-types.js';
+import type { LogicalType } from '../../values/column-type.js';
 import { digestPostgresTable } from './postgres-digest.js';
 import { connectPostgres, type PostgresEngine } from './postgres-engine.js';
 import type { PostgresTarget } from './postgres-errors.js';

@@ -1,7 +1,7 @@
-import type { Value } from '../../engine/types.js';
-import { ChecksumAccumulator } from '../../transfer/checksum.js';
-import { normalizerFor } from '../../transfer/convert-value.js';
-import type { LogicalType } from '../../transfer/copy-types.js';
+import type { Value } from '../../values/value.js';
+import { ChecksumAccumulator } from '../../values/checksum.js';
+import { normalizerFor } from '../../values/convert-value.js';
+import type { LogicalType } from '../../values/column-type.js';
 import { binaryHasher, digestBinaryCopy, NeedsTextPath } from './postgres-digest-binary.js';
 import { pgTypeKind } from './postgres-copy-kinds.js';
 import type { PostgresEngine } from './postgres-engine.js';

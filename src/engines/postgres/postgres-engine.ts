@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { Capabilities, Engine, Row, StreamOptions, TableRef, WriteOptions } from '../../engine/types.js';
+import type { Capabilities, Engine, StreamOptions, TableRef, WriteOptions } from '../../engine/types.js';
+import type { Row } from '../../values/value.js';
 import { FerryError } from '../../errors.js';
 import type { Schema } from '../../schema/model.js';
 import { openClient } from './postgres-connect.js';

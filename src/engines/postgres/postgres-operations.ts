@@ -8,8 +8,8 @@
  * needs statements outside a transaction, which a revision opts into with `ferry:no-transaction`.
  */
 import { FerryError } from '../../errors.js';
-import { describeOp, fkAction, type OpOf, type SchemaOp } from '../../revisions/operations.js';
-import type { ColumnSpec } from '../../revisions/revision-types.js';
+import { describeOp, fkAction, type OpOf, type SchemaOp } from '../../schema/operations.js';
+import type { ColumnSpec } from '../../schema/operations.js';
 import { quoteIdent as q, quoteTable as t } from './postgres-quote.js';
 
 /** The statements that perform `op` on PostgreSQL, in order. */

@@ -1,5 +1,5 @@
-import type { Value } from '../../engine/types.js';
-import type { ChunkKey } from '../../transfer/copy-types.js';
+import type { Value } from '../../values/value.js';
+import type { ChunkKey } from '../../engine/table-plan.js';
 import { quoteIdent, quoteTable } from './postgres-quote.js';
 
 /** A value as an SQL literal; untyped so PostgreSQL casts it to the key column's type. */

@@ -1,5 +1,5 @@
 import type { Engine } from '../../engine/types.js';
-import { pollForLock, releaseOnce, type RunLock } from '../../revisions/run-lock-types.js';
+import { pollForLock, releaseOnce, type RunLock } from '../../engine/run-lock.js';
 
 /** The advisory lock key every ferry run on a PostgreSQL database takes ("ferry" in ASCII). */
 const ADVISORY_KEY = 0x6665727279n;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Row } from '../../engine/types.js';
+import type { Row } from '../../values/value.js';
 
 /** Sends one statement on a connection; `array` returns rows as arrays in column order. */
 export type Send = (sql: string, rowMode?: 'array') => Promise<pg.QueryResult>;

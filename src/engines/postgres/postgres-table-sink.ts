@@ -1,6 +1,6 @@
-import { ConversionError } from '../../transfer/convert-value.js';
-import type { ColumnPlan } from '../../transfer/copy-types.js';
-import type { RefuseRow, RowRefusal, SinkItem, SinkRow, TableSink } from '../../transfer/table-sink.js';
+import { ConversionError } from '../../values/convert-value.js';
+import type { ColumnPlan } from '../../engine/table-plan.js';
+import type { RefuseRow, RowRefusal, SinkItem, SinkRow, TableSink } from '../../engine/table-sink.js';
 import { BinaryCopyEncoder, pgTypeKind, type CopyEncoder, type PgTypeKind } from './postgres-copy-binary.js';
 import type { PostgresEngine } from './postgres-engine.js';
 import { sqlStateOf } from './postgres-errors.js';

@@ -7,8 +7,8 @@
  * compared without regard to case.
  */
 import type { ReadTypeInput, TypeMapper, TypeReading } from '../../engine/type-mapper.js';
-import { overrideError, resolveOverride } from '../../transfer/choose-type.js';
-import type { ColumnType, LogicalType } from '../../transfer/copy-types.js';
+import { overrideError, resolveOverride } from '../../engine/type-overrides.js';
+import type { ColumnType, LogicalType } from '../../values/column-type.js';
 
 export const postgresTypeMapper: TypeMapper = {
   read: readPostgresType,

@@ -1,4 +1,4 @@
-import type { Row, Value } from '../../engine/types.js';
+import type { Row, Value } from '../../values/value.js';
 import { FerryError } from '../../errors.js';
 
 /** The protocol's limit on parameters in one statement (a 16-bit count). */

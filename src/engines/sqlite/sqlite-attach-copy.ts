@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ConflictPolicy } from '../../config/types.js';
 import { FerryError } from '../../errors.js';
-import { ChecksumAccumulator } from '../../transfer/checksum.js';
+import { ChecksumAccumulator } from '../../values/checksum.js';
 import { registerChecksum, taggedExpr } from './sqlite-checksum.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
 

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ChecksumAccumulator } from '../../transfer/checksum.js';
+import { ChecksumAccumulator } from '../../values/checksum.js';
 import type { ChecksumQuery } from './sqlite-checksum.js';
 import { sqliteError } from './sqlite-errors.js';
 

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
-import type { Value } from '../../engine/types.js';
-import { ChecksumAccumulator } from '../../transfer/checksum.js';
+import type { Value } from '../../values/value.js';
+import { ChecksumAccumulator } from '../../values/checksum.js';
 import { quoteSqliteIdent } from './sqlite-tokens.js';
 
 const NATIVE_FILE = fileURLToPath(new URL(`./native/ferry-checksum.${process.platform === 'darwin' ? 'dylib' : 'so'}`, import.meta.url));

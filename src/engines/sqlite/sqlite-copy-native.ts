@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Value } from '../../engine/types.js';
+import type { Value } from '../../values/value.js';
 import { loadNativeChecksum, MAX_FUNCTION_ARGS } from './sqlite-checksum.js';
 import { sqliteError } from './sqlite-errors.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';

@@ -3,7 +3,7 @@
  * or checks to an existing table, so they are declared inline in CREATE TABLE; only indexes are
  * built after the load.
  */
-import type { ColumnPlan, TablePlan } from '../../transfer/copy-types.js';
+import type { ColumnPlan, TablePlan } from '../../engine/table-plan.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
 
 /** One column definition. A single identity column becomes the rowid alias `INTEGER PRIMARY KEY`. */

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { ChecksumAccumulator } from '../../transfer/checksum.js';
+import { ChecksumAccumulator } from '../../values/checksum.js';
 import type { DigestTask } from './sqlite-digest.js';
 import { sqliteError } from './sqlite-errors.js';
 

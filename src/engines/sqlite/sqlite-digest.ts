@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { Row, Value } from '../../engine/types.js';
-import { ChecksumAccumulator } from '../../transfer/checksum.js';
-import { normalizerFor } from '../../transfer/convert-value.js';
-import type { LogicalType } from '../../transfer/copy-types.js';
+import type { Row, Value } from '../../values/value.js';
+import { ChecksumAccumulator } from '../../values/checksum.js';
+import { normalizerFor } from '../../values/convert-value.js';
+import type { LogicalType } from '../../values/column-type.js';
 import { loadNativeChecksum, MAX_FUNCTION_ARGS } from './sqlite-checksum.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
 

@@ -6,8 +6,8 @@
  */
 import type Database from 'better-sqlite3';
 import { FerryError } from '../../errors.js';
-import { fkAction, type OpOf, type SchemaOp } from '../../revisions/operations.js';
-import type { ColumnSpec } from '../../revisions/revision-types.js';
+import { fkAction, type OpOf, type SchemaOp } from '../../schema/operations.js';
+import type { ColumnSpec } from '../../schema/operations.js';
 import type { Table } from '../../schema/model.js';
 import { identifiersIn, parseCreateTable } from './sqlite-ddl-rewrite.js';
 import type { SqliteEngine } from './sqlite-engine.js';

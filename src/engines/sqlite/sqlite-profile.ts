@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ProfileFacts } from '../../transfer/choose-type.js';
+import type { ProfileFacts } from '../../engine/type-mapper.js';
 import { affinityOf } from '../../schema/declared-type.js';
 import { loadNativeChecksum } from './sqlite-checksum.js';
 import { quoteSqliteIdent } from './sqlite-tokens.js';

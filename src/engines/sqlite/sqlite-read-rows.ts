@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { Row, Value } from '../../engine/types.js';
-import type { ChunkKey } from '../../transfer/copy-types.js';
+import type { Row, Value } from '../../values/value.js';
+import type { ChunkKey } from '../../engine/table-plan.js';
 import { sqliteError } from './sqlite-errors.js';
 import { quoteSqliteIdent } from './sqlite-tokens.js';
 

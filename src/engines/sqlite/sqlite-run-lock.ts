@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { FerryError } from '../../errors.js';
-import { pollForLock, releaseOnce, type RunLock } from '../../revisions/run-lock-types.js';
+import { pollForLock, releaseOnce, type RunLock } from '../../engine/run-lock.js';
 import type { SqliteEngine } from './sqlite-engine.js';
 
 /**

@@ -6,7 +6,7 @@
  * AUTOINCREMENT, WITHOUT ROWID / STRICT and comments.
  */
 import { FerryError } from '../../errors.js';
-import { sameExpression, type ColumnChange } from '../../revisions/operations.js';
+import { sameExpression, type ColumnChange } from '../../schema/operations.js';
 import { extractChecks, parseCreateTable, type TableBodyPart } from './sqlite-ddl-rewrite.js';
 import { identName, isKeyword, joinSql, quoteSqliteIdent as q, significant, type Token } from './sqlite-tokens.js';
 

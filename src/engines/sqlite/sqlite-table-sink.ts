@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { Value } from '../../engine/types.js';
-import { ConversionError } from '../../transfer/convert-value.js';
-import type { ColumnPlan } from '../../transfer/copy-types.js';
-import type { RefuseRow, RowRefusal, SinkItem, SinkRow, TableSink } from '../../transfer/table-sink.js';
+import type { Value } from '../../values/value.js';
+import { ConversionError } from '../../values/convert-value.js';
+import type { ColumnPlan } from '../../engine/table-plan.js';
+import type { RefuseRow, RowRefusal, SinkItem, SinkRow, TableSink } from '../../engine/table-sink.js';
 import { sqliteError } from './sqlite-errors.js';
 import { quoteSqliteIdent } from './sqlite-tokens.js';
 import { sqliteValueWriter } from './sqlite-value-writer.js';

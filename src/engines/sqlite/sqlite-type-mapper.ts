@@ -9,9 +9,11 @@
  */
 import type { IntegerPolicy, ReadTypeInput, TypeMapper, TypeReading } from '../../engine/type-mapper.js';
 import { parseDeclaredType, type DeclaredType } from '../../schema/declared-type.js';
-import { describe, overrideError, overrideIntBits, resolveOverride, type ProfileFacts } from '../../transfer/choose-type.js';
-import type { ColumnType, LogicalType, PlanWarning, TimestampStyle, UuidStyle } from '../../transfer/copy-types.js';
-import { plainEpochUnit } from '../../transfer/time-text.js';
+import { describe, overrideError, overrideIntBits, resolveOverride } from '../../engine/type-overrides.js';
+import { type ProfileFacts } from '../../engine/type-mapper.js';
+import type { ColumnType, LogicalType, TimestampStyle, UuidStyle } from '../../values/column-type.js';
+import type { PlanWarning } from '../../engine/table-plan.js';
+import { plainEpochUnit } from '../../values/time-text.js';
 import type { ProfileColumnRequest } from './sqlite-profile.js';
 
 const INT32: [bigint, bigint] = [-(2n ** 31n), 2n ** 31n - 1n];

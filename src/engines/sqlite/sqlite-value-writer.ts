@@ -6,13 +6,13 @@
  * value the column would change (a decimal past a double's digits under NUMERIC affinity) is
  * refused with its reason, never rounded.
  */
-import type { Value } from '../../engine/types.js';
+import type { Value } from '../../values/value.js';
 import { affinityOf } from '../../schema/declared-type.js';
-import { ConversionError } from '../../transfer/convert-value.js';
-import type { ColumnPlan } from '../../transfer/copy-types.js';
-import { canonicalDecimal, isPlainInteger, numberToDecimal, parseDecimal } from '../../transfer/decimal-text.js';
-import { formatTimeOfDay, formatTimeOfDayStyled, formatTimestamp, formatTimestampStyled } from '../../transfer/time-text.js';
-import { formatUuid } from '../../transfer/uuid-text.js';
+import { ConversionError } from '../../values/convert-value.js';
+import type { ColumnPlan } from '../../engine/table-plan.js';
+import { canonicalDecimal, isPlainInteger, numberToDecimal, parseDecimal } from '../../values/decimal-text.js';
+import { formatTimeOfDay, formatTimeOfDayStyled, formatTimestamp, formatTimestampStyled } from '../../values/time-text.js';
+import { formatUuid } from '../../values/uuid-text.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

@@ -1,5 +1,5 @@
-import type { Value } from '../engine/types.js';
-import type { LogicalType } from './copy-types.js';
+import type { Value } from './value.js';
+import type { LogicalType } from './column-type.js';
 import { canonicalDecimal, isPlainInteger, numberToDecimal, parseDecimal } from './decimal-text.js';
 import { canonicalJson, jsonProblem } from './json-canonical.js';
 import { epochToMicros, parseIsoDate, parseIsoTimestamp, parseTimeOfDay } from './time-text.js';

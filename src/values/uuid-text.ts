@@ -3,7 +3,7 @@
  * SQLAlchemy's 32 hex digits) read into PostgreSQL's canonical lower-case form, and written back in
  * the column's own style.
  */
-import type { UuidStyle } from './copy-types.js';
+import type { UuidStyle } from './column-type.js';
 
 const HYPHENATED = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const COMPACT = /^[0-9a-fA-F]{32}$/;

@@ -3,7 +3,7 @@
  * proleptic Gregorian calendar PostgreSQL uses. Parsers return a string saying why when they
  * refuse, instead of throwing, because they run once per value.
  */
-import type { TimestampStyle } from './copy-types.js';
+import type { TimestampStyle } from './column-type.js';
 
 /** Microseconds of 0001-01-01 00:00:00: earlier years would need PostgreSQL's BC notation. */
 export const MIN_TIMESTAMP_MICROS = -62135596800000000n;

@@ -1,4 +1,4 @@
-import type { Value } from '../engine/types.js';
+import type { Value } from './value.js';
 
 /** A value as JSON can hold it exactly: int64 as a decimal string, blobs as hex, odd doubles spelt out. */
 export function jsonSafe(v: Value): unknown {

@@ -1,4 +1,4 @@
-import type { Row, Value } from '../engine/types.js';
+import type { Row, Value } from '../values/value.js';
 
 /** One row on its way into the target: its source key, source values and converted values. */
 export interface SinkRow {

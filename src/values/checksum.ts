@@ -1,4 +1,4 @@
-import type { Value } from '../engine/types.js';
+import type { Value } from './value.js';
 
 /**
  * Order-independent content checksum of a table.

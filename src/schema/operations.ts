@@ -4,8 +4,21 @@
  * it runs, and lets a reverse be inferred for writing `down` steps.
  */
 import { FerryError } from '../errors.js';
-import type { Column, ForeignKeyAction, Table } from '../schema/model.js';
-import type { ColumnSpec } from './revision-types.js';
+import type { Column, ForeignKeyAction, Table } from './model.js';
+
+/** A column as revisions declare it. */
+export interface ColumnSpec {
+  name: string;
+  /** The type as written in DDL (`text`, `bigint`, `varchar(20)`, `INTEGER`...). */
+  type: string;
+  nullable?: boolean;
+  /** A default as an SQL expression. */
+  default?: string;
+  primaryKey?: boolean;
+  unique?: boolean;
+  /** `table(column)` this column references. */
+  references?: { table: string; column: string; onDelete?: string; onUpdate?: string };
+}
 
 /** A table-level UNIQUE in a createTable op. */
 export interface UniqueSpec { name?: string; columns: string[] }
