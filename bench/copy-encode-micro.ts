@@ -12,7 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { connect } from '../src/engine/connect.js';
+import { connect } from '../src/engines/registry.js';
 import type { Row } from '../src/values/value.js';
 import { BinaryCopyEncoder, type CopyEncoder, type PgTypeKind } from '../src/engines/postgres/postgres-copy-binary.js';
 import { TextCopyEncoder } from '../src/engines/postgres/postgres-copy-text-encoder.js';

@@ -41,6 +41,7 @@ export type ErrorCode =
   | 'KEYLESS_MERGE'
   | 'TOO_MANY_COLUMNS'
   | 'NAME_NOT_ALLOWED'
+  | 'NOT_SUPPORTED'
   | 'INTERNAL';
 
 /** Exit codes shared by every command; documented in the README. */

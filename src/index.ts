@@ -3,9 +3,10 @@
  */
 export { FerryError, EXIT, isFerryError, type ErrorCode } from './errors.js';
 
-export { connect, type ConnectOptions } from './engine/connect.js';
-export { parseUrl, maskPassword, type ConnectionTarget } from './engine/url.js';
-export type { Engine, Capabilities, Dialect, TableRef, StreamOptions, WriteOptions } from './engine/types.js';
+export { connect, parseUrl, registerEngine, unregisterEngine, registeredEngines, roleOf } from './engines/registry.js';
+export { maskPassword } from './engine/secrets.js';
+export type { Engine, Capabilities, Dialect, TableRef, StreamOptions, WriteOptions, ConnectOptions, ConnectionTarget } from './engine/types.js';
+export type { EngineDriver, EngineRoles } from './engine/driver.js';
 export type { Row, Value } from './values/value.js';
 export type { Schema, Table, Column, Index, ForeignKey, CheckConstraint, PrimaryKey, UniqueConstraint, Trigger, View } from './schema/model.js';
 export { SqliteEngine, openSqlite } from './engines/sqlite/sqlite-engine.js';

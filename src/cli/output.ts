@@ -1,5 +1,5 @@
 import { EXIT, FerryError, isFerryError } from '../errors.js';
-import { maskPassword } from '../engine/url.js';
+import { maskPassword } from '../engine/secrets.js';
 
 /** How this run prints: JSON documents, colours, live progress bars or plain log lines. */
 export interface Output {

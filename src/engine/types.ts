@@ -2,7 +2,31 @@ import type { Schema } from '../schema/model.js';
 
 import type { Row } from '../values/value.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+/** An engine's name, as registered (`sqlite`, `postgres`); only the engine's own folder reads it. */
+export type Dialect = string;
+
+/** A parsed connection target. Each engine's URL parser adds its own fields. */
+export interface ConnectionTarget {
+  dialect: Dialect;
+  /** The URL as given (with its password, if any): only ever handed to the driver. */
+  url: string;
+  /** The URL with any password replaced by `***`, safe to print. */
+  displayUrl: string;
+  /** The database's file, absolute, when it is a local file. */
+  file?: string;
+  /** A database that lives in memory only (nothing on disk to check, back up or create). */
+  memory?: boolean;
+}
+
+/** How to open a connection. */
+export interface ConnectOptions {
+  /** Open read-only (sources are never written); engines that cannot enforce it ignore it. */
+  readonly?: boolean;
+  /** A file database must already exist. Default true for read-only opens. */
+  mustExist?: boolean;
+  /** How long to wait on a locked database, in milliseconds. */
+  busyTimeoutMs?: number;
+}
 
 /** What an engine can do; callers read flags instead of testing the engine's name. */
 export interface Capabilities {
@@ -49,6 +73,8 @@ export interface Engine {
   quoteIdent(name: string): string;
   /** Quotes a possibly schema-qualified table reference. */
   quoteTable(ref: TableRef | string): string;
+  /** The placeholder for the n-th (1-based) query parameter: `$1` or `?`. */
+  placeholder(n: number): string;
 
   /** Runs one or more statements that return no rows. */
   exec(sql: string): Promise<void>;

@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { connect } from '../engine/connect.js';
+import { connect } from '../engines/registry.js';
 import type { Dialect } from '../engine/types.js';
-import { parseUrl } from '../engine/url.js';
+import { parseUrl } from '../engines/registry.js';
 import { postgresOpSql } from '../engines/postgres/postgres-operations.js';
 import { nameSqliteConstraints, sqliteOpSteps } from '../engines/sqlite/sqlite-operations.js';
 import { quoteSqliteIdent } from '../engines/sqlite/sqlite-tokens.js';

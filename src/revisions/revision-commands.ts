@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Engine } from '../engine/types.js';
-import { parseUrl } from '../engine/url.js';
+import { parseUrl } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
 import type { CheckResult } from './check-revisions.js';
 import type { RevisionEvent, RevisionStep } from './migrator.js';
@@ -64,7 +64,7 @@ export async function loadGraph(t: RevisionTarget): Promise<{ graph: RevisionGra
 async function withDatabase<T>(t: RevisionTarget, fn: (engine: Engine) => Promise<T>, options: { create?: boolean; creatableBy?: string } = {}): Promise<T> {
   const url = urlOf(t);
   const target = parseUrl(url);
-  if (options.creatableBy && !options.create && target.dialect === 'sqlite' && !target.memory && !fs.existsSync(target.file)) {
+  if (options.creatableBy && !options.create && target.dialect === 'sqlite' && !target.memory && !fs.existsSync(target.file!)) {
     throw new FerryError('SOURCE_MISSING', `${target.file} does not exist.`, {
       subject: target.file,
       hint: `Check --url (or DATABASE_URL). To start a new SQLite database there, run ferry ${options.creatableBy} --create.`,
@@ -135,7 +135,7 @@ async function migrate(options: MigrateOptions, direction: 'up' | 'down'): Promi
   const { graph } = await loadGraph(options);
   const target = options.target ?? 'heads';
   const where = parseUrl(urlOf(options));
-  if (where.dialect === 'sqlite' && !where.memory && !fs.existsSync(where.file)) {
+  if (where.dialect === 'sqlite' && !where.memory && !fs.existsSync(where.file!)) {
     if (direction === 'down') throw new FerryError('SOURCE_MISSING', `${where.file} does not exist, so there is nothing to downgrade.`, { subject: where.file, hint: 'Check --url (or DATABASE_URL).' });
     // A new SQLite file is only created once the plan is known to be sound.
     const plan = graph.upgradePlan(new Set(), target);

@@ -58,6 +58,7 @@ export async function runSchemaOp(engine: Engine, op: SchemaOp): Promise<string[
     case 'sqlite':
       return runSqliteOp(engine as SqliteEngine, op).statements;
   }
+  throw new FerryError('NOT_SUPPORTED', `${engine.dialect} databases do not support schema operations.`);
 }
 
 /** The SchemaOperations of revision-types.ts on `engine`; each call runs at once, in order. */

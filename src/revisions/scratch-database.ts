@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import { connect } from '../engine/connect.js';
+import { connect } from '../engines/registry.js';
 import type { Dialect, Engine } from '../engine/types.js';
-import { parseUrl } from '../engine/url.js';
+import { parseUrl } from '../engines/registry.js';
 import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
 import { FerryError } from '../errors.js';
 

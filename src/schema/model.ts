@@ -99,7 +99,7 @@ export interface VirtualTable {
 }
 
 export interface Schema {
-  dialect: 'sqlite' | 'postgres';
+  dialect: string;
   tables: Table[];
   /** SQLite virtual tables; their shadow tables are not listed in `tables`. */
   virtualTables?: VirtualTable[];

@@ -12,7 +12,7 @@ import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
 import { profileSqliteTableFull, sqliteSequenceValue, type ProfileColumnRequest } from '../engines/sqlite/sqlite-profile.js';
 import { FerryError } from '../errors.js';
 import type { Schema, Table } from '../schema/model.js';
-import { limitsOf } from '../engine/roles.js';
+import { roleOf } from '../engines/registry.js';
 import type { IntegerPolicy } from '../engine/type-mapper.js';
 import { postgresColumnType } from '../engines/postgres/postgres-type-mapper.js';
 import { profileRequestFor } from '../engines/sqlite/sqlite-type-mapper.js';
@@ -99,7 +99,7 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
  * it. The way back restores the original names from the copy's recorded origin.
  */
 function checkTargetLimits(tables: Table[], config: CopyConfig, dialect: Dialect): void {
-  const limits = limitsOf(dialect);
+  const limits = roleOf(dialect, 'limits');
   const rule = (name: string, kind: 'table' | 'column') => limits.nameProblem(name, kind);
   const wide = tables.filter((t) => t.columns.length > limits.maxColumns);
   if (wide.length) {

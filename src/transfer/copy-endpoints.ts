@@ -1,6 +1,7 @@
+import type { Dialect } from '../engine/types.js';
 import type { Engine } from '../engine/types.js';
 import type { Row, Value } from '../values/value.js';
-import type { ConnectionTarget } from '../engine/url.js';
+import { type ConnectionTarget } from '../engine/types.js';
 import { createTableSql } from '../engines/postgres/postgres-ddl.js';
 import type { PostgresEngine } from '../engines/postgres/postgres-engine.js';
 import { keysetSelectSql } from '../engines/postgres/postgres-read-rows.js';
@@ -30,7 +31,7 @@ export function sourceFor(source: Engine, from: ConnectionTarget, to: Connection
   if (from.dialect === 'sqlite') {
     // Its own connection, so tables can be read side by side (a better-sqlite3 connection runs
     // one statement at a time) without opening the writer's file for writing.
-    const reader = openSqlite(from.file, { readonly: true, mustExist: true });
+    const reader = openSqlite(from.file!, { readonly: true, mustExist: true });
     const kinds = to.dialect === 'postgres' && plan.chunkKey.kind === 'rowid' ? nativeCopyKinds(plan) : null;
     const native = kinds ? NativeCopyReader.open(reader.db, reader.file, plan.source, columns, kinds) : null;
     return {
@@ -58,7 +59,7 @@ export function sinkFor(target: Engine, to: ConnectionTarget, plan: TablePlan): 
 }
 
 /** The statements that create a table before its rows arrive (keys and indexes come after). */
-export function createSchemaSql(plan: TablePlan, dialect: 'sqlite' | 'postgres'): string[] {
+export function createSchemaSql(plan: TablePlan, dialect: Dialect): string[] {
   if (dialect === 'postgres') return [createTableSql(plan)];
   // SQLite cannot add keys, foreign keys or checks later: they are declared inline.
   if (!plan.createSql) throw new Error(`internal: no CREATE TABLE for SQLite target table ${plan.target}`);

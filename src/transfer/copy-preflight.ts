@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { connect } from '../engine/connect.js';
+import { connect } from '../engines/registry.js';
 import type { Engine } from '../engine/types.js';
-import type { ConnectionTarget } from '../engine/url.js';
+import { type ConnectionTarget } from '../engine/types.js';
 import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
 import { FerryError } from '../errors.js';
 import { formatBytes, freeBytes, nearestExisting } from '../util/disk-space.js';
@@ -53,21 +53,21 @@ export async function preflightTarget(to: ConnectionTarget, plan: CopyPlan, opti
     }
     return { engine, checks };
   }
-  const dir = path.dirname(to.file);
+  const dir = path.dirname(to.file!);
   if (!fs.existsSync(dir)) throw new FerryError('UNWRITABLE', `The folder ${dir} for ${to.displayUrl} does not exist.`, { subject: dir, hint: 'Create the folder first, or pick another path.' });
   const free = freeBytes(nearestExisting(dir));
   // Rows take about as much room as in the source; indexes and the journal need some slack. What
   // an interrupted copy already wrote there counts, so a resume asks only for what is left.
-  const need = remainingBytes(options.sourceBytes, to.file, plan);
+  const need = remainingBytes(options.sourceBytes, to.file!, plan);
   if (free < need) {
     throw new FerryError('DISK_FULL', `${dir} has ${formatBytes(free)} free; the copy needs about ${formatBytes(need)} more.`, { subject: dir, hint: `Free at least ${formatBytes(need - free)} or copy to another disk.` });
   }
   checks.push(`${dir} has ${formatBytes(free)} free; the copy needs about ${formatBytes(need)}`);
   if (options.dryRun) {
-    if (!fs.existsSync(to.file)) return { engine: null, checks };
-    return { engine: openSqlite(to.file, { readonly: true, busyTimeoutMs: options.busyTimeoutMs }), checks };
+    if (!fs.existsSync(to.file!)) return { engine: null, checks };
+    return { engine: openSqlite(to.file!, { readonly: true, busyTimeoutMs: options.busyTimeoutMs }), checks };
   }
-  const engine = openSqlite(to.file, { mustExist: false, busyTimeoutMs: options.busyTimeoutMs });
+  const engine = openSqlite(to.file!, { mustExist: false, busyTimeoutMs: options.busyTimeoutMs });
   // better-sqlite3 turns foreign key enforcement on; tables load in any order (biggest first), so
   // a child row may arrive before its parent. The check runs once everything is in (post-load).
   engine.db.pragma('foreign_keys = OFF');

@@ -1,4 +1,4 @@
-import { typeMapperOf } from '../engine/roles.js';
+import { roleOf } from '../engines/registry.js';
 import type { Dialect, Engine } from '../engine/types.js';
 import { FerryError } from '../errors.js';
 import type { Schema } from '../schema/model.js';
@@ -49,7 +49,7 @@ export async function checkTargetTables(target: Engine, plan: CopyPlan, existing
  * cannot be converted without loss is a reject with its reason, never rounded or cut.
  */
 export function adoptExistingTables(plan: CopyPlan, existing: Schema, dialect: Dialect): void {
-  const mapper = typeMapperOf(dialect);
+  const mapper = roleOf(dialect, 'typeMapper');
   for (const t of plan.tables) {
     const table = existing.tables.find((x) => x.name === t.target);
     if (!table) continue;

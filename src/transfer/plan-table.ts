@@ -11,7 +11,7 @@ import { sqliteCreateIndexSql, sqliteCreateTableSql } from '../engines/sqlite/sq
 import { FerryError } from '../errors.js';
 import type { Table } from '../schema/model.js';
 import type { CopyTableConfig } from '../config/types.js';
-import { typeMapperOf } from '../engine/roles.js';
+import { roleOf } from '../engines/registry.js';
 import type { IntegerPolicy, ReadTypeInput } from '../engine/type-mapper.js';
 import { chooseType } from './choose-type.js';
 import { type ProfileFacts } from '../engine/type-mapper.js';
@@ -83,8 +83,8 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
     }
   }
   const colMap = ctx.tables.get(table.name)!.columns;
-  const from = typeMapperOf(toPg ? 'sqlite' : 'postgres');
-  const to = typeMapperOf(toPg ? 'postgres' : 'sqlite');
+  const from = roleOf(toPg ? 'sqlite' : 'postgres', 'typeMapper');
+  const to = roleOf(toPg ? 'postgres' : 'sqlite', 'typeMapper');
   const columns: ColumnPlan[] = table.columns.map((c) => {
     const cfg = colConfig[c.name] ?? {};
     const profile = facts.profiles?.get(c.name);

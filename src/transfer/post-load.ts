@@ -1,3 +1,4 @@
+import type { Dialect } from '../engine/types.js';
 import type { Engine } from '../engine/types.js';
 import { postLoadSteps, type PostLoadStep } from '../engines/postgres/postgres-ddl.js';
 import { sqliteSeedSequenceSql } from '../engines/sqlite/sqlite-ddl.js';
@@ -23,7 +24,7 @@ interface Step {
 const OPTIONAL: ReadonlySet<Step['kind']> = new Set(['index', 'check', 'foreign-key', 'validate', 'analyze', 'trigger']);
 
 /** Steps of a table run before any foreign key (`keys`) and the foreign keys themselves (`links`). */
-export function stepsFor(plan: TablePlan, dialect: 'sqlite' | 'postgres'): { keys: Step[]; links: Step[] } {
+export function stepsFor(plan: TablePlan, dialect: Dialect): { keys: Step[]; links: Step[] } {
   if (dialect === 'sqlite') {
     const keys: Step[] = plan.indexes.map((ix) => ({ kind: 'index', name: ix.name, sql: ix.sql }));
     const seed = sqliteSeedSequenceSql(plan);
@@ -42,7 +43,7 @@ export interface PostLoadJob {
   plan: CopyPlan;
   states: Map<string, TableState>;
   main: Engine;
-  dialect: 'sqlite' | 'postgres';
+  dialect: Dialect;
   parallel: number;
   openWorker: () => Promise<Engine>;
   emit: (e: CopyEvent) => void;

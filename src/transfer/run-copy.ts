@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { connect } from '../engine/connect.js';
+import { connect } from '../engines/registry.js';
 import type { Engine } from '../engine/types.js';
-import { parseUrl, type ConnectionTarget } from '../engine/url.js';
+import { parseUrl } from '../engines/registry.js';
+import { type ConnectionTarget } from '../engine/types.js';
 import { createExtensionSql } from '../engines/postgres/postgres-ddl.js';
 import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
 import { FerryError } from '../errors.js';
@@ -119,7 +120,7 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
   let rejects = new RejectLog(rejectFile, maxRejects);
   // A SQLite target that did not exist is removed again if the run fails before its schema is
   // committed: bad input leaves nothing behind.
-  const newTargetFile = toTarget.dialect === 'sqlite' && !fs.existsSync(toTarget.file) ? toTarget.file : null;
+  const newTargetFile = toTarget.dialect === 'sqlite' && !fs.existsSync(toTarget.file!) ? toTarget.file : null;
   let schemaCommitted = false;
   try {
     // The plan reads (and profiles) every source row before anything is written, so a source
@@ -320,7 +321,7 @@ function positive(n: number, flag: string): number {
 }
 
 async function openSource(t: ConnectionTarget, busyTimeoutMs?: number): Promise<Engine> {
-  if (t.dialect === 'sqlite') return openSqlite(t.file, { readonly: true, mustExist: true, busyTimeoutMs });
+  if (t.dialect === 'sqlite') return openSqlite(t.file!, { readonly: true, mustExist: true, busyTimeoutMs });
   return connect(t.url, { busyTimeoutMs });
 }
 
@@ -339,7 +340,7 @@ function diskFullHint(e: unknown, to: ConnectionTarget, from: ConnectionTarget, 
   if (!(e instanceof FerryError) || e.code !== 'DISK_FULL' || to.dialect !== 'sqlite') return e;
   return new FerryError('DISK_FULL', e.message, {
     subject: e.subject,
-    hint: `Every chunk written so far is kept. The rest needs about ${formatBytes(remainingBytes(sourceBytes, to.file, plan))} free in ${path.dirname(to.file)}; make room, then continue with: ferry copy ${from.displayUrl} ${to.displayUrl} --resume`,
+    hint: `Every chunk written so far is kept. The rest needs about ${formatBytes(remainingBytes(sourceBytes, to.file!, plan))} free in ${path.dirname(to.file!)}; make room, then continue with: ferry copy ${from.displayUrl} ${to.displayUrl} --resume`,
     cause: e,
   });
 }
@@ -380,7 +381,7 @@ async function dryRunReport(
 
 /** About how many bytes the source's rows take, for the SQLite target's free-space check. */
 async function sourceBytes(source: Engine, from: ConnectionTarget): Promise<number> {
-  if (from.dialect === 'sqlite') return sqliteDiskSize(from.file);
+  if (from.dialect === 'sqlite') return sqliteDiskSize(from.file!);
   const [row] = await source.query<{ n: string }>(
     `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::text AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind = 'r'`,
   );

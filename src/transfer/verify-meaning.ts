@@ -7,7 +7,7 @@
  * sensitive, a default that went away) fails the verify; one that does not (a dropped VARCHAR
  * limit SQLite never enforced, a missing non-unique index) is a warning. Pure: schemas are data.
  */
-import { typeMapperOf } from '../engine/roles.js';
+import { roleOf } from '../engines/registry.js';
 import type { Dialect } from '../engine/types.js';
 import type { Column, Schema, Table } from '../schema/model.js';
 import type { ColumnType } from '../values/column-type.js';
@@ -132,7 +132,7 @@ function lengthChecked(ta: ColumnType, tb: ColumnType, a: Table, b: Table, na: s
 
 /** A column's neutral type as its declaration reads (no profile: what a driver or ORM sees). */
 function meaning(c: Column, dialect: Dialect): ColumnType {
-  return typeMapperOf(dialect).read({ table: '', column: c.name, declared: c.type, ...(c.collation ? { collation: c.collation } : {}), jsonb: false, integers: 'fit' }).type;
+  return roleOf(dialect, 'typeMapper').read({ table: '', column: c.name, declared: c.type, ...(c.collation ? { collation: c.collation } : {}), jsonb: false, integers: 'fit' }).type;
 }
 
 function hasDefault(t: Table, c: Column, dialect: Dialect): boolean {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { connect } from '../../src/engine/connect.js';
+import { connect } from '../../src/engines/registry.js';
 import type { Engine } from '../../src/engine/types.js';
 import { createTableSql, postLoadSteps } from '../../src/engines/postgres/postgres-ddl.js';
 import { sqliteSeedSequenceSql } from '../../src/engines/sqlite/sqlite-ddl.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { connect } from '../../src/engine/connect.js';
+import { connect } from '../../src/engines/registry.js';
 import type { Dialect, Engine } from '../../src/engine/types.js';
 import type { Row } from '../../src/values/value.js';
 import { findTable } from '../../src/schema/model.js';

@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from '../../src/engine/connect.js';
+import { connect } from '../../src/engines/registry.js';
 import type { Row, Value } from '../../src/values/value.js';
 import { BinaryCopyEncoder, pgTypeKind, type CopyEncoder } from '../../src/engines/postgres/postgres-copy-binary.js';
 import { TextCopyEncoder } from '../../src/engines/postgres/postgres-copy-text-encoder.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from '../../src/engine/connect.js';
+import { connect } from '../../src/engines/registry.js';
 import type { PostgresEngine } from '../../src/engines/postgres/postgres-engine.js';
 import { digestPostgresTable } from '../../src/engines/postgres/postgres-digest.js';
 import type { LogicalType } from '../../src/values/column-type.js';

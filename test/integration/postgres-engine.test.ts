@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
 import type { Row } from '../../src/values/value.js';
-import { parseUrl } from '../../src/engine/url.js';
+import { parseUrl as parseAnyUrl } from '../../src/engines/registry.js';
+import type { ConnectionTarget } from '../../src/engine/types.js';
+import type { PostgresTarget } from '../../src/engines/postgres/postgres-url.js';
+import type { SqliteTarget } from '../../src/engines/sqlite/sqlite-url.js';
+
+/** A parsed target with every engine's fields readable (the tests check them by engine). */
+type AnyTarget = ConnectionTarget & Partial<Omit<PostgresTarget, 'dialect' | 'url'>> & Partial<Omit<SqliteTarget, 'dialect' | 'url'>>;
+const parseUrl = (input: string): AnyTarget => parseAnyUrl(input);
 import { connectPostgres, type PostgresEngine } from '../../src/engines/postgres/postgres-engine.js';
 import { stripOuterParens } from '../../src/engines/postgres/postgres-introspector.js';
 import { quoteIdent, quoteTable } from '../../src/engines/postgres/postgres-quote.js';
@@ -21,7 +28,7 @@ async function open(url: string): Promise<PostgresEngine> {
   const target = parseUrl(url);
   assert.equal(target.dialect, 'postgres');
   if (target.dialect !== 'postgres') throw new Error('unreachable');
-  return connectPostgres(target);
+  return connectPostgres(target as PostgresTarget);
 }
 
 /** `url` with user, password and/or database replaced. */

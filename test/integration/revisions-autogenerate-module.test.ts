@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { connect } from '../../src/engine/connect.js';
+import { connect } from '../../src/engines/registry.js';
 import { ferry } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { sqlRevision } from '../support/revision-fixtures.js';

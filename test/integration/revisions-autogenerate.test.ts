@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { connect } from '../../src/engine/connect.js';
+import { connect } from '../../src/engines/registry.js';
 import type { Schema } from '../../src/schema/model.js';
 import { diffSchemas } from '../../src/schema/diff-schemas.js';
 import { loadDeclaredSchema } from '../../src/revisions/declared-schema.js';

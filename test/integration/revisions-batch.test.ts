@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { connect } from '../../src/engine/connect.js';
+import { connect } from '../../src/engines/registry.js';
 import { appliedSet, applyPlan } from '../../src/revisions/migrator.js';
 import { loadRevisions } from '../../src/revisions/revision-file.js';
 import { RevisionGraph } from '../../src/revisions/revision-graph.js';

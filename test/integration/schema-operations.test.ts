@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { connect } from '../../src/engine/connect.js';
+import { connect } from '../../src/engines/registry.js';
 import type { Dialect, Engine } from '../../src/engine/types.js';
 import { nameSqliteConstraints } from '../../src/engines/sqlite/sqlite-operations.js';
 import { reverseOp, type SchemaOp } from '../../src/schema/operations.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { connect } from '../../src/engine/connect.js';
+import { connect } from '../../src/engines/registry.js';
 import { FerryError } from '../../src/errors.js';
 import type { Row } from '../../src/values/value.js';
 import { tempDir } from '../support/sqlite-fixtures.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { connect } from '../../src/engine/connect.js';
+import { connect } from '../../src/engines/registry.js';
 import type { SqliteEngine } from '../../src/engines/sqlite/sqlite-engine.js';
 import { runSqliteOp } from '../../src/engines/sqlite/sqlite-operations.js';
 import { rebuildTable, withForeignKeysOff } from '../../src/engines/sqlite/sqlite-table-rebuild.js';

@@ -8,8 +8,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findPassword } from '../../src/engine/pg-password.js';
-import { forgetSecrets, maskPassword, parseUrl, urlPassword } from '../../src/engine/url.js';
+import { findPassword } from '../../src/engines/postgres/postgres-password.js';
+import { parseUrl as parseAnyUrl } from '../../src/engines/registry.js';
+import type { ConnectionTarget } from '../../src/engine/types.js';
+import type { PostgresTarget } from '../../src/engines/postgres/postgres-url.js';
+import type { SqliteTarget } from '../../src/engines/sqlite/sqlite-url.js';
+
+/** A parsed target with every engine's fields readable (the tests check them by engine). */
+type AnyTarget = ConnectionTarget & Partial<Omit<PostgresTarget, 'dialect' | 'url'>> & Partial<Omit<SqliteTarget, 'dialect' | 'url'>>;
+const parseUrl = (input: string): AnyTarget => parseAnyUrl(input);
+import { forgetSecrets, maskPassword } from '../../src/engine/secrets.js';
+import { urlPassword } from '../../src/engines/postgres/postgres-url.js';
 import { FerryError } from '../../src/errors.js';
 
 /** Awkward passwords: every URL delimiter, quotes, backslashes, percent signs, Unicode, tabs. */

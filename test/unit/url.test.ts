@@ -1,11 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { maskPassword, parseUrl } from '../../src/engine/url.js';
+import { parseUrl as parseAnyUrl } from '../../src/engines/registry.js';
+import type { ConnectionTarget } from '../../src/engine/types.js';
+import type { PostgresTarget } from '../../src/engines/postgres/postgres-url.js';
+import type { SqliteTarget } from '../../src/engines/sqlite/sqlite-url.js';
+
+/** A parsed target with every engine's fields readable (the tests check them by engine). */
+type AnyTarget = ConnectionTarget & Partial<Omit<PostgresTarget, 'dialect' | 'url'>> & Partial<Omit<SqliteTarget, 'dialect' | 'url'>>;
+const parseUrl = (input: string): AnyTarget => parseAnyUrl(input);
+import { maskPassword } from '../../src/engine/secrets.js';
 import { FerryError } from '../../src/errors.js';
 
 test('SQLite URLs and bare paths', () => {
-  assert.deepEqual(parseUrl('sqlite::memory:'), { dialect: 'sqlite', file: ':memory:', memory: true, displayUrl: 'sqlite::memory:' });
+  assert.deepEqual(parseUrl('sqlite::memory:'), { dialect: 'sqlite', url: 'sqlite::memory:', file: ':memory:', memory: true, displayUrl: 'sqlite::memory:' });
   assert.equal((parseUrl('sqlite:data/app.db') as { file: string }).file, path.resolve('data/app.db'));
   assert.equal((parseUrl('sqlite:///var/app.db') as { file: string }).file, '/var/app.db');
   assert.equal(parseUrl('legacy/app.sqlite').dialect, 'sqlite');

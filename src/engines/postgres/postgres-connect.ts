@@ -4,8 +4,8 @@ import path from 'node:path';
 import tls, { type ConnectionOptions } from 'node:tls';
 import pg from './pg-driver.js';
 import type { Client, ClientConfig } from 'pg';
-import { findPassword, type PasswordLookup } from '../../engine/pg-password.js';
-import { parseUrl, urlParameter } from '../../engine/url.js';
+import { findPassword, type PasswordLookup } from './postgres-password.js';
+import { parsePostgresUrl, urlParameter } from './postgres-url.js';
 import { FerryError } from '../../errors.js';
 import { connectError, NoPasswordError, type PostgresTarget } from './postgres-errors.js';
 import { ferryTypes } from './postgres-types.js';
@@ -85,7 +85,7 @@ export async function openClient(target: PostgresTarget): Promise<Client> {
 }
 
 function handMade(target: PostgresTarget): PostgresTarget {
-  const parsed = parseUrl(target.url);
+  const parsed = parsePostgresUrl(target.url);
   if (parsed.dialect !== 'postgres') throw new FerryError('BAD_URL', `${parsed.displayUrl} is not a PostgreSQL URL.`, { subject: parsed.displayUrl });
   return parsed;
 }

@@ -48,6 +48,10 @@ export class PostgresEngine implements Engine {
     return quoteIdent(name);
   }
 
+  placeholder(n: number): string {
+    return `$${n}`;
+  }
+
   quoteTable(ref: TableRef | string): string {
     return quoteTable(ref, this.schema);
   }

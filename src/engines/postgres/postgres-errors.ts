@@ -1,8 +1,9 @@
 import { FerryError, isFerryError } from '../../errors.js';
-import { maskPassword, PERCENT_ENCODING_HINT, urlPassword, type ConnectionTarget } from '../../engine/url.js';
+import { maskPassword } from '../../engine/secrets.js';
+import { PERCENT_ENCODING_HINT, urlPassword, type PostgresTarget } from './postgres-url.js';
 
 /** The parsed PostgreSQL target, as connectPostgres receives it. */
-export type PostgresTarget = Extract<ConnectionTarget, { dialect: 'postgres' }>;
+export type { PostgresTarget };
 
 /** The fields of a pg DatabaseError that ferry reads. */
 interface ServerError {

@@ -40,6 +40,10 @@ export class SqliteEngine implements Engine {
     return quoteSqliteIdent(name);
   }
 
+  placeholder(_n: number): string {
+    return '?';
+  }
+
   quoteTable(ref: TableRef | string): string {
     const r = typeof ref === 'string' ? { name: ref } : ref;
     return r.schema ? `${quoteSqliteIdent(r.schema)}.${quoteSqliteIdent(r.name)}` : quoteSqliteIdent(r.name);

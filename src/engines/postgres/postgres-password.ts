@@ -10,7 +10,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { rememberSecret, urlParameter, urlPassword } from './url.js';
+import { rememberSecret } from '../../engine/secrets.js';
+import { urlParameter, urlPassword } from './postgres-url.js';
 
 /** What a connection needs to pick its password line. */
 export interface PasswordQuery {

@@ -1,13 +1,37 @@
+/**
+ * PostgreSQL connection URLs as libpq reads them: `postgres://` and `postgresql://`, what the URL
+ * leaves out from PGHOST, PGPORT, PGUSER, PGDATABASE and PGSSLMODE, and passwords that break the
+ * URL found and hidden (with how to percent-encode them).
+ */
 import os from 'node:os';
-import path from 'node:path';
-import { FerryError } from '../errors.js';
-import type { Dialect } from './types.js';
+import { FerryError } from '../../errors.js';
+import { badUrl, QUERY_PASSWORD, rememberSecret } from '../../engine/secrets.js';
+import type { ConnectionTarget } from '../../engine/types.js';
+
+/** A parsed PostgreSQL target: where to connect, and where each setting came from. */
+export interface PostgresTarget extends ConnectionTarget {
+  dialect: 'postgres';
+  database: string;
+  host: string;
+  port: number;
+  user: string;
+  /** Where host, port, user, database and sslmode came from (absent on hand-made targets). */
+  from?: PostgresSettingSources;
+  /** The SSL mode from the URL (`sslmode`, or node-postgres's `ssl`) or PGSSLMODE. */
+  sslmode?: SslMode;
+}
+
+/** Whether a URL is PostgreSQL's. */
+export function isPostgresUrl(input: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(input.trim());
+}
 
 /**
  * libpq's SSL modes, plus node-postgres's `no-verify` (encrypt, check nothing; like `require`).
  * No mode at all means no TLS, as node-postgres does (libpq would try TLS first).
  */
 export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full' | 'no-verify';
+
 export const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
 
 /**
@@ -23,173 +47,10 @@ export interface PostgresSettingSources {
   sslmode?: string;
 }
 
-/** A parsed connection target. */
-export type ConnectionTarget =
-  | { dialect: 'sqlite'; file: string; memory: boolean; displayUrl: string }
-  | {
-      dialect: 'postgres';
-      /** The URL as given (with its password, if any): only ever handed to the driver. */
-      url: string;
-      /** The URL with the password replaced by `***`, safe to print. */
-      displayUrl: string;
-      database: string;
-      host: string;
-      port: number;
-      user: string;
-      /** Where host, port, user, database and sslmode came from (absent on hand-made targets). */
-      from?: PostgresSettingSources;
-      /** The SSL mode from the URL (`sslmode`, or node-postgres's `ssl`) or PGSSLMODE. */
-      sslmode?: SslMode;
-    };
-
-const SQLITE_EXTENSIONS = ['.db', '.sqlite', '.sqlite3', '.db3'];
-
 /** What to do about a password that breaks a URL; shared by every message that needs it. */
 export const PERCENT_ENCODING_HINT =
   'Percent-encode the password (and user name) in the URL: @ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25, a space as %20 ' +
   "(encodeURIComponent does exactly this). Or leave the password out of the URL: set PGPASSWORD, or add a line host:port:database:user:password to ~/.pgpass (mode 0600).";
-
-// ---------------------------------------------------------------------------------------------
-// Masking
-// ---------------------------------------------------------------------------------------------
-
-/** Passwords this process has seen (in URLs, PGPASSWORD, ~/.pgpass); never printed. */
-const secrets = new Set<string>();
-/** Shorter secrets are not scrubbed from free text: they would mangle ordinary words. */
-const MIN_SCRUBBED_SECRET = 4;
-/** Passwords that are words ferry prints anyway; scrubbing them would garble every message. */
-const NOT_SCRUBBED = new Set(['postgres', 'postgresql', 'sqlite', 'password']);
-
-/**
- * Remembers a password so that maskPassword removes it from any text, in the forms it may take
- * there (as is, percent-encoded, JSON-escaped). A password equal to the user name (which messages
- * print) or to a word such as "postgres" is not scrubbed: that would garble every message.
- */
-export function rememberSecret(secret: string | undefined | null, user?: string): void {
-  if (!secret || secret.length < MIN_SCRUBBED_SECRET) return;
-  if (NOT_SCRUBBED.has(secret.toLowerCase()) || (user !== undefined && secret.toLowerCase() === user.toLowerCase())) return;
-  const forms = new Set([secret, encodeURIComponent(secret)]);
-  try {
-    const u = new URL('postgres://h');
-    u.password = secret;
-    forms.add(u.password);
-  } catch {
-    // Not every string can be set; the other forms still count.
-  }
-  for (const form of [...forms]) forms.add(JSON.stringify(form).slice(1, -1));
-  for (const form of forms) if (form.length >= MIN_SCRUBBED_SECRET) secrets.add(form);
-}
-
-/** Forgets every remembered password (for tests of maskPassword's own rules). */
-export function forgetSecrets(): void {
-  secrets.clear();
-}
-
-const SCHEME = /[a-z][a-z0-9+.-]*:\/\//gi;
-/** A `password=` parameter's value runs to `&`, `#` or a space (or a `"` or `\`, which end a JSON string). */
-const QUERY_PASSWORD = /([?&](?:password|sslpassword)=)[^&#\s"\\]*/gi;
-
-/**
- * Replaces the password in any URL-looking text with `***`, so the text can be printed. It copes
- * with passwords that were not percent-encoded (spaces, `@`, `/`, `?`, `#`, `:` inside them): a
- * URL's password runs from the first `:` after `scheme://` to the last `@` on the same line (and
- * before the next URL). `password=` query parameters are masked too, and so is any password this
- * process has seen (see rememberSecret), wherever it appears. Over-masking (an e-mail address
- * later on the same line) is accepted; leaking is not.
- */
-export function maskPassword(text: string): string {
-  let out = '';
-  let done = 0;
-  // A URL starts at the text's start or after a space, quote, bracket, '=' or ','; "x://" inside
-  // a password (postgres://app://pw@h) starts none.
-  const starts = [...text.matchAll(SCHEME)]
-    .filter((m) => m.index === 0 || /[\s"'`(<[{=,;]/.test(text[m.index! - 1]!))
-    .map((m) => ({ at: m.index!, body: m.index! + m[0].length }));
-  for (let i = 0; i < starts.length; i++) {
-    const s = starts[i]!.body;
-    if (s < done) continue;
-    const lineEnd = text.slice(s).search(/[\r\n]/);
-    let end = lineEnd < 0 ? text.length : s + lineEnd;
-    const next = starts.find((x, j) => j > i && x.at >= s);
-    if (next && next.at < end) end = next.at;
-    out += text.slice(done, s) + maskAuthority(text.slice(s, end));
-    done = end;
-  }
-  out += text.slice(done);
-  return scrubSecrets(out);
-}
-
-/** Masks the password in the text after `scheme://` (up to the line's end or the next URL). */
-function maskAuthority(span: string): string {
-  const colon = span.indexOf(':');
-  const userEnd = span.search(/[/?#\s"'`\\]/);
-  // A ':' after a '/', '?' or '#' (or a space) is not the user:password separator.
-  if (colon < 0 || (userEnd >= 0 && userEnd < colon) || span.startsWith('[')) return span.replace(QUERY_PASSWORD, '$1***');
-  // Already masked (ferry's own display URLs): leave it, and what follows, alone.
-  if (span.startsWith('***@', colon + 1)) return span.replace(QUERY_PASSWORD, '$1***');
-  // `user@host:port`: the ':' is the port's, and there is no password (a later '@' on the line,
-  // as in `user "app@corp"`, is not the end of one).
-  if (span.slice(0, colon).includes('@')) return span.replace(QUERY_PASSWORD, '$1***');
-  // The password runs to the last '@': the host after it never holds one, and a raw password may.
-  const at = span.lastIndexOf('@');
-  if (at > colon) return `${span.slice(0, colon + 1)}***${span.slice(at).replace(QUERY_PASSWORD, '$1***')}`;
-  // No '@' after it: `host:port` is fine; anything else after the ':' (`user:secret` with the host
-  // forgotten, or a password with a raw '/') is masked up to the next space.
-  const authorityEnd = span.slice(colon + 1).search(/[/?#\s"'`\\]/);
-  const port = authorityEnd < 0 ? span.slice(colon + 1) : span.slice(colon + 1, colon + 1 + authorityEnd);
-  if (colon === 0 || /^[\d:]*$/.test(port) || port.includes(',')) return span.replace(QUERY_PASSWORD, '$1***');
-  const wordEnd = span.slice(colon + 1).search(/[\s"'`\\]/);
-  return `${span.slice(0, colon + 1)}***${wordEnd < 0 ? '' : span.slice(colon + 1 + wordEnd)}`;
-}
-
-function scrubSecrets(text: string): string {
-  if (secrets.size === 0) return text;
-  // Longest first, so a secret containing another is replaced whole.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (text.includes(secret)) text = text.split(secret).join('***');
-  }
-  return text;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parsing
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Parses `sqlite:path`, `sqlite::memory:`, `sqlite:///abs/path`, `postgres://...`,
- * `postgresql://...`, or a bare path ending in a SQLite extension.
- *
- * For PostgreSQL, what the URL leaves out comes from libpq's variables, as psql does: PGHOST,
- * PGPORT, PGUSER, PGDATABASE, PGSSLMODE (the password, from PGPASSWORD or ~/.pgpass, is looked up
- * when connecting). A password that breaks the URL (a raw `/`, `?`, `#` or `@`) is a BAD_URL
- * error that says how to encode it and never shows it.
- */
-export function parseUrl(input: string): ConnectionTarget {
-  const text = input.trim();
-  if (text === '') throw badUrl('', 'the URL is empty');
-  if (/^sqlite:/i.test(text)) {
-    let rest = text.slice('sqlite:'.length);
-    if (rest === ':memory:' || rest === '') {
-      if (rest === '') throw badUrl(text, 'no file path after "sqlite:"');
-      return { dialect: 'sqlite', file: ':memory:', memory: true, displayUrl: 'sqlite::memory:' };
-    }
-    // sqlite:///abs/path and sqlite://relative are both accepted.
-    if (rest.startsWith('//')) rest = rest.slice(2);
-    return { dialect: 'sqlite', file: path.resolve(rest), memory: false, displayUrl: `sqlite:${rest}` };
-  }
-  if (/^postgres(ql)?:\/\//i.test(text)) return parsePostgresUrl(text);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    throw badUrl(redactUnknown(text), `the scheme "${text.split(':')[0]}" is not supported`);
-  }
-  if (SQLITE_EXTENSIONS.includes(path.extname(text).toLowerCase())) {
-    return { dialect: 'sqlite', file: path.resolve(text), memory: false, displayUrl: `sqlite:${text}` };
-  }
-  throw badUrl(redactUnknown(text), 'it is neither a URL nor a path to a .db/.sqlite file');
-}
-
-export function dialectOf(input: string): Dialect {
-  return parseUrl(input).dialect;
-}
 
 /**
  * The password of a PostgreSQL URL, decoded: from its user:password part or its `password=`
@@ -343,7 +204,7 @@ function env(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function parsePostgresUrl(text: string): ConnectionTarget {
+export function parsePostgresUrl(text: string): PostgresTarget {
   const split = splitPostgresUrl(text)!;
   if (split.problem) throw badUrl(split.display, split.problem, PERCENT_ENCODING_HINT);
   let url: URL;
@@ -433,18 +294,4 @@ function osUser(): string {
   } catch {
     return 'postgres';
   }
-}
-
-/** An input that is no URL ferry reads: anything between its scheme and its last '@' is hidden. */
-function redactUnknown(text: string): string {
-  if (!text.includes('@')) return maskPassword(text);
-  const m = /^([a-z][a-z0-9+.-]*:\/*)/i.exec(text);
-  return `${m ? m[1] : ''}***${text.slice(text.lastIndexOf('@'))}`;
-}
-
-function badUrl(display: string, why: string, hint?: string): FerryError {
-  return new FerryError('BAD_URL', `Cannot use "${display}" as a database: ${why}.`, {
-    subject: display,
-    hint: hint ?? 'Use sqlite:path/to/file.db, sqlite::memory:, a path ending in .db/.sqlite, or postgres://user@host:port/db (the password percent-encoded, or in PGPASSWORD or ~/.pgpass).',
-  });
 }

@@ -1,0 +1,67 @@
+/**
+ * The engine contract as the rest of ferry sees it: a driver per engine, registered once (see
+ * engines/registry.ts), made of a small core (open a connection, which is an `Engine`) and
+ * optional roles. Callers look a role up with `requireRole`; an engine without it gives one clear
+ * NOT_SUPPORTED error naming the engine and what was asked, never a crash, and no caller ever tests
+ * an engine's name.
+ *
+ * Roles are grouped by the commands that use them, one interface per group in its own file, so
+ * each group can grow without touching the others.
+ */
+import { FerryError } from '../errors.js';
+import type { CopyRoles } from './copy-roles.js';
+import type { FileRoles } from './file-roles.js';
+import type { RevisionRoles } from './revision-roles.js';
+import type { TargetLimits } from './target-limits.js';
+import type { TypeMapper } from './type-mapper.js';
+import type { Capabilities, ConnectOptions, ConnectionTarget, Dialect, Engine } from './types.js';
+import type { VerifyRoles } from './verify-roles.js';
+
+/** Roles every command may ask of an engine, whatever it is doing. */
+export interface CoreRoles {
+  /** How the engine's declared types read into ferry's neutral column types, and back. */
+  typeMapper: TypeMapper;
+  /** Which names and how many columns the engine's tables can hold. */
+  limits: TargetLimits;
+}
+
+/** Every optional role an engine may supply. */
+export interface EngineRoles extends CoreRoles, RevisionRoles, CopyRoles, VerifyRoles, FileRoles {}
+
+/** One engine, as registered: how to recognise its URLs, how to open it, and its roles. */
+export interface EngineDriver {
+  /** The engine's name as plans and state record it (`sqlite`, `postgres`). */
+  readonly dialect: Dialect;
+  /** The name people read in messages (`SQLite`, `PostgreSQL`). */
+  readonly label: string;
+  readonly capabilities: Capabilities;
+  /** Whether a URL or path names a database of this engine (its scheme, or a file extension). */
+  claims(input: string): boolean;
+  /** Parses a URL this engine claims; a bad one is a BAD_URL error that never shows a password. */
+  parseUrl(input: string): ConnectionTarget;
+  /** Opens a connection. */
+  open(target: ConnectionTarget, options: ConnectOptions): Promise<Engine>;
+  /** The optional roles it supplies. */
+  readonly roles: Partial<EngineRoles>;
+}
+
+/** What each role is for, as a NOT_SUPPORTED message names it. */
+const ROLE_PURPOSE: Partial<Record<keyof EngineRoles, string>> = {
+  typeMapper: 'type mapping (ferry copy)',
+  limits: 'table limits (ferry copy)',
+};
+
+/**
+ * The role `role` of an engine, or a NOT_SUPPORTED error naming the engine and what was asked:
+ * a third engine registered with the core alone fails clearly in every command that needs more.
+ */
+export function requireRole<K extends keyof EngineRoles>(driver: EngineDriver, role: K, purpose?: string): NonNullable<EngineRoles[K]> {
+  const found = driver.roles[role];
+  if (found !== undefined && found !== null) return found as NonNullable<EngineRoles[K]>;
+  const what = purpose ?? ROLE_PURPOSE[role] ?? role;
+  throw new FerryError('NOT_SUPPORTED', `${driver.label} databases do not support ${what}: the ${driver.label} engine has no ${role} role.`, {
+    subject: driver.dialect,
+    hint: 'Use an engine that supports it (see "Engines and what they support" in the README).',
+    data: { engine: driver.dialect, role },
+  });
+}

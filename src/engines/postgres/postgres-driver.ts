@@ -1,0 +1,30 @@
+/**
+ * PostgreSQL as ferry registers it: its URLs, how it opens, and the roles it supplies. This module
+ * is loaded by every command, so it imports only light modules; `pg` loads when a connection opens.
+ */
+import type { EngineDriver } from '../../engine/driver.js';
+import type { Capabilities } from '../../engine/types.js';
+import { POSTGRES_MAX_COLUMNS, postgresNameProblem } from './postgres-quote.js';
+import { postgresTypeMapper } from './postgres-type-mapper.js';
+import { isPostgresUrl, parsePostgresUrl, type PostgresTarget } from './postgres-url.js';
+
+const CAPABILITIES: Capabilities = { transactionalDdl: true, schemas: true, fileBackup: false };
+
+export const postgresDriver: EngineDriver = {
+  dialect: 'postgres',
+  label: 'PostgreSQL',
+  capabilities: CAPABILITIES,
+  claims: isPostgresUrl,
+  parseUrl: parsePostgresUrl,
+  async open(target, options) {
+    const { connectPostgres } = await import('./postgres-engine.js');
+    const engine = await connectPostgres(target as PostgresTarget);
+    // PostgreSQL's form of "how long to wait for a locked object": a statement waiting longer fails.
+    if (options.busyTimeoutMs !== undefined) await engine.exec(`SET lock_timeout = ${Math.floor(options.busyTimeoutMs)}`);
+    return engine;
+  },
+  roles: {
+    typeMapper: postgresTypeMapper,
+    limits: { nameProblem: postgresNameProblem, maxColumns: POSTGRES_MAX_COLUMNS },
+  },
+};
