@@ -60,7 +60,9 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--keep') a.keep = true;
     else if (k === '--skip-verify') a.skipVerify = true;
     else if (k === '--help' || k === '-h') {
-      process.stdout.write('node dist/bench/consolidate-bench.js [--rows N] [--files N] [--scale10] [--repeat N (default 3)] [--repeat10 N (default 1)] [--keep] [--skip-verify]\n');
+      process.stdout.write(
+        'node dist/bench/consolidate-bench.js [--rows N] [--files N] [--scale10] [--repeat N (default 3)] [--repeat10 N (default 1)] [--keep] [--skip-verify]\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
   }
@@ -122,8 +124,15 @@ function countTargets(dir: string): Record<string, number> {
     if (!fs.existsSync(file)) continue;
     const db = new Database(file, { readonly: true });
     try {
-      const names = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`).pluck().all() as string[];
-      for (const n of names) out[`${t}:${n}`] = db.prepare(`SELECT count(*) FROM "${n.replace(/"/g, '""')}"`).pluck().get() as number;
+      const names = db
+        .prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`)
+        .pluck()
+        .all() as string[];
+      for (const n of names)
+        out[`${t}:${n}`] = db
+          .prepare(`SELECT count(*) FROM "${n.replace(/"/g, '""')}"`)
+          .pluck()
+          .get() as number;
     } finally {
       db.close();
     }
@@ -260,7 +269,10 @@ async function runFloor(estate: Estate, dir: string): Promise<FloorResult> {
       continue;
     }
     const target = m[1]!;
-    const times = block.map((l) => /^Run Time: real ([\d.]+)/.exec(l)).filter((x) => x !== null).map((x) => Number(x[1]) * 1000);
+    const times = block
+      .map((l) => /^Run Time: real ([\d.]+)/.exec(l))
+      .filter((x) => x !== null)
+      .map((x) => Number(x[1]) * 1000);
     const hwm = Number(block.map((l) => /^VmHWM:\s+(\d+)/.exec(l)?.[1]).find((x) => x !== undefined) ?? 0);
     const plan = plans.get(target) ?? [];
     let insertMs = 0;
@@ -280,7 +292,15 @@ async function runFloor(estate: Estate, dir: string): Promise<FloorResult> {
   }
   const peakRssKb = Math.max(r.sampler.maxHwmKb(), ...targets.map((t) => t.hwmKb), r.sampler.treeRssKb);
   const out = path.join(dir, 'consolidated');
-  return { wallMs: r.wallMs, peakRssKb, targets, wcharBytes: targets.reduce((a, t) => a + t.io.wchar, 0), cpuMs: targets.reduce((a, t) => a + t.cpuMs, 0), counts: countTargets(out), bytes: targetBytes(out) };
+  return {
+    wallMs: r.wallMs,
+    peakRssKb,
+    targets,
+    wcharBytes: targets.reduce((a, t) => a + t.io.wchar, 0),
+    cpuMs: targets.reduce((a, t) => a + t.cpuMs, 0),
+    counts: countTargets(out),
+    bytes: targetBytes(out),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,7 +441,15 @@ async function runFerry(estate: Estate, dir: string, skipVerify: boolean): Promi
       process.stderr.write(`  TODO: verify not measured: ${vo.error?.split('\n')[0] ?? 'no result'}\n`);
       return result;
     }
-    result.verify = { wallMs: v.wallMs, cpuMs: vo.cpuMs ?? NaN, peakRssKb: Math.max(vo.peakRssKb, v.sampler.maxHwmKb(), v.sampler.treeRssKb), ok: vo.ok, tables: vo.verifiedTables ?? 0, failed: vo.failedTables ?? [], error: vo.error?.split('\n')[0] };
+    result.verify = {
+      wallMs: v.wallMs,
+      cpuMs: vo.cpuMs ?? NaN,
+      peakRssKb: Math.max(vo.peakRssKb, v.sampler.maxHwmKb(), v.sampler.treeRssKb),
+      ok: vo.ok,
+      tables: vo.verifiedTables ?? 0,
+      failed: vo.failedTables ?? [],
+      error: vo.error?.split('\n')[0],
+    };
   }
   return result;
 }
@@ -480,13 +508,19 @@ function summarize(scales: ScaleResult[]): string {
   const lines: string[] = [];
   lines.push('Medians over the runs, (min–max) when there were several. Ferry time = its whole process wall time minus the backup step.');
   lines.push('');
-  lines.push('| rows (moved) | runs | floor time | ferry time (no backup) | ratio | ferry backup | ferry total | verify | floor peak RSS | ferry peak RSS | verify peak RSS |');
+  lines.push(
+    '| rows (moved) | runs | floor time | ferry time (no backup) | ratio | ferry backup | ferry total | verify | floor peak RSS | ferry peak RSS | verify peak RSS |',
+  );
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const s of scales) {
     const runs = s.runs;
     const hasVerify = runs.every((r) => r.ferry.verify);
     lines.push(
-      `| ${n(s.rows)} (${n(s.movedRows)}) | ${runs.length} | ${stat(runs, (r) => r.floor.wallMs, sec)} | ${stat(runs, (r) => r.ferry.noBackupMs, sec)} | ${stat(runs, (r) => r.ferry.noBackupMs / r.floor.wallMs, (x) => x.toFixed(2) + 'x')} | ${stat(runs, (r) => r.ferry.backupMs, sec)} | ${stat(runs, (r) => r.ferry.wallMs, sec)} | ${hasVerify ? stat(runs, (r) => r.ferry.verify!.wallMs, sec) : 'n/a'} | ${stat(runs, (r) => r.floor.peakRssKb, mb)} | ${stat(runs, (r) => r.ferry.peakRssKb, mb)} | ${hasVerify ? stat(runs, (r) => r.ferry.verify!.peakRssKb, mb) : 'n/a'} |`,
+      `| ${n(s.rows)} (${n(s.movedRows)}) | ${runs.length} | ${stat(runs, (r) => r.floor.wallMs, sec)} | ${stat(runs, (r) => r.ferry.noBackupMs, sec)} | ${stat(
+        runs,
+        (r) => r.ferry.noBackupMs / r.floor.wallMs,
+        (x) => x.toFixed(2) + 'x',
+      )} | ${stat(runs, (r) => r.ferry.backupMs, sec)} | ${stat(runs, (r) => r.ferry.wallMs, sec)} | ${hasVerify ? stat(runs, (r) => r.ferry.verify!.wallMs, sec) : 'n/a'} | ${stat(runs, (r) => r.floor.peakRssKb, mb)} | ${stat(runs, (r) => r.ferry.peakRssKb, mb)} | ${hasVerify ? stat(runs, (r) => r.ferry.verify!.peakRssKb, mb) : 'n/a'} |`,
     );
   }
   lines.push('');
@@ -495,22 +529,51 @@ function summarize(scales: ScaleResult[]): string {
     const r = runs[runs.length - 1]!;
     lines.push(`### ${n(s.rows)} rows`);
     lines.push('');
-    lines.push(`Ferry phases (medians): plan ${stat(runs, (x) => x.ferry.planMs, sec)}, backup ${stat(runs, (x) => x.ferry.backupMs, sec)}, build ${stat(runs, (x) => x.ferry.buildMs, sec)}, process start/exit ${stat(runs, (x) => x.ferry.processMs, sec)}.`);
-    lines.push(`Ferry RSS high-water mark: ${stat(runs, (x) => x.ferry.hwmAtPlanDoneKb, mb)} after planning, ${stat(runs, (x) => x.ferry.hwmAtBackupDoneKb, mb)} after the backup, ${stat(runs, (x) => x.ferry.peakRssKb, mb)} at the end.`);
-    lines.push(`CPU time (user + system): floor ${stat(runs, (x) => x.floor.cpuMs, sec)}, ferry ${stat(runs, (x) => x.ferry.cpuMs, sec)} (backup included)${runs.every((x) => x.ferry.verify) ? `, verify ${stat(runs, (x) => x.ferry.verify!.cpuMs, sec)}` : ''}.`);
-    lines.push(`Bytes written (write() calls): floor ${stat(runs, (x) => x.floor.wcharBytes / 2 ** 20, (v) => v.toFixed(0) + ' MB')}, ferry build ${stat(runs, (x) => x.ferry.buildWcharBytes / 2 ** 20, (v) => v.toFixed(0) + ' MB')}, ferry backup ${stat(runs, (x) => x.ferry.backupWcharBytes / 2 ** 20, (v) => v.toFixed(0) + ' MB')}; target files: floor ${(r.floor.bytes / 2 ** 20).toFixed(0)} MB, ferry ${(r.ferry.bytes / 2 ** 20).toFixed(0)} MB.`);
+    lines.push(
+      `Ferry phases (medians): plan ${stat(runs, (x) => x.ferry.planMs, sec)}, backup ${stat(runs, (x) => x.ferry.backupMs, sec)}, build ${stat(runs, (x) => x.ferry.buildMs, sec)}, process start/exit ${stat(runs, (x) => x.ferry.processMs, sec)}.`,
+    );
+    lines.push(
+      `Ferry RSS high-water mark: ${stat(runs, (x) => x.ferry.hwmAtPlanDoneKb, mb)} after planning, ${stat(runs, (x) => x.ferry.hwmAtBackupDoneKb, mb)} after the backup, ${stat(runs, (x) => x.ferry.peakRssKb, mb)} at the end.`,
+    );
+    lines.push(
+      `CPU time (user + system): floor ${stat(runs, (x) => x.floor.cpuMs, sec)}, ferry ${stat(runs, (x) => x.ferry.cpuMs, sec)} (backup included)${runs.every((x) => x.ferry.verify) ? `, verify ${stat(runs, (x) => x.ferry.verify!.cpuMs, sec)}` : ''}.`,
+    );
+    lines.push(
+      `Bytes written (write() calls): floor ${stat(
+        runs,
+        (x) => x.floor.wcharBytes / 2 ** 20,
+        (v) => v.toFixed(0) + ' MB',
+      )}, ferry build ${stat(
+        runs,
+        (x) => x.ferry.buildWcharBytes / 2 ** 20,
+        (v) => v.toFixed(0) + ' MB',
+      )}, ferry backup ${stat(
+        runs,
+        (x) => x.ferry.backupWcharBytes / 2 ** 20,
+        (v) => v.toFixed(0) + ' MB',
+      )}; target files: floor ${(r.floor.bytes / 2 ** 20).toFixed(0)} MB, ferry ${(r.ferry.bytes / 2 ** 20).toFixed(0)} MB.`,
+    );
     lines.push('');
     lines.push('Per target (last run):');
     lines.push('');
-    lines.push('| target | floor | floor INSERTs | floor indexes | ferry build | ferry copy (pieces) | ferry between pieces (index builds) | ferry after last piece | ferry rows/s, first piece of a merged table | later pieces |');
+    lines.push(
+      '| target | floor | floor INSERTs | floor indexes | ferry build | ferry copy (pieces) | ferry between pieces (index builds) | ferry after last piece | ferry rows/s, first piece of a merged table | later pieces |',
+    );
     lines.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const t of r.ferry.targets) {
       const f = r.floor.targets.find((x) => x.target === t.target);
-      lines.push(`| ${t.target} | ${f ? sec(f.ms) : '?'} | ${f ? sec(f.insertMs) : '?'} | ${f ? sec(f.indexMs) : '?'} | ${sec(t.ms)} | ${sec(t.copyMs)} | ${sec(t.gapMs)} | ${sec(t.tailMs)} | ${t.firstPieceRowsPerSec !== null ? n(t.firstPieceRowsPerSec) : '-'} | ${t.laterPieceRowsPerSec !== null ? n(t.laterPieceRowsPerSec) : '-'} |`);
+      lines.push(
+        `| ${t.target} | ${f ? sec(f.ms) : '?'} | ${f ? sec(f.insertMs) : '?'} | ${f ? sec(f.indexMs) : '?'} | ${sec(t.ms)} | ${sec(t.copyMs)} | ${sec(t.gapMs)} | ${sec(t.tailMs)} | ${t.firstPieceRowsPerSec !== null ? n(t.firstPieceRowsPerSec) : '-'} | ${t.laterPieceRowsPerSec !== null ? n(t.laterPieceRowsPerSec) : '-'} |`,
+      );
     }
     lines.push('');
-    lines.push(`Row counts, floor vs ferry: ${runs.every((x) => x.countsMatch) ? 'identical in every table, every run' : 'DIFFER: ' + runs.flatMap((x) => x.countDiffs).join('; ')}.`);
-    if (r.ferry.verify) lines.push(`Verify: ${runs.every((x) => x.ferry.verify!.ok) ? 'ok' : 'NOT ok'}, ${r.ferry.verify.tables} tables${r.ferry.verify.error ? ` (${r.ferry.verify.error})` : ''}.`);
+    lines.push(
+      `Row counts, floor vs ferry: ${runs.every((x) => x.countsMatch) ? 'identical in every table, every run' : 'DIFFER: ' + runs.flatMap((x) => x.countDiffs).join('; ')}.`,
+    );
+    if (r.ferry.verify)
+      lines.push(
+        `Verify: ${runs.every((x) => x.ferry.verify!.ok) ? 'ok' : 'NOT ok'}, ${r.ferry.verify.tables} tables${r.ferry.verify.error ? ` (${r.ferry.verify.error})` : ''}.`,
+      );
     lines.push('');
   }
   lines.push('### Goals');
@@ -519,13 +582,19 @@ function summarize(scales: ScaleResult[]): string {
   const base = scales[0]!;
   const worst = Math.max(...scales.map(ratioOf));
   const bestOf = (s: ScaleResult) => Math.min(...s.runs.map((r) => r.ferry.noBackupMs)) / Math.min(...s.runs.map((r) => r.floor.wallMs));
-  lines.push(`- ferry (backup and verify apart) within ${GOAL_RATIO}x the floor: ${worst <= GOAL_RATIO ? 'MET' : 'MISSED'} (${scales.map((s) => `${ratioOf(s).toFixed(2)}x at ${n(s.rows)} rows${s.runs.length > 1 ? `, best run against best run ${bestOf(s).toFixed(2)}x` : ''}`).join('; ')}).`);
+  lines.push(
+    `- ferry (backup and verify apart) within ${GOAL_RATIO}x the floor: ${worst <= GOAL_RATIO ? 'MET' : 'MISSED'} (${scales.map((s) => `${ratioOf(s).toFixed(2)}x at ${n(s.rows)} rows${s.runs.length > 1 ? `, best run against best run ${bestOf(s).toFixed(2)}x` : ''}`).join('; ')}).`,
+  );
   const peak = Math.max(...scales.flatMap((s) => s.runs.map((r) => r.ferry.peakRssKb))) / 1024;
-  lines.push(`- ferry peak RSS under ${GOAL_PEAK_MB} MB: ${peak < GOAL_PEAK_MB ? 'MET' : 'MISSED'} (highest ${peak.toFixed(0)} MB; ${scales.map((s) => `${mb(median(s.runs.map((r) => r.ferry.peakRssKb)))} at ${n(s.rows)}`).join(', ')}).`);
+  lines.push(
+    `- ferry peak RSS under ${GOAL_PEAK_MB} MB: ${peak < GOAL_PEAK_MB ? 'MET' : 'MISSED'} (highest ${peak.toFixed(0)} MB; ${scales.map((s) => `${mb(median(s.runs.map((r) => r.ferry.peakRssKb)))} at ${n(s.rows)}`).join(', ')}).`,
+  );
   if (scales.length > 1) {
     const p1 = median(base.runs.map((r) => r.ferry.peakRssKb));
     const p10 = median(scales[1]!.runs.map((r) => r.ferry.peakRssKb));
-    lines.push(`- ferry peak flat at 10x the rows (at most +${FLAT_TOLERANCE * 100}%): ${p10 <= p1 * (1 + FLAT_TOLERANCE) ? 'MET' : 'MISSED'} (${mb(p1)} -> ${mb(p10)}, ${p10 >= p1 ? '+' : ''}${(((p10 - p1) / p1) * 100).toFixed(0)}%).`);
+    lines.push(
+      `- ferry peak flat at 10x the rows (at most +${FLAT_TOLERANCE * 100}%): ${p10 <= p1 * (1 + FLAT_TOLERANCE) ? 'MET' : 'MISSED'} (${mb(p1)} -> ${mb(p10)}, ${p10 >= p1 ? '+' : ''}${(((p10 - p1) / p1) * 100).toFixed(0)}%).`,
+    );
   } else lines.push('- ferry peak flat at 10x the rows: not measured in this run (use --scale10).');
   for (const s of scales) {
     if (!s.runs.every((r) => r.ferry.verify)) {
@@ -535,7 +604,9 @@ function summarize(scales: ScaleResult[]): string {
     const v = median(s.runs.map((r) => r.ferry.verify!.wallMs));
     const c = median(s.runs.map((r) => r.ferry.noBackupMs));
     const w = median(s.runs.map((r) => r.ferry.wallMs));
-    lines.push(`- verify within the consolidation's time at ${n(s.rows)} rows: ${v <= c ? 'MET' : v <= w ? 'MET only against the whole run with backup' : 'MISSED'} (verify ${sec(v)}; consolidation ${sec(c)} without its backup, ${sec(w)} with it).`);
+    lines.push(
+      `- verify within the consolidation's time at ${n(s.rows)} rows: ${v <= c ? 'MET' : v <= w ? 'MET only against the whole run with backup' : 'MISSED'} (verify ${sec(v)}; consolidation ${sec(c)} without its backup, ${sec(w)} with it).`,
+    );
   }
   return lines.join('\n');
 }
@@ -546,11 +617,25 @@ async function main(): Promise<void> {
   const info = machine();
   process.stderr.write(`machine: ${JSON.stringify(info)}\n`);
   const scales: ScaleResult[] = [];
-  const plan = args.scale10 ? [{ rows: args.rows, repeat: args.repeat }, { rows: args.rows * 10, repeat: args.repeat10 }] : [{ rows: args.rows, repeat: args.repeat }];
+  const plan = args.scale10
+    ? [
+        { rows: args.rows, repeat: args.repeat },
+        { rows: args.rows * 10, repeat: args.repeat10 },
+      ]
+    : [{ rows: args.rows, repeat: args.repeat }];
   for (const { rows, repeat } of plan) {
     const estate = await ensureEstate({ rows, files: args.files });
-    process.stderr.write(`estate ${estate.dir}${estate.reused ? ' (cached)' : ''}: ${estate.files.length} files, ${n(rows)} rows (${n(estate.movedRows)} mapped), ${(estate.bytes / 2 ** 20).toFixed(0)} MB\n`);
-    const s: ScaleResult = { rows, movedRows: estate.movedRows, files: estate.files.length, estateBytes: estate.bytes, estateReused: !!estate.reused, runs: [] };
+    process.stderr.write(
+      `estate ${estate.dir}${estate.reused ? ' (cached)' : ''}: ${estate.files.length} files, ${n(rows)} rows (${n(estate.movedRows)} mapped), ${(estate.bytes / 2 ** 20).toFixed(0)} MB\n`,
+    );
+    const s: ScaleResult = {
+      rows,
+      movedRows: estate.movedRows,
+      files: estate.files.length,
+      estateBytes: estate.bytes,
+      estateReused: !!estate.reused,
+      runs: [],
+    };
     const runDir = path.join(WORK_DIR, 'runs', `r${rows}`);
     for (let i = 0; i < repeat; i++) {
       // Alternate which goes first, so neither always runs on a warmer (or busier) machine.
@@ -563,7 +648,9 @@ async function main(): Promise<void> {
       };
       const doFerry = async () => {
         ferry = await runFerry(estate, path.join(runDir, 'ferry'), args.skipVerify);
-        process.stderr.write(`  run ${i + 1}: ferry ${sec(ferry.wallMs)} (backup ${sec(ferry.backupMs)}, without it ${sec(ferry.noBackupMs)}), peak ${mb(ferry.peakRssKb)}${ferry.verify ? `; verify ${sec(ferry.verify.wallMs)} ${ferry.verify.ok ? 'ok' : 'NOT OK'}, peak ${mb(ferry.verify.peakRssKb)}` : ''}\n`);
+        process.stderr.write(
+          `  run ${i + 1}: ferry ${sec(ferry.wallMs)} (backup ${sec(ferry.backupMs)}, without it ${sec(ferry.noBackupMs)}), peak ${mb(ferry.peakRssKb)}${ferry.verify ? `; verify ${sec(ferry.verify.wallMs)} ${ferry.verify.ok ? 'ok' : 'NOT OK'}, peak ${mb(ferry.verify.peakRssKb)}` : ''}\n`,
+        );
         if (!args.keep) fs.rmSync(path.join(runDir, 'ferry'), { recursive: true, force: true });
       };
       if (i % 2 === 0) {

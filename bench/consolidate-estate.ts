@@ -74,7 +74,21 @@ export interface Estate {
 // ---------------------------------------------------------------------------------------------
 // Table templates: the CREATE statement, the indexes, and an INSERT ... SELECT over x = lo..hi.
 
-type TemplateName = 'events' | 'messages' | 'memories' | 'metrics' | 'rollups' | 'kv' | 'ratings' | 'sessions' | 'users' | 'attachments' | 'links' | 'toolcalls' | 'embeddings' | 'scratch';
+type TemplateName =
+  | 'events'
+  | 'messages'
+  | 'memories'
+  | 'metrics'
+  | 'rollups'
+  | 'kv'
+  | 'ratings'
+  | 'sessions'
+  | 'users'
+  | 'attachments'
+  | 'links'
+  | 'toolcalls'
+  | 'embeddings'
+  | 'scratch';
 
 interface Ctx {
   /** Added to integer keys so tables merged from several files never collide. */
@@ -97,7 +111,7 @@ interface Template {
 
 /** Text with the characters naive copies get wrong: accents, emoji, quotes, tabs, newlines. */
 const LOREM =
-  "Lorem ipsum dolor sit amet, naïve café — crème brûlée; 😀 emoji and 日本語 text. It's \"quoted\" and back\\slashed, tab\there, line\nbreak. " +
+  'Lorem ipsum dolor sit amet, naïve café — crème brûlée; 😀 emoji and 日本語 text. It\'s "quoted" and back\\slashed, tab\there, line\nbreak. ' +
   'Sed ut perspiciatis unde omnis iste natus error sit voluptatem accusantium doloremque laudantium, totam rem aperiam, eaque ipsa quae ab illo ' +
   'inventore veritatis et quasi architecto beatae vitae dicta sunt explicabo. Nemo enim ipsam voluptatem quia voluptas sit aspernatur aut odit aut ' +
   'fugit, sed quia consequuntur magni dolores eos qui ratione voluptatem sequi nesciunt. Neque porro quisquam est, qui dolorem ipsum quia dolor.';
@@ -108,7 +122,8 @@ const L = lit(LOREM);
 const text = (min: number, spread: number, salt: number) => `substr(${L}, 1 + (x * ${salt}) % 300, ${min} + (x * 13) % ${spread})`;
 const iso = (c: Ctx, secondsPerRow: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${1577836800 + c.epoch} + x * ${secondsPerRow}, 'unixepoch')`;
 /** A REAL with the awkward ones mixed in: the largest double, the smallest subnormal, NULLs. */
-const double = (scale: string) => `CASE WHEN x % 97 = 0 THEN 1.7976931348623157e308 WHEN x % 89 = 0 THEN 5e-324 WHEN x % 13 = 0 THEN NULL ELSE (random() % 100000000) / ${scale} END`;
+const double = (scale: string) =>
+  `CASE WHEN x % 97 = 0 THEN 1.7976931348623157e308 WHEN x % 89 = 0 THEN 5e-324 WHEN x % 13 = 0 THEN NULL ELSE (random() % 100000000) / ${scale} END`;
 /** An int64 over the whole range, with both ends included. */
 const int64 = `CASE x % 101 WHEN 0 THEN -9223372036854775808 WHEN 1 THEN 9223372036854775807 ELSE random() END`;
 const bool = (m: number) => `(x % ${m} = 0)`;
@@ -117,7 +132,8 @@ const id = (c: Ctx) => `${c.off} + x * ${c.step}`;
 
 const TEMPLATES: Record<TemplateName, Template> = {
   events: {
-    create: (t) => `CREATE TABLE ${qi(t)} (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, actor TEXT, payload TEXT, score REAL, amount INTEGER, ok INTEGER NOT NULL DEFAULT 0 CHECK (ok IN (0, 1)), created_at TEXT NOT NULL)`,
+    create: (t) =>
+      `CREATE TABLE ${qi(t)} (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, actor TEXT, payload TEXT, score REAL, amount INTEGER, ok INTEGER NOT NULL DEFAULT 0 CHECK (ok IN (0, 1)), created_at TEXT NOT NULL)`,
     indexes: (t) => [`CREATE INDEX ${qi(`idx_${t}_created`)} ON ${qi(t)} (created_at)`, `CREATE INDEX ${qi(`idx_${t}_kind_actor`)} ON ${qi(t)} (kind, actor)`],
     columns: ['id', 'kind', 'actor', 'payload', 'score', 'amount', 'ok', 'created_at'],
     values: (c) => [
@@ -132,7 +148,8 @@ const TEMPLATES: Record<TemplateName, Template> = {
     ],
   },
   messages: {
-    create: (t) => `CREATE TABLE ${qi(t)} (id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL, author TEXT, role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')), body TEXT, tokens INTEGER, edited INTEGER NOT NULL DEFAULT 0, meta TEXT, created_at TEXT NOT NULL)`,
+    create: (t) =>
+      `CREATE TABLE ${qi(t)} (id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL, author TEXT, role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')), body TEXT, tokens INTEGER, edited INTEGER NOT NULL DEFAULT 0, meta TEXT, created_at TEXT NOT NULL)`,
     indexes: (t) => [`CREATE INDEX ${qi(`idx_${t}_thread`)} ON ${qi(t)} (thread_id, created_at)`],
     columns: ['id', 'thread_id', 'author', 'role', 'body', 'tokens', 'edited', 'meta', 'created_at'],
     values: (c) => [
@@ -148,7 +165,8 @@ const TEMPLATES: Record<TemplateName, Template> = {
     ],
   },
   memories: {
-    create: (t) => `CREATE TABLE ${qi(t)} (id TEXT PRIMARY KEY, tier TEXT NOT NULL, content TEXT, embedding BLOB, importance REAL DEFAULT 0.5, access_count INTEGER NOT NULL DEFAULT 0, archived INTEGER NOT NULL DEFAULT 0, created_at TEXT, updated_at TEXT)`,
+    create: (t) =>
+      `CREATE TABLE ${qi(t)} (id TEXT PRIMARY KEY, tier TEXT NOT NULL, content TEXT, embedding BLOB, importance REAL DEFAULT 0.5, access_count INTEGER NOT NULL DEFAULT 0, archived INTEGER NOT NULL DEFAULT 0, created_at TEXT, updated_at TEXT)`,
     indexes: (t) => [`CREATE INDEX ${qi(`idx_${t}_tier`)} ON ${qi(t)} (tier, importance)`],
     columns: ['id', 'tier', 'content', 'embedding', 'importance', 'access_count', 'archived', 'created_at', 'updated_at'],
     values: (c) => [
@@ -169,7 +187,13 @@ const TEMPLATES: Record<TemplateName, Template> = {
     create: (t) => `CREATE TABLE ${qi(t)} (ts TEXT NOT NULL, name TEXT NOT NULL, value, count INTEGER, tags TEXT)`,
     indexes: () => [],
     columns: ['ts', 'name', 'value', 'count', 'tags'],
-    values: (c) => [iso(c, '0.5'), `'metric.' || (x % 257)`, `CASE WHEN x % 10 = 0 THEN x WHEN x % 101 = 0 THEN 'n/a' WHEN x % 103 = 0 THEN NULL ELSE x * 0.37 END`, `x % 1000`, `CASE WHEN x % 3 = 0 THEN NULL ELSE json_array('host-' || (x % 16), 'region-' || (x % 4)) END`],
+    values: (c) => [
+      iso(c, '0.5'),
+      `'metric.' || (x % 257)`,
+      `CASE WHEN x % 10 = 0 THEN x WHEN x % 101 = 0 THEN 'n/a' WHEN x % 103 = 0 THEN NULL ELSE x * 0.37 END`,
+      `x % 1000`,
+      `CASE WHEN x % 3 = 0 THEN NULL ELSE json_array('host-' || (x % 16), 'region-' || (x % 4)) END`,
+    ],
   },
   rollups: {
     create: (t) => `CREATE TABLE ${qi(t)} (day TEXT NOT NULL, metric TEXT NOT NULL, total REAL, samples INTEGER, p95 REAL, UNIQUE (day, metric))`,
@@ -184,46 +208,94 @@ const TEMPLATES: Record<TemplateName, Template> = {
     values: (c) => [`'key/${c.tag}/' || x`, `CASE WHEN x % 5 = 0 THEN NULL WHEN x % 5 = 1 THEN ${json} ELSE ${text(5, 40, 11)} END`, iso(c, '60')],
   },
   ratings: {
-    create: (t) => `CREATE TABLE ${qi(t)} (agent TEXT NOT NULL, season INTEGER NOT NULL, rating REAL NOT NULL, games INTEGER DEFAULT 0, peak REAL, PRIMARY KEY (agent, season)) WITHOUT ROWID`,
+    create: (t) =>
+      `CREATE TABLE ${qi(t)} (agent TEXT NOT NULL, season INTEGER NOT NULL, rating REAL NOT NULL, games INTEGER DEFAULT 0, peak REAL, PRIMARY KEY (agent, season)) WITHOUT ROWID`,
     indexes: (t) => [`CREATE INDEX ${qi(`idx_${t}_rank`)} ON ${qi(t)} (season, rating)`],
     columns: ['agent', 'season', 'rating', 'games', 'peak'],
     values: () => [`'agent-' || (x / 20)`, `x % 20`, `1500 + (x % 400) + 0.25`, `x % 300`, `CASE WHEN x % 3 = 0 THEN NULL ELSE 1600 + (x % 500) * 0.5 END`],
   },
   sessions: {
-    create: (t) => `CREATE TABLE ${qi(t)} (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER NOT NULL, token BLOB NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, duration REAL, active INTEGER NOT NULL DEFAULT 1)`,
+    create: (t) =>
+      `CREATE TABLE ${qi(t)} (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER NOT NULL, token BLOB NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, duration REAL, active INTEGER NOT NULL DEFAULT 1)`,
     indexes: (t) => [`CREATE INDEX ${qi(`idx_${t}_user`)} ON ${qi(t)} (user_id)`],
     columns: ['id', 'user_id', 'token', 'started_at', 'ended_at', 'duration', 'active'],
     values: (c) => [id(c), `x % 50000`, `randomblob(16)`, iso(c, '3'), `CASE WHEN x % 4 = 0 THEN NULL ELSE ${iso(c, '3.2')} END`, double('100.0'), bool(4)],
   },
   users: {
-    create: (t) => `CREATE TABLE ${qi(t)} (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE, display_name TEXT, is_admin INTEGER NOT NULL DEFAULT 0, balance REAL, avatar BLOB, prefs TEXT, created_at TEXT NOT NULL)`,
+    create: (t) =>
+      `CREATE TABLE ${qi(t)} (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE, display_name TEXT, is_admin INTEGER NOT NULL DEFAULT 0, balance REAL, avatar BLOB, prefs TEXT, created_at TEXT NOT NULL)`,
     indexes: (t) => [`CREATE INDEX ${qi(`idx_${t}_created`)} ON ${qi(t)} (created_at)`],
     columns: ['id', 'email', 'display_name', 'is_admin', 'balance', 'avatar', 'prefs', 'created_at'],
-    values: (c) => [id(c), `'user' || x || '@example.com'`, `CASE WHEN x % 7 = 0 THEN NULL ELSE 'Ünïcode Üser ' || x END`, bool(1000), double('100.0'), `CASE WHEN x % 5 = 0 THEN randomblob(64 + x % 192) ELSE NULL END`, json, iso(c, '30')],
+    values: (c) => [
+      id(c),
+      `'user' || x || '@example.com'`,
+      `CASE WHEN x % 7 = 0 THEN NULL ELSE 'Ünïcode Üser ' || x END`,
+      bool(1000),
+      double('100.0'),
+      `CASE WHEN x % 5 = 0 THEN randomblob(64 + x % 192) ELSE NULL END`,
+      json,
+      iso(c, '30'),
+    ],
   },
   attachments: {
-    create: (t) => `CREATE TABLE ${qi(t)} (id INTEGER PRIMARY KEY, owner_id INTEGER, filename TEXT NOT NULL, mime TEXT, size INTEGER, data BLOB, sha1 TEXT, created_at TEXT)`,
+    create: (t) =>
+      `CREATE TABLE ${qi(t)} (id INTEGER PRIMARY KEY, owner_id INTEGER, filename TEXT NOT NULL, mime TEXT, size INTEGER, data BLOB, sha1 TEXT, created_at TEXT)`,
     indexes: (t) => [`CREATE INDEX ${qi(`idx_${t}_owner`)} ON ${qi(t)} (owner_id)`],
     columns: ['id', 'owner_id', 'filename', 'mime', 'size', 'data', 'sha1', 'created_at'],
-    values: (c) => [id(c), `x / 3`, `'file-' || x || CASE x % 3 WHEN 0 THEN '.png' WHEN 1 THEN '.pdf' ELSE '.txt' END`, `CASE x % 3 WHEN 0 THEN 'image/png' WHEN 1 THEN 'application/pdf' ELSE NULL END`, `256 + x % 1024`, `CASE WHEN x % 50 = 0 THEN zeroblob(0) WHEN x % 51 = 0 THEN NULL ELSE randomblob(256 + x % 1024) END`, `lower(hex(randomblob(20)))`, iso(c, '17')],
+    values: (c) => [
+      id(c),
+      `x / 3`,
+      `'file-' || x || CASE x % 3 WHEN 0 THEN '.png' WHEN 1 THEN '.pdf' ELSE '.txt' END`,
+      `CASE x % 3 WHEN 0 THEN 'image/png' WHEN 1 THEN 'application/pdf' ELSE NULL END`,
+      `256 + x % 1024`,
+      `CASE WHEN x % 50 = 0 THEN zeroblob(0) WHEN x % 51 = 0 THEN NULL ELSE randomblob(256 + x % 1024) END`,
+      `lower(hex(randomblob(20)))`,
+      iso(c, '17'),
+    ],
   },
   links: {
-    create: (t) => `CREATE TABLE ${qi(t)} (src INTEGER NOT NULL, dst INTEGER NOT NULL, relation TEXT NOT NULL, weight REAL, PRIMARY KEY (src, dst, relation)) WITHOUT ROWID`,
+    create: (t) =>
+      `CREATE TABLE ${qi(t)} (src INTEGER NOT NULL, dst INTEGER NOT NULL, relation TEXT NOT NULL, weight REAL, PRIMARY KEY (src, dst, relation)) WITHOUT ROWID`,
     indexes: (t) => [`CREATE INDEX ${qi(`idx_${t}_dst`)} ON ${qi(t)} (dst)`],
     columns: ['src', 'dst', 'relation', 'weight'],
-    values: () => [`x / 8`, `(x * 7919) % 1000003`, `CASE x % 3 WHEN 0 THEN 'supports' WHEN 1 THEN 'refutes' ELSE 'mentions' END || '#' || x`, `CASE WHEN x % 6 = 0 THEN NULL ELSE (x % 100) / 100.0 END`],
+    values: () => [
+      `x / 8`,
+      `(x * 7919) % 1000003`,
+      `CASE x % 3 WHEN 0 THEN 'supports' WHEN 1 THEN 'refutes' ELSE 'mentions' END || '#' || x`,
+      `CASE WHEN x % 6 = 0 THEN NULL ELSE (x % 100) / 100.0 END`,
+    ],
   },
   toolcalls: {
-    create: (t) => `CREATE TABLE ${qi(t)} (id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, tool TEXT NOT NULL, args TEXT, result TEXT, duration_ms REAL, success INTEGER NOT NULL, error TEXT, created_at TEXT NOT NULL)`,
+    create: (t) =>
+      `CREATE TABLE ${qi(t)} (id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, tool TEXT NOT NULL, args TEXT, result TEXT, duration_ms REAL, success INTEGER NOT NULL, error TEXT, created_at TEXT NOT NULL)`,
     indexes: (t) => [`CREATE INDEX ${qi(`idx_${t}_tool`)} ON ${qi(t)} (tool)`, `CREATE INDEX ${qi(`idx_${t}_message`)} ON ${qi(t)} (message_id)`],
     columns: ['id', 'message_id', 'tool', 'args', 'result', 'duration_ms', 'success', 'error', 'created_at'],
-    values: (c) => [id(c), `${c.off} + x * 2`, `'tool.' || (x % 40)`, json, `CASE WHEN x % 8 = 0 THEN NULL ELSE ${text(10, 90, 71)} END`, double('1000.0'), `x % 19 <> 0`, `CASE WHEN x % 19 = 0 THEN 'timeout after ' || (x % 60) || 's' ELSE NULL END`, iso(c, '0.8')],
+    values: (c) => [
+      id(c),
+      `${c.off} + x * 2`,
+      `'tool.' || (x % 40)`,
+      json,
+      `CASE WHEN x % 8 = 0 THEN NULL ELSE ${text(10, 90, 71)} END`,
+      double('1000.0'),
+      `x % 19 <> 0`,
+      `CASE WHEN x % 19 = 0 THEN 'timeout after ' || (x % 60) || 's' ELSE NULL END`,
+      iso(c, '0.8'),
+    ],
   },
   embeddings: {
-    create: (t) => `CREATE TABLE ${qi(t)} (id INTEGER PRIMARY KEY, memory_id TEXT NOT NULL, model TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL, norm REAL, created_at TEXT)`,
+    create: (t) =>
+      `CREATE TABLE ${qi(t)} (id INTEGER PRIMARY KEY, memory_id TEXT NOT NULL, model TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL, norm REAL, created_at TEXT)`,
     indexes: (t) => [`CREATE INDEX ${qi(`idx_${t}_memory`)} ON ${qi(t)} (memory_id)`],
     columns: ['id', 'memory_id', 'model', 'dim', 'vector', 'norm', 'created_at'],
-    values: (c) => [id(c), `lower(hex(randomblob(8)))`, `CASE x % 3 WHEN 0 THEN 'text-embedding-small' WHEN 1 THEN 'text-embedding-large' ELSE 'local-minilm' END`, `32`, `randomblob(128)`, `CASE WHEN x % 13 = 0 THEN NULL ELSE 0.5 + (x % 1000) / 2000.0 END`, iso(c, '9')],
+    values: (c) => [
+      id(c),
+      `lower(hex(randomblob(8)))`,
+      `CASE x % 3 WHEN 0 THEN 'text-embedding-small' WHEN 1 THEN 'text-embedding-large' ELSE 'local-minilm' END`,
+      `32`,
+      `randomblob(128)`,
+      `CASE WHEN x % 13 = 0 THEN NULL ELSE 0.5 + (x % 1000) / 2000.0 END`,
+      iso(c, '9'),
+    ],
   },
   scratch: {
     create: (t) => `CREATE TABLE ${qi(t)} (k TEXT, v BLOB)`,
@@ -268,27 +340,119 @@ const agentFile = (n: string, wal = false): FileDef => ({
 });
 
 const CATALOG: FileDef[] = [
-  { file: 'debates.db', target: 'core.db', wal: true, tables: [{ name: 'debates', template: 'events', weight: 7 }, { name: 'debate_messages', template: 'messages', weight: 9 }], extra: [`CREATE VIEW recent_debates AS SELECT id, kind, created_at FROM debates WHERE ok = 1`] },
-  { file: 'continuum.db', target: 'memory.db', wal: true, tables: [{ name: 'memories', template: 'memories', weight: 8 }, { name: 'tier_transitions', template: 'events', weight: 3 }] },
-  { file: 'metrics_2023.db', target: 'analytics.db', tables: [{ name: 'metrics', template: 'metrics', weight: 6 }, { name: 'daily_rollups', template: 'rollups', weight: 1 }] },
+  {
+    file: 'debates.db',
+    target: 'core.db',
+    wal: true,
+    tables: [
+      { name: 'debates', template: 'events', weight: 7 },
+      { name: 'debate_messages', template: 'messages', weight: 9 },
+    ],
+    extra: [`CREATE VIEW recent_debates AS SELECT id, kind, created_at FROM debates WHERE ok = 1`],
+  },
+  {
+    file: 'continuum.db',
+    target: 'memory.db',
+    wal: true,
+    tables: [
+      { name: 'memories', template: 'memories', weight: 8 },
+      { name: 'tier_transitions', template: 'events', weight: 3 },
+    ],
+  },
+  {
+    file: 'metrics_2023.db',
+    target: 'analytics.db',
+    tables: [
+      { name: 'metrics', template: 'metrics', weight: 6 },
+      { name: 'daily_rollups', template: 'rollups', weight: 1 },
+    ],
+  },
   agentFile('alpha', true),
-  { file: 'users.db', target: 'core.db', tables: [{ name: 'users', template: 'users', weight: 2 }, { name: 'user_sessions', template: 'sessions', weight: 3 }], extra: [`CREATE TRIGGER users_cascade AFTER DELETE ON users BEGIN DELETE FROM user_sessions WHERE user_id = OLD.id; END`] },
+  {
+    file: 'users.db',
+    target: 'core.db',
+    tables: [
+      { name: 'users', template: 'users', weight: 2 },
+      { name: 'user_sessions', template: 'sessions', weight: 3 },
+    ],
+    extra: [`CREATE TRIGGER users_cascade AFTER DELETE ON users BEGIN DELETE FROM user_sessions WHERE user_id = OLD.id; END`],
+  },
   { file: 'embeddings.db', target: 'memory.db', tables: [{ name: 'embeddings', template: 'embeddings', weight: 5 }] },
-  { file: 'metrics_2024.db', target: 'analytics.db', tables: [{ name: 'metrics', template: 'metrics', weight: 7 }, { name: 'daily_rollups', template: 'rollups', weight: 1 }] },
+  {
+    file: 'metrics_2024.db',
+    target: 'analytics.db',
+    tables: [
+      { name: 'metrics', template: 'metrics', weight: 7 },
+      { name: 'daily_rollups', template: 'rollups', weight: 1 },
+    ],
+  },
   agentFile('beta'),
   { file: 'audit_log.db', target: 'core.db', wal: true, tables: [{ name: 'audit_events', template: 'events', weight: 6, step: 5 }] },
-  { file: 'knowledge.db', target: 'memory.db', tables: [{ name: 'facts', template: 'memories', weight: 4 }, { name: 'fact_links', template: 'links', weight: 3 }] },
-  { file: 'elo.db', target: 'analytics.db', tables: [{ name: 'ratings', template: 'ratings', weight: 1.5 }, { name: 'matches', template: 'events', weight: 3 }] },
+  {
+    file: 'knowledge.db',
+    target: 'memory.db',
+    tables: [
+      { name: 'facts', template: 'memories', weight: 4 },
+      { name: 'fact_links', template: 'links', weight: 3 },
+    ],
+  },
+  {
+    file: 'elo.db',
+    target: 'analytics.db',
+    tables: [
+      { name: 'ratings', template: 'ratings', weight: 1.5 },
+      { name: 'matches', template: 'events', weight: 3 },
+    ],
+  },
   agentFile('gamma'),
-  { file: 'votes.db', target: 'core.db', tables: [{ name: 'votes', template: 'events', weight: 5 }, { name: 'vote_tallies', template: 'kv', weight: 0.2 }] },
+  {
+    file: 'votes.db',
+    target: 'core.db',
+    tables: [
+      { name: 'votes', template: 'events', weight: 5 },
+      { name: 'vote_tallies', template: 'kv', weight: 0.2 },
+    ],
+  },
   { file: 'memory_archive.db', target: 'memory.db', tables: [{ name: 'memories_archive', template: 'memories', weight: 4 }] },
   { file: 'traces.db', target: 'analytics.db', wal: true, tables: [{ name: 'spans', template: 'toolcalls', weight: 6 }] },
   agentFile('delta', true),
-  { file: 'settings.db', target: 'core.db', tables: [{ name: 'settings', template: 'kv', weight: 0.1 }, { name: 'feature_flags', template: 'kv', weight: 0.05 }] },
-  { file: 'scratchpad.db', target: 'memory.db', tablesKey: true, tables: [{ name: 'notes', template: 'messages', weight: 2 }, { name: 'note_attachments', template: 'attachments', weight: 0.8 }, { name: 'tmp_cache', template: 'scratch', weight: 0.05, unmapped: true }] },
-  { file: 'usage.db', target: 'analytics.db', tablesKey: true, tables: [{ name: 'usage_events', template: 'events', weight: 4 }, { name: 'usage_daily', template: 'rollups', weight: 0.5 }, { name: 'scratch', template: 'scratch', weight: 0.05, unmapped: true }] },
+  {
+    file: 'settings.db',
+    target: 'core.db',
+    tables: [
+      { name: 'settings', template: 'kv', weight: 0.1 },
+      { name: 'feature_flags', template: 'kv', weight: 0.05 },
+    ],
+  },
+  {
+    file: 'scratchpad.db',
+    target: 'memory.db',
+    tablesKey: true,
+    tables: [
+      { name: 'notes', template: 'messages', weight: 2 },
+      { name: 'note_attachments', template: 'attachments', weight: 0.8 },
+      { name: 'tmp_cache', template: 'scratch', weight: 0.05, unmapped: true },
+    ],
+  },
+  {
+    file: 'usage.db',
+    target: 'analytics.db',
+    tablesKey: true,
+    tables: [
+      { name: 'usage_events', template: 'events', weight: 4 },
+      { name: 'usage_daily', template: 'rollups', weight: 0.5 },
+      { name: 'scratch', template: 'scratch', weight: 0.05, unmapped: true },
+    ],
+  },
   agentFile('epsilon'),
-  { file: 'notifications.db', target: 'core.db', tables: [{ name: 'notifications', template: 'events', weight: 3 }, { name: 'notification_prefs', template: 'kv', weight: 0.2 }] },
+  {
+    file: 'notifications.db',
+    target: 'core.db',
+    tables: [
+      { name: 'notifications', template: 'events', weight: 3 },
+      { name: 'notification_prefs', template: 'kv', weight: 0.2 },
+    ],
+  },
   agentFile('zeta'),
 ];
 
@@ -307,9 +471,11 @@ function distribute(defs: FileDef[], total: number): number[][] {
   // Put the remainder on the largest table (the estate's total is exact).
   let fi = 0;
   let ti = 0;
-  rows.forEach((rs, f) => rs.forEach((r, t) => {
-    if (r > rows[fi]![ti]!) [fi, ti] = [f, t];
-  }));
+  rows.forEach((rs, f) =>
+    rs.forEach((r, t) => {
+      if (r > rows[fi]![ti]!) [fi, ti] = [f, t];
+    }),
+  );
   rows[fi]![ti]! += total - rows.flat().reduce((a, b) => a + b, 0);
   return rows;
 }
@@ -364,7 +530,14 @@ export async function ensureEstate(params: EstateParams = {}): Promise<Estate> {
     if (tail.length) {
       // The newest rows go in from a sqlite3 that is killed right after its commit, so they stay
       // in the -wal file (a clean close would checkpoint them into the main file).
-      const walSql = ['.bail on', 'PRAGMA wal_autocheckpoint = 0;', 'BEGIN;', ...tail.map(({ t, j }) => insertSql(f.tables[j]!, ctx(j), t.rows - t.walRows + 1, t.rows)), 'COMMIT;', '.shell kill -9 $PPID'];
+      const walSql = [
+        '.bail on',
+        'PRAGMA wal_autocheckpoint = 0;',
+        'BEGIN;',
+        ...tail.map(({ t, j }) => insertSql(f.tables[j]!, ctx(j), t.rows - t.walRows + 1, t.rows)),
+        'COMMIT;',
+        '.shell kill -9 $PPID',
+      ];
       await sqlite3(file, walSql.join('\n'), true);
       if (!fs.existsSync(file + '-wal') || fs.statSync(file + '-wal').size === 0) throw new Error(`expected rows left in ${file}-wal`);
     }
@@ -387,7 +560,10 @@ export async function ensureEstate(params: EstateParams = {}): Promise<Estate> {
       targetDir: 'consolidated',
       backupDir: 'backup',
       sources: Object.fromEntries(
-        estateFiles.map((f) => [f.file, f.tablesKey ? { target: f.target, tables: Object.fromEntries(f.tables.filter((t) => t.mapped).map((t) => [t.name, {}])) } : { target: f.target }]),
+        estateFiles.map((f) => [
+          f.file,
+          f.tablesKey ? { target: f.target, tables: Object.fromEntries(f.tables.filter((t) => t.mapped).map((t) => [t.name, {}])) } : { target: f.target },
+        ]),
       ),
     },
   };
@@ -438,9 +614,11 @@ function runSqlite3(file: string, sql: string): string {
 
 async function pool(jobs: (() => Promise<void>)[], size: number): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(size, jobs.length) }, async () => {
-    while (next < jobs.length) await jobs[next++]!();
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(size, jobs.length) }, async () => {
+      while (next < jobs.length) await jobs[next++]!();
+    }),
+  );
 }
 
 /** Bytes of the files in a folder (not recursive). */
@@ -458,6 +636,10 @@ function argValue(args: string[], name: string): string | undefined {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const args = process.argv.slice(2);
-  const estate = await ensureEstate({ rows: Number(argValue(args, '--rows') ?? 2_000_000), files: Number(argValue(args, '--files') ?? 22), force: args.includes('--force') });
+  const estate = await ensureEstate({
+    rows: Number(argValue(args, '--rows') ?? 2_000_000),
+    files: Number(argValue(args, '--files') ?? 22),
+    force: args.includes('--force'),
+  });
   process.stdout.write(`${estate.dir}${estate.reused ? ' (cached)' : ''}\n`);
 }

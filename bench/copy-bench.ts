@@ -59,7 +59,9 @@ function parseArgs(argv: string[]): Args {
       if (a.scales.some((s) => !(s > 0))) throw new Error('--scale needs positive numbers');
     } else if (k === '--scale10') a.scales = [1, 10];
     else if (k === '--only') {
-      const jobs = val().split(',').map((s) => s.trim()) as Job[];
+      const jobs = val()
+        .split(',')
+        .map((s) => s.trim()) as Job[];
       for (const j of jobs) if (!ALL_JOBS.includes(j)) throw new Error(`--only: unknown job ${j} (floor, pgloader, ferry)`);
       a.only = jobs;
     } else if (k === '--runs') {
@@ -143,7 +145,9 @@ function recordCheck(sr: ScaleResult, key: string, run: number, c: TargetCheck |
 async function runScale(scale: number, args: Args): Promise<ScaleResult> {
   log(`\n== scale ${scale}`);
   const ds = ensureDataset(scale, { log });
-  log(`dataset ${ds.file}: ${ds.rows.toLocaleString('en-US')} rows, ${(ds.bytes / 1048576).toFixed(1)} MiB${ds.reused ? ' (cached)' : `, made in ${sec(ds.generatedMs)}`}`);
+  log(
+    `dataset ${ds.file}: ${ds.rows.toLocaleString('en-US')} rows, ${(ds.bytes / 1048576).toFixed(1)} MiB${ds.reused ? ' (cached)' : `, made in ${sec(ds.generatedMs)}`}`,
+  );
   const sr: ScaleResult = {
     scale,
     dataset: ds,
@@ -159,7 +163,12 @@ async function runScale(scale: number, args: Args): Promise<ScaleResult> {
     goals: [],
   };
   const tag = `s${String(scale).replace('.', '_')}`;
-  const dbs = { seq: `bench_copy_${tag}_floor_seq`, pipe: `bench_copy_${tag}_floor_pipe`, pgloader: `bench_copy_${tag}_pgloader`, ferry: `bench_copy_${tag}_ferry` };
+  const dbs = {
+    seq: `bench_copy_${tag}_floor_seq`,
+    pipe: `bench_copy_${tag}_floor_pipe`,
+    pgloader: `bench_copy_${tag}_pgloader`,
+    ferry: `bench_copy_${tag}_ferry`,
+  };
   type Step = 'floor-seq' | 'floor-pipe' | 'pgloader' | 'ferry';
   const steps: Step[] = [];
   if (args.only.includes('floor')) steps.push('floor-seq', 'floor-pipe');
@@ -180,7 +189,9 @@ async function runScale(scale: number, args: Args): Promise<ScaleResult> {
         (mode === 'sequential' ? sr.floorSequential : sr.floorPiped).push(r);
         if (!r.ok) log(`    FAILED: ${r.error}`);
         else {
-          log(`    total ${sec(r.totalMs)}: create ${sec(r.createMs)}, ${mode === 'sequential' ? `export ${sec(r.exportMs)} + \\copy ${sec(r.loadMs)}` : `pipes ${sec(r.loadMs)}`}, keys and indexes ${sec(r.keysMs)}`);
+          log(
+            `    total ${sec(r.totalMs)}: create ${sec(r.createMs)}, ${mode === 'sequential' ? `export ${sec(r.exportMs)} + \\copy ${sec(r.loadMs)}` : `pipes ${sec(r.loadMs)}`}, keys and indexes ${sec(r.keysMs)}`,
+          );
           recordCheck(sr, step, run, await check(ds, db, args));
         }
       } else if (step === 'pgloader') {
@@ -189,7 +200,9 @@ async function runScale(scale: number, args: Args): Promise<ScaleResult> {
         sr.pgloader.push(r);
         if (!r.available) log(`    not available: ${r.error}`);
         else {
-          log(`    ${sec(r.wallMs)}, peak ${mb(r.peakKb)}, exit ${r.exitCode}${r.errors.length ? `, ${r.errors.length} ERROR/WARNING line(s): ${r.errors.slice(0, 3).join(' | ')}` : ''}`);
+          log(
+            `    ${sec(r.wallMs)}, peak ${mb(r.peakKb)}, exit ${r.exitCode}${r.errors.length ? `, ${r.errors.length} ERROR/WARNING line(s): ${r.errors.slice(0, 3).join(' | ')}` : ''}`,
+          );
           recordCheck(sr, step, run, await check(ds, dbs.pgloader, args));
         }
       } else {
@@ -254,15 +267,35 @@ function summarize(sr: ScaleResult): void {
   const g = sr.goals;
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? a / b : undefined);
   const r1 = ratio(ferry, med('pgloaderWall'));
-  g.push({ goal: `ferry copy ≤ ${GOAL_VS_PGLOADER}x pgloader`, value: r1 !== undefined ? `${r1.toFixed(2)}x (${sec(ferry!)} vs ${sec(med('pgloaderWall')!)})` : 'pending', met: r1 !== undefined ? r1 <= GOAL_VS_PGLOADER : null });
+  g.push({
+    goal: `ferry copy ≤ ${GOAL_VS_PGLOADER}x pgloader`,
+    value: r1 !== undefined ? `${r1.toFixed(2)}x (${sec(ferry!)} vs ${sec(med('pgloaderWall')!)})` : 'pending',
+    met: r1 !== undefined ? r1 <= GOAL_VS_PGLOADER : null,
+  });
   const r2 = ratio(ferry, med('floorPipedTotal'));
-  g.push({ goal: `ferry copy ≤ ${GOAL_VS_FLOOR}x the floor (piped)`, value: r2 !== undefined ? `${r2.toFixed(2)}x (${sec(ferry!)} vs ${sec(med('floorPipedTotal')!)})` : 'pending', met: r2 !== undefined ? r2 <= GOAL_VS_FLOOR : null });
+  g.push({
+    goal: `ferry copy ≤ ${GOAL_VS_FLOOR}x the floor (piped)`,
+    value: r2 !== undefined ? `${r2.toFixed(2)}x (${sec(ferry!)} vs ${sec(med('floorPipedTotal')!)})` : 'pending',
+    met: r2 !== undefined ? r2 <= GOAL_VS_FLOOR : null,
+  });
   const r3 = ratio(ferry, med('floorSequentialTotal'));
-  g.push({ goal: `ferry copy ≤ ${GOAL_VS_FLOOR}x the floor (sequential, as PEERS.md)`, value: r3 !== undefined ? `${r3.toFixed(2)}x (${sec(ferry!)} vs ${sec(med('floorSequentialTotal')!)})` : 'pending', met: r3 !== undefined ? r3 <= GOAL_VS_FLOOR : null });
+  g.push({
+    goal: `ferry copy ≤ ${GOAL_VS_FLOOR}x the floor (sequential, as PEERS.md)`,
+    value: r3 !== undefined ? `${r3.toFixed(2)}x (${sec(ferry!)} vs ${sec(med('floorSequentialTotal')!)})` : 'pending',
+    met: r3 !== undefined ? r3 <= GOAL_VS_FLOOR : null,
+  });
   const peak = s.ferryCopyPeakKb as number | undefined;
-  g.push({ goal: `ferry copy peak < ${GOAL_PEAK_MB} MB`, value: peak !== undefined ? mb(peak) : 'pending', met: peak !== undefined ? peak / 1024 < GOAL_PEAK_MB : null });
+  g.push({
+    goal: `ferry copy peak < ${GOAL_PEAK_MB} MB`,
+    value: peak !== undefined ? mb(peak) : 'pending',
+    met: peak !== undefined ? peak / 1024 < GOAL_PEAK_MB : null,
+  });
   const r4 = ratio(med('ferryVerifyWall'), ferry);
-  g.push({ goal: `ferry verify ≤ ${GOAL_VERIFY}x the copy`, value: r4 !== undefined ? `${r4.toFixed(2)}x (${sec(med('ferryVerifyWall')!)} vs ${sec(ferry!)})` : 'pending', met: r4 !== undefined ? r4 <= GOAL_VERIFY : null });
+  g.push({
+    goal: `ferry verify ≤ ${GOAL_VERIFY}x the copy`,
+    value: r4 !== undefined ? `${r4.toFixed(2)}x (${sec(med('ferryVerifyWall')!)} vs ${sec(ferry!)})` : 'pending',
+    met: r4 !== undefined ? r4 <= GOAL_VERIFY : null,
+  });
 }
 
 function flatness(results: ScaleResult[]): { goal: string; value: string; met: boolean | null } | null {
@@ -277,7 +310,11 @@ function flatness(results: ScaleResult[]): { goal: string; value: string; met: b
   const a = peakOf(1);
   const b = peakOf(10);
   if (a === undefined || b === undefined) return { goal: 'ferry peak flat at 10x the rows', value: 'pending', met: null };
-  return { goal: 'ferry peak flat at 10x the rows', value: `${mb(a)} → ${mb(b)} (${b >= a ? '+' : ''}${Math.round((b / a - 1) * 100)}%)`, met: b <= a * (1 + FLAT_TOLERANCE) };
+  return {
+    goal: 'ferry peak flat at 10x the rows',
+    value: `${mb(a)} → ${mb(b)} (${b >= a ? '+' : ''}${Math.round((b / a - 1) * 100)}%)`,
+    met: b <= a * (1 + FLAT_TOLERANCE),
+  };
 }
 
 function markdown(results: ScaleResult[], args: Args): string {
@@ -285,7 +322,9 @@ function markdown(results: ScaleResult[], args: Args): string {
   for (const sr of results) {
     const s = sr.summary;
     const ds = sr.dataset;
-    out.push(`## Scale ${sr.scale}: ${ds.rows.toLocaleString('en-US')} rows, ${TABLES.length} tables, ${(ds.bytes / 1048576).toFixed(1)} MiB (${sr.runs} run${sr.runs > 1 ? 's' : ''}; median (min–max))`);
+    out.push(
+      `## Scale ${sr.scale}: ${ds.rows.toLocaleString('en-US')} rows, ${TABLES.length} tables, ${(ds.bytes / 1048576).toFixed(1)} MiB (${sr.runs} run${sr.runs > 1 ? 's' : ''}; median (min–max))`,
+    );
     out.push('');
     out.push('| job | wall | phases | peak memory | result check |');
     out.push('|---|---|---|---|---|');
@@ -312,24 +351,35 @@ function markdown(results: ScaleResult[], args: Args): string {
       if (!p.available) out.push(`| pgloader | not available | ${p.error} | | |`);
       else {
         const ph = p.phases;
-        if (p.exitCode !== 0) out.push(`| pgloader ${p.version} | ${fmtStat(s.pgloaderWall as Stat)} | failed: exit ${p.exitCode}; ${p.errors.slice(-2).join(' ').replace(/\|/g, '\\|')} | ${mb(s.pgloaderPeakKb as number)} | ${chk('pgloader')} |`);
-        else out.push(
-          `| pgloader ${p.version}${args.pgloaderArgs.length ? ` ${args.pgloaderArgs.join(' ')}` : ''} | ${fmtStat(s.pgloaderWall as Stat)} | its summary: copy ${ph['COPY Threads Completion'] ?? '?'} s, indexes ${ph['Create Indexes'] ?? '?'} s, primary keys ${ph['Primary Keys'] ?? '?'} s, foreign keys ${ph['Create Foreign Keys'] ?? '?'} s; exit ${p.exitCode} | ${mb(s.pgloaderPeakKb as number)} | ${chk('pgloader')} |`,
-        );
+        if (p.exitCode !== 0)
+          out.push(
+            `| pgloader ${p.version} | ${fmtStat(s.pgloaderWall as Stat)} | failed: exit ${p.exitCode}; ${p.errors.slice(-2).join(' ').replace(/\|/g, '\\|')} | ${mb(s.pgloaderPeakKb as number)} | ${chk('pgloader')} |`,
+          );
+        else
+          out.push(
+            `| pgloader ${p.version}${args.pgloaderArgs.length ? ` ${args.pgloaderArgs.join(' ')}` : ''} | ${fmtStat(s.pgloaderWall as Stat)} | its summary: copy ${ph['COPY Threads Completion'] ?? '?'} s, indexes ${ph['Create Indexes'] ?? '?'} s, primary keys ${ph['Primary Keys'] ?? '?'} s, foreign keys ${ph['Create Foreign Keys'] ?? '?'} s; exit ${p.exitCode} | ${mb(s.pgloaderPeakKb as number)} | ${chk('pgloader')} |`,
+          );
       }
     }
     if (sr.ferryCopy.length) {
       const c = sr.ferryCopy.find((x) => x.ok);
       if (!c) {
         const f = sr.ferryCopy[0]!;
-        out.push(`| ferry copy | ${f.available ? 'failed' : 'pending (command not available yet)'} | ${(f.error ?? '').split('\n')[0]!.slice(0, 200).replace(/\|/g, '\\|')} | | |`);
-      } else out.push(`| ferry copy${args.copyVerifies ? ' (with its own verification)' : ' --no-verify'} | ${fmtStat(s.ferryCopyWall as Stat)} | | ${mb(s.ferryCopyPeakKb as number)} | ${chk('ferry')} |`);
+        out.push(
+          `| ferry copy | ${f.available ? 'failed' : 'pending (command not available yet)'} | ${(f.error ?? '').split('\n')[0]!.slice(0, 200).replace(/\|/g, '\\|')} | | |`,
+        );
+      } else
+        out.push(
+          `| ferry copy${args.copyVerifies ? ' (with its own verification)' : ' --no-verify'} | ${fmtStat(s.ferryCopyWall as Stat)} | | ${mb(s.ferryCopyPeakKb as number)} | ${chk('ferry')} |`,
+        );
       const v = sr.ferryVerify.find((x) => x.ok);
       if (!c && !sr.ferryVerify.length) out.push('| ferry verify | pending (runs after a successful copy) | | | |');
       if (v) out.push(`| ferry verify | ${fmtStat(s.ferryVerifyWall as Stat)} | | ${mb(s.ferryVerifyPeakKb as number)} | |`);
       else if (sr.ferryVerify.length) {
         const f = sr.ferryVerify[0]!;
-        out.push(`| ferry verify | ${f.available ? 'failed' : 'pending (command not available yet)'} | ${(f.error ?? '').split('\n')[0]!.slice(0, 200).replace(/\|/g, '\\|')} | | |`);
+        out.push(
+          `| ferry verify | ${f.available ? 'failed' : 'pending (command not available yet)'} | ${(f.error ?? '').split('\n')[0]!.slice(0, 200).replace(/\|/g, '\\|')} | | |`,
+        );
       }
     }
     out.push('');
@@ -345,7 +395,9 @@ function markdown(results: ScaleResult[], args: Args): string {
         const a = seq0?.tables.find((x) => x.table === t.name);
         const b = pipe0?.tables.find((x) => x.table === t.name);
         const rows = ds.tables.find((x) => x.name === t.name)?.rows ?? 0;
-        out.push(`| ${t.name} | ${rows.toLocaleString('en-US')} | ${a?.csvBytes ? `${(a.csvBytes / 1048576).toFixed(1)} MiB` : '—'} | ${a ? sec(a.exportMs) : '—'} | ${a ? sec(a.loadMs) : '—'} | ${b ? sec(b.loadMs) : '—'} |`);
+        out.push(
+          `| ${t.name} | ${rows.toLocaleString('en-US')} | ${a?.csvBytes ? `${(a.csvBytes / 1048576).toFixed(1)} MiB` : '—'} | ${a ? sec(a.exportMs) : '—'} | ${a ? sec(a.loadMs) : '—'} | ${b ? sec(b.loadMs) : '—'} |`,
+        );
       }
       out.push('');
       const keys = (seq0 ?? pipe0)!.keys;
@@ -378,7 +430,8 @@ function markdown(results: ScaleResult[], args: Args): string {
         const c = (sr.checks['pgloader'] as TargetCheck | undefined)?.tables?.find((x) => x.table === t);
         return c && c.targetRows !== null && c.targetRows !== n;
       });
-      if (wrongCounts.length) out.push(`pgloader's summary row counts that differ from what is in the table: ${wrongCounts.map(([t, n]) => `${t} ${n}`).join(', ')}.\n`);
+      if (wrongCounts.length)
+        out.push(`pgloader's summary row counts that differ from what is in the table: ${wrongCounts.map(([t, n]) => `${t} ${n}`).join(', ')}.\n`);
     }
     out.push('| goal | value | met |');
     out.push('|---|---|---|');

@@ -129,9 +129,7 @@ export const TABLES: TableDef[] = [
       c('metadata', 'JSON', 'json'),
     ],
     foreignKeys: [{ column: 'owner_id', refTable: 'users', refColumn: 'id' }],
-    indexes: [
-      { name: 'projects_owner_slug_key', columns: ['owner_id', 'slug'], unique: true },
-    ],
+    indexes: [{ name: 'projects_owner_slug_key', columns: ['owner_id', 'slug'], unique: true }],
   },
   {
     name: 'tasks',
@@ -199,9 +197,7 @@ export const TABLES: TableDef[] = [
       { column: 'user_id', refTable: 'users', refColumn: 'id' },
       { column: 'task_id', refTable: 'tasks', refColumn: 'id' },
     ],
-    indexes: [
-      { name: 'events_user_occurred_idx', columns: ['user_id', 'occurred_at'], unique: false },
-    ],
+    indexes: [{ name: 'events_user_occurred_idx', columns: ['user_id', 'occurred_at'], unique: false }],
   },
   {
     name: 'attachments',
@@ -259,10 +255,56 @@ function prng(seed: number): () => number {
 }
 
 const WORDS = [
-  'the', 'of', 'and', 'deploy', 'review', 'migrate', 'schema', 'release', 'invoice', 'customer', 'backlog', 'sprint',
-  'café', 'naïve', 'résumé', 'Zürich', 'São Paulo', 'Łódź', 'smørrebrød', '東京', '数据库', 'Москва', 'данные',
-  'مرحبا', 'שלום', 'ελληνικά', '한국어', '🚀', '😀', '👩‍💻', '✅', '€', '£', '¥', '"quoted"', "it's", 'a,b', 'semi;colon',
-  'back\\slash', 'tab\there', 'pipe|bar', '100%', '$HOME', '<tag>', '&amp;', '{braces}', '[x]', 'x\ny', 'NULL', 'null',
+  'the',
+  'of',
+  'and',
+  'deploy',
+  'review',
+  'migrate',
+  'schema',
+  'release',
+  'invoice',
+  'customer',
+  'backlog',
+  'sprint',
+  'café',
+  'naïve',
+  'résumé',
+  'Zürich',
+  'São Paulo',
+  'Łódź',
+  'smørrebrød',
+  '東京',
+  '数据库',
+  'Москва',
+  'данные',
+  'مرحبا',
+  'שלום',
+  'ελληνικά',
+  '한국어',
+  '🚀',
+  '😀',
+  '👩‍💻',
+  '✅',
+  '€',
+  '£',
+  '¥',
+  '"quoted"',
+  "it's",
+  'a,b',
+  'semi;colon',
+  'back\\slash',
+  'tab\there',
+  'pipe|bar',
+  '100%',
+  '$HOME',
+  '<tag>',
+  '&amp;',
+  '{braces}',
+  '[x]',
+  'x\ny',
+  'NULL',
+  'null',
 ];
 const COUNTRIES = ['DE', 'FR', 'US', 'GB', 'JP', 'BR', 'IN', 'PL', 'NO', 'ES', 'IT', 'CN', 'RU', 'IL', 'KR', 'GR'];
 const STATUSES = ['todo', 'in_progress', 'blocked', 'review', 'done', 'cancelled'];
@@ -275,7 +317,10 @@ const SPAN_MS = 5 * 365 * 86_400_000;
 
 class Gen {
   private readonly r: () => number;
-  constructor(seed: number, private readonly pool: Buffer) {
+  constructor(
+    seed: number,
+    private readonly pool: Buffer,
+  ) {
     this.r = prng(seed);
   }
   f(): number {
@@ -302,7 +347,7 @@ class Gen {
   }
   /** 'YYYY-MM-DD HH:MM:SS' (DATETIME columns). */
   datetime(): string {
-    const d = new Date(T0 + Math.floor(this.r() * SPAN_MS / 1000) * 1000).toISOString();
+    const d = new Date(T0 + Math.floor((this.r() * SPAN_MS) / 1000) * 1000).toISOString();
     return `${d.slice(0, 10)} ${d.slice(11, 19)}`;
   }
   /** 'YYYY-MM-DDTHH:MM:SS.mmmZ' (TIMESTAMP columns). */
@@ -336,7 +381,13 @@ const ROW: Record<string, RowMaker> = {
     g.chance(0.1) ? null : g.isoZ(),
     g.chance(0.1)
       ? null
-      : JSON.stringify({ theme: g.pick(['dark', 'light', 'système']), lang: g.pick(['en', 'de', 'ja', 'pt-BR']), notify: g.chance(0.5), tz_offset: g.int(-12, 14), tags: [g.pick(WORDS), g.pick(WORDS)] }),
+      : JSON.stringify({
+          theme: g.pick(['dark', 'light', 'système']),
+          lang: g.pick(['en', 'de', 'ja', 'pt-BR']),
+          notify: g.chance(0.5),
+          tz_offset: g.int(-12, 14),
+          tags: [g.pick(WORDS), g.pick(WORDS)],
+        }),
     g.chance(0.2) ? null : g.blob(16, 64),
   ],
   projects: (id, g, n) => [
@@ -349,7 +400,13 @@ const ROW: Record<string, RowMaker> = {
     g.chance(0.1) ? 1 : 0,
     g.datetime(),
     g.isoZ(),
-    g.chance(0.2) ? null : JSON.stringify({ color: `#${g.hex(6)}`, visibility: g.pick(['private', 'team', 'public']), limits: { seats: g.int(1, 500), storage_gb: g.dbl(0, 1000) } }),
+    g.chance(0.2)
+      ? null
+      : JSON.stringify({
+          color: `#${g.hex(6)}`,
+          visibility: g.pick(['private', 'team', 'public']),
+          limits: { seats: g.int(1, 500), storage_gb: g.dbl(0, 1000) },
+        }),
   ],
   tasks: (id, g, n) => [
     id,
@@ -364,15 +421,7 @@ const ROW: Record<string, RowMaker> = {
     g.isoZ(),
     g.chance(0.3) ? null : JSON.stringify([g.pick(WORDS), g.pick(['bug', 'feature', 'chore', 'docs'])]),
   ],
-  comments: (id, g, n) => [
-    id,
-    g.int(1, n.tasks!),
-    g.int(1, n.users!),
-    g.words(3, 20),
-    g.chance(0.1) ? 1 : 0,
-    g.chance(0.5) ? null : g.dbl(-1, 1),
-    g.isoZ(),
-  ],
+  comments: (id, g, n) => [id, g.int(1, n.tasks!), g.int(1, n.users!), g.words(3, 20), g.chance(0.1) ? 1 : 0, g.chance(0.5) ? null : g.dbl(-1, 1), g.isoZ()],
   events: (id, g, n) => [
     id,
     g.int(1, n.users!),

@@ -36,7 +36,7 @@ const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 
 function makeRows(n: number): Row[] {
   const rows: Row[] = new Array(n);
   let seed = 42;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
   const base = 1704164645000000n;
   for (let i = 0; i < n; i++) {
     const text = `${WORDS[i % 10]} ${WORDS[(i >> 3) % 10]} #${i}`.padEnd(20, '.');
@@ -58,7 +58,9 @@ function makeEncoder(format: 'binary' | 'text', chunkBytes: number): CopyEncoder
 }
 
 function rate(rows: number, ms: number): string {
-  return `${Math.round(rows / (ms / 1000)).toLocaleString('en-US').padStart(10)} rows/s`;
+  return `${Math.round(rows / (ms / 1000))
+    .toLocaleString('en-US')
+    .padStart(10)} rows/s`;
 }
 
 async function admin(sql: string): Promise<void> {

@@ -75,7 +75,6 @@ const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
 // ---------------------------------------------------------------------------------------------
 // Child processes: wall time and the peak memory of the whole process tree.
 
-
 export interface ChildRun {
   wallMs: number;
   code: number | null;
@@ -134,7 +133,12 @@ export function runChild(cmd: string | null, args: string[], opts: { cwd?: strin
         let cpuMs = 0;
         const at = stderr.lastIndexOf(TIMES_MARK + '\n');
         if (at >= 0) {
-          cpuMs = parseTimes(stderr.slice(at + TIMES_MARK.length + 1).split('\n').filter(Boolean));
+          cpuMs = parseTimes(
+            stderr
+              .slice(at + TIMES_MARK.length + 1)
+              .split('\n')
+              .filter(Boolean),
+          );
           stderr = stderr.slice(0, at);
         }
         resolve({ wallMs, code, signal, stdout, stderr, peakKb: sampler.maxHwmKb(), peakByName: sampler.byName(), treeRssKb: sampler.treeRssKb, cpuMs });
@@ -233,7 +237,21 @@ async function bash(script: string): Promise<ChildRun> {
 export async function runFloor(ds: Dataset, db: string, mode: FloorMode, log: (s: string) => void = () => {}): Promise<FloorResult> {
   const dir = path.join(WORK_DIR, 'copy-floor');
   fs.mkdirSync(dir, { recursive: true });
-  const res: FloorResult = { mode, ok: false, db, createMs: 0, tables: [], exportMs: 0, loadMs: 0, keysMs: 0, keys: [], totalMs: 0, sqlitePeakKb: 0, psqlPeakKb: 0, cpuMs: 0 };
+  const res: FloorResult = {
+    mode,
+    ok: false,
+    db,
+    createMs: 0,
+    tables: [],
+    exportMs: 0,
+    loadMs: 0,
+    keysMs: 0,
+    keys: [],
+    totalMs: 0,
+    sqlitePeakKb: 0,
+    psqlPeakKb: 0,
+    cpuMs: 0,
+  };
   const psql = psqlArgs(db).map(shq).join(' ');
   try {
     freshDatabase(db);
@@ -275,7 +293,9 @@ export async function runFloor(ds: Dataset, db: string, mode: FloorMode, log: (s
       res.loadMs += row.loadMs;
       res.sqlitePeakKb = Math.max(res.sqlitePeakKb, row.exportPeakKb);
       res.psqlPeakKb = Math.max(res.psqlPeakKb, row.loadPeakKb);
-      log(`    ${t.name}: ${mode === 'sequential' ? `export ${(row.exportMs / 1000).toFixed(2)} s, \\copy ${(row.loadMs / 1000).toFixed(2)} s` : `pipe ${(row.loadMs / 1000).toFixed(2)} s`}`);
+      log(
+        `    ${t.name}: ${mode === 'sequential' ? `export ${(row.exportMs / 1000).toFixed(2)} s, \\copy ${(row.loadMs / 1000).toFixed(2)} s` : `pipe ${(row.loadMs / 1000).toFixed(2)} s`}`,
+      );
     }
     // 3. keys and indexes, one psql, each statement timed by \timing
     const stmts = pgKeyStatements();
@@ -366,7 +386,15 @@ function instant(s: string): number {
 
 function sameJson(a: string, b: string): boolean {
   const norm = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(norm) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, x]) => [k, norm(x)])) : v;
+    Array.isArray(v)
+      ? v.map(norm)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v as Record<string, unknown>)
+              .sort(([x], [y]) => (x < y ? -1 : 1))
+              .map(([k, x]) => [k, norm(x)]),
+          )
+        : v;
   try {
     return JSON.stringify(norm(JSON.parse(a))) === JSON.stringify(norm(JSON.parse(b)));
   } catch {
@@ -442,13 +470,18 @@ export async function checkTarget(ds: Dataset, db: string): Promise<TargetCheck>
       const rel = `${q(schema)}.${q(t.name)}`;
       tc.targetRows = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${rel}`)).rows[0]!.n);
       if (tc.targetRows !== sourceRows) out.problems.push(`${t.name}: ${tc.targetRows} rows, source has ${sourceRows}`);
-      const cons = await client.query<{ contype: string; n: string }>(`SELECT contype, count(*) AS n FROM pg_constraint WHERE conrelid = $1::regclass GROUP BY contype`, [rel]);
+      const cons = await client.query<{ contype: string; n: string }>(
+        `SELECT contype, count(*) AS n FROM pg_constraint WHERE conrelid = $1::regclass GROUP BY contype`,
+        [rel],
+      );
       for (const r of cons.rows) {
         if (r.contype === 'p') tc.primaryKey = true;
         if (r.contype === 'f') tc.foreignKeys = Number(r.n);
       }
       // secondary indexes: all indexes that are not the primary key's
-      tc.indexes = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_index WHERE indrelid = $1::regclass AND NOT indisprimary`, [rel])).rows[0]!.n);
+      tc.indexes = Number(
+        (await client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_index WHERE indrelid = $1::regclass AND NOT indisprimary`, [rel])).rows[0]!.n,
+      );
       if (!tc.primaryKey) out.problems.push(`${t.name}: no primary key`);
       if (tc.foreignKeys !== tc.expectedForeignKeys) out.problems.push(`${t.name}: ${tc.foreignKeys} foreign keys, source has ${tc.expectedForeignKeys}`);
       if (tc.indexes !== tc.expectedIndexes) out.problems.push(`${t.name}: ${tc.indexes} secondary indexes, source has ${tc.expectedIndexes}`);
@@ -475,13 +508,23 @@ export async function checkTarget(ds: Dataset, db: string): Promise<TargetCheck>
       const dstRows = new Map(dst.rows.map((r) => [Number(r.__id), r]));
       for (const c of t.columns) {
         const info = colInfo.get(c.name);
-        const cc: ColumnCheck = { table: t.name, column: c.name, sqliteType: c.sqliteType, pgType: info?.data_type ?? null, compared: 0, wrong: 0, reformatted: 0, examples: [] };
+        const cc: ColumnCheck = {
+          table: t.name,
+          column: c.name,
+          sqliteType: c.sqliteType,
+          pgType: info?.data_type ?? null,
+          compared: 0,
+          wrong: 0,
+          reformatted: 0,
+          examples: [],
+        };
         out.columns.push(cc);
         if (!info) {
           out.problems.push(`${t.name}.${c.name}: column missing`);
           continue;
         }
-        if (info.data_type !== INFO_TYPE[c.kind]) out.typeChanges.push(`${t.name}.${c.name} ${c.sqliteType} -> ${info.data_type} (floor: ${INFO_TYPE[c.kind]})`);
+        if (info.data_type !== INFO_TYPE[c.kind])
+          out.typeChanges.push(`${t.name}.${c.name} ${c.sqliteType} -> ${info.data_type} (floor: ${INFO_TYPE[c.kind]})`);
         for (const [id, sr] of srcRows) {
           const dr = dstRows.get(id);
           if (!dr) continue;
@@ -493,7 +536,10 @@ export async function checkTarget(ds: Dataset, db: string): Promise<TargetCheck>
             if (cc.examples.length < 3) cc.examples.push({ id, source: show(sr[c.name]), target: show(dr[c.name]) });
           }
         }
-        if (cc.wrong) out.problems.push(`${t.name}.${c.name} (${c.sqliteType} -> ${cc.pgType}): ${cc.wrong} of ${cc.compared} sampled values differ, e.g. ${cc.examples.map((e) => `${e.source} -> ${e.target}`).join('; ')}`);
+        if (cc.wrong)
+          out.problems.push(
+            `${t.name}.${c.name} (${c.sqliteType} -> ${cc.pgType}): ${cc.wrong} of ${cc.compared} sampled values differ, e.g. ${cc.examples.map((e) => `${e.source} -> ${e.target}`).join('; ')}`,
+          );
       }
     }
     if (out.extraTables.length) out.problems.push(`extra tables created: ${out.extraTables.join(', ')}`);

@@ -43,7 +43,20 @@ export function pgloaderVersion(): string | null {
 }
 
 export async function runPgloader(ds: Dataset, db: string, extraArgs: string[] = []): Promise<PgloaderResult> {
-  const res: PgloaderResult = { ok: false, available: false, db, wallMs: 0, exitCode: null, peakKb: 0, cpuMs: 0, reportedRows: {}, reportedErrors: {}, phases: {}, errors: [], summary: '' };
+  const res: PgloaderResult = {
+    ok: false,
+    available: false,
+    db,
+    wallMs: 0,
+    exitCode: null,
+    peakKb: 0,
+    cpuMs: 0,
+    reportedRows: {},
+    reportedErrors: {},
+    phases: {},
+    errors: [],
+    summary: '',
+  };
   const version = pgloaderVersion();
   if (!version) {
     res.error = 'pgloader is not installed (apt-get install pgloader)';
@@ -60,7 +73,10 @@ export async function runPgloader(ds: Dataset, db: string, extraArgs: string[] =
     res.cpuMs = r.cpuMs;
     res.peakKb = r.peakByName['pgloader'] ?? r.peakKb;
     const out = r.stdout + '\n' + r.stderr;
-    res.errors = out.split('\n').filter((l) => /\b(ERROR|WARNING|FATAL)\b|fatal error|Heap exhausted/i.test(l)).map((l) => l.replace(/^\S+Z /, '').slice(0, 300));
+    res.errors = out
+      .split('\n')
+      .filter((l) => /\b(ERROR|WARNING|FATAL)\b|fatal error|Heap exhausted/i.test(l))
+      .map((l) => l.replace(/^\S+Z /, '').slice(0, 300));
     const start = out.indexOf('table name');
     if (start >= 0) res.summary = out.slice(out.lastIndexOf('\n', start) + 1).trim();
     for (const line of res.summary.split('\n')) {

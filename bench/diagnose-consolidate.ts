@@ -50,11 +50,25 @@ interface CopyMode {
 
 const MODES: CopyMode[] = [
   { name: 'floor: rollback journal, one INSERT ... SELECT * (transfer optimization)', wal: false, sync: 'FULL', cacheKiB: null, chunk: null },
-  { name: 'rollback journal, one INSERT ... SELECT * ... WHERE rowid IS NOT NULL (no transfer optimization)', wal: false, sync: 'FULL', cacheKiB: null, chunk: null, where: true },
+  {
+    name: 'rollback journal, one INSERT ... SELECT * ... WHERE rowid IS NOT NULL (no transfer optimization)',
+    wal: false,
+    sync: 'FULL',
+    cacheKiB: null,
+    chunk: null,
+    where: true,
+  },
   { name: 'WAL + NORMAL + 64 MB cache, one INSERT ... SELECT', wal: true, sync: 'NORMAL', cacheKiB: 65536, chunk: null },
   { name: "ferry's way: WAL + NORMAL + 64 MB, 50k-rowid chunks, a progress row per chunk", wal: true, sync: 'NORMAL', cacheKiB: 65536, chunk: 50_000 },
   { name: 'rollback journal + NORMAL + 64 MB, 50k-rowid chunks, a progress row per chunk', wal: false, sync: 'NORMAL', cacheKiB: 65536, chunk: 50_000 },
-  { name: 'WAL + NORMAL + 64 MB, 50k chunks, wal_autocheckpoint=0, one checkpoint at the end', wal: true, sync: 'NORMAL', cacheKiB: 65536, chunk: 50_000, autocheckpoint: 0 },
+  {
+    name: 'WAL + NORMAL + 64 MB, 50k chunks, wal_autocheckpoint=0, one checkpoint at the end',
+    wal: true,
+    sync: 'NORMAL',
+    cacheKiB: 65536,
+    chunk: 50_000,
+    autocheckpoint: 0,
+  },
 ];
 
 /** Copies `tables` of `source` into a new file `dest` in one mode; returns ms and bytes written. */
@@ -101,7 +115,8 @@ function planMemoryChild(sourceDir: string, cacheKiB: number): void {
   for (const f of fs.readdirSync(sourceDir).filter((x) => x.endsWith('.db'))) {
     const db = new Database(path.join(sourceDir, f), { readonly: true });
     if (cacheKiB > 0) db.pragma(`cache_size = -${cacheKiB}`);
-    for (const t of db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[]) db.prepare(`SELECT count(*) FROM ${qi(t)}`).get();
+    for (const t of db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[])
+      db.prepare(`SELECT count(*) FROM ${qi(t)}`).get();
     open.push(db);
   }
   process.stdout.write(JSON.stringify({ before: before.hwm, after: memKb().hwm, files: open.length }) + '\n');
@@ -152,10 +167,23 @@ async function main(): Promise<void> {
     const source = path.join(dir, file);
     for (const s of ['', '-wal']) if (fs.existsSync(path.join(estate.sourceDir, file + s))) fs.copyFileSync(path.join(estate.sourceDir, file + s), source + s);
     const probe = new Database(source, { readonly: true });
-    const tables = probe.prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string; sql: string }[];
-    const rows = tables.reduce((s, t) => s + (probe.prepare(`SELECT count(*) FROM ${qi(t.name)}`).pluck().get() as number), 0);
+    const tables = probe.prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as {
+      name: string;
+      sql: string;
+    }[];
+    const rows = tables.reduce(
+      (s, t) =>
+        s +
+        (probe
+          .prepare(`SELECT count(*) FROM ${qi(t.name)}`)
+          .pluck()
+          .get() as number),
+      0,
+    );
     probe.close();
-    out.push(`Copy of ${file} (${tables.map((t) => t.name).join(', ')}: ${rows.toLocaleString('en-US')} rows, ${(fs.statSync(source).size / 2 ** 20).toFixed(0)} MB), best of ${tries}:`);
+    out.push(
+      `Copy of ${file} (${tables.map((t) => t.name).join(', ')}: ${rows.toLocaleString('en-US')} rows, ${(fs.statSync(source).size / 2 ** 20).toFixed(0)} MB), best of ${tries}:`,
+    );
     out.push('');
     out.push('| mode | time | written (wchar) |');
     out.push('|---|---|---|');
@@ -172,12 +200,16 @@ async function main(): Promise<void> {
   // 2. planning memory.
   const d = child(['--child-plan', estate.sourceDir, '0']);
   const small = child(['--child-plan', estate.sourceDir, '2000']);
-  out.push(`All ${estate.files.length} sources open at once, every table counted (the planner's pattern): peak RSS ${(d.before / 1024).toFixed(0)} MB -> ${(d.after / 1024).toFixed(0)} MB with the default 16 MB cache per connection; ${(small.before / 1024).toFixed(0)} MB -> ${(small.after / 1024).toFixed(0)} MB with cache_size = -2000.`);
+  out.push(
+    `All ${estate.files.length} sources open at once, every table counted (the planner's pattern): peak RSS ${(d.before / 1024).toFixed(0)} MB -> ${(d.after / 1024).toFixed(0)} MB with the default 16 MB cache per connection; ${(small.before / 1024).toFixed(0)} MB -> ${(small.after / 1024).toFixed(0)} MB with cache_size = -2000.`,
+  );
 
   // 3. verify-like scans.
   const keep = child(['--child-scan', estate.sourceDir, 'keep']);
   const close = child(['--child-scan', estate.sourceDir, 'close']);
-  out.push(`Every source table read in full, one connection per file (the verify workers' pattern): peak RSS ${(keep.before / 1024).toFixed(0)} MB -> ${(keep.after / 1024).toFixed(0)} MB when connections stay open; ${(close.before / 1024).toFixed(0)} MB -> ${(close.after / 1024).toFixed(0)} MB when each is closed after its file.`);
+  out.push(
+    `Every source table read in full, one connection per file (the verify workers' pattern): peak RSS ${(keep.before / 1024).toFixed(0)} MB -> ${(keep.after / 1024).toFixed(0)} MB when connections stay open; ${(close.before / 1024).toFixed(0)} MB -> ${(close.after / 1024).toFixed(0)} MB when each is closed after its file.`,
+  );
 
   // 4. the backup step, split: ferry's backupSqliteFile() does VACUUM INTO from a read-only
   //    connection, a full PRAGMA integrity_check of the copy, a count(*) per table and an fsync;
@@ -186,29 +218,45 @@ async function main(): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const copy = path.join(dir, 'backup.db');
   const steps: [string, () => void][] = [
-    ['VACUUM INTO', () => {
-      const db = new Database(path.join(estate.sourceDir, file), { readonly: true });
-      db.prepare('VACUUM INTO ?').run(copy);
-      db.close();
-    }],
-    ['integrity_check', () => {
-      const db = new Database(copy, { readonly: true });
-      db.prepare('PRAGMA integrity_check').all();
-      db.close();
-    }],
-    ['count(*) per table', () => {
-      const db = new Database(copy, { readonly: true });
-      for (const t of db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[]) db.prepare(`SELECT count(*) FROM ${qi(t)}`).get();
-      db.close();
-    }],
-    ['fsync', () => {
-      const fd = fs.openSync(copy, 'r');
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-    }],
-    ['sha256', () => {
-      spawnSync('sha256sum', [copy]);
-    }],
+    [
+      'VACUUM INTO',
+      () => {
+        const db = new Database(path.join(estate.sourceDir, file), { readonly: true });
+        db.prepare('VACUUM INTO ?').run(copy);
+        db.close();
+      },
+    ],
+    [
+      'integrity_check',
+      () => {
+        const db = new Database(copy, { readonly: true });
+        db.prepare('PRAGMA integrity_check').all();
+        db.close();
+      },
+    ],
+    [
+      'count(*) per table',
+      () => {
+        const db = new Database(copy, { readonly: true });
+        for (const t of db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[])
+          db.prepare(`SELECT count(*) FROM ${qi(t)}`).get();
+        db.close();
+      },
+    ],
+    [
+      'fsync',
+      () => {
+        const fd = fs.openSync(copy, 'r');
+        fs.fsyncSync(fd);
+        fs.closeSync(fd);
+      },
+    ],
+    [
+      'sha256',
+      () => {
+        spawnSync('sha256sum', [copy]);
+      },
+    ],
   ];
   const timings = steps.map(([name, fn]) => {
     const t0 = performance.now();

@@ -54,7 +54,11 @@ export interface RunnerOutput {
 }
 
 interface VerifyModule {
-  verifyConsolidation: (o: { config: ConsolidateConfig; baseDir: string; configFile?: string | null }) => Promise<{ ok: boolean; tables: { target: string; table: string; ok: boolean }[]; durationMs?: number }>;
+  verifyConsolidation: (o: {
+    config: ConsolidateConfig;
+    baseDir: string;
+    configFile?: string | null;
+  }) => Promise<{ ok: boolean; tables: { target: string; table: string; ok: boolean }[]; durationMs?: number }>;
 }
 
 async function main(): Promise<void> {

@@ -25,7 +25,6 @@ export function parseIo(text: string): ProcIo {
   return { rchar: get('rchar'), wchar: get('wchar'), read_bytes: get('read_bytes'), write_bytes: get('write_bytes') };
 }
 
-
 /** Peak memory of one process of a sampled tree. */
 export interface ProcPeak {
   pid: number;
@@ -41,7 +40,10 @@ export class TreeSampler {
   treeRssKb = 0;
   samples = 0;
 
-  constructor(private readonly root: number, intervalMs = 20) {
+  constructor(
+    private readonly root: number,
+    intervalMs = 20,
+  ) {
     this.tick();
     this.timer = setInterval(() => this.tick(), intervalMs);
   }

@@ -289,7 +289,8 @@ class Bench {
       j.samples.push(s);
       return s;
     }
-    const [cmd, ...args] = t.tool === 'alembic' ? [ALEMBIC, ...alembicArgv(set, t, command, variant)] : [process.execPath, ...ferryArgv(set, t, command, variant)];
+    const [cmd, ...args] =
+      t.tool === 'alembic' ? [ALEMBIC, ...alembicArgv(set, t, command, variant)] : [process.execPath, ...ferryArgv(set, t, command, variant)];
     try {
       const r = await runTimed(cmd!, args, { cwd: t.cwd, env: t.tool === 'alembic' ? alembicEnv() : process.env });
       s.exitCode = r.code;
@@ -320,7 +321,11 @@ class Bench {
     }
     j.samples.push(s);
     const label = `${t.tool} ${command}${variant === 'default' ? '' : ` (${variant})`} ${t.engine} n=${set.n}`;
-    const what = !s.available ? 'not available' : s.ok ? `${fmtMs(s.wallMs)}, ${mb(s.peakKb)}${s.schemaOk === false ? ' SCHEMA WRONG' : ''}` : `FAILED ${s.error?.split('\n')[0]}`;
+    const what = !s.available
+      ? 'not available'
+      : s.ok
+        ? `${fmtMs(s.wallMs)}, ${mb(s.peakKb)}${s.schemaOk === false ? ' SCHEMA WRONG' : ''}`
+        : `FAILED ${s.error?.split('\n')[0]}`;
     process.stderr.write(`  ${label}: ${what}\n`);
     return s;
   }
@@ -349,8 +354,15 @@ async function sequence(b: Bench, set: RevisionSet, engine: EngineName, tool: To
     if (upDown || !b.opts.bigStamp) await b.run(set, t, 'upgrade', 'default', run);
     else {
       // The big set with --big-stamp: mark the database as at head without running anything.
-      const stamp = tool === 'alembic' ? ['-c', set.alembicIni, '-x', `url=${t.url}`, 'stamp', 'heads'] : [FERRY_BIN, 'stamp', 'heads', '--url', t.url, '--dir', set.ferryDir];
-      const r = spawnSync(tool === 'alembic' ? ALEMBIC : process.execPath, stamp, { cwd: t.cwd, env: tool === 'alembic' ? alembicEnv() : process.env, encoding: 'utf8' });
+      const stamp =
+        tool === 'alembic'
+          ? ['-c', set.alembicIni, '-x', `url=${t.url}`, 'stamp', 'heads']
+          : [FERRY_BIN, 'stamp', 'heads', '--url', t.url, '--dir', set.ferryDir];
+      const r = spawnSync(tool === 'alembic' ? ALEMBIC : process.execPath, stamp, {
+        cwd: t.cwd,
+        env: tool === 'alembic' ? alembicEnv() : process.env,
+        encoding: 'utf8',
+      });
       process.stderr.write(`  ${tool} stamp heads ${engine} n=${set.n}: exit ${r.status}${r.status ? ' ' + (r.stderr || '').trim().split('\n').pop() : ''}\n`);
     }
     const reads = upDown ? b.opts.reads : b.opts.reads * b.opts.runs;
@@ -390,7 +402,9 @@ function floorReport(floors: Map<number, FloorTimes>): string {
     out.push('The server alone: the same statements sent as one string on an open connection, fresh database, medians.', '');
     out.push('| shape | upgrade | downgrade |', '|---|---|---|');
     out.push(`| one transaction (Alembic's default shape) | ${c('one transaction|up')} | ${c('one transaction|down')} |`);
-    out.push(`| a transaction per revision, with version and history rows (ferry's shape) | ${c('a transaction per revision|up')} | ${c('a transaction per revision|down')} |`);
+    out.push(
+      `| a transaction per revision, with version and history rows (ferry's shape) | ${c('a transaction per revision|up')} | ${c('a transaction per revision|down')} |`,
+    );
   }
   return out.join('\n') + (out.length ? '\n' : '');
 }
@@ -478,7 +492,10 @@ function report(summaries: JobSummary[], opts: Options, ns: number[]): { markdow
   for (const n of ns) {
     const upDownNote = n === 500 ? `medians of ${opts.runs} run(s)` : opts.bigStamp ? 'not run (--big-stamp: the database was stamped at head)' : '1 run';
     lines.push(`### ${n.toLocaleString('en-US')} revisions`, '');
-    lines.push(`upgrade/downgrade: ${upDownNote}; current/heads/history: medians of ${opts.runs * opts.reads} calls. Wall time (min–max), peak memory of the largest process.`, '');
+    lines.push(
+      `upgrade/downgrade: ${upDownNote}; current/heads/history: medians of ${opts.runs * opts.reads} calls. Wall time (min–max), peak memory of the largest process.`,
+      '',
+    );
     const engines = opts.engines;
     lines.push(`| command | ${engines.map((e) => `${e}: Alembic | ${e}: ferry | ferry/Alembic`).join(' | ')} |`);
     lines.push(`|---|${engines.map(() => '---|---|---|').join('')}`);
@@ -490,7 +507,9 @@ function report(summaries: JobSummary[], opts: Options, ns: number[]): { markdow
       ['history', 'history', 'default', 'default'],
     ];
     for (const [label, command, av, fv] of rows) {
-      lines.push(`| ${label} | ${engines.map((e) => `${cell(find(n, e, 'alembic', command, av))} | ${cell(find(n, e, 'ferry', command, fv))} | ${ratio(find(n, e, 'ferry', command, fv), find(n, e, 'alembic', command, av))}`).join(' | ')} |`);
+      lines.push(
+        `| ${label} | ${engines.map((e) => `${cell(find(n, e, 'alembic', command, av))} | ${cell(find(n, e, 'ferry', command, fv))} | ${ratio(find(n, e, 'ferry', command, fv), find(n, e, 'alembic', command, av))}`).join(' | ')} |`,
+      );
     }
     const extra: [string, Tool, string, Job['variant']][] = [
       ['Alembic upgrade heads, transaction per migration', 'alembic', 'upgrade', 'per-migration'],
@@ -516,8 +535,10 @@ function report(summaries: JobSummary[], opts: Options, ns: number[]): { markdow
     const bad = summaries.filter((s) => s.n === n && s.schemaOk === false);
     for (const s of bad) lines.push(`**Schema check failed**: ${s.key}: ${JSON.stringify(s.samples.map((x) => x.schema))}`);
     const others = new Set<string>();
-    for (const s of summaries.filter((x) => x.n === n && x.command === 'downgrade')) for (const x of s.samples) if (x.schema) others.add(`${s.tool} ${s.engine}: ${x.schema.others.join(', ') || '(none)'}`);
-    if (others.size) lines.push(`Tables left after downgrade base (besides t*, of which there were none when the check passed): ${[...others].join('; ')}.`, '');
+    for (const s of summaries.filter((x) => x.n === n && x.command === 'downgrade'))
+      for (const x of s.samples) if (x.schema) others.add(`${s.tool} ${s.engine}: ${x.schema.others.join(', ') || '(none)'}`);
+    if (others.size)
+      lines.push(`Tables left after downgrade base (besides t*, of which there were none when the check passed): ${[...others].join('; ')}.`, '');
 
     // Goals
     for (const e of engines) {
@@ -561,7 +582,13 @@ function report(summaries: JobSummary[], opts: Options, ns: number[]): { markdow
     lines.push(`ferry not available for ${unavailable.length} job(s); the CLI said: ${errs.map((e) => '`' + e.replace(/`/g, "'") + '`').join('; ')}`, '');
   }
   const failed = summaries.filter((s) => s.available && !s.ok);
-  for (const s of failed) lines.push(`Failed: ${s.key}: ${s.errors.map((e) => e.split('\n').slice(0, 3).join(' ')).join(' / ').slice(0, 600)}`);
+  for (const s of failed)
+    lines.push(
+      `Failed: ${s.key}: ${s.errors
+        .map((e) => e.split('\n').slice(0, 3).join(' '))
+        .join(' / ')
+        .slice(0, 600)}`,
+    );
   return { markdown: lines.join('\n'), goals };
 }
 
@@ -581,7 +608,10 @@ function versions(): Record<string, string> {
     // ignore
   }
   return {
-    alembic: sh('/usr/bin/python3', ['-c', 'import alembic, sqlalchemy, psycopg2, sqlite3, sys; print("alembic", alembic.__version__, "sqlalchemy", sqlalchemy.__version__, "psycopg2", psycopg2.__version__.split()[0], "sqlite", sqlite3.sqlite_version, "python", sys.version.split()[0])']),
+    alembic: sh('/usr/bin/python3', [
+      '-c',
+      'import alembic, sqlalchemy, psycopg2, sqlite3, sys; print("alembic", alembic.__version__, "sqlalchemy", sqlalchemy.__version__, "psycopg2", psycopg2.__version__.split()[0], "sqlite", sqlite3.sqlite_version, "python", sys.version.split()[0])',
+    ]),
     alembicBin: sh('sh', ['-c', `command -v ${ALEMBIC}`]),
     ferry: fs.existsSync(FERRY_BIN) ? sh(process.execPath, [FERRY_BIN, '--version']) : 'missing',
     node: process.version,
@@ -594,7 +624,18 @@ function versions(): Record<string, string> {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { runs: 3, reads: 5, big: false, tools: ['alembic', 'ferry'], engines: ['sqlite', 'postgres'], perMigration: true, keep: false, force: false, bigStamp: false, bigDowngrade: false };
+  const o: Options = {
+    runs: 3,
+    reads: 5,
+    big: false,
+    tools: ['alembic', 'ferry'],
+    engines: ['sqlite', 'postgres'],
+    perMigration: true,
+    keep: false,
+    force: false,
+    bigStamp: false,
+    bigDowngrade: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
@@ -650,7 +691,8 @@ async function main(): Promise<void> {
     options: opts,
     environment: env,
     notes: {
-      alembicEnv: 'PYTHONDONTWRITEBYTECODE is removed from Alembic\'s environment, so the revisions\' bytecode is cached as for an ordinary user; the first run is reported separately (no-pycache).',
+      alembicEnv:
+        "PYTHONDONTWRITEBYTECODE is removed from Alembic's environment, so the revisions' bytecode is cached as for an ordinary user; the first run is reported separately (no-pycache).",
       wall: 'spawn to exit of the command, measured by the benchmark (node); peak: largest VmHWM of one process of the tree, sampled every 5 ms.',
     },
     goals,
@@ -660,7 +702,9 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
   fs.writeFileSync(RESULTS_FILE, JSON.stringify(doc, null, 2) + '\n');
   console.log(`## Revisions: ferry against Alembic (${started.toISOString()})\n`);
-  console.log(`Alembic: ${env.alembic}. ferry: ${env.ferry} (SQLite ${env.ferrySqlite}). PostgreSQL ${env.postgres}. Node ${env.node}. ${env.cpus}, ${env.memory}.\n`);
+  console.log(
+    `Alembic: ${env.alembic}. ferry: ${env.ferry} (SQLite ${env.ferrySqlite}). PostgreSQL ${env.postgres}. Node ${env.node}. ${env.cpus}, ${env.memory}.\n`,
+  );
   console.log(markdown);
   console.log(`\nAll figures: ${path.relative(process.cwd(), RESULTS_FILE)}`);
   if (!opts.keep) fs.rmSync(path.join(REVISIONS_WORK, 'tmp'), { recursive: true, force: true });

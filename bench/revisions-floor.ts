@@ -58,7 +58,9 @@ export async function postgresFloor(set: RevisionSet, runs: number): Promise<Flo
       const client = new pg.Client({ connectionString: pgUrl(db) });
       await client.connect();
       try {
-        await client.query('CREATE TABLE floor_version (revision text PRIMARY KEY); CREATE TABLE floor_history (seq bigint PRIMARY KEY, revision text, direction text, at timestamptz)');
+        await client.query(
+          'CREATE TABLE floor_version (revision text PRIMARY KEY); CREATE TABLE floor_history (seq bigint PRIMARY KEY, revision text, direction text, at timestamptz)',
+        );
         for (const direction of ['up', 'down'] as const) {
           const sql = text(set, shape, direction);
           const t0 = performance.now();

@@ -65,7 +65,10 @@ function message(i: number): string {
 }
 
 function slug(msg: string): string {
-  return msg.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+  return msg
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
 }
 
 export function expectedAtHead(n: number): { tables: number; columns: number } {
@@ -216,10 +219,7 @@ export function generateRevisions(n: number, opts: { force?: boolean } = {}): Re
     fs.writeFileSync(path.join(set.alembicVersions, `${name}.py`), alembicRevision(i, ids));
     fs.writeFileSync(path.join(set.ferryDir, `${name}.sql`), ferryRevision(i, ids));
   }
-  fs.writeFileSync(
-    manifestFile,
-    JSON.stringify({ version: GEN_VERSION, n, head: ids[n - 1], base: ids[0], expected: set.expected }, null, 2) + '\n',
-  );
+  fs.writeFileSync(manifestFile, JSON.stringify({ version: GEN_VERSION, n, head: ids[n - 1], base: ids[0], expected: set.expected }, null, 2) + '\n');
   return set;
 }
 

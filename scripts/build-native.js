@@ -50,7 +50,9 @@ const r = spawnSync(cc, args, { encoding: 'utf8' });
 if (r.status !== 0) {
   fs.rmSync(`${out}.tmp`, { force: true });
   removeStale();
-  note(`no C compiler could build the native checksum (${(r.error?.message ?? r.stderr ?? '').trim().split('\n')[0]}); verification uses the JavaScript checksum.`);
+  note(
+    `no C compiler could build the native checksum (${(r.error?.message ?? r.stderr ?? '').trim().split('\n')[0]}); verification uses the JavaScript checksum.`,
+  );
   process.exit(0);
 }
 fs.renameSync(`${out}.tmp`, out);

@@ -21,7 +21,9 @@ if (!fs.existsSync(path.join(root, 'src', 'index.ts'))) {
   } else {
     const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-native.js')], { stdio: 'inherit' });
     if (r.status !== 0) {
-      console.log(`ferry: the native checksum build stopped (${r.error?.message ?? `exit ${r.status ?? r.signal}`}); verification uses the JavaScript checksum.`);
+      console.log(
+        `ferry: the native checksum build stopped (${r.error?.message ?? `exit ${r.status ?? r.signal}`}); verification uses the JavaScript checksum.`,
+      );
     }
   }
 }

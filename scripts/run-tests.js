@@ -174,7 +174,18 @@ async function startEmbedded() {
       persistent: false,
       // TCP on loopback only, no Unix socket (nothing to collide with a local server), and no
       // fsync: this data is thrown away at the end anyway.
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+      postgresFlags: [
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+      ],
       onLog: (message) => log.push(String(message)),
       onError: (message) => log.push(String(message instanceof Error ? message.message : message)),
     }),
@@ -208,7 +219,9 @@ function idOf(flag) {
   try {
     return Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
   } catch {
-    throw new Error('running as root and there is no OS user "postgres" for PostgreSQL to run as; create one (useradd -r postgres) or set FERRY_TEST_POSTGRES_URL');
+    throw new Error(
+      'running as root and there is no OS user "postgres" for PostgreSQL to run as; create one (useradd -r postgres) or set FERRY_TEST_POSTGRES_URL',
+    );
   }
 }
 

@@ -18,7 +18,12 @@ export type { FerryConfig, ConsolidateConfig, SourceMapping, TableMapping, Confl
 
 export { buildPlan as planConsolidation, type PlanOptions } from './consolidate/build-plan.js';
 export { consolidate, type ConsolidateOptions, type ConsolidateResult } from './consolidate/run-consolidate.js';
-export { verifyConsolidation, type VerifyConsolidationOptions, type VerifyConsolidationResult, type TableVerification } from './consolidate/verify-consolidate.js';
+export {
+  verifyConsolidation,
+  type VerifyConsolidationOptions,
+  type VerifyConsolidationResult,
+  type TableVerification,
+} from './consolidate/verify-consolidate.js';
 export { rollbackConsolidation, type RollbackOptions, type RollbackResult } from './consolidate/rollback-consolidate.js';
 export type { ConsolidatePlan, PlannedTarget, PlannedTable, PlannedPiece, Problem } from './consolidate/plan-types.js';
 export type { ConsolidateEvent, EventSink } from './consolidate/events.js';
@@ -42,7 +47,24 @@ export type { CopyEvent, CopyTableReport } from './transfer/copy-events.js';
 export type { RowDifference as CopyRowDifference } from './transfer/find-differences.js';
 export type { CopyConfig, CopyTableConfig, CopyColumnConfig } from './config/types.js';
 
-export { upgrade, downgrade, current, heads, branches, show, history, stamp, merge, newRevision, check as checkRevisions, loadGraph, type RevisionTarget, type RevisionInfo, type MigrateOptions, type MigrateResult } from './revisions/revision-commands.js';
+export {
+  upgrade,
+  downgrade,
+  current,
+  heads,
+  branches,
+  show,
+  history,
+  stamp,
+  merge,
+  newRevision,
+  check as checkRevisions,
+  loadGraph,
+  type RevisionTarget,
+  type RevisionInfo,
+  type MigrateOptions,
+  type MigrateResult,
+} from './revisions/revision-commands.js';
 export { RevisionGraph } from './revisions/revision-graph.js';
 export { loadRevisions } from './revisions/revision-file.js';
 export type { Revision, RevisionContext, RevisionSection, SchemaOperations } from './revisions/revision-types.js';

@@ -25,14 +25,20 @@ export function readManifest(setDir: string): BackupManifest {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    throw new FerryError('BACKUP_MISSING', `${setDir} is not a ferry backup set (no ${MANIFEST_NAME}).`, { subject: setDir, hint: 'List the sets with `ferry backups`.' });
+    throw new FerryError('BACKUP_MISSING', `${setDir} is not a ferry backup set (no ${MANIFEST_NAME}).`, {
+      subject: setDir,
+      hint: 'List the sets with `ferry backups`.',
+    });
   }
   try {
     const m = JSON.parse(text) as BackupManifest;
     if (m.format !== 'ferry-backup/1' || !Array.isArray(m.files)) throw new Error('unknown format');
     return m;
   } catch (e) {
-    throw new FerryError('BACKUP_INVALID', `The manifest of ${setDir} is damaged (${(e as Error).message}).`, { subject: file, hint: 'Use another backup set.' });
+    throw new FerryError('BACKUP_INVALID', `The manifest of ${setDir} is damaged (${(e as Error).message}).`, {
+      subject: file,
+      hint: 'Use another backup set.',
+    });
   }
 }
 
@@ -50,10 +56,27 @@ export function listBackups(dir: string): BackupSetInfo[] {
     } catch (e) {
       // One damaged set must not hide the others; it is listed as damaged and never chosen as latest.
       const when = fs.statSync(p).mtime.toISOString();
-      out.push({ id: name, path: p, createdAt: when, reason: 'damaged', files: 0, bytes: 0, manifest: { format: 'ferry-backup/1', createdAt: when, reason: 'damaged', files: [] }, damaged: (e as Error).message });
+      out.push({
+        id: name,
+        path: p,
+        createdAt: when,
+        reason: 'damaged',
+        files: 0,
+        bytes: 0,
+        manifest: { format: 'ferry-backup/1', createdAt: when, reason: 'damaged', files: [] },
+        damaged: (e as Error).message,
+      });
       continue;
     }
-    out.push({ id: name, path: p, createdAt: manifest.createdAt, reason: manifest.reason, files: manifest.files.length, bytes: manifest.files.reduce((s, f) => s + f.size, 0), manifest });
+    out.push({
+      id: name,
+      path: p,
+      createdAt: manifest.createdAt,
+      reason: manifest.reason,
+      files: manifest.files.length,
+      bytes: manifest.files.reduce((s, f) => s + f.size, 0),
+      manifest,
+    });
   }
   return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.id.localeCompare(a.id)));
 }
@@ -62,14 +85,27 @@ export function listBackups(dir: string): BackupSetInfo[] {
 export function findBackup(dir: string, which?: string): BackupSetInfo {
   if (which && which !== 'latest' && fs.existsSync(path.join(which, MANIFEST_NAME))) {
     const manifest = readManifest(which);
-    return { id: path.basename(path.resolve(which)), path: path.resolve(which), createdAt: manifest.createdAt, reason: manifest.reason, files: manifest.files.length, bytes: manifest.files.reduce((s, f) => s + f.size, 0), manifest };
+    return {
+      id: path.basename(path.resolve(which)),
+      path: path.resolve(which),
+      createdAt: manifest.createdAt,
+      reason: manifest.reason,
+      files: manifest.files.length,
+      bytes: manifest.files.reduce((s, f) => s + f.size, 0),
+      manifest,
+    };
   }
   const sets = listBackups(dir).filter((s) => !s.damaged);
-  if (sets.length === 0) throw new FerryError('BACKUP_MISSING', `No backup sets in ${dir}.`, { subject: dir, hint: 'Make one with `ferry backup FILE`, or point --dir / --from at the folder that holds them.' });
+  if (sets.length === 0)
+    throw new FerryError('BACKUP_MISSING', `No backup sets in ${dir}.`, {
+      subject: dir,
+      hint: 'Make one with `ferry backup FILE`, or point --dir / --from at the folder that holds them.',
+    });
   // "latest" is the newest set someone made to go back to, not what a restore kept of the files it replaced.
   if (!which || which === 'latest') return sets.find((s) => s.reason !== 'before-restore') ?? sets[0]!;
   const found = sets.find((s) => s.id === which);
-  if (!found) throw new FerryError('BACKUP_MISSING', `No backup set "${which}" in ${dir}.`, { subject: which, hint: `Known sets: ${sets.map((s) => s.id).join(', ')}` });
+  if (!found)
+    throw new FerryError('BACKUP_MISSING', `No backup set "${which}" in ${dir}.`, { subject: which, hint: `Known sets: ${sets.map((s) => s.id).join(', ')}` });
   return found;
 }
 

@@ -42,7 +42,10 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'it is read-only' : (e as Error).message;
-    throw new FerryError('UNWRITABLE', `Cannot write backup sets to ${options.dir}: ${why}.`, { subject: options.dir, hint: 'Choose a writable backup folder (backupDir in the config, or --dir).' });
+    throw new FerryError('UNWRITABLE', `Cannot write backup sets to ${options.dir}: ${why}.`, {
+      subject: options.dir,
+      hint: 'Choose a writable backup folder (backupDir in the config, or --dir).',
+    });
   }
   removeDeadPartials(options.dir);
   let id = timestampName();
@@ -63,7 +66,16 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       used.add(name);
       const dest = path.join(partial, name);
       const result = backupSqliteFile(abs, dest, options.busyTimeoutMs);
-      const entry: BackupFileEntry = { name, source: abs, size: result.size, sha256: await sha256File(dest), tables: result.tables, integrity: result.integrity, method: 'vacuum-into', digests: result.digests };
+      const entry: BackupFileEntry = {
+        name,
+        source: abs,
+        size: result.size,
+        sha256: await sha256File(dest),
+        tables: result.tables,
+        integrity: result.integrity,
+        method: 'vacuum-into',
+        digests: result.digests,
+      };
       if (result.sourceStat) entry.sourceStat = result.sourceStat;
       entries.push(entry);
       options.onFile?.(entry);
@@ -120,7 +132,12 @@ export async function backupUnlessUnchanged(options: CreateBackupOptions): Promi
   const files = options.files.map((f) => path.resolve(f)).sort();
   const { listBackups } = await import('./backup-catalog.js');
   const last = listBackups(options.dir).find((s) => !s.damaged && s.reason === (options.reason ?? 'manual'));
-  const same = last && last.manifest.files.map((f) => f.source).sort().join('\u0000') === files.join('\u0000');
+  const same =
+    last &&
+    last.manifest.files
+      .map((f) => f.source)
+      .sort()
+      .join('\u0000') === files.join('\u0000');
   if (last && same) {
     const { sourceChanges } = await import('./source-changes.js');
     if (sourceChanges(last.manifest.files).length === 0) return { id: last.id, path: last.path, manifest: last.manifest, reused: true };

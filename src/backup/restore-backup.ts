@@ -70,17 +70,30 @@ export async function planRestore(options: RestoreOptions): Promise<{ set: strin
 }
 
 /** The set and the files of it a restore is about, checked (hashes and integrity) before anything else. */
-async function chosenFiles(options: RestoreOptions): Promise<{ set: ReturnType<typeof findBackup>; wanted: ReturnType<typeof findBackup>['manifest']['files'] }> {
+async function chosenFiles(
+  options: RestoreOptions,
+): Promise<{ set: ReturnType<typeof findBackup>; wanted: ReturnType<typeof findBackup>['manifest']['files'] }> {
   const set = findBackup(options.dir, options.from);
   const wanted = set.manifest.files.filter((f) => !options.files || options.files.includes(f.name));
   if (options.files) {
     const unknown = options.files.filter((n) => !set.manifest.files.some((f) => f.name === n));
-    if (unknown.length) throw new FerryError('USAGE', `The backup set ${set.id} has no file ${unknown.join(', ')}.`, { hint: `It holds: ${set.manifest.files.map((f) => f.name).join(', ')}` });
+    if (unknown.length)
+      throw new FerryError('USAGE', `The backup set ${set.id} has no file ${unknown.join(', ')}.`, {
+        hint: `It holds: ${set.manifest.files.map((f) => f.name).join(', ')}`,
+      });
   }
-  if (options.to && wanted.length !== 1) throw new FerryError('USAGE', '--to needs exactly one file (use --file NAME).', { hint: `The set holds: ${wanted.map((f) => f.name).join(', ')}` });
-  const problems = await checkBackup(set.path, wanted.map((f) => f.name));
+  if (options.to && wanted.length !== 1)
+    throw new FerryError('USAGE', '--to needs exactly one file (use --file NAME).', { hint: `The set holds: ${wanted.map((f) => f.name).join(', ')}` });
+  const problems = await checkBackup(
+    set.path,
+    wanted.map((f) => f.name),
+  );
   if (problems.length) {
-    throw new FerryError('BACKUP_INVALID', `The backup set ${set.id} is damaged: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}. Nothing was restored.`, { subject: set.path, hint: 'Restore from another set (ferry backups lists them).', data: { problems } });
+    throw new FerryError(
+      'BACKUP_INVALID',
+      `The backup set ${set.id} is damaged: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}. Nothing was restored.`,
+      { subject: set.path, hint: 'Restore from another set (ferry backups lists them).', data: { problems } },
+    );
   }
   return { set, wanted };
 }
@@ -95,7 +108,11 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const { set, wanted } = await chosenFiles(options);
   // What is about to be replaced is kept first, as a set of its own: a restore can be undone.
   const destinations = wanted.map((f) => path.resolve(options.to ?? f.source));
-  const before = await keepBeforeRestore(destinations.filter((d) => fs.existsSync(d)), options.dir, options.busyTimeoutMs);
+  const before = await keepBeforeRestore(
+    destinations.filter((d) => fs.existsSync(d)),
+    options.dir,
+    options.busyTimeoutMs,
+  );
   const restored: RestoredFile[] = [];
   for (const [i, f] of wanted.entries()) {
     const dest = destinations[i]!;
@@ -109,14 +126,21 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       const tables = tableRowCounts(db);
       db.close();
       if (!sameCounts(tables, f.tables)) {
-        throw new FerryError('BACKUP_INVALID', `${dest} does not hold the rows the manifest lists after restore.`, { subject: dest, data: { expected: f.tables, found: tables } });
+        throw new FerryError('BACKUP_INVALID', `${dest} does not hold the rows the manifest lists after restore.`, {
+          subject: dest,
+          data: { expected: f.tables, found: tables },
+        });
       }
       restored.push({ name: f.name, path: dest, tables });
     } catch (e) {
       const kept = before?.copies.get(dest);
       if (kept) {
         await restoreSqliteFile(kept, dest, options.busyTimeoutMs).catch(() => undefined);
-        throw new FerryError(e instanceof FerryError ? e.code : 'INTERNAL', `${(e as Error).message} The previous content was put back; a copy stays in ${kept}.`, { subject: dest, hint: (e as FerryError).hint, cause: e });
+        throw new FerryError(
+          e instanceof FerryError ? e.code : 'INTERNAL',
+          `${(e as Error).message} The previous content was put back; a copy stays in ${kept}.`,
+          { subject: dest, hint: (e as FerryError).hint, cause: e },
+        );
       }
       throw e;
     }

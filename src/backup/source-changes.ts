@@ -35,7 +35,8 @@ export function sourceChange(entry: BackupFileEntry): SourceChange | null {
   for (const [table, d] of Object.entries(now)) {
     const before = then[table];
     if (before === undefined) changes.push(`table ${table} is new (${rowsOf(d)} rows)`);
-    else if (before !== d) changes.push(rowsOf(before) === rowsOf(d) ? `${table}: same row count (${rowsOf(d)}), other content` : `${table}: ${rowsOf(before)} → ${rowsOf(d)} rows`);
+    else if (before !== d)
+      changes.push(rowsOf(before) === rowsOf(d) ? `${table}: same row count (${rowsOf(d)}), other content` : `${table}: ${rowsOf(before)} → ${rowsOf(d)} rows`);
   }
   for (const table of Object.keys(then)) if (!(table in now)) changes.push(`table ${table} is gone`);
   return changes.length ? { source: entry.source, changes } : null;

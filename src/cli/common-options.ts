@@ -35,7 +35,10 @@ export function commonOptions(cmd: Command): Command {
 export function lockTimeoutOf(flags: CommonFlags): number {
   if (flags.lockTimeout === undefined) return DEFAULT_LOCK_TIMEOUT_MS;
   const ms = Number(flags.lockTimeout);
-  if (!Number.isFinite(ms) || ms < 0) throw new FerryError('USAGE', `--lock-timeout must be a number of milliseconds, not "${flags.lockTimeout}".`, { hint: 'For example --lock-timeout 10000.' });
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new FerryError('USAGE', `--lock-timeout must be a number of milliseconds, not "${flags.lockTimeout}".`, {
+      hint: 'For example --lock-timeout 10000.',
+    });
   return ms;
 }
 

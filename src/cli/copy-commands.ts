@@ -33,9 +33,7 @@ interface VerifyFlags extends CommonFlags {
 
 /** `ferry copy` and `ferry verify`: parse flags, call the library functions, print. */
 export function registerCopyCommands(program: Command): void {
-  commonOptions(program
-    .command('copy')
-    .description('Copy a SQLite database into PostgreSQL (or back) with exact types, at COPY speed, resumable, verified'))
+  commonOptions(program.command('copy').description('Copy a SQLite database into PostgreSQL (or back) with exact types, at COPY speed, resumable, verified'))
     .argument('[from]', 'source: a SQLite file or postgres:// URL (default: copy.from in the config)')
     .argument('[to]', 'target: a postgres:// URL or SQLite file (default: copy.to in the config, then DATABASE_URL)')
     .option('--tables <list>', 'copy only these tables (comma-separated)')
@@ -58,9 +56,9 @@ export function registerCopyCommands(program: Command): void {
       process.exitCode = await copyCommand(from, to, flags, o).catch((e) => reportError(o, e));
     });
 
-  commonOptions(program
-    .command('verify')
-    .description('Compare two databases table by table (row counts and checksums of normalised values), then their schemas\' meaning'))
+  commonOptions(
+    program.command('verify').description("Compare two databases table by table (row counts and checksums of normalised values), then their schemas' meaning"),
+  )
     .argument('[from]', 'the original: a SQLite file or postgres:// URL (default: copy.from in the config)')
     .argument('[to]', 'the copy (default: copy.to in the config, then DATABASE_URL)')
     .option('--tables <list>', 'only these tables (comma-separated)')
@@ -87,7 +85,12 @@ function endpoints(from: string | undefined, to: string | undefined, cfg: CopyCo
 }
 
 function list(v: string | undefined): string[] | undefined {
-  return v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 function count(v: string | undefined, flag: string): number | undefined {
@@ -104,8 +107,10 @@ async function copyCommand(fromArg: string | undefined, toArg: string | undefine
   if (flags.ifExists && !['fail', 'truncate', 'append'].includes(flags.ifExists)) {
     throw new FerryError('USAGE', `--if-exists must be fail, truncate or append, not "${flags.ifExists}".`);
   }
-  if (flags.integers && !['fit', 'bigint'].includes(flags.integers)) throw new FerryError('USAGE', `--integers must be fit or bigint, not "${flags.integers}".`);
-  if (flags.virtualTables && !['fail', 'skip'].includes(flags.virtualTables)) throw new FerryError('USAGE', `--virtual-tables must be fail or skip, not "${flags.virtualTables}".`);
+  if (flags.integers && !['fit', 'bigint'].includes(flags.integers))
+    throw new FerryError('USAGE', `--integers must be fit or bigint, not "${flags.integers}".`);
+  if (flags.virtualTables && !['fail', 'skip'].includes(flags.virtualTables))
+    throw new FerryError('USAGE', `--virtual-tables must be fail or skip, not "${flags.virtualTables}".`);
   // Loaded when used: `ferry verify` and `--help` need none of the copy machinery.
   const { runCopy } = await import('../transfer/run-copy.js');
   const report = await runCopy({
@@ -131,7 +136,16 @@ async function copyCommand(fromArg: string | undefined, toArg: string | undefine
     onEvent: copyProgress(o),
   });
   if (report.dryRun) {
-    if (o.json) printJson(o, { ok: true, dryRun: true, from: report.from, to: report.to, plan: report.dryRun.plan, checks: report.dryRun.checks, warnings: report.warnings });
+    if (o.json)
+      printJson(o, {
+        ok: true,
+        dryRun: true,
+        from: report.from,
+        to: report.to,
+        plan: report.dryRun.plan,
+        checks: report.dryRun.checks,
+        warnings: report.warnings,
+      });
     else printCopyPlan(o, report);
     return EXIT.ok;
   }
@@ -164,9 +178,17 @@ function printCopyPlan(o: Output, r: CopyReport): void {
     o.out(`  ${paint(o, 'bold', t.source === t.target ? t.target : `${t.source} → ${t.target}`)}  ~${t.rowEstimate.toLocaleString('en-US')} rows`);
     for (const c of t.columns) {
       const rename = c.source === c.target ? c.target : `${c.source} → ${c.target}`;
-      o.out(`    ${rename.padEnd(28)} ${(c.sourceType || '(none)').padEnd(18)} → ${c.targetType}${c.identity ? ' identity' : ''}${c.nullable ? '' : ' NOT NULL'}${c.default !== null ? ` DEFAULT ${c.default}` : ''}${c.epoch ? ` (Unix ${c.epoch})` : ''}`);
+      o.out(
+        `    ${rename.padEnd(28)} ${(c.sourceType || '(none)').padEnd(18)} → ${c.targetType}${c.identity ? ' identity' : ''}${c.nullable ? '' : ' NOT NULL'}${c.default !== null ? ` DEFAULT ${c.default}` : ''}${c.epoch ? ` (Unix ${c.epoch})` : ''}`,
+      );
     }
-    const keys = [t.primaryKey ? `primary key (${t.primaryKey.columns.join(', ')})` : 'no primary key', t.uniques.length ? `${t.uniques.length} unique` : '', t.indexes.length ? `${t.indexes.length} index(es)` : '', t.foreignKeys.length ? `${t.foreignKeys.length} foreign key(s)` : '', t.checks.length ? `${t.checks.length} check(s)` : ''].filter(Boolean);
+    const keys = [
+      t.primaryKey ? `primary key (${t.primaryKey.columns.join(', ')})` : 'no primary key',
+      t.uniques.length ? `${t.uniques.length} unique` : '',
+      t.indexes.length ? `${t.indexes.length} index(es)` : '',
+      t.foreignKeys.length ? `${t.foreignKeys.length} foreign key(s)` : '',
+      t.checks.length ? `${t.checks.length} check(s)` : '',
+    ].filter(Boolean);
     o.out(paint(o, 'dim', `    ${keys.join(', ')}`));
   }
   for (const w of r.warnings) o.out(`${paint(o, 'yellow', 'warning:')} ${w.message}`);
@@ -180,9 +202,13 @@ function printCopy(o: Output, r: CopyReport): void {
   const w = Math.max(5, ...r.tables.map((t) => t.target.length));
   o.out(`  ${'table'.padEnd(w)} ${'rows'.padStart(12)} ${'bytes'.padStart(10)} ${'time'.padStart(8)} ${'rejects'.padStart(8)}`);
   for (const t of r.tables) {
-    o.out(`  ${t.target.padEnd(w)} ${t.rows.toLocaleString('en-US').padStart(12)} ${formatBytes(t.bytes).padStart(10)} ${`${(t.ms / 1000).toFixed(1)}s`.padStart(8)} ${String(t.rejects).padStart(8)}`);
+    o.out(
+      `  ${t.target.padEnd(w)} ${t.rows.toLocaleString('en-US').padStart(12)} ${formatBytes(t.bytes).padStart(10)} ${`${(t.ms / 1000).toFixed(1)}s`.padStart(8)} ${String(t.rejects).padStart(8)}`,
+    );
   }
-  o.out(`  ${'total'.padEnd(w)} ${r.totals.rows.toLocaleString('en-US').padStart(12)} ${formatBytes(r.totals.bytes).padStart(10)} ${`${(r.totals.ms / 1000).toFixed(1)}s`.padStart(8)} ${String(r.totals.rejects).padStart(8)}`);
+  o.out(
+    `  ${'total'.padEnd(w)} ${r.totals.rows.toLocaleString('en-US').padStart(12)} ${formatBytes(r.totals.bytes).padStart(10)} ${`${(r.totals.ms / 1000).toFixed(1)}s`.padStart(8)} ${String(r.totals.rejects).padStart(8)}`,
+  );
   if (r.warnings.length) o.out(paint(o, 'yellow', `${r.warnings.length} warning(s) (printed above; --json lists them)`));
   if (r.rejectFile) o.out(paint(o, 'yellow', `${r.totals.rejects} refused row(s) are listed in ${r.rejectFile}`));
   if (r.verify) printVerify(o, r.verify);
@@ -200,7 +226,9 @@ function printVerify(o: Output, r: VerifyReport): void {
     }
     const rejected = t.rejected ? ` (+${t.rejected} rejected)` : '';
     const name = t.target === t.table ? t.table : `${t.table} → ${t.target}`;
-    o.out(`${name}: ${a}=${t.sourceRows}${rejected}, ${b}=${t.targetRows}${t.ok ? '' : `, checksums ${t.sourceDigest.split(':')[1]} ≠ ${t.targetDigest.split(':')[1]}`} ${mark(o, t.ok)}`);
+    o.out(
+      `${name}: ${a}=${t.sourceRows}${rejected}, ${b}=${t.targetRows}${t.ok ? '' : `, checksums ${t.sourceDigest.split(':')[1]} ≠ ${t.targetDigest.split(':')[1]}`} ${mark(o, t.ok)}`,
+    );
     for (const d of t.differences ?? []) {
       o.out(`    ${d.kind} key ${JSON.stringify(d.key)}${d.columns ? ` in ${d.columns.join(', ')}` : ''}`);
       if (d.source) o.out(`      ${a}: ${JSON.stringify(d.source)}`);
@@ -214,5 +242,6 @@ function printVerify(o: Output, r: VerifyReport): void {
   for (const d of r.schema.filter((x) => x.severity === 'cosmetic')) o.out(paint(o, 'yellow', `schema (warning): ${d.message}`));
   if (bad) o.out(paint(o, 'red', `${bad} of ${r.tables.length} table(s) differ`));
   if (behaviour.length) o.out(paint(o, 'red', `${behaviour.length} schema difference(s) change how the app behaves`));
-  if (!bad && !behaviour.length) o.out(paint(o, 'green', `All ${r.tables.length} table(s) verified successfully, values and schema (${(r.ms / 1000).toFixed(2)}s)`));
+  if (!bad && !behaviour.length)
+    o.out(paint(o, 'green', `All ${r.tables.length} table(s) verified successfully, values and schema (${(r.ms / 1000).toFixed(2)}s)`));
 }

@@ -28,7 +28,9 @@ export function copyProgress(o: Output): (e: CopyEvent) => void {
       const secs = Math.max(0.001, (now - s.started) / 1000);
       const rate = s.done / secs;
       const eta = rate > 0 && s.rows > s.done ? ` ETA ${Math.ceil((s.rows - s.done) / rate)}s` : '';
-      process.stderr.write(`  ${bar} ${table} ${s.done.toLocaleString('en-US')}/${s.rows.toLocaleString('en-US')} rows ${Math.round(rate).toLocaleString('en-US')}/s${eta}\n`);
+      process.stderr.write(
+        `  ${bar} ${table} ${s.done.toLocaleString('en-US')}/${s.rows.toLocaleString('en-US')} rows ${Math.round(rate).toLocaleString('en-US')}/s${eta}\n`,
+      );
       drawn++;
     }
   };
@@ -60,7 +62,9 @@ export function copyProgress(o: Output): (e: CopyEvent) => void {
       case 'table-done':
         active.delete(e.table);
         clear();
-        o.log(`  ${e.table}: ${e.rows.toLocaleString('en-US')} rows${e.alreadyDone ? ' (already copied)' : ` in ${(e.ms / 1000).toFixed(1)}s, ${formatBytes(e.bytes)}`}${e.rejects ? paint(o, 'yellow', `, ${e.rejects} rejected`) : ''}`);
+        o.log(
+          `  ${e.table}: ${e.rows.toLocaleString('en-US')} rows${e.alreadyDone ? ' (already copied)' : ` in ${(e.ms / 1000).toFixed(1)}s, ${formatBytes(e.bytes)}`}${e.rejects ? paint(o, 'yellow', `, ${e.rejects} rejected`) : ''}`,
+        );
         draw(true);
         break;
     }

@@ -22,7 +22,9 @@ export async function main(argv: string[]): Promise<void> {
   }
   const version = (require('../../../package.json') as { version: string }).version;
   const program = new Command('ferry')
-    .description('Move an application\'s data safely: consolidate SQLite files, copy SQLite to PostgreSQL and back, version schemas, back up, verify and restore.')
+    .description(
+      "Move an application's data safely: consolidate SQLite files, copy SQLite to PostgreSQL and back, version schemas, back up, verify and restore.",
+    )
     .version(version)
     .showHelpAfterError()
     .exitOverride();
@@ -41,7 +43,13 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
       if (json && usageError !== undefined) {
-        process.stdout.write(JSON.stringify({ ok: false, error: { code: 'USAGE', message: usageError, hint: 'Run the command with --help to see its arguments and options.' } }, null, 2) + '\n');
+        process.stdout.write(
+          JSON.stringify(
+            { ok: false, error: { code: 'USAGE', message: usageError, hint: 'Run the command with --help to see its arguments and options.' } },
+            null,
+            2,
+          ) + '\n',
+        );
       }
       return;
     }

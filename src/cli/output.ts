@@ -57,7 +57,12 @@ export function printJson(o: Output, value: unknown): void {
 
 /** Prints an error as one clear message (and a hint), and returns the exit code. */
 export function reportError(o: Output, e: unknown): number {
-  const err = isFerryError(e) ? e : new FerryError('INTERNAL', `Unexpected error: ${(e as Error)?.message ?? String(e)}`, { hint: 'This is a bug in ferry; rerun with FERRY_DEBUG=1 for the stack trace and report it.', cause: e });
+  const err = isFerryError(e)
+    ? e
+    : new FerryError('INTERNAL', `Unexpected error: ${(e as Error)?.message ?? String(e)}`, {
+        hint: 'This is a bug in ferry; rerun with FERRY_DEBUG=1 for the stack trace and report it.',
+        cause: e,
+      });
   if (o.json) printJson(o, { ok: false, error: err.toJSON() });
   else {
     o.err(`${paint(o, 'red', 'error:')} ${err.message}`);

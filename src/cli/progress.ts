@@ -18,7 +18,9 @@ export function progressRenderer(o: Output): (e: ConsolidateEvent) => void {
     const frac = total > 0 ? Math.min(1, done / total) : 1;
     const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
     const secs = Math.max(0.001, (now - started) / 1000);
-    process.stderr.write(`\r\u001b[2K  ${bar} ${label} ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} rows ${Math.round(done / secs).toLocaleString('en-US')}/s`);
+    process.stderr.write(
+      `\r\u001b[2K  ${bar} ${label} ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} rows ${Math.round(done / secs).toLocaleString('en-US')}/s`,
+    );
   };
   return (e) => {
     switch (e.type) {
@@ -44,7 +46,9 @@ export function progressRenderer(o: Output): (e: ConsolidateEvent) => void {
       case 'piece-done': {
         if (o.live) process.stderr.write('\r\u001b[2K');
         const extra = [e.skipped ? `${e.skipped} skipped` : '', e.replaced ? `${e.replaced} replaced` : ''].filter(Boolean).join(', ');
-        o.log(`  ${e.table} ← ${e.source}:${e.sourceTable}: ${e.inserted.toLocaleString('en-US')} rows${extra ? ` (${extra})` : ''}${e.alreadyDone ? ' (already done)' : ` in ${e.ms} ms`}`);
+        o.log(
+          `  ${e.table} ← ${e.source}:${e.sourceTable}: ${e.inserted.toLocaleString('en-US')} rows${extra ? ` (${extra})` : ''}${e.alreadyDone ? ' (already done)' : ` in ${e.ms} ms`}`,
+        );
         break;
       }
       case 'target-done':

@@ -33,7 +33,10 @@ function action<F extends RevisionFlags>(body: (o: Output, flags: F, args: strin
     const cmd = all[all.length - 1] as Command;
     const flags = cmd.opts() as F;
     const o = outputOf(flags);
-    process.exitCode = await body(o, flags, cmd.args).then((c) => c ?? EXIT.ok, (e) => reportError(o, e));
+    process.exitCode = await body(o, flags, cmd.args).then(
+      (c) => c ?? EXIT.ok,
+      (e) => reportError(o, e),
+    );
   };
 }
 
@@ -67,14 +70,17 @@ export function registerRevisionCommands(program: Command): void {
           // The schema file's default lives in the config, which targetOf does not return.
           const loaded = await loadCommandConfig(f, o);
           const cfgSchema = loaded.config.revisions?.schema;
-          const schemaFile = f.schema ?? (cfgSchema ? path.resolve(loaded.dir, cfgSchema) : path.join(path.dirname(path.resolve(target.dir ?? 'migrations')), 'schema.sql'));
+          const schemaFile =
+            f.schema ?? (cfgSchema ? path.resolve(loaded.dir, cfgSchema) : path.join(path.dirname(path.resolve(target.dir ?? 'migrations')), 'schema.sql'));
           const { autogenerateRevision } = await import('../revisions/autogenerate.js');
           const r = await autogenerateRevision({ ...target, schemaFile, message: f.message });
           if (o.json) printJson(o, { ok: true, ...r });
           else if (!r.file) o.out('Nothing to generate: the database at head already matches the declared schema.');
           else {
             for (const w of r.warnings) o.err(paint(o, 'yellow', `WARNING: ${w}`));
-            o.out(`Generated ${path.relative(process.cwd(), r.file) || r.file}${r.kind === 'script' ? ' (a TypeScript revision: some SQLite changes need table rebuilds)' : ''}`);
+            o.out(
+              `Generated ${path.relative(process.cwd(), r.file) || r.file}${r.kind === 'script' ? ' (a TypeScript revision: some SQLite changes need table rebuilds)' : ''}`,
+            );
           }
           return;
         }
@@ -98,7 +104,15 @@ export function registerRevisionCommands(program: Command): void {
       action<RevisionFlags & { sql?: boolean; dryRun?: boolean; backup?: boolean; create?: boolean }>(async (o, f, args) => {
         if (f.sql && f.dryRun) throw new FerryError('USAGE', 'Choose one of --sql and --dry-run.');
         const run = (await lib())[name];
-        const r = await run({ ...(await targetOf(f, o)), target: args[0], sql: f.sql, dryRun: f.dryRun, create: f.create, backup: f.backup, onEvent: progress(o) });
+        const r = await run({
+          ...(await targetOf(f, o)),
+          target: args[0],
+          sql: f.sql,
+          dryRun: f.dryRun,
+          create: f.create,
+          backup: f.backup,
+          onEvent: progress(o),
+        });
         if (o.json) printJson(o, { ok: !r.incomplete, ...r });
         else if (r.sql !== undefined) process.stdout.write(r.sql);
         else if (r.planned) {
@@ -106,9 +120,17 @@ export function registerRevisionCommands(program: Command): void {
           if (!r.planned.length) o.out(`Nothing to do; at ${at}`);
           else {
             o.out(`Would ${name} ${r.planned.length} revision(s) from ${at}, in this order (nothing was run):`);
-            for (const s of r.planned) o.out(`  ${s.direction === 'up' ? 'up  ' : 'down'} ${paint(o, 'bold', s.id)} ${s.message}${o.verbose ? paint(o, 'dim', `  ${path.relative(process.cwd(), s.file) || s.file}`) : ''}`);
+            for (const s of r.planned)
+              o.out(
+                `  ${s.direction === 'up' ? 'up  ' : 'down'} ${paint(o, 'bold', s.id)} ${s.message}${o.verbose ? paint(o, 'dim', `  ${path.relative(process.cwd(), s.file) || s.file}`) : ''}`,
+              );
           }
-        } else o.out(r.steps.length ? `${name === 'upgrade' ? 'Upgraded' : 'Downgraded'} ${r.steps.length} revision(s); now at ${r.heads.join(', ') || 'base'}` : `Nothing to do; at ${r.heads.join(', ') || 'base'}`);
+        } else
+          o.out(
+            r.steps.length
+              ? `${name === 'upgrade' ? 'Upgraded' : 'Downgraded'} ${r.steps.length} revision(s); now at ${r.heads.join(', ') || 'base'}`
+              : `Nothing to do; at ${r.heads.join(', ') || 'base'}`,
+          );
         if (r.incomplete) {
           if (!o.json) o.err(`${paint(o, 'red', 'error:')} ${r.incomplete}`);
           return EXIT.error;
@@ -206,7 +228,11 @@ export function registerRevisionCommands(program: Command): void {
         else {
           for (const p of r.problems) o.out(`${paint(o, 'red', p.kind)}: ${p.message}`);
           if (r.pending) o.out(paint(o, 'yellow', `${r.pending} revision(s) not applied yet (ferry upgrade)`));
-          o.out(r.ok ? paint(o, 'green', `OK: the database matches its revisions${f.roundtrip ? ', and every down undoes its up' : ''}`) : paint(o, 'red', `${r.problems.length} problem(s)`));
+          o.out(
+            r.ok
+              ? paint(o, 'green', `OK: the database matches its revisions${f.roundtrip ? ', and every down undoes its up' : ''}`)
+              : paint(o, 'red', `${r.problems.length} problem(s)`),
+          );
         }
         return r.ok ? EXIT.ok : EXIT.differences;
       }),
@@ -215,10 +241,10 @@ export function registerRevisionCommands(program: Command): void {
   common(program.command('stamp').description('Mark the database as at TARGET without running anything').argument('<target>', 'a revision, heads or base'))
     .option('--create', 'create the SQLite database file when it does not exist (a mistyped path is refused otherwise)')
     .action(
-    action<RevisionFlags & { create?: boolean }>(async (o, f, args) => {
-      const r = await (await lib()).stamp({ ...(await targetOf(f, o)), target: args[0]!, create: f.create });
-      if (o.json) printJson(o, { ok: true, ...r });
-      else o.out(`Stamped at ${r.heads.join(', ') || 'base'}`);
-    }),
-  );
+      action<RevisionFlags & { create?: boolean }>(async (o, f, args) => {
+        const r = await (await lib()).stamp({ ...(await targetOf(f, o)), target: args[0]!, create: f.create });
+        if (o.json) printJson(o, { ok: true, ...r });
+        else o.out(`Stamped at ${r.heads.join(', ') || 'base'}`);
+      }),
+    );
 }

@@ -31,7 +31,9 @@ export function findConfigFile(cwd: string, explicit?: string, from: '--config' 
     const named = from === 'FERRY_CONFIG' ? `FERRY_CONFIG names ${explicit}, which` : `Config file ${explicit}`;
     throw new FerryError(
       'CONFIG_NOT_FOUND',
-      kind === 'folder' ? `${from === 'FERRY_CONFIG' ? `FERRY_CONFIG names ${explicit}, which is` : `Config path ${explicit} is`} a folder, not a file.` : `${named} does not exist.`,
+      kind === 'folder'
+        ? `${from === 'FERRY_CONFIG' ? `FERRY_CONFIG names ${explicit}, which is` : `Config path ${explicit} is`} a folder, not a file.`
+        : `${named} does not exist.`,
       {
         subject: file,
         hint:

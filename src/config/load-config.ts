@@ -329,7 +329,7 @@ function scriptError(err: unknown, file: string): FerryError {
 
 /** The line of the first stack frame inside `file` (jiti keeps line numbers when it transforms). */
 function lineInStack(err: unknown, file: string): number | undefined {
-  const stack = err instanceof Error ? err.stack ?? '' : '';
+  const stack = err instanceof Error ? (err.stack ?? '') : '';
   for (const stackLine of stack.split('\n')) {
     const at = stackLine.lastIndexOf(file + ':');
     if (at === -1) continue;

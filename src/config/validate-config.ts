@@ -1,17 +1,21 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { FerryError } from '../errors.js';
-import { checkKeys, closest, describe, expectNonEmptyString, expectRecord, formatPath, isMisspelled, isRecord, optionalString, type Found, type Segment } from './validate-helpers.js';
+import {
+  checkKeys,
+  closest,
+  describe,
+  expectNonEmptyString,
+  expectRecord,
+  formatPath,
+  isMisspelled,
+  isRecord,
+  optionalString,
+  type Found,
+  type Segment,
+} from './validate-helpers.js';
 import { checkCopy, checkRevisions } from './validate-sections.js';
-import type {
-  BackupConfig,
-  ConflictPolicy,
-  ConsolidateConfig,
-  FerryConfig,
-  SourceMapping,
-  TableMapping,
-  TableTransform,
-} from './types.js';
+import type { BackupConfig, ConflictPolicy, ConsolidateConfig, FerryConfig, SourceMapping, TableMapping, TableTransform } from './types.js';
 
 /** One thing wrong with a config, as listed in a CONFIG_INVALID error's `data.problems`. */
 export interface ConfigProblem {
@@ -111,9 +115,7 @@ function checkConsolidate(raw: unknown, at: Segment[], found: Found[]): Consolid
       });
     }
     // fromEntries defines own properties, so a source named "__proto__" stays data, not a prototype.
-    out.sources = Object.fromEntries(
-      entries.map(([name, value]) => [name, checkSource(value, [...sourcesAt, name], found)] as const),
-    );
+    out.sources = Object.fromEntries(entries.map(([name, value]) => [name, checkSource(value, [...sourcesAt, name], found)] as const));
   }
   return out;
 }
@@ -139,9 +141,7 @@ function checkSource(raw: unknown, at: Segment[], found: Found[]): SourceMapping
 
   const tablesAt = [...at, 'tables'];
   if (raw.tables !== undefined && expectRecord(raw.tables, tablesAt, found)) {
-    out.tables = Object.fromEntries(
-      Object.entries(raw.tables).map(([name, value]) => [name, checkTable(value, [...tablesAt, name], found)] as const),
-    );
+    out.tables = Object.fromEntries(Object.entries(raw.tables).map(([name, value]) => [name, checkTable(value, [...tablesAt, name], found)] as const));
   }
   return out;
 }
@@ -297,7 +297,7 @@ function makeLocator(text: string): (segments: Segment[], at: 'key' | 'value') =
         if (!pair) break;
         const keyStart = rangeStart(pair.key);
         const valueStart = rangeStart(pair.value);
-        offset = last && at === 'value' && valueStart !== undefined ? valueStart : keyStart ?? offset;
+        offset = last && at === 'value' && valueStart !== undefined ? valueStart : (keyStart ?? offset);
         node = pair.value;
       } else if (isSeq(node) && typeof seg === 'number' && seg < node.items.length) {
         node = node.items[seg];

@@ -15,13 +15,14 @@ export interface Found {
 export function checkKeys(obj: Record<string, unknown>, at: Segment[], allowed: readonly string[], where: string, found: Found[]): void {
   for (const key of Object.keys(obj)) {
     if (allowed.includes(key)) continue;
-    const suggestion = closest(key, allowed.filter((k) => k !== '$schema'));
+    const suggestion = closest(
+      key,
+      allowed.filter((k) => k !== '$schema'),
+    );
     const keyPath = formatPath([...at, key]);
     found.push({
       segments: [...at, key],
-      message: suggestion
-        ? `Unknown key ${keyPath}; did you mean "${suggestion}"?`
-        : `Unknown key ${keyPath}.`,
+      message: suggestion ? `Unknown key ${keyPath}; did you mean "${suggestion}"?` : `Unknown key ${keyPath}.`,
       hint: `Keys allowed ${where}: ${allowed.filter((k) => k !== '$schema').join(', ')}.`,
       at: 'key',
     });

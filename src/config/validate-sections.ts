@@ -2,7 +2,21 @@ import { LOGICAL_TYPES } from '../values/column-type.js';
 import type { CopyColumnConfig, CopyConfig, CopyTableConfig, RevisionsConfig } from './types.js';
 import { checkKeys, describe, expectNonEmptyString, expectRecord, formatPath, optionalString, type Found, type Segment } from './validate-helpers.js';
 
-const COPY_KEYS = ['from', 'to', 'include', 'exclude', 'batchSize', 'parallel', 'ifExists', 'maxRejects', 'jsonb', 'integers', 'virtualTables', 'rejectFile', 'tables'];
+const COPY_KEYS = [
+  'from',
+  'to',
+  'include',
+  'exclude',
+  'batchSize',
+  'parallel',
+  'ifExists',
+  'maxRejects',
+  'jsonb',
+  'integers',
+  'virtualTables',
+  'rejectFile',
+  'tables',
+];
 const COPY_TABLE_KEYS = ['as', 'batchSize', 'columns'];
 const COPY_COLUMN_KEYS = ['type', 'epoch', 'as'];
 
@@ -21,7 +35,11 @@ export function checkCopy(raw: unknown, at: Segment[], found: Found[]): CopyConf
       if (list) out[key] = list;
     }
   }
-  for (const [key, min] of [['batchSize', 1], ['parallel', 1], ['maxRejects', 0]] as const) {
+  for (const [key, min] of [
+    ['batchSize', 1],
+    ['parallel', 1],
+    ['maxRejects', 0],
+  ] as const) {
     if (raw[key] !== undefined) {
       const n = wholeNumber(raw[key], [...at, key], min, found);
       if (n !== undefined) out[key] = n;
@@ -29,7 +47,12 @@ export function checkCopy(raw: unknown, at: Segment[], found: Found[]): CopyConf
   }
   if (raw.ifExists !== undefined) {
     if (raw.ifExists === 'fail' || raw.ifExists === 'truncate' || raw.ifExists === 'append') out.ifExists = raw.ifExists;
-    else found.push({ segments: [...at, 'ifExists'], message: `${formatPath([...at, 'ifExists'])} must be "fail", "truncate" or "append", not ${describe(raw.ifExists)}.`, at: 'value' });
+    else
+      found.push({
+        segments: [...at, 'ifExists'],
+        message: `${formatPath([...at, 'ifExists'])} must be "fail", "truncate" or "append", not ${describe(raw.ifExists)}.`,
+        at: 'value',
+      });
   }
   if (raw.jsonb !== undefined) {
     if (typeof raw.jsonb === 'boolean') out.jsonb = raw.jsonb;
@@ -39,7 +62,11 @@ export function checkCopy(raw: unknown, at: Segment[], found: Found[]): CopyConf
     const v = raw[key];
     if (v === undefined) return undefined;
     if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
-    found.push({ segments: [...at, key], message: `${formatPath([...at, key])} must be ${allowed.map((a) => `"${a}"`).join(' or ')}, not ${describe(v)}.`, at: 'value' });
+    found.push({
+      segments: [...at, key],
+      message: `${formatPath([...at, key])} must be ${allowed.map((a) => `"${a}"`).join(' or ')}, not ${describe(v)}.`,
+      at: 'value',
+    });
     return undefined;
   };
   const integers = choice('integers', ['fit', 'bigint'] as const);
@@ -85,7 +112,12 @@ function checkCopyColumn(raw: unknown, at: Segment[], found: Found[]): CopyColum
   }
   if (raw.epoch !== undefined) {
     if (raw.epoch === 'seconds' || raw.epoch === 'milliseconds') out.epoch = raw.epoch;
-    else found.push({ segments: [...at, 'epoch'], message: `${formatPath([...at, 'epoch'])} must be "seconds" or "milliseconds", not ${describe(raw.epoch)}.`, at: 'value' });
+    else
+      found.push({
+        segments: [...at, 'epoch'],
+        message: `${formatPath([...at, 'epoch'])} must be "seconds" or "milliseconds", not ${describe(raw.epoch)}.`,
+        at: 'value',
+      });
   }
   if (raw.as !== undefined) {
     const as = expectNonEmptyString(raw.as, [...at, 'as'], found);

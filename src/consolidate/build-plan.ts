@@ -42,12 +42,22 @@ export async function buildPlan(options: PlanOptions): Promise<ConsolidatePlan> 
   const backupDir = path.resolve(options.baseDir, cfg.backupDir ?? path.join(cfg.sourceDir, 'backup'));
   const problems: Problem[] = [];
   if (!fs.existsSync(sourceDir) || !fs.statSync(sourceDir).isDirectory()) {
-    throw new FerryError('SOURCE_DIR_MISSING', `The source folder ${sourceDir} does not exist.`, { subject: sourceDir, hint: 'Check consolidate.sourceDir in the config (relative paths start at the config file\'s folder).' });
+    throw new FerryError('SOURCE_DIR_MISSING', `The source folder ${sourceDir} does not exist.`, {
+      subject: sourceDir,
+      hint: "Check consolidate.sourceDir in the config (relative paths start at the config file's folder).",
+    });
   }
   const onDisk = fs.readdirSync(sourceDir).filter((f) => SQLITE_FILE.test(f) && fs.statSync(path.join(sourceDir, f)).isFile());
   const mapped = Object.keys(cfg.sources);
   const missing = mapped.filter((m) => !fs.existsSync(path.join(sourceDir, m)));
-  for (const m of missing) problems.push({ severity: 'error', code: 'SOURCE_MISSING', message: `Mapped source ${m} is not in ${sourceDir}.`, subject: path.join(sourceDir, m), hint: 'Fix the file name in the config or remove its entry.' });
+  for (const m of missing)
+    problems.push({
+      severity: 'error',
+      code: 'SOURCE_MISSING',
+      message: `Mapped source ${m} is not in ${sourceDir}.`,
+      subject: path.join(sourceDir, m),
+      hint: 'Fix the file name in the config or remove its entry.',
+    });
   const unmapped = onDisk.filter((f) => !mapped.includes(f));
 
   const sources: PlannedSource[] = [];
@@ -74,7 +84,14 @@ export async function buildPlan(options: PlanOptions): Promise<ConsolidatePlan> 
     if (options.inspect) {
       const rows = engine.run('checking', () => engine.db.prepare('PRAGMA quick_check').pluck().all() as string[]);
       planned.check = rows.length === 1 && rows[0] === 'ok' ? 'ok' : rows.slice(0, 5).join('; ');
-      if (planned.check !== 'ok') problems.push({ severity: 'error', code: 'CORRUPT', message: `${file} is corrupt: ${planned.check}`, subject: file, hint: 'Restore it from a backup, or try `sqlite3 FILE .recover` on a copy.' });
+      if (planned.check !== 'ok')
+        problems.push({
+          severity: 'error',
+          code: 'CORRUPT',
+          message: `${file} is corrupt: ${planned.check}`,
+          subject: file,
+          hint: 'Restore it from a backup, or try `sqlite3 FILE .recover` on a copy.',
+        });
     }
     sources.push(planned);
     const target = targets.get(mapping.target) ?? { file: mapping.target, path: path.join(targetDir, mapping.target), tables: [], postSql: [], wal: false };
@@ -87,7 +104,13 @@ export async function buildPlan(options: PlanOptions): Promise<ConsolidatePlan> 
     for (const [tableName, tm] of wanted) {
       const table = schema.tables.find((t) => t.name === tableName);
       if (!table) {
-        problems.push({ severity: 'error', code: 'TABLE_MISSING', message: `Table "${tableName}" does not exist in ${name}.`, subject: `${name}:${tableName}`, hint: `Tables in ${name}: ${schema.tables.map((t) => t.name).join(', ') || '(none)'}` });
+        problems.push({
+          severity: 'error',
+          code: 'TABLE_MISSING',
+          message: `Table "${tableName}" does not exist in ${name}.`,
+          subject: `${name}:${tableName}`,
+          hint: `Tables in ${name}: ${schema.tables.map((t) => t.name).join(', ') || '(none)'}`,
+        });
         continue;
       }
       const policy: ConflictPolicy = tm.onConflict ?? mapping.onConflict ?? cfg.onConflict ?? 'error';
@@ -103,16 +126,33 @@ export async function buildPlan(options: PlanOptions): Promise<ConsolidatePlan> 
       addToTarget(target, table, tm.as ?? table.name, piece, renames, problems);
     }
     for (const v of schema.virtualTables ?? []) {
-      problems.push({ severity: 'warning', code: 'CONFIG_INVALID', message: `${name} has the ${v.module} virtual table "${v.name}", which is not carried over (its shadow tables ${v.shadowTables.join(', ') || '(none)'} neither).`, subject: `${name}:${v.name}`, hint: `Recreate it in ${target.file} with its CREATE VIRTUAL TABLE and rebuild its index from the tables it covers.` });
+      problems.push({
+        severity: 'warning',
+        code: 'CONFIG_INVALID',
+        message: `${name} has the ${v.module} virtual table "${v.name}", which is not carried over (its shadow tables ${v.shadowTables.join(', ') || '(none)'} neither).`,
+        subject: `${name}:${v.name}`,
+        hint: `Recreate it in ${target.file} with its CREATE VIRTUAL TABLE and rebuild its index from the tables it covers.`,
+      });
     }
     if (!mapping.tables) {
       for (const obj of [...schema.triggers, ...schema.views]) {
         if (target.postSql.some((p) => p.name === obj.name)) {
-          problems.push({ severity: 'warning', code: 'CONFIG_INVALID', message: `Trigger/view "${obj.name}" from ${name} has the same name as one already planned for ${target.file}; it is not carried over.`, subject: `${name}:${obj.name}` });
+          problems.push({
+            severity: 'warning',
+            code: 'CONFIG_INVALID',
+            message: `Trigger/view "${obj.name}" from ${name} has the same name as one already planned for ${target.file}; it is not carried over.`,
+            subject: `${name}:${obj.name}`,
+          });
         } else target.postSql.push({ name: obj.name, sql: obj.sql });
       }
     } else if (schema.triggers.length + schema.views.length > 0) {
-      problems.push({ severity: 'warning', code: 'CONFIG_INVALID', message: `${name} has triggers/views (${[...schema.triggers, ...schema.views].map((o) => o.name).join(', ')}) that are not carried over because only some tables are mapped.`, subject: name, hint: 'Recreate them in the target, or map the whole file.' });
+      problems.push({
+        severity: 'warning',
+        code: 'CONFIG_INVALID',
+        message: `${name} has triggers/views (${[...schema.triggers, ...schema.views].map((o) => o.name).join(', ')}) that are not carried over because only some tables are mapped.`,
+        subject: name,
+        hint: 'Recreate them in the target, or map the whole file.',
+      });
     }
     // Closed at once: an estate can have dozens of files, and each open connection holds a cache.
     engine.db.close();
@@ -126,7 +166,9 @@ export async function buildPlan(options: PlanOptions): Promise<ConsolidatePlan> 
       // Without a key nothing can collide, so rows found in two sources would be kept twice.
       tb.wholeRowKey = tb.pieces[0]!.columns;
       const dedupe = tb.pieces.slice(1).some((p) => p.onConflict !== 'error');
-      tb.notes.push(dedupe ? 'no key: rows equal in every column to a row of an earlier source are dropped (onConflict)' : 'no key: rows from every source are appended');
+      tb.notes.push(
+        dedupe ? 'no key: rows equal in every column to a row of an earlier source are dropped (onConflict)' : 'no key: rows from every source are appended',
+      );
       if (!dedupe) {
         problems.push({
           severity: 'warning',
@@ -150,9 +192,22 @@ export async function buildPlan(options: PlanOptions): Promise<ConsolidatePlan> 
   }
   for (const d of duplicates) {
     if (d.wholeRow) {
-      if (d.policy === 'error') problems.push({ severity: 'warning', code: 'KEYLESS_MERGE', message: `${d.count} row(s) of ${d.target}:${d.table} are in both ${d.sources[0]} and ${d.sources[1]} (e.g. ${d.examples.join(', ')}) and will appear twice.`, subject: `${d.target}:${d.table}`, hint: 'Set "onConflict": "skip" for this table to drop the whole-row duplicates.' });
+      if (d.policy === 'error')
+        problems.push({
+          severity: 'warning',
+          code: 'KEYLESS_MERGE',
+          message: `${d.count} row(s) of ${d.target}:${d.table} are in both ${d.sources[0]} and ${d.sources[1]} (e.g. ${d.examples.join(', ')}) and will appear twice.`,
+          subject: `${d.target}:${d.table}`,
+          hint: 'Set "onConflict": "skip" for this table to drop the whole-row duplicates.',
+        });
     } else if (d.policy === 'error') {
-      problems.push({ severity: 'error', code: 'CONFLICT', message: `${d.count} key(s) of ${d.target}:${d.table} appear in both ${d.sources[0]} and ${d.sources[1]} (e.g. ${d.examples.join(', ')}).`, subject: `${d.target}:${d.table}`, hint: 'Set "onConflict": "skip" or "replace" for this table, or fix the data.' });
+      problems.push({
+        severity: 'error',
+        code: 'CONFLICT',
+        message: `${d.count} key(s) of ${d.target}:${d.table} appear in both ${d.sources[0]} and ${d.sources[1]} (e.g. ${d.examples.join(', ')}).`,
+        subject: `${d.target}:${d.table}`,
+        hint: 'Set "onConflict": "skip" or "replace" for this table, or fix the data.',
+      });
     }
   }
   const sourceBytes = sources.reduce((s, x) => s + x.bytes, 0);
@@ -161,8 +216,22 @@ export async function buildPlan(options: PlanOptions): Promise<ConsolidatePlan> 
   const neededBytes = sameDevice ? 2 * sourceBytes : sourceBytes;
   const free = probe(targetDir);
   const space = { sourceBytes, neededBytes, freeBytes: free, dir: targetDir };
-  if (free < neededBytes) problems.push({ severity: 'error', code: 'DISK_FULL', message: `Not enough free disk in ${targetDir}: ${free} bytes free, ${neededBytes} needed (backup and targets, twice the ${sourceBytes} bytes of sources).`, subject: targetDir, hint: 'Free disk space, or put targetDir/backupDir on a larger disk.' });
-  if (!sameDevice && probe(backupDir) < sourceBytes) problems.push({ severity: 'error', code: 'DISK_FULL', message: `Not enough free disk in ${backupDir} for the backup (${sourceBytes} bytes needed).`, subject: backupDir, hint: 'Free disk space or choose another backupDir.' });
+  if (free < neededBytes)
+    problems.push({
+      severity: 'error',
+      code: 'DISK_FULL',
+      message: `Not enough free disk in ${targetDir}: ${free} bytes free, ${neededBytes} needed (backup and targets, twice the ${sourceBytes} bytes of sources).`,
+      subject: targetDir,
+      hint: 'Free disk space, or put targetDir/backupDir on a larger disk.',
+    });
+  if (!sameDevice && probe(backupDir) < sourceBytes)
+    problems.push({
+      severity: 'error',
+      code: 'DISK_FULL',
+      message: `Not enough free disk in ${backupDir} for the backup (${sourceBytes} bytes needed).`,
+      subject: backupDir,
+      hint: 'Free disk space or choose another backupDir.',
+    });
   const totalRows = plannedTargets.reduce((s, t) => s + t.tables.reduce((a, tb) => a + tb.pieces.reduce((b, p) => b + p.rows, 0), 0), 0);
   return {
     configFile: options.configFile ?? null,
@@ -189,12 +258,24 @@ function targetProblems(targets: PlannedTarget[], targetDir: string, options: Pl
   const out: Problem[] = [];
   const existing = nearestExisting(targetDir);
   if (!fs.statSync(existing).isDirectory()) {
-    out.push({ severity: 'error', code: 'UNWRITABLE', message: `Cannot create the target folder ${targetDir}: ${existing} is a file.`, subject: targetDir, hint: 'Check consolidate.targetDir.' });
+    out.push({
+      severity: 'error',
+      code: 'UNWRITABLE',
+      message: `Cannot create the target folder ${targetDir}: ${existing} is a file.`,
+      subject: targetDir,
+      hint: 'Check consolidate.targetDir.',
+    });
   }
   const state = readRunState(targetDir);
   for (const t of targets) {
     if (!fs.existsSync(t.path) || state?.completed.includes(t.file)) continue;
-    out.push({ severity: options.force ? 'warning' : 'error', code: 'TARGET_EXISTS', message: `Target ${t.path} already exists${options.force ? ' and will be replaced (backed up first)' : ''}.`, subject: t.path, hint: 'Run with --force to replace it (it is backed up first), or choose another targetDir.' });
+    out.push({
+      severity: options.force ? 'warning' : 'error',
+      code: 'TARGET_EXISTS',
+      message: `Target ${t.path} already exists${options.force ? ' and will be replaced (backed up first)' : ''}.`,
+      subject: t.path,
+      hint: 'Run with --force to replace it (it is backed up first), or choose another targetDir.',
+    });
   }
   return out;
 }
@@ -212,7 +293,13 @@ function samePathProblems(targets: PlannedTarget[], sources: PlannedSource[]): P
   for (const t of targets) {
     const clash = sources.find((s) => real(s.path) === real(t.path));
     if (clash) {
-      out.push({ severity: 'error', code: 'TARGET_IS_SOURCE', message: `The target ${t.path} is the source ${clash.name} itself; consolidating would overwrite the source.`, subject: t.path, hint: 'Choose a targetDir other than sourceDir, or another target file name.' });
+      out.push({
+        severity: 'error',
+        code: 'TARGET_IS_SOURCE',
+        message: `The target ${t.path} is the source ${clash.name} itself; consolidating would overwrite the source.`,
+        subject: t.path,
+        hint: 'Choose a targetDir other than sourceDir, or another target file name.',
+      });
     }
   }
   return out;
@@ -226,13 +313,27 @@ function safeDevice(p: string): number {
   }
 }
 
-function planPiece(engine: SqliteEngine, source: string, file: string, table: Table, tm: TableMapping, policy: ConflictPolicy, problems: Problem[]): PlannedPiece | null {
+function planPiece(
+  engine: SqliteEngine,
+  source: string,
+  file: string,
+  table: Table,
+  tm: TableMapping,
+  policy: ConflictPolicy,
+  problems: Problem[],
+): PlannedPiece | null {
   const insertable = table.columns.filter((c) => !c.generated).map((c) => c.name);
   let columns = insertable;
   if (tm.columns) {
     const absent = tm.columns.filter((c) => !table.columns.some((x) => x.name === c));
     if (absent.length) {
-      problems.push({ severity: 'error', code: 'COLUMN_MISSING', message: `Column(s) ${absent.map((c) => `"${c}"`).join(', ')} do not exist in ${source}:${table.name}.`, subject: `${source}:${table.name}`, hint: `Its columns: ${table.columns.map((c) => c.name).join(', ')}` });
+      problems.push({
+        severity: 'error',
+        code: 'COLUMN_MISSING',
+        message: `Column(s) ${absent.map((c) => `"${c}"`).join(', ')} do not exist in ${source}:${table.name}.`,
+        subject: `${source}:${table.name}`,
+        hint: `Its columns: ${table.columns.map((c) => c.name).join(', ')}`,
+      });
       return null;
     }
     columns = tm.columns.filter((c) => insertable.includes(c));
@@ -245,19 +346,38 @@ function planPiece(engine: SqliteEngine, source: string, file: string, table: Ta
     for (const [col, expr] of Object.entries(tm.transform)) {
       const i = columns.indexOf(col);
       if (i < 0) {
-        problems.push({ severity: 'error', code: 'CONFIG_INVALID', message: `transform names column "${col}", which ${source}:${table.name} does not move.`, subject: `${source}:${table.name}`, hint: `Moved columns: ${columns.join(', ')}` });
+        problems.push({
+          severity: 'error',
+          code: 'CONFIG_INVALID',
+          message: `transform names column "${col}", which ${source}:${table.name} does not move.`,
+          subject: `${source}:${table.name}`,
+          hint: `Moved columns: ${columns.join(', ')}`,
+        });
         return null;
       }
       try {
         engine.db.prepare(`SELECT (${expr}) FROM ${quoteSqliteIdent(table.name)} LIMIT 0`);
       } catch (e) {
-        problems.push({ severity: 'error', code: 'CONFIG_INVALID', message: `transform for ${source}:${table.name}.${col} is not valid SQL: ${(e as Error).message}`, subject: `${source}:${table.name}.${col}`, hint: 'Use an SQLite expression over the source row, e.g. "lower(email)".' });
+        problems.push({
+          severity: 'error',
+          code: 'CONFIG_INVALID',
+          message: `transform for ${source}:${table.name}.${col} is not valid SQL: ${(e as Error).message}`,
+          subject: `${source}:${table.name}.${col}`,
+          hint: 'Use an SQLite expression over the source row, e.g. "lower(email)".',
+        });
         return null;
       }
       exprs[i] = `(${expr})`;
     }
   }
-  const rows = engine.run('counting rows in', () => Number(engine.db.prepare(`SELECT count(*) FROM ${quoteSqliteIdent(table.name)}`).pluck().get() as bigint));
+  const rows = engine.run('counting rows in', () =>
+    Number(
+      engine.db
+        .prepare(`SELECT count(*) FROM ${quoteSqliteIdent(table.name)}`)
+        .pluck()
+        .get() as bigint,
+    ),
+  );
   return {
     id: `${source}/${table.name}`,
     source,
@@ -270,7 +390,11 @@ function planPiece(engine: SqliteEngine, source: string, file: string, table: Ta
     onConflict: policy,
     rows,
     hasRowid: !table.withoutRowid,
-    wholeTable: !rowFn && exprs.every((e, i) => e === quoteSqliteIdent(columns[i]!)) && columns.length === table.columns.length && columns.every((c, i) => c === table.columns[i]!.name),
+    wholeTable:
+      !rowFn &&
+      exprs.every((e, i) => e === quoteSqliteIdent(columns[i]!)) &&
+      columns.length === table.columns.length &&
+      columns.every((c, i) => c === table.columns[i]!.name),
   };
 }
 
@@ -292,12 +416,19 @@ function addToTarget(target: PlannedTarget, table: Table, name: string, piece: P
     for (const c of piece.columns) {
       const declared = table.columns.find((x) => x.name === c)?.type ?? '';
       const first = existing.columnTypes[c] ?? '';
-      if (declared.toUpperCase() !== first.toUpperCase()) existing.notes.push(`column ${c} is declared ${first || '(none)'} in the first source and ${declared || '(none)'} in ${piece.source}; values keep their own storage class`);
+      if (declared.toUpperCase() !== first.toUpperCase())
+        existing.notes.push(
+          `column ${c} is declared ${first || '(none)'} in the first source and ${declared || '(none)'} in ${piece.source}; values keep their own storage class`,
+        );
     }
     existing.pieces.push(piece);
     return;
   }
-  const rewritten = rewriteCreateTable(table.sql!, { newName: name, keepColumns: piece.columns.length === table.columns.filter((c) => !c.generated).length ? undefined : piece.columns, renames });
+  const rewritten = rewriteCreateTable(table.sql!, {
+    newName: name,
+    keepColumns: piece.columns.length === table.columns.filter((c) => !c.generated).length ? undefined : piece.columns,
+    renames,
+  });
   const notes = rewritten.dropped.map((d) => `left out ${d}`);
   const kept = new Set(piece.columns.map((c) => c.toLowerCase()));
   const usedNames = new Set(target.tables.flatMap((t) => t.indexes.map((i) => i.name.toLowerCase())));
@@ -344,7 +475,16 @@ function identifiersOf(sql: string): string[] {
 function fingerprintOf(cfg: ConsolidateConfig, targets: PlannedTarget[]): string {
   const shape = targets.map((t) => ({
     file: t.file,
-    tables: t.tables.map((tb) => ({ name: tb.name, sql: tb.createSql, idx: tb.indexes.map((i) => i.sql), pieces: tb.pieces.map((p) => ({ id: p.id, cols: p.columns, exprs: p.exprs, fn: p.rowFn ? String(p.rowFn) : null, policy: p.onConflict })) })),
+    tables: t.tables.map((tb) => ({
+      name: tb.name,
+      sql: tb.createSql,
+      idx: tb.indexes.map((i) => i.sql),
+      pieces: tb.pieces.map((p) => ({ id: p.id, cols: p.columns, exprs: p.exprs, fn: p.rowFn ? String(p.rowFn) : null, policy: p.onConflict })),
+    })),
   }));
-  return crypto.createHash('sha256').update(JSON.stringify({ sourceDir: cfg.sourceDir, shape })).digest('hex').slice(0, 16);
+  return crypto
+    .createHash('sha256')
+    .update(JSON.stringify({ sourceDir: cfg.sourceDir, shape }))
+    .digest('hex')
+    .slice(0, 16);
 }

@@ -58,7 +58,9 @@ export async function buildTarget(input: BuildTargetInput): Promise<TargetReport
       })();
     }
     const createIndexes = (table: PlannedTable, which: (unique: boolean) => boolean, id: string) =>
-      step(db, `${id}:${table.name}`, () => table.indexes.filter((i) => which(i.unique)).forEach((i) => run(db, i.sql, `creating index ${i.name} on ${target.file}:${table.name}`)));
+      step(db, `${id}:${table.name}`, () =>
+        table.indexes.filter((i) => which(i.unique)).forEach((i) => run(db, i.sql, `creating index ${i.name} on ${target.file}:${table.name}`)),
+      );
     for (const table of target.tables) {
       const merged = table.pieces.length > 1;
       for (let i = 0; i < table.pieces.length; i++) {
@@ -142,7 +144,15 @@ function copyPiece(db: Database.Database, input: BuildTargetInput, table: Planne
   const prog = db.prepare(`SELECT last_rowid, rows, skipped, replaced, done FROM _ferry_progress WHERE step = ?`).get(stepId) as ProgressRow | undefined;
   const base = { target: input.target.file, table: table.name, source: piece.source, sourceTable: piece.sourceTable };
   if (prog?.done === 1n) {
-    input.onEvent({ type: 'piece-done', ...base, inserted: Number(prog.rows), skipped: Number(prog.skipped), replaced: Number(prog.replaced), ms: 0, alreadyDone: true });
+    input.onEvent({
+      type: 'piece-done',
+      ...base,
+      inserted: Number(prog.rows),
+      skipped: Number(prog.skipped),
+      replaced: Number(prog.replaced),
+      ms: 0,
+      alreadyDone: true,
+    });
     return;
   }
   const started = Date.now();
@@ -183,13 +193,15 @@ function copyPiece(db: Database.Database, input: BuildTargetInput, table: Planne
       sourceTableName: piece.sourceTable,
       targetFile: input.target.file,
       ranged: ranged && !useStage,
-      rowRef: table.withoutRowid ? table.keys[0] ?? piece.columns : ['rowid'],
+      rowRef: table.withoutRowid ? (table.keys[0] ?? piece.columns) : ['rowid'],
       sourceHasRowid: useStage || piece.hasRowid,
     });
     const stager = useStage ? new Stager(db, backupFile, piece) : null;
     let totals = { rows: Number(prog?.rows ?? 0n), skipped: Number(prog?.skipped ?? 0n), replaced: Number(prog?.replaced ?? 0n) };
     input.onEvent({ type: 'piece-start', ...base, rows: piece.rows, done: totals.rows + totals.skipped });
-    const saveProgress = db.prepare(`INSERT OR REPLACE INTO _ferry_progress (step, last_rowid, rows, skipped, replaced, done) VALUES (@step, @last, @rows, @skipped, @replaced, @done)`);
+    const saveProgress = db.prepare(
+      `INSERT OR REPLACE INTO _ferry_progress (step, last_rowid, rows, skipped, replaced, done) VALUES (@step, @last, @rows, @skipped, @replaced, @done)`,
+    );
     const saveRemoved = db.prepare(`INSERT OR REPLACE INTO _ferry_removed (target_table, digest) VALUES (?, ?)`);
     const readRemoved = db.prepare(`SELECT digest FROM _ferry_removed WHERE target_table = ?`).pluck();
     const chunk = db.transaction((lo: bigint, hi: bigint, last: boolean) => {
@@ -234,7 +246,9 @@ function carrySequences(db: Database.Database, input: BuildTargetInput, target: 
       const src = new Database(file, { readonly: true });
       try {
         const has = src.prepare(`SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_sequence'`).get();
-        const seq = has ? (src.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).safeIntegers(true).pluck().get(piece.sourceTable) as bigint | undefined) : undefined;
+        const seq = has
+          ? (src.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).safeIntegers(true).pluck().get(piece.sourceTable) as bigint | undefined)
+          : undefined;
         if (seq !== undefined && seq > max) max = seq;
       } finally {
         src.close();

@@ -32,7 +32,16 @@ export function findDuplicateKeys(targets: PlannedTarget[], open: (file: string)
               } catch (e) {
                 throw sqliteError(e, `${a.sourcePath} or ${b.sourcePath}`, 'comparing keys of');
               }
-              if (found.count > 0) out.push({ target: target.file, table: table.name, sources: [a.source, b.source], count: found.count, examples: found.examples, policy: b.onConflict, ...(table.keys.length ? {} : { wholeRow: true }) });
+              if (found.count > 0)
+                out.push({
+                  target: target.file,
+                  table: table.name,
+                  sources: [a.source, b.source],
+                  count: found.count,
+                  examples: found.examples,
+                  policy: b.onConflict,
+                  ...(table.keys.length ? {} : { wholeRow: true }),
+                });
             }
           } finally {
             ea.db.close();
@@ -50,16 +59,33 @@ export function findDuplicateKeys(targets: PlannedTarget[], open: (file: string)
  * different: onConflict skip drops a row equal to one already there, NULLs included, so rows
  * with NULLs are probed one by one with `IS` (SQLite's NULL-safe equality).
  */
-function countShared(ea: SqliteEngine, ta: string, exprA: string[], eb: SqliteEngine, tb: string, exprB: string[], wholeRow: boolean): { count: number; examples: string[] } {
-  const read = eb.db.prepare(`SELECT ${exprB.join(', ')} FROM ${quoteSqliteIdent(tb)}${wholeRow ? '' : ` WHERE ${exprB.map((e) => `${e} IS NOT NULL`).join(' AND ')}`}`).raw(true);
-  const nullSafe = wholeRow ? ea.db.prepare(`SELECT ${exprA.join(', ')} FROM ${quoteSqliteIdent(ta)} WHERE ${exprA.map((e) => `${e} IS ?`).join(' AND ')}`).raw(true) : null;
+function countShared(
+  ea: SqliteEngine,
+  ta: string,
+  exprA: string[],
+  eb: SqliteEngine,
+  tb: string,
+  exprB: string[],
+  wholeRow: boolean,
+): { count: number; examples: string[] } {
+  const read = eb.db
+    .prepare(`SELECT ${exprB.join(', ')} FROM ${quoteSqliteIdent(tb)}${wholeRow ? '' : ` WHERE ${exprB.map((e) => `${e} IS NOT NULL`).join(' AND ')}`}`)
+    .raw(true);
+  const nullSafe = wholeRow
+    ? ea.db.prepare(`SELECT ${exprA.join(', ')} FROM ${quoteSqliteIdent(ta)} WHERE ${exprA.map((e) => `${e} IS ?`).join(' AND ')}`).raw(true)
+    : null;
   const width = exprA.length;
   const probes = new Map<number, ReturnType<typeof ea.db.prepare>>();
   const probe = (n: number) => {
     let st = probes.get(n);
     if (!st) {
       const lhs = width === 1 ? exprA[0]! : `(${exprA.join(', ')})`;
-      const rhs = width === 1 ? Array(n).fill('?').join(', ') : `VALUES ${Array(n).fill(`(${Array(width).fill('?').join(', ')})`).join(', ')}`;
+      const rhs =
+        width === 1
+          ? Array(n).fill('?').join(', ')
+          : `VALUES ${Array(n)
+              .fill(`(${Array(width).fill('?').join(', ')})`)
+              .join(', ')}`;
       st = ea.db.prepare(`SELECT ${exprA.join(', ')} FROM ${quoteSqliteIdent(ta)} WHERE ${lhs} IN (${rhs})`).raw(true);
       probes.set(n, st);
     }

@@ -8,7 +8,18 @@ export type ConsolidateEvent =
   | { type: 'target-start'; target: string; resumed: boolean }
   | { type: 'piece-start'; target: string; table: string; source: string; sourceTable: string; rows: number; done: number }
   | { type: 'piece-progress'; target: string; table: string; source: string; done: number; rows: number }
-  | { type: 'piece-done'; target: string; table: string; source: string; sourceTable: string; inserted: number; skipped: number; replaced: number; ms: number; /** Copied by an earlier, interrupted run. */ alreadyDone?: boolean }
+  | {
+      type: 'piece-done';
+      target: string;
+      table: string;
+      source: string;
+      sourceTable: string;
+      inserted: number;
+      skipped: number;
+      replaced: number;
+      ms: number;
+      /** Copied by an earlier, interrupted run. */ alreadyDone?: boolean;
+    }
   | { type: 'target-done'; target: string; path: string; ms: number }
   | { type: 'note'; message: string };
 

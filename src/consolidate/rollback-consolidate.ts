@@ -46,21 +46,33 @@ export async function rollbackConsolidation(options: RollbackOptions): Promise<R
   if (options.from) set = findBackup(backupDir, options.from);
   else {
     set = listBackups(backupDir).find((s) => s.reason === 'consolidate' && !s.damaged);
-    if (!set) throw new FerryError('BACKUP_MISSING', `No consolidation backup in ${backupDir}.`, { subject: backupDir, hint: 'Name one with --from DIR (ferry backups lists them).' });
+    if (!set)
+      throw new FerryError('BACKUP_MISSING', `No consolidation backup in ${backupDir}.`, {
+        subject: backupDir,
+        hint: 'Name one with --from DIR (ferry backups lists them).',
+      });
   }
   const problems = await checkBackup(set.path);
   if (problems.length) {
-    throw new FerryError('BACKUP_INVALID', `The backup set ${set.path} is damaged: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}. Nothing was changed.`, { subject: set.path, hint: 'Roll back from another set with --from DIR.', data: { problems } });
+    throw new FerryError(
+      'BACKUP_INVALID',
+      `The backup set ${set.path} is damaged: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}. Nothing was changed.`,
+      { subject: set.path, hint: 'Roll back from another set with --from DIR.', data: { problems } },
+    );
   }
   // Writes made to a source after the backup would be thrown away by restoring it: stop and say
   // which, unless told to go on (the current sources are kept as a set by the restore anyway).
   const changed = sourceChanges(set.manifest.files.filter((f) => fs.existsSync(f.source)));
   if (changed.length && !options.force) {
-    throw new FerryError('SOURCES_CHANGED', `Sources changed since the backup ${set.path}: ${describeChanges(changed)}. Rolling back would discard those writes; nothing was changed.`, {
-      subject: changed[0]!.source,
-      hint: 'Move those rows yourself, or roll back anyway with --force (the current sources are kept as a backup set first, listed by ferry backups).',
-      data: { changed },
-    });
+    throw new FerryError(
+      'SOURCES_CHANGED',
+      `Sources changed since the backup ${set.path}: ${describeChanges(changed)}. Rolling back would discard those writes; nothing was changed.`,
+      {
+        subject: changed[0]!.source,
+        hint: 'Move those rows yourself, or roll back anyway with --force (the current sources are kept as a backup set first, listed by ferry backups).',
+        data: { changed },
+      },
+    );
   }
   const restored = await restoreBackup({ dir: backupDir, from: set.path, busyTimeoutMs: options.busyTimeoutMs });
 

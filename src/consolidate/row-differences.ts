@@ -31,10 +31,14 @@ export function findRowDifferences(table: PlannedTable, targetFile: string, limi
   const sources = table.pieces.filter((p) => !p.rowFn).map((p) => ({ piece: p, db: openRo(p.sourcePath) }));
   try {
     const tKeyIdx = key.map((k) => cols.indexOf(k));
-    const probeTarget = (n: number) => target.prepare(`SELECT ${cols.map(q).join(', ')} FROM ${q(table.name)} WHERE ${tuple(key.map(q))} IN (${placeholders(n, key.length)})`).raw(true);
+    const probeTarget = (n: number) =>
+      target.prepare(`SELECT ${cols.map(q).join(', ')} FROM ${q(table.name)} WHERE ${tuple(key.map(q))} IN (${placeholders(n, key.length)})`).raw(true);
     for (const { piece, db } of sources) {
       const exprs = cols.map((c) => piece.exprs[piece.columns.indexOf(c)]!);
-      const iter = db.prepare(`SELECT ${exprs.join(', ')} FROM ${q(piece.sourceTable)}`).raw(true).iterate() as IterableIterator<Value[]>;
+      const iter = db
+        .prepare(`SELECT ${exprs.join(', ')} FROM ${q(piece.sourceTable)}`)
+        .raw(true)
+        .iterate() as IterableIterator<Value[]>;
       let batch: Value[][] = [];
       const flush = () => {
         if (!batch.length) return;
@@ -44,7 +48,8 @@ export function findRowDifferences(table: PlannedTable, targetFile: string, limi
           const k = formatKey(tKeyIdx.map((i) => r[i]));
           const t = byKey.get(k);
           if (!t) out.push({ kind: 'missing-in-target', key: k, source: piece.source, sourceValues: r.map(show) });
-          else if (rowDigest(t) !== rowDigest(r)) out.push({ kind: 'different', key: k, source: piece.source, sourceValues: r.map(show), targetValues: t.map(show) });
+          else if (rowDigest(t) !== rowDigest(r))
+            out.push({ kind: 'different', key: k, source: piece.source, sourceValues: r.map(show), targetValues: t.map(show) });
           if (out.length >= limit) return;
         }
         batch = [];
@@ -61,7 +66,10 @@ export function findRowDifferences(table: PlannedTable, targetFile: string, limi
       if (out.length >= limit) return out;
     }
     // Rows in the target that no source has.
-    const iter = target.prepare(`SELECT ${cols.map(q).join(', ')} FROM ${q(table.name)}`).raw(true).iterate() as IterableIterator<Value[]>;
+    const iter = target
+      .prepare(`SELECT ${cols.map(q).join(', ')} FROM ${q(table.name)}`)
+      .raw(true)
+      .iterate() as IterableIterator<Value[]>;
     for (const r of iter) {
       const kv = tKeyIdx.map((i) => r[i]);
       const inSome = sources.some(({ piece, db }) => {
@@ -93,7 +101,9 @@ function tuple(exprs: string[]): string {
 
 function placeholders(n: number, width: number): string {
   if (width === 1) return Array(n).fill('?').join(', ');
-  return `VALUES ${Array(n).fill(`(${Array(width).fill('?').join(', ')})`).join(', ')}`;
+  return `VALUES ${Array(n)
+    .fill(`(${Array(width).fill('?').join(', ')})`)
+    .join(', ')}`;
 }
 
 function rowDigest(r: Value[]): string {

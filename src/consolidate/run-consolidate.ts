@@ -54,11 +54,21 @@ export interface ConsolidateResult {
 export async function consolidate(options: ConsolidateOptions): Promise<ConsolidateResult> {
   const started = Date.now();
   const emit: EventSink = options.onEvent ?? (() => undefined);
-  const plan = await buildPlan({ config: options.config, baseDir: options.baseDir, configFile: options.configFile, busyTimeoutMs: options.busyTimeoutMs, freeBytes: options.freeBytes });
+  const plan = await buildPlan({
+    config: options.config,
+    baseDir: options.baseDir,
+    configFile: options.configFile,
+    busyTimeoutMs: options.busyTimeoutMs,
+    freeBytes: options.freeBytes,
+  });
   const errors = plan.problems.filter((p) => p.severity === 'error');
   if (errors.length) {
     const first = errors[0]!;
-    throw new FerryError(first.code, errors.length > 1 ? `${first.message} (and ${errors.length - 1} more problem(s); see ferry consolidate --dry-run)` : first.message, { subject: first.subject, hint: first.hint, data: { problems: errors } });
+    throw new FerryError(
+      first.code,
+      errors.length > 1 ? `${first.message} (and ${errors.length - 1} more problem(s); see ferry consolidate --dry-run)` : first.message,
+      { subject: first.subject, hint: first.hint, data: { problems: errors } },
+    );
   }
   ensureWritable(plan.targetDir);
 
@@ -69,11 +79,15 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
     // would be left out of a resumed run without a word.
     const changed = sourceChanges(readManifest(previous!.backupSet).files);
     if (changed.length && !options.restart) {
-      throw new FerryError('SOURCES_CHANGED', `The sources changed since the interrupted run's backup (${previous!.backupSet}): ${describeChanges(changed)}. Resuming would leave those rows out of the targets.`, {
-        subject: changed[0]!.source,
-        hint: 'Start over from a new backup with --restart (the interrupted run\'s partial targets are discarded; its backup set stays).',
-        data: { changed },
-      });
+      throw new FerryError(
+        'SOURCES_CHANGED',
+        `The sources changed since the interrupted run's backup (${previous!.backupSet}): ${describeChanges(changed)}. Resuming would leave those rows out of the targets.`,
+        {
+          subject: changed[0]!.source,
+          hint: "Start over from a new backup with --restart (the interrupted run's partial targets are discarded; its backup set stays).",
+          data: { changed },
+        },
+      );
     }
     if (changed.length) {
       resumable = false;
@@ -95,7 +109,8 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
     // Killed between a target's rename and the state update: its report (written before the
     // rename) carries this plan's fingerprint, so the file is this run's finished work.
     for (const t of plan.targets) {
-      if (fs.existsSync(t.path) && !fs.existsSync(partialPath(plan.targetDir, t.file)) && readReport(plan.targetDir, t.file)?.fingerprint === plan.fingerprint) done.add(t.file);
+      if (fs.existsSync(t.path) && !fs.existsSync(partialPath(plan.targetDir, t.file)) && readReport(plan.targetDir, t.file)?.fingerprint === plan.fingerprint)
+        done.add(t.file);
     }
   }
   const existing = plan.targets.filter((t) => fs.existsSync(t.path) && !done.has(t.file));
@@ -115,7 +130,13 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
     emit({ type: 'backup-done', path: state.backupSet, reused: true });
   } else {
     emit({ type: 'backup-start', files: plan.sources.length, dir: plan.backupDir });
-    const set = await createBackup({ files: plan.sources.map((s) => s.path), dir: plan.backupDir, reason: 'consolidate', busyTimeoutMs: options.busyTimeoutMs, onFile: (entry) => emit({ type: 'backup-file', entry }) });
+    const set = await createBackup({
+      files: plan.sources.map((s) => s.path),
+      dir: plan.backupDir,
+      reason: 'consolidate',
+      busyTimeoutMs: options.busyTimeoutMs,
+      onFile: (entry) => emit({ type: 'backup-file', entry }),
+    });
     emit({ type: 'backup-done', path: set.path, reused: false });
     state = { fingerprint: plan.fingerprint, backupSet: set.path, completed: [], startedAt: new Date().toISOString() };
     writeRunState(plan.targetDir, state);
@@ -124,7 +145,11 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
   const backupFiles = new Map<string, string>();
   for (const s of plan.sources) {
     const entry = manifest.files.find((f) => f.source === s.path);
-    if (!entry) throw new FerryError('STALE_STATE', `The backup set ${state.backupSet} has no copy of ${s.path}.`, { subject: state.backupSet, hint: 'Delete the .ferry folder in targetDir and run again.' });
+    if (!entry)
+      throw new FerryError('STALE_STATE', `The backup set ${state.backupSet} has no copy of ${s.path}.`, {
+        subject: state.backupSet,
+        hint: 'Delete the .ferry folder in targetDir and run again.',
+      });
     backupFiles.set(s.name, path.join(state.backupSet, entry.name));
   }
 
@@ -136,7 +161,15 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
       emit({ type: 'target-done', target: target.file, path: target.path, ms: 0 });
       continue;
     }
-    const report = await buildTarget({ target, targetDir: plan.targetDir, fingerprint: plan.fingerprint, backupSet: state.backupSet, backupFiles, onEvent: emit, busyTimeoutMs: options.busyTimeoutMs });
+    const report = await buildTarget({
+      target,
+      targetDir: plan.targetDir,
+      fingerprint: plan.fingerprint,
+      backupSet: state.backupSet,
+      backupFiles,
+      onEvent: emit,
+      busyTimeoutMs: options.busyTimeoutMs,
+    });
     reports.push(report);
     state.completed.push(target.file);
     writeRunState(plan.targetDir, state);
@@ -164,6 +197,9 @@ function ensureWritable(dir: string): void {
     fs.writeFileSync(probe, '');
     fs.rmSync(probe);
   } catch (e) {
-    throw new FerryError('UNWRITABLE', `Cannot write to the target folder ${dir}: ${(e as Error).message}`, { subject: dir, hint: 'Check consolidate.targetDir and the folder permissions.' });
+    throw new FerryError('UNWRITABLE', `Cannot write to the target folder ${dir}: ${(e as Error).message}`, {
+      subject: dir,
+      hint: 'Check consolidate.targetDir and the folder permissions.',
+    });
   }
 }

@@ -25,7 +25,12 @@ export function collectReport(db: Database.Database, input: BuildTargetInput, po
     return {
       target: input.target.file,
       table: t.name,
-      rows: Number(db.prepare(`SELECT count(*) FROM ${q(t.name)}`).pluck().get() as bigint),
+      rows: Number(
+        db
+          .prepare(`SELECT count(*) FROM ${q(t.name)}`)
+          .pluck()
+          .get() as bigint,
+      ),
       skipped: pieces.reduce((s, p) => s + p.skipped, 0),
       replaced: pieces.reduce((s, p) => s + p.replaced, 0),
       removedDigest: removed ?? null,
@@ -73,7 +78,15 @@ export function readReport(targetDir: string, file: string): TargetReport | null
 export function finalizeFile(db: Database.Database, input: BuildTargetInput, report: TargetReport): void {
   const rp = rejectsPath(input.targetDir, input.target.file);
   if (report.rejectsFile) {
-    const lines = (db.prepare(`SELECT target_table, source, source_table, action, key FROM _ferry_rejects ORDER BY id`).all() as { target_table: string; source: string; source_table: string; action: string; key: string }[]).map((r) =>
+    const lines = (
+      db.prepare(`SELECT target_table, source, source_table, action, key FROM _ferry_rejects ORDER BY id`).all() as {
+        target_table: string;
+        source: string;
+        source_table: string;
+        action: string;
+        key: string;
+      }[]
+    ).map((r) =>
       JSON.stringify({
         target: input.target.file,
         table: r.target_table,
@@ -81,7 +94,10 @@ export function finalizeFile(db: Database.Database, input: BuildTargetInput, rep
         sourceTable: r.source_table,
         action: r.action,
         key: JSON.parse(r.key) as unknown,
-        reason: r.action === 'skipped' ? 'a row with the same key was already in the target (onConflict: skip)' : `replaced by the row from ${r.source}:${r.source_table} (onConflict: replace)`,
+        reason:
+          r.action === 'skipped'
+            ? 'a row with the same key was already in the target (onConflict: skip)'
+            : `replaced by the row from ${r.source}:${r.source_table} (onConflict: replace)`,
       }),
     );
     writeFileAtomic(rp, lines.join('\n') + '\n');

@@ -21,7 +21,11 @@ export class Stager {
   private readonly insert: Database.Statement;
   private readonly clear: Database.Statement;
 
-  constructor(db: Database.Database, backupFile: string, private readonly piece: PlannedPiece) {
+  constructor(
+    db: Database.Database,
+    backupFile: string,
+    private readonly piece: PlannedPiece,
+  ) {
     this.read = new Database(backupFile, { readonly: true });
     this.read.defaultSafeIntegers(true);
     const cols = piece.fnInputColumns!;
@@ -60,11 +64,22 @@ export function applyRowFn(piece: PlannedPiece, row: RowObject): RowObject {
   try {
     out = piece.rowFn!({ ...row });
   } catch (e) {
-    throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} threw: ${(e as Error).message}`, { subject: `${piece.source}:${piece.sourceTable}`, cause: e });
+    throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} threw: ${(e as Error).message}`, {
+      subject: `${piece.source}:${piece.sourceTable}`,
+      cause: e,
+    });
   }
-  if (!out || typeof out !== 'object') throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} must return a row object, got ${String(out)}.`, { subject: `${piece.source}:${piece.sourceTable}`, hint: 'Return the (changed) row; rows cannot be dropped by a transform.' });
+  if (!out || typeof out !== 'object')
+    throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} must return a row object, got ${String(out)}.`, {
+      subject: `${piece.source}:${piece.sourceTable}`,
+      hint: 'Return the (changed) row; rows cannot be dropped by a transform.',
+    });
   const extra = Object.keys(out).filter((k) => !piece.columns.includes(k));
-  if (extra.length) throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} returned unknown column(s) ${extra.join(', ')}.`, { subject: `${piece.source}:${piece.sourceTable}`, hint: `Return only: ${piece.columns.join(', ')}` });
+  if (extra.length)
+    throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} returned unknown column(s) ${extra.join(', ')}.`, {
+      subject: `${piece.source}:${piece.sourceTable}`,
+      hint: `Return only: ${piece.columns.join(', ')}`,
+    });
   return out;
 }
 
@@ -72,5 +87,9 @@ function toParam(v: unknown, piece: PlannedPiece, col: string): unknown {
   if (v === undefined || v === null) return null;
   if (typeof v === 'boolean') return v ? 1n : 0n;
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string' || v instanceof Uint8Array) return v;
-  throw new FerryError('CONFIG_INVALID', `The transform of ${piece.source}:${piece.sourceTable} returned a ${Object.prototype.toString.call(v)} for ${col}; SQLite stores numbers, bigints, strings, Buffers or null.`, { subject: `${piece.source}:${piece.sourceTable}.${col}` });
+  throw new FerryError(
+    'CONFIG_INVALID',
+    `The transform of ${piece.source}:${piece.sourceTable} returned a ${Object.prototype.toString.call(v)} for ${col}; SQLite stores numbers, bigints, strings, Buffers or null.`,
+    { subject: `${piece.source}:${piece.sourceTable}.${col}` },
+  );
 }

@@ -55,7 +55,13 @@ export interface VerifyConsolidationResult {
  */
 export async function verifyConsolidation(options: VerifyConsolidationOptions): Promise<VerifyConsolidationResult> {
   const started = Date.now();
-  const plan = await buildPlan({ config: options.config, baseDir: options.baseDir, configFile: options.configFile, busyTimeoutMs: options.busyTimeoutMs, freeBytes: () => Number.MAX_SAFE_INTEGER });
+  const plan = await buildPlan({
+    config: options.config,
+    baseDir: options.baseDir,
+    configFile: options.configFile,
+    busyTimeoutMs: options.busyTimeoutMs,
+    freeBytes: () => Number.MAX_SAFE_INTEGER,
+  });
   const errors = plan.problems.filter((p) => p.severity === 'error');
   if (errors.length) {
     const first = errors[0]!;
@@ -72,11 +78,31 @@ export async function verifyConsolidation(options: VerifyConsolidationOptions): 
   }
 }
 
-async function verifyTable(pool: SqliteChecksumPool, target: PlannedTarget, table: PlannedTable, targetDir: string, options: VerifyConsolidationOptions): Promise<TableVerification> {
+async function verifyTable(
+  pool: SqliteChecksumPool,
+  target: PlannedTarget,
+  table: PlannedTable,
+  targetDir: string,
+  options: VerifyConsolidationOptions,
+): Promise<TableVerification> {
   const cols = table.pieces[0]!.columns;
-  const base = { target: target.file, table: table.name, pieces: table.pieces.map((p) => ({ source: p.source, sourceTable: p.sourceTable, rows: p.rows })), differences: [] as RowDifference[] };
+  const base = {
+    target: target.file,
+    table: table.name,
+    pieces: table.pieces.map((p) => ({ source: p.source, sourceTable: p.sourceTable, rows: p.rows })),
+    differences: [] as RowDifference[],
+  };
   if (!fs.existsSync(target.path)) {
-    return { ...base, ok: false, sourceRows: 0, targetRows: 0, sourceChecksum: '', targetChecksum: '', removedRows: 0, problem: `${target.path} does not exist (run ferry consolidate first)` };
+    return {
+      ...base,
+      ok: false,
+      sourceRows: 0,
+      targetRows: 0,
+      sourceChecksum: '',
+      targetChecksum: '',
+      removedRows: 0,
+      problem: `${target.path} does not exist (run ferry consolidate first)`,
+    };
   }
   const hasTable = (() => {
     const db = new Database(target.path, { readonly: true });
@@ -86,10 +112,24 @@ async function verifyTable(pool: SqliteChecksumPool, target: PlannedTarget, tabl
       db.close();
     }
   })();
-  if (!hasTable) return { ...base, ok: false, sourceRows: 0, targetRows: 0, sourceChecksum: '', targetChecksum: '', removedRows: 0, problem: `table ${table.name} is missing from ${target.file}` };
+  if (!hasTable)
+    return {
+      ...base,
+      ok: false,
+      sourceRows: 0,
+      targetRows: 0,
+      sourceChecksum: '',
+      targetChecksum: '',
+      removedRows: 0,
+      problem: `table ${table.name} is missing from ${target.file}`,
+    };
 
   const targetSum = pool.checksum(target.path, { exprs: cols.map(q), from: q(table.name) });
-  const pieceSums = table.pieces.map((p) => (p.rowFn ? Promise.resolve(checksumThroughRowFn(p, table)) : pool.checksum(p.sourcePath, { exprs: cols.map((c) => p.exprs[p.columns.indexOf(c)]!), from: q(p.sourceTable) })));
+  const pieceSums = table.pieces.map((p) =>
+    p.rowFn
+      ? Promise.resolve(checksumThroughRowFn(p, table))
+      : pool.checksum(p.sourcePath, { exprs: cols.map((c) => p.exprs[p.columns.indexOf(c)]!), from: q(p.sourceTable) }),
+  );
   const expected = new ChecksumAccumulator();
   for (const s of await Promise.all(pieceSums)) expected.merge(s);
   const removedDigest = readReport(targetDir, target.file)?.tables.find((t) => t.table === table.name)?.removedDigest;
@@ -97,7 +137,15 @@ async function verifyTable(pool: SqliteChecksumPool, target: PlannedTarget, tabl
   expected.subtract(removed);
   const actual = await targetSum;
   const ok = expected.equals(actual);
-  const result: TableVerification = { ...base, ok, sourceRows: expected.rows, targetRows: actual.rows, sourceChecksum: expected.digest(), targetChecksum: actual.digest(), removedRows: removed.rows };
+  const result: TableVerification = {
+    ...base,
+    ok,
+    sourceRows: expected.rows,
+    targetRows: actual.rows,
+    sourceChecksum: expected.digest(),
+    targetChecksum: actual.digest(),
+    removedRows: removed.rows,
+  };
   if (!ok && options.detailed !== false) result.differences = findRowDifferences(table, target.path);
   return result;
 }
@@ -120,7 +168,10 @@ function checksumThroughRowFn(piece: PlannedPiece, table: PlannedTable): Checksu
       mem.exec('DELETE FROM temp._ferry_stage');
       n = 0;
     };
-    for (const raw of src.prepare(`SELECT ${cols.map(q).join(', ')} FROM ${q(piece.sourceTable)}`).raw(true).iterate() as IterableIterator<unknown[]>) {
+    for (const raw of src
+      .prepare(`SELECT ${cols.map(q).join(', ')} FROM ${q(piece.sourceTable)}`)
+      .raw(true)
+      .iterate() as IterableIterator<unknown[]>) {
       ins.run(transformRow(piece, raw));
       if (++n >= 5000) flush();
     }

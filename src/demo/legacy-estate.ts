@@ -55,7 +55,14 @@ export function generateEstate(options: EstateOptions): Estate {
   debates.transaction(() => {
     for (let i = 0; i < rows; i++) {
       const big = i === 0 ? AWKWARD.int64Min : i === 1 ? AWKWARD.int64Max : BigInt(i) * 1_000_000_007n;
-      insDebate.run(AWKWARD.texts[i % AWKWARD.texts.length]! + ` #${i}`, i % 3 ? 'open' : 'closed', i % 11 === 0 ? null : AWKWARD.doubles[i % AWKWARD.doubles.length]! * (i + 1), big, i % 5 === 0 ? null : AWKWARD.blobs[i % AWKWARD.blobs.length]!, `2024-01-${String((i % 28) + 1).padStart(2, '0')} 10:00:00`);
+      insDebate.run(
+        AWKWARD.texts[i % AWKWARD.texts.length]! + ` #${i}`,
+        i % 3 ? 'open' : 'closed',
+        i % 11 === 0 ? null : AWKWARD.doubles[i % AWKWARD.doubles.length]! * (i + 1),
+        big,
+        i % 5 === 0 ? null : AWKWARD.blobs[i % AWKWARD.blobs.length]!,
+        `2024-01-${String((i % 28) + 1).padStart(2, '0')} 10:00:00`,
+      );
       insMsg.run(i + 1, i % 7 === 0 ? null : `agent-${i % 13}`, AWKWARD.texts[(i * 3) % AWKWARD.texts.length]!);
     }
   })();
@@ -73,7 +80,14 @@ export function generateEstate(options: EstateOptions): Estate {
   const insTr = continuum.prepare(`INSERT INTO tier_transitions (memory_id, from_tier, to_tier, at) VALUES (?, ?, ?, ?)`);
   continuum.transaction(() => {
     for (let i = 0; i < rows; i++) {
-      insMem.run(`mem-${i}`, ['fast', 'medium', 'slow', 'glacial'][i % 4]!, i % 9 === 0 ? null : AWKWARD.texts[i % AWKWARD.texts.length]!, `2024-02-01T00:00:${String(i % 60).padStart(2, '0')}Z`, AWKWARD.blobs[i % 3]!, i / 7);
+      insMem.run(
+        `mem-${i}`,
+        ['fast', 'medium', 'slow', 'glacial'][i % 4]!,
+        i % 9 === 0 ? null : AWKWARD.texts[i % AWKWARD.texts.length]!,
+        `2024-02-01T00:00:${String(i % 60).padStart(2, '0')}Z`,
+        AWKWARD.blobs[i % 3]!,
+        i / 7,
+      );
       if (i % 2 === 0) insTr.run(`mem-${i}`, 'fast', 'medium', 1700000000.123456 + i);
     }
     continuum.exec(`INSERT INTO scratch VALUES ('left', 'behind')`);
@@ -81,7 +95,10 @@ export function generateEstate(options: EstateOptions): Estate {
   continuum.close();
 
   // Two files feeding one analytics table, with overlapping keys resolved by the config.
-  for (const [file, offset] of [['elo.db', 0], ['elo_archive.db', rows - 10]] as const) {
+  for (const [file, offset] of [
+    ['elo.db', 0],
+    ['elo_archive.db', rows - 10],
+  ] as const) {
     const db = open(path.join(sourceDir, file), file === 'elo.db');
     db.exec(`CREATE TABLE ratings (agent TEXT NOT NULL, season INTEGER NOT NULL, rating REAL NOT NULL, games INTEGER DEFAULT 0, PRIMARY KEY (agent, season)) ;
              CREATE UNIQUE INDEX idx_ratings_rank ON ratings(season, rating, agent);`);
@@ -96,14 +113,19 @@ export function generateEstate(options: EstateOptions): Estate {
   personas.exec(`CREATE TABLE personas (name TEXT PRIMARY KEY COLLATE NOCASE, traits TEXT, "order" INTEGER, "select" TEXT) WITHOUT ROWID;`);
   const insP = personas.prepare(`INSERT INTO personas VALUES (?, ?, ?, ?)`);
   personas.transaction(() => {
-    for (let i = 0; i < Math.min(rows, 500); i++) insP.run(`Persona ${i}`, JSON.stringify({ curious: i % 2 === 0, depth: i }), i, AWKWARD.texts[i % AWKWARD.texts.length]!);
+    for (let i = 0; i < Math.min(rows, 500); i++)
+      insP.run(`Persona ${i}`, JSON.stringify({ curious: i % 2 === 0, depth: i }), i, AWKWARD.texts[i % AWKWARD.texts.length]!);
   })();
   personas.close();
   // A file nobody mapped: reported as "unmapped" by the dry-run.
   open(path.join(sourceDir, 'old_experiments.db'), false).exec('CREATE TABLE t (x)');
 
   if (walRows > 0) {
-    writeRowsOnlyInWal(path.join(sourceDir, 'debates.db'), `INSERT INTO debates (topic, score, big, payload) VALUES ('wal-only #' || ?, ?, ?, zeroblob(4))`, walRows);
+    writeRowsOnlyInWal(
+      path.join(sourceDir, 'debates.db'),
+      `INSERT INTO debates (topic, score, big, payload) VALUES ('wal-only #' || ?, ?, ?, zeroblob(4))`,
+      walRows,
+    );
     writeRowsOnlyInWal(path.join(sourceDir, 'continuum.db'), `INSERT INTO memories (id, tier, content) VALUES ('wal-' || ?, 'fast', 'newest ' || ?)`, walRows);
   }
 

@@ -115,6 +115,8 @@ export function redactUnknown(text: string): string {
 export function badUrl(display: string, why: string, hint?: string): FerryError {
   return new FerryError('BAD_URL', `Cannot use "${display}" as a database: ${why}.`, {
     subject: display,
-    hint: hint ?? 'Use sqlite:path/to/file.db, sqlite::memory:, a path ending in .db/.sqlite, or postgres://user@host:port/db (the password percent-encoded, or in PGPASSWORD or ~/.pgpass).',
+    hint:
+      hint ??
+      'Use sqlite:path/to/file.db, sqlite::memory:, a path ending in .db/.sqlite, or postgres://user@host:port/db (the password percent-encoded, or in PGPASSWORD or ~/.pgpass).',
   });
 }

@@ -8,11 +8,30 @@ import { LOGICAL_TYPES, type ColumnProfile, type LogicalType } from '../values/c
 
 /** Override spellings accepted besides the logical names, all lower case. */
 const ALIASES: Record<string, LogicalType> = {
-  bigint: 'int64', int8: 'int64', integer: 'int64', int: 'int64', int4: 'int64', smallint: 'int64', int2: 'int64',
-  'double precision': 'float64', double: 'float64', float8: 'float64', float: 'float64', real: 'float64', float4: 'float64',
-  decimal: 'numeric', bool: 'boolean', varchar: 'text', string: 'text', 'character varying': 'text',
-  bytea: 'bytes', blob: 'bytes', 'timestamp without time zone': 'timestamp', datetime: 'timestamp',
-  'timestamp with time zone': 'timestamptz', 'time without time zone': 'time',
+  bigint: 'int64',
+  int8: 'int64',
+  integer: 'int64',
+  int: 'int64',
+  int4: 'int64',
+  smallint: 'int64',
+  int2: 'int64',
+  'double precision': 'float64',
+  double: 'float64',
+  float8: 'float64',
+  float: 'float64',
+  real: 'float64',
+  float4: 'float64',
+  decimal: 'numeric',
+  bool: 'boolean',
+  varchar: 'text',
+  string: 'text',
+  'character varying': 'text',
+  bytea: 'bytes',
+  blob: 'bytes',
+  'timestamp without time zone': 'timestamp',
+  datetime: 'timestamp',
+  'timestamp with time zone': 'timestamptz',
+  'time without time zone': 'time',
 };
 
 /** Resolves an override name (logical name or alias) or throws TYPE_OVERRIDE listing the valid names. */
@@ -38,7 +57,16 @@ export function overrideIntBits(name: string): 16 | 32 | 64 | undefined {
 
 /** "12 integer, 3 text" for messages. */
 export function describe(p: ColumnProfile): string {
-  const parts = ([['integer', p.integers], ['real', p.reals], ['text', p.texts], ['blob', p.blobs]] as const).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
+  const parts = (
+    [
+      ['integer', p.integers],
+      ['real', p.reals],
+      ['text', p.texts],
+      ['blob', p.blobs],
+    ] as const
+  )
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`);
   return parts.length ? parts.join(', ') : 'only NULLs';
 }
 

@@ -38,7 +38,11 @@ export function driverOf(of: Dialect | Pick<Engine, 'dialect'> | Pick<Connection
 }
 
 /** A role of an engine, or NOT_SUPPORTED naming the engine (see requireRole). */
-export function roleOf<K extends keyof EngineRoles>(of: Dialect | Pick<Engine, 'dialect'> | Pick<ConnectionTarget, 'dialect'>, role: K, purpose?: string): NonNullable<EngineRoles[K]> {
+export function roleOf<K extends keyof EngineRoles>(
+  of: Dialect | Pick<Engine, 'dialect'> | Pick<ConnectionTarget, 'dialect'>,
+  role: K,
+  purpose?: string,
+): NonNullable<EngineRoles[K]> {
   return requireRole(driverOf(of), role, purpose);
 }
 

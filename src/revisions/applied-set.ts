@@ -16,4 +16,3 @@ export function appliedSet(graph: RevisionGraph, heads: string[], where: string)
   }
   return applied;
 }
-

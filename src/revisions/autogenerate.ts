@@ -49,17 +49,24 @@ export interface AutogenerateResult {
 export async function autogenerateRevision(options: AutogenerateOptions): Promise<AutogenerateResult> {
   const { graph } = await loadGraph(options);
   const heads = graph.heads().map((r) => r.id);
-  if (heads.length > 1) throw new FerryError('CONFLICT', `There are ${heads.length} heads (${heads.join(', ')}); autogenerate needs one.`, { hint: 'Merge them first: ferry merge -m "merge heads".' });
+  if (heads.length > 1)
+    throw new FerryError('CONFLICT', `There are ${heads.length} heads (${heads.join(', ')}); autogenerate needs one.`, {
+      hint: 'Merge them first: ferry merge -m "merge heads".',
+    });
   const url = urlOf(options);
   const engine = await connect(url, parseUrl(url).dialect === 'sqlite' ? { mustExist: heads.length > 0 } : {});
   let current: Schema;
   try {
     const at = await new VersionStore(engine).heads();
     if (at.join(' ') !== heads.join(' ')) {
-      throw new FerryError('CONFLICT', `The database is at ${at.join(', ') || 'base'}, not at the head ${heads[0] ?? 'base'}: upgrade first, so the revision is generated against the schema its parent makes.`, {
-        subject: engine.displayUrl,
-        hint: 'ferry upgrade head, then run autogenerate again.',
-      });
+      throw new FerryError(
+        'CONFLICT',
+        `The database is at ${at.join(', ') || 'base'}, not at the head ${heads[0] ?? 'base'}: upgrade first, so the revision is generated against the schema its parent makes.`,
+        {
+          subject: engine.displayUrl,
+          hint: 'ferry upgrade head, then run autogenerate again.',
+        },
+      );
     }
     current = named(await engine.introspect());
   } finally {
@@ -83,7 +90,11 @@ export async function autogenerateRevision(options: AutogenerateOptions): Promis
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${id}_${slugFor(options.message)}.ts`);
   const warn = plan.warnings.map((w) => `// WARNING: ${w}`);
-  fs.writeFileSync(file, scriptRevisionText({ id, parents: heads, message: options.message, up: [...warn, ...up.script!].join('\n'), down: down.script!.join('\n') }), { flag: 'wx' });
+  fs.writeFileSync(
+    file,
+    scriptRevisionText({ id, parents: heads, message: options.message, up: [...warn, ...up.script!].join('\n'), down: down.script!.join('\n') }),
+    { flag: 'wx' },
+  );
   return { file, id, kind: 'script', ...base };
 }
 
@@ -157,18 +168,33 @@ function simpleDrop(s: Schema, table: string, column: string): boolean {
 
 /** The ctx.ops call that performs a rebuild op in a script revision. */
 function opCall(op: SchemaOp): string {
-  const a = (...args: unknown[]) => args.filter((x) => x !== undefined).map((x) => JSON.stringify(x)).join(', ');
+  const a = (...args: unknown[]) =>
+    args
+      .filter((x) => x !== undefined)
+      .map((x) => JSON.stringify(x))
+      .join(', ');
   switch (op.kind) {
-    case 'addColumn': return `await ctx.ops.addColumn(${a(op.table, op.column)});`;
-    case 'dropColumn': return `await ctx.ops.dropColumn(${a(op.table, op.column)});`;
-    case 'alterColumn': return `await ctx.ops.alterColumn(${a(op.table, op.column, op.change)});`;
-    case 'addForeignKey': return `await ctx.ops.addForeignKey(${a(op.table, op.name, op.columns, op.refTable, op.refColumns, { onDelete: op.onDelete, onUpdate: op.onUpdate })});`;
-    case 'addUnique': return `await ctx.ops.addUnique(${a(op.table, op.name, op.columns)});`;
-    case 'addCheck': return `await ctx.ops.addCheck(${a(op.table, op.name, op.expression)});`;
-    case 'dropForeignKey': return `await ctx.ops.dropForeignKey(${a(op.table, op.name ?? op.columns)});`;
-    case 'dropUnique': return `await ctx.ops.dropUnique(${a(op.table, op.name ?? op.columns)});`;
-    case 'dropCheck': return `await ctx.ops.dropCheck(${a(op.table, op.name ?? { expression: op.expression })});`;
-    case 'setPrimaryKey': return `await ctx.ops.setPrimaryKey(${a(op.table, op.columns, op.name ? { name: op.name } : undefined)});`;
-    default: throw new FerryError('USAGE', `autogenerate has no ctx.ops call for ${op.kind}.`);
+    case 'addColumn':
+      return `await ctx.ops.addColumn(${a(op.table, op.column)});`;
+    case 'dropColumn':
+      return `await ctx.ops.dropColumn(${a(op.table, op.column)});`;
+    case 'alterColumn':
+      return `await ctx.ops.alterColumn(${a(op.table, op.column, op.change)});`;
+    case 'addForeignKey':
+      return `await ctx.ops.addForeignKey(${a(op.table, op.name, op.columns, op.refTable, op.refColumns, { onDelete: op.onDelete, onUpdate: op.onUpdate })});`;
+    case 'addUnique':
+      return `await ctx.ops.addUnique(${a(op.table, op.name, op.columns)});`;
+    case 'addCheck':
+      return `await ctx.ops.addCheck(${a(op.table, op.name, op.expression)});`;
+    case 'dropForeignKey':
+      return `await ctx.ops.dropForeignKey(${a(op.table, op.name ?? op.columns)});`;
+    case 'dropUnique':
+      return `await ctx.ops.dropUnique(${a(op.table, op.name ?? op.columns)});`;
+    case 'dropCheck':
+      return `await ctx.ops.dropCheck(${a(op.table, op.name ?? { expression: op.expression })});`;
+    case 'setPrimaryKey':
+      return `await ctx.ops.setPrimaryKey(${a(op.table, op.columns, op.name ? { name: op.name } : undefined)});`;
+    default:
+      throw new FerryError('USAGE', `autogenerate has no ctx.ops call for ${op.kind}.`);
   }
 }

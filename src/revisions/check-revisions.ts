@@ -46,9 +46,20 @@ export async function checkRevisions(engine: Engine, url: string, graph: Revisio
     const rev = graph.get(id)!;
     const entry = last.get(id);
     if (!entry || entry.direction === 'down') {
-      if (!stamped.has(id)) problems.push({ kind: 'never-applied', revision: id, file: rev.file, message: `${id} (${rev.message}) counts as applied but never ran here: it sits behind the applied revisions.` });
+      if (!stamped.has(id))
+        problems.push({
+          kind: 'never-applied',
+          revision: id,
+          file: rev.file,
+          message: `${id} (${rev.message}) counts as applied but never ran here: it sits behind the applied revisions.`,
+        });
     } else if (entry.checksum && entry.checksum !== rev.checksum) {
-      problems.push({ kind: 'changed', revision: id, file: rev.file, message: `${path.basename(rev.file)} changed after it was applied (${entry.appliedAt}).` });
+      problems.push({
+        kind: 'changed',
+        revision: id,
+        file: rev.file,
+        message: `${path.basename(rev.file)} changed after it was applied (${entry.appliedAt}).`,
+      });
     }
   }
   const order = graph.topological();
@@ -67,13 +78,26 @@ export async function checkRevisions(engine: Engine, url: string, graph: Revisio
         const before = await scratch.introspect();
         await applyPlan({ engine: scratch, graph, plan: [rev], direction: 'up', backup: false });
         if (!rev.down) {
-          problems.push({ kind: 'roundtrip', revision: rev.id, file: rev.file, message: `${path.basename(rev.file)} has no down section, so it cannot be rolled back.` });
+          problems.push({
+            kind: 'roundtrip',
+            revision: rev.id,
+            file: rev.file,
+            message: `${path.basename(rev.file)} has no down section, so it cannot be rolled back.`,
+          });
           break;
         }
         await applyPlan({ engine: scratch, graph, plan: [rev], direction: 'down', backup: false });
         const diff = diffSchemas(before, await scratch.introspect());
         if (diff.length) {
-          problems.push({ kind: 'roundtrip', revision: rev.id, file: rev.file, message: `the down section of ${path.basename(rev.file)} does not undo its up: ${diff.slice(0, 5).map((d) => `${d.object}: ${d.detail.replace(/first/g, 'before up').replace(/second/g, 'after down')}`).join('; ')}` });
+          problems.push({
+            kind: 'roundtrip',
+            revision: rev.id,
+            file: rev.file,
+            message: `the down section of ${path.basename(rev.file)} does not undo its up: ${diff
+              .slice(0, 5)
+              .map((d) => `${d.object}: ${d.detail.replace(/first/g, 'before up').replace(/second/g, 'after down')}`)
+              .join('; ')}`,
+          });
           break;
         }
         await applyPlan({ engine: scratch, graph, plan: [rev], direction: 'up', backup: false });
@@ -84,6 +108,8 @@ export async function checkRevisions(engine: Engine, url: string, graph: Revisio
 }
 
 function explain(d: SchemaDifference): string {
-  return d.detail.replace(/only in the first/g, 'expected by the revisions but missing from the database').replace(/only in the second/g, 'in the database but not made by any revision').replace(/ vs /g, ' expected, the database has ');
+  return d.detail
+    .replace(/only in the first/g, 'expected by the revisions but missing from the database')
+    .replace(/only in the second/g, 'in the database but not made by any revision')
+    .replace(/ vs /g, ' expected, the database has ');
 }
-

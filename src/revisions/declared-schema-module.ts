@@ -34,11 +34,17 @@ export async function importSchemaModule(file: string): Promise<DeclaredSchemaMo
   try {
     mod = await importUserModule(file);
   } catch (e) {
-    throw new FerryError('CONFIG_SYNTAX', `${file} cannot be loaded: ${(e as Error).message}`, { subject: file, hint: 'Fix the module; it must `export default defineSchema({ tables: { ... } })`.' });
+    throw new FerryError('CONFIG_SYNTAX', `${file} cannot be loaded: ${(e as Error).message}`, {
+      subject: file,
+      hint: 'Fix the module; it must `export default defineSchema({ tables: { ... } })`.',
+    });
   }
   const schema = (mod as { default?: unknown })?.default ?? mod;
   if (!schema || typeof schema !== 'object' || typeof (schema as { tables?: unknown }).tables !== 'object') {
-    throw new FerryError('CONFIG_INVALID', `${file} does not export a declared schema.`, { subject: file, hint: 'export default defineSchema({ tables: { users: { columns: [{ name: "id", type: "bigint", primaryKey: true }] } } })' });
+    throw new FerryError('CONFIG_INVALID', `${file} does not export a declared schema.`, {
+      subject: file,
+      hint: 'export default defineSchema({ tables: { users: { columns: [{ name: "id", type: "bigint", primaryKey: true }] } } })',
+    });
   }
   return schema as DeclaredSchemaModule;
 }
@@ -54,7 +60,10 @@ export async function buildSchemaModule(engine: Engine, schema: DeclaredSchemaMo
     try {
       await fn();
     } catch (e) {
-      throw new FerryError('CONFIG_INVALID', `${file}: ${what} cannot be created: ${(e as Error).message}`, { subject: file, hint: 'Fix the declared schema.' });
+      throw new FerryError('CONFIG_INVALID', `${file}: ${what} cannot be created: ${(e as Error).message}`, {
+        subject: file,
+        hint: 'Fix the declared schema.',
+      });
     }
   };
   const tables = Object.entries(schema.tables);
@@ -65,6 +74,9 @@ export async function buildSchemaModule(engine: Engine, schema: DeclaredSchemaMo
     for (const i of t.indexes ?? []) await step(`index ${i.name}`, () => ops.createIndex(name, i.name, i.columns, { unique: i.unique, where: i.where }));
   }
   for (const [name, t] of tables) {
-    for (const f of t.foreignKeys ?? []) await step(`foreign key ${f.name}`, () => ops.addForeignKey(name, f.name, f.columns, f.refTable, f.refColumns, { onDelete: f.onDelete, onUpdate: f.onUpdate }));
+    for (const f of t.foreignKeys ?? [])
+      await step(`foreign key ${f.name}`, () =>
+        ops.addForeignKey(name, f.name, f.columns, f.refTable, f.refColumns, { onDelete: f.onDelete, onUpdate: f.onUpdate }),
+      );
   }
 }

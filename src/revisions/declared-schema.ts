@@ -53,7 +53,10 @@ export function parseRenameHints(text: string, file: string): RenameHint[] {
  */
 export async function loadDeclaredSchema(file: string, dialect: Dialect, url?: string): Promise<DeclaredSchema> {
   if (!fs.existsSync(file)) {
-    throw new FerryError('USAGE', `There is no declared schema at ${file}.`, { subject: file, hint: 'Write the wanted DDL there, or point at it with --schema or revisions.schema in the config.' });
+    throw new FerryError('USAGE', `There is no declared schema at ${file}.`, {
+      subject: file,
+      hint: 'Write the wanted DDL there, or point at it with --schema or revisions.schema in the config.',
+    });
   }
   const text = fs.readFileSync(file, 'utf8');
   // A TS/JS module describes the schema as data; anything else is the wanted DDL.
@@ -61,13 +64,17 @@ export async function loadDeclaredSchema(file: string, dialect: Dialect, url?: s
   const hints = module ? (module.renames ?? []) : parseRenameHints(text, file);
   const schema = await withScratchDatabase(dialect, url, 'Autogenerate (loading the declared schema)', async (engine) => {
     if (module) await buildSchemaModule(engine, module, file);
-    else for (const st of splitStatements(text, dialect, 1)) {
-      try {
-        await engine.exec(st.sql);
-      } catch (e) {
-        throw new FerryError('CONFIG_INVALID', `${file}:${st.line}: the declared schema does not run: ${(e as Error).message}`, { subject: `${file}:${st.line}`, hint: 'Fix the DDL in the declared schema.' });
+    else
+      for (const st of splitStatements(text, dialect, 1)) {
+        try {
+          await engine.exec(st.sql);
+        } catch (e) {
+          throw new FerryError('CONFIG_INVALID', `${file}:${st.line}: the declared schema does not run: ${(e as Error).message}`, {
+            subject: `${file}:${st.line}`,
+            hint: 'Fix the DDL in the declared schema.',
+          });
+        }
       }
-    }
     const s = await engine.introspect();
     // SQLite's PRAGMAs do not report constraint names; the CREATE TABLE text does.
     return dialect === 'sqlite' ? { ...s, tables: s.tables.map(nameSqliteConstraints) } : s;

@@ -23,9 +23,7 @@ export interface RevisionStep {
 
 /** What happens as a run goes; the CLI prints these. */
 export type RevisionEvent =
-  | { type: 'backup'; set: BackupSet }
-  | { type: 'start'; revision: Revision; direction: 'up' | 'down' }
-  | { type: 'done'; step: RevisionStep };
+  { type: 'backup'; set: BackupSet } | { type: 'start'; revision: Revision; direction: 'up' | 'down' } | { type: 'done'; step: RevisionStep };
 
 /** Options shared by upgrade and downgrade. */
 export interface ApplyOptions {
@@ -75,18 +73,22 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
     const { backupUnlessUnchanged } = await import('../backup/create-backup.js');
     const file = (engine as SqliteEngine).file;
     // An attempt that failed changed nothing: its backup is still this file's, and is reused.
-    const set = await backupUnlessUnchanged({ files: [file], dir: options.backupDir ?? path.join(path.dirname(file), 'backup'), reason: `ferry ${direction === 'up' ? 'upgrade' : 'downgrade'}` });
+    const set = await backupUnlessUnchanged({
+      files: [file],
+      dir: options.backupDir ?? path.join(path.dirname(file), 'backup'),
+      reason: `ferry ${direction === 'up' ? 'upgrade' : 'downgrade'}`,
+    });
     options.onEvent?.({ type: 'backup', set });
   }
-  const restoreSettings = engine.dialect === 'sqlite' ? (await import('../engines/sqlite/sqlite-run-settings.js')).sqliteRunSettings(engine as SqliteEngine) : () => undefined;
+  const restoreSettings =
+    engine.dialect === 'sqlite' ? (await import('../engines/sqlite/sqlite-run-settings.js')).sqliteRunSettings(engine as SqliteEngine) : () => undefined;
   // The applied set is read once (under the run lock nobody else changes it) and kept up to date
   // here: re-reading it per revision made long plans quadratic.
   const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
   // The heads too are kept up to date step by step (a pass over the graph per revision made runs
   // of thousands of revisions quadratic).
   let heads = graph.currentHeads(applied).map((r) => r.id);
-  const headsAfter = (rev: Revision) =>
-    graph.headsAfterStep(heads, rev, direction, { has: (id) => (id === rev.id ? direction === 'up' : applied.has(id)) });
+  const headsAfter = (rev: Revision) => graph.headsAfterStep(heads, rev, direction, { has: (id) => (id === rev.id ? direction === 'up' : applied.has(id)) });
   const done = (rev: Revision, ms: number) => {
     heads = headsAfter(rev);
     if (direction === 'up') applied.add(rev.id);
@@ -96,7 +98,7 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
     options.onEvent?.({ type: 'done', step });
   };
   try {
-    for (let i = 0; i < revisions.length; ) {
+    for (let i = 0; i < revisions.length;) {
       // PostgreSQL: a run of plain SQL revisions goes to the server in one round trip, each still
       // its own BEGIN ... COMMIT with its version rows (see postgres-revision-batch.ts).
       if (engine.dialect === 'postgres') {
@@ -146,7 +148,13 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
 }
 
 /** Runs one section: SQL statement by statement (so a failure names its line), or the script function. */
-async function runSection(engine: Engine, rev: Revision, section: NonNullable<Revision['down']>, direction: 'up' | 'down', onStatement?: ApplyOptions['onStatement']): Promise<void> {
+async function runSection(
+  engine: Engine,
+  rev: Revision,
+  section: NonNullable<Revision['down']>,
+  direction: 'up' | 'down',
+  onStatement?: ApplyOptions['onStatement'],
+): Promise<void> {
   if (section.fn) {
     const { createSchemaOperations } = await import('./schema-operations.js');
     // Only --sql listens; a data migration's thousands of ctx.sql calls format nothing otherwise.
@@ -197,23 +205,30 @@ function parameterText(v: unknown): string {
 const READS = /^\s*(select|show|pragma|explain|values|table)\b/i;
 
 function revisionError(rev: Revision, direction: 'up' | 'down', e: unknown, st: { sql: string; line: number } | null): FerryError {
-  const why = isFerryError(e) ? e.message : (e as Error)?.message ?? String(e);
+  const why = isFerryError(e) ? e.message : ((e as Error)?.message ?? String(e));
   const where = st ? `${rel(rev.file)}:${st.line}` : rel(rev.file);
   // PostgreSQL's errors already quote the statement; SQLite's do not.
   const preview = st && !/Statement: /.test(why) ? ` Statement: ${st.sql.replace(/\s+/g, ' ').slice(0, 160)}` : '';
-  return new FerryError('QUERY', `Revision ${rev.id} (${rev.message}) failed ${direction === 'up' ? 'upgrading' : 'downgrading'} at ${where}: ${why}.${preview}`, {
-    subject: where,
-    hint: 'Nothing of this revision was kept (it ran in one transaction); the revisions before it stay applied. Fix the file and run the command again.',
-    data: { revision: rev.id, file: rev.file, line: st?.line },
-    cause: e,
-  });
+  return new FerryError(
+    'QUERY',
+    `Revision ${rev.id} (${rev.message}) failed ${direction === 'up' ? 'upgrading' : 'downgrading'} at ${where}: ${why}.${preview}`,
+    {
+      subject: where,
+      hint: 'Nothing of this revision was kept (it ran in one transaction); the revisions before it stay applied. Fix the file and run the command again.',
+      data: { revision: rev.id, file: rev.file, line: st?.line },
+      cause: e,
+    },
+  );
 }
 
 /** Inside the revision's transaction: no row may point at a missing parent when it commits. */
 function checkForeignKeys(engine: SqliteEngine, rev: Revision): void {
   const bad = engine.db.prepare('PRAGMA foreign_key_check').all() as { table: string; rowid: number; parent: string }[];
   if (bad.length) {
-    const sample = bad.slice(0, 5).map((b) => `${b.table} rowid ${b.rowid} -> ${b.parent}`).join('; ');
+    const sample = bad
+      .slice(0, 5)
+      .map((b) => `${b.table} rowid ${b.rowid} -> ${b.parent}`)
+      .join('; ');
     throw new FerryError('CONFLICT', `Revision ${rev.id} (${rel(rev.file)}) would leave ${bad.length} row(s) pointing at missing parents: ${sample}.`, {
       subject: rev.file,
       hint: 'Nothing of this revision was kept. Fix the data or the revision (PRAGMA foreign_key_check lists the rows) and run it again.',

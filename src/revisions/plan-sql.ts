@@ -92,7 +92,10 @@ async function recordScripts(input: PlanSqlInput): Promise<Recorded> {
     }
     await withScratchDatabase(input.dialect, input.url, 'ferry --sql (running the script revisions on a scratch database)', (scratch) => run(scratch, true));
     return {
-      where: input.dialect === 'postgres' ? 'a scratch database at the same revisions (schema only: statements that depend on rows may differ)' : 'an empty scratch database',
+      where:
+        input.dialect === 'postgres'
+          ? 'a scratch database at the same revisions (schema only: statements that depend on rows may differ)'
+          : 'an empty scratch database',
       statements,
     };
   } catch (e) {

@@ -49,7 +49,10 @@ function dirOf(t: RevisionTarget): string {
 
 function urlOf(t: RevisionTarget): string {
   const url = t.url ?? process.env.DATABASE_URL;
-  if (!url) throw new FerryError('USAGE', 'Say which database: --url, DATABASE_URL, or revisions.url in the config.', { hint: 'For example: ferry upgrade --url postgres://app@db/app, or --url app.db.' });
+  if (!url)
+    throw new FerryError('USAGE', 'Say which database: --url, DATABASE_URL, or revisions.url in the config.', {
+      hint: 'For example: ferry upgrade --url postgres://app@db/app, or --url app.db.',
+    });
   if (/^[a-z][a-z0-9+.-]*:/i.test(url) || path.isAbsolute(url)) return url;
   return path.resolve(t.cwd ?? process.cwd(), url);
 }
@@ -136,7 +139,11 @@ async function migrate(options: MigrateOptions, direction: 'up' | 'down'): Promi
   const target = options.target ?? 'heads';
   const where = parseUrl(urlOf(options));
   if (where.dialect === 'sqlite' && !where.memory && !fs.existsSync(where.file!)) {
-    if (direction === 'down') throw new FerryError('SOURCE_MISSING', `${where.file} does not exist, so there is nothing to downgrade.`, { subject: where.file, hint: 'Check --url (or DATABASE_URL).' });
+    if (direction === 'down')
+      throw new FerryError('SOURCE_MISSING', `${where.file} does not exist, so there is nothing to downgrade.`, {
+        subject: where.file,
+        hint: 'Check --url (or DATABASE_URL).',
+      });
     // A new SQLite file is only created once the plan is known to be sound.
     const plan = graph.upgradePlan(new Set(), target);
     if (options.dryRun) return { steps: [], heads: [], planned: plan.map((r) => stepOf(r, direction)) };
@@ -190,7 +197,9 @@ function stepOf(r: Revision, direction: 'up' | 'down'): RevisionStep {
 /** A downgrade plan that reaches a revision without a down section cannot go through. */
 function noDown(plan: Revision[], direction: 'up' | 'down'): { incomplete?: string } {
   const stuck = direction === 'down' ? plan.find((r) => r.down === null) : undefined;
-  return stuck ? { incomplete: `${path.relative(process.cwd(), stuck.file) || stuck.file} has no down section, so a downgrade stops at revision ${stuck.id}.` } : {};
+  return stuck
+    ? { incomplete: `${path.relative(process.cwd(), stuck.file) || stuck.file} has no down section, so a downgrade stops at revision ${stuck.id}.` }
+    : {};
 }
 
 /** `ferry current`: the database's heads. */
@@ -217,7 +226,9 @@ export async function branches(t: RevisionTarget): Promise<RevisionInfo[]> {
 }
 
 /** `ferry show REV`. */
-export async function show(t: RevisionTarget & { revision: string }): Promise<RevisionInfo & { up: string; down: string | null; transactional: boolean; checksum: string }> {
+export async function show(
+  t: RevisionTarget & { revision: string },
+): Promise<RevisionInfo & { up: string; down: string | null; transactional: boolean; checksum: string }> {
   const { graph } = await loadGraph(t);
   const rev = graph.resolve(t.revision);
   const text = (s: Revision['up'] | null) => (s === null ? null : s.fn ? '(script)' : (s.sql ?? '').trim());
@@ -256,7 +267,9 @@ export async function stamp(t: RevisionTarget & { target: string; create?: boole
 }
 
 /** `ferry revision -m MSG` and `ferry merge`: writes a new revision file and returns its path. */
-export async function newRevision(t: RevisionTarget & { message: string; parents?: string[]; script?: boolean; up?: string; down?: string }): Promise<{ id: string; file: string; parents: string[] }> {
+export async function newRevision(
+  t: RevisionTarget & { message: string; parents?: string[]; script?: boolean; up?: string; down?: string },
+): Promise<{ id: string; file: string; parents: string[] }> {
   const dir = dirOf(t);
   fs.mkdirSync(dir, { recursive: true });
   const revisions = await loadRevisions(dir);
@@ -280,8 +293,14 @@ export async function newRevision(t: RevisionTarget & { message: string; parents
 /** `ferry merge -m MSG [REVS | heads]`. */
 export async function merge(t: RevisionTarget & { message: string; revisions?: string[] }): Promise<{ id: string; file: string; parents: string[] }> {
   const { graph } = await loadGraph(t);
-  const parents = !t.revisions?.length || (t.revisions.length === 1 && t.revisions[0] === 'heads') ? graph.heads().map((r) => r.id) : t.revisions.map((r) => graph.resolve(r).id);
-  if (parents.length < 2) throw new FerryError('USAGE', `A merge needs at least two revisions; ${parents.length === 1 ? `there is one head (${parents[0]})` : 'none were given'}.`, { hint: 'ferry merge -m "merge" heads, when ferry heads lists several.' });
+  const parents =
+    !t.revisions?.length || (t.revisions.length === 1 && t.revisions[0] === 'heads')
+      ? graph.heads().map((r) => r.id)
+      : t.revisions.map((r) => graph.resolve(r).id);
+  if (parents.length < 2)
+    throw new FerryError('USAGE', `A merge needs at least two revisions; ${parents.length === 1 ? `there is one head (${parents[0]})` : 'none were given'}.`, {
+      hint: 'ferry merge -m "merge" heads, when ferry heads lists several.',
+    });
   return newRevision({ ...t, parents, up: '', down: '' });
 }
 
@@ -320,7 +339,15 @@ const headSets = new WeakMap<RevisionGraph, Set<string>>();
 function info(graph: RevisionGraph, rev: Revision, applied?: Set<string>): RevisionInfo {
   let heads = headSets.get(graph);
   if (!heads) headSets.set(graph, (heads = new Set(graph.heads().map((r) => r.id))));
-  const out: RevisionInfo = { id: rev.id, parents: rev.parents, message: rev.message, file: rev.file, isHead: heads.has(rev.id), isBase: rev.parents.length === 0, isMerge: rev.parents.length > 1 };
+  const out: RevisionInfo = {
+    id: rev.id,
+    parents: rev.parents,
+    message: rev.message,
+    file: rev.file,
+    isHead: heads.has(rev.id),
+    isBase: rev.parents.length === 0,
+    isMerge: rev.parents.length > 1,
+  };
   if (applied) out.applied = applied.has(rev.id);
   return out;
 }

@@ -33,12 +33,18 @@ export async function loadRevisions(dir: string, options: LoadRevisionsOptions =
     names = entries.filter((e) => !e.isDirectory() && isRevisionFileName(e.name)).map((e) => e.name);
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR';
-    throw new FerryError('CONFIG_INVALID', missing ? `The revisions folder ${abs} does not exist.` : `Cannot read the revisions folder ${abs}: ${(err as Error).message}`, {
-      subject: abs,
-      hint: missing ? 'Create the first revision with `ferry revision -m "initial schema"`, or point ferry at the right folder.' : 'Check the folder and its permissions.',
-      data: { dir: abs },
-      cause: err,
-    });
+    throw new FerryError(
+      'CONFIG_INVALID',
+      missing ? `The revisions folder ${abs} does not exist.` : `Cannot read the revisions folder ${abs}: ${(err as Error).message}`,
+      {
+        subject: abs,
+        hint: missing
+          ? 'Create the first revision with `ferry revision -m "initial schema"`, or point ferry at the right folder.'
+          : 'Check the folder and its permissions.',
+        data: { dir: abs },
+        cause: err,
+      },
+    );
   }
   // The default sort compares code units: the order must not depend on the machine's locale.
   names.sort();
@@ -85,7 +91,6 @@ function unreadable(file: string, err: Error): FerryError {
   return new FerryError('CONFIG_INVALID', `Cannot read revision file ${displayPath(file)}: ${err.message}`, { subject: file, cause: err });
 }
 
-
 /**
  * Parses a SQL revision: a header of `-- ferry:` directives (other comments and blank lines are
  * allowed there), then `-- ferry:up` and optionally `-- ferry:down` sections. Problems are
@@ -115,7 +120,12 @@ export function parseSqlRevision(text: string, file: string): Revision {
     const arg = m[2].trim();
     if (!DIRECTIVES.includes(name)) {
       const near = closest(name, DIRECTIVES);
-      fail(file, `unknown directive "-- ferry:${name}"${near ? `; did you mean "-- ferry:${near}"?` : '.'}`, lineNo, `ferry knows -- ferry:${DIRECTIVES.join(', -- ferry:')}.`);
+      fail(
+        file,
+        `unknown directive "-- ferry:${name}"${near ? `; did you mean "-- ferry:${near}"?` : '.'}`,
+        lineNo,
+        `ferry knows -- ferry:${DIRECTIVES.join(', -- ferry:')}.`,
+      );
     }
     if (seen.has(name)) fail(file, `"-- ferry:${name}" appears twice (first on line ${seen.get(name)}).`, lineNo);
     seen.set(name, lineNo);
@@ -131,7 +141,8 @@ export function parseSqlRevision(text: string, file: string): Revision {
     } else if (open) {
       fail(file, `"-- ferry:${name}" must be in the header, before "-- ferry:up".`, lineNo);
     } else if (name === 'revision') {
-      if (!REVISION_ID.test(arg) || RESERVED_IDS.has(arg)) fail(file, `"${arg}" is not a valid revision id (lowercase letters, digits and _; not head, heads or base).`, lineNo);
+      if (!REVISION_ID.test(arg) || RESERVED_IDS.has(arg))
+        fail(file, `"${arg}" is not a valid revision id (lowercase letters, digits and _; not head, heads or base).`, lineNo);
       id = arg;
     } else if (name === 'parents') {
       parents = arg === '' ? [] : SEPARATOR.test(arg) ? arg.split(/[\s,]+/) : [arg];
@@ -147,8 +158,20 @@ export function parseSqlRevision(text: string, file: string): Revision {
   }
   if (open) open.sql = t.slice(openFrom);
   checkHeader(t, headerEnd, file);
-  if (id === undefined) fail(file, 'has no "-- ferry:revision <id>" line.', undefined, 'Start the file with `-- ferry:revision <id>`; `ferry revision -m MSG` writes a complete file.');
-  if (!up) fail(file, 'has no "-- ferry:up" section.', undefined, 'Put the SQL that applies the revision after a `-- ferry:up` line (and the SQL that reverts it after `-- ferry:down`).');
+  if (id === undefined)
+    fail(
+      file,
+      'has no "-- ferry:revision <id>" line.',
+      undefined,
+      'Start the file with `-- ferry:revision <id>`; `ferry revision -m MSG` writes a complete file.',
+    );
+  if (!up)
+    fail(
+      file,
+      'has no "-- ferry:up" section.',
+      undefined,
+      'Put the SQL that applies the revision after a `-- ferry:up` line (and the SQL that reverts it after `-- ferry:down`).',
+    );
   checkFileName(file, id, seen.get('revision'));
   return withChecksum({ id, parents, message, file, kind: 'sql', up, down: down ?? null, transactional }, text);
 }
@@ -220,4 +243,3 @@ function sectionLines(sql: string): string[] {
   const body = sql.replace(/\r\n?/g, '\n').replace(/^\n+|\s+$/g, '');
   return body === '' ? [] : body.split('\n');
 }
-

@@ -61,11 +61,15 @@ export class RevisionGraph {
         const k = index.get(p);
         if (k === undefined) {
           const near = closest(p, index.keys());
-          throw new FerryError('CONFLICT', `${displayPath(r.file)} (revision ${r.id}) names parent ${p}, which no revision file has${near ? `; did you mean ${near}?` : '.'}`, {
-            subject: r.file,
-            hint: 'Restore the missing revision file, or correct the parents line of this one.',
-            data: { revision: r.id, file: r.file, parent: p },
-          });
+          throw new FerryError(
+            'CONFLICT',
+            `${displayPath(r.file)} (revision ${r.id}) names parent ${p}, which no revision file has${near ? `; did you mean ${near}?` : '.'}`,
+            {
+              subject: r.file,
+              hint: 'Restore the missing revision file, or correct the parents line of this one.',
+              data: { revision: r.id, file: r.file, parent: p },
+            },
+          );
         }
         childrenOf[k].push(i);
         return k;
@@ -162,7 +166,10 @@ export class RevisionGraph {
   behind(applied: ReadonlySet<string>): Revision[] {
     const on = this.appliedMask(applied);
     const below = this.closure(this.nodes(on), this.parentsOf);
-    return this.inOrder(below.map((b, i) => (b && !on[i] ? 1 : 0)), false);
+    return this.inOrder(
+      below.map((b, i) => (b && !on[i] ? 1 : 0)),
+      false,
+    );
   }
 
   /** Applied ids that no revision file has (deleted or from another branch of the code). */
@@ -182,13 +189,19 @@ export class RevisionGraph {
     if (/^\+\d+$/.test(t)) {
       const n = this.count(t);
       const pending = this.order.filter((i) => !on[i]);
-      if (pending.length < n) throw usage(`upgrade ${t}: only ${pending.length} revision(s) are pending.`, 'Use `ferry upgrade heads` to apply everything that is pending.', { pending: pending.length });
+      if (pending.length < n)
+        throw usage(`upgrade ${t}: only ${pending.length} revision(s) are pending.`, 'Use `ferry upgrade heads` to apply everything that is pending.', {
+          pending: pending.length,
+        });
       return pending.slice(0, n).map((i) => this.revs[i]);
     }
     if (t === 'base' || /^-\d+$/.test(t)) throw usage(`"${t}" is a downgrade target.`, `Use \`ferry downgrade ${t}\`.`);
     const roots = t === 'heads' ? this.headNodes() : [t === 'head' ? this.singleHead() : this.find(t, true)];
     const want = this.closure(roots, this.parentsOf);
-    return this.inOrder(want.map((w, i) => (w && !on[i] ? 1 : 0)), false);
+    return this.inOrder(
+      want.map((w, i) => (w && !on[i] ? 1 : 0)),
+      false,
+    );
   }
 
   /**
@@ -204,15 +217,24 @@ export class RevisionGraph {
     if (/^-\d+$/.test(t)) {
       const n = this.count(t);
       const all = this.inOrder(on, true);
-      if (all.length < n) throw usage(`downgrade ${t}: only ${all.length} revision(s) are applied.`, 'Use `ferry downgrade base` to unapply everything.', { applied: all.length });
+      if (all.length < n)
+        throw usage(`downgrade ${t}: only ${all.length} revision(s) are applied.`, 'Use `ferry downgrade base` to unapply everything.', {
+          applied: all.length,
+        });
       return all.slice(0, n);
     }
     if (t === 'head' || t === 'heads' || /^\+\d+$/.test(t)) throw usage(`"${t}" is an upgrade target.`, `Use \`ferry upgrade ${t}\`.`);
     const k = this.find(t, true);
-    if (!on[k]) throw usage(`Revision ${this.revs[k].id} is not applied, so the database cannot be downgraded to it.`, 'See `ferry current` for what is applied.', { revision: this.revs[k].id });
+    if (!on[k])
+      throw usage(`Revision ${this.revs[k].id} is not applied, so the database cannot be downgraded to it.`, 'See `ferry current` for what is applied.', {
+        revision: this.revs[k].id,
+      });
     const drop = this.closure([k], this.childrenOf);
     drop[k] = 0;
-    return this.inOrder(drop.map((d, i) => d & on[i]), true);
+    return this.inOrder(
+      drop.map((d, i) => d & on[i]),
+      true,
+    );
   }
 
   /** Revisions from `range.from` up to `range.to` (both inclusive, each optional), newest first like `alembic history`. */
@@ -220,12 +242,20 @@ export class RevisionGraph {
     const end = (ref: string | undefined, edges: number[][], open: string): Uint8Array | undefined => {
       if (ref === undefined || ref.trim() === '' || ref.trim() === open) return undefined;
       const r = ref.trim();
-      const roots = r === 'heads' ? this.headNodes() : r === 'base' ? this.nodes(this.pickMask((i) => this.parentsOf[i].length === 0)) : [r === 'head' ? this.singleHead() : this.find(r, true)];
+      const roots =
+        r === 'heads'
+          ? this.headNodes()
+          : r === 'base'
+            ? this.nodes(this.pickMask((i) => this.parentsOf[i].length === 0))
+            : [r === 'head' ? this.singleHead() : this.find(r, true)];
       return this.closure(roots, edges);
     };
     const lower = end(range.from, this.childrenOf, 'base');
     const upper = end(range.to, this.parentsOf, 'heads');
-    return this.inOrder(this.pickMask((i) => (!lower || lower[i] === 1) && (!upper || upper[i] === 1)), true);
+    return this.inOrder(
+      this.pickMask((i) => (!lower || lower[i] === 1) && (!upper || upper[i] === 1)),
+      true,
+    );
   }
 
   private headNodes(): number[] {
@@ -253,12 +283,21 @@ export class RevisionGraph {
     if (matches.length === 1) return matches[0];
     if (matches.length > 1) {
       const shown = matches.slice(0, 10).map((i) => this.describe(i));
-      throw usage(`Revision prefix "${r}" is ambiguous: ${matches.length} revisions start with it: ${shown.join(', ')}${matches.length > 10 ? ', ...' : ''}.`, 'Give more characters of the id.', {
-        candidates: matches.map((i) => this.revs[i].id),
-      });
+      throw usage(
+        `Revision prefix "${r}" is ambiguous: ${matches.length} revisions start with it: ${shown.join(', ')}${matches.length > 10 ? ', ...' : ''}.`,
+        'Give more characters of the id.',
+        {
+          candidates: matches.map((i) => this.revs[i].id),
+        },
+      );
     }
     const near = (keywords ? closest(r, KEYWORDS) : undefined) ?? closest(r, this.index.keys(), { prefix: true });
-    return throwUsage(`Unknown revision "${r}"${near ? `; did you mean ${near}?` : '.'}`, keywords ? 'A target is head, heads, base, +N, -N, a revision id or a unique prefix of one; `ferry history` lists revisions.' : '`ferry history` lists revisions.');
+    return throwUsage(
+      `Unknown revision "${r}"${near ? `; did you mean ${near}?` : '.'}`,
+      keywords
+        ? 'A target is head, heads, base, +N, -N, a revision id or a unique prefix of one; `ferry history` lists revisions.'
+        : '`ferry history` lists revisions.',
+    );
   }
 
   private describe(i: number): string {

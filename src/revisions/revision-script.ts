@@ -28,7 +28,14 @@ export function scanScriptRevision(text: string, file: string): Revision {
   }
   const fns = new Set<string>();
   for (const m of t.matchAll(EXPORT_FN)) fns.add(m[1]);
-  for (const m of t.matchAll(EXPORT_LIST)) for (const part of m[1].split(',')) fns.add(part.trim().split(/\s+as\s+/).pop()!);
+  for (const m of t.matchAll(EXPORT_LIST))
+    for (const part of m[1].split(','))
+      fns.add(
+        part
+          .trim()
+          .split(/\s+as\s+/)
+          .pop()!,
+      );
 
   const rev = values.get('revision');
   if (!rev) invalid(file, 'exports no revision id.', undefined, "Add `export const revision = '<id>';` (a string literal).");
@@ -82,9 +89,14 @@ function lazyImport(file: string): () => Promise<{ up: RevisionFn; down: Revisio
 
 function checkModule(mod: ScriptModule, revision: Revision): { up: RevisionFn; down: RevisionFn | null } {
   const { file } = revision;
-  if (mod.revision !== revision.id) invalid(file, `exports revision ${JSON.stringify(mod.revision)} when run, but ${revision.id} when read; keep \`export const revision\` a plain string literal.`);
+  if (mod.revision !== revision.id)
+    invalid(
+      file,
+      `exports revision ${JSON.stringify(mod.revision)} when run, but ${revision.id} when read; keep \`export const revision\` a plain string literal.`,
+    );
   const parents = mod.parents === undefined || mod.parents === null ? [] : Array.isArray(mod.parents) ? mod.parents : [mod.parents];
-  if (parents.join(' ') !== revision.parents.join(' ')) invalid(file, 'exports different parents when run than when read; keep `export const parents` a literal array of ids.');
+  if (parents.join(' ') !== revision.parents.join(' '))
+    invalid(file, 'exports different parents when run than when read; keep `export const parents` a literal array of ids.');
   if (typeof mod.up !== 'function') invalid(file, 'exports no up function.');
   return { up: mod.up as RevisionFn, down: typeof mod.down === 'function' ? (mod.down as RevisionFn) : null };
 }
@@ -102,27 +114,38 @@ async function importModule(file: string): Promise<ScriptModule> {
 function scriptError(err: unknown, file: string): FerryError {
   const message = err instanceof Error ? err.message : String(err);
   const transform = /^(\w+): ([\s\S]*?)\s*\n\s*(.+):(\d+):(\d+)\s*$/.exec(message);
-  const stackLine = /:(\d+):\d+\)?$/m.exec((err instanceof Error ? err.stack ?? '' : '').split('\n').find((l) => l.includes(file + ':')) ?? '');
+  const stackLine = /:(\d+):\d+\)?$/m.exec((err instanceof Error ? (err.stack ?? '') : '').split('\n').find((l) => l.includes(file + ':')) ?? '');
   const line = transform ? Number(transform[4]) || undefined : stackLine ? Number(stackLine[1]) : undefined;
   const reason = transform ? transform[2].trim() : message.split('\n')[0].trim();
   const syntax = transform !== null || err instanceof SyntaxError;
-  return new FerryError(syntax ? 'CONFIG_SYNTAX' : 'CONFIG_INVALID', `${syntax ? 'Syntax error in' : 'Loading failed:'} ${displayPath(file)}${line ? `:${line}` : ''}: ${reason}`, {
-    subject: file,
-    hint: syntax ? 'Fix the code at that spot; ferry runs revisions with jiti, which strips types but does not type-check.' : 'The revision threw while loading; fix it.',
-    data: { file, ...(line ? { line } : {}) },
-    cause: err,
-  });
+  return new FerryError(
+    syntax ? 'CONFIG_SYNTAX' : 'CONFIG_INVALID',
+    `${syntax ? 'Syntax error in' : 'Loading failed:'} ${displayPath(file)}${line ? `:${line}` : ''}: ${reason}`,
+    {
+      subject: file,
+      hint: syntax
+        ? 'Fix the code at that spot; ferry runs revisions with jiti, which strips types but does not type-check.'
+        : 'The revision threw while loading; fix it.',
+      data: { file, ...(line ? { line } : {}) },
+      cause: err,
+    },
+  );
 }
 
 function invalid(file: string, message: string, line?: number, hint?: string): never {
-  throw new FerryError('CONFIG_INVALID', `${displayPath(file)}${line ? `:${line}` : ''}: ${message}`, { subject: file, hint, data: { file, ...(line ? { line } : {}) } });
+  throw new FerryError('CONFIG_INVALID', `${displayPath(file)}${line ? `:${line}` : ''}: ${message}`, {
+    subject: file,
+    hint,
+    data: { file, ...(line ? { line } : {}) },
+  });
 }
 
 function toParents(entry: { value: unknown; line: number } | undefined, file: string): string[] {
   const value = entry?.value;
   if (value === undefined || value === null) return [];
   const list = typeof value === 'string' ? (value === '' ? [] : [value]) : value;
-  if (!Array.isArray(list) || !list.every((p) => typeof p === 'string' && REVISION_ID.test(p))) invalid(file, '"parents" must be a revision id or an array of them.', entry!.line);
+  if (!Array.isArray(list) || !list.every((p) => typeof p === 'string' && REVISION_ID.test(p)))
+    invalid(file, '"parents" must be a revision id or an array of them.', entry!.line);
   if (new Set(list as string[]).size !== (list as string[]).length) invalid(file, 'a parent is listed twice.', entry!.line);
   return list as string[];
 }
@@ -146,7 +169,12 @@ function readLiteral(t: string, i: number): { value: unknown } | undefined {
       k = s.end;
     }
   }
-  for (const [word, value] of [['true', true], ['false', false], ['null', null], ['undefined', undefined]] as const) {
+  for (const [word, value] of [
+    ['true', true],
+    ['false', false],
+    ['null', null],
+    ['undefined', undefined],
+  ] as const) {
     if (t.startsWith(word, i) && !/[\w$]/.test(t[i + word.length] ?? '')) return { value };
   }
   return undefined;
@@ -193,7 +221,7 @@ export function scriptRevisionText(opts: NewScriptRevisionOptions): string {
     const signature = ts ? `export async function ${name}(ctx: RevisionContext): Promise<void> {` : `export async function ${name}(ctx) {`;
     return [...(ts ? [] : ["/** @param {import('ferry').RevisionContext} ctx */"]), signature, ...lines, '}'];
   };
-  const out = [ts ? "import type { RevisionContext } from 'ferry';" : "// @ts-check", ''];
+  const out = [ts ? "import type { RevisionContext } from 'ferry';" : '// @ts-check', ''];
   out.push(`export const revision = ${q(opts.id)};`);
   out.push(`export const parents${ts ? ': string[]' : ''} = [${opts.parents.map(q).join(', ')}];`);
   out.push(`export const message = ${q(oneLine(opts.message))};`);
@@ -202,4 +230,3 @@ export function scriptRevisionText(opts: NewScriptRevisionOptions): string {
   if (opts.down !== null) out.push('', ...fn('down', opts.down));
   return out.join('\n') + '\n';
 }
-

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { FerryError } from '../errors.js';
 import type { Revision } from './revision-types.js';
 
-
 const TRAILING_SPACE = /[^\S\n](?:\n|$)/;
 /** One-shot hashing (Node >= 20.12) is about twice as fast per small file as createHash. */
 const sha256 = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
@@ -53,11 +52,15 @@ export function checkFileName(file: string, id: string, line?: number): void {
   if (name.startsWith(id) && (name.charCodeAt(id.length) === 95 || name.lastIndexOf('.') === id.length)) return;
   const stem = name.replace(/\.[^.]+$/, '');
   const named = stem.split('_')[0];
-  throw new FerryError('CONFIG_INVALID', `${displayPath(file)}${line ? `:${line}` : ''}: the file says revision ${id} but its name starts with "${named}" (a copied file?).`, {
-    subject: file,
-    hint: `Name the file ${id}_<slug>${path.extname(file)}, or give the copy a new id (ferry revision -m MSG makes one).`,
-    data: { file, revision: id, ...(line ? { line } : {}) },
-  });
+  throw new FerryError(
+    'CONFIG_INVALID',
+    `${displayPath(file)}${line ? `:${line}` : ''}: the file says revision ${id} but its name starts with "${named}" (a copied file?).`,
+    {
+      subject: file,
+      hint: `Name the file ${id}_<slug>${path.extname(file)}, or give the copy a new id (ferry revision -m MSG makes one).`,
+      data: { file, revision: id, ...(line ? { line } : {}) },
+    },
+  );
 }
 
 /** What a new revision file holds. */

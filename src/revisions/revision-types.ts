@@ -61,7 +61,14 @@ export interface SchemaOperations {
   alterColumn(table: string, column: string, change: { type?: string; nullable?: boolean; default?: string | null }): Promise<void>;
   createIndex(table: string, name: string, columns: string[], options?: { unique?: boolean; where?: string }): Promise<void>;
   dropIndex(name: string, table?: string): Promise<void>;
-  addForeignKey(table: string, name: string, columns: string[], refTable: string, refColumns: string[], options?: { onDelete?: string; onUpdate?: string }): Promise<void>;
+  addForeignKey(
+    table: string,
+    name: string,
+    columns: string[],
+    refTable: string,
+    refColumns: string[],
+    options?: { onDelete?: string; onUpdate?: string },
+  ): Promise<void>;
   /** By name, or by its columns (a foreign key SQLite keeps without a name). */
   dropForeignKey(table: string, name: string | string[]): Promise<void>;
   addUnique(table: string, name: string, columns: string[]): Promise<void>;

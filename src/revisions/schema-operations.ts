@@ -37,7 +37,11 @@ async function named(engine: Engine, op: SchemaOp): Promise<SchemaOp> {
   const table = await tableOf(engine, op);
   const list = op.kind === 'dropForeignKey' ? table.foreignKeys : op.kind === 'dropUnique' ? table.uniques : table.checks;
   const found = (list as { name?: string; columns?: string[]; expression?: string }[]).find((c) => refersTo(op, c));
-  if (!found?.name) throw new FerryError('SCHEMA_FAILED', `${describeOp(op)}: ${op.table} has no such constraint.`, { subject: op.table, hint: 'Check the columns or expression, or drop the constraint by its name.' });
+  if (!found?.name)
+    throw new FerryError('SCHEMA_FAILED', `${describeOp(op)}: ${op.table} has no such constraint.`, {
+      subject: op.table,
+      hint: 'Check the columns or expression, or drop the constraint by its name.',
+    });
   return { ...op, name: found.name };
 }
 
@@ -77,7 +81,8 @@ export function createSchemaOperations(engine: Engine, options: SchemaOperations
     alterColumn: (table, column, change) => run({ kind: 'alterColumn', table, column, change }),
     createIndex: (table, name, columns, o = {}) => run({ kind: 'createIndex', table, name, columns, unique: o.unique, where: o.where }),
     dropIndex: (name, table) => run({ kind: 'dropIndex', name, table }),
-    addForeignKey: (table, name, columns, refTable, refColumns, o = {}) => run({ kind: 'addForeignKey', table, name, columns, refTable, refColumns, onDelete: o.onDelete, onUpdate: o.onUpdate }),
+    addForeignKey: (table, name, columns, refTable, refColumns, o = {}) =>
+      run({ kind: 'addForeignKey', table, name, columns, refTable, refColumns, onDelete: o.onDelete, onUpdate: o.onUpdate }),
     dropForeignKey: (table, name) => run({ kind: 'dropForeignKey', table, ...refOf(name) }),
     addUnique: (table, name, columns) => run({ kind: 'addUnique', table, name, columns }),
     dropUnique: (table, name) => run({ kind: 'dropUnique', table, ...refOf(name) }),

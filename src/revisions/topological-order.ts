@@ -76,4 +76,3 @@ class MinHeap {
     return top;
   }
 }
-

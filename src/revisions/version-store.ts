@@ -104,7 +104,13 @@ export class VersionStore {
     const v = e.quoteIdent(VERSION_TABLE);
     const h = e.quoteIdent(HISTORY_TABLE);
     const statements = [`DELETE FROM ${v}`];
-    if (heads.length) statements.push(`INSERT INTO ${v} (revision) VALUES ${[...heads].sort().map((x) => `(${lit(x)})`).join(', ')}`);
+    if (heads.length)
+      statements.push(
+        `INSERT INTO ${v} (revision) VALUES ${[...heads]
+          .sort()
+          .map((x) => `(${lit(x)})`)
+          .join(', ')}`,
+      );
     const fixed = `${lit(revision)}, ${lit(direction)}, ${lit(checksum)}`;
     if (typeof duration === 'number') {
       statements.push(
@@ -115,7 +121,10 @@ export class VersionStore {
       // A batched revision's times are the server's: its end is clock_timestamp(), its start the
       // end recorded by the revision before it in the batch (or the batch's arrival).
       const now = `clock_timestamp() AT TIME ZONE 'UTC'`;
-      const start = duration.seq > duration.firstSeq ? `(SELECT applied_at::timestamp FROM ${h} WHERE seq = ${duration.seq - 1})` : `statement_timestamp() AT TIME ZONE 'UTC'`;
+      const start =
+        duration.seq > duration.firstSeq
+          ? `(SELECT applied_at::timestamp FROM ${h} WHERE seq = ${duration.seq - 1})`
+          : `statement_timestamp() AT TIME ZONE 'UTC'`;
       statements.push(
         `INSERT INTO ${h} (seq, revision, direction, checksum, applied_at, duration_ms, applied_by) ` +
           `VALUES (${duration.seq}, ${fixed}, to_char(${now}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), ` +

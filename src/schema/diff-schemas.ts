@@ -27,8 +27,18 @@ export function diffSchemas(a: Schema, b: Schema): SchemaDifference[] {
     else diffTables(ta, tb, out);
   }
   for (const name of tablesB.keys()) if (!tablesA.has(name)) out.push({ object: name, detail: 'table only in the second' });
-  diffNamed('view', a.views.map((v) => [v.name, norm(v.sql)]), b.views.map((v) => [v.name, norm(v.sql)]), out);
-  diffNamed('trigger', a.triggers.map((t) => [t.name, norm(t.sql)]), b.triggers.map((t) => [t.name, norm(t.sql)]), out);
+  diffNamed(
+    'view',
+    a.views.map((v) => [v.name, norm(v.sql)]),
+    b.views.map((v) => [v.name, norm(v.sql)]),
+    out,
+  );
+  diffNamed(
+    'trigger',
+    a.triggers.map((t) => [t.name, norm(t.sql)]),
+    b.triggers.map((t) => [t.name, norm(t.sql)]),
+    out,
+  );
   return out;
 }
 
@@ -49,18 +59,36 @@ function diffTables(a: Table, b: Table, out: SchemaDifference[]): void {
   }
   for (const name of colsB.keys()) if (!colsA.has(name)) push(`column ${name} only in the second`);
   const order = (cols: string[]) => cols.join(', ');
-  if (order(a.primaryKey?.columns ?? []) !== order(b.primaryKey?.columns ?? [])) push(`primary key (${order(a.primaryKey?.columns ?? [])}) vs (${order(b.primaryKey?.columns ?? [])})`);
-  diffSets('unique', a.uniques.map((u) => order(u.columns)), b.uniques.map((u) => order(u.columns)), push);
+  if (order(a.primaryKey?.columns ?? []) !== order(b.primaryKey?.columns ?? []))
+    push(`primary key (${order(a.primaryKey?.columns ?? [])}) vs (${order(b.primaryKey?.columns ?? [])})`);
+  diffSets(
+    'unique',
+    a.uniques.map((u) => order(u.columns)),
+    b.uniques.map((u) => order(u.columns)),
+    push,
+  );
   diffNamed(
     'index',
-    a.indexes.map((i) => [i.name, `${i.unique ? 'unique ' : ''}${i.hasExpressions ? norm(i.sql) : order(i.columns)}${i.where ? ` where ${norm(i.where)}` : ''}`]),
-    b.indexes.map((i) => [i.name, `${i.unique ? 'unique ' : ''}${i.hasExpressions ? norm(i.sql) : order(i.columns)}${i.where ? ` where ${norm(i.where)}` : ''}`]),
+    a.indexes.map((i) => [
+      i.name,
+      `${i.unique ? 'unique ' : ''}${i.hasExpressions ? norm(i.sql) : order(i.columns)}${i.where ? ` where ${norm(i.where)}` : ''}`,
+    ]),
+    b.indexes.map((i) => [
+      i.name,
+      `${i.unique ? 'unique ' : ''}${i.hasExpressions ? norm(i.sql) : order(i.columns)}${i.where ? ` where ${norm(i.where)}` : ''}`,
+    ]),
     out,
     a.name,
   );
-  const fk = (f: Table['foreignKeys'][number]) => `(${order(f.columns)}) -> ${f.refTable}(${order(f.refColumns)}) on delete ${f.onDelete} on update ${f.onUpdate}`;
+  const fk = (f: Table['foreignKeys'][number]) =>
+    `(${order(f.columns)}) -> ${f.refTable}(${order(f.refColumns)}) on delete ${f.onDelete} on update ${f.onUpdate}`;
   diffSets('foreign key', a.foreignKeys.map(fk), b.foreignKeys.map(fk), push);
-  diffSets('check', a.checks.map((c) => norm(c.expression)), b.checks.map((c) => norm(c.expression)), push);
+  diffSets(
+    'check',
+    a.checks.map((c) => norm(c.expression)),
+    b.checks.map((c) => norm(c.expression)),
+    push,
+  );
 }
 
 /** Differences between two multisets of descriptions. */
@@ -89,5 +117,9 @@ function diffNamed(kind: string, a: [string, string][], b: [string, string][], o
 /** Whitespace and letter case of SQL text do not count (identifiers are compared exactly elsewhere). */
 /** SQL text compared without case and whitespace differences (views, triggers, index definitions). */
 export function norm(sql: string): string {
-  return sql.replace(/\s+/g, ' ').replace(/\s*([(),])\s*/g, '$1').trim().toLowerCase();
+  return sql
+    .replace(/\s+/g, ' ')
+    .replace(/\s*([(),])\s*/g, '$1')
+    .trim()
+    .toLowerCase();
 }

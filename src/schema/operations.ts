@@ -21,19 +21,38 @@ export interface ColumnSpec {
 }
 
 /** A table-level UNIQUE in a createTable op. */
-export interface UniqueSpec { name?: string; columns: string[] }
+export interface UniqueSpec {
+  name?: string;
+  columns: string[];
+}
 /** A table-level FOREIGN KEY in a createTable op. */
-export interface ForeignKeySpec { name?: string; columns: string[]; refTable: string; refColumns: string[]; onDelete?: string; onUpdate?: string }
+export interface ForeignKeySpec {
+  name?: string;
+  columns: string[];
+  refTable: string;
+  refColumns: string[];
+  onDelete?: string;
+  onUpdate?: string;
+}
 /** A table-level CHECK in a createTable op. */
-export interface CheckSpec { name?: string; expression: string }
+export interface CheckSpec {
+  name?: string;
+  expression: string;
+}
 
 /** One schema change; `kind` tells which. Table and column names are exact (no quoting). */
 export type SchemaOp =
   | {
-      kind: 'createTable'; table: string; columns: ColumnSpec[]; primaryKey?: string[]; ifNotExists?: boolean;
+      kind: 'createTable';
+      table: string;
+      columns: ColumnSpec[];
+      primaryKey?: string[];
+      ifNotExists?: boolean;
       /** Name of a table-level primary key (PostgreSQL keeps it; the reverse of dropTable sets it). */
       primaryKeyName?: string;
-      uniques?: UniqueSpec[]; foreignKeys?: ForeignKeySpec[]; checks?: CheckSpec[];
+      uniques?: UniqueSpec[];
+      foreignKeys?: ForeignKeySpec[];
+      checks?: CheckSpec[];
     }
   | { kind: 'dropTable'; table: string }
   | { kind: 'renameTable'; table: string; to: string }
@@ -42,7 +61,12 @@ export type SchemaOp =
   | { kind: 'renameColumn'; table: string; column: string; to: string }
   | { kind: 'alterColumn'; table: string; column: string; change: ColumnChange }
   | {
-      kind: 'createIndex'; table: string; name: string; columns: string[]; unique?: boolean; where?: string;
+      kind: 'createIndex';
+      table: string;
+      name: string;
+      columns: string[];
+      unique?: boolean;
+      where?: string;
       /**
        * The engine's own CREATE INDEX text, for an index on expressions (`lower(email)`), which
        * ops cannot spell column by column; it runs as it is, and `columns` is then empty.
@@ -88,7 +112,8 @@ export function constraintRefText(ref: ConstraintRef): string {
 /** Whether a constraint of the model is the one `ref` means. */
 export function refersTo(ref: ConstraintRef, c: { name?: string; columns?: string[]; expression?: string }): boolean {
   if (ref.name !== undefined) return c.name === ref.name;
-  if (ref.columns) return !!c.columns && c.columns.length === ref.columns.length && c.columns.every((x, i) => x.toLowerCase() === ref.columns![i]!.toLowerCase());
+  if (ref.columns)
+    return !!c.columns && c.columns.length === ref.columns.length && c.columns.every((x, i) => x.toLowerCase() === ref.columns![i]!.toLowerCase());
   return ref.expression !== undefined && c.expression !== undefined && sameExpression(c.expression, ref.expression);
 }
 
@@ -97,12 +122,20 @@ export function refersTo(ref: ConstraintRef, c: { name?: string; columns?: strin
  * (`b>0` is `b > 0`; `'a b'` is not `'ab'`).
  */
 export function sameExpression(a: string, b: string): boolean {
-  const n = (s: string) => s.split(/('(?:[^']|'')*')/).map((piece, i) => (i % 2 ? piece : piece.replace(/\s+/g, '').toLowerCase())).join('');
+  const n = (s: string) =>
+    s
+      .split(/('(?:[^']|'')*')/)
+      .map((piece, i) => (i % 2 ? piece : piece.replace(/\s+/g, '').toLowerCase()))
+      .join('');
   return n(a) === n(b);
 }
 
 /** What alterColumn changes; an absent field stays as it is, `default: null` drops the default. */
-export interface ColumnChange { type?: string; nullable?: boolean; default?: string | null }
+export interface ColumnChange {
+  type?: string;
+  nullable?: boolean;
+  default?: string | null;
+}
 
 /** The referential actions the model knows, for validating op input. */
 export const FK_ACTIONS: readonly ForeignKeyAction[] = ['NO ACTION', 'RESTRICT', 'CASCADE', 'SET NULL', 'SET DEFAULT'];
@@ -130,19 +163,28 @@ export function fkAction(action: string | undefined): string | undefined {
  */
 export function reverseOp(op: SchemaOp, before?: Table): SchemaOp[] {
   switch (op.kind) {
-    case 'createTable': return [{ kind: 'dropTable', table: op.table }];
-    case 'renameTable': return [{ kind: 'renameTable', table: op.to, to: op.table }];
-    case 'addColumn': return [{ kind: 'dropColumn', table: op.table, column: op.column.name }];
-    case 'renameColumn': return [{ kind: 'renameColumn', table: op.table, column: op.to, to: op.column }];
-    case 'createIndex': return [{ kind: 'dropIndex', name: op.name, table: op.table }];
-    case 'addForeignKey': return [{ kind: 'dropForeignKey', table: op.table, name: op.name }];
-    case 'addUnique': return [{ kind: 'dropUnique', table: op.table, name: op.name }];
-    case 'addCheck': return [{ kind: 'dropCheck', table: op.table, name: op.name }];
+    case 'createTable':
+      return [{ kind: 'dropTable', table: op.table }];
+    case 'renameTable':
+      return [{ kind: 'renameTable', table: op.to, to: op.table }];
+    case 'addColumn':
+      return [{ kind: 'dropColumn', table: op.table, column: op.column.name }];
+    case 'renameColumn':
+      return [{ kind: 'renameColumn', table: op.table, column: op.to, to: op.column }];
+    case 'createIndex':
+      return [{ kind: 'dropIndex', name: op.name, table: op.table }];
+    case 'addForeignKey':
+      return [{ kind: 'dropForeignKey', table: op.table, name: op.name }];
+    case 'addUnique':
+      return [{ kind: 'dropUnique', table: op.table, name: op.name }];
+    case 'addCheck':
+      return [{ kind: 'dropCheck', table: op.table, name: op.name }];
     case 'dropTable': {
       const t = need(op, before);
       return [createTableOp(t), ...t.indexes.map((i) => indexOp(op, t, i.name))];
     }
-    case 'dropColumn': return reverseDropColumn(op, need(op, before));
+    case 'dropColumn':
+      return reverseDropColumn(op, need(op, before));
     case 'alterColumn': {
       const c = columnOf(op, need(op, before), op.column);
       const change: ColumnChange = {};
@@ -151,26 +193,56 @@ export function reverseOp(op: SchemaOp, before?: Table): SchemaOp[] {
       if (op.change.default !== undefined) change.default = c.default;
       return [{ kind: 'alterColumn', table: op.table, column: op.column, change }];
     }
-    case 'dropIndex': return [indexOp(op, need(op, before), op.name)];
+    case 'dropIndex':
+      return [indexOp(op, need(op, before), op.name)];
     case 'dropForeignKey': {
-      const fk = need(op, before).foreignKeys.find((f) => refersTo(op, f)) ?? missing(op, `foreign key ${op.name !== undefined ? 'named ' : ''}${constraintRefText(op)}`);
+      const fk =
+        need(op, before).foreignKeys.find((f) => refersTo(op, f)) ??
+        missing(op, `foreign key ${op.name !== undefined ? 'named ' : ''}${constraintRefText(op)}`);
       const name = op.name ?? fk.name ?? `${op.table}_${fk.columns.join('_')}_fkey`;
-      return [{ kind: 'addForeignKey', table: op.table, name, columns: fk.columns, refTable: fk.refTable, refColumns: fk.refColumns, onDelete: fkAction(fk.onDelete), onUpdate: fkAction(fk.onUpdate) }];
+      return [
+        {
+          kind: 'addForeignKey',
+          table: op.table,
+          name,
+          columns: fk.columns,
+          refTable: fk.refTable,
+          refColumns: fk.refColumns,
+          onDelete: fkAction(fk.onDelete),
+          onUpdate: fkAction(fk.onUpdate),
+        },
+      ];
     }
     case 'dropUnique': {
-      const u = need(op, before).uniques.find((x) => refersTo(op, x)) ?? missing(op, `unique constraint ${op.name !== undefined ? 'named ' : ''}${constraintRefText(op)}`);
+      const u =
+        need(op, before).uniques.find((x) => refersTo(op, x)) ??
+        missing(op, `unique constraint ${op.name !== undefined ? 'named ' : ''}${constraintRefText(op)}`);
       return [{ kind: 'addUnique', table: op.table, name: op.name ?? u.name ?? `${op.table}_${u.columns.join('_')}_key`, columns: u.columns }];
     }
     case 'setPrimaryKey': {
       const pk = need(op, before).primaryKey;
-      return [{ kind: 'setPrimaryKey', table: op.table, columns: pk?.columns ?? [], name: pk?.name, replaces: op.columns.length ? (op.name ?? `${op.table}_pkey`) : undefined }];
+      return [
+        {
+          kind: 'setPrimaryKey',
+          table: op.table,
+          columns: pk?.columns ?? [],
+          name: pk?.name,
+          replaces: op.columns.length ? (op.name ?? `${op.table}_pkey`) : undefined,
+        },
+      ];
     }
-    case 'createView': return [{ kind: 'dropView', name: op.name, materialized: /^\s*CREATE\s+MATERIALIZED\s/i.test(op.sql) }];
-    case 'createTrigger': return [{ kind: 'dropTrigger', name: op.name, table: op.table }];
+    case 'createView':
+      return [{ kind: 'dropView', name: op.name, materialized: /^\s*CREATE\s+MATERIALIZED\s/i.test(op.sql) }];
+    case 'createTrigger':
+      return [{ kind: 'dropTrigger', name: op.name, table: op.table }];
     // A view's or trigger's text is not in a table model: autogenerate plans both directions instead.
-    case 'dropView': case 'dropTrigger': return irreversible(op, 'its definition is not part of the table as given');
+    case 'dropView':
+    case 'dropTrigger':
+      return irreversible(op, 'its definition is not part of the table as given');
     case 'dropCheck': {
-      const c = need(op, before).checks.find((x) => refersTo(op, x)) ?? missing(op, `check constraint ${op.name !== undefined ? 'named ' : ''}${constraintRefText(op)}`);
+      const c =
+        need(op, before).checks.find((x) => refersTo(op, x)) ??
+        missing(op, `check constraint ${op.name !== undefined ? 'named ' : ''}${constraintRefText(op)}`);
       return [{ kind: 'addCheck', table: op.table, name: op.name ?? c.name ?? `${op.table}_check`, expression: c.expression }];
     }
   }
@@ -186,7 +258,14 @@ export function createTableOp(t: Table): OpOf<'createTable'> {
     primaryKey: pk?.columns,
     primaryKeyName: pk?.name,
     uniques: t.uniques.map((u) => ({ name: u.name, columns: u.columns })),
-    foreignKeys: t.foreignKeys.map((f) => ({ name: f.name, columns: f.columns, refTable: f.refTable, refColumns: f.refColumns, onDelete: fkAction(f.onDelete), onUpdate: fkAction(f.onUpdate) })),
+    foreignKeys: t.foreignKeys.map((f) => ({
+      name: f.name,
+      columns: f.columns,
+      refTable: f.refTable,
+      refColumns: f.refColumns,
+      onDelete: fkAction(f.onDelete),
+      onUpdate: fkAction(f.onUpdate),
+    })),
     checks: t.checks.map((c) => ({ name: c.name, expression: c.expression })),
   };
 }
@@ -208,12 +287,27 @@ function reverseDropColumn(op: OpOf<'dropColumn'>, t: Table): SchemaOp[] {
   const uses = (cols: string[]) => cols.includes(op.column);
   const mentions = (expr: string) => new RegExp(`(^|[^A-Za-z0-9_$])"?${escapeRe(op.column)}"?($|[^A-Za-z0-9_$])`).test(expr);
   if (t.primaryKey && uses(t.primaryKey.columns)) return irreversible(op, `${op.column} was part of the primary key`);
-  const unnamed = [...t.uniques.filter((u) => uses(u.columns) && !u.name), ...t.foreignKeys.filter((f) => uses(f.columns) && !f.name), ...t.checks.filter((c) => mentions(c.expression) && !c.name)];
+  const unnamed = [
+    ...t.uniques.filter((u) => uses(u.columns) && !u.name),
+    ...t.foreignKeys.filter((f) => uses(f.columns) && !f.name),
+    ...t.checks.filter((c) => mentions(c.expression) && !c.name),
+  ];
   if (unnamed.length) return irreversible(op, `${op.column} was used by an unnamed constraint, which cannot be re-added by name`);
   const out: SchemaOp[] = [{ kind: 'addColumn', table: op.table, column: columnSpec(col) }];
   for (const i of t.indexes) if (uses(i.columns) || (i.where && mentions(i.where)) || (i.hasExpressions && mentions(i.sql))) out.push(indexOp(op, t, i.name));
   for (const u of t.uniques) if (uses(u.columns)) out.push({ kind: 'addUnique', table: op.table, name: u.name!, columns: u.columns });
-  for (const f of t.foreignKeys) if (uses(f.columns)) out.push({ kind: 'addForeignKey', table: op.table, name: f.name!, columns: f.columns, refTable: f.refTable, refColumns: f.refColumns, onDelete: fkAction(f.onDelete), onUpdate: fkAction(f.onUpdate) });
+  for (const f of t.foreignKeys)
+    if (uses(f.columns))
+      out.push({
+        kind: 'addForeignKey',
+        table: op.table,
+        name: f.name!,
+        columns: f.columns,
+        refTable: f.refTable,
+        refColumns: f.refColumns,
+        onDelete: fkAction(f.onDelete),
+        onUpdate: fkAction(f.onUpdate),
+      });
   for (const c of t.checks) if (mentions(c.expression)) out.push({ kind: 'addCheck', table: op.table, name: c.name!, expression: c.expression });
   return out;
 }
@@ -249,17 +343,34 @@ function irreversible(op: SchemaOp, why: string): never {
 /** A one-line human description of an op, for messages and `--sql` comments. */
 export function describeOp(op: SchemaOp): string {
   switch (op.kind) {
-    case 'dropIndex': return `dropIndex ${op.name}`;
-    case 'renameTable': return `renameTable ${op.table} -> ${op.to}`;
-    case 'renameColumn': return `renameColumn ${op.table}.${op.column} -> ${op.to}`;
-    case 'addColumn': return `addColumn ${op.table}.${op.column.name}`;
-    case 'dropColumn': case 'alterColumn': return `${op.kind} ${op.table}.${op.column}`;
-    case 'createTable': case 'dropTable': return `${op.kind} ${op.table}`;
-    case 'dropForeignKey': case 'dropUnique': case 'dropCheck': return `${op.kind} ${constraintRefText(op)} on ${op.table}`;
-    case 'setPrimaryKey': return `setPrimaryKey ${op.table} (${op.columns.join(', ')})`;
-    case 'createView': case 'dropView': return `${op.kind} ${op.name}`;
-    case 'createTrigger': case 'dropTrigger': return `${op.kind} ${op.name} on ${op.table}`;
-    default: return `${op.kind} ${op.name} on ${op.table}`;
+    case 'dropIndex':
+      return `dropIndex ${op.name}`;
+    case 'renameTable':
+      return `renameTable ${op.table} -> ${op.to}`;
+    case 'renameColumn':
+      return `renameColumn ${op.table}.${op.column} -> ${op.to}`;
+    case 'addColumn':
+      return `addColumn ${op.table}.${op.column.name}`;
+    case 'dropColumn':
+    case 'alterColumn':
+      return `${op.kind} ${op.table}.${op.column}`;
+    case 'createTable':
+    case 'dropTable':
+      return `${op.kind} ${op.table}`;
+    case 'dropForeignKey':
+    case 'dropUnique':
+    case 'dropCheck':
+      return `${op.kind} ${constraintRefText(op)} on ${op.table}`;
+    case 'setPrimaryKey':
+      return `setPrimaryKey ${op.table} (${op.columns.join(', ')})`;
+    case 'createView':
+    case 'dropView':
+      return `${op.kind} ${op.name}`;
+    case 'createTrigger':
+    case 'dropTrigger':
+      return `${op.kind} ${op.name} on ${op.table}`;
+    default:
+      return `${op.kind} ${op.name} on ${op.table}`;
   }
 }
 

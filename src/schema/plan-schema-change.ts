@@ -44,7 +44,10 @@ function invertTableOfColumnHints(inverted: RenameHint[], original: RenameHint[]
   return inverted.map((h) => (h.kind === 'column' ? { ...h, table: tableRenames.find((t) => t.from === h.table)?.to ?? h.table } : h));
 }
 
-interface Planned { ops: SchemaOp[]; warnings: string[] }
+interface Planned {
+  ops: SchemaOp[];
+  warnings: string[];
+}
 
 function planOneWay(fromSchema: Schema, toSchema: Schema, hints: RenameHint[]): Planned {
   const warnings: string[] = [];
@@ -71,7 +74,9 @@ function planOneWay(fromSchema: Schema, toSchema: Schema, hints: RenameHint[]): 
   const dropped = from.filter((t) => !to.has(t.name));
   const created = [...to.values()].filter((t) => !fromMap.has(t.name));
   if (dropped.length && created.length) {
-    warnings.push(`table(s) ${names(dropped)} dropped and ${names(created)} created: if this is a rename, add a hint "-- ferry:rename-table ${dropped[0]!.name} -> ${created[0]!.name}" to the declared schema, or the data is lost.`);
+    warnings.push(
+      `table(s) ${names(dropped)} dropped and ${names(created)} created: if this is a rename, add a hint "-- ferry:rename-table ${dropped[0]!.name} -> ${created[0]!.name}" to the declared schema, or the data is lost.`,
+    );
   }
 
   const dropConstraints: SchemaOp[] = [];
@@ -86,7 +91,13 @@ function planOneWay(fromSchema: Schema, toSchema: Schema, hints: RenameHint[]): 
     diffColumns(a, b, toSchema.dialect, dropColumns, addColumns, warnings);
     if (keyOf(a.primaryKey?.columns ?? []) !== keyOf(b.primaryKey?.columns ?? [])) {
       // After the columns it may use are added; before the foreign keys that may point at it.
-      setPrimaryKeys.push({ kind: 'setPrimaryKey', table: a.name, columns: b.primaryKey?.columns ?? [], name: b.primaryKey?.name, replaces: a.primaryKey?.name });
+      setPrimaryKeys.push({
+        kind: 'setPrimaryKey',
+        table: a.name,
+        columns: b.primaryKey?.columns ?? [],
+        name: b.primaryKey?.name,
+        replaces: a.primaryKey?.name,
+      });
     }
     diffConstraints(a, b, dropConstraints, addConstraints, addForeignKeys);
   }
@@ -96,7 +107,17 @@ function planOneWay(fromSchema: Schema, toSchema: Schema, hints: RenameHint[]): 
     createTables.push(withSerials(createTableOp(t), t, toSchema.dialect));
     for (const i of t.indexes) addConstraints.push(...indexOps(t, i));
   }
-  const tableOps = [...renames, ...dropConstraints, ...dropTables, ...dropColumns, ...createTables, ...addColumns, ...setPrimaryKeys, ...addConstraints, ...addForeignKeys];
+  const tableOps = [
+    ...renames,
+    ...dropConstraints,
+    ...dropTables,
+    ...dropColumns,
+    ...createTables,
+    ...addColumns,
+    ...setPrimaryKeys,
+    ...addConstraints,
+    ...addForeignKeys,
+  ];
   // Views and triggers around them: dropped before the tables change, created after.
   const views = planViewsAndTriggers(fromSchema, toSchema, tableOps);
   warnings.push(...views.warnings);
@@ -113,7 +134,9 @@ function diffColumns(a: Table, b: Table, dialect: Schema['dialect'], drops: Sche
     if (!c.nullable && c.default === null) warnings.push(`${a.name}.${c.name} is added NOT NULL without a default: this fails if ${a.name} has rows.`);
   }
   if (gone.length && added.length) {
-    warnings.push(`${a.name}: column(s) ${gone.map((c) => c.name).join(', ')} dropped and ${added.map((c) => c.name).join(', ')} added; this looks like a rename: add a hint "-- ferry:rename-column ${a.name}.${gone[0]!.name} -> ${added[0]!.name}" to the declared schema, or the data is lost.`);
+    warnings.push(
+      `${a.name}: column(s) ${gone.map((c) => c.name).join(', ')} dropped and ${added.map((c) => c.name).join(', ')} added; this looks like a rename: add a hint "-- ferry:rename-column ${a.name}.${gone[0]!.name} -> ${added[0]!.name}" to the declared schema, or the data is lost.`,
+    );
   }
   for (const ca of a.columns) {
     const cb = b.columns.find((c) => c.name === ca.name);
@@ -123,7 +146,8 @@ function diffColumns(a: Table, b: Table, dialect: Schema['dialect'], drops: Sche
     if (ca.nullable !== cb.nullable) change.nullable = cb.nullable;
     if (norm(ca.default ?? '') !== norm(cb.default ?? '')) change.default = cb.default;
     if (Object.keys(change).length) adds.push({ kind: 'alterColumn', table: a.name, column: ca.name, change });
-    if ((ca.generated ?? '') !== (cb.generated ?? '')) warnings.push(`${a.name}.${ca.name} changes its generated/identity kind; ferry does not generate that: write it by hand.`);
+    if ((ca.generated ?? '') !== (cb.generated ?? ''))
+      warnings.push(`${a.name}.${ca.name} changes its generated/identity kind; ferry does not generate that: write it by hand.`);
   }
 }
 
@@ -137,21 +161,32 @@ function diffConstraints(a: Table, b: Table, drops: SchemaOp[], adds: SchemaOp[]
   }
   for (const f of b.foreignKeys) {
     if (a.foreignKeys.some((g) => fkKey(g) === fkKey(f))) continue;
-    fks.push({ kind: 'addForeignKey', table: a.name, name: f.name ?? `${a.name}_${f.columns.join('_')}_fkey`, columns: f.columns, refTable: f.refTable, refColumns: f.refColumns, onDelete: fkAction(f.onDelete), onUpdate: fkAction(f.onUpdate) });
+    fks.push({
+      kind: 'addForeignKey',
+      table: a.name,
+      name: f.name ?? `${a.name}_${f.columns.join('_')}_fkey`,
+      columns: f.columns,
+      refTable: f.refTable,
+      refColumns: f.refColumns,
+      onDelete: fkAction(f.onDelete),
+      onUpdate: fkAction(f.onUpdate),
+    });
   }
   for (const u of a.uniques) {
     if (b.uniques.some((v) => keyOf(v.columns) === keyOf(u.columns))) continue;
     drops.push({ kind: 'dropUnique', table: a.name, ...(u.name ? { name: u.name } : { columns: u.columns }) });
   }
   for (const u of b.uniques) {
-    if (!a.uniques.some((v) => keyOf(v.columns) === keyOf(u.columns))) adds.push({ kind: 'addUnique', table: a.name, name: u.name ?? `${a.name}_${u.columns.join('_')}_key`, columns: u.columns });
+    if (!a.uniques.some((v) => keyOf(v.columns) === keyOf(u.columns)))
+      adds.push({ kind: 'addUnique', table: a.name, name: u.name ?? `${a.name}_${u.columns.join('_')}_key`, columns: u.columns });
   }
   for (const c of a.checks) {
     if (b.checks.some((d) => norm(d.expression) === norm(c.expression))) continue;
     drops.push({ kind: 'dropCheck', table: a.name, ...(c.name ? { name: c.name } : { expression: c.expression }) });
   }
   b.checks.forEach((c, n) => {
-    if (!a.checks.some((d) => norm(d.expression) === norm(c.expression))) adds.push({ kind: 'addCheck', table: a.name, name: c.name ?? `${a.name}_check${n + 1}`, expression: c.expression });
+    if (!a.checks.some((d) => norm(d.expression) === norm(c.expression)))
+      adds.push({ kind: 'addCheck', table: a.name, name: c.name ?? `${a.name}_check${n + 1}`, expression: c.expression });
   });
   for (const i of a.indexes) {
     const j = b.indexes.find((x) => x.name === i.name);
@@ -202,7 +237,12 @@ function orderByReferences(tables: Table[], dropping: boolean): Table[] {
   const visit = (t: Table, path: Set<string>) => {
     if (done.has(t.name) || path.has(t.name)) return;
     path.add(t.name);
-    for (const f of t.foreignKeys) if (names.has(f.refTable) && f.refTable !== t.name) visit(tables.find((x) => x.name === f.refTable)!, path);
+    for (const f of t.foreignKeys)
+      if (names.has(f.refTable) && f.refTable !== t.name)
+        visit(
+          tables.find((x) => x.name === f.refTable)!,
+          path,
+        );
     done.add(t.name);
     out.push(t);
   };

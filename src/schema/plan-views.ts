@@ -33,7 +33,7 @@ export function planViewsAndTriggers(from: Schema, to: Schema, tableOps: SchemaO
     if (!w || norm(w.sql) !== norm(v.sql) || [...touched].some((t) => mentions(v.sql, t))) remake.add(v.name);
   }
   // ... and views that name one of those, until nothing more is added.
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const v of from.views) {
       if (!remake.has(v.name) && [...remake].some((r) => mentions(v.sql, r))) {
@@ -62,7 +62,10 @@ export function planViewsAndTriggers(from: Schema, to: Schema, tableOps: SchemaO
   if (to.dialect === 'postgres') {
     for (const t of createTriggers) {
       const fn = /EXECUTE\s+(?:FUNCTION|PROCEDURE)\s+([^\s(]+)\s*\(/i.exec(t.sql)?.[1];
-      if (fn) warnings.push(`trigger ${t.name} on ${t.table} executes ${fn}(), and ferry does not generate functions: make sure it exists before this revision runs (or add its CREATE FUNCTION above the trigger).`);
+      if (fn)
+        warnings.push(
+          `trigger ${t.name} on ${t.table} executes ${fn}(), and ferry does not generate functions: make sure it exists before this revision runs (or add its CREATE FUNCTION above the trigger).`,
+        );
     }
   }
   return {
@@ -107,4 +110,3 @@ function mentions(sql: string, name: string): boolean {
   const n = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`(^|[^A-Za-z0-9_$])["\`\\[]?${n}["\`\\]]?($|[^A-Za-z0-9_$])`, 'i').test(sql);
 }
-

@@ -47,7 +47,9 @@ export interface BuildCopyPlanOptions {
 /** Builds the whole copy plan from `source` to an engine of `targetDialect`. Reads only. */
 export async function buildCopyPlan(source: Engine, targetDialect: Dialect, options: BuildCopyPlanOptions): Promise<CopyPlan> {
   if (source.dialect === targetDialect) {
-    throw new FerryError('USAGE', `ferry copy moves data between SQLite and PostgreSQL; both sides are ${source.dialect}.`, { hint: 'Use ferry consolidate for SQLite to SQLite.' });
+    throw new FerryError('USAGE', `ferry copy moves data between SQLite and PostgreSQL; both sides are ${source.dialect}.`, {
+      hint: 'Use ferry consolidate for SQLite to SQLite.',
+    });
   }
   const direction: CopyDirection = source.dialect === 'sqlite' ? 'sqlite-to-postgres' : 'postgres-to-sqlite';
   const schema = await source.introspect();
@@ -61,8 +63,18 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
   // Views and triggers are written in their engine's own SQL. From SQLite they are recorded with the
   // tables' origin, so the way back recreates them; on PostgreSQL they must be written anew.
   const kept = direction === 'sqlite-to-postgres' ? ' (it is kept with the copy and recreated on the way back to SQLite)' : '';
-  for (const v of schema.views) warnings.push({ code: 'VIEW_SKIPPED', table: v.name, message: `The view ${v.name} is not created on the target; write it in the target's SQL by hand${kept}.` });
-  for (const t of schema.triggers) warnings.push({ code: 'TRIGGER_SKIPPED', table: t.table, message: `The trigger ${t.name} on ${t.table} is not created on the target; write it in the target's SQL by hand${kept}.` });
+  for (const v of schema.views)
+    warnings.push({
+      code: 'VIEW_SKIPPED',
+      table: v.name,
+      message: `The view ${v.name} is not created on the target; write it in the target's SQL by hand${kept}.`,
+    });
+  for (const t of schema.triggers)
+    warnings.push({
+      code: 'TRIGGER_SKIPPED',
+      table: t.table,
+      message: `The trigger ${t.name} on ${t.table} is not created on the target; write it in the target's SQL by hand${kept}.`,
+    });
 
   checkTargetLimits(tables, config, targetDialect);
   const registry = new Map<string, { target: string; columns: Map<string, string>; primaryKey: string[] }>();
@@ -84,9 +96,16 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
     const facts = direction === 'sqlite-to-postgres' ? sqliteFacts(source as SqliteEngine, t, cfg?.columns ?? {}) : await postgresFacts(source, t);
     const origin = recorded?.tables[t.name];
     if (origin && !cfg?.as) facts.origin = origin;
-    plans.push(planTable(t, facts, { direction, targetName: registry.get(t.name)!.target, config: cfg, jsonb, integers, tables: registry, relations }, warnings));
+    plans.push(
+      planTable(t, facts, { direction, targetName: registry.get(t.name)!.target, config: cfg, jsonb, integers, tables: registry, relations }, warnings),
+    );
   }
-  const plan: CopyPlan = { from: { dialect: source.dialect, displayUrl: source.displayUrl }, to: { dialect: targetDialect, displayUrl: options.targetDisplayUrl }, tables: plans, warnings };
+  const plan: CopyPlan = {
+    from: { dialect: source.dialect, displayUrl: source.displayUrl },
+    to: { dialect: targetDialect, displayUrl: options.targetDisplayUrl },
+    tables: plans,
+    warnings,
+  };
   const origin = originOf(schema, plans);
   if (origin) plan.origin = origin;
   if (recorded?.views.length) plan.views = recorded.views;
@@ -103,10 +122,14 @@ function checkTargetLimits(tables: Table[], config: CopyConfig, dialect: Dialect
   const rule = (name: string, kind: 'table' | 'column') => limits.nameProblem(name, kind);
   const wide = tables.filter((t) => t.columns.length > limits.maxColumns);
   if (wide.length) {
-    throw new FerryError('TOO_MANY_COLUMNS', `${dialect === 'postgres' ? 'PostgreSQL' : dialect} tables hold at most ${limits.maxColumns} columns: ${wide.map((t) => `${t.name} has ${t.columns.length}`).join(', ')}. Nothing was written.`, {
-      subject: wide[0]!.name,
-      hint: 'Split the table, or leave it out with --exclude and move it another way.',
-    });
+    throw new FerryError(
+      'TOO_MANY_COLUMNS',
+      `${dialect === 'postgres' ? 'PostgreSQL' : dialect} tables hold at most ${limits.maxColumns} columns: ${wide.map((t) => `${t.name} has ${t.columns.length}`).join(', ')}. Nothing was written.`,
+      {
+        subject: wide[0]!.name,
+        hint: 'Split the table, or leave it out with --exclude and move it another way.',
+      },
+    );
   }
   const found: { where: string; problem: string; rename: string }[] = [];
   for (const t of tables) {
@@ -117,15 +140,24 @@ function checkTargetLimits(tables: Table[], config: CopyConfig, dialect: Dialect
     for (const c of t.columns) {
       const col = cfg?.columns?.[c.name]?.as ?? c.name;
       const problem = rule(col, 'column');
-      if (problem) found.push({ where: `column ${JSON.stringify(`${t.name}.${col}`)}`, problem, rename: `"${t.name}": { "columns": { "${c.name}": { "as": "new_name" } } }` });
+      if (problem)
+        found.push({
+          where: `column ${JSON.stringify(`${t.name}.${col}`)}`,
+          problem,
+          rename: `"${t.name}": { "columns": { "${c.name}": { "as": "new_name" } } }`,
+        });
     }
   }
   if (!found.length) return;
-  throw new FerryError('NAME_NOT_ALLOWED', `${dialect === 'postgres' ? 'PostgreSQL' : dialect} cannot hold ${found.length === 1 ? 'this name' : 'these names'}: ${found.map((f) => `${f.where} ${f.problem}`).join('; ')}. Nothing was written.`, {
-    subject: found[0]!.where,
-    hint: `Rename in the config's copy.tables section, e.g. { "copy": { "tables": { ${found[0]!.rename} } } }. Copying back to SQLite restores the original names.`,
-    data: { names: found.map((f) => ({ name: f.where, problem: f.problem })) },
-  });
+  throw new FerryError(
+    'NAME_NOT_ALLOWED',
+    `${dialect === 'postgres' ? 'PostgreSQL' : dialect} cannot hold ${found.length === 1 ? 'this name' : 'these names'}: ${found.map((f) => `${f.where} ${f.problem}`).join('; ')}. Nothing was written.`,
+    {
+      subject: found[0]!.where,
+      hint: `Rename in the config's copy.tables section, e.g. { "copy": { "tables": { ${found[0]!.rename} } } }. Copying back to SQLite restores the original names.`,
+      data: { names: found.map((f) => ({ name: f.where, problem: f.problem })) },
+    },
+  );
 }
 
 /**
@@ -133,7 +165,13 @@ function checkTargetLimits(tables: Table[], config: CopyConfig, dialect: Dialect
  * opaque index blobs: they are never copied as tables. Unless told to skip them (or they are left
  * out by name), the copy stops here, before anything is written, naming each one.
  */
-function checkVirtualTables(schema: Schema, include: string[] | undefined, exclude: string[] | undefined, mode: 'fail' | 'skip', warnings: PlanWarning[]): void {
+function checkVirtualTables(
+  schema: Schema,
+  include: string[] | undefined,
+  exclude: string[] | undefined,
+  mode: 'fail' | 'skip',
+  warnings: PlanWarning[],
+): void {
   const wanted = (schema.virtualTables ?? []).filter((v) => (!include || include.includes(v.name)) && !exclude?.includes(v.name));
   if (!wanted.length) return;
   const named = wanted.map((v) => `${v.name} (${v.module})`).join(', ');
@@ -145,7 +183,11 @@ function checkVirtualTables(schema: Schema, include: string[] | undefined, exclu
     });
   }
   for (const v of wanted) {
-    warnings.push({ code: 'VIRTUAL_TABLE_SKIPPED', table: v.name, message: `The ${v.module} virtual table ${v.name} is not copied (nor its shadow tables ${v.shadowTables.join(', ') || '(none)'}); create PostgreSQL's equivalent index by hand.` });
+    warnings.push({
+      code: 'VIRTUAL_TABLE_SKIPPED',
+      table: v.name,
+      message: `The ${v.module} virtual table ${v.name} is not copied (nor its shadow tables ${v.shadowTables.join(', ') || '(none)'}); create PostgreSQL's equivalent index by hand.`,
+    });
   }
 }
 
@@ -157,11 +199,15 @@ function selectTables(schema: Schema, include: string[] | undefined, exclude: st
     for (const n of list ?? []) {
       if (names.includes(n)) continue;
       const near = closest(n, names);
-      throw new FerryError('TABLE_MISSING', `${where} names the table ${JSON.stringify(n)}, which the source does not have${near ? `; did you mean ${JSON.stringify(near)}?` : '.'}`, {
-        subject: n,
-        hint: `Tables in the source: ${names.join(', ') || '(none)'}.`,
-        data: { available: names },
-      });
+      throw new FerryError(
+        'TABLE_MISSING',
+        `${where} names the table ${JSON.stringify(n)}, which the source does not have${near ? `; did you mean ${JSON.stringify(near)}?` : '.'}`,
+        {
+          subject: n,
+          hint: `Tables in the source: ${names.join(', ') || '(none)'}.`,
+          data: { available: names },
+        },
+      );
     }
   };
   check(include, 'include');
@@ -220,14 +266,18 @@ function sqliteFacts(engine: SqliteEngine, t: Table, columnConfig: Record<string
 async function postgresFacts(engine: Engine, t: Table): Promise<TableFacts> {
   const numerics = t.columns.filter((c) => postgresColumnType(c.type).logical === 'numeric');
   const table = quoteTable({ name: t.name, schema: t.schema });
-  const counts = [`count(*)::float8 AS n`, ...numerics.map((c, i) => {
-    const col = quoteIdent(c.name);
-    // float8 -> numeric keeps 15 significant digits: a value that survives the trip fits a double.
-    return `count(*) FILTER (WHERE ${col} <> 'NaN' AND ${col}::float8::numeric <> ${col})::float8 AS b${i}`;
-  })];
+  const counts = [
+    `count(*)::float8 AS n`,
+    ...numerics.map((c, i) => {
+      const col = quoteIdent(c.name);
+      // float8 -> numeric keeps 15 significant digits: a value that survives the trip fits a double.
+      return `count(*) FILTER (WHERE ${col} <> 'NaN' AND ${col}::float8::numeric <> ${col})::float8 AS b${i}`;
+    }),
+  ];
   const [row] = await engine.query<Record<string, number>>(`SELECT ${counts.join(', ')} FROM ${table}`);
   const facts: TableFacts = { rows: Number(row!.n) };
-  if (numerics.length) facts.profiles = new Map(numerics.map((c, i) => [c.name, { nulls: 0, integers: 0, reals: 0, texts: 0, blobs: 0, beyondDouble: Number(row![`b${i}`]) }]));
+  if (numerics.length)
+    facts.profiles = new Map(numerics.map((c, i) => [c.name, { nulls: 0, integers: 0, reals: 0, texts: 0, blobs: 0, beyondDouble: Number(row![`b${i}`]) }]));
   const pk = t.primaryKey;
   const col = pk && pk.columns.length === 1 ? t.columns.find((c) => c.name === pk.columns[0]) : undefined;
   if (col && postgresColumnType(col.type).logical === 'int64' && (col.generated?.startsWith('identity') || /^nextval\(/i.test(col.default ?? ''))) {

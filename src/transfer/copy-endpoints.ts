@@ -45,7 +45,8 @@ export function sourceFor(source: Engine, from: ConnectionTarget, to: Connection
   return {
     keyWidth: width,
     pgText: true,
-    read: (after, upTo) => flatten(pg.copyOut(keysetSelectSql(plan.source, pg.schema, columns, plan.chunkKey, after as Value[] | null, upTo as Value[] | null | undefined))),
+    read: (after, upTo) =>
+      flatten(pg.copyOut(keysetSelectSql(plan.source, pg.schema, columns, plan.chunkKey, after as Value[] | null, upTo as Value[] | null | undefined))),
   };
 }
 
@@ -92,19 +93,31 @@ export function nativeCopyKinds(plan: TablePlan): string | null {
     const p = c.profile;
     const only = (n: number | undefined) => !p || n === p.integers + p.reals + p.texts + p.blobs;
     const letter =
-      kind === 'int8' && c.logical === 'int64' && only(p?.integers) ? 'i'
-      : kind === 'int4' && c.logical === 'int64' && only(p?.integers) ? 'I'
-      : kind === 'int2' && c.logical === 'int64' && only(p?.integers) ? 'S'
-      : kind === 'uuid' && c.logical === 'uuid' && only(p?.texts) ? 'U'
-      : kind === 'float8' && c.logical === 'float64' && only(p?.reals) ? 'f'
-      : kind === 'bool' && c.logical === 'boolean' && only(p?.integers) ? 'o'
-      : kind === 'text' && c.logical === 'text' && only(p?.texts) ? 't'
-      : kind === 'json' && c.logical === 'json' && only(p?.texts) ? 'j'
-      : kind === 'jsonb' && c.logical === 'jsonb' && only(p?.texts) ? 'J'
-      : kind === 'bytea' && c.logical === 'bytes' && only(p?.blobs) ? 'b'
-      : kind === 'timestamp' && c.logical === 'timestamp' && !c.epoch && only(p?.texts) ? 'T'
-      : kind === 'timestamptz' && c.logical === 'timestamptz' && !c.epoch && only(p?.texts) ? 'Z'
-      : null;
+      kind === 'int8' && c.logical === 'int64' && only(p?.integers)
+        ? 'i'
+        : kind === 'int4' && c.logical === 'int64' && only(p?.integers)
+          ? 'I'
+          : kind === 'int2' && c.logical === 'int64' && only(p?.integers)
+            ? 'S'
+            : kind === 'uuid' && c.logical === 'uuid' && only(p?.texts)
+              ? 'U'
+              : kind === 'float8' && c.logical === 'float64' && only(p?.reals)
+                ? 'f'
+                : kind === 'bool' && c.logical === 'boolean' && only(p?.integers)
+                  ? 'o'
+                  : kind === 'text' && c.logical === 'text' && only(p?.texts)
+                    ? 't'
+                    : kind === 'json' && c.logical === 'json' && only(p?.texts)
+                      ? 'j'
+                      : kind === 'jsonb' && c.logical === 'jsonb' && only(p?.texts)
+                        ? 'J'
+                        : kind === 'bytea' && c.logical === 'bytes' && only(p?.blobs)
+                          ? 'b'
+                          : kind === 'timestamp' && c.logical === 'timestamp' && !c.epoch && only(p?.texts)
+                            ? 'T'
+                            : kind === 'timestamptz' && c.logical === 'timestamptz' && !c.epoch && only(p?.texts)
+                              ? 'Z'
+                              : null;
     if (!letter) return null;
     out += letter;
   }

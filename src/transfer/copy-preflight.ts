@@ -26,7 +26,11 @@ export interface Preflight {
  * create tables (PostgreSQL); the folder exists and has room (SQLite). A dry run opens a SQLite
  * target read-only, and not at all when it does not exist, so it creates nothing.
  */
-export async function preflightTarget(to: ConnectionTarget, plan: CopyPlan, options: { sourceBytes: number; dryRun?: boolean; busyTimeoutMs?: number }): Promise<Preflight> {
+export async function preflightTarget(
+  to: ConnectionTarget,
+  plan: CopyPlan,
+  options: { sourceBytes: number; dryRun?: boolean; busyTimeoutMs?: number },
+): Promise<Preflight> {
   const checks: string[] = [];
   if (to.dialect === 'postgres') {
     const engine = await connect(to.url, { busyTimeoutMs: options.busyTimeoutMs });
@@ -35,7 +39,10 @@ export async function preflightTarget(to: ConnectionTarget, plan: CopyPlan, opti
         `SELECT current_setting('server_version_num')::int AS version, has_schema_privilege(current_user, 'public', 'CREATE') AS can_create, current_user AS who`,
       );
       if (info!.version < MIN_SERVER_VERSION) {
-        throw new FerryError('CONNECT', `${to.displayUrl} runs PostgreSQL ${Math.floor(info!.version / 10000)}; ferry copy needs PostgreSQL 10 or later.`, { subject: to.displayUrl, hint: 'Upgrade the server, or copy into a newer one.' });
+        throw new FerryError('CONNECT', `${to.displayUrl} runs PostgreSQL ${Math.floor(info!.version / 10000)}; ferry copy needs PostgreSQL 10 or later.`, {
+          subject: to.displayUrl,
+          hint: 'Upgrade the server, or copy into a newer one.',
+        });
       }
       checks.push(`connected as ${info!.who} to PostgreSQL ${Math.floor(info!.version / 10000)} (10 or later needed)`);
       if (!info!.can_create) {
@@ -54,13 +61,20 @@ export async function preflightTarget(to: ConnectionTarget, plan: CopyPlan, opti
     return { engine, checks };
   }
   const dir = path.dirname(to.file!);
-  if (!fs.existsSync(dir)) throw new FerryError('UNWRITABLE', `The folder ${dir} for ${to.displayUrl} does not exist.`, { subject: dir, hint: 'Create the folder first, or pick another path.' });
+  if (!fs.existsSync(dir))
+    throw new FerryError('UNWRITABLE', `The folder ${dir} for ${to.displayUrl} does not exist.`, {
+      subject: dir,
+      hint: 'Create the folder first, or pick another path.',
+    });
   const free = freeBytes(nearestExisting(dir));
   // Rows take about as much room as in the source; indexes and the journal need some slack. What
   // an interrupted copy already wrote there counts, so a resume asks only for what is left.
   const need = remainingBytes(options.sourceBytes, to.file!, plan);
   if (free < need) {
-    throw new FerryError('DISK_FULL', `${dir} has ${formatBytes(free)} free; the copy needs about ${formatBytes(need)} more.`, { subject: dir, hint: `Free at least ${formatBytes(need - free)} or copy to another disk.` });
+    throw new FerryError('DISK_FULL', `${dir} has ${formatBytes(free)} free; the copy needs about ${formatBytes(need)} more.`, {
+      subject: dir,
+      hint: `Free at least ${formatBytes(need - free)} or copy to another disk.`,
+    });
   }
   checks.push(`${dir} has ${formatBytes(free)} free; the copy needs about ${formatBytes(need)}`);
   if (options.dryRun) {
@@ -157,7 +171,12 @@ async function settleDefaults(engine: Engine, plan: CopyPlan, checks: string[]):
       try {
         await engine.transaction(() => engine.query(`SELECT CAST(${c.default} AS ${c.targetType})`));
       } catch (e) {
-        plan.warnings.push({ code: 'DEFAULT_DROPPED', table: t.source, column: c.source, message: `${t.source}.${c.source}: the default ${c.default} is not kept (PostgreSQL refuses it for ${c.targetType}: ${(e as Error).message}).` });
+        plan.warnings.push({
+          code: 'DEFAULT_DROPPED',
+          table: t.source,
+          column: c.source,
+          message: `${t.source}.${c.source}: the default ${c.default} is not kept (PostgreSQL refuses it for ${c.targetType}: ${(e as Error).message}).`,
+        });
         c.default = null;
         delete c.defaultExpression;
       }

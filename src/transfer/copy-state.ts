@@ -41,7 +41,9 @@ function param(engine: Engine, n: number): string {
 /** JSON that survives bigint and blob keys (bigints as {"$int": "..."}, blobs as {"$hex": "..."}). */
 export function encodeKey(key: Value[] | null): string | null {
   if (key === null) return null;
-  return JSON.stringify(key.map((v) => (typeof v === 'bigint' ? { $int: v.toString() } : v instanceof Uint8Array ? { $hex: Buffer.from(v).toString('hex') } : v)));
+  return JSON.stringify(
+    key.map((v) => (typeof v === 'bigint' ? { $int: v.toString() } : v instanceof Uint8Array ? { $hex: Buffer.from(v).toString('hex') } : v)),
+  );
 }
 
 /** The inverse of encodeKey. */
@@ -79,13 +81,19 @@ export class CopyState {
 
   /** The reject file the copy was started with, if recorded. */
   async rejectFile(): Promise<string | null> {
-    const rows = await this.engine.query<{ f: string | null }>(`SELECT last_key AS f FROM ${this.engine.quoteIdent(STATE_TABLE)} WHERE table_name = ${param(this.engine, 1)}`, [RUN_ROW]);
+    const rows = await this.engine.query<{ f: string | null }>(
+      `SELECT last_key AS f FROM ${this.engine.quoteIdent(STATE_TABLE)} WHERE table_name = ${param(this.engine, 1)}`,
+      [RUN_ROW],
+    );
     return rows[0]?.f ?? null;
   }
 
   /** The source the partial copy came from, as recorded when it started. */
   async source(): Promise<string | null> {
-    const rows = await this.engine.query<{ phase: string }>(`SELECT phase FROM ${this.engine.quoteIdent(STATE_TABLE)} WHERE table_name = ${param(this.engine, 1)}`, [RUN_ROW]);
+    const rows = await this.engine.query<{ phase: string }>(
+      `SELECT phase FROM ${this.engine.quoteIdent(STATE_TABLE)} WHERE table_name = ${param(this.engine, 1)}`,
+      [RUN_ROW],
+    );
     return rows[0]?.phase ?? null;
   }
 
@@ -119,7 +127,16 @@ export class CopyState {
     await e.query(
       `UPDATE ${e.quoteIdent(STATE_TABLE)} SET phase = ${p(1)}, last_key = ${p(2)}, rows_copied = ${p(3)}, rejects = ${p(4)}, ` +
         `rejected_digest = ${p(5)}, warnings = ${p(6)}, updated_at = ${p(7)} WHERE table_name = ${p(8)}`,
-      [s.phase, encodeKey(s.lastKey), s.rowsCopied, s.rejects, s.rejectedDigest, s.warnings.length ? JSON.stringify(s.warnings) : null, new Date().toISOString(), s.table],
+      [
+        s.phase,
+        encodeKey(s.lastKey),
+        s.rowsCopied,
+        s.rejects,
+        s.rejectedDigest,
+        s.warnings.length ? JSON.stringify(s.warnings) : null,
+        new Date().toISOString(),
+        s.table,
+      ],
     );
   }
 
@@ -130,11 +147,9 @@ export class CopyState {
 
   private async insert(table: string, phase: string, existing: boolean): Promise<void> {
     const e = this.engine;
-    await e.query(`INSERT INTO ${e.quoteIdent(STATE_TABLE)} (table_name, phase, existing, updated_at) VALUES (${param(e, 1)}, ${param(e, 2)}, ${param(e, 3)}, ${param(e, 4)})`, [
-      table,
-      phase,
-      existing ? 1 : 0,
-      new Date().toISOString(),
-    ]);
+    await e.query(
+      `INSERT INTO ${e.quoteIdent(STATE_TABLE)} (table_name, phase, existing, updated_at) VALUES (${param(e, 1)}, ${param(e, 2)}, ${param(e, 3)}, ${param(e, 4)})`,
+      [table, phase, existing ? 1 : 0, new Date().toISOString()],
+    );
   }
 }

@@ -10,7 +10,12 @@ import { plainEpochUnit } from '../values/time-text.js';
  * with --data-only each must exist; otherwise an existing table must be empty unless
  * --if-exists says truncate or append. Returns the names of the target tables that exist.
  */
-export async function checkTargetTables(target: Engine, plan: CopyPlan, existing: Schema, options: { ifExists: 'fail' | 'truncate' | 'append'; dataOnly: boolean; partial: boolean }): Promise<Set<string>> {
+export async function checkTargetTables(
+  target: Engine,
+  plan: CopyPlan,
+  existing: Schema,
+  options: { ifExists: 'fail' | 'truncate' | 'append'; dataOnly: boolean; partial: boolean },
+): Promise<Set<string>> {
   const names = new Set(existing.tables.map((t) => t.name));
   const found = new Set<string>();
   const missing: string[] = [];

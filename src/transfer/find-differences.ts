@@ -50,7 +50,14 @@ export async function findDifferences(from: CompareSide, to: CompareSide, logica
       y = await b.next();
     } else {
       const diff = from.columns.filter((_, i) => !sameValue(x.value!.values[i]!, y.value!.values[i]!));
-      if (diff.length) out.push({ kind: 'different', key: keyJson(x.value!.key), columns: diff, source: obj(from.columns, x.value!.values), target: obj(to.columns, y.value!.values) });
+      if (diff.length)
+        out.push({
+          kind: 'different',
+          key: keyJson(x.value!.key),
+          columns: diff,
+          source: obj(from.columns, x.value!.values),
+          target: obj(to.columns, y.value!.values),
+        });
       x = await a.next();
       y = await b.next();
     }
@@ -73,7 +80,12 @@ function read(side: CompareSide, keyLogicals: (LogicalType | null)[]): Iterable<
 }
 
 /** Rows in normal form; the key is read back from the (normalised) key columns among the values. */
-async function* normalised(rows: Iterable<Row> | AsyncIterable<Row>, keyIdx: number[], logicals: (LogicalType | null)[], pgText: boolean): AsyncGenerator<{ key: Value[]; values: Value[] }> {
+async function* normalised(
+  rows: Iterable<Row> | AsyncIterable<Row>,
+  keyIdx: number[],
+  logicals: (LogicalType | null)[],
+  pgText: boolean,
+): AsyncGenerator<{ key: Value[]; values: Value[] }> {
   const ns = logicals.map((l) => (l === null ? (v: Value) => v : normalizerFor(l, { pgText })));
   const width = keyIdx.length;
   for await (const row of rows as AsyncIterable<Row>) {

@@ -132,30 +132,39 @@ export async function loadTable(job: LoadTableJob): Promise<void> {
           }
         })()
       : isSync(input)
-      ? (function* () {
-          for (const raw of input) {
-            if (count >= batchSize) {
-              ended = false;
-              break;
+        ? (function* () {
+            for (const raw of input) {
+              if (count >= batchSize) {
+                ended = false;
+                break;
+              }
+              tick(raw);
+              const r = toSinkRow(raw, refused, refusedRows);
+              if (r) yield r;
             }
-            tick(raw);
-            const r = toSinkRow(raw, refused, refusedRows);
-            if (r) yield r;
-          }
-        })()
-      : (async function* () {
-          for await (const raw of input) {
-            if (count >= batchSize) {
-              ended = false;
-              break;
+          })()
+        : (async function* () {
+            for await (const raw of input) {
+              if (count >= batchSize) {
+                ended = false;
+                break;
+              }
+              tick(raw);
+              const r = toSinkRow(raw, refused, refusedRows);
+              if (r) yield r;
             }
-            tick(raw);
-            const r = toSinkRow(raw, refused, refusedRows);
-            if (r) yield r;
-          }
-        })();
+          })();
     const refuse = (row: SinkRow, column: string | undefined, reason: string) => {
-      refused.push(record(plan, row.key, column, column ? row.source[plan.columns.findIndex((c) => c.target === column || c.source === column)] : undefined, reason, row.source));
+      refused.push(
+        record(
+          plan,
+          row.key,
+          column,
+          column ? row.source[plan.columns.findIndex((c) => c.target === column || c.source === column)] : undefined,
+          reason,
+          row.source,
+        ),
+      );
       refusedRows.push(row.source);
     };
     const before = { ...ts };
@@ -186,7 +195,15 @@ export async function loadTable(job: LoadTableJob): Promise<void> {
 }
 
 /** Writes a chunk's rejects and records its progress, inside the chunk's transaction. */
-async function commitChunk(job: LoadTableJob, ts: TableState, normalizers: ((v: Value) => Value)[], written: number, refused: RejectRecord[], refusedRows: Row[], lastKey: Value[] | null): Promise<void> {
+async function commitChunk(
+  job: LoadTableJob,
+  ts: TableState,
+  normalizers: ((v: Value) => Value)[],
+  written: number,
+  refused: RejectRecord[],
+  refusedRows: Row[],
+  lastKey: Value[] | null,
+): Promise<void> {
   // The reject file is written before the commit: a kill in between repeats a reject line on
   // resume, which is better than losing one.
   if (refused.length) job.rejects.write(refused);

@@ -88,7 +88,16 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
   const columns: ColumnPlan[] = table.columns.map((c) => {
     const cfg = colConfig[c.name] ?? {};
     const profile = facts.profiles?.get(c.name);
-    const input: ReadTypeInput = { table: table.name, column: c.name, declared: c.type, profile, override: cfg.type, epoch: cfg.epoch, jsonb: ctx.jsonb, integers: ctx.integers };
+    const input: ReadTypeInput = {
+      table: table.name,
+      column: c.name,
+      declared: c.type,
+      profile,
+      override: cfg.type,
+      epoch: cfg.epoch,
+      jsonb: ctx.jsonb,
+      integers: ctx.integers,
+    };
     if (c.collation) input.collation = c.collation;
     const choice = chooseType(input, from, to);
     warnings.push(...choice.warnings);
@@ -98,7 +107,16 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
       choice.type.intBits = 64;
       choice.targetType = to.write(choice.type);
     }
-    const plan: ColumnPlan = { source: c.name, target: colMap.get(c.name.toLowerCase()) ?? c.name, sourceType: c.type, logical: choice.type.logical, type: choice.type, targetType: choice.targetType, nullable: c.nullable && !identity && !(table.primaryKey?.columns.includes(c.name) ?? false), default: null };
+    const plan: ColumnPlan = {
+      source: c.name,
+      target: colMap.get(c.name.toLowerCase()) ?? c.name,
+      sourceType: c.type,
+      logical: choice.type.logical,
+      type: choice.type,
+      targetType: choice.targetType,
+      nullable: c.nullable && !identity && !(table.primaryKey?.columns.includes(c.name) ?? false),
+      default: null,
+    };
     if (identity) plan.identity = true;
     if (cfg.type !== undefined || cfg.epoch !== undefined) plan.configured = true;
     if (choice.epoch) plan.epoch = choice.epoch;
@@ -108,14 +126,17 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
     if (c.generated === 'stored' || c.generated === 'virtual') {
       warn('GENERATED_AS_PLAIN', `${table.name}.${c.name} is a generated column; its values are copied into a plain column.`, c.name);
     } else if (c.generated?.startsWith('identity') && !identity) {
-      warn('DEFAULT_DROPPED', `${table.name}.${c.name}: identity numbering is not kept (only a single-column integer primary key becomes a rowid alias).`, c.name);
+      warn(
+        'DEFAULT_DROPPED',
+        `${table.name}.${c.name}: identity numbering is not kept (only a single-column integer primary key becomes a rowid alias).`,
+        c.name,
+      );
     } else if (c.default !== null && !identity) {
       const t = toPg ? sqliteDefaultToPostgres(c.default, choice.type.logical) : postgresDefaultToSqlite(c.default, choice.type.logical);
       if ('sql' in t) {
         plan.default = t.sql;
         if (t.expression) plan.defaultExpression = true;
-      }
-      else warn('DEFAULT_DROPPED', `${table.name}.${c.name}: the default ${c.default} is not kept (${t.untranslatable}).`, c.name);
+      } else warn('DEFAULT_DROPPED', `${table.name}.${c.name}: the default ${c.default} is not kept (${t.untranslatable}).`, c.name);
     }
     return plan;
   });
@@ -125,7 +146,7 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
   const exprCtx: ExpressionContext = { columns: colMap, booleanColumns, caseInsensitiveColumns };
   const translate = (e: string): Translation => (toPg ? sqliteToPostgres(e, exprCtx) : postgresToSqlite(e, exprCtx));
 
-  const pkName = (name: string | undefined, wanted: string) => (toPg ? ctx.relations.take(wanted) : name ?? wanted);
+  const pkName = (name: string | undefined, wanted: string) => (toPg ? ctx.relations.take(wanted) : (name ?? wanted));
   const primaryKey = table.primaryKey ? { name: pkName(table.primaryKey.name, `${target}_pkey`), columns: table.primaryKey.columns.map(tcol) } : null;
   const uniques = table.uniques.map((u) => {
     const cols = u.columns.map(tcol);
@@ -135,7 +156,8 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
   const local = new TargetNames(toPg);
   const foreignKeys: ForeignKeyPlan[] = [];
   for (const fk of table.foreignKeys) {
-    const parentKey = [...ctx.tables.keys()].find((k) => k === fk.refTable) ?? [...ctx.tables.keys()].find((k) => k.toLowerCase() === fk.refTable.toLowerCase());
+    const parentKey =
+      [...ctx.tables.keys()].find((k) => k === fk.refTable) ?? [...ctx.tables.keys()].find((k) => k.toLowerCase() === fk.refTable.toLowerCase());
     const label = `${table.name} (${fk.columns.join(', ')}) -> ${fk.refTable}`;
     if (parentKey === undefined) {
       warn('FOREIGN_KEY_SKIPPED', `The foreign key ${label} is not copied: ${fk.refTable} is not part of this copy.`);
@@ -157,7 +179,8 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
   const checks: CheckPlan[] = [];
   // citext has no length: a VARCHAR(n) limit the values fit is kept as a CHECK beside it.
   for (const c of columns) {
-    if (toPg && c.type.caseInsensitive && c.type.maxLength !== undefined) checks.push({ name: local.take(`${target}_${c.target}_length`), expression: `char_length(${quoteIdent(c.target)}) <= ${c.type.maxLength}` });
+    if (toPg && c.type.caseInsensitive && c.type.maxLength !== undefined)
+      checks.push({ name: local.take(`${target}_${c.target}_length`), expression: `char_length(${quoteIdent(c.target)}) <= ${c.type.maxLength}` });
   }
   for (const check of table.checks) {
     const t = translate(check.expression);
@@ -193,13 +216,25 @@ export function planTable(table: Table, facts: TableFacts, ctx: PlanTableContext
       continue;
     }
     const name = ctx.relations.take(ix.name);
-    if (toPg && Buffer.byteLength(ix.name, 'utf8') > 63) warn('NAME_SHORTENED', `The index ${ix.name} on ${table.name} is named ${name} on PostgreSQL (names hold at most 63 bytes); the way back restores its name.`);
-    indexes.push({ name, unique: ix.unique, sql: toPg ? createIndexSql(target, name, ix.unique, keys, where) : sqliteCreateIndexSql(target, name, ix.unique, keys, where) });
+    if (toPg && Buffer.byteLength(ix.name, 'utf8') > 63)
+      warn(
+        'NAME_SHORTENED',
+        `The index ${ix.name} on ${table.name} is named ${name} on PostgreSQL (names hold at most 63 bytes); the way back restores its name.`,
+      );
+    indexes.push({
+      name,
+      unique: ix.unique,
+      sql: toPg ? createIndexSql(target, name, ix.unique, keys, where) : sqliteCreateIndexSql(target, name, ix.unique, keys, where),
+    });
   }
 
   const chunkKey: ChunkKey = toPg
-    ? table.withoutRowid && table.primaryKey ? { kind: 'primary-key', columns: table.primaryKey.columns } : { kind: 'rowid' }
-    : table.primaryKey ? { kind: 'primary-key', columns: table.primaryKey.columns } : { kind: 'none' };
+    ? table.withoutRowid && table.primaryKey
+      ? { kind: 'primary-key', columns: table.primaryKey.columns }
+      : { kind: 'rowid' }
+    : table.primaryKey
+      ? { kind: 'primary-key', columns: table.primaryKey.columns }
+      : { kind: 'none' };
   const plan: TablePlan = { source: table.name, target, columns, primaryKey, uniques, indexes, foreignKeys, checks, chunkKey, rowEstimate: facts.rows };
   if (facts.sequenceFloor !== undefined && columns.some((c) => c.identity)) plan.sequenceFloor = facts.sequenceFloor;
   if (!toPg && facts.origin && applyOrigin(plan, facts.origin, allWarnings)) {

@@ -73,7 +73,8 @@ export async function finishTable(engine: Engine, t: TablePlan, ts: TableState, 
 export async function linkTables(job: PostLoadJob): Promise<void> {
   for (const ts of job.states.values()) for (const w of ts.warnings) if (!job.warnings.some((x) => x.message === w.message)) job.warnings.push(w);
   const hasLinks = job.plan.tables.some((t) => stepsFor(t, job.dialect).links.length > 0);
-  if (hasLinks) job.emit({ type: 'phase', phase: 'links', message: job.dialect === 'postgres' ? 'adding foreign keys (NOT VALID, then VALIDATE)' : 'recreating triggers' });
+  if (hasLinks)
+    job.emit({ type: 'phase', phase: 'links', message: job.dialect === 'postgres' ? 'adding foreign keys (NOT VALID, then VALIDATE)' : 'recreating triggers' });
   await pool(job, async (engine, t, ts) => {
     await runSteps(engine, t, ts, 'links', ts.existing ? [] : stepsFor(t, job.dialect).links, job);
     // SQLite declares foreign keys inline and the load ran with enforcement off: report orphans
@@ -81,7 +82,11 @@ export async function linkTables(job: PostLoadJob): Promise<void> {
     if (job.dialect === 'sqlite' && !ts.existing && t.foreignKeys.length && ts.phase !== 'done') {
       const orphans = await engine.query(`PRAGMA foreign_key_check(${engine.quoteIdent(t.target)})`);
       if (orphans.length) {
-        const w: PlanWarning = { code: 'NOT_VALIDATED', table: t.target, message: `${t.target}: ${orphans.length} row(s) reference rows missing from their parent table (copied as they are; PRAGMA foreign_key_check lists them).` };
+        const w: PlanWarning = {
+          code: 'NOT_VALIDATED',
+          table: t.target,
+          message: `${t.target}: ${orphans.length} row(s) reference rows missing from their parent table (copied as they are; PRAGMA foreign_key_check lists them).`,
+        };
         ts.warnings.push(w);
         job.warnings.push(w);
         job.emit({ type: 'warning', warning: w });
@@ -101,7 +106,8 @@ async function createViews(job: PostLoadJob): Promise<void> {
   if (!views.length) return;
   const existing = new Set((await job.main.introspect()).views.map((v) => v.name.toLowerCase()));
   for (const sql of views) {
-    const name = /^\s*CREATE\s+(?:TEMP\w*\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|\S+)/i.exec(sql)?.[1]?.replace(/^"|"$/g, '').replaceAll('""', '"') ?? '';
+    const name =
+      /^\s*CREATE\s+(?:TEMP\w*\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|\S+)/i.exec(sql)?.[1]?.replace(/^"|"$/g, '').replaceAll('""', '"') ?? '';
     if (existing.has(name.toLowerCase())) continue;
     try {
       await job.main.transaction(() => job.main.exec(sql));
@@ -136,7 +142,8 @@ async function runSteps(engine: Engine, t: TablePlan, ts: TableState, stage: 'ke
   for (let i = progressOf(ts.phase, stage); i < steps.length; i++) {
     const step = steps[i]!;
     // The constraint of a VALIDATE step may not exist: its creation failed (and was warned about).
-    const notCreated = step.kind === 'validate' && ts.warnings.some((w) => w.object === step.name && (w.code === 'CHECK_SKIPPED' || w.code === 'FOREIGN_KEY_SKIPPED'));
+    const notCreated =
+      step.kind === 'validate' && ts.warnings.some((w) => w.object === step.name && (w.code === 'CHECK_SKIPPED' || w.code === 'FOREIGN_KEY_SKIPPED'));
     if (notCreated) {
       ts.phase = `${stage}:${i + 1}`;
       await state.save(ts);
@@ -155,7 +162,12 @@ async function runSteps(engine: Engine, t: TablePlan, ts: TableState, stage: 'ke
             cause: e,
           });
         }
-        const w: PlanWarning = { code: warningCode(step.kind), table: t.target, ...(step.name ? { object: step.name } : {}), message: `${t.target}: the ${step.kind} ${step.name ?? ''} was not ${step.kind === 'validate' ? 'validated (it stays NOT VALID; existing rows break it)' : 'created'}: ${why}` };
+        const w: PlanWarning = {
+          code: warningCode(step.kind),
+          table: t.target,
+          ...(step.name ? { object: step.name } : {}),
+          message: `${t.target}: the ${step.kind} ${step.name ?? ''} was not ${step.kind === 'validate' ? 'validated (it stays NOT VALID; existing rows break it)' : 'created'}: ${why}`,
+        };
         ts.warnings.push(w);
         job.warnings.push(w);
         job.emit({ type: 'warning', warning: w });

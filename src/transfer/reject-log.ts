@@ -43,11 +43,15 @@ export class RejectLog {
   count(n: number): void {
     this.total += n;
     if (this.total > this.maxRejects) {
-      throw new FerryError('TOO_MANY_REJECTS', `${this.total} row(s) were refused, more than --max-rejects ${this.maxRejects}; the copy stopped. They are listed in ${this.file}.`, {
-        subject: this.file,
-        hint: 'Fix the rows (or the types) and re-run with --resume, or allow them with --max-rejects N and --resume. Rows committed so far stay.',
-        data: { exitCode: EXIT.rejects, rejects: this.total },
-      });
+      throw new FerryError(
+        'TOO_MANY_REJECTS',
+        `${this.total} row(s) were refused, more than --max-rejects ${this.maxRejects}; the copy stopped. They are listed in ${this.file}.`,
+        {
+          subject: this.file,
+          hint: 'Fix the rows (or the types) and re-run with --resume, or allow them with --max-rejects N and --resume. Rows committed so far stay.',
+          data: { exitCode: EXIT.rejects, rejects: this.total },
+        },
+      );
     }
   }
 

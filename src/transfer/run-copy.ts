@@ -102,9 +102,13 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
   const fromTarget = parseUrl(resolveSqlitePath(options.from, cwd));
   const toTarget = parseUrl(resolveSqlitePath(options.to, cwd));
   if (fromTarget.dialect === toTarget.dialect) {
-    throw new FerryError('USAGE', `ferry copy moves data between SQLite and PostgreSQL; ${fromTarget.displayUrl} and ${toTarget.displayUrl} are both ${fromTarget.dialect}.`, {
-      hint: 'To merge SQLite files use ferry consolidate; to copy a SQLite file use ferry backup.',
-    });
+    throw new FerryError(
+      'USAGE',
+      `ferry copy moves data between SQLite and PostgreSQL; ${fromTarget.displayUrl} and ${toTarget.displayUrl} are both ${fromTarget.dialect}.`,
+      {
+        hint: 'To merge SQLite files use ferry consolidate; to copy a SQLite file use ferry backup.',
+      },
+    );
   }
   if (options.schemaOnly && options.dataOnly) throw new FerryError('USAGE', 'Choose one of --schema-only and --data-only.');
   const batchSize = positive(options.batchSize ?? cfg.batchSize ?? DEFAULT_BATCH_SIZE, '--batch-size');
@@ -136,7 +140,8 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     });
     const bytes = await sourceBytes(source, fromTarget);
     const pre = await preflightTarget(toTarget, plan, { sourceBytes: bytes, dryRun: options.dryRun, busyTimeoutMs: lockTimeoutMs });
-    if (options.dryRun) return await dryRunReport(pre, plan, { fromTarget, toTarget, ifExists, dataOnly: !!options.dataOnly, resume: !!options.resume, started });
+    if (options.dryRun)
+      return await dryRunReport(pre, plan, { fromTarget, toTarget, ifExists, dataOnly: !!options.dataOnly, resume: !!options.resume, started });
     target = pre.engine!;
     const state = new CopyState(target);
     const partial = await state.exists();
@@ -145,15 +150,23 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
       const all = [...(await state.load()).values()];
       // Every table loaded and linked: only the closing verify did not finish. Never advise throwing that away.
       if (all.length && all.every((t) => t.phase === 'done')) {
-        throw new FerryError('PARTIAL_COPY', `${toTarget.displayUrl} holds a complete copy${recorded ? ` from ${recorded}` : ''} whose closing verify did not finish.`, {
-          subject: toTarget.displayUrl,
-          hint: `Finish it with: ferry copy ${fromTarget.displayUrl} ${toTarget.displayUrl} --resume (it only verifies).`,
-        });
+        throw new FerryError(
+          'PARTIAL_COPY',
+          `${toTarget.displayUrl} holds a complete copy${recorded ? ` from ${recorded}` : ''} whose closing verify did not finish.`,
+          {
+            subject: toTarget.displayUrl,
+            hint: `Finish it with: ferry copy ${fromTarget.displayUrl} ${toTarget.displayUrl} --resume (it only verifies).`,
+          },
+        );
       }
-      throw new FerryError('PARTIAL_COPY', `${toTarget.displayUrl} holds an unfinished copy${recorded ? ` from ${recorded}` : ''}; ferry will not start over it.`, {
-        subject: toTarget.displayUrl,
-        hint: `Continue it with: ferry copy ${fromTarget.displayUrl} ${toTarget.displayUrl} --resume. Or start again from scratch with --if-exists truncate.`,
-      });
+      throw new FerryError(
+        'PARTIAL_COPY',
+        `${toTarget.displayUrl} holds an unfinished copy${recorded ? ` from ${recorded}` : ''}; ferry will not start over it.`,
+        {
+          subject: toTarget.displayUrl,
+          hint: `Continue it with: ferry copy ${fromTarget.displayUrl} ${toTarget.displayUrl} --resume. Or start again from scratch with --if-exists truncate.`,
+        },
+      );
     }
     const resumed = partial && !!options.resume;
     const existing = await target.introspect();
@@ -170,12 +183,17 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
       adoptExistingTables(plan, existing, toTarget.dialect);
       states = await state.load();
       for (const t of plan.tables) {
-        if (!states.has(t.target)) throw new FerryError('PARTIAL_COPY', `The unfinished copy in ${toTarget.displayUrl} did not include the table "${t.target}".`, { subject: t.target, hint: 'Resume with the same --tables/--exclude as the interrupted run, or start again with --if-exists truncate.' });
+        if (!states.has(t.target))
+          throw new FerryError('PARTIAL_COPY', `The unfinished copy in ${toTarget.displayUrl} did not include the table "${t.target}".`, {
+            subject: t.target,
+            hint: 'Resume with the same --tables/--exclude as the interrupted run, or start again with --if-exists truncate.',
+          });
       }
     } else {
       // Starting over an unfinished copy: the tables it created are made again from scratch, so they
       // get their keys and indexes (they only ever held that copy's rows).
-      const restart = partial && ifExists === 'truncate' ? new Set([...(await state.load()).values()].filter((s) => !s.existing).map((s) => s.table)) : new Set<string>();
+      const restart =
+        partial && ifExists === 'truncate' ? new Set([...(await state.load()).values()].filter((s) => !s.existing).map((s) => s.table)) : new Set<string>();
       const before = { ...existing, tables: existing.tables.filter((t) => !restart.has(t.name)) };
       const plannedExisting = await checkTargetTables(target, plan, before, { ifExists, dataOnly: !!options.dataOnly, partial });
       adoptExistingTables(plan, before, toTarget.dialect);
@@ -194,8 +212,18 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
         // Tables copied into the app's own schema (--data-only) are recorded too: the way back then
         // recreates the app's SQLite tables, and verify knows their types were the app's choice.
         syncOriginColumns(plan.origin, plan.tables, plannedExisting);
-        for (const sql of recordOriginSql(target!, plan.origin, plan.tables.map((t) => t.target))) await target!.exec(sql);
-        await state.create(fromTarget.displayUrl, plan.tables.map((t) => t.target), plannedExisting, rejectFile);
+        for (const sql of recordOriginSql(
+          target!,
+          plan.origin,
+          plan.tables.map((t) => t.target),
+        ))
+          await target!.exec(sql);
+        await state.create(
+          fromTarget.displayUrl,
+          plan.tables.map((t) => t.target),
+          plannedExisting,
+          rejectFile,
+        );
       });
       schemaCommitted = true;
       states = await state.load();
@@ -207,7 +235,16 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     // Load: a pool of `parallel` workers, each with its own target connection. A worker builds a
     // table's keys and indexes as soon as its rows are in, while the other worker is still loading.
     const warnings = [...plan.warnings];
-    const post: PostLoadJob = { plan, states, main: target, dialect: toTarget.dialect, parallel, openWorker: () => openWorkerTarget(toTarget, extraTargets, lockTimeoutMs), emit, warnings };
+    const post: PostLoadJob = {
+      plan,
+      states,
+      main: target,
+      dialect: toTarget.dialect,
+      parallel,
+      openWorker: () => openWorkerTarget(toTarget, extraTargets, lockTimeoutMs),
+      emit,
+      warnings,
+    };
     const reports = new Map<string, CopyTableReport>();
     // Biggest tables first: the last table to finish bounds the load, and small ones fill the gaps.
     // Tables that existed before keep their foreign keys, which check every row as it arrives: then
@@ -215,7 +252,11 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     const intoExisting = [...states.values()].some((s) => s.existing);
     const queue = intoExisting ? [...plan.tables] : [...plan.tables].sort((a, b) => b.rowEstimate * b.columns.length - a.rowEstimate * a.columns.length);
     const loaders = intoExisting ? 1 : parallel;
-    emit({ type: 'phase', phase: 'load', message: options.schemaOnly ? 'building keys and indexes' : `loading ${queue.length} table(s); keys and indexes are built as each one finishes` });
+    emit({
+      type: 'phase',
+      phase: 'load',
+      message: options.schemaOnly ? 'building keys and indexes' : `loading ${queue.length} table(s); keys and indexes are built as each one finishes`,
+    });
     // When one worker fails, the others stop after their current chunk (their progress is
     // committed and resumable) before connections are closed and the first error is reported.
     let failed = false;
@@ -349,18 +390,34 @@ function diskFullHint(e: unknown, to: ConnectionTarget, from: ConnectionTarget, 
 async function dryRunReport(
   pre: Preflight,
   plan: CopyPlan,
-  o: { fromTarget: ConnectionTarget; toTarget: ConnectionTarget; ifExists: 'fail' | 'truncate' | 'append'; dataOnly: boolean; resume: boolean; started: number },
+  o: {
+    fromTarget: ConnectionTarget;
+    toTarget: ConnectionTarget;
+    ifExists: 'fail' | 'truncate' | 'append';
+    dataOnly: boolean;
+    resume: boolean;
+    started: number;
+  },
 ): Promise<CopyReport> {
   const checks = [...pre.checks];
   if (pre.engine) {
     try {
       const existing = await pre.engine.introspect();
       const partial = existing.tables.some((t) => t.name === STATE_TABLE);
-      if (partial) checks.push(o.resume ? 'an unfinished copy is there: --resume would continue it' : 'an unfinished copy is there: the run would refuse without --resume or --if-exists truncate');
+      if (partial)
+        checks.push(
+          o.resume
+            ? 'an unfinished copy is there: --resume would continue it'
+            : 'an unfinished copy is there: the run would refuse without --resume or --if-exists truncate',
+        );
       else {
         const found = await checkTargetTables(pre.engine, plan, existing, { ifExists: o.ifExists, dataOnly: o.dataOnly, partial });
         adoptExistingTables(plan, existing, o.toTarget.dialect);
-        checks.push(found.size ? `${found.size} target table(s) exist and would be ${o.ifExists === 'truncate' ? 'emptied first' : o.ifExists === 'append' ? 'added to' : 'written into'}` : 'no target table exists yet');
+        checks.push(
+          found.size
+            ? `${found.size} target table(s) exist and would be ${o.ifExists === 'truncate' ? 'emptied first' : o.ifExists === 'append' ? 'added to' : 'written into'}`
+            : 'no target table exists yet',
+        );
       }
     } finally {
       await pre.engine.close();
@@ -393,6 +450,7 @@ function dropTableSql(target: Engine, table: string): string {
 }
 
 function truncateSql(target: Engine, tables: string[]): string[] {
-  return target.dialect === 'postgres' ? [`TRUNCATE ${tables.map((t) => target.quoteTable(t)).join(', ')}`] : tables.map((t) => `DELETE FROM ${target.quoteTable(t)}`);
+  return target.dialect === 'postgres'
+    ? [`TRUNCATE ${tables.map((t) => target.quoteTable(t)).join(', ')}`]
+    : tables.map((t) => `DELETE FROM ${target.quoteTable(t)}`);
 }
-

@@ -34,7 +34,9 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const open = async (input: string): Promise<Engine> => {
     const url = /^[a-z][a-z0-9+.-]*:/i.test(input) || path.isAbsolute(input) ? input : path.resolve(cwd, input);
     const t = parseUrl(url);
-    return t.dialect === 'sqlite' ? openSqlite(t.file!, { readonly: true, mustExist: true, busyTimeoutMs: options.lockTimeoutMs }) : connect(t.url, { busyTimeoutMs: options.lockTimeoutMs });
+    return t.dialect === 'sqlite'
+      ? openSqlite(t.file!, { readonly: true, mustExist: true, busyTimeoutMs: options.lockTimeoutMs })
+      : connect(t.url, { busyTimeoutMs: options.lockTimeoutMs });
   };
   // Both URLs are parsed before connecting, so a malformed second one fails before any connection.
   parseUrl(/^[a-z][a-z0-9+.-]*:/i.test(options.to) || path.isAbsolute(options.to) ? options.to : path.resolve(cwd, options.to));

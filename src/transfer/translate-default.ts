@@ -29,16 +29,23 @@ const UTC_NOW = "(now() AT TIME ZONE 'UTC')";
  */
 function sqliteClock(compact: string): Clock | null {
   switch (compact) {
-    case 'CURRENT_TIMESTAMP': case "DATETIME('now')": case "DATETIME('now','utc')":
+    case 'CURRENT_TIMESTAMP':
+    case "DATETIME('now')":
+    case "DATETIME('now','utc')":
     case "STRFTIME('%Y-%m-%d %H:%M:%S','now')":
       return 'timestamp';
-    case "STRFTIME('%Y-%m-%d %H:%M:%f','now')": case "STRFTIME('%Y-%m-%dT%H:%M:%fZ','now')":
+    case "STRFTIME('%Y-%m-%d %H:%M:%f','now')":
+    case "STRFTIME('%Y-%m-%dT%H:%M:%fZ','now')":
       return 'timestamp-ms';
-    case 'CURRENT_DATE': case "DATE('now')":
+    case 'CURRENT_DATE':
+    case "DATE('now')":
       return 'date';
-    case 'CURRENT_TIME': case "TIME('now')":
+    case 'CURRENT_TIME':
+    case "TIME('now')":
       return 'time';
-    case "STRFTIME('%s','now')": case 'UNIXEPOCH()': case "UNIXEPOCH('now')":
+    case "STRFTIME('%s','now')":
+    case 'UNIXEPOCH()':
+    case "UNIXEPOCH('now')":
       return 'epoch';
     default:
       return null;
@@ -49,7 +56,10 @@ function sqliteClock(compact: string): Clock | null {
 export function sqliteDefaultToPostgres(expression: string, logical: LogicalType): DefaultTranslation {
   const text = unwrap(expression);
   // Whitespace outside strings does not matter for recognising the clock forms.
-  const compact = tokenize(text).filter((t) => t.kind !== 'space' && t.kind !== 'comment').map((t) => (t.kind === 'word' ? t.text.toUpperCase() : t.text)).join('');
+  const compact = tokenize(text)
+    .filter((t) => t.kind !== 'space' && t.kind !== 'comment')
+    .map((t) => (t.kind === 'word' ? t.text.toUpperCase() : t.text))
+    .join('');
   if (compact === 'NULL') return { sql: null };
   const clock = sqliteClock(compact);
   if (clock) return clockToPostgres(clock, logical, compact);
@@ -59,7 +69,9 @@ export function sqliteDefaultToPostgres(expression: string, logical: LogicalType
   // so it translates like a CHECK. PostgreSQL may still refuse it for the column's type: the copy's
   // pre-flight tries it on the target and drops it there, with a warning, before anything is written.
   const t = sqliteToPostgres(text, { columns: new Map() });
-  return 'sql' in t ? { sql: `(${t.sql})`, expression: true } : { untranslatable: `not a literal, a known clock function or a constant expression PostgreSQL has (${t.untranslatable})` };
+  return 'sql' in t
+    ? { sql: `(${t.sql})`, expression: true }
+    : { untranslatable: `not a literal, a known clock function or a constant expression PostgreSQL has (${t.untranslatable})` };
 }
 
 function clockToPostgres(clock: Clock, logical: LogicalType, original: string): DefaultTranslation {
@@ -96,7 +108,12 @@ function clockToPostgres(clock: Clock, logical: LogicalType, original: string): 
   return { untranslatable: `a ${clock} clock default has no equivalent in a ${logical} column` };
 }
 
-type Literal = { kind: 'int'; text: string } | { kind: 'real'; text: string } | { kind: 'string'; value: string } | { kind: 'bool'; value: boolean } | { kind: 'blob'; hex: string };
+type Literal =
+  | { kind: 'int'; text: string }
+  | { kind: 'real'; text: string }
+  | { kind: 'string'; value: string }
+  | { kind: 'bool'; value: boolean }
+  | { kind: 'blob'; hex: string };
 
 /** Removes wrapping parentheses: SQLite keeps `DEFAULT (0)` with its parentheses. */
 function unwrap(expression: string): string {
@@ -154,7 +171,16 @@ const ISO_TSTZ = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[ T]([01]\d|2[0-3]
 
 function literalToPostgres(lit: Literal, logical: LogicalType): DefaultTranslation {
   const no = (why: string): DefaultTranslation => ({ untranslatable: why });
-  const asNumber = lit.kind === 'int' || lit.kind === 'real' ? lit.text : lit.kind === 'bool' ? (lit.value ? '1' : '0') : lit.kind === 'string' && NUM_TEXT.test(lit.value.trim()) ? lit.value.trim() : null;
+  const asNumber =
+    lit.kind === 'int' || lit.kind === 'real'
+      ? lit.text
+      : lit.kind === 'bool'
+        ? lit.value
+          ? '1'
+          : '0'
+        : lit.kind === 'string' && NUM_TEXT.test(lit.value.trim())
+          ? lit.value.trim()
+          : null;
   switch (logical) {
     case 'int64': {
       if (asNumber === null) return no('not an integer literal');
@@ -167,7 +193,18 @@ function literalToPostgres(lit: Literal, logical: LogicalType): DefaultTranslati
     case 'numeric':
       return asNumber === null ? no('not a numeric literal') : { sql: asNumber.replace(/^\+/, '') };
     case 'boolean': {
-      const v = lit.kind === 'bool' ? lit.value : lit.kind === 'int' ? (lit.text === '1' ? true : lit.text === '0' ? false : null) : lit.kind === 'string' ? ({ '1': true, '0': false, true: true, false: false, t: true, f: false } as Record<string, boolean>)[lit.value.toLowerCase()] ?? null : null;
+      const v =
+        lit.kind === 'bool'
+          ? lit.value
+          : lit.kind === 'int'
+            ? lit.text === '1'
+              ? true
+              : lit.text === '0'
+                ? false
+                : null
+            : lit.kind === 'string'
+              ? (({ '1': true, '0': false, true: true, false: false, t: true, f: false } as Record<string, boolean>)[lit.value.toLowerCase()] ?? null)
+              : null;
       return v === null ? no('not 0/1/true/false') : { sql: v ? 'true' : 'false' };
     }
     case 'text':

@@ -28,14 +28,49 @@ export function translated(t: Translation): t is { sql: string } {
 
 /** SQLite functions with the same meaning in PostgreSQL, and their PostgreSQL names. */
 const FUNCTIONS: Record<string, string> = {
-  LENGTH: 'length', LOWER: 'lower', UPPER: 'upper', ABS: 'abs', COALESCE: 'coalesce', IFNULL: 'coalesce',
-  NULLIF: 'nullif', TRIM: 'btrim', LTRIM: 'ltrim', RTRIM: 'rtrim', SUBSTR: 'substr', SUBSTRING: 'substr',
-  ROUND: 'round', REPLACE: 'replace', SIGN: 'sign',
+  LENGTH: 'length',
+  LOWER: 'lower',
+  UPPER: 'upper',
+  ABS: 'abs',
+  COALESCE: 'coalesce',
+  IFNULL: 'coalesce',
+  NULLIF: 'nullif',
+  TRIM: 'btrim',
+  LTRIM: 'ltrim',
+  RTRIM: 'rtrim',
+  SUBSTR: 'substr',
+  SUBSTRING: 'substr',
+  ROUND: 'round',
+  REPLACE: 'replace',
+  SIGN: 'sign',
 };
 /** Multi-argument min/max are scalar in SQLite; PostgreSQL spells them least/greatest. */
 const SCALAR_MINMAX: Record<string, string> = { MAX: 'greatest', MIN: 'least' };
 /** Keywords that pass unchanged. */
-const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'IN', 'NULL', 'BETWEEN', 'CASE', 'WHEN', 'THEN', 'ELSE', 'END', 'TRUE', 'FALSE', 'ASC', 'DESC', 'ESCAPE', 'DISTINCT', 'FROM', 'NULLS', 'FIRST', 'LAST', 'CAST']);
+const KEYWORDS = new Set([
+  'AND',
+  'OR',
+  'NOT',
+  'IN',
+  'NULL',
+  'BETWEEN',
+  'CASE',
+  'WHEN',
+  'THEN',
+  'ELSE',
+  'END',
+  'TRUE',
+  'FALSE',
+  'ASC',
+  'DESC',
+  'ESCAPE',
+  'DISTINCT',
+  'FROM',
+  'NULLS',
+  'FIRST',
+  'LAST',
+  'CAST',
+]);
 
 /** Builds a case-insensitive column map (SQLite identifiers ignore ASCII case). */
 export function columnMap(pairs: [source: string, target: string][]): Map<string, string> {
@@ -101,7 +136,9 @@ export function sqliteToPostgres(expression: string, ctx: ExpressionContext): Tr
           // SQLite LIKE ignores ASCII case; ILIKE is PostgreSQL's case-insensitive LIKE.
           set(k, 'ILIKE');
           continue;
-        case 'GLOB': case 'REGEXP': case 'MATCH':
+        case 'GLOB':
+        case 'REGEXP':
+        case 'MATCH':
           return { untranslatable: `the ${upper} operator has no PostgreSQL equivalent` };
         case 'ISNULL':
           set(k, 'IS NULL');
@@ -258,12 +295,25 @@ export function parseSqliteIndex(sql: string): SqliteIndexParts | null {
     if (t.kind === 'punct' && t.text === '(') depth++;
     if (t.kind === 'punct' && t.text === ')' && i !== close) depth--;
     if (i === close || (depth === 0 && t.kind === 'punct' && t.text === ',')) {
-      keys.push(all.slice(start, i).map((x) => x.text).join('').trim());
+      keys.push(
+        all
+          .slice(start, i)
+          .map((x) => x.text)
+          .join('')
+          .trim(),
+      );
       start = i + 1;
     }
   }
   const rest = all.slice(close + 1);
   const w = rest.findIndex((t) => isKeyword(t, 'WHERE'));
-  const where = w >= 0 ? rest.slice(w + 1).map((t) => t.text).join('').trim() : undefined;
+  const where =
+    w >= 0
+      ? rest
+          .slice(w + 1)
+          .map((t) => t.text)
+          .join('')
+          .trim()
+      : undefined;
   return { unique, keys, where };
 }

@@ -9,15 +9,59 @@ import type { DefaultTranslation } from './translate-default.js';
 import { joinPieces, type ExpressionContext, type Piece, type Translation } from './translate-expression.js';
 
 const FUNCTIONS: Record<string, string> = {
-  lower: 'lower', upper: 'upper', length: 'length', char_length: 'length', abs: 'abs', coalesce: 'coalesce',
-  nullif: 'nullif', btrim: 'trim', ltrim: 'ltrim', rtrim: 'rtrim', substr: 'substr', substring: 'substr',
-  replace: 'replace', round: 'round', greatest: 'max', least: 'min',
+  lower: 'lower',
+  upper: 'upper',
+  length: 'length',
+  char_length: 'length',
+  abs: 'abs',
+  coalesce: 'coalesce',
+  nullif: 'nullif',
+  btrim: 'trim',
+  ltrim: 'ltrim',
+  rtrim: 'rtrim',
+  substr: 'substr',
+  substring: 'substr',
+  replace: 'replace',
+  round: 'round',
+  greatest: 'max',
+  least: 'min',
 };
-const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'IN', 'IS', 'NULL', 'BETWEEN', 'CASE', 'WHEN', 'THEN', 'ELSE', 'END', 'TRUE', 'FALSE', 'ASC', 'DESC', 'NULLS', 'FIRST', 'LAST', 'DISTINCT', 'FROM', 'LIKE', 'ESCAPE']);
+const KEYWORDS = new Set([
+  'AND',
+  'OR',
+  'NOT',
+  'IN',
+  'IS',
+  'NULL',
+  'BETWEEN',
+  'CASE',
+  'WHEN',
+  'THEN',
+  'ELSE',
+  'END',
+  'TRUE',
+  'FALSE',
+  'ASC',
+  'DESC',
+  'NULLS',
+  'FIRST',
+  'LAST',
+  'DISTINCT',
+  'FROM',
+  'LIKE',
+  'ESCAPE',
+]);
 /** Words that continue a multi-word type name after `::`. */
 const TYPE_WORDS = new Set(['varying', 'precision', 'without', 'with', 'time', 'zone']);
 const TEXT_TYPES = new Set(['text', 'character varying', 'varchar', 'character', 'bpchar', 'name']);
-const NUMBER_TYPES: Record<string, string> = { integer: 'INTEGER', bigint: 'INTEGER', smallint: 'INTEGER', numeric: 'NUMERIC', real: 'REAL', 'double precision': 'REAL' };
+const NUMBER_TYPES: Record<string, string> = {
+  integer: 'INTEGER',
+  bigint: 'INTEGER',
+  smallint: 'INTEGER',
+  numeric: 'NUMERIC',
+  real: 'REAL',
+  'double precision': 'REAL',
+};
 /** Types whose string literals are stored as the same text in SQLite. */
 const LITERAL_TYPES = new Set([...TEXT_TYPES, 'bytea', 'date', 'timestamp without time zone', 'timestamp with time zone', 'json', 'jsonb', 'uuid']);
 
@@ -53,7 +97,9 @@ export function postgresToSqlite(expression: string, ctx: ExpressionContext): Tr
     if (t.kind === 'number' || t.kind === 'punct') {
       if (t.kind === 'punct' && '[]?$@#'.includes(t.text)) return { untranslatable: `operator ${t.text}` };
       // `(` right after a function name, and operator characters written together (`<>`, `>=`).
-      const glued = (t.text === '(' && out[out.length - 1]?.text.endsWith('\u0001')) || (prev?.kind === 'punct' && prev.start + 1 === t.start && '<>=!|'.includes(t.text) && '<>=!|'.includes(prev.text));
+      const glued =
+        (t.text === '(' && out[out.length - 1]?.text.endsWith('\u0001')) ||
+        (prev?.kind === 'punct' && prev.start + 1 === t.start && '<>=!|'.includes(t.text) && '<>=!|'.includes(prev.text));
       push(t.text, glued);
       continue;
     }
@@ -162,10 +208,15 @@ export function postgresDefaultToSqlite(expression: string, logical: LogicalType
   if (/^null(::[\w ]+)?$/i.test(e)) return { sql: null };
   // ferry's own SQLite translations come back as these: UTC wall-clock time, as a timestamp or as
   // SQLite's text shape; both are SQLite's CURRENT_TIMESTAMP.
-  const utcClock = /^\(?now\(\) AT TIME ZONE 'UTC'(::text)?\)?$/i.test(e) || /^to_char\(\(?now\(\) AT TIME ZONE 'UTC'(::text)?\)?, 'YYYY-MM-DD HH24:MI:SS'(::text)?\)$/i.test(e);
-  const clock = utcClock || /^(now\(\)|current_timestamp(\(\d\))?|transaction_timestamp\(\)|statement_timestamp\(\)|localtimestamp(\(\d\))?)$/i.test(e)
-    ? 'timestamp'
-    : /^(current_date|\('now'::text\)::date)$/i.test(e) ? 'date' : null;
+  const utcClock =
+    /^\(?now\(\) AT TIME ZONE 'UTC'(::text)?\)?$/i.test(e) ||
+    /^to_char\(\(?now\(\) AT TIME ZONE 'UTC'(::text)?\)?, 'YYYY-MM-DD HH24:MI:SS'(::text)?\)$/i.test(e);
+  const clock =
+    utcClock || /^(now\(\)|current_timestamp(\(\d\))?|transaction_timestamp\(\)|statement_timestamp\(\)|localtimestamp(\(\d\))?)$/i.test(e)
+      ? 'timestamp'
+      : /^(current_date|\('now'::text\)::date)$/i.test(e)
+        ? 'date'
+        : null;
   if (clock) {
     if (clock === 'date' && (logical === 'date' || logical === 'text')) return { sql: 'CURRENT_DATE' };
     if (clock === 'timestamp' && (logical === 'timestamp' || logical === 'text')) return { sql: 'CURRENT_TIMESTAMP' };
@@ -182,7 +233,9 @@ export function postgresDefaultToSqlite(expression: string, logical: LogicalType
   if (!isString && !isNumber) return { untranslatable: 'not a literal' };
   const raw = isString ? sql.slice(1, -1).replaceAll("''", "'") : sql;
   switch (logical) {
-    case 'int64': case 'float64': case 'boolean':
+    case 'int64':
+    case 'float64':
+    case 'boolean':
       return /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(raw) ? { sql: raw } : { untranslatable: 'not a number' };
     case 'numeric':
       // NUMERIC_TEXT has TEXT affinity: a string literal keeps the scale ('0.00'), a number would not.
@@ -214,5 +267,10 @@ export function parsePostgresIndex(sql: string): { unique: boolean; method: stri
     }
   }
   const w = sig.findIndex((t, i) => i > close && isKeyword(t, 'WHERE'));
-  return { unique: isKeyword(sig[1], 'UNIQUE'), method: sig[using + 1]!.text.toLowerCase(), keys, where: w >= 0 ? sql.slice(sig[w]!.start + 5).trim() : undefined };
+  return {
+    unique: isKeyword(sig[1], 'UNIQUE'),
+    method: sig[using + 1]!.text.toLowerCase(),
+    keys,
+    where: w >= 0 ? sql.slice(sig[w]!.start + 5).trim() : undefined,
+  };
 }

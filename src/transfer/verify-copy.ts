@@ -105,11 +105,23 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
     const recorded = (await readOrigin(from, schemas.from)) ?? (await readOrigin(to, schemas.to));
     const pairs = options.plan ? pairsFromPlan(options.plan) : pairsFromSchemas(schemas.from, schemas.to, from.dialect, to.dialect, options, recorded);
     // Biggest tables first, so the last one to finish is a small one.
-    const sizes = options.plan ? options.plan.tables.map((t) => t.rowEstimate) : await sizeHints(from.dialect === 'postgres' ? from : to, pairs.map((p) => (from.dialect === 'postgres' ? p.source : p.target)));
+    const sizes = options.plan
+      ? options.plan.tables.map((t) => t.rowEstimate)
+      : await sizeHints(
+          from.dialect === 'postgres' ? from : to,
+          pairs.map((p) => (from.dialect === 'postgres' ? p.source : p.target)),
+        );
     const order = pairs.map((_, i) => i).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0));
     const digest = async (engine: Engine, table: string, columns: string[], p: TablePair, types: string[]) => {
       const logicals = p.logicals;
-      if (engine.dialect === 'postgres') return pgPool!.digest((engine as PostgresEngine).target, table, columns, logicals.map((l) => l ?? 'text'), types);
+      if (engine.dialect === 'postgres')
+        return pgPool!.digest(
+          (engine as PostgresEngine).target,
+          table,
+          columns,
+          logicals.map((l) => l ?? 'text'),
+          types,
+        );
       const e = engine as SqliteEngine;
       const task = { table, columns, logicals, reading: p.reading };
       if (worker && engine === to) return worker.digest(e.file, task);
@@ -120,12 +132,23 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
     // Two tables at a time: the SQLite worker and the main thread both stay busy without opening a
     // connection per table.
     const ordered = await mapLimit(
-      order.map((i) => pairs[i]!), 2, async (p): Promise<TableVerifyResult> => {
-        if (p.problem) return { table: p.source, target: p.target, sourceRows: 0, targetRows: 0, sourceDigest: '', targetDigest: '', ok: false, problem: p.problem };
+      order.map((i) => pairs[i]!),
+      2,
+      async (p): Promise<TableVerifyResult> => {
+        if (p.problem)
+          return { table: p.source, target: p.target, sourceRows: 0, targetRows: 0, sourceDigest: '', targetDigest: '', ok: false, problem: p.problem };
         const [a, b] = await Promise.all([digest(from, p.source, p.sourceColumns, p, p.sourceTypes), digest(to, p.target, p.targetColumns, p, p.targetTypes)]);
         const st = options.rejected?.get(p.target);
         if (st?.rejectedDigest) a.subtract(ChecksumAccumulator.fromDigest(st.rejectedDigest));
-        const r: TableVerifyResult = { table: p.source, target: p.target, sourceRows: a.rows, targetRows: b.rows, sourceDigest: a.digest(), targetDigest: b.digest(), ok: a.equals(b) };
+        const r: TableVerifyResult = {
+          table: p.source,
+          target: p.target,
+          sourceRows: a.rows,
+          targetRows: b.rows,
+          sourceDigest: a.digest(),
+          targetDigest: b.digest(),
+          ok: a.equals(b),
+        };
         if (st?.rejects) r.rejected = st.rejects;
         return r;
       },
@@ -152,7 +175,9 @@ export async function verifyDatabases(options: VerifyDatabasesOptions): Promise<
     const schema = compareMeaning(
       schemas.from,
       schemas.to,
-      pairs.filter((p) => !p.problem).map((p) => ({ ...meaningPair(p, options.config, recorded), ...(options.rejected?.get(p.target)?.existing ? { appSchema: true } : {}) })),
+      pairs
+        .filter((p) => !p.problem)
+        .map((p) => ({ ...meaningPair(p, options.config, recorded), ...(options.rejected?.get(p.target)?.existing ? { appSchema: true } : {}) })),
     );
     return {
       ok: results.every((r) => r.ok) && !schema.some((d) => d.severity === 'behaviour'),
@@ -177,7 +202,9 @@ function pairsFromPlan(plan: CopyPlan): TablePair[] {
       sourceColumns: t.columns.map((c) => c.source),
       targetColumns: t.columns.map((c) => c.target),
       logicals: t.columns.map((c) => c.logical),
-      reading: t.columns.map((c) => (c.epoch || c.zonelessUtc ? { ...(c.epoch ? { epoch: c.epoch } : {}), ...(c.zonelessUtc ? { zonelessUtc: true } : {}) } : undefined)),
+      reading: t.columns.map((c) =>
+        c.epoch || c.zonelessUtc ? { ...(c.epoch ? { epoch: c.epoch } : {}), ...(c.zonelessUtc ? { zonelessUtc: true } : {}) } : undefined,
+      ),
       configured: t.columns.filter((c) => c.configured).map((c) => c.source),
       sourceTypes: t.columns.map((c) => c.sourceType),
       targetTypes: t.columns.map((c) => c.targetType),
@@ -190,7 +217,11 @@ function pairsFromPlan(plan: CopyPlan): TablePair[] {
 /** A verified table pair for the schema comparison; columns the config types are the user's choice. */
 function meaningPair(p: TablePair, config: CopyConfig | undefined, recorded: RecordedOrigin | null): MeaningPair {
   const columns = config?.tables?.[p.source]?.columns ?? {};
-  const configured = new Set(Object.entries(columns).filter(([, c]) => c.type !== undefined || c.epoch !== undefined).map(([name]) => name));
+  const configured = new Set(
+    Object.entries(columns)
+      .filter(([, c]) => c.type !== undefined || c.epoch !== undefined)
+      .map(([name]) => name),
+  );
   for (const c of p.configured ?? []) configured.add(c);
   const origin = recorded?.tables[p.source] ?? recorded?.tables[p.target];
   for (const c of origin?.columns ?? []) {
@@ -198,18 +229,29 @@ function meaningPair(p: TablePair, config: CopyConfig | undefined, recorded: Rec
     configured.add(c.source);
     configured.add(c.target);
   }
-  if (origin?.existing) return { source: p.source, target: p.target, columns: new Map(p.sourceColumns.map((c, i) => [c, p.targetColumns[i]!])), configured, appSchema: true };
+  if (origin?.existing)
+    return { source: p.source, target: p.target, columns: new Map(p.sourceColumns.map((c, i) => [c, p.targetColumns[i]!])), configured, appSchema: true };
   return { source: p.source, target: p.target, columns: new Map(p.sourceColumns.map((c, i) => [c, p.targetColumns[i]!])), configured };
 }
 
 /** Pairs tables and columns by name (after the config's renames) for a standalone verify. */
-function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: string, options: VerifyDatabasesOptions, recorded: RecordedOrigin | null): TablePair[] {
+function pairsFromSchemas(
+  a: Schema,
+  b: Schema,
+  fromDialect: string,
+  toDialect: string,
+  options: VerifyDatabasesOptions,
+  recorded: RecordedOrigin | null,
+): TablePair[] {
   const cfg = options.config?.tables ?? {};
   const include = options.include ?? options.config?.include;
   const names = a.tables.map((t) => t.name).filter((n) => n !== STATE_TABLE && n !== ORIGIN_TABLE && !n.startsWith('sqlite_'));
   for (const n of include ?? []) {
     if (!names.includes(n)) {
-      throw new FerryError('TABLE_MISSING', `There is no table "${n}" in ${options.from.displayUrl}.`, { subject: n, hint: `Tables there: ${names.join(', ') || '(none)'}.` });
+      throw new FerryError('TABLE_MISSING', `There is no table "${n}" in ${options.from.displayUrl}.`, {
+        subject: n,
+        hint: `Tables there: ${names.join(', ') || '(none)'}.`,
+      });
     }
   }
   if (names.length === 0) {
@@ -226,7 +268,18 @@ function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: 
       const link = originLink(recorded, name, fromDialect);
       const targetName = cfg[name]?.as ?? link?.table ?? name;
       const tb = b.tables.find((t) => t.name === targetName);
-      const base = { source: name, target: targetName, sourceColumns: [], targetColumns: [], logicals: [], reading: [], sourceTypes: [], targetTypes: [], sourceKey: [], targetKey: [] };
+      const base = {
+        source: name,
+        target: targetName,
+        sourceColumns: [],
+        targetColumns: [],
+        logicals: [],
+        reading: [],
+        sourceTypes: [],
+        targetTypes: [],
+        sourceKey: [],
+        targetKey: [],
+      };
       if (!tb) return { ...base, problem: `no table "${targetName}" in ${options.to.displayUrl}` };
       const rename = (c: string) => cfg[name]?.columns?.[c]?.as ?? link?.columns.get(c)?.name ?? c;
       const missing = ta.columns.filter((c) => !tb.columns.some((x) => x.name === rename(c.name))).map((c) => c.name);
@@ -255,18 +308,42 @@ function pairsFromSchemas(a: Schema, b: Schema, fromDialect: string, toDialect: 
   const seen = new Set(paired.map((p) => p.target));
   const own = (n: string) => n === STATE_TABLE || n === ORIGIN_TABLE || n.startsWith('sqlite_');
   const extra = b.tables.map((t) => t.name).filter((n) => !own(n) && !seen.has(n) && !excluded.has(n));
-  return [...paired, ...extra.map((name) => ({ source: name, target: name, sourceColumns: [], targetColumns: [], logicals: [], reading: [], sourceTypes: [], targetTypes: [], sourceKey: [], targetKey: [], problem: `only in ${options.to.displayUrl}, not in ${options.from.displayUrl}` }))];
+  return [
+    ...paired,
+    ...extra.map((name) => ({
+      source: name,
+      target: name,
+      sourceColumns: [],
+      targetColumns: [],
+      logicals: [],
+      reading: [],
+      sourceTypes: [],
+      targetTypes: [],
+      sourceKey: [],
+      targetKey: [],
+      problem: `only in ${options.to.displayUrl}, not in ${options.from.displayUrl}`,
+    })),
+  ];
 }
 
 /** The counterpart of a table recorded by a copy's origin: its name there, and its columns' names and readings. */
-function originLink(recorded: RecordedOrigin | null, name: string, dialect: string): { table: string; columns: Map<string, { name: string; reading?: { epoch?: 'seconds' | 'milliseconds'; zonelessUtc?: boolean } }> } | null {
+function originLink(
+  recorded: RecordedOrigin | null,
+  name: string,
+  dialect: string,
+): { table: string; columns: Map<string, { name: string; reading?: { epoch?: 'seconds' | 'milliseconds'; zonelessUtc?: boolean } }> } | null {
   if (!recorded) return null;
   // The origin is keyed by the PostgreSQL table and names each column's SQLite original.
   const entry = dialect === 'postgres' ? ([name, recorded.tables[name]] as const) : Object.entries(recorded.tables).find(([, o]) => o.table === name);
   const origin = entry?.[1];
   if (!entry || !origin) return null;
-  const reading = (c: ColumnOrigin) => (c.epoch || c.zonelessUtc ? { ...(c.epoch ? { epoch: c.epoch } : {}), ...(c.zonelessUtc ? { zonelessUtc: true } : {}) } : undefined);
-  const columns = new Map(origin.columns.map((c) => (dialect === 'postgres' ? [c.target, { name: c.source, reading: reading(c) }] : [c.source, { name: c.target, reading: reading(c) }])));
+  const reading = (c: ColumnOrigin) =>
+    c.epoch || c.zonelessUtc ? { ...(c.epoch ? { epoch: c.epoch } : {}), ...(c.zonelessUtc ? { zonelessUtc: true } : {}) } : undefined;
+  const columns = new Map(
+    origin.columns.map((c) =>
+      dialect === 'postgres' ? [c.target, { name: c.source, reading: reading(c) }] : [c.source, { name: c.target, reading: reading(c) }],
+    ),
+  );
   return { table: dialect === 'postgres' ? origin.table : entry[0], columns };
 }
 

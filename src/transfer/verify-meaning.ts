@@ -41,19 +41,37 @@ type Kind = 'integer' | 'float' | 'decimal' | 'boolean' | 'text' | 'bytes' | 'da
 function kindOf(t: ColumnType): Kind {
   if (t.loose) return 'any';
   switch (t.logical) {
-    case 'int64': return 'integer';
-    case 'float64': return 'float';
-    case 'numeric': return 'decimal';
-    case 'text': case 'pgtext': return 'text';
-    case 'timestamptz': return 'timestamp';
-    case 'jsonb': return 'json';
-    default: return t.logical;
+    case 'int64':
+      return 'integer';
+    case 'float64':
+      return 'float';
+    case 'numeric':
+      return 'decimal';
+    case 'text':
+    case 'pgtext':
+      return 'text';
+    case 'timestamptz':
+      return 'timestamp';
+    case 'jsonb':
+      return 'json';
+    default:
+      return t.logical;
   }
 }
 
 const KIND_WORDS: Record<Kind, string> = {
-  integer: 'an integer', float: 'a floating-point number', decimal: 'an exact decimal', boolean: 'a boolean', text: 'text', bytes: 'bytes',
-  date: 'a date', time: 'a time of day', timestamp: 'a date-time', json: 'JSON', uuid: 'a UUID', any: 'any value',
+  integer: 'an integer',
+  float: 'a floating-point number',
+  decimal: 'an exact decimal',
+  boolean: 'a boolean',
+  text: 'text',
+  bytes: 'bytes',
+  date: 'a date',
+  time: 'a time of day',
+  timestamp: 'a date-time',
+  json: 'JSON',
+  uuid: 'a UUID',
+  any: 'any value',
 };
 
 /** Compares what each pair of tables means on the two sides. */
@@ -85,15 +103,33 @@ function compareTables(a: Table, b: Table, da: Dialect, db: Dialect, pair: Meani
     if (ka !== kb && ka !== 'any' && kb !== 'any') {
       // A date or time of day kept as a date-time loses nothing (Rails stores times on 2000-01-01).
       const widened = (ka === 'timestamp' && (kb === 'date' || kb === 'time')) || (kb === 'timestamp' && (ka === 'date' || ka === 'time'));
-      add(widened ? 'cosmetic' : chosen, 'TYPE', `${where} is ${KIND_WORDS[ka]} on ${names.from} (${ca.type || 'no declared type'}) but ${KIND_WORDS[kb]} on ${names.to} (${cb.type || 'no declared type'})`, ca.name);
+      add(
+        widened ? 'cosmetic' : chosen,
+        'TYPE',
+        `${where} is ${KIND_WORDS[ka]} on ${names.from} (${ca.type || 'no declared type'}) but ${KIND_WORDS[kb]} on ${names.to} (${cb.type || 'no declared type'})`,
+        ca.name,
+      );
     } else if (ka === kb) {
-      if (ka === 'integer' && (ta.intBits ?? 64) !== (tb.intBits ?? 64)) add('cosmetic', 'WIDTH', `${where} is ${ca.type} on ${names.from} and ${cb.type} on ${names.to}${(tb.intBits ?? 64) === 64 || (ta.intBits ?? 64) === 64 ? ' (node-postgres reads bigint as strings, other integers as numbers)' : ''}`, ca.name);
-      if (ka === 'decimal' && (ta.precision !== tb.precision || ta.scale !== tb.scale)) add('cosmetic', 'SCALE', `${where} is ${ca.type} on ${names.from} and ${cb.type} on ${names.to}`, ca.name);
-      if (ka === 'text' && ta.maxLength !== tb.maxLength && !lengthChecked(ta, tb, a, b, ca.name, cb.name)) add('cosmetic', 'LENGTH', `${where} is ${ca.type || 'text'} on ${names.from} and ${cb.type} on ${names.to}`, ca.name);
+      if (ka === 'integer' && (ta.intBits ?? 64) !== (tb.intBits ?? 64))
+        add(
+          'cosmetic',
+          'WIDTH',
+          `${where} is ${ca.type} on ${names.from} and ${cb.type} on ${names.to}${(tb.intBits ?? 64) === 64 || (ta.intBits ?? 64) === 64 ? ' (node-postgres reads bigint as strings, other integers as numbers)' : ''}`,
+          ca.name,
+        );
+      if (ka === 'decimal' && (ta.precision !== tb.precision || ta.scale !== tb.scale))
+        add('cosmetic', 'SCALE', `${where} is ${ca.type} on ${names.from} and ${cb.type} on ${names.to}`, ca.name);
+      if (ka === 'text' && ta.maxLength !== tb.maxLength && !lengthChecked(ta, tb, a, b, ca.name, cb.name))
+        add('cosmetic', 'LENGTH', `${where} is ${ca.type || 'text'} on ${names.from} and ${cb.type} on ${names.to}`, ca.name);
     }
     if ((ka === 'text' || ka === 'any') && (kb === 'text' || kb === 'any') && !!ta.caseInsensitive !== !!tb.caseInsensitive) {
       const sensitive = (t: ColumnType) => (t.caseInsensitive ? 'case-insensitive' : 'case-sensitive');
-      add('behaviour', 'CASE', `${where} compares ${sensitive(ta)} on ${names.from} but ${sensitive(tb)} on ${names.to}${isUnique(a, ca.name) ? ': its UNIQUE constraint accepts other values there' : ''}`, ca.name);
+      add(
+        'behaviour',
+        'CASE',
+        `${where} compares ${sensitive(ta)} on ${names.from} but ${sensitive(tb)} on ${names.to}${isUnique(a, ca.name) ? ': its UNIQUE constraint accepts other values there' : ''}`,
+        ca.name,
+      );
     }
     const nullableA = ca.nullable && !isKeyColumn(a, ca.name);
     const nullableB = cb.nullable && !isKeyColumn(b, cb.name);
@@ -102,37 +138,64 @@ function compareTables(a: Table, b: Table, da: Dialect, db: Dialect, pair: Meani
     const defA = hasDefault(a, ca, da);
     const defB = hasDefault(b, cb, db);
     const shown = (c: Column) => c.default ?? 'it numbers itself';
-    if (defA && !defB) add('behaviour', 'DEFAULT', `${where} has a default on ${names.from} (${shown(ca)}) but none on ${names.to}: an insert that leaves it out gets NULL there`, ca.name);
+    if (defA && !defB)
+      add(
+        'behaviour',
+        'DEFAULT',
+        `${where} has a default on ${names.from} (${shown(ca)}) but none on ${names.to}: an insert that leaves it out gets NULL there`,
+        ca.name,
+      );
     if (!defA && defB) add('cosmetic', 'DEFAULT', `${where} has a default on ${names.to} (${shown(cb)}) but none on ${names.from}`, ca.name);
   }
   const keyA = (a.primaryKey?.columns ?? []).map(col);
   const keyB = b.primaryKey?.columns ?? [];
-  if (keyA.join('\u0000') !== keyB.join('\u0000')) add('behaviour', 'PRIMARY_KEY', `${a.name}'s primary key is (${keyA.join(', ') || 'none'}) on ${names.from} but (${keyB.join(', ') || 'none'}) on ${names.to}`);
+  if (keyA.join('\u0000') !== keyB.join('\u0000'))
+    add(
+      'behaviour',
+      'PRIMARY_KEY',
+      `${a.name}'s primary key is (${keyA.join(', ') || 'none'}) on ${names.from} but (${keyB.join(', ') || 'none'}) on ${names.to}`,
+    );
   const setsA = uniqueSets(a).map((s) => s.map(col));
   const setsB = uniqueSets(b);
-  for (const s of setsA) if (!setsB.some((x) => sameSet(x, s))) add('behaviour', 'UNIQUE', `${a.name} (${s.join(', ')}) is unique on ${names.from} but not on ${names.to}`);
-  for (const s of setsB) if (!setsA.some((x) => sameSet(x, s))) add('behaviour', 'UNIQUE', `${a.name} (${s.join(', ')}) is unique on ${names.to} but not on ${names.from}`);
+  for (const s of setsA)
+    if (!setsB.some((x) => sameSet(x, s))) add('behaviour', 'UNIQUE', `${a.name} (${s.join(', ')}) is unique on ${names.from} but not on ${names.to}`);
+  for (const s of setsB)
+    if (!setsA.some((x) => sameSet(x, s))) add('behaviour', 'UNIQUE', `${a.name} (${s.join(', ')}) is unique on ${names.to} but not on ${names.from}`);
   const plainA = a.indexes.filter((i) => !i.unique && !i.hasExpressions).map((i) => i.columns.map(col));
   const plainB = b.indexes.filter((i) => !i.unique && !i.hasExpressions).map((i) => i.columns);
-  for (const s of plainA) if (!plainB.some((x) => x.join('\u0000') === s.join('\u0000'))) add('cosmetic', 'INDEX', `${a.name} has an index on (${s.join(', ')}) on ${names.from} but not on ${names.to} (queries on it may be slower)`);
+  for (const s of plainA)
+    if (!plainB.some((x) => x.join('\u0000') === s.join('\u0000')))
+      add('cosmetic', 'INDEX', `${a.name} has an index on (${s.join(', ')}) on ${names.from} but not on ${names.to} (queries on it may be slower)`);
   for (const fk of a.foreignKeys) {
     const cols = fk.columns.map(col);
-    if (!b.foreignKeys.some((x) => sameSet(x.columns, cols))) add('cosmetic', 'FOREIGN_KEY', `${a.name} (${cols.join(', ')}) references ${fk.refTable} on ${names.from} but has no foreign key on ${names.to}`);
+    if (!b.foreignKeys.some((x) => sameSet(x.columns, cols)))
+      add('cosmetic', 'FOREIGN_KEY', `${a.name} (${cols.join(', ')}) references ${fk.refTable} on ${names.from} but has no foreign key on ${names.to}`);
   }
   // Checks ferry adds to keep a VARCHAR limit on a citext column are the limit, not a CHECK of the app's.
   const appChecks = (t: Table) => t.checks.filter((c) => !/^\(*char_length\s*\(/i.test(c.expression)).length;
-  if (appChecks(a) !== appChecks(b)) add('cosmetic', 'CHECK', `${a.name} has ${appChecks(a)} CHECK constraint(s) on ${names.from} but ${appChecks(b)} on ${names.to}`);
+  if (appChecks(a) !== appChecks(b))
+    add('cosmetic', 'CHECK', `${a.name} has ${appChecks(a)} CHECK constraint(s) on ${names.from} but ${appChecks(b)} on ${names.to}`);
 }
 
 /** A case-insensitive column's limit kept as a CHECK (citext has no length) on the side without one. */
 function lengthChecked(ta: ColumnType, tb: ColumnType, a: Table, b: Table, na: string, nb: string): boolean {
   const checked = (t: Table, name: string) => t.checks.some((c) => /char_length\s*\(/i.test(c.expression) && c.expression.includes(name));
-  return (ta.caseInsensitive === true && ta.maxLength === undefined && checked(a, na)) || (tb.caseInsensitive === true && tb.maxLength === undefined && checked(b, nb));
+  return (
+    (ta.caseInsensitive === true && ta.maxLength === undefined && checked(a, na)) ||
+    (tb.caseInsensitive === true && tb.maxLength === undefined && checked(b, nb))
+  );
 }
 
 /** A column's neutral type as its declaration reads (no profile: what a driver or ORM sees). */
 function meaning(c: Column, dialect: Dialect): ColumnType {
-  return roleOf(dialect, 'typeMapper').read({ table: '', column: c.name, declared: c.type, ...(c.collation ? { collation: c.collation } : {}), jsonb: false, integers: 'fit' }).type;
+  return roleOf(dialect, 'typeMapper').read({
+    table: '',
+    column: c.name,
+    declared: c.type,
+    ...(c.collation ? { collation: c.collation } : {}),
+    jsonb: false,
+    integers: 'fit',
+  }).type;
 }
 
 function hasDefault(t: Table, c: Column, dialect: Dialect): boolean {

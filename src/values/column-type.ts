@@ -20,9 +20,25 @@
  * - `time`: a time of day without zone, microseconds since midnight (PostgreSQL `time`).
  * - `pgtext`: any other PostgreSQL type (interval, arrays, ...) moved as PostgreSQL's text form.
  */
-export type LogicalType = 'int64' | 'float64' | 'numeric' | 'boolean' | 'text' | 'bytes' | 'date' | 'timestamp' | 'timestamptz' | 'json' | 'jsonb' | 'uuid' | 'time' | 'pgtext';
+export type LogicalType =
+  'int64' | 'float64' | 'numeric' | 'boolean' | 'text' | 'bytes' | 'date' | 'timestamp' | 'timestamptz' | 'json' | 'jsonb' | 'uuid' | 'time' | 'pgtext';
 
-export const LOGICAL_TYPES: readonly LogicalType[] = ['int64', 'float64', 'numeric', 'boolean', 'text', 'bytes', 'date', 'timestamp', 'timestamptz', 'json', 'jsonb', 'uuid', 'time', 'pgtext'];
+export const LOGICAL_TYPES: readonly LogicalType[] = [
+  'int64',
+  'float64',
+  'numeric',
+  'boolean',
+  'text',
+  'bytes',
+  'date',
+  'timestamp',
+  'timestamptz',
+  'json',
+  'jsonb',
+  'uuid',
+  'time',
+  'pgtext',
+];
 
 /**
  * A column's type in engine-neutral terms: the logical type values move as, plus what the declared

@@ -54,7 +54,10 @@ export interface ConvertOptions {
  * The convert options a planned column implies: its reading rules, and its target's limits when
  * they were not proven by profiling (a target column that already existed).
  */
-export function convertOptionsOf(c: { epoch?: 'seconds' | 'milliseconds'; zonelessUtc?: boolean; checkLimits?: boolean; type?: { precision?: number; scale?: number; maxLength?: number } }, pgText = false): ConvertOptions {
+export function convertOptionsOf(
+  c: { epoch?: 'seconds' | 'milliseconds'; zonelessUtc?: boolean; checkLimits?: boolean; type?: { precision?: number; scale?: number; maxLength?: number } },
+  pgText = false,
+): ConvertOptions {
   const o: ConvertOptions = {};
   if (pgText) o.pgText = true;
   if (c.epoch) o.epoch = c.epoch;
@@ -214,7 +217,18 @@ function toNumeric(v: Value): string {
 }
 
 /** Text spellings of a boolean apps write (besides 0/1 integers), and PostgreSQL's t/f. */
-const BOOLEAN_TEXT: Record<string, boolean> = { '0': false, '1': true, true: true, false: false, t: true, f: false, TRUE: true, FALSE: false, True: true, False: false };
+const BOOLEAN_TEXT: Record<string, boolean> = {
+  '0': false,
+  '1': true,
+  true: true,
+  false: false,
+  t: true,
+  f: false,
+  TRUE: true,
+  FALSE: false,
+  True: true,
+  False: false,
+};
 
 function toBoolean(v: Value, pgText: boolean): boolean {
   if (v === 0n || v === 0) return false;
@@ -284,7 +298,8 @@ function fitNumeric(v: Value, canonical: string, precision: number, scale: numbe
   const fractionDigits = Math.max(0, -exponent);
   const integerDigits = Math.max(0, trimmed.length + exponent);
   if (fractionDigits > scale) return fail(v, `has ${fractionDigits} digits after the point; numeric(${precision},${scale}) would round it`);
-  if (integerDigits > precision - scale) return fail(v, `has ${integerDigits} digits before the point; numeric(${precision},${scale}) holds ${precision - scale}`);
+  if (integerDigits > precision - scale)
+    return fail(v, `has ${integerDigits} digits before the point; numeric(${precision},${scale}) holds ${precision - scale}`);
   return canonical;
 }
 

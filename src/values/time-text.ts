@@ -97,7 +97,7 @@ export function parseIsoTimestamp(text: string, withZone: boolean, zonelessUtc =
   let seconds = date.days * 86400;
   let fraction = 0;
   const sep = text.charCodeAt(i);
-  if (i < n && (sep === 32 || sep === 84 /* T */)) {
+  if (i < n && (sep === 32 || sep === 84) /* T */) {
     const hour = two(text, i + 1);
     const minute = text.charCodeAt(i + 3) === 58 ? two(text, i + 4) : -1;
     if (hour < 0 || minute < 0) return NOT_ISO;

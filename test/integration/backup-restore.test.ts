@@ -96,7 +96,10 @@ function dump(file: string): Record<string, unknown[]> {
     for (const t of tables) {
       const cols = (db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(t) as string[]).map((c) => `"${c}"`);
       const types = cols.map((c) => `typeof(${c})`);
-      out[t] = db.prepare(`SELECT ${[...cols, ...types].join(', ')} FROM "${t}" ORDER BY 1`).raw(true).all();
+      out[t] = db
+        .prepare(`SELECT ${[...cols, ...types].join(', ')} FROM "${t}" ORDER BY 1`)
+        .raw(true)
+        .all();
     }
     return out;
   } finally {
@@ -160,8 +163,14 @@ describe('ferry backup / backups / restore', { concurrency: 4 }, () => {
     const m = manifestOf(set);
     assert.equal(m.reason, 'manual');
     assert.ok(Math.abs(Date.parse(m.createdAt) - Date.now()) < 60_000, `createdAt is now: ${m.createdAt}`);
-    assert.deepEqual(m.files.map((f) => f.name), ['a.db', 'b.db']);
-    for (const [f, src] of [[m.files[0]!, fx.a], [m.files[1]!, fx.b]] as const) {
+    assert.deepEqual(
+      m.files.map((f) => f.name),
+      ['a.db', 'b.db'],
+    );
+    for (const [f, src] of [
+      [m.files[0]!, fx.a],
+      [m.files[1]!, fx.b],
+    ] as const) {
       const copy = path.join(set, f.name);
       assert.equal(f.source, src, 'source is the absolute path of the backed-up file');
       assert.ok(path.isAbsolute(f.source));
@@ -201,9 +210,17 @@ describe('ferry backup / backups / restore', { concurrency: 4 }, () => {
     };
     assert.equal(list.dir, fx.backups);
     assert.equal(list.sets.length, 3);
-    assert.deepEqual(list.sets.map((s) => s.files.map((f) => f.name).join('+')), ['a.db+b.db', 'b.db', 'a.db'], 'newest first');
+    assert.deepEqual(
+      list.sets.map((s) => s.files.map((f) => f.name).join('+')),
+      ['a.db+b.db', 'b.db', 'a.db'],
+      'newest first',
+    );
     const times = list.sets.map((s) => Date.parse(s.createdAt));
-    assert.deepEqual([...times].sort((x, y) => y - x), times, 'createdAt descending');
+    assert.deepEqual(
+      [...times].sort((x, y) => y - x),
+      times,
+      'createdAt descending',
+    );
     assert.equal(new Set(list.sets.map((s) => s.id)).size, 3, 'each set has its own folder, even within one second');
     for (const s of list.sets) {
       assert.match(s.id, /^\d{8}_\d{6}(_\d+)?$/);
@@ -285,7 +302,9 @@ describe('ferry backup / backups / restore', { concurrency: 4 }, () => {
 
     // Change the sources: delete rows (including the extremes), add rows, change values.
     const da = new Database(fx.a);
-    da.exec(`DELETE FROM items WHERE id IN (1, 2) OR id > 70; INSERT INTO items (big, label) VALUES (7, 'added later'); UPDATE items SET payload = x'01' WHERE id = 3;`);
+    da.exec(
+      `DELETE FROM items WHERE id IN (1, 2) OR id > 70; INSERT INTO items (big, label) VALUES (7, 'added later'); UPDATE items SET payload = x'01' WHERE id = 3;`,
+    );
     da.close();
     const db = new Database(fx.b);
     db.exec(`DELETE FROM notes WHERE id % 2 = 0; INSERT INTO notes (body) VALUES ('new'); DROP TABLE tags; CREATE TABLE extra (x);`);
@@ -312,7 +331,11 @@ describe('ferry backup / backups / restore', { concurrency: 4 }, () => {
     const row2 = check.prepare('SELECT big, payload FROM items WHERE id = 2').get() as { big: bigint; payload: Buffer };
     assert.equal(row2.big, INT64_MAX);
     assert.deepEqual(row2.payload, Buffer.from([0, 0, 0]));
-    assert.equal(check.prepare(`SELECT count(*) FROM items WHERE label LIKE 'wal-only %'`).pluck().get(), BigInt(WAL_ROWS), 'rows that were only in the -wal at backup time are restored');
+    assert.equal(
+      check.prepare(`SELECT count(*) FROM items WHERE label LIKE 'wal-only %'`).pluck().get(),
+      BigInt(WAL_ROWS),
+      'rows that were only in the -wal at backup time are restored',
+    );
     assert.equal(check.prepare(`SELECT count(*) FROM items WHERE label = 'added later'`).pluck().get(), 0n);
     check.close();
 
@@ -336,7 +359,10 @@ describe('ferry backup / backups / restore', { concurrency: 4 }, () => {
     assert.deepEqual(fileState(fx.a), aNow, 'a.db itself is not touched');
     assert.deepEqual(fileState(fx.b), bNow, 'b.db is not restored');
     assert.deepEqual(leftovers(path.dirname(other)), []);
-    assert.deepEqual(fs.readdirSync(path.dirname(other)).filter((n) => !/-(wal|shm)$/.test(n)), ['other.db']);
+    assert.deepEqual(
+      fs.readdirSync(path.dirname(other)).filter((n) => !/-(wal|shm)$/.test(n)),
+      ['other.db'],
+    );
   });
 
   test('restore from a damaged set refuses with BACKUP_INVALID and leaves the current files unchanged', async () => {

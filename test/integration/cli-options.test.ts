@@ -150,7 +150,10 @@ function threeRevisions(mig: string): void {
 function consolidationFolder(label: string): string {
   const dir = tempDir(label);
   fs.mkdirSync(path.join(dir, 'src'));
-  for (const [file, ids] of [['one.db', [1, 2, 3]], ['two.db', [3, 4]]] as const) {
+  for (const [file, ids] of [
+    ['one.db', [1, 2, 3]],
+    ['two.db', [3, 4]],
+  ] as const) {
     const db = new Database(path.join(dir, 'src', file));
     db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
     for (const id of ids) db.prepare('INSERT INTO users VALUES (?, ?)').run(id, `${file}:${id}`);
@@ -158,7 +161,11 @@ function consolidationFolder(label: string): string {
   }
   fs.writeFileSync(
     path.join(dir, 'ferry.config.json'),
-    JSON.stringify({ consolidate: { sourceDir: 'src', targetDir: 'out', sources: { 'one.db': { target: 'all.db' }, 'two.db': { target: 'all.db', onConflict: 'skip' } } } }, null, 2),
+    JSON.stringify(
+      { consolidate: { sourceDir: 'src', targetDir: 'out', sources: { 'one.db': { target: 'all.db' }, 'two.db': { target: 'all.db', onConflict: 'skip' } } } },
+      null,
+      2,
+    ),
   );
   return dir;
 }
@@ -281,7 +288,10 @@ function optionsOf(help: string): Set<string> {
 async function hintsNameRealOptions(helps: Map<string, string>): Promise<void> {
   assert.ok(helps.size > 0, 'the --help case ran first');
   const options = new Map([...helps].map(([c, h]) => [c, optionsOf(h)]));
-  assert.ok(hints.some((h) => h.hint.includes('--lock-timeout')), `some hint above named --lock-timeout: ${JSON.stringify(hints, null, 1)}`);
+  assert.ok(
+    hints.some((h) => h.hint.includes('--lock-timeout')),
+    `some hint above named --lock-timeout: ${JSON.stringify(hints, null, 1)}`,
+  );
   const wrong: string[] = [];
   for (const { command, args, hint } of hints) {
     // Options before any "ferry <command>" in the hint are the printing command's; after one,
@@ -456,24 +466,38 @@ async function copyDryRun(t: TestContext): Promise<void> {
 
   const j = await run(dir, 'copy', 'a.db', db.url, '--dry-run', '--json');
   ok(j, 'copy --dry-run --json');
-  const doc = json(j) as { ok: boolean; dryRun: boolean; plan: { tables: { source: string; columns: { source: string; sourceType: string; targetType: string }[] }[] }; checks: string[] };
+  const doc = json(j) as {
+    ok: boolean;
+    dryRun: boolean;
+    plan: { tables: { source: string; columns: { source: string; sourceType: string; targetType: string }[] }[] };
+    checks: string[];
+  };
   assert.equal(doc.ok, true);
   assert.equal(doc.dryRun, true);
   assert.deepEqual(doc.plan.tables.map((x) => x.source).sort(), ['tags', 'users']);
   const users = doc.plan.tables.find((x) => x.source === 'users')!;
-  assert.deepEqual(users.columns.map((c) => `${c.source}:${c.sourceType}->${c.targetType}`), ['id:INTEGER->integer', 'name:TEXT->text', 'score:REAL->double precision', 'created:DATETIME->timestamp']);
+  assert.deepEqual(
+    users.columns.map((c) => `${c.source}:${c.sourceType}->${c.targetType}`),
+    ['id:INTEGER->integer', 'name:TEXT->text', 'score:REAL->double precision', 'created:DATETIME->timestamp'],
+  );
   assert.ok(Array.isArray(doc.checks) && doc.checks.length >= 2, JSON.stringify(doc.checks));
   assert.deepEqual(await pgRelations(db.url), [], 'copy --dry-run --json wrote nothing into PostgreSQL');
 
   // The other way: PostgreSQL into a SQLite file that does not exist yet; it is not created.
-  await withPg(db.url, (c) => c.query(`CREATE TABLE items (id integer PRIMARY KEY, title text NOT NULL, price numeric(10,2)); INSERT INTO items VALUES (1, 'a', 1.50), (2, 'b', NULL)`));
+  await withPg(db.url, (c) =>
+    c.query(`CREATE TABLE items (id integer PRIMARY KEY, title text NOT NULL, price numeric(10,2)); INSERT INTO items VALUES (1, 'a', 1.50), (2, 'b', NULL)`),
+  );
   const back = await run(dir, 'copy', db.url, 'new.db', '--dry-run');
   ok(back, 'copy <pg> new.db --dry-run');
   assert.match(back.stdout, /^\s+items\b/m, back.stdout);
   assert.match(back.stdout, /^\s+title\s+text\s+→ TEXT NOT NULL/m, back.stdout);
   assert.match(back.stdout, /^Pre-flight:/m, back.stdout);
   assert.match(back.stdout, /new\.db does not exist yet and would be created/, back.stdout);
-  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('new.db')), [], 'the SQLite target was not created');
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.startsWith('new.db')),
+    [],
+    'the SQLite target was not created',
+  );
   assert.deepEqual(await pgRelations(db.url).then((r) => r.filter((n) => !n.startsWith('public.items'))), [], 'the source got nothing either');
 }
 
@@ -510,7 +534,10 @@ async function revisionDryRun(): Promise<void> {
   assert.deepEqual(listed, [A, B, C], `the pending revisions, in order: ${r.stdout}`);
   assert.match(r.stdout, /create users/);
   const j = json(ok(await run(dir, 'upgrade', '--url', app, '--dry-run', '--json'), 'upgrade --dry-run --json')) as { planned: { id: string }[] };
-  assert.deepEqual(j.planned.map((p) => p.id), [A, B, C]);
+  assert.deepEqual(
+    j.planned.map((p) => p.id),
+    [A, B, C],
+  );
   // --sql stays: the SQL, nothing run.
   const sql = ok(await run(dir, 'upgrade', '--url', app, '--sql'), 'upgrade --sql');
   assert.match(sql.stdout, /CREATE TABLE users/);
@@ -525,11 +552,22 @@ async function revisionDryRun(): Promise<void> {
   ok(await run(dir, 'upgrade', '--url', app, '--no-backup'), 'upgrade');
   const applied = sha256(app);
   const down1 = ok(await run(dir, 'downgrade', '-1', '--url', app, '--dry-run'), 'downgrade -1 --dry-run');
-  assert.deepEqual([...down1.stdout.matchAll(/down\s+([abc]10000000\d{3})/g)].map((m) => m[1]), [C], `downgrade -1 --dry-run lists the head only: ${down1.stdout}`);
+  assert.deepEqual(
+    [...down1.stdout.matchAll(/down\s+([abc]10000000\d{3})/g)].map((m) => m[1]),
+    [C],
+    `downgrade -1 --dry-run lists the head only: ${down1.stdout}`,
+  );
   const downAll = ok(await run(dir, 'downgrade', 'base', '--url', app, '--dry-run'), 'downgrade base --dry-run');
-  assert.deepEqual([...downAll.stdout.matchAll(/down\s+([abc]10000000\d{3})/g)].map((m) => m[1]), [C, B, A], downAll.stdout);
+  assert.deepEqual(
+    [...downAll.stdout.matchAll(/down\s+([abc]10000000\d{3})/g)].map((m) => m[1]),
+    [C, B, A],
+    downAll.stdout,
+  );
   assert.equal(sha256(app), applied, 'downgrade --dry-run changed nothing');
-  assert.deepEqual(sqliteTableNames(app).filter((n) => !n.startsWith('ferry_')), ['existing', 'posts', 'tags', 'users']);
+  assert.deepEqual(
+    sqliteTableNames(app).filter((n) => !n.startsWith('ferry_')),
+    ['existing', 'posts', 'tags', 'users'],
+  );
 }
 
 // -- 14: --quiet / --verbose ----------------------------------------------------------------------
@@ -537,7 +575,13 @@ async function revisionDryRun(): Promise<void> {
 async function copyQuietVerbose(t: TestContext): Promise<void> {
   const dir = tempDir('opts-quiet');
   appDb(path.join(dir, 'a.db'));
-  const dbs = await Promise.all([freshPostgresDatabase(t), freshPostgresDatabase(t), freshPostgresDatabase(t), freshPostgresDatabase(t), freshPostgresDatabase(t)]);
+  const dbs = await Promise.all([
+    freshPostgresDatabase(t),
+    freshPostgresDatabase(t),
+    freshPostgresDatabase(t),
+    freshPostgresDatabase(t),
+    freshPostgresDatabase(t),
+  ]);
   const [plain, quiet, verbose, both, short] = dbs.map((d) => d!.url) as [string, string, string, string, string];
   const [rPlain, rQuiet, rVerbose, rBoth, rShort] = await Promise.all([
     run(dir, 'copy', 'a.db', plain),
@@ -546,7 +590,13 @@ async function copyQuietVerbose(t: TestContext): Promise<void> {
     run(dir, 'copy', 'a.db', both, '-q', '-v'),
     run(dir, 'copy', 'a.db', short, '-v'),
   ]);
-  for (const [r, what] of [[rPlain, 'copy'], [rQuiet, 'copy --quiet'], [rVerbose, 'copy --verbose'], [rBoth, 'copy -q -v'], [rShort, 'copy -v']] as const) {
+  for (const [r, what] of [
+    [rPlain, 'copy'],
+    [rQuiet, 'copy --quiet'],
+    [rVerbose, 'copy --verbose'],
+    [rBoth, 'copy -q -v'],
+    [rShort, 'copy -v'],
+  ] as const) {
     ok(r, what);
     assert.match(r.stdout, /verified successfully/, `${what}: the result still prints`);
     assert.match(r.stderr, /^warning: .*user_names/m, `${what}: warnings still print: ${show(r)}`);
@@ -557,10 +607,21 @@ async function copyQuietVerbose(t: TestContext): Promise<void> {
   assert.match(rPlain.stderr, /loading \d+ table\(s\)/, `the default prints progress: ${show(rPlain)}`);
   assert.doesNotMatch(rPlain.stderr, columnLine, 'the default prints no per-column detail');
 
-  assert.deepEqual(lines(rQuiet.stderr).filter((l) => !l.startsWith('warning:')), [], `--quiet: nothing on stderr but warnings: ${show(rQuiet)}`);
-  assert.deepEqual(lines(rBoth.stderr).filter((l) => !l.startsWith('warning:')), [], `-q -v: --quiet wins: ${show(rBoth)}`);
+  assert.deepEqual(
+    lines(rQuiet.stderr).filter((l) => !l.startsWith('warning:')),
+    [],
+    `--quiet: nothing on stderr but warnings: ${show(rQuiet)}`,
+  );
+  assert.deepEqual(
+    lines(rBoth.stderr).filter((l) => !l.startsWith('warning:')),
+    [],
+    `-q -v: --quiet wins: ${show(rBoth)}`,
+  );
 
-  for (const [r, what] of [[rVerbose, '--verbose'], [rShort, '-v']] as const) {
+  for (const [r, what] of [
+    [rVerbose, '--verbose'],
+    [rShort, '-v'],
+  ] as const) {
     assert.match(r.stderr, /loading \d+ table\(s\)/, `${what}: progress too`);
     assert.match(r.stderr, columnLine, `${what}: a line per column with its types: ${show(r)}`);
     assert.match(r.stderr, /users\.score: REAL → double precision/);
@@ -622,7 +683,12 @@ async function brokenConfig(t: TestContext): Promise<void> {
   ]);
   // Whether each warned once is checked at the end, so the other checks run regardless.
   const warnedOnce: string[] = [];
-  for (const [r, what] of [[copy, 'copy a.db <pg>'], [verify, 'verify a.db b.db'], [backup, 'backup a.db --dir bk'], [heads, 'heads --dir migrations']] as const) {
+  for (const [r, what] of [
+    [copy, 'copy a.db <pg>'],
+    [verify, 'verify a.db b.db'],
+    [backup, 'backup a.db --dir bk'],
+    [heads, 'heads --dir migrations'],
+  ] as const) {
     ok(r, `${what} with a broken ferry.config.json in the folder`);
     const warnings = r.stderr.split('\n').filter((l) => /^warning:/.test(l) && l.includes('ferry.config.json'));
     if (warnings.length !== 1) warnedOnce.push(`ferry ${what}: ${warnings.length} warning(s) naming ferry.config.json, not one: ${show(r)}`);
@@ -724,7 +790,11 @@ async function diskFillsDuringCopy(t: TestContext): Promise<void> {
     assert.equal(refused.status, 1, show(refused));
     const refusal = json(refused).error as { code: string; message: string };
     assert.equal(refusal.code, 'DISK_FULL', show(refused));
-    assert.match(refusal.message, new RegExp(`needs about ${hint[1]!.replace('.', '\\.')} more`), `the hint (${hint[1]}) and the resume's pre-flight ask for the same room: ${refusal.message}`);
+    assert.match(
+      refusal.message,
+      new RegExp(`needs about ${hint[1]!.replace('.', '\\.')} more`),
+      `the hint (${hint[1]}) and the resume's pre-flight ask for the same room: ${refusal.message}`,
+    );
     assert.equal(fs.statSync(target).size, sizeAtFailure, 'the refused resume wrote nothing');
 
     // With room, the pre-flight passes and names the same need.
@@ -735,7 +805,10 @@ async function diskFillsDuringCopy(t: TestContext): Promise<void> {
     const room = checks.map((c) => /the copy needs about (\S+ [KMGT]?B)/.exec(c)).find(Boolean);
     assert.ok(room, `the resume's pre-flight checks the room: ${JSON.stringify(checks)}`);
     assert.equal(room[1], hint[1], `the hint (${hint[1]}) and the resume's pre-flight (${room[1]}) ask for the same room`);
-    assert.ok(checks.some((c) => /unfinished copy .* --resume would continue it/.test(c)), JSON.stringify(checks));
+    assert.ok(
+      checks.some((c) => /unfinished copy .* --resume would continue it/.test(c)),
+      JSON.stringify(checks),
+    );
 
     // The hinted command completes and verifies.
     const resumed = await run(dir, ...resumeArgs);
@@ -750,7 +823,10 @@ async function diskFillsDuringCopy(t: TestContext): Promise<void> {
     }
     // The room named was about what the rest took on disk: enough, and not wildly more.
     const rest = fs.statSync(target).size - sizeAtFailure;
-    assert.ok(parseBytes(hint[1]!) >= rest, `the hint named ${hint[1]}, but finishing took ${rest} more bytes (${sizeAtFailure} -> ${fs.statSync(target).size}); at the failure ${freeAtFailure} bytes were free`);
+    assert.ok(
+      parseBytes(hint[1]!) >= rest,
+      `the hint named ${hint[1]}, but finishing took ${rest} more bytes (${sizeAtFailure} -> ${fs.statSync(target).size}); at the failure ${freeAtFailure} bytes were free`,
+    );
     assert.ok(parseBytes(hint[1]!) <= rest * 3, `the hint named ${hint[1]} for ${rest} bytes`);
   } finally {
     unmount(mnt);
@@ -811,9 +887,15 @@ async function failingUpgradeBackups(): Promise<void> {
   assert.equal(sets.length, 1, `one backup set after three failed attempts: ${sets.join(', ')}`);
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'backup', sets[0]!, 'manifest.json'), 'utf8')) as { reason: string; files: { source: string }[] };
   assert.equal(manifest.reason, 'ferry upgrade');
-  assert.deepEqual(manifest.files.map((f) => f.source), [app]);
+  assert.deepEqual(
+    manifest.files.map((f) => f.source),
+    [app],
+  );
   const list = json(ok(await run(dir, 'backups', '--dir', 'backup', '--json'), 'backups')) as { sets: { reason: string }[] };
-  assert.deepEqual(list.sets.map((s) => s.reason), ['ferry upgrade']);
+  assert.deepEqual(
+    list.sets.map((s) => s.reason),
+    ['ferry upgrade'],
+  );
 }
 
 async function upgradeTypo(): Promise<void> {
@@ -834,5 +916,8 @@ async function upgradeTypo(): Promise<void> {
   assert.deepEqual(fs.readdirSync(dir).sort(), before, 'no file was created by the --json run either');
 
   ok(await run(dir, 'upgrade', '--url', 'typo.db', '--create', '--no-backup'), 'upgrade --create');
-  assert.deepEqual(sqliteTableNames(path.join(dir, 'typo.db')).filter((n) => !n.startsWith('ferry_')), ['users']);
+  assert.deepEqual(
+    sqliteTableNames(path.join(dir, 'typo.db')).filter((n) => !n.startsWith('ferry_')),
+    ['users'],
+  );
 }

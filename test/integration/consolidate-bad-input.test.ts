@@ -49,7 +49,14 @@ function estate(): Fixture {
   const dir = tempDir('bad-input');
   fs.cpSync(template, dir, { recursive: true, filter: (src) => !src.endsWith('-shm') });
   const configFile = path.join(dir, 'ferry.config.json');
-  const fx: Fixture = { dir, sourceDir: path.join(dir, '.nomic'), targetDir: '', backupDir: '', configFile, config: JSON.parse(fs.readFileSync(configFile, 'utf8')) as FerryConfig };
+  const fx: Fixture = {
+    dir,
+    sourceDir: path.join(dir, '.nomic'),
+    targetDir: '',
+    backupDir: '',
+    configFile,
+    config: JSON.parse(fs.readFileSync(configFile, 'utf8')) as FerryConfig,
+  };
   resolveDirs(fx);
   return fx;
 }
@@ -396,7 +403,16 @@ describe('ferry consolidate refuses bad input and writes nothing', { concurrency
   test('config syntax error in YAML names the file and line', async () => {
     const fx = estate();
     fs.rmSync(fx.configFile);
-    const yaml = ['consolidate:', '  sourceDir: .nomic', '  targetDir: .nomic/consolidated: oops', '  backupDir: .nomic/backup', '  sources:', '    elo.db:', '      target: analytics.db', ''].join('\n');
+    const yaml = [
+      'consolidate:',
+      '  sourceDir: .nomic',
+      '  targetDir: .nomic/consolidated: oops',
+      '  backupDir: .nomic/backup',
+      '  sources:',
+      '    elo.db:',
+      '      target: analytics.db',
+      '',
+    ].join('\n');
     fs.writeFileSync(path.join(fx.dir, 'ferry.config.yaml'), yaml);
     const before = snapshot(fx);
 
@@ -494,7 +510,13 @@ describe('ferry consolidate refuses bad input and writes nothing', { concurrency
     assert.ok(forced.status === 0 || forced.status === 3, `--force should succeed, exit ${forced.status}\n${forced.stderr}`);
     assertNoStack(forced);
     const sets = fs.readdirSync(fx.backupDir).filter((n) => /^\d{8}_\d{6}(_\d+)?$/.test(n));
-    const manifests = sets.map((s) => ({ set: s, m: JSON.parse(fs.readFileSync(path.join(fx.backupDir, s, 'manifest.json'), 'utf8')) as { reason: string; files: { name: string; source: string; sha256: string }[] } }));
+    const manifests = sets.map((s) => ({
+      set: s,
+      m: JSON.parse(fs.readFileSync(path.join(fx.backupDir, s, 'manifest.json'), 'utf8')) as {
+        reason: string;
+        files: { name: string; source: string; sha256: string }[];
+      },
+    }));
     const replaced = manifests.filter((x) => x.m.reason === 'replaced-targets');
     assert.equal(replaced.length, 1, `one "replaced-targets" set expected: ${JSON.stringify(manifests.map((x) => x.m.reason))}`);
     assert.equal(manifests.filter((x) => x.m.reason === 'consolidate').length, 1, 'and the usual consolidation backup');
@@ -618,7 +640,10 @@ describe('ferry consolidate --dry-run and usage errors say what the run would re
     assertNothingWritten(fx, before);
     assertNoStack(r);
     assert.equal(r.status, 1, `the dry-run should fail: the run cannot write to afile/consolidated\n${r.stdout}`);
-    assert.ok(r.stdout.split('\n').some((l) => /^\s*error:/.test(l) && l.includes('afile')), r.stdout);
+    assert.ok(
+      r.stdout.split('\n').some((l) => /^\s*error:/.test(l) && l.includes('afile')),
+      r.stdout,
+    );
   });
 
   test('a usage error (--dry-run --verify) prints a hint line too', async () => {

@@ -17,7 +17,10 @@ test('dry-run, run, verify and rollback on a WAL estate keep every value exact',
   const before = fileFingerprints(src);
 
   const plan = await planConsolidation({ config, baseDir: dir, inspect: true });
-  assert.deepEqual(plan.problems.filter((p) => p.severity === 'error'), []);
+  assert.deepEqual(
+    plan.problems.filter((p) => p.severity === 'error'),
+    [],
+  );
   assert.deepEqual(plan.unmapped, ['old_experiments.db']);
   assert.deepEqual(plan.sources.find((s) => s.name === 'continuum.db')!.tablesLeft, ['scratch']);
   assert.equal(plan.duplicates[0]!.count, 10);
@@ -29,7 +32,13 @@ test('dry-run, run, verify and rollback on a WAL estate keep every value exact',
   assert.equal(result.skippedRows, 10);
   assert.deepEqual(fileFingerprints(src), before, 'sources are never modified');
   const out = path.join(src, 'consolidated');
-  assert.deepEqual(fs.readdirSync(out).filter((f) => f.endsWith('.db')).sort(), ['agents.db', 'analytics.db', 'core.db', 'memory.db']);
+  assert.deepEqual(
+    fs
+      .readdirSync(out)
+      .filter((f) => f.endsWith('.db'))
+      .sort(),
+    ['agents.db', 'analytics.db', 'core.db', 'memory.db'],
+  );
   assert.match(path.basename(result.backupSet), /^\d{8}_\d{6}$/);
 
   // Every row arrives exact, with its storage class, including the rows that were only in -wal.
@@ -49,21 +58,34 @@ test('dry-run, run, verify and rollback on a WAL estate keep every value exact',
   assert.match(debatesSql, /AUTOINCREMENT/);
   assert.match(schema.find((s) => s.name === 'idx_debates_open')!.sql, /WHERE status = 'open'/);
   assert.match(schema.find((s) => s.name === 'idx_debates_lower_topic')!.sql, /lower\(topic\)/);
-  assert.ok(schema.some((s) => s.name === 'open_debates'), 'views of a whole-file mapping are carried over');
+  assert.ok(
+    schema.some((s) => s.name === 'open_debates'),
+    'views of a whole-file mapping are carried over',
+  );
   assert.equal((core.prepare(`PRAGMA foreign_key_list("Debate Messages")`).all() as { on_delete: string }[])[0]!.on_delete, 'CASCADE');
   assert.ok((core.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'debates'`).pluck().get() as bigint) >= 320n);
   core.close();
 
   // Rename and column subset.
   const memCols = ['id', 'tier', 'content', 'created_at'];
-  assert.deepEqual(rowsWithTypes(path.join(out, 'memory.db'), 'continuum_memory', memCols, ['id']), rowsWithTypes(path.join(src, 'continuum.db'), 'memories', memCols, ['id']));
+  assert.deepEqual(
+    rowsWithTypes(path.join(out, 'memory.db'), 'continuum_memory', memCols, ['id']),
+    rowsWithTypes(path.join(src, 'continuum.db'), 'memories', memCols, ['id']),
+  );
   const mem = new Database(path.join(out, 'memory.db'), { readonly: true });
-  assert.deepEqual((mem.prepare(`PRAGMA table_info(continuum_memory)`).all() as { name: string }[]).map((c) => c.name), memCols);
-  assert.match((mem.prepare(`SELECT sql FROM sqlite_schema WHERE name = 'tier_transitions'`).pluck().get() as string), /REFERENCES "continuum_memory"/);
+  assert.deepEqual(
+    (mem.prepare(`PRAGMA table_info(continuum_memory)`).all() as { name: string }[]).map((c) => c.name),
+    memCols,
+  );
+  assert.match(mem.prepare(`SELECT sql FROM sqlite_schema WHERE name = 'tier_transitions'`).pluck().get() as string, /REFERENCES "continuum_memory"/);
   mem.close();
 
   // The skipped rows are listed, not dropped silently.
-  const rejects = fs.readFileSync(path.join(out, 'analytics.db.rejects.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const rejects = fs
+    .readFileSync(path.join(out, 'analytics.db.rejects.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(rejects.length, 10);
   assert.equal(rejects[0].action, 'skipped');
   assert.equal(rejects[0].source, 'elo_archive.db');
@@ -79,14 +101,20 @@ test('dry-run, run, verify and rollback on a WAL estate keep every value exact',
   const broken = await verifyConsolidation({ config, baseDir: dir });
   assert.equal(broken.ok, false);
   const bad = broken.tables.filter((t) => !t.ok);
-  assert.deepEqual(bad.map((t) => t.table), ['debates']);
+  assert.deepEqual(
+    bad.map((t) => t.table),
+    ['debates'],
+  );
   assert.equal(bad[0]!.sourceRows, bad[0]!.targetRows);
   assert.equal(bad[0]!.differences[0]!.kind, 'different');
   assert.equal(bad[0]!.differences[0]!.key, '7');
 
   const rolled = await rollbackConsolidation({ config, baseDir: dir });
   assert.equal(rolled.restored.length, 5);
-  assert.deepEqual(fs.readdirSync(out).filter((f) => f.endsWith('.db')), []);
+  assert.deepEqual(
+    fs.readdirSync(out).filter((f) => f.endsWith('.db')),
+    [],
+  );
   assert.ok(fs.existsSync(rolled.removedTargets[0]!.keptAt), 'a copy of each removed target is kept');
   assert.deepEqual(rowsWithTypes(path.join(src, 'debates.db'), 'debates', cols, ['id']).length, 320);
   // The consolidation's set, and the sources as they were just before the rollback.
@@ -103,8 +131,16 @@ test('transforms: SQL expressions in JSON configs and row functions in TS config
     ...base,
     targetDir: '.nomic/t',
     sources: {
-      'continuum.db': { target: 'memory.db', tables: { memories: { as: 'continuum_memory', columns: ['id', 'tier', 'content'], transform: { tier: "upper(tier)", content: "coalesce(content, '')" } } } },
-      'personas.db': { target: 'agents.db', tables: { personas: { transform: (row) => ({ ...row, traits: String(row.traits).toUpperCase(), order: (row.order as bigint) * 2n }) } } },
+      'continuum.db': {
+        target: 'memory.db',
+        tables: {
+          memories: { as: 'continuum_memory', columns: ['id', 'tier', 'content'], transform: { tier: 'upper(tier)', content: "coalesce(content, '')" } },
+        },
+      },
+      'personas.db': {
+        target: 'agents.db',
+        tables: { personas: { transform: (row) => ({ ...row, traits: String(row.traits).toUpperCase(), order: (row.order as bigint) * 2n }) } },
+      },
     },
   };
   const result = await consolidate({ config, baseDir: dir });
@@ -114,7 +150,11 @@ test('transforms: SQL expressions in JSON configs and row functions in TS config
   mem.close();
   const agents = new Database(path.join(dir, '.nomic/t/agents.db'), { readonly: true });
   agents.defaultSafeIntegers(true);
-  const p = agents.prepare(`SELECT traits, "order", typeof("order") t FROM personas WHERE name = 'Persona 3'`).get() as { traits: string; order: bigint; t: string };
+  const p = agents.prepare(`SELECT traits, "order", typeof("order") t FROM personas WHERE name = 'Persona 3'`).get() as {
+    traits: string;
+    order: bigint;
+    t: string;
+  };
   assert.equal(p.traits, '{"CURIOUS":FALSE,"DEPTH":3}');
   assert.equal(p.order, 6n);
   assert.equal(p.t, 'integer');
@@ -127,8 +167,15 @@ test('onConflict error stops with the colliding keys; replace lists replaced row
   const dir = tempDir('conflict');
   const estate = generateEstate({ dir, rows: 100, walRows: 0 });
   const base = estate.config.consolidate!;
-  const only = (policy: 'error' | 'replace'): ConsolidateConfig => ({ ...base, targetDir: `.nomic/${policy}`, sources: { 'elo.db': { target: 'analytics.db' }, 'elo_archive.db': { target: 'analytics.db', onConflict: policy } } });
-  await assert.rejects(consolidate({ config: only('error'), baseDir: dir }), (e: Error & { code?: string }) => e.code === 'CONFLICT' && /agent-9\d/.test(e.message));
+  const only = (policy: 'error' | 'replace'): ConsolidateConfig => ({
+    ...base,
+    targetDir: `.nomic/${policy}`,
+    sources: { 'elo.db': { target: 'analytics.db' }, 'elo_archive.db': { target: 'analytics.db', onConflict: policy } },
+  });
+  await assert.rejects(
+    consolidate({ config: only('error'), baseDir: dir }),
+    (e: Error & { code?: string }) => e.code === 'CONFLICT' && /agent-9\d/.test(e.message),
+  );
   assert.equal(fs.existsSync(path.join(dir, '.nomic/error/analytics.db')), false, 'no target is put in place');
   const r = await consolidate({ config: only('replace'), baseDir: dir });
   assert.equal(r.replacedRows, 10);
@@ -148,7 +195,11 @@ test('skip and replace also work on WITHOUT ROWID tables (keyed by their primary
   w.prepare(`INSERT INTO personas VALUES ('Only Old', 'x', 1000, 's')`).run();
   w.close();
   for (const policy of ['skip', 'replace'] as const) {
-    const config: ConsolidateConfig = { ...estate.config.consolidate!, targetDir: `.nomic/${policy}`, sources: { 'personas.db': { target: 'agents.db' }, 'personas_old.db': { target: 'agents.db', onConflict: policy } } };
+    const config: ConsolidateConfig = {
+      ...estate.config.consolidate!,
+      targetDir: `.nomic/${policy}`,
+      sources: { 'personas.db': { target: 'agents.db' }, 'personas_old.db': { target: 'agents.db', onConflict: policy } },
+    };
     const r = await consolidate({ config, baseDir: dir });
     const t = r.targets[0]!.tables[0]!;
     assert.equal(t.rows, 101, policy);
@@ -160,4 +211,3 @@ test('skip and replace also work on WITHOUT ROWID tables (keyed by their primary
     assert.equal(v.ok, true, `${policy}: ${JSON.stringify(v.tables)}`);
   }
 });
-

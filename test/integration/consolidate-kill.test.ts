@@ -38,7 +38,15 @@ test('a run killed with SIGKILL at any point is completed by running again, with
   const before = fileFingerprints(estate.sourceDir);
   const targetDir = path.join(estate.sourceDir, 'consolidated');
   const backupDir = path.join(estate.sourceDir, 'backup');
-  const triggers: (RegExp | number)[] = [/backed up debates\.db/, /backup complete/, /building core\.db/, /debates ← debates\.db/, /building analytics\.db/, /ratings ← elo\.db/, 700];
+  const triggers: (RegExp | number)[] = [
+    /backed up debates\.db/,
+    /backup complete/,
+    /building core\.db/,
+    /debates ← debates\.db/,
+    /building analytics\.db/,
+    /ratings ← elo\.db/,
+    700,
+  ];
   let killedMidRun = 0;
   for (const trigger of triggers) {
     fs.rmSync(targetDir, { recursive: true, force: true });
@@ -56,7 +64,11 @@ test('a run killed with SIGKILL at any point is completed by running again, with
     const verified = await verifyConsolidation({ config, baseDir: dir });
     assert.equal(verified.ok, true, `after kill at ${trigger}: ${JSON.stringify(verified.tables.filter((t) => !t.ok))}`);
     assert.equal(verified.tables.find((t) => t.table === 'debates')!.targetRows, 120_030);
-    assert.deepEqual(fs.readdirSync(path.join(targetDir, '.ferry')).filter((f) => f.includes('partial') || f.includes('state')), [], 'no partial files left');
+    assert.deepEqual(
+      fs.readdirSync(path.join(targetDir, '.ferry')).filter((f) => f.includes('partial') || f.includes('state')),
+      [],
+      'no partial files left',
+    );
     assert.deepEqual(fileFingerprints(estate.sourceDir), before, 'sources unchanged');
   }
   assert.ok(killedMidRun >= 5, `most kills landed mid-run (${killedMidRun})`);

@@ -116,7 +116,12 @@ test('a missing database names it and says how to create it', async (t) => {
   const dir = tempDir('copy-bad');
   source(dir);
   const name = `${db.name}_missing`;
-  const r = await ferry(dir, 'copy', 'src.db', variant(db, (u) => (u.pathname = `/${name}`)));
+  const r = await ferry(
+    dir,
+    'copy',
+    'src.db',
+    variant(db, (u) => (u.pathname = `/${name}`)),
+  );
   assertFails(r, 1, new RegExp(name), /does not exist/, /createdb|CREATE DATABASE/);
   const exists = await withPg(db.url, async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rows.length);
   assert.equal(exists, 0, 'ferry did not create the database');
@@ -136,10 +141,15 @@ test('a user without CREATE on schema public is refused before anything is writt
   });
   const dir = tempDir('copy-bad');
   source(dir);
-  const r = await ferry(dir, 'copy', 'src.db', variant(db, (u) => {
-    u.username = role;
-    u.password = '';
-  }));
+  const r = await ferry(
+    dir,
+    'copy',
+    'src.db',
+    variant(db, (u) => {
+      u.username = role;
+      u.password = '';
+    }),
+  );
   assertFails(r, 1, new RegExp(role), /may not create tables/, /GRANT CREATE ON SCHEMA public/);
   await assertPgUntouched(db);
 });
@@ -285,10 +295,16 @@ test('ferry verify: missing file and bad URL fail clearly; a changed row exits 4
   assert.match(v.stdout, /1 of 2 table\(s\) differ/);
   const vj = await ferry(dir, 'verify', 'src.db', db.url, '--detailed', '3', '--json');
   assert.equal(vj.status, 4);
-  const report = JSON.parse(vj.stdout) as { ok: boolean; tables: { table: string; ok: boolean; differences?: { kind: string; key: unknown; columns?: string[] }[] }[] };
+  const report = JSON.parse(vj.stdout) as {
+    ok: boolean;
+    tables: { table: string; ok: boolean; differences?: { kind: string; key: unknown; columns?: string[] }[] }[];
+  };
   assert.equal(report.ok, false);
   const notes = report.tables.find((x) => x.table === 'notes')!;
-  assert.deepEqual(notes.differences?.map((d) => [d.kind, String(d.key), d.columns]), [['different', '1234', ['body']]]);
+  assert.deepEqual(
+    notes.differences?.map((d) => [d.kind, String(d.key), d.columns]),
+    [['different', '1234', ['body']]],
+  );
   // A deleted row and an extra row show up as missing/extra.
   await withPg(db.url, (c) => c.query(`DELETE FROM tags WHERE id = 7; INSERT INTO tags VALUES (999, 'extra')`));
   const v2 = await ferry(dir, 'verify', 'src.db', db.url, '--detailed', '--tables', 'tags');

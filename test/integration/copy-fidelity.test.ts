@@ -122,7 +122,27 @@ function buildSource(file: string): { sequence: bigint; maxInts: bigint } {
     for (let i = 0; i < BULK; i++) ints.run(BigInt(100 + i), randomInt64(next), randomInt64(next));
 
     const reals = db.prepare('INSERT INTO reals (id, r, u) VALUES (?, ?, ?)');
-    const doubles = [-0, 1e-300, 1.7976931348623157e308, -1.7976931348623157e308, Infinity, -Infinity, 5e-324, -5e-324, 2.2250738585072014e-308, 0.1, 0.30000000000000004, 601002.052186677, 1 / 3, Math.PI, 1, 2 ** 53, 123456789.123456789, 1e21, 1e-7];
+    const doubles = [
+      -0,
+      1e-300,
+      1.7976931348623157e308,
+      -1.7976931348623157e308,
+      Infinity,
+      -Infinity,
+      5e-324,
+      -5e-324,
+      2.2250738585072014e-308,
+      0.1,
+      0.30000000000000004,
+      601002.052186677,
+      1 / 3,
+      Math.PI,
+      1,
+      2 ** 53,
+      123456789.12345679,
+      1e21,
+      1e-7,
+    ];
     // u is untyped, so SQLite would keep a -0.0 there; that case has its own test below.
     doubles.forEach((d, i) => reals.run(BigInt(i + 1), d, Object.is(d, -0) ? -1.5 : d));
     // NaN: SQLite cannot store it; binding one gives NULL.
@@ -141,7 +161,14 @@ function buildSource(file: string): { sequence: bigint; maxInts: bigint } {
     for (let i = 0; i < BULK; i++) texts.run(BigInt(200 + i), randomText(next), String(i));
 
     const blobs = db.prepare('INSERT INTO blobs (id, b) VALUES (?, ?)');
-    const fixedBlobs = [Buffer.from([0, 0, 0]), Buffer.alloc(0), Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.from('\\x00\\N', 'latin1'), Buffer.alloc(70_000, 0), null];
+    const fixedBlobs = [
+      Buffer.from([0, 0, 0]),
+      Buffer.alloc(0),
+      Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+      Buffer.from('\\x00\\N', 'latin1'),
+      Buffer.alloc(70_000, 0),
+      null,
+    ];
     fixedBlobs.forEach((b, i) => blobs.run(BigInt(i + 1), b));
     for (let i = 0; i < 300; i++) blobs.run(BigInt(100 + i), Buffer.from(Array.from({ length: Math.floor(next() * 64) }, () => Math.floor(next() * 256))));
 
@@ -163,7 +190,9 @@ function buildSource(file: string): { sequence: bigint; maxInts: bigint } {
     [1n, 0n, null, 1n, 0n].forEach((b, i) => flags.run(BigInt(i + 1), b, b ?? 1n));
 
     const docs = db.prepare('INSERT INTO docs (id, j) VALUES (?, ?)');
-    ['{"b": 1, "a": [1.50, {"z": null}]}', '[]', '"\\u00e9"', '[12345678901234567890]', '{"a":1,"a":2}', '  {"spaced" : true}  ', null].forEach((j, i) => docs.run(BigInt(i + 1), j));
+    ['{"b": 1, "a": [1.50, {"z": null}]}', '[]', '"\\u00e9"', '[12345678901234567890]', '{"a":1,"a":2}', '  {"spaced" : true}  ', null].forEach((j, i) =>
+      docs.run(BigInt(i + 1), j),
+    );
 
     const auto = db.prepare('INSERT INTO auto (v) VALUES (?)');
     for (let i = 1; i <= 10; i++) auto.run(`row ${i}`);
@@ -210,7 +239,15 @@ const PG_TYPES: Record<string, Record<string, string>> = {
   texts: { id: 'integer', s: 'text', n: 'text' },
   blobs: { id: 'integer', b: 'bytea' },
   mixed: { id: 'integer', i: 'text', m: 'text', mb: 'bytea', num: 'numeric' },
-  times: { id: 'integer', ts: 'timestamp without time zone', tz: 'timestamp with time zone', d: 'date', loose: 'text', created: 'timestamp without time zone', created_text: 'text' },
+  times: {
+    id: 'integer',
+    ts: 'timestamp without time zone',
+    tz: 'timestamp with time zone',
+    d: 'date',
+    loose: 'text',
+    created: 'timestamp without time zone',
+    created_text: 'text',
+  },
   flags: { id: 'integer', b: 'boolean', b_nn: 'boolean' },
   docs: { id: 'integer', j: 'json' },
   auto: { id: 'integer', v: 'text' },
@@ -257,16 +294,14 @@ function expectPg(table: string, column: string, v: Typed): string {
 
 /** SELECT list that reads each PostgreSQL column in an exact, comparable form. */
 function pgSelect(table: string): string {
-  return TABLES[table]!.columns
-    .map((c) => {
-      const t = PG_TYPES[table]![c]!;
-      if (t === 'double precision' || t === 'numeric') return `${q(c)}::text`;
-      if (t === 'timestamp without time zone' || t === 'timestamp with time zone') return `to_char(${q(c)}, 'YYYY-MM-DD HH24:MI:SS.US')`;
-      if (t === 'json') return `${q(c)}::text`;
-      if (t === 'date') return `${q(c)}::text`;
-      return q(c);
-    })
-    .join(', ');
+  return TABLES[table]!.columns.map((c) => {
+    const t = PG_TYPES[table]![c]!;
+    if (t === 'double precision' || t === 'numeric') return `${q(c)}::text`;
+    if (t === 'timestamp without time zone' || t === 'timestamp with time zone') return `to_char(${q(c)}, 'YYYY-MM-DD HH24:MI:SS.US')`;
+    if (t === 'json') return `${q(c)}::text`;
+    if (t === 'date') return `${q(c)}::text`;
+    return q(c);
+  }).join(', ');
 }
 
 /** A PostgreSQL value (as pgSelect reads it) as a comparable string. */
@@ -307,24 +342,42 @@ test('every awkward value survives SQLite -> PostgreSQL -> SQLite exactly, and v
   assert.equal(negZero![0]!.type, 'real');
   assert.equal(bits(negZero![0]!.value as number), bits(0), 'SQLite REAL column holds +0 for -0.0');
   const nanRow = sqliteTyped(src, 'reals', ['r', 'u'], 'id').find((_, i) => i === 19)!;
-  assert.deepEqual(nanRow.map((v) => v.type), ['null', 'null'], 'NaN is stored as NULL');
+  assert.deepEqual(
+    nanRow.map((v) => v.type),
+    ['null', 'null'],
+    'NaN is stored as NULL',
+  );
 
   // 1. SQLite -> PostgreSQL.
   fs.writeFileSync(path.join(dir, 'ferry.config.json'), JSON.stringify(ACCEPTED));
   const copy = await ferry(dir, 'copy', 'src.db', db.url, '--json');
   assert.equal(copy.status, 0, `copy exits 0: ${copy.stdout}\n${copy.stderr}`);
-  const report = JSON.parse(copy.stdout) as { ok: boolean; totals: { rows: number; rejects: number }; warnings: { code: string; table: string; column?: string }[]; verify: { ok: boolean } };
+  const report = JSON.parse(copy.stdout) as {
+    ok: boolean;
+    totals: { rows: number; rejects: number };
+    warnings: { code: string; table: string; column?: string }[];
+    verify: { ok: boolean };
+  };
   assert.equal(report.ok, true);
   assert.equal(report.totals.rejects, 0);
   assert.equal(report.verify.ok, true);
-  const mixedWarnings = report.warnings.filter((w) => w.code === 'MIXED_TYPES').map((w) => `${w.table}.${w.column}`).sort();
+  const mixedWarnings = report.warnings
+    .filter((w) => w.code === 'MIXED_TYPES')
+    .map((w) => `${w.table}.${w.column}`)
+    .sort();
   // Each mixed column is warned about, but for the ones the config types as text on purpose.
   assert.deepEqual(mixedWarnings, ['mixed.m', 'mixed.mb'], 'each mixed column not configured is warned about');
   assert.ok(!report.warnings.some((w) => w.code === 'TIMESTAMP_AS_TEXT'), 'the loose timestamps are configured as text');
 
   // 2. Column types and identifiers, exactly.
-  const pgTableNames = await withPg(db.url, async (c) => (await c.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).rows.map((r) => r.t));
-  assert.deepEqual(pgTableNames, ['_ferry_origin', ...Object.keys(TABLES)].sort(), 'every table, names exact (case, spaces, quotes), the origin record, and no state table left');
+  const pgTableNames = await withPg(db.url, async (c) =>
+    (await c.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).rows.map((r) => r.t),
+  );
+  assert.deepEqual(
+    pgTableNames,
+    ['_ferry_origin', ...Object.keys(TABLES)].sort(),
+    'every table, names exact (case, spaces, quotes), the origin record, and no state table left',
+  );
   for (const table of Object.keys(TABLES)) {
     assert.deepEqual(await pgColumnTypes(db.url, table), PG_TYPES[table], `column names and types of ${table}`);
   }
@@ -360,12 +413,24 @@ test('every awkward value survives SQLite -> PostgreSQL -> SQLite exactly, and v
     assert.deepEqual(mixed[0], ['5', '5', Buffer.from('7').toString('hex')]);
     assert.deepEqual(mixed[1], ['abc', '1.5', '000102']);
     assert.equal(mixed[6]![1], String(INT64_MAX));
-    const tz = (await c.query<{ v: string }>(`SELECT to_char(tz, 'YYYY-MM-DD HH24:MI:SS.US') AS v FROM times WHERE id <= ${TZ_VALUES.length} ORDER BY id`)).rows.map((r) => r.v);
-    assert.deepEqual(tz, TZ_VALUES.map(([, utc]) => utc), 'timestamptz holds the instants');
-    const ts = (await c.query<{ v: string }>(`SELECT to_char(ts, 'YYYY-MM-DD HH24:MI:SS.US') AS v FROM times WHERE id <= ${TS_VALUES.length} ORDER BY id`)).rows.map((r) => r.v);
-    assert.deepEqual(ts, TS_VALUES.map(([, wall]) => wall), 'timestamp holds the wall times');
+    const tz = (
+      await c.query<{ v: string }>(`SELECT to_char(tz, 'YYYY-MM-DD HH24:MI:SS.US') AS v FROM times WHERE id <= ${TZ_VALUES.length} ORDER BY id`)
+    ).rows.map((r) => r.v);
+    assert.deepEqual(
+      tz,
+      TZ_VALUES.map(([, utc]) => utc),
+      'timestamptz holds the instants',
+    );
+    const ts = (
+      await c.query<{ v: string }>(`SELECT to_char(ts, 'YYYY-MM-DD HH24:MI:SS.US') AS v FROM times WHERE id <= ${TS_VALUES.length} ORDER BY id`)
+    ).rows.map((r) => r.v);
+    assert.deepEqual(
+      ts,
+      TS_VALUES.map(([, wall]) => wall),
+      'timestamp holds the wall times',
+    );
     const zeroPg = (await c.query<{ r: string }>(`SELECT r::text AS r FROM reals WHERE id = 1`)).rows[0]!.r;
-    assert.equal(zeroPg, '0', 'the REAL column\'s +0 (what SQLite made of -0.0) stays +0');
+    assert.equal(zeroPg, '0', "the REAL column's +0 (what SQLite made of -0.0) stays +0");
   });
 
   // 4. Standalone verify agrees, with the config or without it: the copy recorded which types were
@@ -377,7 +442,13 @@ test('every awkward value survives SQLite -> PostgreSQL -> SQLite exactly, and v
   const v1b = await ferry(dir, 'verify', 'src.db', db.url, '--json');
   assert.equal(v1b.status, 0, v1b.stdout);
   const schema = (JSON.parse(v1b.stdout) as { schema: { table: string; column?: string; severity: string; kind: string }[] }).schema;
-  assert.deepEqual(schema.filter((d) => d.kind === 'TYPE').map((d) => `${d.table}.${d.column}:${d.severity}`).sort(), ['mixed.i:cosmetic', 'times.loose:cosmetic']);
+  assert.deepEqual(
+    schema
+      .filter((d) => d.kind === 'TYPE')
+      .map((d) => `${d.table}.${d.column}:${d.severity}`)
+      .sort(),
+    ['mixed.i:cosmetic', 'times.loose:cosmetic'],
+  );
 
   // 5. PostgreSQL -> a new SQLite file, then every value against the original.
   const back = await ferry(dir, 'copy', db.url, 'roundtrip.db');
@@ -416,14 +487,16 @@ test('every awkward value survives SQLite -> PostgreSQL -> SQLite exactly, and v
     assert.equal(intsId, facts.maxInts + 1n, 'INTEGER PRIMARY KEY continues after the max key');
     const mc = (await c.query<{ Id: bigint }>(`INSERT INTO "Mixed Case" ("with space") VALUES ('new') RETURNING "Id"`)).rows[0]!.Id;
     assert.equal(mc, 3n);
-    const row = (await c.query<{ created: string; created_text: string; ok: boolean; ok_text: boolean }>(
-      `INSERT INTO times (id) VALUES (1000) RETURNING to_char(created, 'YYYY-MM-DD HH24:MI:SS') AS created, created_text,
+    const row = (
+      await c.query<{ created: string; created_text: string; ok: boolean; ok_text: boolean }>(
+        `INSERT INTO times (id) VALUES (1000) RETURNING to_char(created, 'YYYY-MM-DD HH24:MI:SS') AS created, created_text,
          abs(extract(epoch FROM (created - (now() AT TIME ZONE 'UTC')))) < 120 AS ok,
          abs(extract(epoch FROM (created_text::timestamp - (now() AT TIME ZONE 'UTC')))) < 120 AS ok_text`,
-    )).rows[0]!;
+      )
+    ).rows[0]!;
     assert.match(row.created, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     assert.equal(row.ok, true, `created defaults to the current UTC time (got ${row.created})`);
-    assert.match(row.created_text, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, 'a TEXT CURRENT_TIMESTAMP default gives SQLite\'s text shape');
+    assert.match(row.created_text, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, "a TEXT CURRENT_TIMESTAMP default gives SQLite's text shape");
     assert.equal(row.ok_text, true, `created_text defaults to the current UTC time (got ${row.created_text})`);
     const flag = (await c.query<{ b_nn: boolean }>(`INSERT INTO flags (id) VALUES (1000) RETURNING b_nn`)).rows[0]!.b_nn;
     assert.equal(flag, false, 'a BOOLEAN DEFAULT 0 becomes false');
@@ -439,7 +512,8 @@ function roundTripExpectation(table: string, column: string, orig: Typed): strin
   const pgType = PG_TYPES[table]![column]!;
   // The copy back recreates the original CREATE TABLE, so a declared affinity turns the text of an
   // INTEGER column's numbers back into integers: only the untyped mixed column keeps the text form.
-  if (table === 'mixed' && column === 'm' && orig.type !== 'text') return typedKey({ type: 'text', value: Object.is(orig.value, -0) ? '-0' : String(orig.value) });
+  if (table === 'mixed' && column === 'm' && orig.type !== 'text')
+    return typedKey({ type: 'text', value: Object.is(orig.value, -0) ? '-0' : String(orig.value) });
   switch (pgType) {
     case 'bytea':
       // Text or integers in a blob-holding mixed column come back as their UTF-8 bytes.

@@ -30,7 +30,8 @@ function source(dir: string): string {
     const t = db.prepare('INSERT INTO tags VALUES (?, ?)');
     for (let i = 1; i <= ROWS.tags; i++) t.run(i, `tag ${i}`);
     const n = db.prepare('INSERT INTO notes (id, body, score, meta, tag_id) VALUES (?, ?, ?, ?, ?)');
-    for (let i = 1; i <= ROWS.notes; i++) n.run(i, `body ${i}`, i / 9, JSON.stringify({ z: i, a: [i, `${i}`], nested: { b: true, a: null } }), 1 + (i % ROWS.tags));
+    for (let i = 1; i <= ROWS.notes; i++)
+      n.run(i, `body ${i}`, i / 9, JSON.stringify({ z: i, a: [i, `${i}`], nested: { b: true, a: null } }), 1 + (i % ROWS.tags));
     const l = db.prepare('INSERT INTO links VALUES (?, ?, ?)');
     for (let i = 1; i <= ROWS.links; i++) l.run(i % 97, i, i * 0.5);
     const g = db.prepare('INSERT INTO log VALUES (?, ?)');
@@ -50,23 +51,40 @@ interface CopyJson {
   totals: { rows: number; bytes: number; ms: number; rejects: number };
   warnings: { code: string; table: string; message: string }[];
   rejectFile: string | null;
-  verify: { ok: boolean; from: { dialect: string; displayUrl: string }; to: { dialect: string; displayUrl: string }; tables: { table: string; target: string; sourceRows: number; targetRows: number; ok: boolean }[]; ms: number } | null;
+  verify: {
+    ok: boolean;
+    from: { dialect: string; displayUrl: string };
+    to: { dialect: string; displayUrl: string };
+    tables: { table: string; target: string; sourceRows: number; targetRows: number; ok: boolean }[];
+    ms: number;
+  } | null;
 }
 
 /** Content of every public table (rows sorted as text) plus its columns, indexes and constraints. */
 async function pgFullState(url: string): Promise<unknown> {
   return withPg(url, async (c) => {
-    const tables = (await c.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).rows.map((r) => r.t);
+    const tables = (await c.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).rows.map(
+      (r) => r.t,
+    );
     const out: Record<string, unknown> = {};
     for (const t of tables) {
       // The origin record's time is when the copy ran; everything else must be equal.
       const row = t === '_ferry_origin' ? '(x.table_name, x.origin)' : 'x';
       const rows = (await c.query<{ r: string }>(`SELECT ${row}::text AS r FROM ${q(t)} x ORDER BY ${row}::text COLLATE "C"`)).rows.map((r) => r.r);
-      const cols = (await c.query(`SELECT column_name, data_type, is_nullable, column_default, is_identity FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position`, [t])).rows;
+      const cols = (
+        await c.query(
+          `SELECT column_name, data_type, is_nullable, column_default, is_identity FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position`,
+          [t],
+        )
+      ).rows;
       out[t] = { rows, cols };
     }
     const indexes = (await c.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`)).rows;
-    const constraints = (await c.query(`SELECT conname, pg_get_constraintdef(c.oid) AS def, convalidated FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'public' ORDER BY 1`)).rows;
+    const constraints = (
+      await c.query(
+        `SELECT conname, pg_get_constraintdef(c.oid) AS def, convalidated FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'public' ORDER BY 1`,
+      )
+    ).rows;
     const sequences = (await c.query(`SELECT sequencename, last_value::text FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1`)).rows;
     return { tables, out, indexes, constraints, sequences };
   });
@@ -97,7 +115,10 @@ test('--tables and --exclude pick tables; verify covers exactly those', async (t
   assert.equal(v.status, 0, v.stdout);
   const vt = await ferry(dir, 'verify', 'src.db', db.url, '--tables', 'links', '--json');
   assert.equal(vt.status, 0);
-  assert.deepEqual((JSON.parse(vt.stdout) as { tables: { table: string }[] }).tables.map((x) => x.table), ['links']);
+  assert.deepEqual(
+    (JSON.parse(vt.stdout) as { tables: { table: string }[] }).tables.map((x) => x.table),
+    ['links'],
+  );
 });
 
 test('--schema-only creates empty tables (not verified); --data-only then fills them and verifies', async (t) => {
@@ -112,7 +133,15 @@ test('--schema-only creates empty tables (not verified); --data-only then fills 
   assert.deepEqual(await pgTables(db.url), ['links', 'log', 'notes', 'tags']);
   for (const table of Object.keys(ROWS)) assert.equal(await pgCount(db.url, table), 0, `${table} is empty`);
   assert.deepEqual(await pgColumnTypes(db.url, 'notes'), { id: 'integer', body: 'text', score: 'double precision', meta: 'json', tag_id: 'integer' });
-  const keys = await withPg(db.url, async (c) => (await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_constraint c JOIN pg_namespace s ON s.oid = c.connamespace WHERE s.nspname = 'public' AND contype = 'p' AND c.conrelid <> '_ferry_origin'::regclass`)).rows[0]!.n);
+  const keys = await withPg(
+    db.url,
+    async (c) =>
+      (
+        await c.query<{ n: string }>(
+          `SELECT count(*)::text AS n FROM pg_constraint c JOIN pg_namespace s ON s.oid = c.connamespace WHERE s.nspname = 'public' AND contype = 'p' AND c.conrelid <> '_ferry_origin'::regclass`,
+        )
+      ).rows[0]!.n,
+  );
   assert.equal(keys, '3', 'primary keys of tags, notes and links are created by --schema-only');
 
   const d = await ferry(dir, 'copy', 'src.db', db.url, '--data-only', '--json');
@@ -126,7 +155,9 @@ test('--schema-only creates empty tables (not verified); --data-only then fills 
   const id = await withPg(db.url, async (c) => (await c.query<{ id: bigint }>(`INSERT INTO notes (body) VALUES ('new') RETURNING id`)).rows[0]!.id);
   assert.equal(id, BigInt(ROWS.notes + 1));
   // Keys and the foreign key are in place.
-  const cons = await withPg(db.url, async (c) => (await c.query<{ contype: string }>(`SELECT contype FROM pg_constraint WHERE conrelid = 'public.notes'::regclass ORDER BY 1`)).rows.map((r) => r.contype));
+  const cons = await withPg(db.url, async (c) =>
+    (await c.query<{ contype: string }>(`SELECT contype FROM pg_constraint WHERE conrelid = 'public.notes'::regclass ORDER BY 1`)).rows.map((r) => r.contype),
+  );
   assert.deepEqual(cons, ['f', 'p']);
 });
 
@@ -173,7 +204,15 @@ test('--if-exists truncate over a whole earlier copy (primary keys, a foreign ke
   assert.equal(tr.status, 0, `${tr.stdout}${tr.stderr}`);
   assert.match(tr.stdout, /All 4 table\(s\) verified successfully/);
   for (const [table, n] of Object.entries(ROWS)) assert.equal(await pgCount(db.url, table), n, `${table} after truncate`);
-  const pks = await withPg(db.url, async (c) => (await c.query(`SELECT conname FROM pg_constraint WHERE contype IN ('p', 'f') AND connamespace = 'public'::regnamespace AND conrelid <> '_ferry_origin'::regclass ORDER BY 1`)).rows.length);
+  const pks = await withPg(
+    db.url,
+    async (c) =>
+      (
+        await c.query(
+          `SELECT conname FROM pg_constraint WHERE contype IN ('p', 'f') AND connamespace = 'public'::regnamespace AND conrelid <> '_ferry_origin'::regclass ORDER BY 1`,
+        )
+      ).rows.length,
+  );
   assert.equal(pks, 4, 'three primary keys and one foreign key, each once');
 });
 
@@ -224,7 +263,10 @@ test('--no-verify skips the verification; the --json document has the documented
     assert.ok(tr.bytes > 0);
   }
   assert.ok(Array.isArray(r.warnings));
-  assert.ok(r.warnings.some((w) => w.code === 'FOREIGN_KEY_SKIPPED' && w.table === 'notes'), JSON.stringify(r.warnings));
+  assert.ok(
+    r.warnings.some((w) => w.code === 'FOREIGN_KEY_SKIPPED' && w.table === 'notes'),
+    JSON.stringify(r.warnings),
+  );
   assert.equal(r.verify!.ok, true);
   assert.equal(r.verify!.from.dialect, 'sqlite');
   assert.equal(r.verify!.to.dialect, 'postgres');
@@ -239,25 +281,50 @@ test('config copy section: from/to, a table renamed with as and a column renamed
   source(dir);
   fs.writeFileSync(
     path.join(dir, 'ferry.config.json'),
-    JSON.stringify({ copy: { from: 'src.db', to: db.url, exclude: ['links'], tables: { notes: { as: 'Note Rows', columns: { body: { as: 'Body Text' } } }, tags: { as: 'labels' } } } }, null, 2),
+    JSON.stringify(
+      {
+        copy: {
+          from: 'src.db',
+          to: db.url,
+          exclude: ['links'],
+          tables: { notes: { as: 'Note Rows', columns: { body: { as: 'Body Text' } } }, tags: { as: 'labels' } },
+        },
+      },
+      null,
+      2,
+    ),
   );
   const r = await ferry(dir, 'copy', '--json');
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
   const rep = JSON.parse(r.stdout) as CopyJson;
-  assert.deepEqual(rep.tables.map((x) => [x.table, x.target]).sort(), [['log', 'log'], ['notes', 'Note Rows'], ['tags', 'labels']]);
+  assert.deepEqual(rep.tables.map((x) => [x.table, x.target]).sort(), [
+    ['log', 'log'],
+    ['notes', 'Note Rows'],
+    ['tags', 'labels'],
+  ]);
   assert.equal(rep.verify!.ok, true);
   assert.deepEqual(await pgTables(db.url), ['Note Rows', 'labels', 'log']);
   assert.deepEqual(Object.keys(await pgColumnTypes(db.url, 'Note Rows')), ['id', 'Body Text', 'score', 'meta', 'tag_id']);
   const body = await withPg(db.url, async (c) => (await c.query<{ b: string }>(`SELECT "Body Text" AS b FROM "Note Rows" WHERE id = 7`)).rows[0]!.b);
   assert.equal(body, 'body 7');
   // The foreign key follows the renamed parent.
-  const fk = await withPg(db.url, async (c) => (await c.query<{ def: string }>(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'public."Note Rows"'::regclass AND contype = 'f'`)).rows.map((x) => x.def));
+  const fk = await withPg(db.url, async (c) =>
+    (
+      await c.query<{ def: string }>(
+        `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'public."Note Rows"'::regclass AND contype = 'f'`,
+      )
+    ).rows.map((x) => x.def),
+  );
   assert.deepEqual(fk, ['FOREIGN KEY (tag_id) REFERENCES labels(id)']);
   // Standalone verify reads the same config (from, to and renames).
   const v = await ferry(dir, 'verify', '--json');
   assert.equal(v.status, 0, v.stdout);
   const vr = JSON.parse(v.stdout) as { ok: boolean; tables: { table: string; target: string; ok: boolean }[] };
-  assert.deepEqual(vr.tables.map((x) => [x.table, x.target, x.ok]).sort(), [['log', 'log', true], ['notes', 'Note Rows', true], ['tags', 'labels', true]]);
+  assert.deepEqual(vr.tables.map((x) => [x.table, x.target, x.ok]).sort(), [
+    ['log', 'log', true],
+    ['notes', 'Note Rows', true],
+    ['tags', 'labels', true],
+  ]);
   // A changed value in the renamed column is caught.
   await withPg(db.url, (c) => c.query(`UPDATE "Note Rows" SET "Body Text" = 'x' WHERE id = 7`));
   const v2 = await ferry(dir, 'verify', '--detailed');
@@ -294,7 +361,7 @@ test('--parallel 1 and --parallel 3 give identical targets', async (t) => {
   const sa = await pgFullState(one.url);
   const sb = await pgFullState(three.url);
   assert.deepEqual(sb, sa);
-  assert.equal(((sa as { out: Record<string, { rows: string[] }> }).out.notes!.rows.length), ROWS.notes);
+  assert.equal((sa as { out: Record<string, { rows: string[] }> }).out.notes!.rows.length, ROWS.notes);
 });
 
 test('--jsonb makes JSON columns jsonb (json without it); values and verify agree', async (t) => {
@@ -306,7 +373,10 @@ test('--jsonb makes JSON columns jsonb (json without it); values and verify agre
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
   assert.equal((JSON.parse(r.stdout) as CopyJson).verify!.ok, true);
   assert.equal((await pgColumnTypes(db.url, 'notes')).meta, 'jsonb');
-  const meta = await withPg(db.url, async (c) => (await c.query<{ m: unknown; n: boolean }>(`SELECT meta AS m, meta @> '{"nested": {"b": true}}' AS n FROM notes WHERE id = 3`)).rows[0]!);
+  const meta = await withPg(
+    db.url,
+    async (c) => (await c.query<{ m: unknown; n: boolean }>(`SELECT meta AS m, meta @> '{"nested": {"b": true}}' AS n FROM notes WHERE id = 3`)).rows[0]!,
+  );
   assert.deepEqual(meta.m, { z: 3, a: [3, '3'], nested: { b: true, a: null } });
   assert.equal(meta.n, true, 'jsonb operators work');
   const v = await ferry(dir, 'verify', 'src.db', db.url, '--tables', 'tags,notes');

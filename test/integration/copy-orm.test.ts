@@ -132,11 +132,18 @@ interface PgSchema {
 }
 
 /** A column's type as one string: `numeric(10,2)`, `character varying(120)`, `timestamp(3) with time zone`, ... */
-function columnType(c: { data_type: string; character_maximum_length: number | null; numeric_precision: number | null; numeric_scale: number | null; datetime_precision: number | null }): string {
+function columnType(c: {
+  data_type: string;
+  character_maximum_length: number | null;
+  numeric_precision: number | null;
+  numeric_scale: number | null;
+  datetime_precision: number | null;
+}): string {
   const t = c.data_type;
   if ((t === 'character varying' || t === 'character') && c.character_maximum_length !== null) return `${t}(${c.character_maximum_length})`;
   if (t === 'numeric') return c.numeric_precision === null ? 'numeric' : `numeric(${c.numeric_precision},${c.numeric_scale})`;
-  if (t.startsWith('timestamp') && c.datetime_precision !== null && c.datetime_precision !== 6) return t.replace('timestamp', `timestamp(${c.datetime_precision})`);
+  if (t.startsWith('timestamp') && c.datetime_precision !== null && c.datetime_precision !== 6)
+    return t.replace('timestamp', `timestamp(${c.datetime_precision})`);
   return t;
 }
 
@@ -150,7 +157,12 @@ async function pgSchema(url: string): Promise<PgSchema> {
     );
     const columns: Record<string, PgColumn> = {};
     for (const r of cols.rows) {
-      columns[`${r.table_name}.${r.column_name}`] = { type: columnType(r), nullable: r.is_nullable === 'YES', default: r.column_default, identity: r.identity_generation };
+      columns[`${r.table_name}.${r.column_name}`] = {
+        type: columnType(r),
+        nullable: r.is_nullable === 'YES',
+        default: r.column_default,
+        identity: r.identity_generation,
+      };
     }
     // Unique constraints and unique indexes alike (Knex and Drizzle make an index on SQLite; the app
     // depends on the uniqueness, not on how it is spelled).
@@ -200,7 +212,8 @@ function compareSchemas(app: OrmApp, ferrySchema: PgSchema, ormSchema: PgSchema)
     if (how(got) !== how(orm)) other.push(`${name}: ferry ${how(got)}, ORM ${how(orm)}`);
   }
   for (const name of Object.keys(ferrySchema.columns)) if (!ormSchema.columns[name]) failing.push(`${name}: only in ferry's schema`);
-  if (JSON.stringify(ferrySchema.primary) !== JSON.stringify(ormSchema.primary)) failing.push(`primary keys: ferry ${ferrySchema.primary.join(' ')}, ORM ${ormSchema.primary.join(' ')}`);
+  if (JSON.stringify(ferrySchema.primary) !== JSON.stringify(ormSchema.primary))
+    failing.push(`primary keys: ferry ${ferrySchema.primary.join(' ')}, ORM ${ormSchema.primary.join(' ')}`);
   for (const [key, kind] of Object.entries(ormSchema.unique)) {
     const got = ferrySchema.unique[key];
     if (!got) failing.push(`unique ${key}: missing in ferry's schema (ORM: ${kind})`);
@@ -217,7 +230,10 @@ function compareSchemas(app: OrmApp, ferrySchema: PgSchema, ormSchema: PgSchema)
 function sqliteSchema(file: string): Record<string, string> {
   const db = new Database(file, { readonly: true });
   try {
-    const rows = db.prepare(`SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND type IN ('table', 'index') ORDER BY name`).all() as { name: string; sql: string }[];
+    const rows = db.prepare(`SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND type IN ('table', 'index') ORDER BY name`).all() as {
+      name: string;
+      sql: string;
+    }[];
     return Object.fromEntries(rows.map((r) => [r.name, r.sql]));
   } finally {
     db.close();
@@ -227,12 +243,17 @@ function sqliteSchema(file: string): Record<string, string> {
 /** Every stored value as `storage class: value`, per `table.column`, in id order. */
 function storage(file: string): Record<string, string[]> {
   const db = new Database(file, { readonly: true });
-  const columns = Object.fromEntries(TABLES.map((t) => [t, (db.prepare(`SELECT name FROM pragma_table_info(?) ORDER BY cid`).all(t) as { name: string }[]).map((r) => r.name)]));
+  const columns = Object.fromEntries(
+    TABLES.map((t) => [t, (db.prepare(`SELECT name FROM pragma_table_info(?) ORDER BY cid`).all(t) as { name: string }[]).map((r) => r.name)]),
+  );
   db.close();
   const out: Record<string, string[]> = {};
   for (const t of TABLES) {
     const rows = rowsWithTypes(file, t, columns[t]!, ['id']);
-    columns[t]!.forEach((c, i) => (out[`${t}.${c}`] = rows.map((r) => `${String(r[2 * i])}: ${typeof r[2 * i + 1] === 'string' ? JSON.stringify(r[2 * i + 1]) : String(r[2 * i + 1])}`)));
+    columns[t]!.forEach(
+      (c, i) =>
+        (out[`${t}.${c}`] = rows.map((r) => `${String(r[2 * i])}: ${typeof r[2 * i + 1] === 'string' ? JSON.stringify(r[2 * i + 1]) : String(r[2 * i + 1])}`)),
+    );
   }
   return out;
 }
@@ -322,7 +343,11 @@ for (const app of ORM_APPS) {
       if (!need(tt, 'sqlite')) return;
       await app.createPostgresSchema(ormDb.url);
       ormSchema = await pgSchema(ormDb.url);
-      tt.diagnostic(`${app.name}'s own PostgreSQL schema:\n${Object.entries(ormSchema.columns).map(([n, c]) => `${n} ${c.type}${c.nullable ? '' : ' NOT NULL'}`).join('\n')}\nunique: ${JSON.stringify(ormSchema.unique)}`);
+      tt.diagnostic(
+        `${app.name}'s own PostgreSQL schema:\n${Object.entries(ormSchema.columns)
+          .map(([n, c]) => `${n} ${c.type}${c.nullable ? '' : ' NOT NULL'}`)
+          .join('\n')}\nunique: ${JSON.stringify(ormSchema.unique)}`,
+      );
       await withSession(app, ormDb.url, async (s) => {
         await writeSeed(s);
         assertSameRows(await s.readAll(), reference, `${app.name} on its own PostgreSQL schema vs SQLite`);
@@ -359,7 +384,11 @@ for (const app of ORM_APPS) {
         const later = await applyLaterChanges(s, seed);
         state.changed = true;
         // (Whether ids still read as numbers is the read check's business; here: do they continue.)
-        assert.deepStrictEqual({ user: Number(later.user), order: Number(later.order) }, { user: Math.max(...seed.users) + 1, order: Math.max(...seed.orders) + 1 }, 'new ids continue after the largest copied id');
+        assert.deepStrictEqual(
+          { user: Number(later.user), order: Number(later.order) },
+          { user: Math.max(...seed.users) + 1, order: Math.max(...seed.orders) + 1 },
+          'new ids continue after the largest copied id',
+        );
         assertSameRows(await s.readAll(), expected, `${app.name} on ferry's PostgreSQL after the later changes vs the same on SQLite`);
         assert.deepStrictEqual(await runFilters(s), LATER_FILTERS);
       });
@@ -370,7 +399,8 @@ for (const app of ORM_APPS) {
       assert.ok(ormSchema, 'the control step did not get the ORM schema');
       const { failing, other } = compareSchemas(app, await pgSchema(ferryDb.url), ormSchema);
       if (other.length) tt.diagnostic(`other differences (not failing):\n${other.join('\n')}`);
-      if (failing.length) assert.fail(`ferry vs ${app.name} on PostgreSQL:\n${failing.join('\n')}\nother differences (not failing):\n${other.join('\n') || '(none)'}`);
+      if (failing.length)
+        assert.fail(`ferry vs ${app.name} on PostgreSQL:\n${failing.join('\n')}\nother differences (not failing):\n${other.join('\n') || '(none)'}`);
     });
 
     await t.test('ferry copy PostgreSQL -> back.db', async (tt) => {
@@ -395,7 +425,9 @@ for (const app of ORM_APPS) {
       const back = sqliteSchema(backDb);
       const differ = Object.keys(original).filter((n) => back[n] !== original[n]);
       if (differ.length) {
-        assert.fail(`sqlite_schema.sql differs from app.db's:\n${differ.map((n) => `${n}\n  app.db:  ${original[n]}\n  back.db: ${back[n] ?? '(missing)'}`).join('\n')}`);
+        assert.fail(
+          `sqlite_schema.sql differs from app.db's:\n${differ.map((n) => `${n}\n  app.db:  ${original[n]}\n  back.db: ${back[n] ?? '(missing)'}`).join('\n')}`,
+        );
       }
     });
 

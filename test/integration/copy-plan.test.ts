@@ -67,26 +67,37 @@ const table = (plan: CopyPlan, name: string): TablePlan => plan.tables.find((t) 
 const col = (t: TablePlan, name: string) => t.columns.find((c) => c.source === name)!;
 const codes = (plan: CopyPlan, code: string) => plan.warnings.filter((w) => w.code === code);
 
-for (const native of [true, false]) test(`profiling is one strict pass (${native ? 'native aggregate' : 'SQL'}): ISO shapes, calendar round trip, NUL, JSON`, async () => {
-  const { engine } = await sqliteSource();
-  try {
-    const db = (engine as unknown as { db: Database.Database }).db;
-    const [good, tz, bad, seven, kinds, nul, j] = profileSqliteTable(db, 'odd', [
-      { name: 'ts_good', checkTimestamps: true }, { name: 'ts_tz', checkTimestamps: true }, { name: 'ts_bad', checkTimestamps: true },
-      { name: 'ts_7', checkTimestamps: true }, { name: 'ts_kinds', checkTimestamps: true }, { name: 'nul' }, { name: 'jbad', checkJson: true },
-    ], native);
-    assert.deepEqual([good!.texts, good!.textTimestamps, good!.textDates, good!.textTimestampsTz], [3, 3, 0, 0]);
-    assert.deepEqual([tz!.texts, tz!.textTimestampsTz, tz!.textTimestamps], [3, 3, 0]);
-    // 2024-02-30, month 13 and hour 24 all fail.
-    assert.deepEqual([bad!.texts, bad!.textDates, bad!.textTimestamps], [3, 0, 0]);
-    assert.deepEqual([seven!.texts, seven!.textTimestamps], [2, 1]);
-    assert.deepEqual([kinds!.textDates, kinds!.textTimestamps], [1, 1]);
-    assert.equal(nul!.textWithNul, 1);
-    assert.deepEqual([j!.texts, j!.textJson], [2, 1]);
-  } finally {
-    await engine.close();
-  }
-});
+for (const native of [true, false])
+  test(`profiling is one strict pass (${native ? 'native aggregate' : 'SQL'}): ISO shapes, calendar round trip, NUL, JSON`, async () => {
+    const { engine } = await sqliteSource();
+    try {
+      const db = (engine as unknown as { db: Database.Database }).db;
+      const [good, tz, bad, seven, kinds, nul, j] = profileSqliteTable(
+        db,
+        'odd',
+        [
+          { name: 'ts_good', checkTimestamps: true },
+          { name: 'ts_tz', checkTimestamps: true },
+          { name: 'ts_bad', checkTimestamps: true },
+          { name: 'ts_7', checkTimestamps: true },
+          { name: 'ts_kinds', checkTimestamps: true },
+          { name: 'nul' },
+          { name: 'jbad', checkJson: true },
+        ],
+        native,
+      );
+      assert.deepEqual([good!.texts, good!.textTimestamps, good!.textDates, good!.textTimestampsTz], [3, 3, 0, 0]);
+      assert.deepEqual([tz!.texts, tz!.textTimestampsTz, tz!.textTimestamps], [3, 3, 0]);
+      // 2024-02-30, month 13 and hour 24 all fail.
+      assert.deepEqual([bad!.texts, bad!.textDates, bad!.textTimestamps], [3, 0, 0]);
+      assert.deepEqual([seven!.texts, seven!.textTimestamps], [2, 1]);
+      assert.deepEqual([kinds!.textDates, kinds!.textTimestamps], [1, 1]);
+      assert.equal(nul!.textWithNul, 1);
+      assert.deepEqual([j!.texts, j!.textJson], [2, 1]);
+    } finally {
+      await engine.close();
+    }
+  });
 
 test('the native profile and the SQL one agree on forms, UUIDs, lengths, times and decimal fit', () => {
   const db = new Database(':memory:');
@@ -127,35 +138,63 @@ test('the native profile and the SQL one agree on forms, UUIDs, lengths, times a
   }
 });
 
-for (const native of [true, false]) test(`the ISO checks are strict, value by value (${native ? 'native aggregate' : 'SQL'})`, () => {
-  const db = new Database(':memory:');
-  db.defaultSafeIntegers(true);
-  try {
-    db.exec('CREATE TABLE v (x DATETIME)');
-    const kinds: [string, 'date' | 'ts' | 'tz' | 'none'][] = [
-      ['2024-02-29', 'date'], ['2000-02-29', 'date'], ['2023-02-29', 'none'], ['1900-02-29', 'none'], ['2024-02-30', 'none'], ['2024-04-31', 'none'],
-      ['2024-13-01', 'none'], ['2024-00-10', 'none'], ['2024-01-00', 'none'], ['0000-01-01', 'none'], ['0001-01-01', 'date'], ['2024-1-01', 'none'],
-      ['2024-01-02 03:04', 'ts'], ['2024-01-02T23:59:59', 'ts'], ['2024-01-02 24:00:00', 'none'], ['2024-01-02 03:60', 'none'],
-      ['2024-01-02 03:04:05.1', 'ts'], ['2024-01-02 03:04:05.123456', 'ts'], ['2024-01-02 03:04:05.1234567', 'none'], ['2024-01-02 03:04:05.', 'none'],
-      ['2024-01-02 03:04:5', 'none'], ['2024-01-02  03:04', 'none'], ['2024-02-30 03:04:05', 'none'],
-      ['2024-01-02 03:04:05Z', 'tz'], ['2024-01-02T03:04Z', 'tz'], ['2024-01-02 03:04:05+05:30', 'tz'], ['2024-01-02 03:04:05.123456-0800', 'tz'],
-      ['2024-01-02 03:04:05+00', 'tz'], ['2024-01-02 03:04:05.1234567Z', 'none'], ['2024-02-30 03:04:05Z', 'none'], ['2024-01-02 03:04:05+25:00', 'none'],
-      // A space before the zone (Sequelize's form), but only one, and only after a time of day.
-      ['2024-01-02 03:04:05 +05:00', 'tz'], ['2024-01-02 03:04:05.438 Z', 'tz'], ['2024-01-02 03:04:05  +05:00', 'none'], ['2024-01-02 +05:00', 'none'],
-      ['now', 'none'],
-    ];
-    const insert = db.prepare('INSERT INTO v VALUES (?)');
-    for (const [value, want] of kinds) {
-      db.exec('DELETE FROM v');
-      insert.run(value);
-      const [p] = profileSqliteTable(db, 'v', [{ name: 'x', checkTimestamps: true }], native);
-      const got = p!.textDates ? 'date' : p!.textTimestamps ? 'ts' : p!.textTimestampsTz ? 'tz' : 'none';
-      assert.equal(got, want, value);
+for (const native of [true, false])
+  test(`the ISO checks are strict, value by value (${native ? 'native aggregate' : 'SQL'})`, () => {
+    const db = new Database(':memory:');
+    db.defaultSafeIntegers(true);
+    try {
+      db.exec('CREATE TABLE v (x DATETIME)');
+      const kinds: [string, 'date' | 'ts' | 'tz' | 'none'][] = [
+        ['2024-02-29', 'date'],
+        ['2000-02-29', 'date'],
+        ['2023-02-29', 'none'],
+        ['1900-02-29', 'none'],
+        ['2024-02-30', 'none'],
+        ['2024-04-31', 'none'],
+        ['2024-13-01', 'none'],
+        ['2024-00-10', 'none'],
+        ['2024-01-00', 'none'],
+        ['0000-01-01', 'none'],
+        ['0001-01-01', 'date'],
+        ['2024-1-01', 'none'],
+        ['2024-01-02 03:04', 'ts'],
+        ['2024-01-02T23:59:59', 'ts'],
+        ['2024-01-02 24:00:00', 'none'],
+        ['2024-01-02 03:60', 'none'],
+        ['2024-01-02 03:04:05.1', 'ts'],
+        ['2024-01-02 03:04:05.123456', 'ts'],
+        ['2024-01-02 03:04:05.1234567', 'none'],
+        ['2024-01-02 03:04:05.', 'none'],
+        ['2024-01-02 03:04:5', 'none'],
+        ['2024-01-02  03:04', 'none'],
+        ['2024-02-30 03:04:05', 'none'],
+        ['2024-01-02 03:04:05Z', 'tz'],
+        ['2024-01-02T03:04Z', 'tz'],
+        ['2024-01-02 03:04:05+05:30', 'tz'],
+        ['2024-01-02 03:04:05.123456-0800', 'tz'],
+        ['2024-01-02 03:04:05+00', 'tz'],
+        ['2024-01-02 03:04:05.1234567Z', 'none'],
+        ['2024-02-30 03:04:05Z', 'none'],
+        ['2024-01-02 03:04:05+25:00', 'none'],
+        // A space before the zone (Sequelize's form), but only one, and only after a time of day.
+        ['2024-01-02 03:04:05 +05:00', 'tz'],
+        ['2024-01-02 03:04:05.438 Z', 'tz'],
+        ['2024-01-02 03:04:05  +05:00', 'none'],
+        ['2024-01-02 +05:00', 'none'],
+        ['now', 'none'],
+      ];
+      const insert = db.prepare('INSERT INTO v VALUES (?)');
+      for (const [value, want] of kinds) {
+        db.exec('DELETE FROM v');
+        insert.run(value);
+        const [p] = profileSqliteTable(db, 'v', [{ name: 'x', checkTimestamps: true }], native);
+        const got = p!.textDates ? 'date' : p!.textTimestamps ? 'ts' : p!.textTimestampsTz ? 'tz' : 'none';
+        assert.equal(got, want, value);
+      }
+    } finally {
+      db.close();
     }
-  } finally {
-    db.close();
-  }
-});
+  });
 
 test('SQLite -> PostgreSQL plan: types, defaults, keys, indexes, warnings', async () => {
   const { engine } = await sqliteSource();
@@ -164,13 +203,33 @@ test('SQLite -> PostgreSQL plan: types, defaults, keys, indexes, warnings', asyn
       targetDisplayUrl: 'postgres://x',
       config: { tables: { odd: { columns: { epoch_s: { epoch: 'seconds' }, mixed_it: { as: 'Mixed It' } } }, parents: { as: 'Parent Rows' } } },
     });
-    assert.deepEqual(plan.tables.map((t) => t.source), ['parents', 'Mixed Case', 'odd', 'wr', 'empty_auto']);
+    assert.deepEqual(
+      plan.tables.map((t) => t.source),
+      ['parents', 'Mixed Case', 'odd', 'wr', 'empty_auto'],
+    );
     const mc = table(plan, 'Mixed Case');
     const types = Object.fromEntries(mc.columns.map((c) => [c.source, c.targetType]));
     assert.deepEqual(types, {
       // INTEGER-like names keep their width when every value fits (node-postgres reads them as numbers).
-      id: 'integer', 'a"b': 'text', 'with space': 'integer', n: 'bigint', dp: 'double precision', ti: 'smallint', nm: 'bigint', vc: 'varchar(255)', ubi: 'bigint',
-      dt: 'timestamp', tstz: 'timestamptz', b: 'boolean', j: 'json', untyped: 'text', created: 'text', d: 'date', ep: 'integer', r: 'text', parent_id: 'integer',
+      id: 'integer',
+      'a"b': 'text',
+      'with space': 'integer',
+      n: 'bigint',
+      dp: 'double precision',
+      ti: 'smallint',
+      nm: 'bigint',
+      vc: 'varchar(255)',
+      ubi: 'bigint',
+      dt: 'timestamp',
+      tstz: 'timestamptz',
+      b: 'boolean',
+      j: 'json',
+      untyped: 'text',
+      created: 'text',
+      d: 'date',
+      ep: 'integer',
+      r: 'text',
+      parent_id: 'integer',
     });
     assert.equal(col(mc, 'id').identity, true);
     assert.equal(mc.sequenceFloor, 7n);
@@ -182,7 +241,10 @@ test('SQLite -> PostgreSQL plan: types, defaults, keys, indexes, warnings', asyn
     assert.equal(col(mc, 'b').default, 'true');
     assert.equal(col(mc, 'r').default, null);
     assert.ok(codes(plan, 'DEFAULT_DROPPED').some((w) => w.message.includes('Mixed Case.r') && w.message.includes('random()')));
-    assert.deepEqual(mc.foreignKeys.map((f) => [f.refTable, f.refColumns, f.onDelete]), [['Parent Rows', ['id'], 'SET NULL']]);
+    assert.deepEqual(
+      mc.foreignKeys.map((f) => [f.refTable, f.refColumns, f.onDelete]),
+      [['Parent Rows', ['id'], 'SET NULL']],
+    );
     assert.equal(mc.checks.length, 2);
     assert.ok(mc.checks.some((c) => c.name === 'named_check' && c.expression === 'length("vc") < 300'));
     const longIx = mc.indexes[0]!;
@@ -194,13 +256,29 @@ test('SQLite -> PostgreSQL plan: types, defaults, keys, indexes, warnings', asyn
     assert.equal(parents.sequenceFloor, 5n, 'AUTOINCREMENT floor comes from sqlite_sequence, above max(rowid) 3');
     assert.equal(parents.rowEstimate, 3);
     assert.deepEqual(parents.chunkKey, { kind: 'rowid' });
-    assert.deepEqual(parents.uniques.map((u) => u.columns), [['name']]);
+    assert.deepEqual(
+      parents.uniques.map((u) => u.columns),
+      [['name']],
+    );
 
     const odd = table(plan, 'odd');
     const oddTypes = Object.fromEntries(odd.columns.map((c) => [c.source, c.logical]));
     assert.deepEqual(oddTypes, {
-      mixed_it: 'text', mixed_blob: 'bytes', int_real: 'numeric', ts_good: 'timestamp', ts_tz: 'timestamptz', ts_bad: 'text', ts_7: 'text', ts_kinds: 'timestamp',
-      d_good: 'date', bool01: 'boolean', bool012: 'int64', jgood: 'json', jbad: 'text', nul: 'text', epoch_s: 'timestamptz',
+      mixed_it: 'text',
+      mixed_blob: 'bytes',
+      int_real: 'numeric',
+      ts_good: 'timestamp',
+      ts_tz: 'timestamptz',
+      ts_bad: 'text',
+      ts_7: 'text',
+      ts_kinds: 'timestamp',
+      d_good: 'date',
+      bool01: 'boolean',
+      bool012: 'int64',
+      jgood: 'json',
+      jbad: 'text',
+      nul: 'text',
+      epoch_s: 'timestamptz',
     });
     assert.equal(col(odd, 'mixed_it').target, 'Mixed It');
     assert.equal(col(odd, 'nul').profile?.textWithNul, 1);
@@ -208,10 +286,18 @@ test('SQLite -> PostgreSQL plan: types, defaults, keys, indexes, warnings', asyn
     assert.ok(mixed.some((w) => w.column === 'mixed_it' && /1 integer, 1 text/.test(w.message)));
     assert.ok(mixed.some((w) => w.column === 'mixed_blob' && /1 integer, 1 blob/.test(w.message)));
     // A column mixing dates and date-times is a timestamp (dates are their midnight).
-    assert.deepEqual(codes(plan, 'TIMESTAMP_AS_TEXT').map((w) => w.column).sort(), ['ts_7', 'ts_bad']);
+    assert.deepEqual(
+      codes(plan, 'TIMESTAMP_AS_TEXT')
+        .map((w) => w.column)
+        .sort(),
+      ['ts_7', 'ts_bad'],
+    );
     assert.ok(codes(plan, 'BOOLEAN_AS_INTEGER').some((w) => w.column === 'bool012'));
     assert.ok(codes(plan, 'JSON_AS_TEXT').some((w) => w.column === 'jbad'));
-    assert.deepEqual(odd.checks.map((c) => c.expression), ['"bool01" IN (false, true)']);
+    assert.deepEqual(
+      odd.checks.map((c) => c.expression),
+      ['"bool01" IN (false, true)'],
+    );
     assert.match(odd.checks[0]!.name, /^odd_check_[0-9a-f]{8}$/);
     assert.ok(codes(plan, 'CHECK_SKIPPED').some((w) => w.message.includes('typeof')));
     assert.deepEqual(odd.indexes.map((i) => i.sql).sort(), [
@@ -219,7 +305,12 @@ test('SQLite -> PostgreSQL plan: types, defaults, keys, indexes, warnings', asyn
       'CREATE INDEX "odd_partial" ON "public"."odd" ("ts_good") WHERE "bool01" = true',
     ]);
     assert.ok(mc.checks.some((c) => c.expression === '"with space" >= -1' && /^Mixed Case_check_[0-9a-f]{8}$/.test(c.name)));
-    assert.deepEqual(codes(plan, 'INDEX_SKIPPED').map((w) => w.message.match(/index (\S+)/)![1]).sort(), ['odd_glob', 'odd_nocase']);
+    assert.deepEqual(
+      codes(plan, 'INDEX_SKIPPED')
+        .map((w) => w.message.match(/index (\S+)/)![1])
+        .sort(),
+      ['odd_glob', 'odd_nocase'],
+    );
     assert.deepEqual(table(plan, 'wr').chunkKey, { kind: 'primary-key', columns: ['k', 'n'] });
     assert.equal(table(plan, 'empty_auto').sequenceFloor, 0n);
     assert.equal(codes(plan, 'VIEW_SKIPPED').length, 1);
@@ -228,10 +319,19 @@ test('SQLite -> PostgreSQL plan: types, defaults, keys, indexes, warnings', asyn
 
     // The jsonb option and include/exclude.
     const only = await buildCopyPlan(engine, 'postgres', { targetDisplayUrl: 'x', include: ['odd'], jsonb: true });
-    assert.deepEqual(only.tables.map((t) => t.source), ['odd']);
+    assert.deepEqual(
+      only.tables.map((t) => t.source),
+      ['odd'],
+    );
     assert.equal(col(only.tables[0]!, 'jgood').targetType, 'jsonb');
-    await assert.rejects(buildCopyPlan(engine, 'postgres', { targetDisplayUrl: 'x', include: ['parent'] }), (e: unknown) => e instanceof FerryError && e.code === 'TABLE_MISSING' && /did you mean "parents"/.test(e.message) && /wr/.test(e.hint ?? ''));
-    await assert.rejects(buildCopyPlan(engine, 'postgres', { targetDisplayUrl: 'x', exclude: ['nope'] }), (e: unknown) => e instanceof FerryError && e.code === 'TABLE_MISSING');
+    await assert.rejects(
+      buildCopyPlan(engine, 'postgres', { targetDisplayUrl: 'x', include: ['parent'] }),
+      (e: unknown) => e instanceof FerryError && e.code === 'TABLE_MISSING' && /did you mean "parents"/.test(e.message) && /wr/.test(e.hint ?? ''),
+    );
+    await assert.rejects(
+      buildCopyPlan(engine, 'postgres', { targetDisplayUrl: 'x', exclude: ['nope'] }),
+      (e: unknown) => e instanceof FerryError && e.code === 'TABLE_MISSING',
+    );
     await assert.rejects(
       buildCopyPlan(engine, 'postgres', { targetDisplayUrl: 'x', config: { tables: { odd: { columns: { mixed_it: { type: 'int64' } } } } } }),
       (e: unknown) => e instanceof FerryError && e.code === 'TYPE_OVERRIDE' && /odd\.mixed_it/.test(e.message),
@@ -247,7 +347,10 @@ test('the SQLite -> PostgreSQL DDL runs on a real server and identities continue
   const { engine } = await sqliteSource();
   const pg = await connect(fresh.url);
   try {
-    const plan = await buildCopyPlan(engine, 'postgres', { targetDisplayUrl: fresh.url, config: { tables: { odd: { columns: { epoch_s: { epoch: 'seconds' } } } } } });
+    const plan = await buildCopyPlan(engine, 'postgres', {
+      targetDisplayUrl: fresh.url,
+      config: { tables: { odd: { columns: { epoch_s: { epoch: 'seconds' } } } } },
+    });
     for (const p of plan.tables) await pg.exec(createTableSql(p));
     await pg.exec(`INSERT INTO parents (id, name) VALUES (1, 'p1'), (2, 'p2'), (3, 'p3')`);
     await pg.exec(`INSERT INTO "Mixed Case" (id, vc, "with space", parent_id, b) VALUES (7, 'x', 1, 1, true), (3, 'y', 2, NULL, false)`);
@@ -261,8 +364,10 @@ test('the SQLite -> PostgreSQL DDL runs on a real server and identities continue
     assert.equal(await next(`INSERT INTO parents (name) VALUES ('new') RETURNING id`), '6', 'AUTOINCREMENT floor 5 -> 6');
     assert.equal(await next(`INSERT INTO "Mixed Case" (vc) VALUES ('z') RETURNING id`), '8', 'max key 7 -> 8');
     assert.equal(await next(`INSERT INTO empty_auto (x) VALUES ('a') RETURNING id`), '1', 'empty table -> 1');
-    const row = (await pg.query<Record<string, unknown>>(`SELECT created, "a""b" AS ab, "with space" AS ws, b, j::text AS j, dt, d FROM "Mixed Case" WHERE vc = 'z'`))[0]!;
-    assert.match(String(row.created), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, 'CURRENT_TIMESTAMP into text keeps SQLite\'s shape');
+    const row = (
+      await pg.query<Record<string, unknown>>(`SELECT created, "a""b" AS ab, "with space" AS ws, b, j::text AS j, dt, d FROM "Mixed Case" WHERE vc = 'z'`)
+    )[0]!;
+    assert.match(String(row.created), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, "CURRENT_TIMESTAMP into text keeps SQLite's shape");
     assert.deepEqual([row.ab, String(row.ws), row.b, row.j], ["it's", '-1', true, '{}']);
     assert.ok(row.dt !== null && row.d !== null);
     // Constraints are really there.
@@ -303,12 +408,34 @@ test('PostgreSQL -> SQLite plan: every type, serial keys, constraints inline, an
       DELETE FROM cats WHERE id = 3;
     `);
     const plan = await buildCopyPlan(pg, 'sqlite', { targetDisplayUrl: `sqlite:${file}` });
-    assert.deepEqual(plan.tables.map((x) => x.source), ['cats', 'Every Type', 'nokey']);
+    assert.deepEqual(
+      plan.tables.map((x) => x.source),
+      ['cats', 'Every Type', 'nokey'],
+    );
     const every = table(plan, 'Every Type');
     assert.deepEqual(Object.fromEntries(every.columns.map((c) => [c.source, c.targetType])), {
       // Declared names SQLite drivers and ORMs read as the app means them.
-      id: 'BIGINT', i2: 'SMALLINT', i4: 'INTEGER', f4: 'REAL', f8: 'REAL', num: 'DECIMAL(10,2)', ok: 'BOOLEAN', t: 'TEXT', vc: 'VARCHAR(20)', ch: 'VARCHAR(3)', by: 'BLOB',
-      d: 'DATE', ts: 'DATETIME', tz: 'DATETIME', j: 'JSON', jb: 'JSONB', u: 'UUID', iv: 'TEXT', arr: 'TEXT', status: 'TEXT', cat: 'INTEGER',
+      id: 'BIGINT',
+      i2: 'SMALLINT',
+      i4: 'INTEGER',
+      f4: 'REAL',
+      f8: 'REAL',
+      num: 'DECIMAL(10,2)',
+      ok: 'BOOLEAN',
+      t: 'TEXT',
+      vc: 'VARCHAR(20)',
+      ch: 'VARCHAR(3)',
+      by: 'BLOB',
+      d: 'DATE',
+      ts: 'DATETIME',
+      tz: 'DATETIME',
+      j: 'JSON',
+      jb: 'JSONB',
+      u: 'UUID',
+      iv: 'TEXT',
+      arr: 'TEXT',
+      status: 'TEXT',
+      cat: 'INTEGER',
     });
     assert.equal(col(every, 'id').identity, true);
     assert.deepEqual(table(plan, 'cats').sequenceFloor, 3n);
@@ -338,7 +465,10 @@ test('PostgreSQL -> SQLite plan: every type, serial keys, constraints inline, an
       const id = db.prepare(`INSERT INTO cats (name) VALUES ('n') RETURNING id`).pluck().get();
       assert.equal(id, 4, 'the sequence floor 3 carries over through sqlite_sequence');
       db.exec(`INSERT INTO "Every Type" (num, tz, j, jb, ok, cat) VALUES ('12.50', '2024-01-02 03:04:05.123456+00', '1.50', '{"a":1}', 1, 1)`);
-      const r = db.prepare(`SELECT typeof(num) AS tn, num, typeof(j) AS tj, j, f8, by, t, typeof(ts) AS tts FROM "Every Type"`).get() as Record<string, unknown>;
+      const r = db.prepare(`SELECT typeof(num) AS tn, num, typeof(j) AS tj, j, f8, by, t, typeof(ts) AS tts FROM "Every Type"`).get() as Record<
+        string,
+        unknown
+      >;
       // Decimals are numbers again (NUMERIC affinity), so `num > 12` compares numerically as before the
       // move; a JSON document that is a bare number is one too, as SQLAlchemy and Rails store it.
       assert.deepEqual([r.tn, r.num, r.tj, r.j, r.f8, r.t, r.tts], ['real', 12.5, 'real', 1.5, 0.5, 'x', 'text']);

@@ -61,7 +61,10 @@ function sqliteDigests(file: string): Record<string, { rows: number; digest: str
     for (const [table, s] of Object.entries(SHAPE)) {
       const h = crypto.createHash('sha256');
       let rows = 0;
-      for (const row of db.prepare(`SELECT ${s.columns.map(q).join(', ')} FROM ${q(table)} ORDER BY ${q(s.key)}`).raw(true).iterate() as IterableIterator<unknown[]>) {
+      for (const row of db
+        .prepare(`SELECT ${s.columns.map(q).join(', ')} FROM ${q(table)} ORDER BY ${q(s.key)}`)
+        .raw(true)
+        .iterate() as IterableIterator<unknown[]>) {
         h.update(rowText(row));
         rows++;
       }
@@ -78,7 +81,10 @@ async function pgDigests(url: string): Promise<Record<string, { rows: number; di
     const out: Record<string, { rows: number; digest: string }> = {};
     for (const [table, s] of Object.entries(SHAPE)) {
       const h = crypto.createHash('sha256');
-      const res = await c.query({ text: `SELECT ${s.columns.map(q).join(', ')} FROM ${q(table)} ORDER BY ${q(s.key)}${s.textKey ? ' COLLATE "C"' : ''}`, rowMode: 'array' });
+      const res = await c.query({
+        text: `SELECT ${s.columns.map(q).join(', ')} FROM ${q(table)} ORDER BY ${q(s.key)}${s.textKey ? ' COLLATE "C"' : ''}`,
+        rowMode: 'array',
+      });
       for (const row of res.rows as unknown[][]) h.update(rowText(row));
       out[table] = { rows: res.rows.length, digest: h.digest('hex') };
     }
@@ -104,18 +110,28 @@ function rowText(row: unknown[]): string {
 /** Everything a run could change in the PostgreSQL target, for "changed nothing" checks. */
 async function pgSnapshot(url: string): Promise<unknown> {
   return withPg(url, async (c) => {
-    const tables = (await c.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).rows.map((r) => r.t);
+    const tables = (await c.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).rows.map(
+      (r) => r.t,
+    );
     const counts: Record<string, string> = {};
     for (const t of tables) counts[t] = String((await c.query({ text: `SELECT count(*) FROM ${q(t)}`, rowMode: 'array' })).rows[0]![0]);
     const state = tables.includes(STATE) ? (await c.query({ text: `SELECT * FROM ${q(STATE)} ORDER BY table_name`, rowMode: 'array' })).rows : null;
     const indexes = (await c.query({ text: `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`, rowMode: 'array' })).rows;
-    const constraints = (await c.query({ text: `SELECT conname, convalidated FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'public' ORDER BY 1`, rowMode: 'array' })).rows;
+    const constraints = (
+      await c.query({
+        text: `SELECT conname, convalidated FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'public' ORDER BY 1`,
+        rowMode: 'array',
+      })
+    ).rows;
     return { tables, counts, state, indexes, constraints };
   });
 }
 
 async function pgHasState(url: string): Promise<boolean> {
-  return withPg(url, async (c) => (await c.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' AND table_name = $1`, [STATE])).rows.length > 0);
+  return withPg(
+    url,
+    async (c) => (await c.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' AND table_name = $1`, [STATE])).rows.length > 0,
+  );
 }
 
 type Trigger = { log: RegExp } | { poll: (url: string) => Promise<boolean>; url: string };
@@ -127,7 +143,11 @@ type Trigger = { log: RegExp } | { poll: (url: string) => Promise<boolean>; url:
  */
 function runAndKill(cwd: string, args: string[], trigger: Trigger): Promise<{ killed: boolean; code: number | null; log: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FERRY, 'copy', ...args], { cwd, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [FERRY, 'copy', ...args], {
+      cwd,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let log = '';
     let killed = false;
     let done = false;
@@ -163,10 +183,11 @@ function runAndKill(cwd: string, args: string[], trigger: Trigger): Promise<{ ki
 
 /** True once the state shows at least `rows` rows of `table` committed. */
 function rowsCommitted(table: string, rows: number): (url: string) => Promise<boolean> {
-  return (url) => withPg(url, async (c) => {
-    const r = await c.query<{ n: bigint | null }>(`SELECT rows_copied AS n FROM ${q(STATE)} WHERE table_name = $1`, [table]);
-    return r.rows.length > 0 && Number(r.rows[0]!.n) >= rows;
-  });
+  return (url) =>
+    withPg(url, async (c) => {
+      const r = await c.query<{ n: bigint | null }>(`SELECT rows_copied AS n FROM ${q(STATE)} WHERE table_name = $1`, [table]);
+      return r.rows.length > 0 && Number(r.rows[0]!.n) >= rows;
+    });
 }
 
 /** True once the state shows some table past loading (post-load steps under way). */
@@ -220,7 +241,15 @@ for (const moment of MOMENTS) {
       return;
     }
     landed++;
-    const phases = await withPg(db.url, async (c) => (await c.query<{ table_name: string; phase: string; rows_copied: bigint }>(`SELECT table_name, phase, rows_copied FROM ${q(STATE)} WHERE table_name <> '' ORDER BY 1`)).rows);
+    const phases = await withPg(
+      db.url,
+      async (c) =>
+        (
+          await c.query<{ table_name: string; phase: string; rows_copied: bigint }>(
+            `SELECT table_name, phase, rows_copied FROM ${q(STATE)} WHERE table_name <> '' ORDER BY 1`,
+          )
+        ).rows,
+    );
     t.diagnostic(`killed with state: ${phases.map((p) => `${p.table_name}=${p.phase}/${p.rows_copied}`).join(', ')}`);
 
     // Without --resume: refused, names --resume, changes nothing.
@@ -242,9 +271,19 @@ for (const moment of MOMENTS) {
     const after = (await pgSnapshot(db.url)) as { indexes: string[][]; constraints: unknown[][] };
     const indexNames = after.indexes.map((r) => r[0]).sort();
     // _ferry_origin stays: it records the SQLite schema for the way back.
-    assert.deepEqual(indexNames, ['_ferry_origin_pkey', 'events_kind', 'events_pkey', 'files_name_key', 'files_pkey', 'kv_pkey'], 'keys and indexes are built once');
-    assert.ok(after.constraints.every((r) => r[1] === true), `every constraint is validated: ${JSON.stringify(after.constraints)}`);
-    assert.ok(after.constraints.some((r) => String(r[0]).includes('fkey')), 'the foreign key exists');
+    assert.deepEqual(
+      indexNames,
+      ['_ferry_origin_pkey', 'events_kind', 'events_pkey', 'files_name_key', 'files_pkey', 'kv_pkey'],
+      'keys and indexes are built once',
+    );
+    assert.ok(
+      after.constraints.every((r) => r[1] === true),
+      `every constraint is validated: ${JSON.stringify(after.constraints)}`,
+    );
+    assert.ok(
+      after.constraints.some((r) => String(r[0]).includes('fkey')),
+      'the foreign key exists',
+    );
     // The identity continues after the max key, even across a resume.
     const id = await withPg(db.url, async (c) => (await c.query<{ id: bigint }>(`INSERT INTO events (kind) VALUES ('new') RETURNING id`)).rows[0]!.id);
     assert.equal(id, BigInt(COUNTS.events * 2 + 1));

@@ -174,7 +174,12 @@ function sqliteForeignKeys(file: string): string[] {
 /** `type name` -> { tbl_name, sql } of every object in sqlite_schema, but the statistics tables ANALYZE makes. */
 function sqliteObjects(file: string): Map<string, { tbl: string; sql: string | null }> {
   return withSqlite(file, (db) => {
-    const rows = db.prepare(`SELECT type, name, tbl_name AS tbl, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name`).all() as { type: string; name: string; tbl: string; sql: string | null }[];
+    const rows = db.prepare(`SELECT type, name, tbl_name AS tbl, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name`).all() as {
+      type: string;
+      name: string;
+      tbl: string;
+      sql: string | null;
+    }[];
     return new Map(rows.map((r) => [`${r.type} ${r.name}`, { tbl: r.tbl, sql: r.sql }]));
   });
 }
@@ -276,7 +281,14 @@ async function withRawPg<T>(url: string, fn: (client: pg.Client) => Promise<T>):
 /** `table.column` -> `numeric(10,2)`, `numeric`, `integer identity`, `timestamp without time zone`, ... */
 async function pgTypes(url: string): Promise<Map<string, string>> {
   return withPg(url, async (c) => {
-    const r = await c.query<{ table_name: string; column_name: string; data_type: string; numeric_precision: number | null; numeric_scale: number | null; is_identity: string }>(
+    const r = await c.query<{
+      table_name: string;
+      column_name: string;
+      data_type: string;
+      numeric_precision: number | null;
+      numeric_scale: number | null;
+      is_identity: string;
+    }>(
       `SELECT table_name, column_name, data_type, numeric_precision, numeric_scale, is_identity
          FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> '_ferry_origin' ORDER BY table_name, ordinal_position`,
     );
@@ -306,7 +318,9 @@ async function pgForeignKeys(url: string): Promise<string[]> {
          JOIN pg_namespace n ON n.oid = con.connamespace AND n.nspname = 'public'
         WHERE con.contype = 'f'`,
     );
-    return r.rows.map((f) => `${f.tbl}(${f.cols.join(',')}) -> ${f.ref}(${f.refcols.join(',')}) ON UPDATE ${FK_ACTION[f.upd]} ON DELETE ${FK_ACTION[f.del]}`).sort();
+    return r.rows
+      .map((f) => `${f.tbl}(${f.cols.join(',')}) -> ${f.ref}(${f.refcols.join(',')}) ON UPDATE ${FK_ACTION[f.upd]} ON DELETE ${FK_ACTION[f.del]}`)
+      .sort();
   });
 }
 
@@ -349,7 +363,11 @@ for (const sample of SAMPLES) {
         ok: boolean;
         totals: { rows: number; rejects: number };
         warnings: { code: string; table: string }[];
-        verify: { ok: boolean; tables: { table: string; ok: boolean }[]; schema: { table: string; column?: string; severity: string; kind: string; message: string }[] };
+        verify: {
+          ok: boolean;
+          tables: { table: string; ok: boolean }[];
+          schema: { table: string; column?: string; severity: string; kind: string; message: string }[];
+        };
       };
       try {
         report = JSON.parse(r.stdout) as typeof report;
@@ -358,15 +376,35 @@ for (const sample of SAMPLES) {
       }
       const behaviour = report.verify.schema.filter((d) => d.severity === 'behaviour');
       // Named first, so a failure says which differences the copy's verify found, not just "exit 4".
-      assert.deepEqual(behaviour.map((d) => `${d.kind} ${d.message}`), [], `the copy's verify reports ${behaviour.length} schema difference(s) that change behaviour`);
+      assert.deepEqual(
+        behaviour.map((d) => `${d.kind} ${d.message}`),
+        [],
+        `the copy's verify reports ${behaviour.length} schema difference(s) that change behaviour`,
+      );
       assert.equal(r.status, 0, cliText(r));
       assert.equal(report.ok, true);
       assert.equal(report.totals.rejects, 0);
-      const rows = withSqlite(src, (s) => [...columns.keys()].reduce((n, tbl) => n + Number(s.prepare(`SELECT count(*) FROM ${q(tbl)}`).pluck().get()), 0));
+      const rows = withSqlite(src, (s) =>
+        [...columns.keys()].reduce(
+          (n, tbl) =>
+            n +
+            Number(
+              s
+                .prepare(`SELECT count(*) FROM ${q(tbl)}`)
+                .pluck()
+                .get(),
+            ),
+          0,
+        ),
+      );
       assert.equal(report.totals.rows, rows, 'every row of every table copied');
       assert.ok(report.verify.tables.length === columns.size && report.verify.tables.every((x) => x.ok), 'verify compared every table by content');
       const codes = report.warnings.map((w) => w.code).sort();
-      assert.deepEqual(codes, [...Array<string>(sample.triggers).fill('TRIGGER_SKIPPED'), ...Array<string>(sample.views).fill('VIEW_SKIPPED')], 'the only warnings: each view and trigger, kept for the way back but not created in PostgreSQL');
+      assert.deepEqual(
+        codes,
+        [...Array<string>(sample.triggers).fill('TRIGGER_SKIPPED'), ...Array<string>(sample.views).fill('VIEW_SKIPPED')],
+        'the only warnings: each view and trigger, kept for the way back but not created in PostgreSQL',
+      );
     });
 
     await t.test('PostgreSQL types: numeric(p,s), numeric, timestamp, date, integer identity keys', async () => {
@@ -392,16 +430,31 @@ for (const sample of SAMPLES) {
       // Northwind's bare NUMERIC columns hold integers and reals alike, and stay exact numbers.
       for (const col of sample.mixedNumeric) {
         const [tbl, name] = [col.slice(0, col.lastIndexOf('.')), col.slice(col.lastIndexOf('.') + 1)];
-        const classes = withSqlite(src, (s) => s.prepare(`SELECT DISTINCT typeof(${q(name)}) FROM ${q(tbl)} ORDER BY 1`).pluck().all());
+        const classes = withSqlite(src, (s) =>
+          s
+            .prepare(`SELECT DISTINCT typeof(${q(name)}) FROM ${q(tbl)} ORDER BY 1`)
+            .pluck()
+            .all(),
+        );
         assert.deepEqual(classes, ['integer', 'real'], `${col} holds integers and reals in the sample`);
         // The sum of the values as the app wrote them (shortest decimal of each double), in exact cents.
-        const cents = withSqlite(src, (s) => s.prepare(`SELECT ${q(name)} FROM ${q(tbl)} WHERE ${q(name)} IS NOT NULL`).pluck().all() as number[]).reduce((sum, v) => {
+        const cents = withSqlite(
+          src,
+          (s) =>
+            s
+              .prepare(`SELECT ${q(name)} FROM ${q(tbl)} WHERE ${q(name)} IS NOT NULL`)
+              .pluck()
+              .all() as number[],
+        ).reduce((sum, v) => {
           const [int, frac = ''] = decimalText(String(v)).split('.');
           assert.ok(frac.length <= 2, `${col}: ${v} has at most two decimals`);
           return sum + BigInt(`${int}${frac.padEnd(2, '0')}`);
         }, 0n);
         const exactSum = decimalText(`${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`);
-        const pgSum: string = await withRawPg(db.url, async (c) => (await c.query<{ s: string }>(`SELECT sum(${q(name)})::text AS s FROM ${q(tbl)}`)).rows[0]!.s);
+        const pgSum: string = await withRawPg(
+          db.url,
+          async (c) => (await c.query<{ s: string }>(`SELECT sum(${q(name)})::text AS s FROM ${q(tbl)}`)).rows[0]!.s,
+        );
         assert.equal(decimalText(pgSum), exactSum, `${col}: PostgreSQL holds the exact decimals (their sum is exact)`);
       }
     });
@@ -449,7 +502,10 @@ for (const sample of SAMPLES) {
       for (const key of b.keys()) if (!a.has(key)) out.push(`${key}: only in back.db`);
       assert.deepEqual(out, [], 'sqlite_schema differs from the original');
       assert.deepEqual(sqliteSequence(back), sqliteSequence(src), 'sqlite_sequence (AUTOINCREMENT counters)');
-      assert.deepEqual(withSqlite(back, (s) => s.prepare('PRAGMA foreign_key_check').all()), []);
+      assert.deepEqual(
+        withSqlite(back, (s) => s.prepare('PRAGMA foreign_key_check').all()),
+        [],
+      );
     });
 
     await t.test('back.db: every value in its original storage class and form (Sakila last_update included)', async () => {
@@ -458,7 +514,10 @@ for (const sample of SAMPLES) {
       let values = 0;
       for (const [tbl, cols] of columns) {
         const names = cols.map((c) => c.name);
-        const key = cols.filter((c) => c.pk > 0).sort((x, y) => x.pk - y.pk).map((c) => q(c.name));
+        const key = cols
+          .filter((c) => c.pk > 0)
+          .sort((x, y) => x.pk - y.pk)
+          .map((c) => q(c.name));
         const order = key.length ? key.join(', ') : names.map(q).join(', ');
         const a = sqliteTyped(src, tbl, names, order);
         const b = sqliteTyped(back, tbl, names, order);
@@ -483,7 +542,10 @@ for (const sample of SAMPLES) {
 
     await t.test('standalone ferry verify: original vs PostgreSQL and original vs back.db exit 0', async () => {
       need('copiedBack');
-      for (const [a, b] of [[file, db.url], [file, 'back.db']] as const) {
+      for (const [a, b] of [
+        [file, db.url],
+        [file, 'back.db'],
+      ] as const) {
         const r = await ferry(dir, 'verify', a, b, '--json');
         const what: string = `ferry verify ${a} ${b === db.url ? '<postgres>' : b}`;
         let report: { ok: boolean; tables: { ok: boolean }[]; schema: { severity: string; kind: string; message: string }[] };
@@ -495,7 +557,10 @@ for (const sample of SAMPLES) {
         const behaviour: string[] = report.schema.filter((d) => d.severity === 'behaviour').map((d) => `${d.kind} ${d.message}`);
         assert.deepEqual(behaviour, [], `${what}: schema differences that change behaviour`);
         assert.equal(report.tables.length, columns.size);
-        assert.ok(report.tables.every((x) => x.ok), 'every table equal by content');
+        assert.ok(
+          report.tables.every((x) => x.ok),
+          'every table equal by content',
+        );
         assert.equal(r.status, 0, cliText(r));
       }
     });

@@ -144,7 +144,14 @@ async function readPg(url: string): Promise<Record<ColumnName, string>[]> {
 
 async function pgTypes(url: string): Promise<Record<string, string>> {
   return withRawPg(url, async (c) => {
-    const r = await c.query<{ column_name: string; data_type: string; character_maximum_length: string | null; numeric_precision: string | null; numeric_scale: string | null; is_identity: string }>(
+    const r = await c.query<{
+      column_name: string;
+      data_type: string;
+      character_maximum_length: string | null;
+      numeric_precision: string | null;
+      numeric_scale: string | null;
+      is_identity: string;
+    }>(
       `SELECT column_name, data_type, character_maximum_length, numeric_precision, numeric_scale, is_identity
          FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'events' ORDER BY ordinal_position`,
     );
@@ -198,7 +205,12 @@ for (const w of WRITERS) {
       const r = await ferry(dir, 'copy', 'app.db', db.url, '--json');
       // Exit 4 (verify found differences) still leaves the table loaded: the later steps then run.
       state.copied = r.status === 0 || r.status === 4;
-      let report: { ok: boolean; totals: { rows: number; rejects: number }; warnings: { code: string }[]; verify: { schema: { severity: string; kind: string; message: string }[] } };
+      let report: {
+        ok: boolean;
+        totals: { rows: number; rejects: number };
+        warnings: { code: string }[];
+        verify: { schema: { severity: string; kind: string; message: string }[] };
+      };
       try {
         report = JSON.parse(r.stdout) as typeof report;
       } catch {
@@ -206,11 +218,18 @@ for (const w of WRITERS) {
       }
       const behaviour = report.verify.schema.filter((d) => d.severity === 'behaviour');
       // Named first, so a failure says which differences the copy's verify found, not just "exit 4".
-      assert.deepEqual(behaviour.map((d) => `${d.kind} ${d.message}`), [], `the copy's verify reports ${behaviour.length} schema difference(s) that change behaviour`);
+      assert.deepEqual(
+        behaviour.map((d) => `${d.kind} ${d.message}`),
+        [],
+        `the copy's verify reports ${behaviour.length} schema difference(s) that change behaviour`,
+      );
       assert.equal(r.status, 0, cliText(r));
       assert.equal(report.ok, true);
       assert.deepEqual(report.totals, { ...report.totals, rows: 8, rejects: 0 });
-      assert.deepEqual(report.warnings.map((x) => x.code), w.warnings);
+      assert.deepEqual(
+        report.warnings.map((x) => x.code),
+        w.warnings,
+      );
     });
 
     await t.test('PostgreSQL column types follow from what the library declared and stored', async () => {
@@ -233,10 +252,12 @@ for (const w of WRITERS) {
 
       // The same facts as PostgreSQL compares them: instants and numbers, not text.
       const atTime = w.name === 'rails' ? `TIMESTAMP '2000-01-01 21:00:00.438'` : `TIME '21:00:00.438'`;
-      const spot = await withRawPg(db.url, async (c) =>
-        (
-          await c.query({
-            text: `SELECT
+      const spot = await withRawPg(
+        db.url,
+        async (c) =>
+          (
+            await c.query({
+              text: `SELECT
                 (SELECT naive_at = TIMESTAMP '2024-01-01 21:00:00.438' AND at_time = ${atTime} AND on_date = DATE '2024-01-01'
                         AND amount = 12.50 AND ratio = 1.5 AND flag AND (payload::text)::json->>'a' = '1' FROM events WHERE id = 1),
                 (SELECT naive_at = TIMESTAMP '2024-03-01 00:00:00' AND NOT flag AND amount = -1234.56 FROM events WHERE id = 2),
@@ -247,9 +268,9 @@ for (const w of WRITERS) {
                 (SELECT count(*) FROM events WHERE amount > 12.5),
                 (SELECT count(*) FROM events WHERE flag),
                 (SELECT string_agg(id::text, ',' ORDER BY id) FROM events WHERE on_date BETWEEN '2000-01-01' AND '2024-02-29')`,
-            rowMode: 'array',
-          })
-        ).rows[0] as string[],
+              rowMode: 'array',
+            })
+          ).rows[0] as string[],
       );
       assert.deepEqual(spot, ['t', 't', 't', 't', 't', '4', '2', '4', '1,2,3']);
     });
@@ -269,7 +290,10 @@ for (const w of WRITERS) {
 
     await t.test('standalone ferry verify: app.db vs PostgreSQL and app.db vs back.db exit 0', async () => {
       need('copiedBack');
-      for (const [label, target] of [['<postgres>', db.url], ['back.db', 'back.db']] as const) {
+      for (const [label, target] of [
+        ['<postgres>', db.url],
+        ['back.db', 'back.db'],
+      ] as const) {
         const r = await ferry(dir, 'verify', 'app.db', target, '--json');
         const what: string = `ferry verify app.db ${label}`;
         let report: { tables: { ok: boolean }[]; schema: { severity: string; kind: string; message: string }[] };
@@ -280,7 +304,11 @@ for (const w of WRITERS) {
         }
         const behaviour: string[] = report.schema.filter((d) => d.severity === 'behaviour').map((d) => `${d.kind} ${d.message}`);
         assert.deepEqual(behaviour, [], `${what}: schema differences that change behaviour`);
-        assert.deepEqual(report.tables.map((x) => x.ok), [true], `${what}: events equal by content`);
+        assert.deepEqual(
+          report.tables.map((x) => x.ok),
+          [true],
+          `${what}: events equal by content`,
+        );
         assert.equal(r.status, 0, cliText(r));
       }
     });

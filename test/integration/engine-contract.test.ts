@@ -54,10 +54,17 @@ const COLUMNS = ['Id', 'select', 'a b', 'quote"d', 'real.col', 'blob col'];
 const ROWS: Row[] = [
   [1n, -9223372036854775808n, 'plain', '', 0.1, Buffer.from([0, 0, 0])],
   [2n, 9223372036854775807n, 'tab\there\nnew line\r\n', null, 1 / 3, Buffer.from([0xff, 0x00, 0xfe])],
-  [3n, 0n, "it's \"quoted\"", 'back\\slash \\x00', 5e-324, Buffer.from('\\x00', 'latin1')],
+  [3n, 0n, 'it\'s "quoted"', 'back\\slash \\x00', 5e-324, Buffer.from('\\x00', 'latin1')],
   [4n, -1n, '😀👍🏽 ünïcödé 中文', ' ', Number.MAX_VALUE, null],
   [5n, null, null, 'NULL', -1.7976931348623157e308, Buffer.from([0])],
-  ...Array.from({ length: 2500 }, (_, i): Row => [BigInt(i + 6), BigInt(i) * 3_689_348_814_741_910n, `row ${i}\t😀`, i % 2 ? '' : null, i / 7 + 1e-9, Buffer.from([i & 255, 0, i >> 8])]),
+  ...Array.from({ length: 2500 }, (_, i): Row => [
+    BigInt(i + 6),
+    BigInt(i) * 3_689_348_814_741_910n,
+    `row ${i}\t😀`,
+    i % 2 ? '' : null,
+    i / 7 + 1e-9,
+    Buffer.from([i & 255, 0, i >> 8]),
+  ]),
 ];
 
 async function collect(stream: AsyncIterable<Row[]>): Promise<Row[]> {
@@ -126,7 +133,10 @@ for (const engineCase of ENGINES) {
       assert.equal(schema.dialect, engineCase.dialect);
       const table = findTable(schema, TABLE);
       assert.ok(table, 'the table is found under its exact name');
-      assert.deepEqual(table.columns.map((c) => c.name), COLUMNS);
+      assert.deepEqual(
+        table.columns.map((c) => c.name),
+        COLUMNS,
+      );
       assert.deepEqual(table.primaryKey?.columns, ['Id']);
       const index = table.indexes.find((i) => i.name === 'idx "select" a b');
       assert.ok(index, `the index is found among ${JSON.stringify(table.indexes.map((i) => i.name))}`);
@@ -148,7 +158,10 @@ for (const engineCase of ENGINES) {
     });
 
     test('a failing write leaves nothing from that call', async () => {
-      const duplicate: Row[] = [[200_000n, 1n, 'new', null, 1.5, null], [1n, 1n, 'duplicate key', null, 1.5, null]];
+      const duplicate: Row[] = [
+        [200_000n, 1n, 'new', null, 1.5, null],
+        [1n, 1n, 'duplicate key', null, 1.5, null],
+      ];
       await assert.rejects(engine.writeRows(TABLE, COLUMNS, [duplicate]));
       assert.equal(await engine.countRows(TABLE), ROWS.length);
     });

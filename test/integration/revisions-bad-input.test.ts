@@ -46,7 +46,9 @@ async function addLegacyTable(url: string): Promise<string> {
 async function databases(t: Parameters<typeof freshPostgresDatabase>[0]): Promise<Db[]> {
   const dir = tempDir('rev-bad-db');
   let n = 0;
-  const out: Db[] = [{ name: 'sqlite', versioned: emptySqliteFile(path.join(dir, 'versioned.db')), fresh: () => addLegacyTable(path.join(dir, `fresh${++n}.db`)) }];
+  const out: Db[] = [
+    { name: 'sqlite', versioned: emptySqliteFile(path.join(dir, 'versioned.db')), fresh: () => addLegacyTable(path.join(dir, `fresh${++n}.db`)) },
+  ];
   const pg = await freshPostgresDatabase(t);
   // CREATE DATABASE copies template1, which refuses two copies at once: one at a time.
   let queue: Promise<unknown> = Promise.resolve();
@@ -74,7 +76,9 @@ async function snapshot(url: string): Promise<{ tables: string[]; version: strin
   const e = await connect(url);
   try {
     const tables = (await e.introspect()).tables.map((t) => t.name).sort();
-    const version = tables.includes('ferry_version') ? (await e.query<{ revision: string }>('SELECT revision FROM ferry_version ORDER BY revision')).map((r) => r.revision) : [];
+    const version = tables.includes('ferry_version')
+      ? (await e.query<{ revision: string }>('SELECT revision FROM ferry_version ORDER BY revision')).map((r) => r.revision)
+      : [];
     const history = tables.includes('ferry_history') ? Number((await e.query<{ n: unknown }>('SELECT count(*) AS n FROM ferry_history'))[0]!.n) : 0;
     return { tables, version, history };
   } finally {
@@ -102,7 +106,10 @@ async function expectFailure(db: Db, dir: string, args: string[], patterns: RegE
     ferry(dir, ...args, '--url', db.versioned, ...extra, '--json'),
   ]);
   const label = `${db.name}: ferry ${args.join(' ')}`;
-  for (const [r, which] of [[text, 'versioned'], [freshText, 'never-versioned']] as const) {
+  for (const [r, which] of [
+    [text, 'versioned'],
+    [freshText, 'never-versioned'],
+  ] as const) {
     assert.notEqual(r.status, 0, `${label} (${which}) must fail:\n${r.stdout}${r.stderr}`);
     for (const p of patterns) assert.match(r.stderr, p, `${label} (${which}): stderr names it`);
     assert.doesNotMatch(r.stderr, /\n\s+at /, `${label}: no stack trace`);
@@ -126,7 +133,10 @@ async function badInputCases(t: TestContext, db: Db): Promise<void> {
   await t.test('duplicate revision ids name both files', async () => {
     const { dir, mig } = project('dup');
     sqlRevision(mig, 'd0000000000a', [BASE], 'one', 'CREATE TABLE one (id INTEGER);', 'DROP TABLE one;');
-    fs.writeFileSync(path.join(mig, 'd0000000000a_two.sql'), `-- ferry:revision d0000000000a\n-- ferry:parents ${BASE}\n-- ferry:up\nCREATE TABLE two (id INTEGER);\n`);
+    fs.writeFileSync(
+      path.join(mig, 'd0000000000a_two.sql'),
+      `-- ferry:revision d0000000000a\n-- ferry:parents ${BASE}\n-- ferry:up\nCREATE TABLE two (id INTEGER);\n`,
+    );
     await expectFailure(db, dir, ['upgrade'], [/d0000000000a/, /d0000000000a_one\.sql/, /d0000000000a_two\.sql/], 'CONFLICT');
     const heads = await ferry(dir, 'heads');
     assert.equal(heads.status, 1);
@@ -173,7 +183,10 @@ async function badInputCases(t: TestContext, db: Db): Promise<void> {
     const json = await ferry(dir, 'upgrade', '--bogus', '--url', db.versioned, '--json');
     assert.equal(json.status, 2);
     assert.equal(json.stderr, '', 'nothing but the JSON document');
-    assert.deepEqual(JSON.parse(json.stdout), { ok: false, error: { code: 'USAGE', message: "unknown option '--bogus'", hint: 'Run the command with --help to see its arguments and options.' } });
+    assert.deepEqual(JSON.parse(json.stdout), {
+      ok: false,
+      error: { code: 'USAGE', message: "unknown option '--bogus'", hint: 'Run the command with --help to see its arguments and options.' },
+    });
   });
 
   await t.test('a file with no up section is named', async () => {
@@ -185,7 +198,10 @@ async function badInputCases(t: TestContext, db: Db): Promise<void> {
   await t.test('a misspelled directive gives file and line', async () => {
     const { dir, mig } = project('directive');
     const file = path.join(mig, 'd1e000000001_typo.sql');
-    fs.writeFileSync(file, `-- ferry:revision d1e000000001\n-- ferry:parents ${BASE}\n-- ferry:message typo\n-- ferry:up\nCREATE TABLE typo (id INTEGER);\n-- ferry:donw\nDROP TABLE typo;\n`);
+    fs.writeFileSync(
+      file,
+      `-- ferry:revision d1e000000001\n-- ferry:parents ${BASE}\n-- ferry:message typo\n-- ferry:up\nCREATE TABLE typo (id INTEGER);\n-- ferry:donw\nDROP TABLE typo;\n`,
+    );
     await expectFailure(db, dir, ['upgrade'], [/d1e000000001_typo\.sql:6/, /ferry:donw/, /did you mean "-- ferry:down"/], 'CONFIG_INVALID');
   });
 
@@ -276,7 +292,19 @@ async function lockCase(db: { name: 'sqlite' | 'postgres'; url: string }): Promi
     if (db.name === 'postgres') {
       const e = await connect(db.url);
       try {
-        await until(async () => Number((await e.query<{ n: unknown }>("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted"))[0]!.n) > 0 && Number((await e.query<{ n: unknown }>("SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND state = 'active' AND pid <> pg_backend_pid()"))[0]!.n) > 0, 10_000, 'the slow revision to start');
+        await until(
+          async () =>
+            Number((await e.query<{ n: unknown }>("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted"))[0]!.n) > 0 &&
+            Number(
+              (
+                await e.query<{ n: unknown }>(
+                  "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND state = 'active' AND pid <> pg_backend_pid()",
+                )
+              )[0]!.n,
+            ) > 0,
+          10_000,
+          'the slow revision to start',
+        );
       } finally {
         await e.close();
       }
@@ -298,7 +326,11 @@ async function lockCase(db: { name: 'sqlite' | 'postgres'; url: string }): Promi
     const e = await connect(db.url);
     try {
       const rows = await e.query<{ revision: string; direction: string }>('SELECT revision, direction FROM ferry_history ORDER BY seq');
-      assert.deepEqual(rows.map((r) => `${r.revision} ${r.direction}`), ['a10c00000001 up'], `${db.name}: applied once, by the holder`);
+      assert.deepEqual(
+        rows.map((r) => `${r.revision} ${r.direction}`),
+        ['a10c00000001 up'],
+        `${db.name}: applied once, by the holder`,
+      );
       assert.ok((await e.introspect()).tables.some((x) => x.name === 'slow'));
     } finally {
       await e.close();

@@ -19,8 +19,15 @@ test('PostgreSQL batches: session settings restored, history numbered and timed,
   if (!db) return;
   const dir = tempDir('rev-batch');
   sqlRevision(dir, 'a30000000001', [], 'one', 'CREATE TABLE one (id INTEGER PRIMARY KEY);', 'DROP TABLE one;');
-  sqlRevision(dir, 'b30000000002', ['a30000000001'], 'two', "CREATE TABLE two (id INTEGER PRIMARY KEY);\nSELECT pg_sleep(0.03);", 'DROP TABLE two;');
-  const bad = sqlRevision(dir, 'c30000000003', ['b30000000002'], 'three', 'CREATE TABLE three (id INTEGER PRIMARY KEY);\nINSERT INTO nowhere VALUES (1);', 'DROP TABLE three;');
+  sqlRevision(dir, 'b30000000002', ['a30000000001'], 'two', 'CREATE TABLE two (id INTEGER PRIMARY KEY);\nSELECT pg_sleep(0.03);', 'DROP TABLE two;');
+  const bad = sqlRevision(
+    dir,
+    'c30000000003',
+    ['b30000000002'],
+    'three',
+    'CREATE TABLE three (id INTEGER PRIMARY KEY);\nINSERT INTO nowhere VALUES (1);',
+    'DROP TABLE three;',
+  );
   const engine = await connect(db.url);
   try {
     const store = new VersionStore(engine);
@@ -45,16 +52,24 @@ test('PostgreSQL batches: session settings restored, history numbered and timed,
     assert.deepEqual(await store.heads(), []);
 
     const history = await store.history();
-    assert.deepEqual(history.map((h) => h.seq), [1, 2, 3, 4, 5, 6], 'sequence numbers count on across batches, without gaps');
-    assert.deepEqual(history.map((h) => `${h.direction} ${h.revision}`), [
-      'up a30000000001', 'up b30000000002', 'up c30000000003', 'down c30000000003', 'down b30000000002', 'down a30000000001',
-    ]);
+    assert.deepEqual(
+      history.map((h) => h.seq),
+      [1, 2, 3, 4, 5, 6],
+      'sequence numbers count on across batches, without gaps',
+    );
+    assert.deepEqual(
+      history.map((h) => `${h.direction} ${h.revision}`),
+      ['up a30000000001', 'up b30000000002', 'up c30000000003', 'down c30000000003', 'down b30000000002', 'down a30000000001'],
+    );
     for (const h of history) {
       assert.match(h.appliedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'applied_at is an ISO time in UTC');
       assert.ok(h.durationMs >= 0, `duration of ${h.revision} is not negative`);
     }
     assert.ok(history[1]!.durationMs >= 25, `the revision that sleeps 30 ms is timed as such (${history[1]!.durationMs} ms)`);
-    assert.ok(history.slice(1).every((h, i) => h.appliedAt >= history[i]!.appliedAt), 'times never go backwards');
+    assert.ok(
+      history.slice(1).every((h, i) => h.appliedAt >= history[i]!.appliedAt),
+      'times never go backwards',
+    );
     assert.equal(path.basename(bad), 'c30000000003_three.sql');
   } finally {
     await engine.close();

@@ -42,9 +42,15 @@ test('ferry check: changed files, line endings, schema drift, skipped revisions 
     const changed = await f('check', '--json');
     assert.equal(changed.status, 4);
     const problems = (JSON.parse(changed.stdout) as { problems: { kind: string; revision?: string }[] }).problems;
-    assert.ok(problems.some((p) => p.kind === 'changed' && p.revision === 'a50000000001'), changed.stdout);
+    assert.ok(
+      problems.some((p) => p.kind === 'changed' && p.revision === 'a50000000001'),
+      changed.stdout,
+    );
     // The edited file also no longer makes the live schema (NOT NULL differs).
-    assert.ok(problems.some((p) => p.kind === 'schema'), changed.stdout);
+    assert.ok(
+      problems.some((p) => p.kind === 'schema'),
+      changed.stdout,
+    );
     fs.writeFileSync(a, text);
 
     // Drift: a column added by hand.
@@ -57,7 +63,14 @@ test('ferry check: changed files, line endings, schema drift, skipped revisions 
     assert.equal((await f('check')).status, 0);
 
     // A down that does not undo its up: --roundtrip names the revision.
-    sqlRevision(mig, 'c50000000003', ['b50000000002'], 'add email', 'ALTER TABLE users ADD COLUMN email TEXT;\nCREATE INDEX users_email ON users (email);', 'DROP INDEX users_email;');
+    sqlRevision(
+      mig,
+      'c50000000003',
+      ['b50000000002'],
+      'add email',
+      'ALTER TABLE users ADD COLUMN email TEXT;\nCREATE INDEX users_email ON users (email);',
+      'DROP INDEX users_email;',
+    );
     const rt = await f('check', '--roundtrip');
     assert.equal(rt.status, 4, rt.stdout);
     assert.match(rt.stdout, /c50000000003_add_email\.sql/);
@@ -70,7 +83,10 @@ test('ferry check: changed files, line endings, schema drift, skipped revisions 
     await exec(db.url, "DELETE FROM ferry_version; INSERT INTO ferry_version (revision) VALUES ('d50000000004')");
     const behind = await f('check', '--json');
     assert.equal(behind.status, 4);
-    const kinds = (JSON.parse(behind.stdout) as { problems: { kind: string; revision?: string }[] }).problems.filter((p) => p.kind === 'never-applied').map((p) => p.revision).sort();
+    const kinds = (JSON.parse(behind.stdout) as { problems: { kind: string; revision?: string }[] }).problems
+      .filter((p) => p.kind === 'never-applied')
+      .map((p) => p.revision)
+      .sort();
     assert.deepEqual(kinds, ['c50000000003', 'd50000000004']);
   }
 });

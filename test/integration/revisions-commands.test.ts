@@ -49,7 +49,9 @@ async function tables(url: string): Promise<string[]> {
 async function historyRows(url: string): Promise<string[]> {
   const e = await connect(url);
   try {
-    return (await e.query<{ revision: string; direction: string }>('SELECT revision, direction FROM ferry_history ORDER BY seq')).map((r) => `${r.direction} ${r.revision}`);
+    return (await e.query<{ revision: string; direction: string }>('SELECT revision, direction FROM ferry_history ORDER BY seq')).map(
+      (r) => `${r.direction} ${r.revision}`,
+    );
   } finally {
     await e.close();
   }
@@ -97,7 +99,21 @@ async function commandsOn(db: Db): Promise<void> {
 
     // show: a prefix, as text and JSON.
     // The read-only commands run side by side.
-    const names = ['show', 'showJson', 'heads', 'headsJson', 'branches', 'branchesJson', 'all', 'range', 'fromB', 'toD', 'rangeText', 'verbose', 'badRange'] as const;
+    const names = [
+      'show',
+      'showJson',
+      'heads',
+      'headsJson',
+      'branches',
+      'branchesJson',
+      'all',
+      'range',
+      'fromB',
+      'toD',
+      'rangeText',
+      'verbose',
+      'badRange',
+    ] as const;
     const results = await Promise.all([
       f('show', 'c7'),
       f('show', 'c7', '--json'),
@@ -136,22 +152,35 @@ async function commandsOn(db: Db): Promise<void> {
     assert.match(heads.stdout, new RegExp(`${B} -> ${D} \\(head\\), create audit`));
     assert.match(heads.stdout, new RegExp(`${C} -> ${E} \\(head\\), create labels`));
     assert.equal(heads.stdout.trim().split('\n').length, 2);
-    assert.deepEqual((JSON.parse(ok(r.headsJson, 'heads --json').stdout) as Info[]).map((h) => h.id), [D, E]);
+    assert.deepEqual(
+      (JSON.parse(ok(r.headsJson, 'heads --json').stdout) as Info[]).map((h) => h.id),
+      [D, E],
+    );
     const branches = ok(r.branches, 'branches');
     assert.equal(branches.stdout.trim().split('\n').length, 1, branches.stdout);
     assert.match(branches.stdout, new RegExp(`${A} -> ${B}, create posts`));
-    assert.deepEqual((JSON.parse(ok(r.branchesJson, 'branches --json').stdout) as Info[]).map((h) => h.id), [B]);
+    assert.deepEqual(
+      (JSON.parse(ok(r.branchesJson, 'branches --json').stdout) as Info[]).map((h) => h.id),
+      [B],
+    );
 
     // history: full, a range, --verbose.
     const all = JSON.parse(ok(r.all, 'history').stdout) as Info[];
     assert.equal(all.length, 5);
     assert.equal(all[all.length - 1]!.id, A, 'oldest last');
     const range = JSON.parse(ok(r.range, 'history -r').stdout) as Info[];
-    assert.deepEqual(range.map((r) => r.id), [C, B], 'from b7 up to c7, newest first');
+    assert.deepEqual(
+      range.map((r) => r.id),
+      [C, B],
+      'from b7 up to c7, newest first',
+    );
     const fromB = JSON.parse(ok(r.fromB, 'history -r B:').stdout) as Info[];
     assert.deepEqual(fromB.map((r) => r.id).sort(), [B, C, D, E]);
     const toD = JSON.parse(ok(r.toD, 'history -r :D').stdout) as Info[];
-    assert.deepEqual(toD.map((r) => r.id), [D, B, A]);
+    assert.deepEqual(
+      toD.map((r) => r.id),
+      [D, B, A],
+    );
     const rangeText = ok(r.rangeText, 'history -r text');
     assert.equal(rangeText.stdout.trim().split('\n').length, 2);
     const verbose = ok(r.verbose, 'history --verbose');
@@ -177,7 +206,10 @@ async function commandsOn(db: Db): Promise<void> {
 
     // upgrade +2 / downgrade -2: exactly two steps each.
     const plus2 = JSON.parse(ok(await f('upgrade', '+2', '--no-backup', '--json'), 'upgrade +2').stdout) as { steps: { id: string }[]; heads: string[] };
-    assert.deepEqual(plus2.steps.map((s) => s.id), [A, B]);
+    assert.deepEqual(
+      plus2.steps.map((s) => s.id),
+      [A, B],
+    );
     assert.deepEqual(plus2.heads, [B]);
     const plus2b = JSON.parse(ok(await f('upgrade', '+2', '--no-backup', '--json'), 'upgrade +2 again').stdout) as { steps: { id: string }[]; heads: string[] };
     assert.equal(plus2b.steps.length, 2);
@@ -186,8 +218,14 @@ async function commandsOn(db: Db): Promise<void> {
     assert.equal(tooFar.status, 2, 'only one is pending');
     assert.match(tooFar.stderr, /only 1 revision\(s\) are pending/);
     ok(await f('upgrade', '--no-backup'), 'upgrade the rest');
-    assert.deepEqual((JSON.parse(ok(await f('current', '--json'), 'current').stdout) as { heads: Info[] }).heads.map((h) => h.id), [D, E]);
-    const minus2 = JSON.parse(ok(await f('downgrade', '-2', '--no-backup', '--json'), 'downgrade -2').stdout) as { steps: { id: string; direction: string }[]; heads: string[] };
+    assert.deepEqual(
+      (JSON.parse(ok(await f('current', '--json'), 'current').stdout) as { heads: Info[] }).heads.map((h) => h.id),
+      [D, E],
+    );
+    const minus2 = JSON.parse(ok(await f('downgrade', '-2', '--no-backup', '--json'), 'downgrade -2').stdout) as {
+      steps: { id: string; direction: string }[];
+      heads: string[];
+    };
     assert.equal(minus2.steps.length, 2);
     assert.ok(minus2.steps.every((s) => s.direction === 'down'));
     const rows = await historyRows(db.url);
@@ -199,11 +237,27 @@ async function commandsOn(db: Db): Promise<void> {
     assert.equal(hist.filter((r) => r.applied).length, 3);
     assert.ok(hist.filter((r) => !r.applied).every((r) => minus2.steps.some((s) => s.id === r.id)));
     // history --applied: the database's own record, newest first, with message, time and who.
-    const applied = JSON.parse(ok(await f('history', '--applied', '--json'), 'history --applied').stdout) as { seq: number; revision: string; direction: string; message?: string; appliedAt: string; durationMs: number; appliedBy: string }[];
-    assert.deepEqual(applied.map((x) => `${x.direction} ${x.revision}`), [...rows].reverse());
-    assert.deepEqual(applied.map((x) => x.seq), [7, 6, 5, 4, 3, 2, 1]);
+    const applied = JSON.parse(ok(await f('history', '--applied', '--json'), 'history --applied').stdout) as {
+      seq: number;
+      revision: string;
+      direction: string;
+      message?: string;
+      appliedAt: string;
+      durationMs: number;
+      appliedBy: string;
+    }[];
+    assert.deepEqual(
+      applied.map((x) => `${x.direction} ${x.revision}`),
+      [...rows].reverse(),
+    );
+    assert.deepEqual(
+      applied.map((x) => x.seq),
+      [7, 6, 5, 4, 3, 2, 1],
+    );
     assert.ok(applied.every((x) => x.message && /^\d{4}-\d\d-\d\dT/.test(x.appliedAt) && x.durationMs >= 0 && x.appliedBy.includes('@')));
-    const appliedText = ok(await f('history', '--applied'), 'history --applied text').stdout.trim().split('\n');
+    const appliedText = ok(await f('history', '--applied'), 'history --applied text')
+      .stdout.trim()
+      .split('\n');
     assert.equal(appliedText.length, 7);
     assert.match(appliedText[0]!, new RegExp(`^\\S+Z  down +${minus2.steps[1]!.id} .* \\d+ ms, \\S+@\\S+$`));
     const tooFarDown = await f('downgrade', '-4', '--no-backup');
@@ -217,12 +271,21 @@ async function commandsOn(db: Db): Promise<void> {
     assert.ok(fs.existsSync(m.file));
     assert.match(path.basename(m.file), new RegExp(`^${m.id}_join_audit_and_labels\\.sql$`));
     assert.match(fs.readFileSync(m.file, 'utf8'), new RegExp(`^-- ferry:parents ${D} ${E}$`, 'm'));
-    assert.deepEqual((JSON.parse(ok(await f('heads', '--json'), 'heads').stdout) as Info[]).map((h) => h.id), [m.id]);
+    assert.deepEqual(
+      (JSON.parse(ok(await f('heads', '--json'), 'heads').stdout) as Info[]).map((h) => h.id),
+      [m.id],
+    );
     const mshow = ok(await f('show', m.id.slice(0, 8)), 'show merge');
     assert.match(mshow.stdout, new RegExp(`Parents: ${D}, ${E}`));
     ok(await f('upgrade', 'head', '--no-backup'), 'upgrade head after the merge');
-    assert.deepEqual((JSON.parse(ok(await f('current', '--json'), 'current').stdout) as { heads: Info[] }).heads.map((h) => h.id), [m.id]);
-    assert.deepEqual((await tables(db.url)).filter((n) => !n.startsWith('ferry_') && n !== 'legacy'), ['audit', 'labels', 'posts', 'tags', 'users']);
+    assert.deepEqual(
+      (JSON.parse(ok(await f('current', '--json'), 'current').stdout) as { heads: Info[] }).heads.map((h) => h.id),
+      [m.id],
+    );
+    assert.deepEqual(
+      (await tables(db.url)).filter((n) => !n.startsWith('ferry_') && n !== 'legacy'),
+      ['audit', 'labels', 'posts', 'tags', 'users'],
+    );
     // A merge of one revision is refused.
     const lone = await f('merge', '-m', 'nothing', m.id);
     assert.notEqual(lone.status, 0);
@@ -238,15 +301,25 @@ test('the database comes from --url, else DATABASE_URL, else ferry.config.json',
     sqlRevision(mig, A, [], 'create users', 'CREATE TABLE users (id INTEGER PRIMARY KEY);', 'DROP TABLE users;');
     const envUp = await ferryWithEnv({ DATABASE_URL: db.url }, dir, 'upgrade', '--no-backup');
     ok(envUp, 'upgrade with DATABASE_URL');
-    assert.deepEqual((await tables(db.url)).filter((n) => !n.startsWith('ferry_')), ['users']);
+    assert.deepEqual(
+      (await tables(db.url)).filter((n) => !n.startsWith('ferry_')),
+      ['users'],
+    );
     assert.match(ok(await ferryWithEnv({ DATABASE_URL: db.url }, dir, 'current'), 'current with DATABASE_URL').stdout, new RegExp(A));
     ok(await ferryWithEnv({ DATABASE_URL: db.url }, dir, 'downgrade', 'base', '--no-backup'), 'downgrade with DATABASE_URL');
-    assert.deepEqual((await tables(db.url)).filter((n) => !n.startsWith('ferry_')), []);
+    assert.deepEqual(
+      (await tables(db.url)).filter((n) => !n.startsWith('ferry_')),
+      [],
+    );
     // --url wins over DATABASE_URL.
     const other = emptySqliteFile(path.join(dir, 'other.db'));
     ok(await ferryWithEnv({ DATABASE_URL: db.url }, dir, 'upgrade', '--no-backup', '--url', other), '--url over DATABASE_URL');
     assert.ok(fs.existsSync(other));
-    assert.deepEqual((await tables(db.url)).filter((n) => !n.startsWith('ferry_')), [], 'DATABASE_URL untouched when --url is given');
+    assert.deepEqual(
+      (await tables(db.url)).filter((n) => !n.startsWith('ferry_')),
+      [],
+      'DATABASE_URL untouched when --url is given',
+    );
 
     // ferry.config.json when neither is there: revisions.dir and revisions.url.
     const cfgDir = tempDir(`rev-cfg-${db.name}`);
@@ -272,7 +345,10 @@ test('the database comes from --url, else DATABASE_URL, else ferry.config.json',
     assert.ok((await tables(target)).includes('things'));
     assert.match(ok(await ferry(cfgDir, 'current'), 'current from the config').stdout, new RegExp(B));
     // A new revision goes into the configured folder.
-    const made = JSON.parse(ok(await ferry(cfgDir, 'revision', '-m', 'more things', '--json'), 'revision from the config').stdout) as { file: string; parents: string[] };
+    const made = JSON.parse(ok(await ferry(cfgDir, 'revision', '-m', 'more things', '--json'), 'revision from the config').stdout) as {
+      file: string;
+      parents: string[];
+    };
     assert.equal(path.dirname(made.file), revs);
     assert.deepEqual(made.parents, [B]);
     // DATABASE_URL wins over the config.
@@ -303,8 +379,11 @@ test('a reader that closes the pipe early (ferry history --applied | head -1) en
   }
   const { spawnSync } = await import('node:child_process');
   const { FERRY } = await import('../support/cli.js');
-  const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${FERRY}" history --applied --url app.db | head -1`], { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${FERRY}" history --applied --url app.db | head -1`], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^\S+Z  stamp +e00000002999 \(no revision file\)/);
+  assert.match(r.stdout, /^\S+Z {2}stamp +e00000002999 \(no revision file\)/);
   assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/);
 });

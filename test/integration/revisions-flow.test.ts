@@ -25,7 +25,10 @@ async function databases(t: Parameters<typeof freshPostgresDatabase>[0]): Promis
 async function tables(url: string): Promise<string[]> {
   const e = await connect(url);
   try {
-    return (await e.introspect()).tables.map((t) => t.name).filter((n) => !n.startsWith('ferry_')).sort();
+    return (await e.introspect()).tables
+      .map((t) => t.name)
+      .filter((n) => !n.startsWith('ferry_'))
+      .sort();
   } finally {
     await e.close();
   }
@@ -43,8 +46,22 @@ async function historyRows(url: string): Promise<{ revision: string; direction: 
 /** base -> a1 -> (b1 | c1) -> m1 (merge) -> d1 */
 function graphFixture(dir: string): void {
   sqlRevision(dir, 'a10000000001', [], 'create users', 'CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);', 'DROP TABLE users;');
-  sqlRevision(dir, 'b10000000002', ['a10000000001'], 'create posts', 'CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id) ON DELETE CASCADE, body TEXT);', 'DROP TABLE posts;');
-  sqlRevision(dir, 'c10000000003', ['a10000000001'], 'create tags', "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT DEFAULT 'x');\nINSERT INTO tags (id, label) VALUES (1, 'semi;colon'), (2, 'two');", 'DROP TABLE tags;');
+  sqlRevision(
+    dir,
+    'b10000000002',
+    ['a10000000001'],
+    'create posts',
+    'CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id) ON DELETE CASCADE, body TEXT);',
+    'DROP TABLE posts;',
+  );
+  sqlRevision(
+    dir,
+    'c10000000003',
+    ['a10000000001'],
+    'create tags',
+    "CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT DEFAULT 'x');\nINSERT INTO tags (id, label) VALUES (1, 'semi;colon'), (2, 'two');",
+    'DROP TABLE tags;',
+  );
   sqlRevision(dir, 'd10000000004', ['b10000000002', 'c10000000003'], 'merge posts and tags', '', '');
   sqlRevision(dir, 'e10000000005', ['d10000000004'], 'add email', 'ALTER TABLE users ADD COLUMN email TEXT;', 'ALTER TABLE users DROP COLUMN email;');
 }
@@ -72,7 +89,10 @@ test('upgrade, current, heads, history, downgrade, stamp and merge on both engin
     assert.equal(up.status, 0, up.stderr);
     assert.deepEqual(await tables(db.url), ['tags', 'users'], 'a prefix target brings its ancestors only');
     const cur = await plain('current', '--json');
-    assert.deepEqual((JSON.parse(cur.stdout) as { heads: { id: string }[] }).heads.map((h) => h.id), ['c10000000003']);
+    assert.deepEqual(
+      (JSON.parse(cur.stdout) as { heads: { id: string }[] }).heads.map((h) => h.id),
+      ['c10000000003'],
+    );
 
     const all = await run('upgrade');
     assert.equal(all.status, 0, all.stderr);
@@ -91,7 +111,10 @@ test('upgrade, current, heads, history, downgrade, stamp and merge on both engin
     assert.equal(downPosts.status, 0, downPosts.stderr);
     // Only the descendants of c1 go (the merge); b1, on the other branch, stays: two heads now.
     assert.deepEqual(await tables(db.url), ['posts', 'tags', 'users']);
-    assert.deepEqual((JSON.parse((await plain('current', '--json')).stdout) as { heads: { id: string }[] }).heads.map((h) => h.id), ['b10000000002', 'c10000000003']);
+    assert.deepEqual(
+      (JSON.parse((await plain('current', '--json')).stdout) as { heads: { id: string }[] }).heads.map((h) => h.id),
+      ['b10000000002', 'c10000000003'],
+    );
     const base = await run('downgrade', 'base');
     assert.equal(base.status, 0, base.stderr);
     assert.deepEqual(await tables(db.url), []);
@@ -124,7 +147,14 @@ test('a failing revision is rolled back whole, earlier ones stay, and the error 
     const mig = path.join(dir, 'migrations');
     fs.mkdirSync(mig);
     sqlRevision(mig, 'a20000000001', [], 'one', 'CREATE TABLE one (id INTEGER PRIMARY KEY);', 'DROP TABLE one;');
-    sqlRevision(mig, 'b20000000002', ['a20000000001'], 'two', 'CREATE TABLE two (id INTEGER PRIMARY KEY);\nINSERT INTO two VALUES (1);\nINSERT INTO nowhere VALUES (1);', 'DROP TABLE two;');
+    sqlRevision(
+      mig,
+      'b20000000002',
+      ['a20000000001'],
+      'two',
+      'CREATE TABLE two (id INTEGER PRIMARY KEY);\nINSERT INTO two VALUES (1);\nINSERT INTO nowhere VALUES (1);',
+      'DROP TABLE two;',
+    );
     const r = await ferry(dir, 'upgrade', '--url', db.url, '--no-backup');
     assert.equal(r.status, 1);
     assert.match(r.stderr, /b20000000002/);
@@ -132,7 +162,10 @@ test('a failing revision is rolled back whole, earlier ones stay, and the error 
     assert.deepEqual(await tables(db.url), ['one'], 'revision two left nothing behind');
     assert.match((await ferry(dir, 'current', '--url', db.url)).stdout, /a20000000001/);
     // Fixed, the same command goes on from there: no "dirty" state to force.
-    fs.writeFileSync(path.join(mig, 'b20000000002_two.sql'), fs.readFileSync(path.join(mig, 'b20000000002_two.sql'), 'utf8').replace('INSERT INTO nowhere VALUES (1);', ''));
+    fs.writeFileSync(
+      path.join(mig, 'b20000000002_two.sql'),
+      fs.readFileSync(path.join(mig, 'b20000000002_two.sql'), 'utf8').replace('INSERT INTO nowhere VALUES (1);', ''),
+    );
     const again = await ferry(dir, 'upgrade', '--url', db.url, '--no-backup');
     assert.equal(again.status, 0, again.stderr);
     assert.deepEqual(await tables(db.url), ['one', 'two']);
@@ -176,7 +209,7 @@ test('a run killed mid-upgrade leaves no lock and no half revision; the next run
     const slow =
       db.name === 'postgres'
         ? 'CREATE TABLE slow (id BIGINT PRIMARY KEY, v TEXT);\nINSERT INTO slow SELECT g, md5(g::text) FROM generate_series(1, 1000000) g;'
-        : "CREATE TABLE slow (id INTEGER PRIMARY KEY, v TEXT);\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000000) INSERT INTO slow SELECT i, hex(randomblob(16)) FROM c;";
+        : 'CREATE TABLE slow (id INTEGER PRIMARY KEY, v TEXT);\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000000) INSERT INTO slow SELECT i, hex(randomblob(16)) FROM c;';
     sqlRevision(mig, 'b40000000002', ['a40000000001'], 'slow', slow, 'DROP TABLE slow;');
     const child = spawn(process.execPath, [FERRY, 'upgrade', '--url', db.url, '--no-backup'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';

@@ -31,7 +31,10 @@ async function scriptRevision(dir: string, url: string, message: string, up: str
   const text = fs.readFileSync(file, 'utf8');
   assert.match(text, /export async function up\(ctx: RevisionContext\)/, 'the generated file is a typed TS revision');
   const head = text.slice(0, text.indexOf('export async function up'));
-  fs.writeFileSync(file, `${head}export async function up(ctx: RevisionContext): Promise<void> {\n${up}\n}\n\nexport async function down(ctx: RevisionContext): Promise<void> {\n${down}\n}\n`);
+  fs.writeFileSync(
+    file,
+    `${head}export async function up(ctx: RevisionContext): Promise<void> {\n${up}\n}\n\nexport async function down(ctx: RevisionContext): Promise<void> {\n${down}\n}\n`,
+  );
   return { id, file };
 }
 
@@ -126,25 +129,42 @@ test('TypeScript revisions: ctx.ops and a data migration apply with upgrade and 
     assert.equal(up1.status, 0, up1.stderr);
     const before = await table(db.url, 'authors');
     const booksBefore = await table(db.url, 'books');
-    assert.deepEqual(before?.columns.map((c) => c.name), ['id', 'name', 'nick']);
+    assert.deepEqual(
+      before?.columns.map((c) => c.name),
+      ['id', 'name', 'nick'],
+    );
 
     const up2 = await f('upgrade');
     assert.equal(up2.status, 0, up2.stderr);
     assert.match(up2.stderr, new RegExp(`upgraded ${two.id}`));
     const authors = (await table(db.url, 'authors'))!;
-    assert.deepEqual(authors.columns.map((c) => c.name), ['id', 'name', 'display_name'], 'nick dropped, display_name added');
+    assert.deepEqual(
+      authors.columns.map((c) => c.name),
+      ['id', 'name', 'display_name'],
+      'nick dropped, display_name added',
+    );
     assert.equal(authors.columns.find((c) => c.name === 'name')!.nullable, true, 'name made nullable');
     assert.match(authors.columns.find((c) => c.name === 'name')!.type, /^text$/i, 'name is text now');
     const books = (await table(db.url, 'books'))!;
     assert.equal(books.columns.find((c) => c.name === 'title')!.nullable, true);
-    assert.ok(books.indexes.some((i) => i.name === 'books_author_idx' && i.columns.join() === 'author_id'), JSON.stringify(books.indexes));
+    assert.ok(
+      books.indexes.some((i) => i.name === 'books_author_idx' && i.columns.join() === 'author_id'),
+      JSON.stringify(books.indexes),
+    );
     const fk = books.foreignKeys.find((k) => k.refTable === 'authors');
     assert.ok(fk, 'the foreign key exists');
     assert.deepEqual(fk.columns, ['author_id']);
     assert.match(String(fk.onDelete), /cascade/i);
     assert.deepEqual(
-      (await rows<{ id: unknown; display_name: string }>(db.url, 'SELECT id, display_name FROM authors ORDER BY id')).map((r) => [Number(r.id), r.display_name]),
-      [[1, 'annie'], [2, 'bobby'], [3, 'anon']],
+      (await rows<{ id: unknown; display_name: string }>(db.url, 'SELECT id, display_name FROM authors ORDER BY id')).map((r) => [
+        Number(r.id),
+        r.display_name,
+      ]),
+      [
+        [1, 'annie'],
+        [2, 'bobby'],
+        [3, 'anon'],
+      ],
       'the data migration copied nick into display_name',
     );
     assert.equal(Number((await rows<{ n: unknown }>(db.url, 'SELECT count(*) AS n FROM books'))[0]!.n), 3, 'no book lost');
@@ -154,26 +174,45 @@ test('TypeScript revisions: ctx.ops and a data migration apply with upgrade and 
     assert.equal(down.status, 0, down.stderr);
     assert.match((await ferry(dir, 'current', '--url', db.url)).stdout, new RegExp(one.id));
     const reverted = (await table(db.url, 'authors'))!;
-    assert.deepEqual(reverted.columns.map((c) => [c.name, c.nullable]), before!.columns.map((c) => [c.name, c.nullable]));
+    assert.deepEqual(
+      reverted.columns.map((c) => [c.name, c.nullable]),
+      before!.columns.map((c) => [c.name, c.nullable]),
+    );
     assert.equal(reverted.columns.find((c) => c.name === 'name')!.type, before!.columns.find((c) => c.name === 'name')!.type);
     const booksReverted = (await table(db.url, 'books'))!;
     assert.deepEqual(booksReverted.foreignKeys, booksBefore!.foreignKeys, 'the foreign key is gone again');
-    assert.deepEqual(booksReverted.indexes.map((i) => i.name), booksBefore!.indexes.map((i) => i.name));
+    assert.deepEqual(
+      booksReverted.indexes.map((i) => i.name),
+      booksBefore!.indexes.map((i) => i.name),
+    );
     assert.deepEqual(
       (await rows<{ id: unknown; nick: string | null }>(db.url, 'SELECT id, nick FROM authors ORDER BY id')).map((r) => [Number(r.id), r.nick]),
-      [[1, 'annie'], [2, 'bobby'], [3, null]],
+      [
+        [1, 'annie'],
+        [2, 'bobby'],
+        [3, null],
+      ],
     );
     // And up again (the runbook's "upgrade, downgrade -1, upgrade").
     const again = await f('upgrade');
     assert.equal(again.status, 0, again.stderr);
-    assert.deepEqual((await table(db.url, 'authors'))!.columns.map((c) => c.name), ['id', 'name', 'display_name']);
+    assert.deepEqual(
+      (await table(db.url, 'authors'))!.columns.map((c) => c.name),
+      ['id', 'name', 'display_name'],
+    );
   }
 });
 
 test('upgrade --sql on a never-versioned database names the script revision and changes nothing, not even ferry tables', { timeout: 60_000 }, async (t) => {
   for (const db of await databases(t)) {
     const dir = tempDir(`rev-script-sql-${db.name}`);
-    const rev = await scriptRevision(dir, db.url, 'script only', "  await ctx.ops.createTable('only', [{ name: 'id', type: 'integer', primaryKey: true }]);", "  await ctx.ops.dropTable('only');");
+    const rev = await scriptRevision(
+      dir,
+      db.url,
+      'script only',
+      "  await ctx.ops.createTable('only', [{ name: 'id', type: 'integer', primaryKey: true }]);",
+      "  await ctx.ops.dropTable('only');",
+    );
     // A database that exists but was never versioned.
     await withEngine(db.url, (e) => e.exec('CREATE TABLE legacy (id INTEGER PRIMARY KEY)'));
     const r = await ferry(dir, 'upgrade', '--sql', '--url', db.url, '--no-backup');
@@ -181,7 +220,11 @@ test('upgrade --sql on a never-versioned database names the script revision and 
     assert.match(r.stdout, new RegExp(`-- upgrade ${rev.id}: script only \\(${rev.id}_script_only\\.ts\\)`));
     assert.match(r.stdout, /script revision/);
     assert.match(r.stdout, /CREATE TABLE [^\n]*only/, 'the statements of its ops');
-    assert.deepEqual(await withEngine(db.url, async (e) => (await e.introspect()).tables.map((x) => x.name)), ['legacy'], '--sql creates nothing, not even ferry_version/ferry_history');
+    assert.deepEqual(
+      await withEngine(db.url, async (e) => (await e.introspect()).tables.map((x) => x.name)),
+      ['legacy'],
+      '--sql creates nothing, not even ferry_version/ferry_history',
+    );
   }
 });
 
@@ -218,12 +261,27 @@ test('a data migration that violates a foreign key is rolled back whole with a c
     assert.match(r.stderr, /foreign key|missing parents/i, 'says why');
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     assert.equal(await table(db.url, 'audit'), undefined, 'the new table was rolled back');
-    assert.deepEqual((await rows<{ label: string }>(db.url, 'SELECT label FROM parents ORDER BY id')).map((x) => x.label), ['one', 'two'], 'the update was rolled back');
-    assert.deepEqual((await rows<{ parent_id: unknown }>(db.url, 'SELECT parent_id FROM kids ORDER BY id')).map((x) => Number(x.parent_id)), [1, 1, 2]);
+    assert.deepEqual(
+      (await rows<{ label: string }>(db.url, 'SELECT label FROM parents ORDER BY id')).map((x) => x.label),
+      ['one', 'two'],
+      'the update was rolled back',
+    );
+    assert.deepEqual(
+      (await rows<{ parent_id: unknown }>(db.url, 'SELECT parent_id FROM kids ORDER BY id')).map((x) => Number(x.parent_id)),
+      [1, 1, 2],
+    );
     const cur = JSON.parse((await ferry(dir, 'current', '--url', db.url, '--json')).stdout) as { heads: { id: string }[] };
-    assert.deepEqual(cur.heads.map((h) => h.id), [base.id], 'still at the base revision');
+    assert.deepEqual(
+      cur.heads.map((h) => h.id),
+      [base.id],
+      'still at the base revision',
+    );
     const hist = await rows<{ revision: string }>(db.url, 'SELECT revision FROM ferry_history ORDER BY seq');
-    assert.deepEqual(hist.map((h) => h.revision), [base.id], 'no history row for the failed revision');
+    assert.deepEqual(
+      hist.map((h) => h.revision),
+      [base.id],
+      'no history row for the failed revision',
+    );
   }
 });
 
@@ -267,7 +325,11 @@ test('SQLite: a ctx.ops.alterColumn rebuild of a parent table never cascades to 
   assert.equal(await count('grandchildren'), 500, 'no cascade two levels down either');
   assert.equal(await count('parents'), 50);
   assert.equal((await rows<{ label: string }>(url, 'SELECT label FROM parents WHERE id = 1'))[0]!.label, 'p1!');
-  assert.deepEqual((await rows<{ revision: string }>(url, 'SELECT revision FROM ferry_version')).map((r) => r.revision), [rebuild.id], 'the revision committed');
+  assert.deepEqual(
+    (await rows<{ revision: string }>(url, 'SELECT revision FROM ferry_version')).map((r) => r.revision),
+    [rebuild.id],
+    'the revision committed',
+  );
   const children = (await table(url, 'children'))!;
   assert.match(String(children.foreignKeys.find((k) => k.refTable === 'parents')?.onDelete), /cascade/i, 'the child foreign key still cascades');
   assert.deepEqual(await rows(url, 'PRAGMA foreign_key_check'), []);
@@ -284,48 +346,71 @@ test('SQLite: a ctx.ops.alterColumn rebuild of a parent table never cascades to 
   assert.equal(await count('grandchildren'), 490);
 });
 
-test('--sql learns a script revision\'s statements from a copy of the database (its rows too), both directions, and says why when it cannot', { timeout: 90_000 }, async (t) => {
-  for (const db of await databases(t)) {
-    const dir = tempDir(`rev-script-sql-data-${db.name}`);
-    const f = (...args: string[]) => ferry(dir, ...args, '--url', db.url, '--no-backup');
-    const base = await scriptRevision(dir, db.url, 'people', "  await ctx.ops.createTable('people', [{ name: 'id', type: 'integer', primaryKey: true }, { name: 'name', type: 'text' }]);", "  await ctx.ops.dropTable('people');");
-    assert.equal((await f('upgrade')).status, 0);
-    // Rows that only the live database has: the statements of a data migration depend on them.
-    await withEngine(db.url, (e) => e.exec("INSERT INTO people (id, name) VALUES (7, 'O''Brien'), (8, NULL)"));
-    const shout = await scriptRevision(
-      dir,
-      db.url,
-      'shout names',
-      `  ${P}
+test(
+  "--sql learns a script revision's statements from a copy of the database (its rows too), both directions, and says why when it cannot",
+  { timeout: 90_000 },
+  async (t) => {
+    for (const db of await databases(t)) {
+      const dir = tempDir(`rev-script-sql-data-${db.name}`);
+      const f = (...args: string[]) => ferry(dir, ...args, '--url', db.url, '--no-backup');
+      const base = await scriptRevision(
+        dir,
+        db.url,
+        'people',
+        "  await ctx.ops.createTable('people', [{ name: 'id', type: 'integer', primaryKey: true }, { name: 'name', type: 'text' }]);",
+        "  await ctx.ops.dropTable('people');",
+      );
+      assert.equal((await f('upgrade')).status, 0);
+      // Rows that only the live database has: the statements of a data migration depend on them.
+      await withEngine(db.url, (e) => e.exec("INSERT INTO people (id, name) VALUES (7, 'O''Brien'), (8, NULL)"));
+      const shout = await scriptRevision(
+        dir,
+        db.url,
+        'shout names',
+        `  ${P}
   for (const r of await ctx.query<{ id: number; name: string | null }>('SELECT id, name FROM people WHERE name IS NOT NULL ORDER BY id')) {
     await ctx.sql(\`UPDATE people SET name = \${p(1)} WHERE id = \${p(2)}\`, [r.name!.toUpperCase(), r.id]);
   }`,
-      "  await ctx.sql('UPDATE people SET name = lower(name)');",
-      [base.id],
-    );
-    const up = await f('upgrade', '--sql');
-    assert.equal(up.status, 0, up.stderr);
-    assert.match(up.stdout, new RegExp(`-- upgrade ${shout.id}: shout names`));
-    if (db.name === 'sqlite') {
-      // The copy has the live rows, so the statements are exactly those an upgrade would send.
-      assert.match(up.stdout, /same schema and rows/);
-      assert.match(up.stdout, /UPDATE people SET name = \? WHERE id = \? \/\* parameters: 'O''BRIEN', 7 \*\/;\n/);
-    } else {
-      assert.match(up.stdout, /schema only: statements that depend on rows may differ/);
-      assert.doesNotMatch(up.stdout, /O''BRIEN/, 'a PostgreSQL scratch database has the schema, not the rows');
+        "  await ctx.sql('UPDATE people SET name = lower(name)');",
+        [base.id],
+      );
+      const up = await f('upgrade', '--sql');
+      assert.equal(up.status, 0, up.stderr);
+      assert.match(up.stdout, new RegExp(`-- upgrade ${shout.id}: shout names`));
+      if (db.name === 'sqlite') {
+        // The copy has the live rows, so the statements are exactly those an upgrade would send.
+        assert.match(up.stdout, /same schema and rows/);
+        assert.match(up.stdout, /UPDATE people SET name = \? WHERE id = \? \/\* parameters: 'O''BRIEN', 7 \*\/;\n/);
+      } else {
+        assert.match(up.stdout, /schema only: statements that depend on rows may differ/);
+        assert.doesNotMatch(up.stdout, /O''BRIEN/, 'a PostgreSQL scratch database has the schema, not the rows');
+      }
+      assert.deepEqual(
+        (await rows<{ name: string | null }>(db.url, 'SELECT name FROM people ORDER BY id')).map((r) => r.name),
+        ["O'Brien", null],
+        'the live rows are untouched',
+      );
+
+      assert.equal((await f('upgrade')).status, 0);
+      const down = await f('downgrade', 'base', '--sql');
+      assert.equal(down.status, 0, down.stderr);
+      assert.match(
+        down.stdout,
+        new RegExp(
+          `-- downgrade ${shout.id}: shout names[^\\n]*\\n-- \\(a script revision[^\\n]*\\nUPDATE people SET name = lower\\(name\\);\\n-- downgrade ${base.id}: people[^\\n]*\\n-- \\(a script revision[^\\n]*\\nDROP TABLE [^\\n]*people`,
+        ),
+      );
+      assert.deepEqual(
+        (await rows<{ name: string }>(db.url, 'SELECT name FROM people WHERE id = 7')).map((r) => r.name),
+        ["O'BRIEN"],
+        '--sql ran nothing on the live database',
+      );
+
+      // A script that fails on the copy: the revision is named with the reason, and nothing runs.
+      await scriptRevision(dir, db.url, 'explodes', "  throw new Error('boom on purpose');", '', [shout.id]);
+      const bad = await f('upgrade', '--sql');
+      assert.equal(bad.status, 0, bad.stderr);
+      assert.match(bad.stdout, /its statements could not be learnt on a scratch copy: [^\n]*boom on purpose/);
     }
-    assert.deepEqual((await rows<{ name: string | null }>(db.url, 'SELECT name FROM people ORDER BY id')).map((r) => r.name), ["O'Brien", null], 'the live rows are untouched');
-
-    assert.equal((await f('upgrade')).status, 0);
-    const down = await f('downgrade', 'base', '--sql');
-    assert.equal(down.status, 0, down.stderr);
-    assert.match(down.stdout, new RegExp(`-- downgrade ${shout.id}: shout names[^\\n]*\\n-- \\(a script revision[^\\n]*\\nUPDATE people SET name = lower\\(name\\);\\n-- downgrade ${base.id}: people[^\\n]*\\n-- \\(a script revision[^\\n]*\\nDROP TABLE [^\\n]*people`));
-    assert.deepEqual((await rows<{ name: string }>(db.url, 'SELECT name FROM people WHERE id = 7')).map((r) => r.name), ["O'BRIEN"], '--sql ran nothing on the live database');
-
-    // A script that fails on the copy: the revision is named with the reason, and nothing runs.
-    await scriptRevision(dir, db.url, 'explodes', "  throw new Error('boom on purpose');", '', [shout.id]);
-    const bad = await f('upgrade', '--sql');
-    assert.equal(bad.status, 0, bad.stderr);
-    assert.match(bad.stdout, /its statements could not be learnt on a scratch copy: [^\n]*boom on purpose/);
-  }
-});
+  },
+);

@@ -29,11 +29,50 @@ const COLUMNS: [string, string, LogicalType, PgTypeKind][] = [
 
 const ROWS: unknown[][] = [
   [0n, 0.1, 1n, '', '{}', '{"b":1,"a":[1.50]}', Buffer.alloc(0), '2024-01-02 03:04:05', '2024-01-02T03:04:05Z', 0n, 0n, '0b3f5e4c-5d6e-4f80-9a1b-2c3d4e5f6a7b'],
-  [-9223372036854775808n, -2.5e-300, 0n, 'emoji 😀 tab\t nl\n back\\ \\N quote\'"', '[1, 2]', '"x"', Buffer.from([0, 255, 10]), '1999-12-31T23:59:59.999999', '1960-01-01 00:00:00.5+05:30', -2147483648n, -32768n, '0B3F5E4C5D6E4F809A1B2C3D4E5F6A7B'],
-  [9223372036854775807n, 1.7976931348623157e308, 1n, 'x'.repeat(70000), 'null', '123', Buffer.alloc(100000, 7), '0001-01-01 00:00', '2400-02-29 10:00-0800', 2147483647n, 32767n, 'ffffffff-ffff-ffff-ffff-ffffffffffff'],
+  [
+    -9223372036854775808n,
+    -2.5e-300,
+    0n,
+    'emoji 😀 tab\t nl\n back\\ \\N quote\'"',
+    '[1, 2]',
+    '"x"',
+    Buffer.from([0, 255, 10]),
+    '1999-12-31T23:59:59.999999',
+    '1960-01-01 00:00:00.5+05:30',
+    -2147483648n,
+    -32768n,
+    '0B3F5E4C5D6E4F809A1B2C3D4E5F6A7B',
+  ],
+  [
+    9223372036854775807n,
+    1.7976931348623157e308,
+    1n,
+    'x'.repeat(70000),
+    'null',
+    '123',
+    Buffer.alloc(100000, 7),
+    '0001-01-01 00:00',
+    '2400-02-29 10:00-0800',
+    2147483647n,
+    32767n,
+    'ffffffff-ffff-ffff-ffff-ffffffffffff',
+  ],
   [null, null, null, null, null, null, null, null, null, null, null, null],
   // A date alone in a timestamp column is its midnight; a space may come before the zone.
-  [42n, -Infinity, 0n, 'ÿ naïve', '1.50', '{"k": null}', Buffer.from('abc'), '2000-01-01', '2000-01-01 00:00:00.438 +00:00', 7n, -7n, '00000000-0000-0000-0000-000000000000'],
+  [
+    42n,
+    -Infinity,
+    0n,
+    'ÿ naïve',
+    '1.50',
+    '{"k": null}',
+    Buffer.from('abc'),
+    '2000-01-01',
+    '2000-01-01 00:00:00.438 +00:00',
+    7n,
+    -7n,
+    '00000000-0000-0000-0000-000000000000',
+  ],
 ];
 
 function jsTuples(rows: unknown[][]): Buffer {
@@ -58,7 +97,13 @@ test('native COPY tuples are byte-identical to the JavaScript encoder, and odd v
   db.exec(`CREATE TABLE r (${COLUMNS.map((c) => `"${c[0]}"`).join(', ')})`);
   const ins = db.prepare(`INSERT INTO r VALUES (${COLUMNS.map(() => '?').join(', ')})`);
   for (const row of ROWS) ins.run(...row);
-  const reader = NativeCopyReader.open(db, 'n.db', 'r', COLUMNS.map((c) => c[0]), COLUMNS.map((c) => c[1]).join(''))!;
+  const reader = NativeCopyReader.open(
+    db,
+    'n.db',
+    'r',
+    COLUMNS.map((c) => c[0]),
+    COLUMNS.map((c) => c[1]).join(''),
+  )!;
   assert.ok(reader);
   const all = reader.read(null, 100);
   assert.equal(all.rows, ROWS.length);
@@ -74,7 +119,20 @@ test('native COPY tuples are byte-identical to the JavaScript encoder, and odd v
   // text in an integer column, an integer in a text column, NUL in text, 2 in a boolean, a zoned
   // date-time where a zone-less one belongs and back, integers out of int4/int2 range, a bad UUID,
   // invalid UTF-8.
-  const odd: [number, unknown][] = [[0, 'abc'], [3, 5n], [3, 'a\u0000b'], [2, 2n], [7, '2024-01-02T03:04:05Z'], [8, '2024-01-02 03:04:05'], [8, '2024-01-02 +00:00'], [1, 3n], [9, 2147483648n], [10, 32768n], [11, 'not-a-uuid'], [11, 5n]];
+  const odd: [number, unknown][] = [
+    [0, 'abc'],
+    [3, 5n],
+    [3, 'a\u0000b'],
+    [2, 2n],
+    [7, '2024-01-02T03:04:05Z'],
+    [8, '2024-01-02 03:04:05'],
+    [8, '2024-01-02 +00:00'],
+    [1, 3n],
+    [9, 2147483648n],
+    [10, 32768n],
+    [11, 'not-a-uuid'],
+    [11, 5n],
+  ];
   for (const [col, value] of odd) {
     db.exec('DELETE FROM r');
     const row = [...ROWS[0]!];

@@ -25,15 +25,24 @@ test('SQLite introspection reads keys, constraints, partial and expression index
     await e.exec(schemaSql);
     const s = await e.introspect();
     const items = s.tables.find((t) => t.name === 'Order Items')!;
-    assert.deepEqual(items.columns.map((c) => [c.name, c.type, c.nullable, c.default]), [
-      ['Order Id', 'INTEGER', false, null],
-      ['select', 'TEXT', true, "'x'"],
-      ['qty', 'REAL', true, null],
-      ['note', 'TEXT', true, null],
-    ]);
+    assert.deepEqual(
+      items.columns.map((c) => [c.name, c.type, c.nullable, c.default]),
+      [
+        ['Order Id', 'INTEGER', false, null],
+        ['select', 'TEXT', true, "'x'"],
+        ['qty', 'REAL', true, null],
+        ['note', 'TEXT', true, null],
+      ],
+    );
     assert.deepEqual(items.primaryKey?.columns, ['Order Id', 'select']);
-    assert.deepEqual(items.uniques.map((u) => u.columns), [['note']]);
-    assert.deepEqual(items.checks, [{ name: undefined, expression: 'qty > 0' }, { name: 'qty_small', expression: 'qty < 1000' }]);
+    assert.deepEqual(
+      items.uniques.map((u) => u.columns),
+      [['note']],
+    );
+    assert.deepEqual(items.checks, [
+      { name: undefined, expression: 'qty > 0' },
+      { name: 'qty_small', expression: 'qty < 1000' },
+    ]);
     assert.deepEqual(items.foreignKeys, [{ columns: ['Order Id'], refTable: 'orders', refColumns: ['id'], onDelete: 'CASCADE', onUpdate: 'SET NULL' }]);
     const partial = items.indexes.find((i) => i.name === 'idx partial')!;
     assert.equal(partial.where, 'qty > 10');
@@ -46,8 +55,14 @@ test('SQLite introspection reads keys, constraints, partial and expression index
     const expr = orders.indexes.find((i) => i.name === 'idx_expr')!;
     assert.equal(expr.hasExpressions, true);
     assert.match(expr.sql, /lower\("quote""d"\)/);
-    assert.deepEqual(s.triggers.map((t) => [t.name, t.table]), [['orders_touch', 'orders']]);
-    assert.deepEqual(s.views.map((v) => v.name), ['big_orders']);
+    assert.deepEqual(
+      s.triggers.map((t) => [t.name, t.table]),
+      [['orders_touch', 'orders']],
+    );
+    assert.deepEqual(
+      s.views.map((v) => v.name),
+      ['big_orders'],
+    );
   } finally {
     await e.close();
   }
@@ -81,6 +96,12 @@ test('opening a file that is not SQLite, or missing, is a clear error', async ()
   const dir = tempDir('sqlite-bad');
   const notDb = path.join(dir, 'notes.db');
   fs.writeFileSync(notDb, 'this is not a database, just text that is long enough to fill a header '.repeat(10));
-  await assert.rejects(connect(`sqlite:${notDb}`, { readonly: true }), (err: unknown) => err instanceof FerryError && err.code === 'NOT_SQLITE' && err.message.includes(notDb));
-  await assert.rejects(connect(`sqlite:${path.join(dir, 'missing.db')}`, { readonly: true }), (err: unknown) => err instanceof FerryError && err.code === 'SOURCE_MISSING');
+  await assert.rejects(
+    connect(`sqlite:${notDb}`, { readonly: true }),
+    (err: unknown) => err instanceof FerryError && err.code === 'NOT_SQLITE' && err.message.includes(notDb),
+  );
+  await assert.rejects(
+    connect(`sqlite:${path.join(dir, 'missing.db')}`, { readonly: true }),
+    (err: unknown) => err instanceof FerryError && err.code === 'SOURCE_MISSING',
+  );
 });

@@ -54,12 +54,17 @@ test('a rebuild of a parent with ON DELETE CASCADE children keeps every row, con
   try {
     const parentsBefore = rows(engine, 'SELECT id, code, qty FROM parent ORDER BY id');
     const childrenBefore = rows(engine, 'SELECT * FROM child ORDER BY id');
-    const plan = rebuildTable(engine.db, 'parent', {
-      alterColumns: [{ column: 'qty', change: { type: 'BIGINT' } }],
-      dropColumns: ['legacy'],
-      addColumns: [`status TEXT NOT NULL DEFAULT 'new'`],
-      addConstraints: ['CONSTRAINT code_short CHECK (length(code) <= 20)'],
-    }, { inTransaction: false });
+    const plan = rebuildTable(
+      engine.db,
+      'parent',
+      {
+        alterColumns: [{ column: 'qty', change: { type: 'BIGINT' } }],
+        dropColumns: ['legacy'],
+        addColumns: [`status TEXT NOT NULL DEFAULT 'new'`],
+        addConstraints: ['CONSTRAINT code_short CHECK (length(code) <= 20)'],
+      },
+      { inTransaction: false },
+    );
     assert.deepEqual(plan.dropped, ['index parent_legacy (uses dropped column legacy)']);
 
     // No cascade fired, no row lost, values unchanged.
@@ -89,9 +94,12 @@ test('a rebuild of a parent with ON DELETE CASCADE children keeps every row, con
 
     // Indexes, triggers (its own and another table's that names it) and views are back and work.
     const objects = rows(engine, `SELECT type, name FROM sqlite_schema WHERE type IN ('index', 'trigger', 'view') ORDER BY name`);
-    assert.deepEqual(objects.map((o) => o.name), ['big_parents', 'child_touch', 'parent_audit', 'parent_codes', 'parent_qty', 'sqlite_autoindex_parent_1']);
+    assert.deepEqual(
+      objects.map((o) => o.name),
+      ['big_parents', 'child_touch', 'parent_audit', 'parent_codes', 'parent_qty', 'sqlite_autoindex_parent_1'],
+    );
     assert.equal(count(engine, 'parent INDEXED BY parent_qty WHERE qty > 10'), count(engine, 'parent NOT INDEXED WHERE qty > 10'));
-    engine.db.exec('INSERT INTO child (parent_id, note) VALUES (3, \'new\')');
+    engine.db.exec("INSERT INTO child (parent_id, note) VALUES (3, 'new')");
     assert.deepEqual(rows(engine, 'SELECT * FROM audit'), [{ parent_id: 3n, what: 'update' }]);
     assert.equal(count(engine, 'big_parents'), rows(engine, 'SELECT 1 FROM parent WHERE qty > 100').length);
 
@@ -120,8 +128,14 @@ test('alter column (type, NOT NULL, default) and drop of an indexed column go th
     assert.equal(count(engine, 'grandchild'), 150);
     assert.equal(count(engine, 'parent'), 50);
     const info = rows(engine, `SELECT name, type, "notnull", dflt_value FROM pragma_table_info('parent')`);
-    assert.deepEqual(info.find((c) => c.name === 'qty'), { name: 'qty', type: 'REAL', notnull: 1n, dflt_value: '0' });
-    assert.equal(info.some((c) => c.name === 'legacy'), false);
+    assert.deepEqual(
+      info.find((c) => c.name === 'qty'),
+      { name: 'qty', type: 'REAL', notnull: 1n, dflt_value: '0' },
+    );
+    assert.equal(
+      info.some((c) => c.name === 'legacy'),
+      false,
+    );
     assert.equal(rows(engine, `SELECT count(*) AS n FROM parent WHERE created IS NULL`)[0]!.n, 0n);
     runSqliteOp(engine, { kind: 'dropCheck', table: 'parent', name: 'qty_small' });
     engine.db.exec(`INSERT INTO parent (code, qty) VALUES ('huge', 5000)`);
@@ -138,8 +152,13 @@ test('a rebuild that would break a foreign key rolls back and changes nothing', 
     const before = rows(engine, 'SELECT type, name, sql FROM sqlite_schema ORDER BY name');
     const parents = rows(engine, 'SELECT * FROM parent ORDER BY id');
     assert.throws(
-      () => rebuildTable(engine.db, 'parent', { addConstraints: ['CONSTRAINT parent_owner FOREIGN KEY (qty) REFERENCES owner (id)'] }, { inTransaction: false }),
-      (e: unknown) => e instanceof FerryError && e.code === 'SCHEMA_FAILED' && /50 row\(s\) violating foreign keys/.test(e.message) && /parent rowid 1 -> owner/.test(e.message),
+      () =>
+        rebuildTable(engine.db, 'parent', { addConstraints: ['CONSTRAINT parent_owner FOREIGN KEY (qty) REFERENCES owner (id)'] }, { inTransaction: false }),
+      (e: unknown) =>
+        e instanceof FerryError &&
+        e.code === 'SCHEMA_FAILED' &&
+        /50 row\(s\) violating foreign keys/.test(e.message) &&
+        /parent rowid 1 -> owner/.test(e.message),
     );
     // Dropping a key that children reference leaves them pointing at nothing: "foreign key mismatch".
     assert.throws(
@@ -149,7 +168,8 @@ test('a rebuild that would break a foreign key rolls back and changes nothing', 
     // A view still using a dropped column would be left broken: the rebuild stops instead.
     assert.throws(
       () => rebuildTable(engine.db, 'parent', { dropColumns: ['code'] }, { inTransaction: false }),
-      (e: unknown) => e instanceof FerryError && e.code === 'SCHEMA_FAILED' && /would break view parent_codes/.test(e.message) && /no such column: code/.test(e.message),
+      (e: unknown) =>
+        e instanceof FerryError && e.code === 'SCHEMA_FAILED' && /would break view parent_codes/.test(e.message) && /no such column: code/.test(e.message),
     );
     assert.deepEqual(rows(engine, 'SELECT type, name, sql FROM sqlite_schema ORDER BY name'), before);
     assert.deepEqual(rows(engine, 'SELECT * FROM parent ORDER BY id'), parents);
@@ -167,7 +187,11 @@ test('inside a transaction a rebuild refuses while foreign keys are on, and work
     engine.db.exec('BEGIN');
     assert.throws(
       () => rebuildTable(engine.db, 'parent', { dropColumns: ['legacy'] }, { inTransaction: true }),
-      (e: unknown) => e instanceof FerryError && e.code === 'USAGE' && /inside a transaction while foreign keys are on/.test(e.message) && /withForeignKeysOff/.test(e.hint ?? ''),
+      (e: unknown) =>
+        e instanceof FerryError &&
+        e.code === 'USAGE' &&
+        /inside a transaction while foreign keys are on/.test(e.message) &&
+        /withForeignKeysOff/.test(e.hint ?? ''),
     );
     engine.db.exec('ROLLBACK');
     await withForeignKeysOff(engine.db, () => {

@@ -41,7 +41,9 @@ export async function withPg<T>(url: string, fn: (client: pg.Client) => Promise<
 export async function pgTables(url: string): Promise<string[]> {
   return withPg(url, async (c) => {
     // ferry's record of where the tables came from (_ferry_origin) is not one of the app's tables.
-    const r = await c.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '_ferry_origin' ORDER BY 1`);
+    const r = await c.query<{ t: string }>(
+      `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '_ferry_origin' ORDER BY 1`,
+    );
     return r.rows.map((x) => x.t);
   });
 }
@@ -74,7 +76,10 @@ export function sqliteTyped(file: string, table: string, columns: string[], orde
   db.defaultSafeIntegers(true);
   try {
     const sel = columns.flatMap((c) => [`typeof(${q(c)})`, q(c)]).join(', ');
-    const rows = db.prepare(`SELECT ${sel} FROM ${q(table)} ORDER BY ${orderBy}`).raw(true).all() as unknown[][];
+    const rows = db
+      .prepare(`SELECT ${sel} FROM ${q(table)} ORDER BY ${orderBy}`)
+      .raw(true)
+      .all() as unknown[][];
     return rows.map((r) => columns.map((_, i) => ({ type: r[2 * i] as Typed['type'], value: r[2 * i + 1] })));
   } finally {
     db.close();
@@ -96,7 +101,7 @@ export function sqliteTables(file: string): string[] {
   // which a read-only connection refuses (SQLITE_READONLY_ROLLBACK).
   const db = new Database(file, { fileMustExist: true });
   try {
-    return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all() as string[]);
+    return db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all() as string[];
   } finally {
     db.close();
   }

@@ -200,9 +200,7 @@ function typeormEntities(): EntitySchema[] {
 
 function typeormOptions(target: string, synchronize: boolean): DataSourceOptions {
   const common = { entities: typeormEntities(), synchronize, logging: false as const };
-  return dialectOf(target) === 'sqlite'
-    ? { type: 'better-sqlite3', database: target, ...common }
-    : { type: 'postgres', url: target, ...common };
+  return dialectOf(target) === 'sqlite' ? { type: 'better-sqlite3', database: target, ...common } : { type: 'postgres', url: target, ...common };
 }
 
 async function typeormSync(target: string): Promise<void> {
@@ -235,15 +233,28 @@ export const typeormApp: OrmApp = {
     return {
       dialect,
       async insertUser(u) {
-        const saved = await users.save(users.create({
-          email: u.email, active: u.active, created_at: u.createdAt, balance: Number(u.balance), external_id: u.externalId, settings: u.settings,
-        }));
+        const saved = await users.save(
+          users.create({
+            email: u.email,
+            active: u.active,
+            created_at: u.createdAt,
+            balance: Number(u.balance),
+            external_id: u.externalId,
+            settings: u.settings,
+          }),
+        );
         return saved.id;
       },
       async insertOrder(o) {
-        const saved = await orders.save(orders.create({
-          user_id: o.user, total: Number(o.total), placed_at: o.placedAt, paid: o.paid, note: o.note,
-        }));
+        const saved = await orders.save(
+          orders.create({
+            user_id: o.user,
+            total: Number(o.total),
+            placed_at: o.placedAt,
+            paid: o.paid,
+            note: o.note,
+          }),
+        );
         return saved.id;
       },
       async updateUser(id, p) {
@@ -354,8 +365,16 @@ export const knexApp: OrmApp = {
     },
   },
   leniencies: [
-    { column: 'users.balance', accept: ['numeric'], reason: 'Knex wrote `float` into SQLite: precision and scale (10,2) are gone from the file; numeric without them is the best a copy can do' },
-    { column: 'orders.total', accept: ['numeric'], reason: 'Knex wrote `float` into SQLite: precision and scale (10,2) are gone from the file; numeric without them is the best a copy can do' },
+    {
+      column: 'users.balance',
+      accept: ['numeric'],
+      reason: 'Knex wrote `float` into SQLite: precision and scale (10,2) are gone from the file; numeric without them is the best a copy can do',
+    },
+    {
+      column: 'orders.total',
+      accept: ['numeric'],
+      reason: 'Knex wrote `float` into SQLite: precision and scale (10,2) are gone from the file; numeric without them is the best a copy can do',
+    },
   ],
   createSqliteSchema: knexCreateSchema,
   createPostgresSchema: knexCreateSchema,
@@ -372,7 +391,14 @@ export const knexApp: OrmApp = {
       async insertUser(u) {
         // JSON is passed as text: pg would turn a JS array into a PostgreSQL array, and SQLite takes no objects.
         const [row] = await k('users')
-          .insert({ email: u.email, active: u.active, created_at: u.createdAt, balance: Number(u.balance), external_id: u.externalId, settings: JSON.stringify(u.settings) })
+          .insert({
+            email: u.email,
+            active: u.active,
+            created_at: u.createdAt,
+            balance: Number(u.balance),
+            external_id: u.externalId,
+            settings: JSON.stringify(u.settings),
+          })
           .returning('id');
         return Number((row as { id: unknown }).id);
       },
@@ -383,14 +409,18 @@ export const knexApp: OrmApp = {
         return Number((row as { id: unknown }).id);
       },
       async updateUser(id, p) {
-        await k('users').where({ id }).update({
-          ...(p.active !== undefined && { active: p.active }),
-          ...(p.balance !== undefined && { balance: Number(p.balance) }),
-          ...(p.settings !== undefined && { settings: JSON.stringify(p.settings) }),
-        });
+        await k('users')
+          .where({ id })
+          .update({
+            ...(p.active !== undefined && { active: p.active }),
+            ...(p.balance !== undefined && { balance: Number(p.balance) }),
+            ...(p.settings !== undefined && { settings: JSON.stringify(p.settings) }),
+          });
       },
       async updateOrder(id, p) {
-        await k('orders').where({ id }).update({ ...(p.paid !== undefined && { paid: p.paid }), ...(p.note !== undefined && { note: p.note }) });
+        await k('orders')
+          .where({ id })
+          .update({ ...(p.paid !== undefined && { paid: p.paid }), ...(p.note !== undefined && { note: p.note }) });
       },
       async readAll() {
         const raw = await driverRows();
@@ -436,7 +466,10 @@ const dSqliteUsers = sq.sqliteTable('users', {
 });
 const dSqliteOrders = sq.sqliteTable('orders', {
   id: sq.integer('id').primaryKey({ autoIncrement: true }),
-  userId: sq.integer('user_id').notNull().references(() => dSqliteUsers.id),
+  userId: sq
+    .integer('user_id')
+    .notNull()
+    .references(() => dSqliteUsers.id),
   total: sq.numeric('total', { mode: 'number' }).notNull(),
   placedAt: sq.integer('placed_at', { mode: 'timestamp_ms' }).notNull(),
   paid: sq.integer('paid', { mode: 'boolean' }).notNull(),
@@ -455,7 +488,10 @@ const dPgUsers = pgc.pgTable('users', {
 });
 const dPgOrders = pgc.pgTable('orders', {
   id: pgc.integer('id').primaryKey().generatedByDefaultAsIdentity(),
-  userId: pgc.integer('user_id').notNull().references(() => dPgUsers.id),
+  userId: pgc
+    .integer('user_id')
+    .notNull()
+    .references(() => dPgUsers.id),
   total: pgc.numeric('total', { mode: 'number' }).notNull(),
   placedAt: pgc.timestamp('placed_at', { withTimezone: true }).notNull(),
   paid: pgc.boolean('paid').notNull(),
@@ -477,7 +513,7 @@ const wholeSeconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000
 
 export const drizzleApp: OrmApp = {
   name: 'drizzle',
-  schemaTool: "drizzle-kit programmatic API (generateSQLiteMigration / generateMigration from an empty snapshot), executed as is",
+  schemaTool: 'drizzle-kit programmatic API (generateSQLiteMigration / generateMigration from an empty snapshot), executed as is',
   // Drizzle stores booleans and dates in INTEGER columns (integer({ mode: 'boolean' | 'timestamp' |
   // 'timestamp_ms' })) and JSON in a TEXT column (text({ mode: 'json' })): the declared types say
   // integer and text, so nothing in the file tells a copy they are booleans, epoch times and JSON.
@@ -491,7 +527,11 @@ export const drizzleApp: OrmApp = {
     },
   },
   leniencies: [
-    { column: 'users.email', accept: ['text', 'character varying(120)'], reason: 'drizzle-kit declares text(120) on SQLite (no length enforced there); the PostgreSQL port uses varchar(120)' },
+    {
+      column: 'users.email',
+      accept: ['text', 'character varying(120)'],
+      reason: 'drizzle-kit declares text(120) on SQLite (no length enforced there); the PostgreSQL port uses varchar(120)',
+    },
   ],
   async createSqliteSchema(file) {
     const db = new Database(file);
@@ -514,6 +554,7 @@ export const drizzleApp: OrmApp = {
     const dialect = dialectOf(target);
     let close: () => Promise<void>;
     // The two dialects' query builders have different static types but the same API.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     let db: any;
     let u: typeof dSqliteUsers | typeof dPgUsers;
     let o: typeof dSqliteOrders | typeof dPgOrders;
@@ -538,24 +579,41 @@ export const drizzleApp: OrmApp = {
     return {
       dialect,
       async insertUser(x) {
-        const [row] = await db.insert(u).values({
-          email: x.email, active: x.active, createdAt: wholeSeconds(x.createdAt), balance: Number(x.balance), externalId: x.externalId, settings: x.settings,
-        }).returning({ id: u.id });
+        const [row] = await db
+          .insert(u)
+          .values({
+            email: x.email,
+            active: x.active,
+            createdAt: wholeSeconds(x.createdAt),
+            balance: Number(x.balance),
+            externalId: x.externalId,
+            settings: x.settings,
+          })
+          .returning({ id: u.id });
         return Number(row.id);
       },
       async insertOrder(x) {
-        const [row] = await db.insert(o).values({ userId: x.user, total: Number(x.total), placedAt: x.placedAt, paid: x.paid, note: x.note }).returning({ id: o.id });
+        const [row] = await db
+          .insert(o)
+          .values({ userId: x.user, total: Number(x.total), placedAt: x.placedAt, paid: x.paid, note: x.note })
+          .returning({ id: o.id });
         return Number(row.id);
       },
       async updateUser(id, p) {
-        await db.update(u).set({
-          ...(p.active !== undefined && { active: p.active }),
-          ...(p.balance !== undefined && { balance: Number(p.balance) }),
-          ...(p.settings !== undefined && { settings: p.settings }),
-        }).where(eq(u.id, id));
+        await db
+          .update(u)
+          .set({
+            ...(p.active !== undefined && { active: p.active }),
+            ...(p.balance !== undefined && { balance: Number(p.balance) }),
+            ...(p.settings !== undefined && { settings: p.settings }),
+          })
+          .where(eq(u.id, id));
       },
       async updateOrder(id, p) {
-        await db.update(o).set({ ...(p.paid !== undefined && { paid: p.paid }), ...(p.note !== undefined && { note: p.note }) }).where(eq(o.id, id));
+        await db
+          .update(o)
+          .set({ ...(p.paid !== undefined && { paid: p.paid }), ...(p.note !== undefined && { note: p.note }) })
+          .where(eq(o.id, id));
       },
       readAll: read,
       readDriverRows: read,
@@ -578,13 +636,39 @@ export const ORM_APPS: OrmApp[] = [typeormApp, knexApp, drizzleApp];
 // The data every app writes
 // ---------------------------------------------------------------------------------------------
 
-const uuid = (n: number) => crypto.createHash('sha256').update(`user-${n}`).digest('hex').replace(/^(.{8})(.{4}).(.{3}).(.{3})(.{12}).*$/, '$1-$2-4$3-a$4-$5');
+const uuid = (n: number) =>
+  crypto
+    .createHash('sha256')
+    .update(`user-${n}`)
+    .digest('hex')
+    .replace(/^(.{8})(.{4}).(.{3}).(.{3})(.{12}).*$/, '$1-$2-4$3-a$4-$5');
 
 /** Users written on SQLite: decimals 19.99 / 0.10 / -5.00 / 12345678.90, dates with milliseconds, both booleans. */
 export const SEED_USERS: NewUser[] = [
-  { email: 'alice@example.com', active: true, createdAt: new Date('2024-01-01T21:00:00.438Z'), balance: '19.99', externalId: uuid(1), settings: { theme: 'dark', tags: ['a', 'b'], limits: { daily: 1.5 } } },
-  { email: 'bob@example.com', active: false, createdAt: new Date('2024-02-29T12:00:00.000Z'), balance: '0.10', externalId: uuid(2), settings: { theme: 'light', beta: true } },
-  { email: 'carol@example.com', active: true, createdAt: new Date('2023-12-31T23:59:59.999Z'), balance: '-5.00', externalId: uuid(3), settings: { theme: 'dark', quote: 'it\'s "quoted" é ✓', empty: null } },
+  {
+    email: 'alice@example.com',
+    active: true,
+    createdAt: new Date('2024-01-01T21:00:00.438Z'),
+    balance: '19.99',
+    externalId: uuid(1),
+    settings: { theme: 'dark', tags: ['a', 'b'], limits: { daily: 1.5 } },
+  },
+  {
+    email: 'bob@example.com',
+    active: false,
+    createdAt: new Date('2024-02-29T12:00:00.000Z'),
+    balance: '0.10',
+    externalId: uuid(2),
+    settings: { theme: 'light', beta: true },
+  },
+  {
+    email: 'carol@example.com',
+    active: true,
+    createdAt: new Date('2023-12-31T23:59:59.999Z'),
+    balance: '-5.00',
+    externalId: uuid(3),
+    settings: { theme: 'dark', quote: 'it\'s "quoted" é ✓', empty: null },
+  },
   { email: 'dave@example.com', active: false, createdAt: new Date('2024-06-15T08:30:15.123Z'), balance: '12345678.90', externalId: uuid(4), settings: {} },
 ];
 
@@ -603,7 +687,12 @@ export function seedOrders(userIds: number[]): NewOrder[] {
 
 /** The user and order the app adds after the move (on PostgreSQL; on a SQLite copy for the expected state). */
 export const LATER_USER: NewUser = {
-  email: 'erin@example.com', active: true, createdAt: new Date('2025-01-15T09:45:00.321Z'), balance: '250.50', externalId: uuid(5), settings: { theme: 'dark', v: 2 },
+  email: 'erin@example.com',
+  active: true,
+  createdAt: new Date('2025-01-15T09:45:00.321Z'),
+  balance: '250.50',
+  externalId: uuid(5),
+  settings: { theme: 'dark', v: 2 },
 };
 export function laterOrder(userId: number): NewOrder {
   return { user: userId, total: '42.42', placedAt: new Date('2025-01-15T09:46:00.007Z'), paid: false, note: null };

@@ -101,7 +101,9 @@ async function locate(): Promise<string | null> {
     return LOCAL_POSTGRES_URL;
   }
   if (inCi()) {
-    throw new Error(`CI is set but no PostgreSQL server is available${reason ? ` (${reason})` : ''}; PostgreSQL tests must not skip in CI. Set FERRY_TEST_POSTGRES_URL or run through scripts/run-tests.js.`);
+    throw new Error(
+      `CI is set but no PostgreSQL server is available${reason ? ` (${reason})` : ''}; PostgreSQL tests must not skip in CI. Set FERRY_TEST_POSTGRES_URL or run through scripts/run-tests.js.`,
+    );
   }
   return null;
 }

@@ -39,7 +39,10 @@ export function rowsWithTypes(file: string, table: string, columns: string[], or
   try {
     const q = (n: string) => `"${n.replace(/"/g, '""')}"`;
     const sel = columns.flatMap((c) => [`typeof(${q(c)})`, q(c)]).join(', ');
-    return db.prepare(`SELECT ${sel} FROM ${q(table)} ORDER BY ${orderBy.map(q).join(', ')}`).raw(true).all() as unknown[][];
+    return db
+      .prepare(`SELECT ${sel} FROM ${q(table)} ORDER BY ${orderBy.map(q).join(', ')}`)
+      .raw(true)
+      .all() as unknown[][];
   } finally {
     db.close();
   }

@@ -66,12 +66,20 @@ test('text and blobs hashed from wire bytes equal the same values hashed as JS v
   const texts = ['', 'a', 'ab', 'abc', 'naïve café', '😀', 'x😀y', '日本語テキスト', 'ÿ'.repeat(101), 'tab\t\n\\N', 'mixed 😀 and é and 中'];
   // Random strings over every UTF-8 length, surrogate pairs included.
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   for (let n = 0; n < 200; n++) {
     let s = '';
     for (let k = 0; k < 1 + Math.floor(rand() * 12); k++) {
       const r = rand();
-      s += String.fromCodePoint(r < 0.4 ? 32 + Math.floor(rand() * 90) : r < 0.6 ? 0x80 + Math.floor(rand() * 0x700) : r < 0.8 ? 0x800 + Math.floor(rand() * 0xd000) : 0x10000 + Math.floor(rand() * 0xfffff));
+      s += String.fromCodePoint(
+        r < 0.4
+          ? 32 + Math.floor(rand() * 90)
+          : r < 0.6
+            ? 0x80 + Math.floor(rand() * 0x700)
+            : r < 0.8
+              ? 0x800 + Math.floor(rand() * 0xd000)
+              : 0x10000 + Math.floor(rand() * 0xfffff),
+      );
     }
     texts.push(s);
   }

@@ -21,12 +21,35 @@ const ints = (min: bigint, max: bigint, n = 3) => p({ integers: n, minInteger: m
 
 test('empty columns use the declared type, with its width, scale, limit and case rule', () => {
   const cases: [string, string][] = [
-    ['INTEGER', 'integer'], ['int(5)', 'integer'], ['tinyint', 'smallint'], ['SMALLINT', 'smallint'], ['BIGINT', 'bigint'], ['unsigned big int', 'bigint'],
-    ['REAL', 'double precision'], ['double precision', 'double precision'],
-    ['NUMERIC', 'numeric'], ['DECIMAL(10,2)', 'numeric(10,2)'], ['NUMERIC(5)', 'numeric(5,0)'], ['number', 'numeric'], ['NUM', 'numeric'],
-    ['BOOLEAN', 'boolean'], ['BOOL', 'boolean'], ['TINYINT(1)', 'boolean'], ['BIT', 'boolean'],
-    ['DATE', 'date'], ['DATETIME', 'timestamp'], ['timestamp with time zone', 'timestamptz'], ['TIME', 'time'], ['json', 'json'], ['BLOB', 'bytea'],
-    ['text(100)', 'text'], ['VARCHAR(255)', 'varchar(255)'], ['NVARCHAR(40)', 'varchar(40)'], ['CHAR(2)', 'varchar(2)'], ['', 'text'], ['uuid', 'uuid'],
+    ['INTEGER', 'integer'],
+    ['int(5)', 'integer'],
+    ['tinyint', 'smallint'],
+    ['SMALLINT', 'smallint'],
+    ['BIGINT', 'bigint'],
+    ['unsigned big int', 'bigint'],
+    ['REAL', 'double precision'],
+    ['double precision', 'double precision'],
+    ['NUMERIC', 'numeric'],
+    ['DECIMAL(10,2)', 'numeric(10,2)'],
+    ['NUMERIC(5)', 'numeric(5,0)'],
+    ['number', 'numeric'],
+    ['NUM', 'numeric'],
+    ['BOOLEAN', 'boolean'],
+    ['BOOL', 'boolean'],
+    ['TINYINT(1)', 'boolean'],
+    ['BIT', 'boolean'],
+    ['DATE', 'date'],
+    ['DATETIME', 'timestamp'],
+    ['timestamp with time zone', 'timestamptz'],
+    ['TIME', 'time'],
+    ['json', 'json'],
+    ['BLOB', 'bytea'],
+    ['text(100)', 'text'],
+    ['VARCHAR(255)', 'varchar(255)'],
+    ['NVARCHAR(40)', 'varchar(40)'],
+    ['CHAR(2)', 'varchar(2)'],
+    ['', 'text'],
+    ['uuid', 'uuid'],
   ];
   for (const [declared, type] of cases) assert.equal(pick(declared, p({ nulls: 3 })).targetType, type, declared);
   assert.equal(pick('json', undefined, { jsonb: true }).targetType, 'jsonb');
@@ -89,7 +112,10 @@ const forms = { separators: 1, fractions: 1 << 3, zones: 1 };
 test('dates and times: every ORM text form, dates mixed with date-times, zones assumed UTC only with a warning', () => {
   assert.equal(pick('DATE', p({ texts: 3, textDates: 3, textTimestamps: 0, textTimestampsTz: 0 })).type.logical, 'date');
   assert.equal(pick('DATETIME', p({ texts: 3, textDates: 0, textTimestamps: 3, textTimestampsTz: 0, timestampForms: forms })).type.logical, 'timestamp');
-  assert.equal(pick('DATETIME', p({ texts: 3, textDates: 0, textTimestamps: 0, textTimestampsTz: 3, timestampForms: { ...forms, zones: 4 | 32 } })).type.logical, 'timestamptz');
+  assert.equal(
+    pick('DATETIME', p({ texts: 3, textDates: 0, textTimestamps: 0, textTimestampsTz: 3, timestampForms: { ...forms, zones: 4 | 32 } })).type.logical,
+    'timestamptz',
+  );
   const mixed = pick('DATETIME', p({ texts: 3, textDates: 1, textTimestamps: 2, textTimestampsTz: 0, timestampForms: forms }));
   assert.equal(mixed.type.logical, 'timestamp');
   assert.deepEqual(mixed.warnings, []);
@@ -104,11 +130,20 @@ test('dates and times: every ORM text form, dates mixed with date-times, zones a
 });
 
 test('the text style of date-times is kept for the way back', () => {
-  const sequelize = pick('DATETIME', p({ texts: 2, textDates: 0, textTimestamps: 0, textTimestampsTz: 2, timestampForms: { separators: 1, fractions: 1 << 3, zones: 4 | 32 } }));
+  const sequelize = pick(
+    'DATETIME',
+    p({ texts: 2, textDates: 0, textTimestamps: 0, textTimestampsTz: 2, timestampForms: { separators: 1, fractions: 1 << 3, zones: 4 | 32 } }),
+  );
   assert.deepEqual(sequelize.style, { kind: 'timestamp', separator: ' ', fraction: 3, zone: '+00:00', zoneSpace: true });
-  const json = pick('DATETIME', p({ texts: 2, textDates: 0, textTimestamps: 0, textTimestampsTz: 2, timestampForms: { separators: 2, fractions: 1 << 3, zones: 2 } }));
+  const json = pick(
+    'DATETIME',
+    p({ texts: 2, textDates: 0, textTimestamps: 0, textTimestampsTz: 2, timestampForms: { separators: 2, fractions: 1 << 3, zones: 2 } }),
+  );
   assert.deepEqual(json.style, { kind: 'timestamp', separator: 'T', fraction: 3, zone: 'Z' });
-  const django = pick('DATETIME', p({ texts: 2, textDates: 0, textTimestamps: 2, textTimestampsTz: 0, timestampForms: { separators: 1, fractions: 1 | (1 << 6), zones: 1 } }));
+  const django = pick(
+    'DATETIME',
+    p({ texts: 2, textDates: 0, textTimestamps: 2, textTimestampsTz: 0, timestampForms: { separators: 1, fractions: 1 | (1 << 6), zones: 1 } }),
+  );
   assert.deepEqual(django.style, { kind: 'timestamp', separator: ' ', fraction: 6, omitZeroFraction: true, zone: '' });
 });
 
@@ -149,23 +184,47 @@ test('overrides are checked against the data', () => {
   assert.equal(pick('BIGINT', p({ integers: 2 }), { override: 'int64' }).targetType, 'bigint');
   assert.equal(pick('TEXT', p({ reals: 2 }), { override: 'double precision' }).type.logical, 'float64');
   const refuse = (declared: string, profile: ProfileFacts, override: string, re: RegExp) =>
-    assert.throws(() => pick(declared, profile, { override }), (e: unknown) => e instanceof FerryError && e.code === 'TYPE_OVERRIDE' && re.test(e.message));
+    assert.throws(
+      () => pick(declared, profile, { override }),
+      (e: unknown) => e instanceof FerryError && e.code === 'TYPE_OVERRIDE' && re.test(e.message),
+    );
   refuse('TEXT', p({ integers: 2, texts: 1 }), 'int64', /t\.c.*"int64".*2 integer, 1 text/);
   refuse('REAL', p({ reals: 2 }), 'int64', /real/);
   refuse('INTEGER', ints(0n, 2n), 'boolean', /0\.\.2/);
   refuse('TEXT', p({ texts: 3, textDates: 0, textTimestamps: 2, textTimestampsTz: 0 }), 'timestamp', /timestamp/);
   refuse('INTEGER', ints(2n ** 60n, 2n ** 60n, 1), 'float64', /float64/);
-  assert.throws(() => pick('TEXT', p({ texts: 1 }), { override: 'varchar2' }), (e: unknown) => e instanceof FerryError && e.code === 'TYPE_OVERRIDE' && /int64, float64/.test(e.hint ?? ''));
-  assert.throws(() => pick('TEXT', p({ texts: 1 }), { epoch: 'seconds' }), (e: unknown) => e instanceof FerryError && e.code === 'TYPE_OVERRIDE');
+  assert.throws(
+    () => pick('TEXT', p({ texts: 1 }), { override: 'varchar2' }),
+    (e: unknown) => e instanceof FerryError && e.code === 'TYPE_OVERRIDE' && /int64, float64/.test(e.hint ?? ''),
+  );
+  assert.throws(
+    () => pick('TEXT', p({ texts: 1 }), { epoch: 'seconds' }),
+    (e: unknown) => e instanceof FerryError && e.code === 'TYPE_OVERRIDE',
+  );
 });
 
 test('PostgreSQL types read into neutral types and SQLite names that drivers understand and that map back', () => {
   const cases: [string, string, string][] = [
-    ['smallint', 'smallint', 'SMALLINT'], ['integer', 'integer', 'INTEGER'], ['bigint', 'bigint', 'BIGINT'], ['real', 'double precision', 'REAL'],
-    ['double precision', 'double precision', 'REAL'], ['numeric(10,2)', 'numeric(10,2)', 'DECIMAL(10,2)'], ['numeric', 'numeric', 'NUMERIC'], ['boolean', 'boolean', 'BOOLEAN'],
-    ['text', 'text', 'TEXT'], ['character varying(20)', 'varchar(20)', 'VARCHAR(20)'], ['citext', 'citext', 'TEXT COLLATE NOCASE'], ['bytea', 'bytea', 'BLOB'],
-    ['date', 'date', 'DATE'], ['time without time zone', 'time', 'TIME'], ['timestamp(3) without time zone', 'timestamp', 'DATETIME'],
-    ['json', 'json', 'JSON'], ['jsonb', 'jsonb', 'JSONB'], ['uuid', 'uuid', 'UUID'], ['integer[]', 'text', 'TEXT'], ['interval', 'text', 'TEXT'],
+    ['smallint', 'smallint', 'SMALLINT'],
+    ['integer', 'integer', 'INTEGER'],
+    ['bigint', 'bigint', 'BIGINT'],
+    ['real', 'double precision', 'REAL'],
+    ['double precision', 'double precision', 'REAL'],
+    ['numeric(10,2)', 'numeric(10,2)', 'DECIMAL(10,2)'],
+    ['numeric', 'numeric', 'NUMERIC'],
+    ['boolean', 'boolean', 'BOOLEAN'],
+    ['text', 'text', 'TEXT'],
+    ['character varying(20)', 'varchar(20)', 'VARCHAR(20)'],
+    ['citext', 'citext', 'TEXT COLLATE NOCASE'],
+    ['bytea', 'bytea', 'BLOB'],
+    ['date', 'date', 'DATE'],
+    ['time without time zone', 'time', 'TIME'],
+    ['timestamp(3) without time zone', 'timestamp', 'DATETIME'],
+    ['json', 'json', 'JSON'],
+    ['jsonb', 'jsonb', 'JSONB'],
+    ['uuid', 'uuid', 'UUID'],
+    ['integer[]', 'text', 'TEXT'],
+    ['interval', 'text', 'TEXT'],
   ];
   for (const [pg, again, sqlite] of cases) {
     const r = back(pg);

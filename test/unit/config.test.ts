@@ -310,9 +310,7 @@ describe('validation', () => {
   });
 
   test('a misspelled required key is reported once, as unknown with a suggestion', () => {
-    const err = catchSync(() =>
-      validateConfig({ consolidate: { sourcedir: 'a', targetDir: 'b', sources: { 'a.db': { target: 'a.db' } } } }, { file: null }),
-    );
+    const err = catchSync(() => validateConfig({ consolidate: { sourcedir: 'a', targetDir: 'b', sources: { 'a.db': { target: 'a.db' } } } }, { file: null }));
     assert.deepEqual(
       problemsOf(err).map((p) => p.path),
       ['consolidate.sourcedir'],
@@ -351,12 +349,18 @@ describe('validation', () => {
         'backup.dir',
       ],
     );
-    assert.ok(problemsOf(err).every((p) => p.line === undefined), 'no text, no lines');
+    assert.ok(
+      problemsOf(err).every((p) => p.line === undefined),
+      'no text, no lines',
+    );
   });
 
   test('missing and empty required sections', () => {
     let err = catchSync(() => validateConfig({ consolidate: { sourceDir: 'a', targetDir: 'b' } }, { file: null }));
-    assert.deepEqual(problemsOf(err).map((p) => p.path), ['consolidate.sources']);
+    assert.deepEqual(
+      problemsOf(err).map((p) => p.path),
+      ['consolidate.sources'],
+    );
     err = catchSync(() => validateConfig({ consolidate: { sourceDir: 'a', targetDir: 'b', sources: {} } }, { file: null }));
     assert.match(err.message, /consolidate\.sources is empty/);
     err = catchSync(() => validateConfig([], { file: null }));
@@ -375,7 +379,10 @@ describe('validation', () => {
   test('a bad onConflict value lists the allowed ones and suggests the nearest', async () => {
     const text = EXAMPLE_JSON.replace('"target": "memory.db",', '"target": "memory.db", "onConflict": "replce",');
     const err = await ferryError('CONFIG_INVALID', () => loadConfig({ cwd: project({ 'ferry.config.json': text }) }));
-    assert.match(err.message, /consolidate\.sources\["continuum\.db"\]\.onConflict must be one of "error", "skip", "replace", not the string "replce"; did you mean "replace"\?/);
+    assert.match(
+      err.message,
+      /consolidate\.sources\["continuum\.db"\]\.onConflict must be one of "error", "skip", "replace", not the string "replce"; did you mean "replace"\?/,
+    );
     assert.equal(problemsOf(err)[0].line, lineOf(text, '"replce"'));
     const other = catchSync(() =>
       validateConfig({ consolidate: { sourceDir: 'a', targetDir: 'b', onConflict: 3, sources: { 'a.db': { target: 'a.db' } } } }, { file: null }),

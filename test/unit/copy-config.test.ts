@@ -36,7 +36,14 @@ test('a full copy section is accepted as written', () => {
 
 test('copy mistakes are named with their path, and typos get a suggestion', () => {
   const found = problems({
-    copy: { batchsize: 10, ifExists: 'replace', parallel: 0, include: 'users', jsonb: 'yes', tables: { t: { columns: { c: { type: '', epoch: 'hours', size: 3 } } } } },
+    copy: {
+      batchsize: 10,
+      ifExists: 'replace',
+      parallel: 0,
+      include: 'users',
+      jsonb: 'yes',
+      tables: { t: { columns: { c: { type: '', epoch: 'hours', size: 3 } } } },
+    },
   });
   const text = found.map((p) => `${p.path}: ${p.message}`).join('\n');
   assert.match(text, /copy\.batchsize: Unknown key copy\.batchsize; did you mean "batchSize"\?/);

@@ -4,16 +4,36 @@ import { affinityOf, parseDeclaredType } from '../../src/schema/declared-type.js
 
 test('every declared-type shape gets SQLite affinity (datatype3 section 3.1)', () => {
   const cases: [string, string][] = [
-    ['INTEGER', 'INTEGER'], ['int(5)', 'INTEGER'], ['tinyint', 'INTEGER'], ['unsigned big int', 'INTEGER'], ['BIGINT', 'INTEGER'],
-    ['text(100)', 'TEXT'], ['VARCHAR(255)', 'TEXT'], ['nchar(55)', 'TEXT'], ['CLOB', 'TEXT'],
-    ['BLOB', 'BLOB'], ['', 'BLOB'],
-    ['REAL', 'REAL'], ['double precision', 'REAL'], ['FLOAT', 'REAL'],
-    ['NUMERIC', 'NUMERIC'], ['DECIMAL(10,5)', 'NUMERIC'], ['number', 'NUMERIC'], ['NUM', 'NUMERIC'], ['BOOLEAN', 'NUMERIC'], ['DATETIME', 'NUMERIC'],
-    ['json', 'NUMERIC'], ['timestamp with time zone', 'NUMERIC'],
+    ['INTEGER', 'INTEGER'],
+    ['int(5)', 'INTEGER'],
+    ['tinyint', 'INTEGER'],
+    ['unsigned big int', 'INTEGER'],
+    ['BIGINT', 'INTEGER'],
+    ['text(100)', 'TEXT'],
+    ['VARCHAR(255)', 'TEXT'],
+    ['nchar(55)', 'TEXT'],
+    ['CLOB', 'TEXT'],
+    ['BLOB', 'BLOB'],
+    ['', 'BLOB'],
+    ['REAL', 'REAL'],
+    ['double precision', 'REAL'],
+    ['FLOAT', 'REAL'],
+    ['NUMERIC', 'NUMERIC'],
+    ['DECIMAL(10,5)', 'NUMERIC'],
+    ['number', 'NUMERIC'],
+    ['NUM', 'NUMERIC'],
+    ['BOOLEAN', 'NUMERIC'],
+    ['DATETIME', 'NUMERIC'],
+    ['json', 'NUMERIC'],
+    ['timestamp with time zone', 'NUMERIC'],
     // The first rule wins: "POINT" contains INT, "CHARINT" is INTEGER before TEXT.
-    ['FLOATING POINT', 'INTEGER'], ['CHARINT', 'INTEGER'],
+    ['FLOATING POINT', 'INTEGER'],
+    ['CHARINT', 'INTEGER'],
     // ferry's own round-trip names keep text exactly.
-    ['NUMERIC_TEXT', 'TEXT'], ['JSON_TEXT', 'TEXT'], ['JSONB_TEXT', 'TEXT'], ['TIMESTAMPTZ', 'NUMERIC'],
+    ['NUMERIC_TEXT', 'TEXT'],
+    ['JSON_TEXT', 'TEXT'],
+    ['JSONB_TEXT', 'TEXT'],
+    ['TIMESTAMPTZ', 'NUMERIC'],
   ];
   for (const [declared, affinity] of cases) assert.equal(affinityOf(declared), affinity, declared);
 });

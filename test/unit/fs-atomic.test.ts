@@ -18,7 +18,13 @@ test('the temporary files of killed atomic writes are removed; those of running 
   };
   for (const name of Object.keys(files)) fs.writeFileSync(path.join(dir, name), 'x');
   removeAtomicLeftovers(dir);
-  assert.deepEqual(fs.readdirSync(dir).sort(), Object.entries(files).filter(([, kept]) => kept).map(([n]) => n).sort());
+  assert.deepEqual(
+    fs.readdirSync(dir).sort(),
+    Object.entries(files)
+      .filter(([, kept]) => kept)
+      .map(([n]) => n)
+      .sort(),
+  );
   removeAtomicLeftovers(path.join(dir, 'missing')); // no folder: nothing to do, no error
   writeFileAtomic(path.join(dir, 'state.json'), 'y');
   assert.equal(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'), 'y');

@@ -26,7 +26,7 @@ CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER);
 CREATE INDEX users_name ON users (name);
 CREATE TABLE ferry_version (revision TEXT PRIMARY KEY);`;
 
-test('identical schemas plan nothing, and ferry\'s own tables are ignored', async () => {
+test("identical schemas plan nothing, and ferry's own tables are ignored", async () => {
   const p = planSchemaChange(await model(BASE), await model(BASE.replace(/CREATE TABLE ferry_version.*;/, '')), []);
   assert.deepEqual(p, { ops: [], reverse: [], warnings: [] });
 });
@@ -39,7 +39,17 @@ CREATE INDEX users_email ON users (email) WHERE email IS NOT NULL;
 CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id) ON DELETE CASCADE, body TEXT NOT NULL);
 CREATE INDEX posts_user ON posts (user_id);`);
   const p = planSchemaChange(a, b, []);
-  assert.deepEqual(kinds(p.ops), ['dropIndex', 'dropTable', 'dropColumn', 'createTable', 'addColumn', 'addColumn', 'alterColumn', 'createIndex', 'createIndex']);
+  assert.deepEqual(kinds(p.ops), [
+    'dropIndex',
+    'dropTable',
+    'dropColumn',
+    'createTable',
+    'addColumn',
+    'addColumn',
+    'alterColumn',
+    'createIndex',
+    'createIndex',
+  ]);
   assert.deepEqual(p.ops[2], { kind: 'dropColumn', table: 'users', column: 'age' });
   assert.deepEqual(p.ops[6], { kind: 'alterColumn', table: 'users', column: 'name', change: { nullable: true } });
   assert.deepEqual(p.ops[4], { kind: 'addColumn', table: 'users', column: { name: 'email', type: 'TEXT', nullable: true, default: "'none'" } });
@@ -56,7 +66,10 @@ CREATE INDEX posts_user ON posts (user_id);`);
   // So is dropping a table while creating another.
   assert.equal(p.warnings.length, 2);
   assert.match(p.warnings[0]!, /old_logs dropped and posts created/);
-  assert.match(p.warnings[1]!, /users: column\(s\) age dropped and email, nick added; this looks like a rename.*ferry:rename-column users\.age -> email.*data is lost/);
+  assert.match(
+    p.warnings[1]!,
+    /users: column\(s\) age dropped and email, nick added; this looks like a rename.*ferry:rename-column users\.age -> email.*data is lost/,
+  );
 });
 
 test('uniques, checks and foreign keys are matched by definition; drops of them come first', async () => {
@@ -72,7 +85,16 @@ CREATE TABLE players (id INTEGER PRIMARY KEY, team_id INTEGER, n INTEGER,
   CONSTRAINT n_small CHECK (n < 100));`);
   const p = planSchemaChange(a, b, []);
   assert.deepEqual(kinds(p.ops), ['dropForeignKey', 'dropCheck', 'addUnique', 'addCheck', 'addForeignKey']);
-  assert.deepEqual(p.ops.at(-1), { kind: 'addForeignKey', table: 'players', name: 'players_team', columns: ['team_id'], refTable: 'teams', refColumns: ['id'], onDelete: 'SET NULL', onUpdate: undefined });
+  assert.deepEqual(p.ops.at(-1), {
+    kind: 'addForeignKey',
+    table: 'players',
+    name: 'players_team',
+    columns: ['team_id'],
+    refTable: 'teams',
+    refColumns: ['id'],
+    onDelete: 'SET NULL',
+    onUpdate: undefined,
+  });
   assert.deepEqual(kinds(p.reverse), ['dropForeignKey', 'dropUnique', 'dropCheck', 'addCheck', 'addForeignKey']);
   assert.ok(p.reverse.some((o) => o.kind === 'addCheck' && o.name === 'n_pos' && o.expression === 'n > 0'));
   assert.deepEqual(p.warnings, []);
@@ -84,8 +106,14 @@ test('new tables are created referenced-first and dropped referencing-first', as
 CREATE TABLE a_child (id INTEGER PRIMARY KEY, p INTEGER REFERENCES z_parent (id));
 CREATE TABLE z_parent (id INTEGER PRIMARY KEY);`);
   const p = planSchemaChange(a, b, []);
-  assert.deepEqual(p.ops.map((o) => (o.kind === 'createTable' ? o.table : '')), ['z_parent', 'a_child']);
-  assert.deepEqual(p.reverse.map((o) => (o.kind === 'dropTable' ? o.table : '')), ['a_child', 'z_parent']);
+  assert.deepEqual(
+    p.ops.map((o) => (o.kind === 'createTable' ? o.table : '')),
+    ['z_parent', 'a_child'],
+  );
+  assert.deepEqual(
+    p.reverse.map((o) => (o.kind === 'dropTable' ? o.table : '')),
+    ['a_child', 'z_parent'],
+  );
 });
 
 test('renames come only from hints, keep dependent keys and indexes, and reverse', async () => {
@@ -111,7 +139,10 @@ CREATE TABLE notes (id INTEGER PRIMARY KEY, person INTEGER REFERENCES users (id)
   ]);
   assert.deepEqual(p.warnings, []);
   // The hint may also name the table by its old name.
-  assert.deepEqual(planSchemaChange(a, b, parseRenameHints('-- ferry:rename-table people -> users\n-- ferry:rename-column people.fullname -> name', 's')).ops, p.ops);
+  assert.deepEqual(
+    planSchemaChange(a, b, parseRenameHints('-- ferry:rename-table people -> users\n-- ferry:rename-column people.fullname -> name', 's')).ops,
+    p.ops,
+  );
 });
 
 test('a malformed hint is an error, not silently ignored', () => {
@@ -119,13 +150,33 @@ test('a malformed hint is an error, not silently ignored', () => {
 });
 
 test('PostgreSQL serial and identity columns are written so a new table can be created', () => {
-  const table = (cols: Schema['tables'][number]['columns']): Schema['tables'][number] => ({ name: 't', schema: 'public', columns: cols, primaryKey: { name: 't_pkey', columns: ['id'] }, uniques: [], indexes: [], foreignKeys: [], checks: [] });
+  const table = (cols: Schema['tables'][number]['columns']): Schema['tables'][number] => ({
+    name: 't',
+    schema: 'public',
+    columns: cols,
+    primaryKey: { name: 't_pkey', columns: ['id'] },
+    uniques: [],
+    indexes: [],
+    foreignKeys: [],
+    checks: [],
+  });
   const empty: Schema = { dialect: 'postgres', tables: [], views: [], triggers: [] };
-  const wanted: Schema = { ...empty, tables: [table([{ name: 'id', type: 'integer', nullable: false, default: "nextval('t_id_seq'::regclass)" }, { name: 'n', type: 'bigint', nullable: false, default: null, generated: 'identity-always' }])] };
+  const wanted: Schema = {
+    ...empty,
+    tables: [
+      table([
+        { name: 'id', type: 'integer', nullable: false, default: "nextval('t_id_seq'::regclass)" },
+        { name: 'n', type: 'bigint', nullable: false, default: null, generated: 'identity-always' },
+      ]),
+    ],
+  };
   const op = planSchemaChange(empty, wanted, []).ops[0]!;
   assert.equal(op.kind, 'createTable');
   if (op.kind === 'createTable') {
-    assert.deepEqual(op.columns, [{ name: 'id', type: 'serial', nullable: false }, { name: 'n', type: 'bigint GENERATED ALWAYS AS IDENTITY', nullable: false }]);
+    assert.deepEqual(op.columns, [
+      { name: 'id', type: 'serial', nullable: false },
+      { name: 'n', type: 'bigint GENERATED ALWAYS AS IDENTITY', nullable: false },
+    ]);
     assert.equal(op.primaryKeyName, 't_pkey');
   }
 });
@@ -140,12 +191,15 @@ CREATE TABLE players (id INTEGER PRIMARY KEY, team_id INTEGER);`);
   const p = planSchemaChange(a, b, []);
   assert.deepEqual(p.warnings, [], 'no "drop it by hand" warnings any more');
   const drops = p.ops.map((o) => JSON.stringify(o)).sort();
-  assert.deepEqual(drops, [
-    JSON.stringify({ kind: 'dropForeignKey', table: 'players', columns: ['team_id'] }),
-    JSON.stringify({ kind: 'dropUnique', table: 'players', columns: ['id', 'team_id'] }),
-    JSON.stringify({ kind: 'dropCheck', table: 'teams', expression: 'n > 0' }),
-    JSON.stringify({ kind: 'dropUnique', table: 'teams', columns: ['code'] }),
-  ].sort());
+  assert.deepEqual(
+    drops,
+    [
+      JSON.stringify({ kind: 'dropForeignKey', table: 'players', columns: ['team_id'] }),
+      JSON.stringify({ kind: 'dropUnique', table: 'players', columns: ['id', 'team_id'] }),
+      JSON.stringify({ kind: 'dropCheck', table: 'teams', expression: 'n > 0' }),
+      JSON.stringify({ kind: 'dropUnique', table: 'teams', columns: ['code'] }),
+    ].sort(),
+  );
 });
 
 test('views and triggers: made again only when they change or name what changes; dependents first; none for a dropped table', async () => {

@@ -1,16 +1,64 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addCheckSql, addForeignKeySql, addPrimaryKeySql, addUniqueSql, analyzeSql, createTableSql, limitIdentifier, postLoadSteps, setIdentitySql, validateConstraintSql } from '../../src/engines/postgres/postgres-ddl.js';
+import {
+  addCheckSql,
+  addForeignKeySql,
+  addPrimaryKeySql,
+  addUniqueSql,
+  analyzeSql,
+  createTableSql,
+  limitIdentifier,
+  postLoadSteps,
+  setIdentitySql,
+  validateConstraintSql,
+} from '../../src/engines/postgres/postgres-ddl.js';
 import type { TablePlan } from '../../src/engine/table-plan.js';
 
 const plan: TablePlan = {
   source: 'Order "items"',
   target: 'Order "items"',
   columns: [
-    { source: 'id', target: 'id', sourceType: 'INTEGER', logical: 'int64', type: { logical: 'int64' }, targetType: 'bigint', nullable: false, default: null, identity: true },
-    { source: 'with space', target: 'with space', sourceType: 'TEXT', logical: 'text', type: { logical: 'text' }, targetType: 'text', nullable: false, default: "'x'" },
-    { source: 'at', target: 'at', sourceType: 'DATETIME', logical: 'timestamp', type: { logical: 'timestamp' }, targetType: 'timestamp', nullable: true, default: "(now() AT TIME ZONE 'UTC')" },
-    { source: 'parent', target: 'parent', sourceType: 'INTEGER', logical: 'int64', type: { logical: 'int64' }, targetType: 'bigint', nullable: true, default: null },
+    {
+      source: 'id',
+      target: 'id',
+      sourceType: 'INTEGER',
+      logical: 'int64',
+      type: { logical: 'int64' },
+      targetType: 'bigint',
+      nullable: false,
+      default: null,
+      identity: true,
+    },
+    {
+      source: 'with space',
+      target: 'with space',
+      sourceType: 'TEXT',
+      logical: 'text',
+      type: { logical: 'text' },
+      targetType: 'text',
+      nullable: false,
+      default: "'x'",
+    },
+    {
+      source: 'at',
+      target: 'at',
+      sourceType: 'DATETIME',
+      logical: 'timestamp',
+      type: { logical: 'timestamp' },
+      targetType: 'timestamp',
+      nullable: true,
+      default: "(now() AT TIME ZONE 'UTC')",
+    },
+    {
+      source: 'parent',
+      target: 'parent',
+      sourceType: 'INTEGER',
+      logical: 'int64',
+      type: { logical: 'int64' },
+      targetType: 'bigint',
+      nullable: true,
+      default: null,
+    },
   ],
   primaryKey: { name: 'Order "items"_pkey', columns: ['id'] },
   uniques: [{ name: 'u1', columns: ['with space', 'at'] }],
@@ -33,7 +81,9 @@ test('CREATE TABLE has columns, identity, defaults and NOT NULL only', () => {
 test('post-load statements are exact', () => {
   assert.equal(addPrimaryKeySql(plan), `ALTER TABLE ${T} ADD CONSTRAINT "Order ""items""_pkey" PRIMARY KEY ("id")`);
   assert.deepEqual(addUniqueSql(plan), [`ALTER TABLE ${T} ADD CONSTRAINT "u1" UNIQUE ("with space", "at")`]);
-  assert.deepEqual(addForeignKeySql(plan), [`ALTER TABLE ${T} ADD CONSTRAINT "fk" FOREIGN KEY ("parent") REFERENCES "public"."parents" ("id") ON DELETE CASCADE ON UPDATE NO ACTION NOT VALID`]);
+  assert.deepEqual(addForeignKeySql(plan), [
+    `ALTER TABLE ${T} ADD CONSTRAINT "fk" FOREIGN KEY ("parent") REFERENCES "public"."parents" ("id") ON DELETE CASCADE ON UPDATE NO ACTION NOT VALID`,
+  ]);
   assert.deepEqual(addCheckSql(plan), [`ALTER TABLE ${T} ADD CONSTRAINT "ck" CHECK ("with space" <> '') NOT VALID`]);
   assert.equal(validateConstraintSql(plan, 'fk'), `ALTER TABLE ${T} VALIDATE CONSTRAINT "fk"`);
   assert.equal(
@@ -43,7 +93,10 @@ test('post-load statements are exact', () => {
   assert.equal(analyzeSql(plan), `ANALYZE ${T}`);
   assert.equal(addPrimaryKeySql({ ...plan, primaryKey: null }), null);
   assert.equal(setIdentitySql({ ...plan, columns: plan.columns.slice(1) }), null);
-  assert.deepEqual(postLoadSteps(plan).map((s) => s.kind), ['primary-key', 'unique', 'index', 'foreign-key', 'check', 'validate', 'validate', 'identity', 'analyze']);
+  assert.deepEqual(
+    postLoadSteps(plan).map((s) => s.kind),
+    ['primary-key', 'unique', 'index', 'foreign-key', 'check', 'validate', 'validate', 'identity', 'analyze'],
+  );
 });
 
 test('generated names are cut to 63 bytes with a hash, on a character boundary', () => {

@@ -18,7 +18,13 @@ test('COPY BINARY digests are the same however the stream is cut into chunks', a
   for (const r of rows) parts.push(...enc.encodeRow(r as never));
   parts.push(...enc.finish());
   const stream = Buffer.concat(parts);
-  const hashers = [binaryHasher('int8', 'int64')!, binaryHasher('text', 'text')!, binaryHasher('bytea', 'bytes')!, binaryHasher('float8', 'float64')!, binaryHasher('timestamptz', 'timestamptz')!];
+  const hashers = [
+    binaryHasher('int8', 'int64')!,
+    binaryHasher('text', 'text')!,
+    binaryHasher('bytea', 'bytes')!,
+    binaryHasher('float8', 'float64')!,
+    binaryHasher('timestamptz', 'timestamptz')!,
+  ];
 
   const expected = new ChecksumAccumulator();
   // Timestamps are given in their canonical form already (microseconds since 1970).

@@ -2,14 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  isRevisionFileName,
-  loadRevisions,
-  newRevisionId,
-  parseSqlRevision,
-  revisionFileText,
-  slugFor,
-} from '../../src/revisions/revision-file.js';
+import { isRevisionFileName, loadRevisions, newRevisionId, parseSqlRevision, revisionFileText, slugFor } from '../../src/revisions/revision-file.js';
 import { revisionChecksum } from '../../src/revisions/revision-text.js';
 import { importScriptRevision, scanScriptRevision, scriptRevisionText } from '../../src/revisions/revision-script.js';
 import type { RevisionContext } from '../../src/revisions/revision-types.js';
@@ -95,25 +88,58 @@ test('CRLF files parse with the same sections and lines', () => {
 });
 
 test('SQL revision errors name the file and the line', () => {
-  fails(() => parseSqlRevision('-- ferry:revision abc\n-- ferry:message x\n', '/m/abc_x.sql'), 'CONFIG_INVALID', undefined, 'abc_x.sql', 'no "-- ferry:up" section');
+  fails(
+    () => parseSqlRevision('-- ferry:revision abc\n-- ferry:message x\n', '/m/abc_x.sql'),
+    'CONFIG_INVALID',
+    undefined,
+    'abc_x.sql',
+    'no "-- ferry:up" section',
+  );
   fails(() => parseSqlRevision('-- ferry:message x\n-- ferry:up\nSELECT 1;', '/m/abc_x.sql'), 'CONFIG_INVALID', undefined, 'no "-- ferry:revision');
-  const typo = fails(() => parseSqlRevision('-- ferry:revision abc\n-- ferry:up\nSELECT 1;\n-- ferry:donw\nSELECT 2;', '/m/abc_x.sql'), 'CONFIG_INVALID', 4, 'did you mean "-- ferry:down"?');
+  const typo = fails(
+    () => parseSqlRevision('-- ferry:revision abc\n-- ferry:up\nSELECT 1;\n-- ferry:donw\nSELECT 2;', '/m/abc_x.sql'),
+    'CONFIG_INVALID',
+    4,
+    'did you mean "-- ferry:down"?',
+  );
   assert.ok(typo.hint?.includes('-- ferry:no-transaction'));
-  fails(() => parseSqlRevision('-- ferry:revision abc\n-- ferry:parnets x\n-- ferry:up\n', '/m/abc_x.sql'), 'CONFIG_INVALID', 2, 'did you mean "-- ferry:parents"?');
-  fails(() => parseSqlRevision('-- ferry:revision abc\n-- ferry:frobnicate\n-- ferry:up\n', '/m/abc_x.sql'), 'CONFIG_INVALID', 2, 'unknown directive "-- ferry:frobnicate".');
+  fails(
+    () => parseSqlRevision('-- ferry:revision abc\n-- ferry:parnets x\n-- ferry:up\n', '/m/abc_x.sql'),
+    'CONFIG_INVALID',
+    2,
+    'did you mean "-- ferry:parents"?',
+  );
+  fails(
+    () => parseSqlRevision('-- ferry:revision abc\n-- ferry:frobnicate\n-- ferry:up\n', '/m/abc_x.sql'),
+    'CONFIG_INVALID',
+    2,
+    'unknown directive "-- ferry:frobnicate".',
+  );
   fails(() => parseSqlRevision('-- ferry:revision abc\n-- ferry:up\n-- ferry:up\n', '/m/abc_x.sql'), 'CONFIG_INVALID', 3, 'appears twice (first on line 2)');
   fails(() => parseSqlRevision('-- ferry:revision abc\n-- ferry:up\n-- ferry:message late\n', '/m/abc_x.sql'), 'CONFIG_INVALID', 3, 'must be in the header');
   fails(() => parseSqlRevision('-- ferry:revision abc\nCREATE TABLE t (x);\n-- ferry:up\n', '/m/abc_x.sql'), 'CONFIG_INVALID', 2, 'SQL before "-- ferry:up"');
   fails(() => parseSqlRevision('-- ferry:revision Not-An-Id\n-- ferry:up\n', '/m/x_y.sql'), 'CONFIG_INVALID', 1, 'not a valid revision id');
   fails(() => parseSqlRevision('-- ferry:revision heads\n-- ferry:up\n', '/m/heads_y.sql'), 'CONFIG_INVALID', 1, 'not a valid revision id');
   fails(() => parseSqlRevision('-- ferry:revision abc\n-- ferry:parents a a\n-- ferry:up\n', '/m/abc_x.sql'), 'CONFIG_INVALID', 2, 'listed twice');
-  fails(() => parseSqlRevision('-- ferry:revision abc\n-- ferry:parents a B!\n-- ferry:up\n', '/m/abc_x.sql'), 'CONFIG_INVALID', 2, '"B!" is not a valid parent');
+  fails(
+    () => parseSqlRevision('-- ferry:revision abc\n-- ferry:parents a B!\n-- ferry:up\n', '/m/abc_x.sql'),
+    'CONFIG_INVALID',
+    2,
+    '"B!" is not a valid parent',
+  );
   fails(() => parseSqlRevision('-- ferry:revision abc\n-- ferry:up now\n', '/m/abc_x.sql'), 'CONFIG_INVALID', 2, 'unexpected text after "-- ferry:up"');
   fails(() => parseSqlRevision('-- ferry:revision abc\n-- ferry:no-transaction yes\n-- ferry:up\n', '/m/abc_x.sql'), 'CONFIG_INVALID', 2, 'takes no value');
 });
 
 test('a file whose name starts with another id is a copied file', () => {
-  const e = fails(() => parseSqlRevision(EXAMPLE, '/m/1a2b3c4d5e6f_add_email_to_users.sql'), 'CONFIG_INVALID', 1, 'says revision 3f2a9c1b7d0e', '"1a2b3c4d5e6f"', 'copied');
+  const e = fails(
+    () => parseSqlRevision(EXAMPLE, '/m/1a2b3c4d5e6f_add_email_to_users.sql'),
+    'CONFIG_INVALID',
+    1,
+    'says revision 3f2a9c1b7d0e',
+    '"1a2b3c4d5e6f"',
+    'copied',
+  );
   assert.ok(e.hint?.includes('3f2a9c1b7d0e_<slug>.sql'));
   // An id that contains "_" still matches its own file name.
   assert.equal(parseSqlRevision('-- ferry:revision v1_2\n-- ferry:up\n', '/m/v1_2_init.sql').id, 'v1_2');
@@ -145,7 +171,13 @@ test('new ids, slugs and new file texts round-trip through the parser', () => {
   assert.ok(slugFor('a very long message that goes on and on about what this revision does').length <= 40);
   assert.equal(slugFor('x'.repeat(60)).length, 40);
 
-  const text = revisionFileText({ id: '3f2a9c1b7d0e', parents: ['1a2b3c4d5e6f'], message: 'add email to users', up: 'ALTER TABLE users ADD COLUMN email TEXT;', down: 'ALTER TABLE users DROP COLUMN email;\n' });
+  const text = revisionFileText({
+    id: '3f2a9c1b7d0e',
+    parents: ['1a2b3c4d5e6f'],
+    message: 'add email to users',
+    up: 'ALTER TABLE users ADD COLUMN email TEXT;',
+    down: 'ALTER TABLE users DROP COLUMN email;\n',
+  });
   assert.equal(text, EXAMPLE, 'exactly the documented format');
   const merge = revisionFileText({ id: 'abc', parents: ['x1', 'y2'], message: 'merge\nheads', up: '', down: '', transactional: false });
   assert.equal(merge, '-- ferry:revision abc\n-- ferry:parents x1 y2\n-- ferry:message merge heads\n-- ferry:no-transaction\n-- ferry:up\n-- ferry:down\n');
@@ -154,7 +186,14 @@ test('new ids, slugs and new file texts round-trip through the parser', () => {
 });
 
 test('script revisions are read by a text scan, without running them', () => {
-  const text = scriptRevisionText({ id: 'a1b2c3d4e5f6', parents: ['0f0f0f0f0f0f', '1e1e1e1e1e1e'], message: "it's a merge", up: "await ctx.sql('SELECT 1');", down: '', transactional: false });
+  const text = scriptRevisionText({
+    id: 'a1b2c3d4e5f6',
+    parents: ['0f0f0f0f0f0f', '1e1e1e1e1e1e'],
+    message: "it's a merge",
+    up: "await ctx.sql('SELECT 1');",
+    down: '',
+    transactional: false,
+  });
   assert.ok(text.startsWith("import type { RevisionContext } from 'ferry';\n"));
   const r = scanScriptRevision(text, '/m/a1b2c3d4e5f6_merge.ts');
   assert.deepEqual([r.id, r.parents, r.message, r.kind, r.transactional], ['a1b2c3d4e5f6', ['0f0f0f0f0f0f', '1e1e1e1e1e1e'], "it's a merge", 'script', false]);
@@ -168,7 +207,13 @@ test('script revisions are read by a text scan, without running them', () => {
   const j = scanScriptRevision(js, '/m/e5_plain_js.mjs');
   assert.deepEqual([j.id, j.parents, j.message, j.down], ['e5', [], 'plain js', null]);
   assert.equal(
-    scriptRevisionText({ id: 'ab12', parents: ['cd34'], message: 'add email', up: "await ctx.ops.addColumn('users', { name: 'email', type: 'text' });", down: "await ctx.ops.dropColumn('users', 'email');" }),
+    scriptRevisionText({
+      id: 'ab12',
+      parents: ['cd34'],
+      message: 'add email',
+      up: "await ctx.ops.addColumn('users', { name: 'email', type: 'text' });",
+      down: "await ctx.ops.dropColumn('users', 'email');",
+    }),
     `import type { RevisionContext } from 'ferry';
 
 export const revision = 'ab12';
@@ -184,7 +229,10 @@ export async function down(ctx: RevisionContext): Promise<void> {
 }
 `,
   );
-  const multi = scanScriptRevision("export const revision = `f6`;\nexport const parents = [\n  'a1',\n  \"b2\",\n];\nexport const message = 'say \\'hi\\'';\nexport const up = async () => {};\n", '/m/f6_x.ts');
+  const multi = scanScriptRevision(
+    "export const revision = `f6`;\nexport const parents = [\n  'a1',\n  \"b2\",\n];\nexport const message = 'say \\'hi\\'';\nexport const up = async () => {};\n",
+    '/m/f6_x.ts',
+  );
   assert.deepEqual([multi.id, multi.parents, multi.message], ['f6', ['a1', 'b2'], "say 'hi'"]);
   const listed = scanScriptRevision(`export const revision = 'c3';\nconst a = () => {}, b = () => {};\nexport { a as up, b as down };\n`, '/m/c3.js');
   assert.ok(listed.down);
@@ -193,18 +241,37 @@ export async function down(ctx: RevisionContext): Promise<void> {
 test('script revision errors', () => {
   fails(() => scanScriptRevision('export function up() {}\n', '/m/x_y.ts'), 'CONFIG_INVALID', undefined, 'exports no revision id');
   fails(() => scanScriptRevision("export const revision = 'ab';\n", '/m/ab_y.ts'), 'CONFIG_INVALID', undefined, 'exports no up function');
-  fails(() => scanScriptRevision("const id = 'ab';\nexport const revision = id;\nexport function up() {}", '/m/ab_y.ts'), 'CONFIG_INVALID', 2, 'must be a literal');
-  fails(() => scanScriptRevision("export const revision = 'ab';\nexport const parents = ['Ab'];\nexport function up() {}", '/m/ab_y.ts'), 'CONFIG_INVALID', 2, '"parents" must be');
+  fails(
+    () => scanScriptRevision("const id = 'ab';\nexport const revision = id;\nexport function up() {}", '/m/ab_y.ts'),
+    'CONFIG_INVALID',
+    2,
+    'must be a literal',
+  );
+  fails(
+    () => scanScriptRevision("export const revision = 'ab';\nexport const parents = ['Ab'];\nexport function up() {}", '/m/ab_y.ts'),
+    'CONFIG_INVALID',
+    2,
+    '"parents" must be',
+  );
   fails(() => scanScriptRevision("export const revision = 'ab';\nexport function up() {}", '/m/cd_y.ts'), 'CONFIG_INVALID', 1, 'copied');
 });
 
 test('loadRevisions reads SQL and TS revisions, skips other files, and imports scripts lazily', async () => {
   const dir = tempDir('revisions');
   fs.writeFileSync(path.join(dir, '3f2a9c1b7d0e_add_email_to_users.sql'), EXAMPLE);
-  fs.writeFileSync(path.join(dir, '1a2b3c4d5e6f_users.sql'), revisionFileText({ id: '1a2b3c4d5e6f', parents: [], message: 'users', up: 'CREATE TABLE users (id INTEGER);', down: 'DROP TABLE users;' }));
+  fs.writeFileSync(
+    path.join(dir, '1a2b3c4d5e6f_users.sql'),
+    revisionFileText({ id: '1a2b3c4d5e6f', parents: [], message: 'users', up: 'CREATE TABLE users (id INTEGER);', down: 'DROP TABLE users;' }),
+  );
   fs.writeFileSync(
     path.join(dir, '9c9c9c9c9c9c_backfill.ts'),
-    scriptRevisionText({ id: '9c9c9c9c9c9c', parents: ['3f2a9c1b7d0e'], message: 'backfill', up: "const n: number = 1;\nawait ctx.sql(`UPDATE users SET email = 'x' WHERE id = ${n}`);", down: null }),
+    scriptRevisionText({
+      id: '9c9c9c9c9c9c',
+      parents: ['3f2a9c1b7d0e'],
+      message: 'backfill',
+      up: "const n: number = 1;\nawait ctx.sql(`UPDATE users SET email = 'x' WHERE id = ${n}`);",
+      down: null,
+    }),
   );
   for (const other of ['README.md', 'schema.sql', '.hidden.sql', 'types.d.ts', 'notes.txt']) fs.writeFileSync(path.join(dir, other), 'not a revision');
   fs.mkdirSync(path.join(dir, 'sub'));
@@ -212,7 +279,11 @@ test('loadRevisions reads SQL and TS revisions, skips other files, and imports s
   fs.writeFileSync(path.join(dir, 'sub', 'aa_x.sql'), 'not read: not recursive');
 
   const revs = await loadRevisions(dir);
-  assert.deepEqual(revs.map((r) => r.id), ['1a2b3c4d5e6f', '3f2a9c1b7d0e', '9c9c9c9c9c9c'], 'sorted by file name');
+  assert.deepEqual(
+    revs.map((r) => r.id),
+    ['1a2b3c4d5e6f', '3f2a9c1b7d0e', '9c9c9c9c9c9c'],
+    'sorted by file name',
+  );
   const script = revs[2];
   assert.equal(script.kind, 'script');
   assert.equal(script.down, null);
@@ -230,7 +301,12 @@ test('loadRevisions reads SQL and TS revisions, skips other files, and imports s
 
 test('loadRevisions errors: missing folder, bad files, script syntax errors with file and line', async () => {
   await assert.rejects(loadRevisions('/nonexistent/ferry/migrations'), (e: unknown) => {
-    return e instanceof FerryError && e.code === 'CONFIG_INVALID' && e.message.includes('/nonexistent/ferry/migrations does not exist') && /ferry revision -m/.test(e.hint ?? '');
+    return (
+      e instanceof FerryError &&
+      e.code === 'CONFIG_INVALID' &&
+      e.message.includes('/nonexistent/ferry/migrations does not exist') &&
+      /ferry revision -m/.test(e.hint ?? '')
+    );
   });
   const dir = tempDir('badrevisions');
   fs.writeFileSync(path.join(dir, 'abc_x.sql'), '-- ferry:revision abc\n-- ferry:message no up\n');
@@ -242,7 +318,11 @@ test('loadRevisions errors: missing folder, bad files, script syntax errors with
   const [broken] = await loadRevisions(scripts);
   await rejects(importScriptRevision(broken), 'CONFIG_SYNTAX', 3, 'de_broken.ts');
   await rejects(loadRevisions(scripts, { importScripts: true }), 'CONFIG_SYNTAX', 3, 'Syntax error in', 'de_broken.ts');
-  await rejects(Promise.resolve().then(() => broken.up.fn!({} as RevisionContext)), 'CONFIG_SYNTAX', 3);
+  await rejects(
+    Promise.resolve().then(() => broken.up.fn!({} as RevisionContext)),
+    'CONFIG_SYNTAX',
+    3,
+  );
   fs.writeFileSync(file, "export const revision = 'de';\nexport const parents = ['x'.toUpperCase()];\nexport function up() {}\n");
   await rejects(loadRevisions(scripts), 'CONFIG_INVALID', 2, 'must be a literal');
   fs.writeFileSync(file, "export const revision = 'de';\nexport const parents = [];\nthrow new Error('boom');\nexport function up() {}\n");

@@ -220,17 +220,22 @@ test('results do not depend on the input order', () => {
 test('the topological order is the smallest-id-first order a naive reference computes', () => {
   // A seeded pseudo-random DAG of 400 revisions with up to three parents each.
   let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const revs: Revision[] = [];
   for (let i = 0; i < 400; i++) {
-    const id = Math.floor(random() * 2 ** 40).toString(16).padStart(10, '0');
+    const id = Math.floor(random() * 2 ** 40)
+      .toString(16)
+      .padStart(10, '0');
     const parents = i === 0 ? [] : [...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => revs[Math.floor(random() * i)].id))];
     revs.push(rev(id, random() < 0.05 ? [] : parents));
   }
   const expected: string[] = [];
   const placed = new Set<string>();
   while (expected.length < revs.length) {
-    const ready = revs.filter((r) => !placed.has(r.id) && r.parents.every((p) => placed.has(p))).map((r) => r.id).sort();
+    const ready = revs
+      .filter((r) => !placed.has(r.id) && r.parents.every((p) => placed.has(p)))
+      .map((r) => r.id)
+      .sort();
     expected.push(ready[0]);
     placed.add(ready[0]);
   }
@@ -263,7 +268,12 @@ test('5,000 revisions build and plan in a few milliseconds (timings printed)', (
   const t0 = performance.now();
   const g = RevisionGraph.build(revs);
   const t1 = performance.now();
-  const half = new Set(g.topological().slice(0, 2500).map((r) => r.id));
+  const half = new Set(
+    g
+      .topological()
+      .slice(0, 2500)
+      .map((r) => r.id),
+  );
   const up = g.upgradePlan(half, 'heads');
   const upN = g.upgradePlan(half, '+10');
   const down = g.downgradePlan(half, 'base');
@@ -289,7 +299,12 @@ test('headsAfterStep follows every step of every plan exactly as currentHeads do
     // From every applied state a plan can reach, up to every target and down to every target.
     for (const startTarget of ['base', ...all]) {
       const start = new Set(startTarget === 'base' ? [] : [startTarget, ...ids(g.ancestors(startTarget))]);
-      for (const [direction, target] of [...all.map((t) => ['up', t] as const), ['up', 'heads'] as const, ...all.map((t) => ['down', t] as const), ['down', 'base'] as const]) {
+      for (const [direction, target] of [
+        ...all.map((t) => ['up', t] as const),
+        ['up', 'heads'] as const,
+        ...all.map((t) => ['down', t] as const),
+        ['down', 'base'] as const,
+      ]) {
         let plan: Revision[];
         try {
           plan = direction === 'up' ? g.upgradePlan(start, target) : g.downgradePlan(start, target);
@@ -302,7 +317,11 @@ test('headsAfterStep follows every step of every plan exactly as currentHeads do
           if (direction === 'up') applied.add(r.id);
           else applied.delete(r.id);
           heads = g.headsAfterStep(heads, r, direction, applied);
-          assert.deepEqual([...heads].sort(), ids(g.currentHeads(applied)).sort(), `${build.name} from ${startTarget}, ${direction} to ${target}, after ${r.id}`);
+          assert.deepEqual(
+            [...heads].sort(),
+            ids(g.currentHeads(applied)).sort(),
+            `${build.name} from ${startTarget}, ${direction} to ${target}, after ${r.id}`,
+          );
         }
       }
     }

@@ -61,7 +61,11 @@ $$ LANGUAGE plpgsql`;
   const tagged = "DO $body$ BEGIN PERFORM '$$;'; RAISE NOTICE $x$;$x$; END $body$";
   assert.deepEqual(sqls(`${tagged}; SELECT 2`, 'postgres'), [tagged, 'SELECT 2']);
   const lines = splitStatements(`SELECT $$a\nb\nc$$;\nSELECT 2;`, 'postgres');
-  assert.deepEqual(lines.map((s) => s.line), [1, 4], 'lines inside dollar quotes are counted');
+  assert.deepEqual(
+    lines.map((s) => s.line),
+    [1, 4],
+    'lines inside dollar quotes are counted',
+  );
 });
 
 test('positional parameters and $ inside identifiers are not dollar quotes', () => {
@@ -84,8 +88,14 @@ BEGIN
   UPDATE t SET touched = 1 WHERE id = new.id;
 END`;
   const out = splitStatements(`CREATE TABLE audit (id, size);\n${trigger};\nSELECT 1;`, 'sqlite');
-  assert.deepEqual(out.map((s) => s.sql), ['CREATE TABLE audit (id, size)', trigger, 'SELECT 1']);
-  assert.deepEqual(out.map((s) => s.line), [1, 2, 8]);
+  assert.deepEqual(
+    out.map((s) => s.sql),
+    ['CREATE TABLE audit (id, size)', trigger, 'SELECT 1'],
+  );
+  assert.deepEqual(
+    out.map((s) => s.line),
+    [1, 2, 8],
+  );
   const temp = 'create temp trigger x before delete on t begin select raise(abort, "no;"); end';
   assert.deepEqual(sqls(`${temp}; select 2`), [temp, 'select 2']);
   const temporary = 'CREATE TEMPORARY TRIGGER y AFTER INSERT ON t BEGIN DELETE FROM u; DELETE FROM v; END';
@@ -140,7 +150,7 @@ test('CRLF line endings and non-ASCII text', () => {
 });
 
 test('a long single-line section splits in linear time', () => {
-  const sql = 'INSERT INTO t VALUES (1, \'a\');'.repeat(20_000);
+  const sql = "INSERT INTO t VALUES (1, 'a');".repeat(20_000);
   const t0 = performance.now();
   assert.equal(splitStatements(sql, 'sqlite').length, 20_000);
   assert.ok(performance.now() - t0 < 1000);

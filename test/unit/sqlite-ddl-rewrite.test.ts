@@ -14,19 +14,28 @@ const ddl = `CREATE TABLE IF NOT EXISTS "memories" (
 ) WITHOUT ROWID`;
 
 test('the tokenizer keeps strings, quoted names and comments whole', () => {
-  const texts = tokenize(`SELECT 'it''s', "a ""b""", [c d], \`e\` -- x\n/* y */ 1.5e+3`).filter((t) => t.kind !== 'space').map((t) => t.text);
+  const texts = tokenize(`SELECT 'it''s', "a ""b""", [c d], \`e\` -- x\n/* y */ 1.5e+3`)
+    .filter((t) => t.kind !== 'space')
+    .map((t) => t.text);
   assert.deepEqual(texts, ['SELECT', "'it''s'", ',', '"a ""b"""', ',', '[c d]', ',', '`e`', '-- x', '/* y */', '1.5e+3']);
 });
 
 test('a CREATE TABLE splits into columns and constraints at top-level commas only', () => {
   const p = parseCreateTable(ddl);
   assert.equal(p.name, 'memories');
-  assert.deepEqual(p.parts.map((x) => `${x.kind}:${x.name ?? ''}`), ['column:id', 'column:Tier', 'column:content', 'column:embedding', 'column:parent', 'constraint:has content', 'constraint:']);
+  assert.deepEqual(
+    p.parts.map((x) => `${x.kind}:${x.name ?? ''}`),
+    ['column:id', 'column:Tier', 'column:content', 'column:embedding', 'column:parent', 'constraint:has content', 'constraint:'],
+  );
   assert.match(p.tail, /WITHOUT ROWID/);
 });
 
 test('rename keeps every clause, repoints REFERENCES and drops constraints on dropped columns', () => {
-  const r = rewriteCreateTable(ddl, { newName: 'continuum "memory"', keepColumns: ['id', 'Tier', 'content', 'parent'], renames: new Map([['memories', 'continuum "memory"']]) });
+  const r = rewriteCreateTable(ddl, {
+    newName: 'continuum "memory"',
+    keepColumns: ['id', 'Tier', 'content', 'parent'],
+    renames: new Map([['memories', 'continuum "memory"']]),
+  });
   assert.match(r.sql, /^CREATE TABLE "continuum ""memory""" \(/);
   assert.match(r.sql, /COLLATE NOCASE CHECK \("Tier" <> ''\)/);
   assert.match(r.sql, /DEFAULT 'a, b \(c\)'/);
@@ -39,11 +48,17 @@ test('rename keeps every clause, repoints REFERENCES and drops constraints on dr
 });
 
 test('index rewrite changes only the index and table names', () => {
-  assert.equal(rewriteCreateIndex(`CREATE UNIQUE INDEX IF NOT EXISTS main.idx_a ON "memories" (lower("Tier")) WHERE content IS NOT NULL`, 'idx b', 'continuum_memory'), `CREATE UNIQUE INDEX "idx b" ON "continuum_memory" (lower("Tier")) WHERE content IS NOT NULL`);
+  assert.equal(
+    rewriteCreateIndex(`CREATE UNIQUE INDEX IF NOT EXISTS main.idx_a ON "memories" (lower("Tier")) WHERE content IS NOT NULL`, 'idx b', 'continuum_memory'),
+    `CREATE UNIQUE INDEX "idx b" ON "continuum_memory" (lower("Tier")) WHERE content IS NOT NULL`,
+  );
 });
 
 test('CHECK constraints are found named and unnamed, column and table level', () => {
-  assert.deepEqual(extractChecks(ddl), [{ name: undefined, expression: `"Tier" <> ''` }, { name: 'has content', expression: 'content IS NOT NULL OR embedding IS NOT NULL' }]);
+  assert.deepEqual(extractChecks(ddl), [
+    { name: undefined, expression: `"Tier" <> ''` },
+    { name: 'has content', expression: 'content IS NOT NULL OR embedding IS NOT NULL' },
+  ]);
   assert.deepEqual(tableOptions(ddl), { withoutRowid: true, strict: false });
   assert.deepEqual(tableOptions('CREATE TABLE t (x INT) STRICT'), { withoutRowid: false, strict: true });
 });
@@ -55,7 +70,11 @@ test('a definition ending in a -- comment before its comma keeps the comma out o
   const db = new Database(':memory:');
   try {
     db.exec(out);
-    assert.deepEqual((db.prepare('SELECT name FROM pragma_table_info(?)').all('u') as { name: string }[]).map((c) => c.name), ['a', 'b'], out);
+    assert.deepEqual(
+      (db.prepare('SELECT name FROM pragma_table_info(?)').all('u') as { name: string }[]).map((c) => c.name),
+      ['a', 'b'],
+      out,
+    );
   } finally {
     db.close();
   }

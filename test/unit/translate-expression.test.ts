@@ -4,7 +4,16 @@ import { columnMap, parseSqliteIndex, sqliteToPostgres, type ExpressionContext }
 import { sqliteDefaultToPostgres } from '../../src/transfer/translate-default.js';
 import { parsePostgresIndex, postgresDefaultToSqlite, postgresToSqlite } from '../../src/transfer/translate-pg-expression.js';
 
-const ctx: ExpressionContext = { columns: columnMap([['a', 'a'], ['Mixed Case', 'Mixed Case'], ['flag', 'flag'], ['b', 'renamed'], ['a"b', 'a"b']]), booleanColumns: new Set(['flag']) };
+const ctx: ExpressionContext = {
+  columns: columnMap([
+    ['a', 'a'],
+    ['Mixed Case', 'Mixed Case'],
+    ['flag', 'flag'],
+    ['b', 'renamed'],
+    ['a"b', 'a"b'],
+  ]),
+  booleanColumns: new Set(['flag']),
+};
 const pg = (e: string) => sqliteToPostgres(e, ctx);
 
 test('SQLite expressions translate token by token', () => {
@@ -19,7 +28,7 @@ test('SQLite expressions translate token by token', () => {
     ['a IS NOT b', '"a" IS DISTINCT FROM "renamed"'],
     ['a NOTNULL', '"a" IS NOT NULL'],
     ['CAST(a AS INTEGER) = round(1.5)', 'CAST("a" AS bigint) = round(1.5)'],
-    ['CAST(a AS VARCHAR(10)) || \'x  y\' <> \'\'', `CAST("a" AS text) || 'x  y' <> ''`],
+    ["CAST(a AS VARCHAR(10)) || 'x  y' <> ''", `CAST("a" AS text) || 'x  y' <> ''`],
     ['max(a, b) > 3', 'greatest("a", "renamed") > 3'],
     ['flag IN (0, 1)', '"flag" IN (false, true)'],
     ['flag == 1', '"flag" = true'],
@@ -33,7 +42,18 @@ test('SQLite expressions translate token by token', () => {
 });
 
 test('functions and operators without a same-meaning PostgreSQL form are untranslatable', () => {
-  for (const e of ["typeof(a) = 'integer'", "a GLOB 'x*'", "json_extract(a, '$.x') = 1", 'instr(a, 1) > 0', "printf('%d', a) = '1'", "datetime(a) > '2020'", 'a COLLATE NOCASE', 'a = ?', 'nosuch > 1', 'max(a) > 1']) {
+  for (const e of [
+    "typeof(a) = 'integer'",
+    "a GLOB 'x*'",
+    "json_extract(a, '$.x') = 1",
+    'instr(a, 1) > 0',
+    "printf('%d', a) = '1'",
+    "datetime(a) > '2020'",
+    'a COLLATE NOCASE',
+    'a = ?',
+    'nosuch > 1',
+    'max(a) > 1',
+  ]) {
     const r = pg(e);
     assert.ok('untranslatable' in r, `${e} -> ${JSON.stringify(r)}`);
   }
@@ -64,13 +84,28 @@ test('SQLite defaults depend on the target logical type and are never quoted clo
     ['\'{"a":1}\'', 'json', '\'{"a":1}\''],
   ];
   for (const [e, logical, want] of cases) assert.deepEqual(sqliteDefaultToPostgres(e, logical as never), { sql: want }, `${e} -> ${logical}`);
-  for (const [e, logical] of [['CURRENT_TIMESTAMP', 'int64'], ['1.5', 'int64'], ["'abc'", 'int64'], ['2', 'boolean'], ["datetime('now','localtime')", 'timestamp'], ['random()', 'int64'], ["'2024-02-30x'", 'date'], ["'{bad'", 'json']]) {
+  for (const [e, logical] of [
+    ['CURRENT_TIMESTAMP', 'int64'],
+    ['1.5', 'int64'],
+    ["'abc'", 'int64'],
+    ['2', 'boolean'],
+    ["datetime('now','localtime')", 'timestamp'],
+    ['random()', 'int64'],
+    ["'2024-02-30x'", 'date'],
+    ["'{bad'", 'json'],
+  ]) {
     assert.ok('untranslatable' in sqliteDefaultToPostgres(e, logical as never), `${e} -> ${logical}`);
   }
 });
 
 test('PostgreSQL expressions and defaults translate back to SQLite', () => {
-  const c: ExpressionContext = { columns: new Map([['status', 'status'], ['price', 'price'], ['Name', 'Name']]) };
+  const c: ExpressionContext = {
+    columns: new Map([
+      ['status', 'status'],
+      ['price', 'price'],
+      ['Name', 'Name'],
+    ]),
+  };
   const cases: [string, string][] = [
     ["(status = ANY (ARRAY['a'::text, 'b'::text]))", `("status" IN ('a', 'b'))`],
     ["status <> ALL (ARRAY['x'::text])", `"status" NOT IN ('x')`],
@@ -80,7 +115,8 @@ test('PostgreSQL expressions and defaults translate back to SQLite', () => {
     ['greatest(price, 1) > 2', 'max("price", 1) > 2'],
   ];
   for (const [e, want] of cases) assert.deepEqual(postgresToSqlite(e, c), { sql: want }, e);
-  for (const e of [`"Name" ~~ 'x%'::text`, "price::date > '2020-01-01'::date", 'gen_random_uuid() IS NOT NULL', 'other > 1']) assert.ok('untranslatable' in postgresToSqlite(e, c), e);
+  for (const e of [`"Name" ~~ 'x%'::text`, "price::date > '2020-01-01'::date", 'gen_random_uuid() IS NOT NULL', 'other > 1'])
+    assert.ok('untranslatable' in postgresToSqlite(e, c), e);
   const d: [string, string, string | null][] = [
     ['now()', 'timestamp', 'CURRENT_TIMESTAMP'],
     ["(now() AT TIME ZONE 'UTC'::text)", 'timestamp', 'CURRENT_TIMESTAMP'],
@@ -101,10 +137,17 @@ test('PostgreSQL expressions and defaults translate back to SQLite', () => {
 });
 
 test('index definitions split into keys and WHERE', () => {
-  assert.deepEqual(parseSqliteIndex('CREATE UNIQUE INDEX IF NOT EXISTS "ix" ON "t" (lower(a), b DESC) WHERE a > 0'), { unique: true, keys: ['lower(a)', 'b DESC'], where: 'a > 0' });
+  assert.deepEqual(parseSqliteIndex('CREATE UNIQUE INDEX IF NOT EXISTS "ix" ON "t" (lower(a), b DESC) WHERE a > 0'), {
+    unique: true,
+    keys: ['lower(a)', 'b DESC'],
+    where: 'a > 0',
+  });
   assert.deepEqual(parseSqliteIndex('CREATE INDEX ix ON main.t(a)'), { unique: false, keys: ['a'], where: undefined });
   assert.deepEqual(parsePostgresIndex('CREATE UNIQUE INDEX ix ON public.t USING btree (lower("Name"), price DESC) WHERE (price > (0)::numeric)'), {
-    unique: true, method: 'btree', keys: ['lower("Name")', 'price DESC'], where: '(price > (0)::numeric)',
+    unique: true,
+    method: 'btree',
+    keys: ['lower("Name")', 'price DESC'],
+    where: '(price > (0)::numeric)',
   });
   assert.equal(parsePostgresIndex('CREATE INDEX g ON public.t USING gin (doc)')?.method, 'gin');
 });

@@ -290,11 +290,21 @@ describe("libpq's variables fill what the URL leaves out", () => {
 
   test('a wrong PGPORT, sslmode or PGSSLMODE is a BAD_URL naming where it came from', () => {
     setEnv({ PGPORT: 'fivefourthreetwo' });
-    assert.throws(() => parseUrl('postgres:///appdb'), (e: unknown) => e instanceof FerryError && e.code === 'BAD_URL' && /PGPORT/.test(e.message) && /fivefourthreetwo/.test(e.message));
+    assert.throws(
+      () => parseUrl('postgres:///appdb'),
+      (e: unknown) => e instanceof FerryError && e.code === 'BAD_URL' && /PGPORT/.test(e.message) && /fivefourthreetwo/.test(e.message),
+    );
     setEnv({});
-    assert.throws(() => parseUrl('postgres://app:Secret-pw-9@h/db?sslmode=requir'), (e: unknown) => e instanceof FerryError && /sslmode in the URL is "requir"/.test(e.message) && /verify-full/.test(e.hint!) && !e.message.includes('Secret'));
+    assert.throws(
+      () => parseUrl('postgres://app:Secret-pw-9@h/db?sslmode=requir'),
+      (e: unknown) =>
+        e instanceof FerryError && /sslmode in the URL is "requir"/.test(e.message) && /verify-full/.test(e.hint!) && !e.message.includes('Secret'),
+    );
     setEnv({ PGSSLMODE: 'always' });
-    assert.throws(() => parseUrl('postgres://h/db'), (e: unknown) => e instanceof FerryError && /PGSSLMODE is "always"/.test(e.message));
+    assert.throws(
+      () => parseUrl('postgres://h/db'),
+      (e: unknown) => e instanceof FerryError && /PGSSLMODE is "always"/.test(e.message),
+    );
   });
 });
 
@@ -327,7 +337,13 @@ describe('the password: URL, then PGPASSWORD, then the password file', () => {
     delete process.env.PGPASSWORD;
     process.env.PGPASSFILE = passFile(
       'pgpass',
-      ['# a comment', 'other:5433:appdb:app:wrong', 'db.internal:5433:otherdb:app:wrong', 'db.internal:*:appdb:app:Zq9 W\\:x@K/j?V#t\\\\', '*:*:*:*:later'].join('\n'),
+      [
+        '# a comment',
+        'other:5433:appdb:app:wrong',
+        'db.internal:5433:otherdb:app:wrong',
+        'db.internal:*:appdb:app:Zq9 W\\:x@K/j?V#t\\\\',
+        '*:*:*:*:later',
+      ].join('\n'),
     );
     const found = await findPassword(q);
     assert.equal(found.password, 'Zq9 W:x@K/j?V#t\\');

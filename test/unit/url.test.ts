@@ -33,7 +33,10 @@ test('PostgreSQL URLs keep their parts and never show the password', () => {
 
 test('bad URLs are one clear BAD_URL error without the password', () => {
   for (const bad of ['', 'mysql://root:pw@h/db', 'notes.txt', 'sqlite:']) {
-    assert.throws(() => parseUrl(bad), (e: unknown) => e instanceof FerryError && e.code === 'BAD_URL' && !e.message.includes(':pw@'));
+    assert.throws(
+      () => parseUrl(bad),
+      (e: unknown) => e instanceof FerryError && e.code === 'BAD_URL' && !e.message.includes(':pw@'),
+    );
   }
   assert.equal(maskPassword('failed for postgres://u:hunter2@h/db and mysql://a:b@c'), 'failed for postgres://u:***@h/db and mysql://a:***@c');
 });

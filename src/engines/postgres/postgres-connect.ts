@@ -27,7 +27,15 @@ const SESSION_SETUP = [
 ].join('; ');
 
 /** URL parameters handed on to node-postgres as they are. */
-const PASSED_ON = ['application_name', 'fallback_application_name', 'options', 'client_encoding', 'statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout'] as const;
+const PASSED_ON = [
+  'application_name',
+  'fallback_application_name',
+  'options',
+  'client_encoding',
+  'statement_timeout',
+  'lock_timeout',
+  'idle_in_transaction_session_timeout',
+] as const;
 
 /**
  * Opens one configured pg Client for the target, or throws a FerryError (CONNECT, AUTH,
@@ -127,16 +135,28 @@ function sslAttempts(t: PostgresTarget): SslAttempt[] {
   }
   if (mode === 'verify-ca') {
     if (!root) {
-      throw new FerryError('BAD_URL', `sslmode=verify-ca (from ${t.from?.sslmode ?? 'the URL'}) checks the server's certificate against a root certificate, and none was given.`, {
-        subject: t.displayUrl,
-        hint: 'Add sslrootcert=/path/to/root.crt to the URL (or set PGSSLROOTCERT, or put it in ~/.postgresql/root.crt), or use sslmode=verify-full to check against the system CAs.',
-      });
+      throw new FerryError(
+        'BAD_URL',
+        `sslmode=verify-ca (from ${t.from?.sslmode ?? 'the URL'}) checks the server's certificate against a root certificate, and none was given.`,
+        {
+          subject: t.displayUrl,
+          hint: 'Add sslrootcert=/path/to/root.crt to the URL (or set PGSSLROOTCERT, or put it in ~/.postgresql/root.crt), or use sslmode=verify-full to check against the system CAs.',
+        },
+      );
     }
     return [{ ssl: { ...client, ...(root.ca ? { ca: root.ca } : {}), checkServerIdentity: () => undefined } }];
   }
   // verify-full: the CA and the host name. Without a root certificate, Node's CAs (the system's).
   const host = t.host;
-  return [{ ssl: { ...client, ...(root?.ca ? { ca: root.ca } : {}), checkServerIdentity: (_name: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(host, cert) } }];
+  return [
+    {
+      ssl: {
+        ...client,
+        ...(root?.ca ? { ca: root.ca } : {}),
+        checkServerIdentity: (_name: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(host, cert),
+      },
+    },
+  ];
 }
 
 /** sslrootcert (URL), else PGSSLROOTCERT, else ~/.postgresql/root.crt when it exists; `system` means Node's CAs. */

@@ -209,7 +209,8 @@ function writeNumeric(s: Sink, text: string): void {
   s.int16(d.scale);
   for (let g = 0; g < groups; g++) {
     const i = g * 4;
-    const v = (digits.charCodeAt(i) - 48) * 1000 + (digits.charCodeAt(i + 1) - 48) * 100 + (digits.charCodeAt(i + 2) - 48) * 10 + (digits.charCodeAt(i + 3) - 48);
+    const v =
+      (digits.charCodeAt(i) - 48) * 1000 + (digits.charCodeAt(i + 1) - 48) * 100 + (digits.charCodeAt(i + 2) - 48) * 10 + (digits.charCodeAt(i + 3) - 48);
     s.int16(v);
   }
 }

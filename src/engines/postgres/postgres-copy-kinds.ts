@@ -5,7 +5,24 @@ import { ConversionError } from '../../values/convert-value.js';
  * The PostgreSQL column types COPY encoders know, by wire format. 'other' has no binary encoding
  * here: a table with such a column is written with the text encoder.
  */
-export type PgTypeKind = 'int2' | 'int4' | 'int8' | 'float4' | 'float8' | 'numeric' | 'bool' | 'text' | 'bytea' | 'date' | 'time' | 'timestamp' | 'timestamptz' | 'json' | 'jsonb' | 'uuid' | 'other';
+export type PgTypeKind =
+  | 'int2'
+  | 'int4'
+  | 'int8'
+  | 'float4'
+  | 'float8'
+  | 'numeric'
+  | 'bool'
+  | 'text'
+  | 'bytea'
+  | 'date'
+  | 'time'
+  | 'timestamp'
+  | 'timestamptz'
+  | 'json'
+  | 'jsonb'
+  | 'uuid'
+  | 'other';
 
 /** Turns rows of canonical values into COPY data, in chunks of tens of KB (see postgres-copy-in). */
 export interface CopyEncoder {
@@ -16,22 +33,48 @@ export interface CopyEncoder {
 }
 
 const KINDS = new Map<string, PgTypeKind>([
-  ['smallint', 'int2'], ['int2', 'int2'], ['smallserial', 'int2'], ['serial2', 'int2'],
-  ['integer', 'int4'], ['int', 'int4'], ['int4', 'int4'], ['serial', 'int4'], ['serial4', 'int4'],
-  ['bigint', 'int8'], ['int8', 'int8'], ['bigserial', 'int8'], ['serial8', 'int8'],
-  ['real', 'float4'], ['float4', 'float4'],
-  ['double precision', 'float8'], ['float8', 'float8'], ['float', 'float8'],
-  ['numeric', 'numeric'], ['decimal', 'numeric'],
-  ['boolean', 'bool'], ['bool', 'bool'],
-  ['text', 'text'], ['varchar', 'text'], ['character varying', 'text'], ['character', 'text'], ['char', 'text'], ['bpchar', 'text'],
+  ['smallint', 'int2'],
+  ['int2', 'int2'],
+  ['smallserial', 'int2'],
+  ['serial2', 'int2'],
+  ['integer', 'int4'],
+  ['int', 'int4'],
+  ['int4', 'int4'],
+  ['serial', 'int4'],
+  ['serial4', 'int4'],
+  ['bigint', 'int8'],
+  ['int8', 'int8'],
+  ['bigserial', 'int8'],
+  ['serial8', 'int8'],
+  ['real', 'float4'],
+  ['float4', 'float4'],
+  ['double precision', 'float8'],
+  ['float8', 'float8'],
+  ['float', 'float8'],
+  ['numeric', 'numeric'],
+  ['decimal', 'numeric'],
+  ['boolean', 'bool'],
+  ['bool', 'bool'],
+  ['text', 'text'],
+  ['varchar', 'text'],
+  ['character varying', 'text'],
+  ['character', 'text'],
+  ['char', 'text'],
+  ['bpchar', 'text'],
   // citext's binary input is text's (citextrecv).
-  ['citext', 'text'], ['public.citext', 'text'],
-  ['time', 'time'], ['time without time zone', 'time'],
+  ['citext', 'text'],
+  ['public.citext', 'text'],
+  ['time', 'time'],
+  ['time without time zone', 'time'],
   ['bytea', 'bytea'],
   ['date', 'date'],
-  ['timestamp', 'timestamp'], ['timestamp without time zone', 'timestamp'],
-  ['timestamptz', 'timestamptz'], ['timestamp with time zone', 'timestamptz'],
-  ['json', 'json'], ['jsonb', 'jsonb'], ['uuid', 'uuid'],
+  ['timestamp', 'timestamp'],
+  ['timestamp without time zone', 'timestamp'],
+  ['timestamptz', 'timestamptz'],
+  ['timestamp with time zone', 'timestamptz'],
+  ['json', 'json'],
+  ['jsonb', 'jsonb'],
+  ['uuid', 'uuid'],
 ]);
 
 /**
@@ -46,7 +89,10 @@ export function pgTypeKind(typeText: string): PgTypeKind {
   // Type modifiers do not change the wire format; float(p) does choose between real and double.
   const float = /^float\s*\(\s*(\d+)\s*\)$/.exec(t);
   if (float) return Number(float[1]) <= 24 ? 'float4' : 'float8';
-  t = t.replace(/\s*\([^)]*\)/g, '').replace(/\s+/g, ' ').trim();
+  t = t
+    .replace(/\s*\([^)]*\)/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   return KINDS.get(t) ?? 'other';
 }
 
@@ -57,7 +103,8 @@ export function textProblem(s: string): string | null {
 
 /** A refusal for a value given to a column of `kind`. */
 export function refuse(kind: PgTypeKind, v: Value, why: string): ConversionError {
-  const shown = typeof v === 'string' ? `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'` : v instanceof Uint8Array ? `a blob of ${v.byteLength} bytes` : String(v);
+  const shown =
+    typeof v === 'string' ? `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'` : v instanceof Uint8Array ? `a blob of ${v.byteLength} bytes` : String(v);
   return new ConversionError(`${shown} ${why} (PostgreSQL ${kind})`);
 }
 

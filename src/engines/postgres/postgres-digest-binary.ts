@@ -67,7 +67,10 @@ export function binaryHasher(kind: PgTypeKind, logical: LogicalType): FieldHashe
     case 'jsonb':
       if (logical !== 'jsonb') return null;
       // Version byte 1, then the document as text.
-      return ((n) => (acc: ChecksumAccumulator, buf: Buffer, at: number, len: number) => acc.anyValue(n(buf.toString('utf8', at + 1, at + len))))(normalizerFor('jsonb', { pgText: true }));
+      return (
+        (n) => (acc: ChecksumAccumulator, buf: Buffer, at: number, len: number) =>
+          acc.anyValue(n(buf.toString('utf8', at + 1, at + len)))
+      )(normalizerFor('jsonb', { pgText: true }));
     case 'bytea':
       if (logical !== 'bytes') return null;
       return (acc, buf, at, len) => acc.blobRange(buf, at, at + len);
@@ -98,7 +101,10 @@ export function binaryHasher(kind: PgTypeKind, logical: LogicalType): FieldHashe
       return (acc, buf, at) => acc.int64Words(buf.readInt32BE(at + 4), buf.readInt32BE(at));
     case 'numeric':
       if (logical !== 'numeric') return null;
-      return ((n) => (acc: ChecksumAccumulator, buf: Buffer, at: number) => acc.anyValue(n(numericText(buf, at))))(normalizerFor('numeric', { pgText: true }));
+      return (
+        (n) => (acc: ChecksumAccumulator, buf: Buffer, at: number) =>
+          acc.anyValue(n(numericText(buf, at)))
+      )(normalizerFor('numeric', { pgText: true }));
     default:
       return null;
   }

@@ -31,7 +31,11 @@ export class PostgresDigestPool {
         else p.resolve(ChecksumAccumulator.fromDigest(m.digest!));
       });
       w.on('error', (e) => {
-        for (const [id, p] of this.pending) if (p.worker === i) (this.pending.delete(id), p.reject(e));
+        for (const [id, p] of this.pending)
+          if (p.worker === i) {
+            this.pending.delete(id);
+            p.reject(e);
+          }
       });
       this.workers.push(w);
       this.load.push(0);
@@ -56,10 +60,17 @@ export class PostgresDigestPool {
       this.workers.map(
         (w) =>
           new Promise<void>((resolve) => {
-            const done = () => void w.terminate().then(() => resolve(), () => resolve());
+            const done = () =>
+              void w.terminate().then(
+                () => resolve(),
+                () => resolve(),
+              );
             const timer = setTimeout(done, 2000);
             w.once('message', (m) => {
-              if (m === 'closed') (clearTimeout(timer), done());
+              if (m === 'closed') {
+                clearTimeout(timer);
+                done();
+              }
             });
             w.postMessage('close');
           }),

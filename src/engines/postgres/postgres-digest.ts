@@ -12,12 +12,22 @@ import { quoteIdent } from './postgres-quote.js';
  * same normal form the other side uses). Rows come through COPY TO in text form, which is both the
  * fastest way out of the server and exact (floats print shortest-exact with extra_float_digits=3).
  */
-export async function digestPostgresTable(engine: PostgresEngine, table: string, columns: string[], logicals: LogicalType[], types?: string[], allowBinary = true): Promise<ChecksumAccumulator> {
+export async function digestPostgresTable(
+  engine: PostgresEngine,
+  table: string,
+  columns: string[],
+  logicals: LogicalType[],
+  types?: string[],
+  allowBinary = true,
+): Promise<ChecksumAccumulator> {
   if (types && allowBinary) {
     const hashers = types.map((t, i) => binaryHasher(pgTypeKind(t), logicals[i]!));
     if (hashers.every((h) => h !== null) && columns.length > 0) {
       try {
-        return await digestBinaryCopy(engine.copyOutBinary(`SELECT ${columns.map(quoteIdent).join(', ')} FROM ${engine.quoteTable(table)}`), hashers as NonNullable<(typeof hashers)[number]>[]);
+        return await digestBinaryCopy(
+          engine.copyOutBinary(`SELECT ${columns.map(quoteIdent).join(', ')} FROM ${engine.quoteTable(table)}`),
+          hashers as NonNullable<(typeof hashers)[number]>[],
+        );
       } catch (e) {
         if (!(e instanceof NeedsTextPath)) throw e;
       }

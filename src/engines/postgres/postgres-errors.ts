@@ -89,16 +89,24 @@ export function connectError(e: unknown, target: PostgresTarget, timeoutMs: numb
 
   if (e instanceof NoPasswordError) {
     const notes = password?.notes.length ? password.notes.join('; ') : 'no password file has one';
-    return new FerryError('AUTH', `PostgreSQL at ${where} asks user "${target.user}" for a password, and none was given (${shown('user')}): the URL has none, PGPASSWORD is not set, and ${notes}.`, {
-      ...base,
-      hint: 'Set PGPASSWORD, or add a line host:port:database:user:password to ~/.pgpass (mode 0600; PGPASSFILE names another file), or put the password in the URL, percent-encoded.',
-    });
+    return new FerryError(
+      'AUTH',
+      `PostgreSQL at ${where} asks user "${target.user}" for a password, and none was given (${shown('user')}): the URL has none, PGPASSWORD is not set, and ${notes}.`,
+      {
+        ...base,
+        hint: 'Set PGPASSWORD, or add a line host:port:database:user:password to ~/.pgpass (mode 0600; PGPASSFILE names another file), or put the password in the URL, percent-encoded.',
+      },
+    );
   }
   if (code === 'ECONNREFUSED') {
-    return new FerryError('CONNECT', `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): the connection was refused; the server may be down or listening on another port.`, {
-      ...base,
-      hint: `Check that PostgreSQL is running and accepts TCP connections on ${where}.`,
-    });
+    return new FerryError(
+      'CONNECT',
+      `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): the connection was refused; the server may be down or listening on another port.`,
+      {
+        ...base,
+        hint: `Check that PostgreSQL is running and accepts TCP connections on ${where}.`,
+      },
+    );
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new FerryError('CONNECT', `Cannot connect to PostgreSQL at ${where} (${shown('host')}): the host name "${target.host}" could not be resolved.`, {
@@ -107,25 +115,37 @@ export function connectError(e: unknown, target: PostgresTarget, timeoutMs: numb
     });
   }
   if (!isServerError(e) && /server does not support SSL/i.test(detail)) {
-    return new FerryError('CONNECT', `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): the server does not support SSL, and ${ssl || 'the connection'} requires it.`, {
-      ...base,
-      hint: 'Turn ssl on in the server\'s postgresql.conf, or use sslmode=prefer (TLS when the server offers it) or sslmode=disable.',
-    });
+    return new FerryError(
+      'CONNECT',
+      `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): the server does not support SSL, and ${ssl || 'the connection'} requires it.`,
+      {
+        ...base,
+        hint: "Turn ssl on in the server's postgresql.conf, or use sslmode=prefer (TLS when the server offers it) or sslmode=disable.",
+      },
+    );
   }
   if (!isServerError(e) && typeof code === 'string' && CERTIFICATE_CODES.test(code)) {
-    return new FerryError('CONNECT', `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): the server's TLS certificate was not accepted under ${ssl || 'the SSL settings'}: ${detail}`, {
-      ...base,
-      hint: 'Give the CA that signed it with sslrootcert=/path/to/root.crt in the URL (or PGSSLROOTCERT, or ~/.postgresql/root.crt); sslmode=require encrypts without checking the certificate.',
-    });
+    return new FerryError(
+      'CONNECT',
+      `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): the server's TLS certificate was not accepted under ${ssl || 'the SSL settings'}: ${detail}`,
+      {
+        ...base,
+        hint: 'Give the CA that signed it with sslrootcert=/path/to/root.crt in the URL (or PGSSLROOTCERT, or ~/.postgresql/root.crt); sslmode=require encrypts without checking the certificate.',
+      },
+    );
   }
   if (code === '28P01' || code === '28000' || (!isServerError(e) && /password|SASL|SCRAM|authentication/i.test(detail))) {
     const needsTls = code === '28000' && /no encryption/i.test(detail);
-    return new FerryError('AUTH', `PostgreSQL at ${where} refused user "${target.user}" (${shown('user', 'database')}): ${detail}${password?.from ? ` (the password came from ${password.from})` : ''}`, {
-      ...base,
-      hint: needsTls
-        ? 'The server accepts only encrypted connections from here: add ?sslmode=require to the URL (or set PGSSLMODE=require).'
-        : authHint(password?.from),
-    });
+    return new FerryError(
+      'AUTH',
+      `PostgreSQL at ${where} refused user "${target.user}" (${shown('user', 'database')}): ${detail}${password?.from ? ` (the password came from ${password.from})` : ''}`,
+      {
+        ...base,
+        hint: needsTls
+          ? 'The server accepts only encrypted connections from here: add ?sslmode=require to the URL (or set PGSSLMODE=require).'
+          : authHint(password?.from),
+      },
+    );
   }
   if (code === '3D000') {
     return new FerryError('DATABASE_MISSING', `The database "${target.database}" does not exist on the PostgreSQL server at ${where} (${shown('database')}).`, {
@@ -140,12 +160,16 @@ export function connectError(e: unknown, target: PostgresTarget, timeoutMs: numb
     });
   }
   const timedOut = /timeout|terminated unexpectedly/i.test(detail);
-  return new FerryError('CONNECT', timedOut
-    ? `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): no answer within ${Math.round(timeoutMs / 1000)}s; the server may be down, unreachable or blocked by a firewall.`
-    : `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): ${detail}`, {
-    ...base,
-    hint: `Check that PostgreSQL is running and reachable at ${where}.`,
-  });
+  return new FerryError(
+    'CONNECT',
+    timedOut
+      ? `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): no answer within ${Math.round(timeoutMs / 1000)}s; the server may be down, unreachable or blocked by a firewall.`
+      : `Cannot connect to PostgreSQL at ${where} (${shown('host', 'port')}): ${detail}`,
+    {
+      ...base,
+      hint: `Check that PostgreSQL is running and reachable at ${where}.`,
+    },
+  );
 }
 
 /** What to check after a refused password, by where the password came from. */
@@ -154,12 +178,12 @@ function authHint(from: string | undefined): string {
     return `Check the user name and the password in the URL, and the server's pg_hba.conf. ${PERCENT_ENCODING_HINT}`;
   }
   if (from === 'PGPASSWORD') {
-    return 'The URL has no password, so ferry sent PGPASSWORD: check it and the user name (or unset it to use ~/.pgpass), and the server\'s pg_hba.conf.';
+    return "The URL has no password, so ferry sent PGPASSWORD: check it and the user name (or unset it to use ~/.pgpass), and the server's pg_hba.conf.";
   }
   if (from) {
     return `The URL has no password and PGPASSWORD is not set, so ferry sent the password on ${from}: check that line (host:port:database:user:password; write a colon in the password as \\: and a backslash as \\\\).`;
   }
-  return 'Check the user name and password (in the URL, PGPASSWORD or ~/.pgpass) and the server\'s pg_hba.conf.';
+  return "Check the user name and password (in the URL, PGPASSWORD or ~/.pgpass) and the server's pg_hba.conf.";
 }
 
 /** "; host from PGHOST, port 5432 by default" for the settings (of `keys`) the URL did not give. */
@@ -197,12 +221,21 @@ export function queryError(e: unknown, sql: string, target: PostgresTarget, subj
   const state = sqlStateOf(e);
   const detail = safeMessage(e, target);
   const server = isServerError(e) ? e : undefined;
-  return new FerryError('QUERY', `PostgreSQL error${state ? ` ${state}` : ''}: ${detail}${server?.detail ? ` (${server.detail})` : ''}. Statement: ${statement}`, {
-    subject: subject ?? target.displayUrl,
-    cause: e,
-    hint: server?.hint,
-    data: { sqlstate: state, statement, ...(server?.constraint ? { constraint: server.constraint } : {}), ...(server?.position ? { position: Number(server.position) } : {}) },
-  });
+  return new FerryError(
+    'QUERY',
+    `PostgreSQL error${state ? ` ${state}` : ''}: ${detail}${server?.detail ? ` (${server.detail})` : ''}. Statement: ${statement}`,
+    {
+      subject: subject ?? target.displayUrl,
+      cause: e,
+      hint: server?.hint,
+      data: {
+        sqlstate: state,
+        statement,
+        ...(server?.constraint ? { constraint: server.constraint } : {}),
+        ...(server?.position ? { position: Number(server.position) } : {}),
+      },
+    },
+  );
 }
 
 /**
@@ -213,7 +246,11 @@ export function tableError(e: unknown, sql: string, target: PostgresTarget, tabl
   if (isFerryError(e)) return e;
   const state = sqlStateOf(e);
   if (state === '42P01') {
-    return new FerryError('TABLE_MISSING', `The table "${table}" does not exist in ${target.displayUrl}.`, { subject: table, cause: e, data: { sqlstate: state } });
+    return new FerryError('TABLE_MISSING', `The table "${table}" does not exist in ${target.displayUrl}.`, {
+      subject: table,
+      cause: e,
+      data: { sqlstate: state },
+    });
   }
   if (state === '42703') {
     return new FerryError('COLUMN_MISSING', `${doing} "${table}" failed: ${safeMessage(e, target)}.`, { subject: table, cause: e, data: { sqlstate: state } });

@@ -15,13 +15,20 @@ import { quoteIdent as q, quoteTable as t } from './postgres-quote.js';
 /** The statements that perform `op` on PostgreSQL, in order. */
 export function postgresOpSql(op: SchemaOp): string[] {
   switch (op.kind) {
-    case 'createTable': return [createTableSql(op)];
-    case 'dropTable': return [`DROP TABLE ${t(op.table)}`];
-    case 'renameTable': return [`ALTER TABLE ${t(op.table)} RENAME TO ${q(op.to)}`];
-    case 'addColumn': return [`ALTER TABLE ${t(op.table)} ADD COLUMN ${postgresColumnSql(op.column)}`];
-    case 'dropColumn': return [`ALTER TABLE ${t(op.table)} DROP COLUMN ${q(op.column)}`];
-    case 'renameColumn': return [`ALTER TABLE ${t(op.table)} RENAME COLUMN ${q(op.column)} TO ${q(op.to)}`];
-    case 'alterColumn': return alterColumnSql(op);
+    case 'createTable':
+      return [createTableSql(op)];
+    case 'dropTable':
+      return [`DROP TABLE ${t(op.table)}`];
+    case 'renameTable':
+      return [`ALTER TABLE ${t(op.table)} RENAME TO ${q(op.to)}`];
+    case 'addColumn':
+      return [`ALTER TABLE ${t(op.table)} ADD COLUMN ${postgresColumnSql(op.column)}`];
+    case 'dropColumn':
+      return [`ALTER TABLE ${t(op.table)} DROP COLUMN ${q(op.column)}`];
+    case 'renameColumn':
+      return [`ALTER TABLE ${t(op.table)} RENAME COLUMN ${q(op.column)} TO ${q(op.to)}`];
+    case 'alterColumn':
+      return alterColumnSql(op);
     case 'createIndex': {
       if (op.sql) return [op.sql];
       // Plain CREATE INDEX blocks writes while it builds; CONCURRENTLY cannot run in a transaction.
@@ -29,10 +36,14 @@ export function postgresOpSql(op: SchemaOp): string[] {
       return [`CREATE ${op.unique ? 'UNIQUE ' : ''}INDEX ${q(op.name)} ON ${t(op.table)} (${list(op.columns)})${where}`];
     }
     // Index names are per schema, so the schema qualifies the index, not the table.
-    case 'dropIndex': return [`DROP INDEX ${t(op.name)}`];
-    case 'addForeignKey': return addValidated(op.table, op.name, `FOREIGN KEY (${list(op.columns)}) ${referencesSql(op.refTable, op.refColumns, op.onDelete, op.onUpdate)}`);
-    case 'addUnique': return [`ALTER TABLE ${t(op.table)} ADD CONSTRAINT ${q(op.name)} UNIQUE (${list(op.columns)})`];
-    case 'addCheck': return addValidated(op.table, op.name, `CHECK (${op.expression})`);
+    case 'dropIndex':
+      return [`DROP INDEX ${t(op.name)}`];
+    case 'addForeignKey':
+      return addValidated(op.table, op.name, `FOREIGN KEY (${list(op.columns)}) ${referencesSql(op.refTable, op.refColumns, op.onDelete, op.onUpdate)}`);
+    case 'addUnique':
+      return [`ALTER TABLE ${t(op.table)} ADD CONSTRAINT ${q(op.name)} UNIQUE (${list(op.columns)})`];
+    case 'addCheck':
+      return addValidated(op.table, op.name, `CHECK (${op.expression})`);
     case 'setPrimaryKey': {
       // IF EXISTS: dropping a column of the old key (earlier in the same revision) drops the key too.
       const out = op.replaces ? [`ALTER TABLE ${t(op.table)} DROP CONSTRAINT IF EXISTS ${q(op.replaces)}`] : [];
@@ -42,8 +53,10 @@ export function postgresOpSql(op: SchemaOp): string[] {
     case 'createView':
     case 'createTrigger':
       return [op.sql];
-    case 'dropView': return [`DROP ${op.materialized ? 'MATERIALIZED ' : ''}VIEW ${t(op.name)}`];
-    case 'dropTrigger': return [`DROP TRIGGER ${q(op.name)} ON ${t(op.table)}`];
+    case 'dropView':
+      return [`DROP ${op.materialized ? 'MATERIALIZED ' : ''}VIEW ${t(op.name)}`];
+    case 'dropTrigger':
+      return [`DROP TRIGGER ${q(op.name)} ON ${t(op.table)}`];
     case 'dropForeignKey':
     case 'dropUnique':
     case 'dropCheck':
@@ -69,7 +82,8 @@ function createTableSql(op: OpOf<'createTable'>): string {
   const parts = op.columns.map(postgresColumnSql);
   if (op.primaryKey?.length) parts.push(`${named(op.primaryKeyName)}PRIMARY KEY (${list(op.primaryKey)})`);
   for (const u of op.uniques ?? []) parts.push(`${named(u.name)}UNIQUE (${list(u.columns)})`);
-  for (const f of op.foreignKeys ?? []) parts.push(`${named(f.name)}FOREIGN KEY (${list(f.columns)}) ${referencesSql(f.refTable, f.refColumns, f.onDelete, f.onUpdate)}`);
+  for (const f of op.foreignKeys ?? [])
+    parts.push(`${named(f.name)}FOREIGN KEY (${list(f.columns)}) ${referencesSql(f.refTable, f.refColumns, f.onDelete, f.onUpdate)}`);
   for (const c of op.checks ?? []) parts.push(`${named(c.name)}CHECK (${c.expression})`);
   return `CREATE TABLE ${op.ifNotExists ? 'IF NOT EXISTS ' : ''}${t(op.table)} (\n  ${parts.join(',\n  ')}\n)`;
 }

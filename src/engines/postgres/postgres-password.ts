@@ -85,7 +85,9 @@ async function fromPasswordFile(f: PasswordFile, q: PasswordQuery, notes: string
   }
   // libpq ignores a password file that group or others may read (or write); so does ferry.
   if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-    notes.push(`${f.name} was ignored because group or others may read it (its mode is ${(stat.mode & 0o777).toString(8).padStart(4, '0')}; run chmod 600 on it)`);
+    notes.push(
+      `${f.name} was ignored because group or others may read it (its mode is ${(stat.mode & 0o777).toString(8).padStart(4, '0')}; run chmod 600 on it)`,
+    );
     return undefined;
   }
   let text: string;

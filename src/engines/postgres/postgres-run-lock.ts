@@ -20,4 +20,3 @@ export async function postgresLock(engine: Engine, timeoutMs: number): Promise<R
     await engine.query(`SELECT pg_advisory_unlock(${ADVISORY_KEY})`).catch(() => undefined);
   });
 }
-

@@ -21,28 +21,63 @@ export function postgresColumnType(type: string): ColumnType {
   if (t.endsWith(']')) return { logical: 'pgtext' };
   const name = t.startsWith('pg_catalog.') ? t.slice('pg_catalog.'.length) : t.startsWith('public.') ? t.slice('public.'.length) : t;
   const args = [...(/\(([^)]*)\)/.exec(name)?.[1] ?? '').matchAll(/\d+/g)].map((m) => Number(m[0]));
-  const base = name.replace(/\(.*?\)/g, '').replace(/\s+/g, ' ').trim();
+  const base = name
+    .replace(/\(.*?\)/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   switch (base) {
-    case 'smallint': case 'int2': return { logical: 'int64', intBits: 16 };
-    case 'integer': case 'int': case 'int4': return { logical: 'int64', intBits: 32 };
-    case 'bigint': case 'int8': return { logical: 'int64', intBits: 64 };
-    case 'real': case 'double precision': case 'float4': case 'float8': return { logical: 'float64' };
-    case 'numeric': case 'decimal':
+    case 'smallint':
+    case 'int2':
+      return { logical: 'int64', intBits: 16 };
+    case 'integer':
+    case 'int':
+    case 'int4':
+      return { logical: 'int64', intBits: 32 };
+    case 'bigint':
+    case 'int8':
+      return { logical: 'int64', intBits: 64 };
+    case 'real':
+    case 'double precision':
+    case 'float4':
+    case 'float8':
+      return { logical: 'float64' };
+    case 'numeric':
+    case 'decimal':
       return args.length ? { logical: 'numeric', precision: args[0]!, scale: args[1] ?? 0 } : { logical: 'numeric' };
-    case 'boolean': case 'bool': return { logical: 'boolean' };
-    case 'text': return { logical: 'text' };
-    case 'citext': return { logical: 'text', caseInsensitive: true };
-    case 'character varying': case 'varchar': case 'character': case 'char': case 'bpchar':
+    case 'boolean':
+    case 'bool':
+      return { logical: 'boolean' };
+    case 'text':
+      return { logical: 'text' };
+    case 'citext':
+      return { logical: 'text', caseInsensitive: true };
+    case 'character varying':
+    case 'varchar':
+    case 'character':
+    case 'char':
+    case 'bpchar':
       return args.length ? { logical: 'text', maxLength: args[0]! } : { logical: 'text' };
-    case 'bytea': return { logical: 'bytes' };
-    case 'date': return { logical: 'date' };
-    case 'time': case 'time without time zone': return { logical: 'time' };
-    case 'timestamp': case 'timestamp without time zone': return { logical: 'timestamp' };
-    case 'timestamptz': case 'timestamp with time zone': return { logical: 'timestamptz' };
-    case 'json': return { logical: 'json' };
-    case 'jsonb': return { logical: 'jsonb' };
-    case 'uuid': return { logical: 'uuid' };
-    default: return { logical: 'pgtext' };
+    case 'bytea':
+      return { logical: 'bytes' };
+    case 'date':
+      return { logical: 'date' };
+    case 'time':
+    case 'time without time zone':
+      return { logical: 'time' };
+    case 'timestamp':
+    case 'timestamp without time zone':
+      return { logical: 'timestamp' };
+    case 'timestamptz':
+    case 'timestamp with time zone':
+      return { logical: 'timestamptz' };
+    case 'json':
+      return { logical: 'json' };
+    case 'jsonb':
+      return { logical: 'jsonb' };
+    case 'uuid':
+      return { logical: 'uuid' };
+    default:
+      return { logical: 'pgtext' };
   }
 }
 
@@ -84,6 +119,14 @@ function readPostgresType(input: ReadTypeInput): TypeReading {
 /** Which PostgreSQL -> other-engine overrides keep every value exactly. */
 function overrideFits(natural: LogicalType, wanted: LogicalType): boolean {
   if (natural === wanted || wanted === 'text') return true;
-  const ok: Partial<Record<LogicalType, LogicalType[]>> = { int64: ['numeric'], boolean: ['int64'], json: ['jsonb'], jsonb: ['json'], pgtext: ['text'], uuid: ['text'], time: ['text'] };
+  const ok: Partial<Record<LogicalType, LogicalType[]>> = {
+    int64: ['numeric'],
+    boolean: ['int64'],
+    json: ['jsonb'],
+    jsonb: ['json'],
+    pgtext: ['text'],
+    uuid: ['text'],
+    time: ['text'],
+  };
   return ok[natural]?.includes(wanted) ?? false;
 }

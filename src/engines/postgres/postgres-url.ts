@@ -50,7 +50,7 @@ export interface PostgresSettingSources {
 /** What to do about a password that breaks a URL; shared by every message that needs it. */
 export const PERCENT_ENCODING_HINT =
   'Percent-encode the password (and user name) in the URL: @ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25, a space as %20 ' +
-  "(encodeURIComponent does exactly this). Or leave the password out of the URL: set PGPASSWORD, or add a line host:port:database:user:password to ~/.pgpass (mode 0600).";
+  '(encodeURIComponent does exactly this). Or leave the password out of the URL: set PGPASSWORD, or add a line host:port:database:user:password to ~/.pgpass (mode 0600).';
 
 /**
  * The password of a PostgreSQL URL, decoded: from its user:password part or its `password=`
@@ -99,12 +99,53 @@ interface PostgresUrlSplit {
 
 /** libpq URI parameters (and node-postgres's) whose values may hold an `@`, such as an e-mail. */
 const QUERY_KEYWORDS = new Set([
-  'host', 'hostaddr', 'port', 'dbname', 'user', 'password', 'passfile', 'channel_binding', 'connect_timeout', 'client_encoding',
-  'options', 'application_name', 'fallback_application_name', 'keepalives', 'keepalives_idle', 'keepalives_interval',
-  'keepalives_count', 'tcp_user_timeout', 'replication', 'gssencmode', 'sslmode', 'sslnegotiation', 'sslcompression', 'sslcert',
-  'sslkey', 'sslpassword', 'sslcertmode', 'sslrootcert', 'sslcrl', 'sslcrldir', 'sslsni', 'requirepeer', 'ssl_min_protocol_version',
-  'ssl_max_protocol_version', 'krbsrvname', 'gsslib', 'gssdelegation', 'service', 'target_session_attrs', 'load_balance_hosts',
-  'require_auth', 'ssl', 'uselibpqcompat', 'statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'schema',
+  'host',
+  'hostaddr',
+  'port',
+  'dbname',
+  'user',
+  'password',
+  'passfile',
+  'channel_binding',
+  'connect_timeout',
+  'client_encoding',
+  'options',
+  'application_name',
+  'fallback_application_name',
+  'keepalives',
+  'keepalives_idle',
+  'keepalives_interval',
+  'keepalives_count',
+  'tcp_user_timeout',
+  'replication',
+  'gssencmode',
+  'sslmode',
+  'sslnegotiation',
+  'sslcompression',
+  'sslcert',
+  'sslkey',
+  'sslpassword',
+  'sslcertmode',
+  'sslrootcert',
+  'sslcrl',
+  'sslcrldir',
+  'sslsni',
+  'requirepeer',
+  'ssl_min_protocol_version',
+  'ssl_max_protocol_version',
+  'krbsrvname',
+  'gsslib',
+  'gssdelegation',
+  'service',
+  'target_session_attrs',
+  'load_balance_hosts',
+  'require_auth',
+  'ssl',
+  'uselibpqcompat',
+  'statement_timeout',
+  'lock_timeout',
+  'idle_in_transaction_session_timeout',
+  'schema',
 ]);
 
 function splitPostgresUrl(text: string): PostgresUrlSplit | null {
@@ -211,7 +252,11 @@ export function parsePostgresUrl(text: string): PostgresTarget {
   try {
     url = new URL(split.whatwgText);
   } catch {
-    throw badUrl(split.display, 'it is not a valid URL', `Write it as postgres://user@host:port/database (or postgres:///database with PGHOST etc.). ${PERCENT_ENCODING_HINT}`);
+    throw badUrl(
+      split.display,
+      'it is not a valid URL',
+      `Write it as postgres://user@host:port/database (or postgres:///database with PGHOST etc.). ${PERCENT_ENCODING_HINT}`,
+    );
   }
   const q = url.searchParams;
   const from: PostgresSettingSources = { host: 'the URL', port: 'the URL', user: 'the URL', database: 'the URL' };
@@ -278,7 +323,10 @@ function sslModeOf(q: URLSearchParams, display: string): { mode: SslMode; from: 
   if (pgSsl !== null) {
     const map: Record<string, SslMode> = { true: 'verify-full', '1': 'verify-full', false: 'disable', '0': 'disable', 'no-verify': 'no-verify' };
     const mode = map[pgSsl.toLowerCase()];
-    if (!mode) throw new FerryError('BAD_URL', `Cannot use "${display}" as a database: ssl in the URL is "${pgSsl}"; use sslmode=disable|require|verify-full instead.`, { subject: display });
+    if (!mode)
+      throw new FerryError('BAD_URL', `Cannot use "${display}" as a database: ssl in the URL is "${pgSsl}"; use sslmode=disable|require|verify-full instead.`, {
+        subject: display,
+      });
     return { mode, from: `ssl=${pgSsl} in the URL` };
   }
   const inEnv = env('PGSSLMODE');

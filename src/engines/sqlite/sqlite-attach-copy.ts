@@ -99,7 +99,9 @@ export class ChunkCopier {
       const hit = spec.sourceHasRowid ? `s.${RID} IN (SELECT id FROM temp._ferry_hits)` : `(${conflict})`;
       db.exec(`CREATE TEMP TABLE IF NOT EXISTS _ferry_hits (id INTEGER PRIMARY KEY)`);
       this.skip = {
-        find: spec.sourceHasRowid ? db.prepare(`INSERT INTO temp._ferry_hits (id) SELECT s.${RID} FROM (${srcSel}) AS s WHERE ${conflict}`) : db.prepare(`SELECT count(*) FROM (${srcSel}) AS s WHERE ${conflict}`).pluck(),
+        find: spec.sourceHasRowid
+          ? db.prepare(`INSERT INTO temp._ferry_hits (id) SELECT s.${RID} FROM (${srcSel}) AS s WHERE ${conflict}`)
+          : db.prepare(`SELECT count(*) FROM (${srcSel}) AS s WHERE ${conflict}`).pluck(),
         clear: db.prepare(`DELETE FROM temp._ferry_hits`),
         reject: db.prepare(`${rejectInto}, 'skipped', ${keyJson('s')} FROM (${srcSel}) AS s WHERE ${hit}`),
         digest: db.prepare(`SELECT ${sum('s')} FROM (${srcSel}) AS s WHERE ${hit}`).pluck(),
@@ -115,7 +117,9 @@ export class ChunkCopier {
       const victims = `SELECT ${vcols.join(', ')} FROM temp._ferry_victims`;
       db.exec(`DROP TABLE IF EXISTS temp._ferry_victims; CREATE TEMP TABLE _ferry_victims (${vcols.join(', ')})`);
       this.replace = {
-        find: db.prepare(`INSERT INTO temp._ferry_victims SELECT * FROM (${spec.keys.map((k) => `SELECT ${ref.join(', ')} FROM (${srcSel}) AS s JOIN ${target} AS t ON ${keyMatch(k)}`).join(' UNION ')})`),
+        find: db.prepare(
+          `INSERT INTO temp._ferry_victims SELECT * FROM (${spec.keys.map((k) => `SELECT ${ref.join(', ')} FROM (${srcSel}) AS s JOIN ${target} AS t ON ${keyMatch(k)}`).join(' UNION ')})`,
+        ),
         clear: db.prepare(`DELETE FROM temp._ferry_victims`),
         reject: db.prepare(`${rejectInto}, 'replaced', ${keyJson('t')} FROM ${target} AS t WHERE ${tuple(ref)} IN (${victims})`),
         digest: db.prepare(`SELECT ${sum('t')} FROM ${target} AS t WHERE ${tuple(ref)} IN (${victims})`).pluck(),
@@ -156,12 +160,16 @@ export class ChunkCopier {
       const code = (e as { code?: string }).code ?? '';
       if ((code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') && this.examples) {
         const keys = this.examples.all(range) as string[];
-        throw new FerryError('CONFLICT', `Rows of ${this.spec.sourceName}:${this.spec.sourceTableName} collide with rows already in ${this.spec.targetFile}:${this.spec.targetTable}${keys.length ? ` (keys ${keys.join(', ')})` : ''}. Nothing of this table's chunk was written.`, {
-          subject: `${this.spec.targetFile}:${this.spec.targetTable}`,
-          hint: `Set "onConflict": "skip" (rejects listed in a file) or "replace" for table ${this.spec.sourceTableName} of ${this.spec.sourceName}, or fix the data; then run again.`,
-          data: { keys },
-          cause: e,
-        });
+        throw new FerryError(
+          'CONFLICT',
+          `Rows of ${this.spec.sourceName}:${this.spec.sourceTableName} collide with rows already in ${this.spec.targetFile}:${this.spec.targetTable}${keys.length ? ` (keys ${keys.join(', ')})` : ''}. Nothing of this table's chunk was written.`,
+          {
+            subject: `${this.spec.targetFile}:${this.spec.targetTable}`,
+            hint: `Set "onConflict": "skip" (rejects listed in a file) or "replace" for table ${this.spec.sourceTableName} of ${this.spec.sourceName}, or fix the data; then run again.`,
+            data: { keys },
+            cause: e,
+          },
+        );
       }
       throw e;
     }
@@ -175,6 +183,9 @@ function jsonable(expr: string): string {
 
 /** Smallest and largest rowid and the row count of an attached table. */
 export function rowidSpan(db: Database.Database, alias: string, table: string): { min: bigint; max: bigint; count: bigint } {
-  const r = db.prepare(`SELECT min(rowid) AS min, max(rowid) AS max, count(*) AS count FROM ${q(alias)}.${q(table)}`).safeIntegers(true).get() as { min: bigint | null; max: bigint | null; count: bigint };
+  const r = db
+    .prepare(`SELECT min(rowid) AS min, max(rowid) AS max, count(*) AS count FROM ${q(alias)}.${q(table)}`)
+    .safeIntegers(true)
+    .get() as { min: bigint | null; max: bigint | null; count: bigint };
   return { min: r.min ?? 0n, max: r.max ?? 0n, count: r.count };
 }

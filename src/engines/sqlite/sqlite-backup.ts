@@ -17,9 +17,19 @@ import path from 'node:path';
 
 /** Rows per table of a database, read from an open connection. */
 export function tableRowCounts(db: Database.Database): Record<string, number> {
-  const names = db.prepare(`SELECT name FROM sqlite_schema WHERE type='table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name`).pluck().all() as string[];
+  const names = db
+    .prepare(`SELECT name FROM sqlite_schema WHERE type='table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name`)
+    .pluck()
+    .all() as string[];
   const out: Record<string, number> = {};
-  for (const n of names) out[n] = Number(db.prepare(`SELECT count(*) FROM ${quoteSqliteIdent(n)}`).pluck().safeIntegers(true).get() as bigint);
+  for (const n of names)
+    out[n] = Number(
+      db
+        .prepare(`SELECT count(*) FROM ${quoteSqliteIdent(n)}`)
+        .pluck()
+        .safeIntegers(true)
+        .get() as bigint,
+    );
   return out;
 }
 
@@ -27,7 +37,14 @@ export function tableRowCounts(db: Database.Database): Record<string, number> {
 export function integrityCheck(file: string, quick = false): string {
   const db = openSqlite(file, { readonly: true });
   try {
-    const rows = db.run('checking', () => db.db.prepare(quick ? 'PRAGMA quick_check' : 'PRAGMA integrity_check').pluck().all() as string[]);
+    const rows = db.run(
+      'checking',
+      () =>
+        db.db
+          .prepare(quick ? 'PRAGMA quick_check' : 'PRAGMA integrity_check')
+          .pluck()
+          .all() as string[],
+    );
     return rows.length === 1 && rows[0] === 'ok' ? 'ok' : rows.slice(0, 10).join('; ');
   } finally {
     db.db.close();
@@ -41,7 +58,7 @@ export function integrityCheck(file: string, quick = false): string {
 export function tableContents(db: Database.Database): Record<string, string> {
   const out: Record<string, string> = {};
   for (const table of userTables(db)) {
-    const columns = (db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[]);
+    const columns = db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[];
     out[table] = digestSqliteTable(db, { table, columns, logicals: columns.map(() => null) }).digest();
   }
   return out;
@@ -49,8 +66,13 @@ export function tableContents(db: Database.Database): Record<string, string> {
 
 function userTables(db: Database.Database): string[] {
   // Shadow tables of virtual tables are their module's storage, read through the virtual table.
-  const shadows = new Set((db.prepare(`SELECT name FROM pragma_table_list WHERE type = 'shadow'`).pluck().all() as string[]));
-  return (db.prepare(`SELECT name FROM sqlite_schema WHERE type='table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name`).pluck().all() as string[]).filter((n) => !shadows.has(n));
+  const shadows = new Set(db.prepare(`SELECT name FROM pragma_table_list WHERE type = 'shadow'`).pluck().all() as string[]);
+  return (
+    db
+      .prepare(`SELECT name FROM sqlite_schema WHERE type='table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name`)
+      .pluck()
+      .all() as string[]
+  ).filter((n) => !shadows.has(n));
 }
 
 /** Size and modification time of a database file and its -wal, to tell cheaply that it has not changed. */
@@ -100,7 +122,10 @@ export function backupSqliteFile(source: string, dest: string, busyTimeoutMs = 5
   const integrity = integrityCheck(tmp);
   if (integrity !== 'ok') {
     removeSqliteFiles(tmp);
-    throw new FerryError('BACKUP_INVALID', `The backup of ${source} failed its integrity check: ${integrity}`, { subject: source, hint: 'The source itself may be damaged; run `PRAGMA integrity_check` on it.' });
+    throw new FerryError('BACKUP_INVALID', `The backup of ${source} failed its integrity check: ${integrity}`, {
+      subject: source,
+      hint: 'The source itself may be damaged; run `PRAGMA integrity_check` on it.',
+    });
   }
   const copy = new Database(tmp, { readonly: true });
   copy.defaultSafeIntegers(true);

@@ -20,7 +20,10 @@ export class SqliteChecksumPool {
   private readonly load: number[] = [];
   private nextId = 1;
 
-  constructor(size = Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length)), private readonly busyTimeoutMs = 5000) {
+  constructor(
+    size = Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length)),
+    private readonly busyTimeoutMs = 5000,
+  ) {
     for (let i = 0; i < size; i++) {
       // Each row's values arrive as a short-lived array; a small young generation collects them
       // often and keeps the worker's memory flat whatever the table size.

@@ -88,7 +88,10 @@ export function checksumOnConnection(db: Database.Database, q: ChecksumQuery, op
   if (q.exprs.length > MAX_FUNCTION_ARGS) return checksumRowByRow(db, q);
   const useNative = options.allowNative !== false && loadNativeChecksum(db);
   if (!useNative) registerChecksum(db);
-  const d = db.prepare(useNative ? nativeChecksumSql(q) : checksumSql(q)).pluck().get() as string | null;
+  const d = db
+    .prepare(useNative ? nativeChecksumSql(q) : checksumSql(q))
+    .pluck()
+    .get() as string | null;
   return d ? ChecksumAccumulator.fromDigest(d) : new ChecksumAccumulator();
 }
 
@@ -100,7 +103,11 @@ export const MAX_FUNCTION_ARGS = 990;
 
 function checksumRowByRow(db: Database.Database, q: ChecksumQuery): ChecksumAccumulator {
   const acc = new ChecksumAccumulator();
-  const rows = db.prepare(`SELECT ${q.exprs.join(', ')} FROM ${q.from}${q.where ? ` WHERE ${q.where}` : ''}`).raw(true).safeIntegers(true).iterate() as IterableIterator<Value[]>;
+  const rows = db
+    .prepare(`SELECT ${q.exprs.join(', ')} FROM ${q.from}${q.where ? ` WHERE ${q.where}` : ''}`)
+    .raw(true)
+    .safeIntegers(true)
+    .iterate() as IterableIterator<Value[]>;
   for (const row of rows) acc.addRow(row);
   return acc;
 }

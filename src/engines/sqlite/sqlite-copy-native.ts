@@ -45,7 +45,11 @@ export class NativeCopyReader {
   /** The next `limit` rows after `after` (from the start when null). */
   read(after: Value[] | null, limit: number): NativeChunk {
     try {
-      const [encoded, rows, last] = (after ? this.next.raw(true).get(this.kinds, after[0], limit) : this.first.raw(true).get(this.kinds, limit)) as [Buffer | null, bigint | number, Value];
+      const [encoded, rows, last] = (after ? this.next.raw(true).get(this.kinds, after[0], limit) : this.first.raw(true).get(this.kinds, limit)) as [
+        Buffer | null,
+        bigint | number,
+        Value,
+      ];
       const n = Number(rows);
       return { encoded: n === 0 ? Buffer.alloc(0) : encoded, rows: n, lastKey: n === 0 ? after : [last] };
     } catch (e) {

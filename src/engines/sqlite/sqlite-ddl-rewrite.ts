@@ -53,9 +53,12 @@ export function parseCreateTable(sql: string): ParsedCreateTable {
     const t = tokens[k]!;
     if (t.kind === 'punct' && t.text === '(') depth++;
     else if (t.kind === 'punct' && t.text === ')' && k !== close) depth--;
-    if ((k === close) || (depth === 0 && t.kind === 'punct' && t.text === ',')) {
+    if (k === close || (depth === 0 && t.kind === 'punct' && t.text === ',')) {
       const partTokens = tokens.slice(partStart, k);
-      const text = partTokens.map((x) => x.text).join('').trim();
+      const text = partTokens
+        .map((x) => x.text)
+        .join('')
+        .trim();
       if (text) parts.push(classifyPart(partTokens, text));
       partStart = k + 1;
     }
@@ -129,7 +132,11 @@ export function rewriteCreateTable(sql: string, options: RewriteTableOptions): R
 
 /** Replaces the table name after each REFERENCES keyword according to `renames`. */
 function rewriteReferences(tokens: Token[], renames?: Map<string, string>): string {
-  if (!renames || renames.size === 0) return tokens.map((t) => t.text).join('').trim();
+  if (!renames || renames.size === 0)
+    return tokens
+      .map((t) => t.text)
+      .join('')
+      .trim();
   const out = tokens.map((t) => t.text);
   for (let i = 0; i < tokens.length; i++) {
     if (!isKeyword(tokens[i], 'REFERENCES')) continue;

@@ -32,7 +32,9 @@ export function sqliteCreateTableSql(plan: TablePlan, autoincrement = true): str
   if (plan.primaryKey && !hasIdentity) parts.push(`CONSTRAINT ${q(plan.primaryKey.name)} PRIMARY KEY (${cols(plan.primaryKey.columns)})`);
   for (const u of plan.uniques) parts.push(`CONSTRAINT ${q(u.name)} UNIQUE (${cols(u.columns)})`);
   for (const fk of plan.foreignKeys) {
-    parts.push(`CONSTRAINT ${q(fk.name)} FOREIGN KEY (${cols(fk.columns)}) REFERENCES ${q(fk.refTable)} (${cols(fk.refColumns)}) ON DELETE ${fk.onDelete} ON UPDATE ${fk.onUpdate}`);
+    parts.push(
+      `CONSTRAINT ${q(fk.name)} FOREIGN KEY (${cols(fk.columns)}) REFERENCES ${q(fk.refTable)} (${cols(fk.refColumns)}) ON DELETE ${fk.onDelete} ON UPDATE ${fk.onUpdate}`,
+    );
   }
   for (const c of plan.checks) parts.push(`CONSTRAINT ${q(c.name)} CHECK (${c.expression})`);
   return `CREATE TABLE ${q(plan.target)} (\n  ${parts.join(',\n  ')}\n)`;

@@ -27,7 +27,10 @@ export function digestSqliteTable(db: Database.Database, task: DigestTask): Chec
   if (native) return native;
   const normalizers = task.logicals.map((l, i) => (l === null ? null : normalizerFor(l, task.reading?.[i] ?? {})));
   const acc = new ChecksumAccumulator();
-  const rows = db.prepare(`SELECT ${cols.join(', ') || 'NULL'} FROM ${q(task.table)}`).raw(true).iterate() as IterableIterator<Row>;
+  const rows = db
+    .prepare(`SELECT ${cols.join(', ') || 'NULL'} FROM ${q(task.table)}`)
+    .raw(true)
+    .iterate() as IterableIterator<Row>;
   const out: Value[] = new Array(cols.length);
   for (const row of rows) {
     for (let i = 0; i < out.length; i++) {

@@ -69,7 +69,14 @@ export class SqliteEngine implements Engine {
   }
 
   async countRows(table: TableRef | string): Promise<number> {
-    return this.run('counting rows in', () => Number(this.db.prepare(`SELECT count(*) FROM ${this.quoteTable(table)}`).pluck().get() as bigint));
+    return this.run('counting rows in', () =>
+      Number(
+        this.db
+          .prepare(`SELECT count(*) FROM ${this.quoteTable(table)}`)
+          .pluck()
+          .get() as bigint,
+      ),
+    );
   }
 
   async *streamRows(table: TableRef | string, options: StreamOptions = {}): AsyncIterable<Row[]> {
@@ -161,7 +168,10 @@ export function openSqlite(file: string, options: SqliteOpenOptions = {}): Sqlit
     try {
       st = fs.statSync(file);
     } catch {
-      throw new FerryError('SOURCE_MISSING', `${file} does not exist.`, { subject: file, hint: 'Check the path: a relative one is taken from the current folder (or, in a config file, from the config\'s folder).' });
+      throw new FerryError('SOURCE_MISSING', `${file} does not exist.`, {
+        subject: file,
+        hint: "Check the path: a relative one is taken from the current folder (or, in a config file, from the config's folder).",
+      });
     }
     if (!st.isFile()) throw new FerryError('SOURCE_MISSING', `${file} is not a file.`, { subject: file, hint: 'Point ferry at a SQLite database file.' });
   }

@@ -38,7 +38,11 @@ export function sqliteError(err: unknown, file: string, doing: string): FerryErr
     });
   }
   if (code === 'SQLITE_FULL' || /disk is full|database or disk is full/i.test(msg)) {
-    return new FerryError('DISK_FULL', `The disk filled up while ${doing} ${file}.`, { subject: file, hint: 'Free disk space and run the command again; it resumes.', cause: err });
+    return new FerryError('DISK_FULL', `The disk filled up while ${doing} ${file}.`, {
+      subject: file,
+      hint: 'Free disk space and run the command again; it resumes.',
+      cause: err,
+    });
   }
   if (code === 'SQLITE_READONLY' || code === 'SQLITE_IOERR' || /readonly|read-only/i.test(msg)) {
     return new FerryError('UNWRITABLE', `Cannot write ${file} (${msg}).`, { subject: file, hint: 'Check the folder permissions and free space.', cause: err });

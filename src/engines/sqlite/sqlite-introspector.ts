@@ -3,17 +3,47 @@ import type { CheckConstraint, Column, ForeignKey, ForeignKeyAction, Index, Sche
 import { columnCollations, extractChecks, tableOptions } from './sqlite-ddl-rewrite.js';
 import { quoteSqliteIdent } from './sqlite-tokens.js';
 
-interface XInfo { cid: bigint; name: string; type: string; notnull: bigint; dflt_value: string | null; pk: bigint; hidden: bigint }
-interface IndexListRow { seq: bigint; name: string; unique: bigint; origin: string; partial: bigint }
-interface IndexXInfo { seqno: bigint; cid: bigint; name: string | null; key: bigint }
-interface FkRow { id: bigint; seq: bigint; table: string; from: string; to: string | null; on_update: string; on_delete: string }
+interface XInfo {
+  cid: bigint;
+  name: string;
+  type: string;
+  notnull: bigint;
+  dflt_value: string | null;
+  pk: bigint;
+  hidden: bigint;
+}
+interface IndexListRow {
+  seq: bigint;
+  name: string;
+  unique: bigint;
+  origin: string;
+  partial: bigint;
+}
+interface IndexXInfo {
+  seqno: bigint;
+  cid: bigint;
+  name: string | null;
+  key: bigint;
+}
+interface FkRow {
+  id: bigint;
+  seq: bigint;
+  table: string;
+  from: string;
+  to: string | null;
+  on_update: string;
+  on_delete: string;
+}
 
 /** Reads a SQLite database's schema into the engine-neutral model, using PRAGMAs and sqlite_schema. */
 export function introspectSqlite(db: Database.Database, schemaName = 'main'): Schema {
   const q = quoteSqliteIdent(schemaName);
-  const objects = db
-    .prepare(`SELECT type, name, tbl_name, sql FROM ${q}.sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid`)
-    .all() as { type: string; name: string; tbl_name: string; sql: string | null }[];
+  const objects = db.prepare(`SELECT type, name, tbl_name, sql FROM ${q}.sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid`).all() as {
+    type: string;
+    name: string;
+    tbl_name: string;
+    sql: string | null;
+  }[];
   // Shadow tables (FTS and R*Tree storage) belong to their virtual table: copying them as tables
   // would give PostgreSQL opaque blobs.
   const kinds = new Map((db.prepare(`PRAGMA ${q}.table_list`).all() as { name: string; type: string }[]).map((r) => [r.name, r.type]));
@@ -23,7 +53,9 @@ export function introspectSqlite(db: Database.Database, schemaName = 'main'): Sc
     if (o.type !== 'table' || !o.sql || kinds.get(o.name) === 'shadow') continue;
     if (/^CREATE\s+VIRTUAL/i.test(o.sql)) {
       const module = /\bUSING\s+([A-Za-z0-9_]+)/i.exec(o.sql)?.[1]?.toLowerCase() ?? '';
-      const shadows = objects.filter((x) => x.type === 'table' && kinds.get(x.name) === 'shadow' && x.name.toLowerCase().startsWith(`${o.name.toLowerCase()}_`)).map((x) => x.name);
+      const shadows = objects
+        .filter((x) => x.type === 'table' && kinds.get(x.name) === 'shadow' && x.name.toLowerCase().startsWith(`${o.name.toLowerCase()}_`))
+        .map((x) => x.name);
       virtualTables.push({ name: o.name, module, sql: o.sql, shadowTables: shadows });
       continue;
     }
@@ -53,7 +85,10 @@ function introspectTable(db: Database.Database, q: string, name: string, sql: st
     if (c.hidden === 3n) col.generated = 'stored';
     return col;
   });
-  const pkCols = xinfo.filter((c) => c.pk > 0n).sort((a, b) => Number(a.pk - b.pk)).map((c) => c.name);
+  const pkCols = xinfo
+    .filter((c) => c.pk > 0n)
+    .sort((a, b) => Number(a.pk - b.pk))
+    .map((c) => c.name);
   const autoincrement = /\bAUTOINCREMENT\b/i.test(sql);
   const indexes: Index[] = [];
   const uniques: { name?: string; columns: string[] }[] = [];

@@ -33,12 +33,15 @@ export function sqliteOpSteps(db: Database.Database, op: SchemaOp): SqliteStep[]
   const sql = (s: string): SqliteStep => ({ kind: 'sql', sql: s });
   const rebuild = (table: string, change: TableChange): SqliteStep => ({ kind: 'rebuild', table, change });
   switch (op.kind) {
-    case 'createTable': return [sql(createTableSql(op))];
+    case 'createTable':
+      return [sql(createTableSql(op))];
     case 'dropTable':
       refuseIfReferenced(db, op.table);
       return [sql(`DROP TABLE ${q(op.table)}`)];
-    case 'renameTable': return [sql(`ALTER TABLE ${q(op.table)} RENAME TO ${q(op.to)}`)];
-    case 'renameColumn': return [sql(`ALTER TABLE ${q(op.table)} RENAME COLUMN ${q(op.column)} TO ${q(op.to)}`)];
+    case 'renameTable':
+      return [sql(`ALTER TABLE ${q(op.table)} RENAME TO ${q(op.to)}`)];
+    case 'renameColumn':
+      return [sql(`ALTER TABLE ${q(op.table)} RENAME COLUMN ${q(op.column)} TO ${q(op.to)}`)];
     case 'addColumn':
       return canAddDirectly(op.column)
         ? [sql(`ALTER TABLE ${q(op.table)} ADD COLUMN ${sqliteColumnSpecSql(op.column)}`)]
@@ -47,23 +50,34 @@ export function sqliteOpSteps(db: Database.Database, op: SchemaOp): SqliteStep[]
       return canDropDirectly(db, op.table, op.column)
         ? [sql(`ALTER TABLE ${q(op.table)} DROP COLUMN ${q(op.column)}`)]
         : [rebuild(op.table, { dropColumns: [op.column] })];
-    case 'alterColumn': return [rebuild(op.table, { alterColumns: [{ column: op.column, change: op.change }] })];
+    case 'alterColumn':
+      return [rebuild(op.table, { alterColumns: [{ column: op.column, change: op.change }] })];
     case 'createIndex': {
       if (op.sql) return [sql(op.sql)];
       const where = op.where ? ` WHERE ${op.where}` : '';
       return [sql(`CREATE ${op.unique ? 'UNIQUE ' : ''}INDEX ${q(op.name)} ON ${q(op.table)} (${list(op.columns)})${where}`)];
     }
-    case 'dropIndex': return [sql(`DROP INDEX ${q(op.name)}`)];
-    case 'setPrimaryKey': return [rebuild(op.table, { primaryKey: { columns: op.columns, name: op.name } })];
+    case 'dropIndex':
+      return [sql(`DROP INDEX ${q(op.name)}`)];
+    case 'setPrimaryKey':
+      return [rebuild(op.table, { primaryKey: { columns: op.columns, name: op.name } })];
     case 'createView':
     case 'createTrigger':
       return [sql(op.sql)];
-    case 'dropView': return [sql(`DROP VIEW ${q(op.name)}`)];
-    case 'dropTrigger': return [sql(`DROP TRIGGER ${q(op.name)}`)];
+    case 'dropView':
+      return [sql(`DROP VIEW ${q(op.name)}`)];
+    case 'dropTrigger':
+      return [sql(`DROP TRIGGER ${q(op.name)}`)];
     case 'addForeignKey':
-      return [rebuild(op.table, { addConstraints: [`CONSTRAINT ${q(op.name)} FOREIGN KEY (${list(op.columns)}) ${referencesSql(op.refTable, op.refColumns, op.onDelete, op.onUpdate)}`] })];
-    case 'addUnique': return [rebuild(op.table, { addConstraints: [`CONSTRAINT ${q(op.name)} UNIQUE (${list(op.columns)})`] })];
-    case 'addCheck': return [rebuild(op.table, { addConstraints: [`CONSTRAINT ${q(op.name)} CHECK (${op.expression})`] })];
+      return [
+        rebuild(op.table, {
+          addConstraints: [`CONSTRAINT ${q(op.name)} FOREIGN KEY (${list(op.columns)}) ${referencesSql(op.refTable, op.refColumns, op.onDelete, op.onUpdate)}`],
+        }),
+      ];
+    case 'addUnique':
+      return [rebuild(op.table, { addConstraints: [`CONSTRAINT ${q(op.name)} UNIQUE (${list(op.columns)})`] })];
+    case 'addCheck':
+      return [rebuild(op.table, { addConstraints: [`CONSTRAINT ${q(op.name)} CHECK (${op.expression})`] })];
     case 'dropForeignKey':
     case 'dropUnique':
     case 'dropCheck': {
@@ -128,7 +142,8 @@ function createTableSql(op: OpOf<'createTable'>): string {
   const named = (n?: string) => (n ? `CONSTRAINT ${q(n)} ` : '');
   if (op.primaryKey?.length) parts.push(`${named(op.primaryKeyName)}PRIMARY KEY (${list(op.primaryKey)})`);
   for (const u of op.uniques ?? []) parts.push(`${named(u.name)}UNIQUE (${list(u.columns)})`);
-  for (const f of op.foreignKeys ?? []) parts.push(`${named(f.name)}FOREIGN KEY (${list(f.columns)}) ${referencesSql(f.refTable, f.refColumns, f.onDelete, f.onUpdate)}`);
+  for (const f of op.foreignKeys ?? [])
+    parts.push(`${named(f.name)}FOREIGN KEY (${list(f.columns)}) ${referencesSql(f.refTable, f.refColumns, f.onDelete, f.onUpdate)}`);
   for (const c of op.checks ?? []) parts.push(`${named(c.name)}CHECK (${c.expression})`);
   return `CREATE TABLE ${op.ifNotExists ? 'IF NOT EXISTS ' : ''}${q(op.table)} (\n  ${joinSql(parts, ',\n  ')}\n)`;
 }
@@ -166,10 +181,19 @@ function canDropDirectly(db: Database.Database, table: string, column: string): 
   const others = db.prepare(`SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND (type IN ('index', 'trigger', 'view'))`).pluck().all() as string[];
   const tableName = table.toLowerCase();
   for (const sql of others) {
-    const ids = new Set(tokenize(sql).filter((t) => t.kind === 'word' || t.kind === 'ident').map((t) => identName(t).toLowerCase()));
+    const ids = new Set(
+      tokenize(sql)
+        .filter((t) => t.kind === 'word' || t.kind === 'ident')
+        .map((t) => identName(t).toLowerCase()),
+    );
     if (ids.has(col) && ids.has(tableName)) return false;
   }
-  const children = db.prepare(`SELECT count(*) FROM sqlite_schema m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND lower(f."table") = lower(?) AND (f."to" IS NULL OR lower(f."to") = ?)`).pluck().get(table, col) as bigint;
+  const children = db
+    .prepare(
+      `SELECT count(*) FROM sqlite_schema m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND lower(f."table") = lower(?) AND (f."to" IS NULL OR lower(f."to") = ?)`,
+    )
+    .pluck()
+    .get(table, col) as bigint;
   return children === 0n;
 }
 
@@ -178,12 +202,21 @@ function canDropDirectly(db: Database.Database, table: string, column: string): 
  * tables (and with them off, leaves the children dangling). PostgreSQL refuses; so does ferry.
  */
 function refuseIfReferenced(db: Database.Database, table: string): void {
-  const children = db.prepare(`SELECT DISTINCT m.name FROM sqlite_schema m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND lower(f."table") = lower(?) AND lower(m.name) <> lower(?)`).pluck().all(table, table) as string[];
+  const children = db
+    .prepare(
+      `SELECT DISTINCT m.name FROM sqlite_schema m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND lower(f."table") = lower(?) AND lower(m.name) <> lower(?)`,
+    )
+    .pluck()
+    .all(table, table) as string[];
   if (children.length) {
-    throw new FerryError('SCHEMA_FAILED', `Cannot drop table ${table}: the foreign keys of ${children.join(', ')} refer to it, and dropping it would delete or orphan their rows.`, {
-      subject: table,
-      hint: `Drop those foreign keys (or tables) first, in the same revision.`,
-    });
+    throw new FerryError(
+      'SCHEMA_FAILED',
+      `Cannot drop table ${table}: the foreign keys of ${children.join(', ')} refer to it, and dropping it would delete or orphan their rows.`,
+      {
+        subject: table,
+        hint: `Drop those foreign keys (or tables) first, in the same revision.`,
+      },
+    );
   }
 }
 

@@ -48,7 +48,13 @@ export function profileSqliteTable(db: Database.Database, table: string, columns
  * through. `affinity` skips what the column cannot hold (TEXT affinity never stores numbers,
  * REAL affinity stores every number as a real).
  */
-export function profileSqliteTableFull(db: Database.Database, table: string, columns: ProfileColumnRequest[], rowid: boolean, allowNative = true): TableProfile {
+export function profileSqliteTableFull(
+  db: Database.Database,
+  table: string,
+  columns: ProfileColumnRequest[],
+  rowid: boolean,
+  allowNative = true,
+): TableProfile {
   // One scan per group of columns: a result row holds at most 2000 columns, and a wide table
   // (SQLite allows 2000) needs several per column.
   const group = allowNative ? 400 : 80;
@@ -93,9 +99,15 @@ export function profileSqliteTableFull(db: Database.Database, table: string, col
     if (col.checkTimestamps) {
       add('textTimes', count(`${isText} AND ${isoTimeSql(c)}`));
       const isDateTime = `(${isoDateSql(c)} OR ${isoTimestampSql(c)} OR ${isoTimestampTzSql(c)})`;
-      add('separators', `group_concat(DISTINCT CASE WHEN ${isDateTime} THEN CASE WHEN length(${c}) = 10 THEN 4 WHEN substr(${c}, 11, 1) = 'T' THEN 2 ELSE 1 END END)`);
+      add(
+        'separators',
+        `group_concat(DISTINCT CASE WHEN ${isDateTime} THEN CASE WHEN length(${c}) = 10 THEN 4 WHEN substr(${c}, 11, 1) = 'T' THEN 2 ELSE 1 END END)`,
+      );
       // Times of day count their fraction digits too (a TIME column's style).
-      add('fractions', `group_concat(DISTINCT CASE WHEN length(${c}) > 10 AND ${isDateTime} THEN ${fractionDigitsSql(c)} WHEN ${isText} AND ${isoTimeSql(c)} THEN (CASE WHEN length(${c}) >= 10 THEN length(${c}) - 9 ELSE 0 END) END)`);
+      add(
+        'fractions',
+        `group_concat(DISTINCT CASE WHEN length(${c}) > 10 AND ${isDateTime} THEN ${fractionDigitsSql(c)} WHEN ${isText} AND ${isoTimeSql(c)} THEN (CASE WHEN length(${c}) >= 10 THEN length(${c}) - 9 ELSE 0 END) END)`,
+      );
       add('zones', `group_concat(DISTINCT CASE WHEN length(${c}) > 10 AND ${isDateTime} THEN ${zoneShapeSql(c)} END)`);
     }
     if (col.checkJson) add('textJson', count(`${isText} AND json_valid(${c})`));
@@ -112,7 +124,10 @@ export function profileSqliteTableFull(db: Database.Database, table: string, col
     if (col.decimal) add('decimalFits', count(decimalFitsSql(c, col.decimal.precision, col.decimal.scale)));
     layout.push(fields);
   }
-  const row = db.prepare(`SELECT ${parts.join(',\n  ')} FROM ${quoteSqliteIdent(table)}`).raw(true).get() as unknown[];
+  const row = db
+    .prepare(`SELECT ${parts.join(',\n  ')} FROM ${quoteSqliteIdent(table)}`)
+    .raw(true)
+    .get() as unknown[];
   let k = 2;
   const profiles = layout.map((fields) => {
     const v: Record<string, unknown> = {};
@@ -128,7 +143,14 @@ function toProfile(v: Record<string, unknown>, rows: number): ProfileFacts {
   const numbers = n(v.numbers);
   // REAL affinity stores every number as a real; elsewhere the reals were counted.
   const reals = 'reals' in v ? n(v.reals) : numbers;
-  const p: ProfileFacts = { nulls: rows - nonNull, integers: numbers - reals, reals, texts: nonNull - numbers - n(v.blobs), blobs: n(v.blobs), textWithNul: n(v.textWithNul) };
+  const p: ProfileFacts = {
+    nulls: rows - nonNull,
+    integers: numbers - reals,
+    reals,
+    texts: nonNull - numbers - n(v.blobs),
+    blobs: n(v.blobs),
+    textWithNul: n(v.textWithNul),
+  };
   // min/max ran over all numbers: they are the integer range only when there are no reals.
   if (typeof v.minInteger === 'bigint' && typeof v.maxInteger === 'bigint' && reals === 0) {
     p.minInteger = v.minInteger;
@@ -145,7 +167,11 @@ function toProfile(v: Record<string, unknown>, rows: number): ProfileFacts {
   if ('textNumeric' in v) p.textNumeric = n(v.textNumeric);
   if ('textTimes' in v) {
     p.textTimes = n(v.textTimes);
-    const bits = (x: unknown, shift: boolean) => String(x ?? '').split(',').filter(Boolean).reduce((m, b) => m | (shift ? 1 << Number(b) : Number(b)), 0);
+    const bits = (x: unknown, shift: boolean) =>
+      String(x ?? '')
+        .split(',')
+        .filter(Boolean)
+        .reduce((m, b) => m | (shift ? 1 << Number(b) : Number(b)), 0);
     p.timestampForms = { separators: bits(v.separators, false), fractions: bits(v.fractions, true), zones: bits(v.zones, false) };
   }
   if ('textUuids' in v) {
@@ -180,7 +206,10 @@ export function isoDateSql(e: string): string {
  */
 function timestampGlobs(hour: string): Map<number, string> {
   const base = `${DATE_GLOB}[ T]${hour}:[0-5][0-9]`;
-  const out = new Map<number, string>([[16, base], [19, `${base}:[0-5][0-9]`]]);
+  const out = new Map<number, string>([
+    [16, base],
+    [19, `${base}:[0-5][0-9]`],
+  ]);
   for (let n = 1; n <= 6; n++) out.set(20 + n, `${base}:[0-5][0-9].${'[0-9]'.repeat(n)}`);
   return out;
 }
@@ -298,10 +327,35 @@ function profileNatively(db: Database.Database, table: string, columns: ProfileC
     parts.push(`ferry_profile(${c}, ${flags}${col.decimal ? `, ${col.decimal.precision}, ${col.decimal.scale}` : ''})`);
     parts.push(col.checkJson ? `count(*) FILTER (WHERE ${c} >= '' AND ${c} < x'' AND json_valid(${c}))` : 'NULL');
   }
-  const row = db.prepare(`SELECT ${parts.join(', ')} FROM ${quoteSqliteIdent(table)}`).raw(true).get() as unknown[];
+  const row = db
+    .prepare(`SELECT ${parts.join(', ')} FROM ${quoteSqliteIdent(table)}`)
+    .raw(true)
+    .get() as unknown[];
   const rows = Number(row[0] as bigint);
   const profiles = columns.map((col, i): ProfileFacts => {
-    const [nulls, ints, reals, texts, blobs, min, max, notZeroOne, nul, dates, ts, tstz, numeric, times, uuids, maxLength, fits, separators, fractions, zones, uuidForms] = String(row[2 + 2 * i]).split(' ');
+    const [
+      nulls,
+      ints,
+      reals,
+      texts,
+      blobs,
+      min,
+      max,
+      notZeroOne,
+      nul,
+      dates,
+      ts,
+      tstz,
+      numeric,
+      times,
+      uuids,
+      maxLength,
+      fits,
+      separators,
+      fractions,
+      zones,
+      uuidForms,
+    ] = String(row[2 + 2 * i]).split(' ');
     const n = Number;
     const p: ProfileFacts = { nulls: n(nulls), integers: n(ints), reals: n(reals), texts: n(texts), blobs: n(blobs), textWithNul: n(nul) };
     if (p.integers > 0 && p.reals === 0) {

@@ -20,7 +20,15 @@ export function keyWidth(key: ChunkKey): number {
  * and including `upTo` when given. Each row is the key values followed by the columns asked for;
  * keyset paging (`WHERE key > ?`) instead of OFFSET so resuming costs nothing.
  */
-export function readSqliteRows(db: Database.Database, file: string, table: string, columns: string[], key: ChunkKey, after: Value[] | null, upTo?: Value[] | null): IterableIterator<Row> {
+export function readSqliteRows(
+  db: Database.Database,
+  file: string,
+  table: string,
+  columns: string[],
+  key: ChunkKey,
+  after: Value[] | null,
+  upTo?: Value[] | null,
+): IterableIterator<Row> {
   const q = quoteSqliteIdent;
   const keyCols = key.kind === 'rowid' ? [rowidName(columns)] : key.kind === 'primary-key' ? key.columns.map(q) : [];
   const select = [...keyCols, ...columns.map(q)].join(', ') || 'NULL';
@@ -37,11 +45,12 @@ export function readSqliteRows(db: Database.Database, file: string, table: strin
     params.push(...upTo);
   }
   const sql =
-    `SELECT ${select} FROM ${q(table)}` +
-    (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-    (keyCols.length ? ` ORDER BY ${keyCols.join(', ')}` : '');
+    `SELECT ${select} FROM ${q(table)}` + (where.length ? ` WHERE ${where.join(' AND ')}` : '') + (keyCols.length ? ` ORDER BY ${keyCols.join(', ')}` : '');
   try {
-    return db.prepare(sql).raw(true).iterate(...params) as IterableIterator<Row>;
+    return db
+      .prepare(sql)
+      .raw(true)
+      .iterate(...params) as IterableIterator<Row>;
   } catch (e) {
     throw sqliteError(e, file, `reading table "${table}" of`);
   }

@@ -21,7 +21,10 @@ export async function sqliteLock(engine: SqliteEngine, timeoutMs: number): Promi
       } catch (e) {
         const code = (e as { code?: string }).code ?? '';
         if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return false;
-        throw new FerryError('UNWRITABLE', `Cannot create the lock file ${lockFile}: ${(e as Error).message}`, { subject: lockFile, hint: 'ferry keeps its run lock beside the database; the folder must be writable.' });
+        throw new FerryError('UNWRITABLE', `Cannot create the lock file ${lockFile}: ${(e as Error).message}`, {
+          subject: lockFile,
+          hint: 'ferry keeps its run lock beside the database; the folder must be writable.',
+        });
       }
     });
   } catch (e) {

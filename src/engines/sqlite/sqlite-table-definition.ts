@@ -132,7 +132,13 @@ function tableConstraintShape(part: TableBodyPart): { keyword: string; columns: 
   const keyword = sig[isKeyword(sig[0], 'CONSTRAINT') ? 2 : 0]?.text.toUpperCase() ?? '';
   const open = sig.findIndex((t) => t.text === '(');
   const close = sig.findIndex((t) => t.text === ')');
-  const columns = open >= 0 && close > open ? sig.slice(open + 1, close).filter((t) => t.kind === 'word' || t.kind === 'ident').map(identName) : [];
+  const columns =
+    open >= 0 && close > open
+      ? sig
+          .slice(open + 1, close)
+          .filter((t) => t.kind === 'word' || t.kind === 'ident')
+          .map(identName)
+      : [];
   return { keyword, columns };
 }
 
@@ -162,29 +168,53 @@ class Matching {
 
   /** What was looked for and not found, in words. */
   left(): string[] {
-    return this.open.map((m) => (m.kind === 'check' ? `CHECK (${m.expression})` : `${m.kind === 'unique' ? 'UNIQUE' : 'FOREIGN KEY'} (${(m.columns ?? []).join(', ')})`));
+    return this.open.map((m) =>
+      m.kind === 'check' ? `CHECK (${m.expression})` : `${m.kind === 'unique' ? 'UNIQUE' : 'FOREIGN KEY'} (${(m.columns ?? []).join(', ')})`,
+    );
   }
 }
 
 /** The keywords of a column definition's constraints (PRIMARY, NOT, DEFAULT, REFERENCES...). */
 export function columnConstraintKeywords(part: TableBodyPart): string[] {
-  return columnSegments(part.tokens).slice(1).map((s) => s.keyword);
+  return columnSegments(part.tokens)
+    .slice(1)
+    .map((s) => s.keyword);
 }
 
 /** A column definition with `change` applied and named constraints in `dropNames` removed. */
-function editColumn(part: TableBodyPart, change: ColumnChange | undefined, dropNames: Set<string>, found: Set<string>, matching: Matching, dropPrimaryKey: boolean, rowidTable: boolean): string {
+function editColumn(
+  part: TableBodyPart,
+  change: ColumnChange | undefined,
+  dropNames: Set<string>,
+  found: Set<string>,
+  matching: Matching,
+  dropPrimaryKey: boolean,
+  rowidTable: boolean,
+): string {
   const segments = columnSegments(part.tokens);
   // An INTEGER PRIMARY KEY is the rowid and never NULL: moved off the key it stays NOT NULL (as a
   // PostgreSQL column does when its primary key is dropped).
   const sig = significant(part.tokens);
-  const rowidAlias = dropPrimaryKey && rowidTable && segments.some((x) => x.keyword === 'PRIMARY') && sig[1]?.text.toUpperCase() === 'INTEGER' && sig[2]?.text.toUpperCase() === 'PRIMARY';
+  const rowidAlias =
+    dropPrimaryKey &&
+    rowidTable &&
+    segments.some((x) => x.keyword === 'PRIMARY') &&
+    sig[1]?.text.toUpperCase() === 'INTEGER' &&
+    sig[2]?.text.toUpperCase() === 'PRIMARY';
   let head = segments[0]!.text;
   if (change?.type !== undefined) {
     // Keep comments around the name and type; only the type's words change.
     const name = significant(part.tokens)[0]!;
     const at = part.tokens.indexOf(name);
-    const before = part.tokens.slice(0, at).map((t) => t.text).join('').trim();
-    const comments = part.tokens.slice(at).filter((t) => t.kind === 'comment' && head.includes(t.text)).map((t) => t.text);
+    const before = part.tokens
+      .slice(0, at)
+      .map((t) => t.text)
+      .join('')
+      .trim();
+    const comments = part.tokens
+      .slice(at)
+      .filter((t) => t.kind === 'comment' && head.includes(t.text))
+      .map((t) => t.text);
     head = joinSql([before, `${name.text} ${change.type}`, ...comments].filter(Boolean), ' ');
   }
   let rest = segments.slice(1).filter((s) => {
@@ -219,7 +249,7 @@ function editColumn(part: TableBodyPart, change: ColumnChange | undefined, dropN
  */
 function columnSegments(tokens: Token[]): Segment[] {
   const sig = significant(tokens);
-  const word = (k: number) => (sig[k]?.kind === 'word' ? sig[k]!.text.toUpperCase() : sig[k]?.text ?? '');
+  const word = (k: number) => (sig[k]?.kind === 'word' ? sig[k]!.text.toUpperCase() : (sig[k]?.text ?? ''));
   const starts: number[] = [];
   let depth = 0;
   for (let k = 1; k < sig.length; k++) {
@@ -267,4 +297,3 @@ export function sqliteDefault(expr: string): string {
   if (/^([-+]?\d+(\.\d+)?(e[-+]?\d+)?|'(?:[^']|'')*'|X'[0-9a-f]*'|NULL|TRUE|FALSE|CURRENT_TIMESTAMP|CURRENT_DATE|CURRENT_TIME)$/i.test(e)) return e;
   return e.startsWith('(') && e.endsWith(')') ? e : `(${e})`;
 }
-

@@ -35,7 +35,12 @@ export interface RebuildPlan {
   recreated: { type: string; name: string; table: string }[];
 }
 
-interface SchemaObject { type: string; name: string; tbl_name: string; sql: string }
+interface SchemaObject {
+  type: string;
+  name: string;
+  tbl_name: string;
+  sql: string;
+}
 
 /** Runs `fn` with foreign keys off, switched outside any transaction, and restores them after. */
 export async function withForeignKeysOff<T>(db: Database.Database, fn: () => T | Promise<T>): Promise<T> {
@@ -55,14 +60,22 @@ export async function withForeignKeysOff<T>(db: Database.Database, fn: () => T |
 export function rebuildTable(db: Database.Database, table: string, change: TableChange, options: RebuildOptions): RebuildPlan {
   if (options.inTransaction) {
     if (Number(db.pragma('foreign_keys', { simple: true })) === 1) {
-      throw new FerryError('USAGE', `Cannot rebuild table ${table} inside a transaction while foreign keys are on: PRAGMA foreign_keys=OFF is ignored inside a transaction, so dropping the old table would fire ON DELETE CASCADE on its child rows.`, {
-        subject: table,
-        hint: 'Turn foreign keys off before the transaction begins (withForeignKeysOff), or call rebuildTable outside a transaction.',
-      });
+      throw new FerryError(
+        'USAGE',
+        `Cannot rebuild table ${table} inside a transaction while foreign keys are on: PRAGMA foreign_keys=OFF is ignored inside a transaction, so dropping the old table would fire ON DELETE CASCADE on its child rows.`,
+        {
+          subject: table,
+          hint: 'Turn foreign keys off before the transaction begins (withForeignKeysOff), or call rebuildTable outside a transaction.',
+        },
+      );
     }
     return inSavepoint(db, () => runRebuild(db, table, change));
   }
-  if (db.inTransaction) throw new FerryError('USAGE', `rebuildTable(${table}) was told there is no transaction, but one is open.`, { subject: table, hint: 'Pass { inTransaction: true } and turn foreign keys off before the transaction.' });
+  if (db.inTransaction)
+    throw new FerryError('USAGE', `rebuildTable(${table}) was told there is no transaction, but one is open.`, {
+      subject: table,
+      hint: 'Pass { inTransaction: true } and turn foreign keys off before the transaction.',
+    });
   const restore = foreignKeysOff(db);
   try {
     db.exec('BEGIN IMMEDIATE');
@@ -90,7 +103,10 @@ export function planRebuild(db: Database.Database, table: string, change: TableC
   const name = own.name;
   const temp = `ferry_new_${name}`;
   if (objects.some((o) => o.name.toLowerCase() === temp.toLowerCase())) {
-    throw new FerryError('CONFLICT', `Cannot rebuild ${name}: a leftover ${temp} exists.`, { subject: temp, hint: `Drop ${temp} if it is not yours, then run again.` });
+    throw new FerryError('CONFLICT', `Cannot rebuild ${name}: a leftover ${temp} exists.`, {
+      subject: temp,
+      hint: `Drop ${temp} if it is not yours, then run again.`,
+    });
   }
   const edit = editTableDefinition(own.sql, temp, change);
   const dropped = new Set((change.dropColumns ?? []).map((c) => c.toLowerCase()));
@@ -187,23 +203,33 @@ function checkCompiles(db: Database.Database, plan: RebuildPlan): void {
  * have been broken by the rebuild; checking the whole file would blame it for unrelated rows.
  */
 function checkForeignKeys(db: Database.Database, table: string): void {
-  const children = db.prepare(`SELECT DISTINCT m.name FROM sqlite_schema m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND lower(f."table") = lower(?)`).pluck().all(table) as string[];
+  const children = db
+    .prepare(`SELECT DISTINCT m.name FROM sqlite_schema m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND lower(f."table") = lower(?)`)
+    .pluck()
+    .all(table) as string[];
   const bad: { table: string; rowid: unknown; parent: string; fkid: unknown }[] = [];
   for (const t of new Set([table, ...children])) {
     try {
       bad.push(...(db.prepare(`PRAGMA foreign_key_check(${q(t)})`).all() as typeof bad));
     } catch (e) {
       // "foreign key mismatch": a child references columns that are no longer a key of the parent.
-      throw new FerryError('SCHEMA_FAILED', `Rebuilding table ${table} would break the foreign keys of ${t}, so nothing was changed: ${(e as Error).message}`, { subject: t, cause: e });
+      throw new FerryError('SCHEMA_FAILED', `Rebuilding table ${table} would break the foreign keys of ${t}, so nothing was changed: ${(e as Error).message}`, {
+        subject: t,
+        cause: e,
+      });
     }
   }
   if (bad.length === 0) return;
   const rows = bad.slice(0, 20).map((b) => `${b.table} rowid ${String(b.rowid)} -> ${b.parent}`);
-  throw new FerryError('SCHEMA_FAILED', `Rebuilding table ${table} would leave ${bad.length} row(s) violating foreign keys, so nothing was changed:\n  ${rows.join('\n  ')}${bad.length > 20 ? `\n  ... and ${bad.length - 20} more` : ''}`, {
-    subject: table,
-    hint: 'Fix those rows (or the change) and run again; PRAGMA foreign_key_check lists them.',
-    data: { violations: bad.slice(0, 100).map((b) => ({ table: b.table, rowid: String(b.rowid), parent: b.parent })) },
-  });
+  throw new FerryError(
+    'SCHEMA_FAILED',
+    `Rebuilding table ${table} would leave ${bad.length} row(s) violating foreign keys, so nothing was changed:\n  ${rows.join('\n  ')}${bad.length > 20 ? `\n  ... and ${bad.length - 20} more` : ''}`,
+    {
+      subject: table,
+      hint: 'Fix those rows (or the change) and run again; PRAGMA foreign_key_check lists them.',
+      data: { violations: bad.slice(0, 100).map((b) => ({ table: b.table, rowid: String(b.rowid), parent: b.parent })) },
+    },
+  );
 }
 
 /**
@@ -253,7 +279,10 @@ function mentions(sql: string): Set<string> {
 
 /** Turns foreign keys off when they are on; must run outside a transaction, where it works. */
 function foreignKeysOff(db: Database.Database): () => void {
-  if (db.inTransaction) throw new FerryError('USAGE', 'Foreign keys cannot be turned off inside a transaction (SQLite ignores PRAGMA foreign_keys there).', { hint: 'Call withForeignKeysOff before the transaction begins.' });
+  if (db.inTransaction)
+    throw new FerryError('USAGE', 'Foreign keys cannot be turned off inside a transaction (SQLite ignores PRAGMA foreign_keys there).', {
+      hint: 'Call withForeignKeysOff before the transaction begins.',
+    });
   const was = Number(db.pragma('foreign_keys', { simple: true })) === 1;
   if (was) db.pragma('foreign_keys = OFF');
   return () => {

@@ -26,7 +26,9 @@ export class SqliteTableSink implements TableSink {
     private readonly columns: ColumnPlan[],
   ) {
     const list = columns.map((c) => quoteSqliteIdent(c.target)).join(', ');
-    const sql = columns.length ? `INSERT INTO ${quoteSqliteIdent(table)} (${list}) VALUES (${columns.map(() => '?').join(', ')})` : `INSERT INTO ${quoteSqliteIdent(table)} DEFAULT VALUES`;
+    const sql = columns.length
+      ? `INSERT INTO ${quoteSqliteIdent(table)} (${list}) VALUES (${columns.map(() => '?').join(', ')})`
+      : `INSERT INTO ${quoteSqliteIdent(table)} DEFAULT VALUES`;
     try {
       this.insert = db.prepare(sql);
     } catch (e) {

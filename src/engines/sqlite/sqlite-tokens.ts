@@ -75,7 +75,10 @@ export function identName(tok: Token): string {
   if (tok.kind === 'ident' || tok.kind === 'string') {
     const q = tok.text[0]!;
     if (q === '[') return tok.text.slice(1, -1);
-    return tok.text.slice(1, -1).split(q + q).join(q);
+    return tok.text
+      .slice(1, -1)
+      .split(q + q)
+      .join(q);
   }
   return tok.text;
 }
@@ -115,7 +118,9 @@ export function joinSql(pieces: string[], separator: string): string {
   return pieces
     .map((p, i) => {
       if (i === pieces.length - 1) return p;
-      const last = tokenize(p).filter((t) => t.kind !== 'space').at(-1);
+      const last = tokenize(p)
+        .filter((t) => t.kind !== 'space')
+        .at(-1);
       return last?.kind === 'comment' && last.text.startsWith('--') ? `${p}\n${separator}` : `${p}${separator}`;
     })
     .join('');

@@ -27,7 +27,15 @@ export function profileRequestFor(name: string, declared: string, override?: Log
   const request: ProfileColumnRequest = {
     name,
     type: declared,
-    checkTimestamps: d.hint === 'date' || d.hint === 'timestamp' || d.hint === 'timestamptz' || d.hint === 'time' || o === 'date' || o === 'timestamp' || o === 'timestamptz' || o === 'time',
+    checkTimestamps:
+      d.hint === 'date' ||
+      d.hint === 'timestamp' ||
+      d.hint === 'timestamptz' ||
+      d.hint === 'time' ||
+      o === 'date' ||
+      o === 'timestamp' ||
+      o === 'timestamptz' ||
+      o === 'time',
     checkJson: d.hint === 'json' || d.hint === 'jsonb' || o === 'json' || o === 'jsonb',
     checkBoolean: d.hint === 'boolean' || o === 'boolean',
     checkNumericText: (d.hint === 'decimal' && d.affinity === 'TEXT') || o === 'numeric',
@@ -124,23 +132,38 @@ function nonNull(p: ProfileFacts): number {
 /** The mapping of a declared type alone, used for empty columns. */
 function naturalLogical(d: DeclaredType, jsonb: boolean): LogicalType {
   switch (d.hint) {
-    case 'boolean': return 'boolean';
-    case 'date': return 'date';
-    case 'timestamp': return 'timestamp';
-    case 'timestamptz': return 'timestamptz';
-    case 'time': return 'time';
-    case 'json': return jsonb ? 'jsonb' : 'json';
-    case 'jsonb': return 'jsonb';
-    case 'uuid': return 'uuid';
-    case 'decimal': return 'numeric';
-    default: break;
+    case 'boolean':
+      return 'boolean';
+    case 'date':
+      return 'date';
+    case 'timestamp':
+      return 'timestamp';
+    case 'timestamptz':
+      return 'timestamptz';
+    case 'time':
+      return 'time';
+    case 'json':
+      return jsonb ? 'jsonb' : 'json';
+    case 'jsonb':
+      return 'jsonb';
+    case 'uuid':
+      return 'uuid';
+    case 'decimal':
+      return 'numeric';
+    default:
+      break;
   }
   switch (d.affinity) {
-    case 'INTEGER': return 'int64';
-    case 'REAL': return 'float64';
-    case 'TEXT': return 'text';
-    case 'BLOB': return d.empty ? 'text' : 'bytes';
-    case 'NUMERIC': return d.hint === null ? 'numeric' : 'text';
+    case 'INTEGER':
+      return 'int64';
+    case 'REAL':
+      return 'float64';
+    case 'TEXT':
+      return 'text';
+    case 'BLOB':
+      return d.empty ? 'text' : 'bytes';
+    case 'NUMERIC':
+      return d.hint === null ? 'numeric' : 'text';
   }
 }
 
@@ -187,10 +210,16 @@ function readIntegers(d: DeclaredType, p: ProfileFacts, out: TypeReading, warn: 
     if (unit) {
       out.type = { logical: 'timestamptz' };
       out.epoch = unit;
-      warn('TIMESTAMP_FROM_EPOCH', `declared ${d.text} and every value is a Unix time in ${unit} (years 1973 to 2286); copied as timestamptz. Set copy.tables.<table>.columns.<column>.type to "int64" to keep the numbers.`);
+      warn(
+        'TIMESTAMP_FROM_EPOCH',
+        `declared ${d.text} and every value is a Unix time in ${unit} (years 1973 to 2286); copied as timestamptz. Set copy.tables.<table>.columns.<column>.type to "int64" to keep the numbers.`,
+      );
       return;
     }
-    warn('TIMESTAMP_AS_INTEGER', `declared ${d.text} but holds integers that are not plainly Unix times; copied as an integer. If they are, set copy.tables.<table>.columns.<column>.epoch to "seconds" or "milliseconds".`);
+    warn(
+      'TIMESTAMP_AS_INTEGER',
+      `declared ${d.text} but holds integers that are not plainly Unix times; copied as an integer. If they are, set copy.tables.<table>.columns.<column>.epoch to "seconds" or "milliseconds".`,
+    );
   }
 }
 
@@ -207,7 +236,8 @@ function readTexts(d: DeclaredType, p: ProfileFacts, out: TypeReading, warn: (co
     if (d.hint === 'date' && dates === texts) return void set('date');
     if (dates + zoneless + zoned === texts) {
       // Rails stores a time of day on the date 2000-01-01: a date-time, kept whole.
-      if (d.hint === 'time') warn('TIME_AS_TIMESTAMP', `declared ${d.text} but holds date-times (Rails writes times on 2000-01-01); copied as a timestamp so no part is lost.`);
+      if (d.hint === 'time')
+        warn('TIME_AS_TIMESTAMP', `declared ${d.text} but holds date-times (Rails writes times on 2000-01-01); copied as a timestamp so no part is lost.`);
       if (zoned === 0) {
         // A DATETIME column mixing dates and date-times is a timestamp; so is one of dates only.
         set(d.hint === 'timestamptz' ? 'timestamptz' : 'timestamp');
@@ -219,20 +249,25 @@ function readTexts(d: DeclaredType, p: ProfileFacts, out: TypeReading, warn: (co
         set('timestamptz');
         if (dates + zoneless > 0) {
           out.zonelessUtc = true;
-          warn('TIMESTAMP_ZONE_ASSUMED', `${dates + zoneless} of ${texts} values have no zone (SQLite's own clock writes UTC without one); they are read as UTC.`);
+          warn(
+            'TIMESTAMP_ZONE_ASSUMED',
+            `${dates + zoneless} of ${texts} values have no zone (SQLite's own clock writes UTC without one); they are read as UTC.`,
+          );
         }
       }
       return;
     }
     const known = dates + zoneless + zoned + (p.textTimes ?? 0);
-    const why = known < texts
-      ? `${texts - known} of ${texts} values are not ISO dates, date-times or times (YYYY-MM-DD[ HH:MM[:SS[.ffffff]]][zone], valid calendar dates, at most 6 fractional digits)`
-      : `values mix kinds (${dates} dates, ${zoneless + zoned} date-times, ${p.textTimes ?? 0} times)`;
+    const why =
+      known < texts
+        ? `${texts - known} of ${texts} values are not ISO dates, date-times or times (YYYY-MM-DD[ HH:MM[:SS[.ffffff]]][zone], valid calendar dates, at most 6 fractional digits)`
+        : `values mix kinds (${dates} dates, ${zoneless + zoned} date-times, ${p.textTimes ?? 0} times)`;
     warn('TIMESTAMP_AS_TEXT', `declared ${d.text} but ${why}; copied as text.`);
     return void set('text');
   }
   if (d.hint === 'uuid' && p.textUuids === texts) return void set('uuid');
-  if (d.hint === 'uuid' && p.textUuids !== undefined) warn('UUID_AS_TEXT', `declared ${d.text} but ${texts - p.textUuids} of ${texts} values are not UUIDs; copied as text.`);
+  if (d.hint === 'uuid' && p.textUuids !== undefined)
+    warn('UUID_AS_TEXT', `declared ${d.text} but ${texts - p.textUuids} of ${texts} values are not UUIDs; copied as text.`);
   if (d.hint === 'json' || d.hint === 'jsonb') {
     if (p.textJson !== undefined) warn('JSON_AS_TEXT', `declared ${d.text} but ${texts - p.textJson} of ${texts} values are not valid JSON; copied as text.`);
     return void set('text');
@@ -266,8 +301,10 @@ function uuidStyle(forms: number): UuidStyle {
 function refine(out: TypeReading, d: DeclaredType, input: ReadTypeInput, warn: (code: string, message: string) => void): void {
   const t = out.type;
   const p = input.profile;
-  if (t.logical === 'int64') t.intBits = (input.override !== undefined ? overrideIntBits(input.override) : undefined) ?? integerBits(d, p, input.integers, warn);
-  if ((t.logical === 'timestamp' || t.logical === 'timestamptz' || t.logical === 'time') && !out.epoch && p?.timestampForms && p.texts > 0) out.style = timestampStyle(p, t.logical === 'timestamptz' && (p.textTimestampsTz ?? 0) > 0);
+  if (t.logical === 'int64')
+    t.intBits = (input.override !== undefined ? overrideIntBits(input.override) : undefined) ?? integerBits(d, p, input.integers, warn);
+  if ((t.logical === 'timestamp' || t.logical === 'timestamptz' || t.logical === 'time') && !out.epoch && p?.timestampForms && p.texts > 0)
+    out.style = timestampStyle(p, t.logical === 'timestamptz' && (p.textTimestampsTz ?? 0) > 0);
   if (t.logical === 'uuid' && p?.uuidForms) out.style = uuidStyle(p.uuidForms);
   if (t.logical === 'numeric') {
     const decimal = declaredDecimal(d);
@@ -277,18 +314,29 @@ function refine(out: TypeReading, d: DeclaredType, input: ReadTypeInput, warn: (
         t.precision = decimal.precision;
         t.scale = decimal.scale;
       } else if (p.decimalFits !== undefined) {
-        warn('NUMERIC_NOT_FITTING', `declared ${d.text} but ${values - p.decimalFits} of ${values} values have more digits than it allows; copied as numeric without a limit so that none is rounded.`);
+        warn(
+          'NUMERIC_NOT_FITTING',
+          `declared ${d.text} but ${values - p.decimalFits} of ${values} values have more digits than it allows; copied as numeric without a limit so that none is rounded.`,
+        );
       }
     }
   }
   if (t.logical === 'text') {
     if (d.maxLength !== undefined) {
       if (!p || p.maxTextLength === undefined || p.maxTextLength <= d.maxLength) t.maxLength = d.maxLength;
-      else warn('VARCHAR_LIMIT_EXCEEDED', `declared ${d.text} but holds text of up to ${p.maxTextLength} characters (SQLite does not enforce the limit); copied as text without a limit.`);
+      else
+        warn(
+          'VARCHAR_LIMIT_EXCEEDED',
+          `declared ${d.text} but holds text of up to ${p.maxTextLength} characters (SQLite does not enforce the limit); copied as text without a limit.`,
+        );
     }
     const collation = input.collation?.toUpperCase();
     if (collation === 'NOCASE') t.caseInsensitive = true;
-    else if (collation && collation !== 'BINARY') warn('COLLATION_NOT_KEPT', `COLLATE ${input.collation} has no PostgreSQL equivalent ferry can create; the column compares case- and space-sensitively there.`);
+    else if (collation && collation !== 'BINARY')
+      warn(
+        'COLLATION_NOT_KEPT',
+        `COLLATE ${input.collation} has no PostgreSQL equivalent ferry can create; the column compares case- and space-sensitively there.`,
+      );
   } else if (input.collation && input.collation.toUpperCase() !== 'BINARY') {
     warn('COLLATION_NOT_KEPT', `COLLATE ${input.collation} is not kept: the column is copied as ${t.logical}, not text.`);
   }
@@ -302,29 +350,60 @@ function integerBits(d: DeclaredType, p: ProfileFacts | undefined, policy: Integ
   const fits = (range: [bigint, bigint]) => !p || p.minInteger === undefined || (p.minInteger >= range[0] && p.maxInteger! <= range[1]);
   if (declared === 16 && fits(INT16)) return 16;
   if (fits(INT32)) return 32;
-  warn('INTEGER_AS_BIGINT', `declared ${d.text || 'without a type'} but holds integers beyond 32 bits (${p!.minInteger}..${p!.maxInteger}); copied as bigint, which node-postgres reads as strings.`);
+  warn(
+    'INTEGER_AS_BIGINT',
+    `declared ${d.text || 'without a type'} but holds integers beyond 32 bits (${p!.minInteger}..${p!.maxInteger}); copied as bigint, which node-postgres reads as strings.`,
+  );
   return 64;
 }
 
 /** Throws TYPE_OVERRIDE when the profiled values cannot all be held exactly by `logical`. */
 function checkOverrideFits(where: string, name: string, logical: LogicalType, p: ProfileFacts): void {
-  const only = (...allowed: ('integers' | 'reals' | 'texts' | 'blobs')[]) => (['integers', 'reals', 'texts', 'blobs'] as const).every((k) => allowed.includes(k) || p[k] === 0);
+  const only = (...allowed: ('integers' | 'reals' | 'texts' | 'blobs')[]) =>
+    (['integers', 'reals', 'texts', 'blobs'] as const).every((k) => allowed.includes(k) || p[k] === 0);
   const datesAndTimes = (p.textDates ?? 0) + (p.textTimestamps ?? 0);
   let ok: boolean;
   switch (logical) {
-    case 'int64': ok = only('integers'); break;
-    case 'float64': ok = only('integers', 'reals') && (p.integers === 0 || (p.minInteger! >= -MAX_SAFE && p.maxInteger! <= MAX_SAFE)); break;
-    case 'numeric': ok = only('integers', 'reals', 'texts') && (p.texts === 0 || p.textNumeric === p.texts); break;
-    case 'boolean': ok = only('integers') && (p.integers === 0 || p.allZeroOne === true); break;
-    case 'text': ok = only('integers', 'reals', 'texts'); break;
-    case 'bytes': ok = only('texts', 'blobs'); break;
-    case 'date': ok = only('texts') && (p.texts === 0 || p.textDates === p.texts); break;
-    case 'timestamp': ok = only('texts') && (p.texts === 0 || datesAndTimes === p.texts); break;
-    case 'timestamptz': ok = only('texts') && (p.texts === 0 || datesAndTimes + (p.textTimestampsTz ?? 0) === p.texts); break;
-    case 'time': ok = only('texts') && (p.texts === 0 || p.textTimes === p.texts); break;
-    case 'json': case 'jsonb': ok = only('integers', 'reals', 'texts') && (p.texts === 0 || p.textJson === p.texts); break;
-    case 'uuid': ok = only('texts') && (p.texts === 0 || p.textUuids === p.texts); break;
-    case 'pgtext': ok = false; break;
+    case 'int64':
+      ok = only('integers');
+      break;
+    case 'float64':
+      ok = only('integers', 'reals') && (p.integers === 0 || (p.minInteger! >= -MAX_SAFE && p.maxInteger! <= MAX_SAFE));
+      break;
+    case 'numeric':
+      ok = only('integers', 'reals', 'texts') && (p.texts === 0 || p.textNumeric === p.texts);
+      break;
+    case 'boolean':
+      ok = only('integers') && (p.integers === 0 || p.allZeroOne === true);
+      break;
+    case 'text':
+      ok = only('integers', 'reals', 'texts');
+      break;
+    case 'bytes':
+      ok = only('texts', 'blobs');
+      break;
+    case 'date':
+      ok = only('texts') && (p.texts === 0 || p.textDates === p.texts);
+      break;
+    case 'timestamp':
+      ok = only('texts') && (p.texts === 0 || datesAndTimes === p.texts);
+      break;
+    case 'timestamptz':
+      ok = only('texts') && (p.texts === 0 || datesAndTimes + (p.textTimestampsTz ?? 0) === p.texts);
+      break;
+    case 'time':
+      ok = only('texts') && (p.texts === 0 || p.textTimes === p.texts);
+      break;
+    case 'json':
+    case 'jsonb':
+      ok = only('integers', 'reals', 'texts') && (p.texts === 0 || p.textJson === p.texts);
+      break;
+    case 'uuid':
+      ok = only('texts') && (p.texts === 0 || p.textUuids === p.texts);
+      break;
+    case 'pgtext':
+      ok = false;
+      break;
   }
   if (!ok) throw overrideError(where, name, describe(p) + extraFacts(p), logical);
 }

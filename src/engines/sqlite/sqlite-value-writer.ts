@@ -35,7 +35,9 @@ export function sqliteValueWriter(column: Pick<ColumnPlan, 'logical' | 'targetTy
       if (column.epoch) return epochWriter(column.epoch);
       const style = column.style?.kind === 'timestamp' ? column.style : undefined;
       if (style) return (v) => (v === null ? null : formatTimestampStyled(v as bigint, style));
-      return column.logical === 'timestamp' ? (v) => (v === null ? null : formatTimestamp(v as bigint)) : (v) => (v === null ? null : `${formatTimestamp(v as bigint)}+00:00`);
+      return column.logical === 'timestamp'
+        ? (v) => (v === null ? null : formatTimestamp(v as bigint))
+        : (v) => (v === null ? null : `${formatTimestamp(v as bigint)}+00:00`);
     }
     case 'time': {
       const style = column.style?.kind === 'timestamp' ? column.style : undefined;
