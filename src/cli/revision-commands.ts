@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { FerryError, EXIT } from '../errors.js';
+import { resolveDatabaseArgument } from '../engines/registry.js';
 import type { RevisionEvent } from '../revisions/migrator.js';
 import type { RevisionInfo, RevisionTarget } from '../revisions/revision-commands.js';
 import { commonOptions, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
@@ -23,7 +24,7 @@ async function targetOf(flags: RevisionFlags, o: Output): Promise<RevisionTarget
   const loaded = await loadCommandConfig(flags, o);
   const cfg = loaded.config.revisions ?? {};
   const lockTimeoutMs = lockTimeoutOf(flags);
-  const fromConfig = (p?: string) => (p && !/^[a-z][a-z0-9+.-]*:\/\//i.test(p) ? path.resolve(loaded.dir, p) : p);
+  const fromConfig = (p?: string) => (p ? resolveDatabaseArgument(p, loaded.dir) : p);
   return { url: flags.url ?? process.env.DATABASE_URL ?? fromConfig(cfg.url), dir: flags.dir ?? fromConfig(cfg.dir), lockTimeoutMs };
 }
 

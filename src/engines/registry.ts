@@ -3,6 +3,7 @@
  * its roles); everything outside src/engines asks here: which engine a URL names, open it, and
  * which roles it has. Nothing else imports an engine's folder.
  */
+import path from 'node:path';
 import { requireRole, type EngineDriver, type EngineRoles } from '../engine/driver.js';
 import { badUrl, redactUnknown } from '../engine/secrets.js';
 import type { ConnectOptions, ConnectionTarget, Dialect, Engine } from '../engine/types.js';
@@ -68,4 +69,14 @@ export function parseUrl(input: string): ConnectionTarget {
 export async function connect(url: string | ConnectionTarget, options: ConnectOptions = {}): Promise<Engine> {
   const target = typeof url === 'string' ? parseUrl(url) : url;
   return driverOf(target).open(target, options);
+}
+
+/**
+ * A database argument as the user gave it, made absolute: a URL (`scheme:...`) or an absolute path
+ * is left as it is; a bare relative path is taken relative to `baseDir` (the working folder for
+ * command-line arguments, the config's folder for paths in a config). The one place this is done.
+ */
+export function resolveDatabaseArgument(input: string, baseDir: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(input) || path.isAbsolute(input)) return input;
+  return path.resolve(baseDir, input);
 }

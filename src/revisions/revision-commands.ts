@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Engine } from '../engine/types.js';
-import { parseUrl } from '../engines/registry.js';
+import { parseUrl, resolveDatabaseArgument } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
 import type { CheckResult } from './check-revisions.js';
 import type { RevisionEvent, RevisionStep } from './migrator.js';
@@ -53,8 +53,7 @@ function urlOf(t: RevisionTarget): string {
     throw new FerryError('USAGE', 'Say which database: --url, DATABASE_URL, or revisions.url in the config.', {
       hint: 'For example: ferry upgrade --url postgres://app@db/app, or --url app.db.',
     });
-  if (/^[a-z][a-z0-9+.-]*:/i.test(url) || path.isAbsolute(url)) return url;
-  return path.resolve(t.cwd ?? process.cwd(), url);
+  return resolveDatabaseArgument(url, t.cwd ?? process.cwd());
 }
 
 /** The revision graph of the folder; a broken graph fails here, before any connection. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { connect } from '../engines/registry.js';
+import { connect, resolveDatabaseArgument } from '../engines/registry.js';
 import type { Engine } from '../engine/types.js';
 import { parseUrl } from '../engines/registry.js';
 import { type ConnectionTarget } from '../engine/types.js';
@@ -99,8 +99,8 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
   const cwd = options.cwd ?? process.cwd();
   const emit = options.onEvent ?? (() => undefined);
   const cfg = options.config ?? {};
-  const fromTarget = parseUrl(resolveSqlitePath(options.from, cwd));
-  const toTarget = parseUrl(resolveSqlitePath(options.to, cwd));
+  const fromTarget = parseUrl(resolveDatabaseArgument(options.from, cwd));
+  const toTarget = parseUrl(resolveDatabaseArgument(options.to, cwd));
   if (fromTarget.dialect === toTarget.dialect) {
     throw new FerryError(
       'USAGE',
@@ -348,12 +348,6 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     rejects.close();
     await Promise.all([source.close(), target?.close(), ...extraTargets.map((e) => e.close())].map((p) => p?.catch(() => undefined)));
   }
-}
-
-/** A bare relative SQLite path is taken relative to `cwd` (URLs are left alone). */
-function resolveSqlitePath(input: string, cwd: string): string {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(input) || path.isAbsolute(input)) return input;
-  return path.resolve(cwd, input);
 }
 
 function positive(n: number, flag: string): number {

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import type { CopyConfig } from '../config/types.js';
-import { connect } from '../engines/registry.js';
+import { connect, resolveDatabaseArgument } from '../engines/registry.js';
 import type { Engine } from '../engine/types.js';
 import { parseUrl } from '../engines/registry.js';
 import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
@@ -32,14 +31,14 @@ export interface VerifyOptions {
 export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const cwd = options.cwd ?? process.cwd();
   const open = async (input: string): Promise<Engine> => {
-    const url = /^[a-z][a-z0-9+.-]*:/i.test(input) || path.isAbsolute(input) ? input : path.resolve(cwd, input);
+    const url = resolveDatabaseArgument(input, cwd);
     const t = parseUrl(url);
     return t.dialect === 'sqlite'
       ? openSqlite(t.file!, { readonly: true, mustExist: true, busyTimeoutMs: options.lockTimeoutMs })
       : connect(t.url, { busyTimeoutMs: options.lockTimeoutMs });
   };
   // Both URLs are parsed before connecting, so a malformed second one fails before any connection.
-  parseUrl(/^[a-z][a-z0-9+.-]*:/i.test(options.to) || path.isAbsolute(options.to) ? options.to : path.resolve(cwd, options.to));
+  parseUrl(resolveDatabaseArgument(options.to, cwd));
   const from = await open(options.from);
   let to: Engine | null = null;
   try {
