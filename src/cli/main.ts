@@ -4,6 +4,9 @@ import { EXIT } from '../errors.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerConsolidate } from './consolidate-command.js';
 import { registerCopyCommands } from './copy-commands.js';
+import { loadEngineModules } from './engine-modules.js';
+import { outputOf } from './common-options.js';
+import { reportError } from './output.js';
 import { registerRevisionCommands } from './revision-commands.js';
 
 // commander is CommonJS: required, it loads in half the time an ESM import takes (no export
@@ -33,6 +36,12 @@ export async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   let usageError: string | undefined;
   if (json) program.configureOutput({ outputError: (text) => (usageError = text.replace(/^error:\s*/, '').trim()) }).showHelpAfterError(false);
+  try {
+    await loadEngineModules(process.env.FERRY_ENGINES);
+  } catch (e) {
+    process.exitCode = reportError(outputOf({ json }), e);
+    return;
+  }
   registerConsolidate(program);
   registerBackupCommands(program);
   registerCopyCommands(program);

@@ -21,7 +21,12 @@ export interface CliResult {
  * process, so test cases can run side by side). Killed after 20 s so a hang fails, not stalls.
  */
 export function ferry(cwd: string, ...args: string[]): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  return ferryWithEnv(cwd, {}, ...args);
+}
+
+/** Like `ferry`, with extra environment variables. */
+export function ferryWithEnv(cwd: string, extraEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extraEnv };
   delete env.FERRY_DEBUG;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [FERRY, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
