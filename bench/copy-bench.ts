@@ -266,10 +266,16 @@ function summarize(sr: ScaleResult): void {
   const ferry = med('ferryCopyWall');
   const g = sr.goals;
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? a / b : undefined);
-  const r1 = ratio(ferry, med('pgloaderWall'));
+  // A pgloader run that failed (its default heap runs out at scale 10) is no time to compare with.
+  const pgloaderFailed = sr.pgloader.some((p) => p.available && p.exitCode !== 0);
+  const r1 = pgloaderFailed ? undefined : ratio(ferry, med('pgloaderWall'));
   g.push({
     goal: `ferry copy ≤ ${GOAL_VS_PGLOADER}x pgloader`,
-    value: r1 !== undefined ? `${r1.toFixed(2)}x (${sec(ferry!)} vs ${sec(med('pgloaderWall')!)})` : 'pending',
+    value: pgloaderFailed
+      ? 'pgloader failed (see its row)'
+      : r1 !== undefined
+        ? `${r1.toFixed(2)}x (${sec(ferry!)} vs ${sec(med('pgloaderWall')!)})`
+        : 'pending',
     met: r1 !== undefined ? r1 <= GOAL_VS_PGLOADER : null,
   });
   const r2 = ratio(ferry, med('floorPipedTotal'));

@@ -447,7 +447,10 @@ export async function checkTarget(ds: Dataset, db: string): Promise<TargetCheck>
       `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog','information_schema') AND table_type = 'BASE TABLE'`,
     );
     const schemaOf = new Map(tabs.rows.map((r) => [r.name, r.schema]));
-    out.extraTables = tabs.rows.map((r) => `${r.schema}.${r.name}`).filter((n) => !TABLES.some((t) => n.endsWith(`.${t.name}`)));
+    // ferry's own record of the source schema (_ferry_origin, for the way back) is expected.
+    out.extraTables = tabs.rows
+      .map((r) => `${r.schema}.${r.name}`)
+      .filter((n) => !TABLES.some((t) => n.endsWith(`.${t.name}`)) && !n.endsWith('._ferry_origin'));
     for (const t of TABLES) {
       const sourceRows = Number((src.prepare(`SELECT count(*) AS n FROM ${q(t.name)}`).get() as { n: bigint }).n);
       const schema = schemaOf.get(t.name);
