@@ -3,6 +3,7 @@
  * command, so this file stays light: each role loads what it runs when called.
  */
 import type { RevisionRoles, StatementSyntax } from '../../engine/revision-roles.js';
+import { FerryError } from '../../errors.js';
 import { BATCH_LIMIT, sendPostgresBatch } from './postgres-revision-batch.js';
 
 const STATEMENT_SYNTAX: StatementSyntax = {
@@ -50,7 +51,7 @@ export const postgresRevisionRoles: Omit<RevisionRoles, 'schemaNormaliser'> = {
     withEmpty: async (url, purpose, fn) => (await import('./postgres-scratch.js')).withPostgresScratch(url, purpose, fn),
     replayedDescription: 'a scratch database at the same revisions (schema only: statements that depend on rows may differ)',
     canCopy: () => false,
-    withCopy: () => Promise.reject(new Error('PostgreSQL scratch databases are not copies of the live one (canCopy is false).')),
+    withCopy: () => Promise.reject(new FerryError('INTERNAL', 'PostgreSQL makes no copies of a live database for --sql (canCopy is false).')),
   },
 
   statementSyntax: STATEMENT_SYNTAX,
