@@ -59,12 +59,15 @@ export {
   merge,
   newRevision,
   check as checkRevisions,
+  appliedHistory,
   loadGraph,
   type RevisionTarget,
   type RevisionInfo,
   type MigrateOptions,
   type MigrateResult,
+  type AppliedEntry,
 } from './revisions/revision-commands.js';
+export { autogenerateRevision, declaredSchemaFile, type AutogenerateOptions, type AutogenerateResult } from './revisions/autogenerate.js';
 export { RevisionGraph } from './revisions/revision-graph.js';
 export { loadRevisions } from './revisions/revision-file.js';
 export type { Revision, RevisionContext, RevisionSection, SchemaOperations } from './revisions/revision-types.js';

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { FerryError, EXIT } from '../errors.js';
 import { resolveDatabaseArgument } from '../engines/registry.js';
 import type { RevisionEvent } from '../revisions/migrator.js';
-import type { RevisionInfo, RevisionTarget } from '../revisions/revision-commands.js';
+import type { AppliedEntry, MigrateResult, RevisionInfo, RevisionTarget } from '../revisions/revision-commands.js';
 import { commonOptions, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
 import { paint, printJson, reportError, type Output } from './output.js';
 
@@ -19,13 +19,19 @@ function common(cmd: Command): Command {
     .option('--dir <path>', 'the revisions folder (default: revisions.dir in the config, then migrations)');
 }
 
-/** Resolves --url/--dir against DATABASE_URL and the config's revisions section. */
-async function targetOf(flags: RevisionFlags, o: Output): Promise<RevisionTarget> {
+/** The target of the flags, DATABASE_URL and the config's revisions section, and the config's declared schema. */
+async function configuredTarget(flags: RevisionFlags, o: Output): Promise<{ target: RevisionTarget; schemaFile?: string }> {
   const loaded = await loadCommandConfig(flags, o);
   const cfg = loaded.config.revisions ?? {};
   const lockTimeoutMs = lockTimeoutOf(flags);
   const fromConfig = (p?: string) => (p ? resolveDatabaseArgument(p, loaded.dir) : p);
-  return { url: flags.url ?? process.env.DATABASE_URL ?? fromConfig(cfg.url), dir: flags.dir ?? fromConfig(cfg.dir), lockTimeoutMs };
+  const target = { url: flags.url ?? process.env.DATABASE_URL ?? fromConfig(cfg.url), dir: flags.dir ?? fromConfig(cfg.dir), lockTimeoutMs };
+  return { target, schemaFile: cfg.schema ? path.resolve(loaded.dir, cfg.schema) : undefined };
+}
+
+/** Resolves --url/--dir against DATABASE_URL and the config's revisions section. */
+async function targetOf(flags: RevisionFlags, o: Output): Promise<RevisionTarget> {
+  return (await configuredTarget(flags, o)).target;
 }
 
 /** Runs a command body with the shared error handling and exit codes. */
@@ -41,6 +47,14 @@ function action<F extends RevisionFlags>(body: (o: Output, flags: F, args: strin
   };
 }
 
+/** The library's revision commands, loaded when a command runs. */
+const lib = () => import('../revisions/revision-commands.js');
+
+/** A path as printed: relative to the working folder when inside it. */
+function shown(file: string): string {
+  return path.relative(process.cwd(), file) || file;
+}
+
 function line(o: Output, r: RevisionInfo): string {
   const tags = [r.isHead ? 'head' : '', r.isBase ? 'base' : '', r.isMerge ? 'merge' : '', r.applied ? 'current' : ''].filter(Boolean);
   const parents = r.parents.length ? r.parents.join(', ') : '<base>';
@@ -54,10 +68,25 @@ function progress(o: Output): (e: RevisionEvent) => void {
   };
 }
 
-/** `ferry revision|upgrade|downgrade|current|heads|branches|show|history|merge|stamp`. */
+/** `ferry revision|upgrade|downgrade|current|heads|branches|show|history|merge|check|stamp`. */
 export function registerRevisionCommands(program: Command): void {
-  const lib = () => import('../revisions/revision-commands.js');
+  registerRevision(program);
+  registerMigrate(program, 'upgrade', 'Apply revisions up to TARGET: heads (default), head, an id or prefix, +N');
+  registerMigrate(program, 'downgrade', 'Revert revisions down to TARGET: -N, an id or prefix, base');
+  registerCurrent(program);
+  registerListing(program, 'heads', 'Show the heads of the revision graph');
+  registerListing(program, 'branches', 'Show the revisions where the graph branches');
+  registerShow(program);
+  registerHistory(program);
+  registerMerge(program);
+  registerCheck(program);
+  registerStamp(program);
+}
 
+type RevisionCommandFlags = RevisionFlags & { message: string; ts?: boolean; parents?: string[]; autogenerate?: boolean; schema?: string };
+
+/** `ferry revision -m MSG [--ts] [--parents ...] [--autogenerate [--schema FILE]]`. */
+function registerRevision(program: Command): void {
   common(program.command('revision').description('Write a new revision file on the current head'))
     .requiredOption('-m, --message <text>', 'what the revision does')
     .option('--ts', 'a TypeScript revision (up/down functions with ctx.ops) instead of SQL')
@@ -65,81 +94,71 @@ export function registerRevisionCommands(program: Command): void {
     .option('--autogenerate', 'diff the declared schema against the database at head and write the up and down')
     .option('--schema <file>', 'the declared schema for --autogenerate (default: revisions.schema in the config, then schema.sql beside the revisions folder)')
     .action(
-      action<RevisionFlags & { message: string; ts?: boolean; parents?: string[]; autogenerate?: boolean; schema?: string }>(async (o, f) => {
-        const target = await targetOf(f, o);
-        if (f.autogenerate) {
-          // The schema file's default lives in the config, which targetOf does not return.
-          const loaded = await loadCommandConfig(f, o);
-          const cfgSchema = loaded.config.revisions?.schema;
-          const schemaFile =
-            f.schema ?? (cfgSchema ? path.resolve(loaded.dir, cfgSchema) : path.join(path.dirname(path.resolve(target.dir ?? 'migrations')), 'schema.sql'));
-          const { autogenerateRevision } = await import('../revisions/autogenerate.js');
-          const r = await autogenerateRevision({ ...target, schemaFile, message: f.message });
-          if (o.json) printJson(o, { ok: true, ...r });
-          else if (!r.file) o.out('Nothing to generate: the database at head already matches the declared schema.');
-          else {
-            for (const w of r.warnings) o.err(paint(o, 'yellow', `WARNING: ${w}`));
-            o.out(
-              `Generated ${path.relative(process.cwd(), r.file) || r.file}${r.kind === 'script' ? ' (a TypeScript revision: some SQLite changes need table rebuilds)' : ''}`,
-            );
-          }
-          return;
-        }
-        const r = await (await lib()).newRevision({ ...target, message: f.message, script: f.ts, parents: f.parents });
+      action<RevisionCommandFlags>(async (o, f) => {
+        if (f.autogenerate) return autogenerate(o, f);
+        const r = await (await lib()).newRevision({ ...(await targetOf(f, o)), message: f.message, script: f.ts, parents: f.parents });
         if (o.json) printJson(o, { ok: true, ...r });
-        else o.out(`Generated ${path.relative(process.cwd(), r.file) || r.file}`);
+        else o.out(`Generated ${shown(r.file)}`);
       }),
     );
+}
 
-  for (const [name, description] of [
-    ['upgrade', 'Apply revisions up to TARGET: heads (default), head, an id or prefix, +N'],
-    ['downgrade', 'Revert revisions down to TARGET: -N, an id or prefix, base'],
-  ] as const) {
-    const cmd = common(program.command(name).description(description))
-      .argument(name === 'upgrade' ? '[target]' : '<target>', 'where to go')
-      .option('--sql', 'print the SQL that would run, and run nothing')
-      .option('--dry-run', 'print which revisions would run, in order, and run nothing')
-      .option('--no-backup', 'do not back up a SQLite database first');
-    if (name === 'upgrade') cmd.option('--create', 'create the SQLite database file when it does not exist (a mistyped path is refused otherwise)');
-    cmd.action(
-      action<RevisionFlags & { sql?: boolean; dryRun?: boolean; backup?: boolean; create?: boolean }>(async (o, f, args) => {
-        if (f.sql && f.dryRun) throw new FerryError('USAGE', 'Choose one of --sql and --dry-run.');
-        const run = (await lib())[name];
-        const r = await run({
-          ...(await targetOf(f, o)),
-          target: args[0],
-          sql: f.sql,
-          dryRun: f.dryRun,
-          create: f.create,
-          backup: f.backup,
-          onEvent: progress(o),
-        });
-        if (o.json) printJson(o, { ok: !r.incomplete, ...r });
-        else if (r.sql !== undefined) process.stdout.write(r.sql);
-        else if (r.planned) {
-          const at = r.heads.join(', ') || 'base';
-          if (!r.planned.length) o.out(`Nothing to do; at ${at}`);
-          else {
-            o.out(`Would ${name} ${r.planned.length} revision(s) from ${at}, in this order (nothing was run):`);
-            for (const s of r.planned)
-              o.out(
-                `  ${s.direction === 'up' ? 'up  ' : 'down'} ${paint(o, 'bold', s.id)} ${s.message}${o.verbose ? paint(o, 'dim', `  ${path.relative(process.cwd(), s.file) || s.file}`) : ''}`,
-              );
-          }
-        } else
-          o.out(
-            r.steps.length
-              ? `${name === 'upgrade' ? 'Upgraded' : 'Downgraded'} ${r.steps.length} revision(s); now at ${r.heads.join(', ') || 'base'}`
-              : `Nothing to do; at ${r.heads.join(', ') || 'base'}`,
-          );
-        if (r.incomplete) {
-          if (!o.json) o.err(`${paint(o, 'red', 'error:')} ${r.incomplete}`);
-          return EXIT.error;
-        }
-      }),
-    );
+/** `ferry revision --autogenerate`: the library writes the revision; this prints what it did. */
+async function autogenerate(o: Output, f: RevisionCommandFlags): Promise<void> {
+  const { target, schemaFile } = await configuredTarget(f, o);
+  const { autogenerateRevision } = await import('../revisions/autogenerate.js');
+  const r = await autogenerateRevision({ ...target, schemaFile: f.schema ?? schemaFile, message: f.message });
+  if (o.json) printJson(o, { ok: true, ...r });
+  else if (!r.file) o.out('Nothing to generate: the database at head already matches the declared schema.');
+  else {
+    for (const w of r.warnings) o.err(paint(o, 'yellow', `WARNING: ${w}`));
+    o.out(`Generated ${shown(r.file)}${r.kind === 'script' ? ' (a TypeScript revision: some SQLite changes need table rebuilds)' : ''}`);
   }
+}
 
+type MigrateFlags = RevisionFlags & { sql?: boolean; dryRun?: boolean; backup?: boolean; create?: boolean };
+
+/** `ferry upgrade [TARGET]` and `ferry downgrade TARGET`. */
+function registerMigrate(program: Command, name: 'upgrade' | 'downgrade', description: string): void {
+  const cmd = common(program.command(name).description(description))
+    .argument(name === 'upgrade' ? '[target]' : '<target>', 'where to go')
+    .option('--sql', 'print the SQL that would run, and run nothing')
+    .option('--dry-run', 'print which revisions would run, in order, and run nothing')
+    .option('--no-backup', 'do not back up a SQLite database first');
+  if (name === 'upgrade') cmd.option('--create', 'create the SQLite database file when it does not exist (a mistyped path is refused otherwise)');
+  cmd.action(
+    action<MigrateFlags>(async (o, f, args) => {
+      if (f.sql && f.dryRun) throw new FerryError('USAGE', 'Choose one of --sql and --dry-run.');
+      const run = (await lib())[name];
+      const target = await targetOf(f, o);
+      const r = await run({ ...target, target: args[0], sql: f.sql, dryRun: f.dryRun, create: f.create, backup: f.backup, onEvent: progress(o) });
+      printMigrateResult(o, name, r);
+      if (r.incomplete) {
+        if (!o.json) o.err(`${paint(o, 'red', 'error:')} ${r.incomplete}`);
+        return EXIT.error;
+      }
+    }),
+  );
+}
+
+/** What an upgrade or downgrade did, would do (--dry-run), or would run (--sql). */
+function printMigrateResult(o: Output, name: 'upgrade' | 'downgrade', r: MigrateResult): void {
+  const at = r.heads.join(', ') || 'base';
+  if (o.json) printJson(o, { ok: !r.incomplete, ...r });
+  else if (r.sql !== undefined) process.stdout.write(r.sql);
+  else if (r.planned) {
+    if (!r.planned.length) o.out(`Nothing to do; at ${at}`);
+    else {
+      o.out(`Would ${name} ${r.planned.length} revision(s) from ${at}, in this order (nothing was run):`);
+      for (const s of r.planned)
+        o.out(`  ${s.direction === 'up' ? 'up  ' : 'down'} ${paint(o, 'bold', s.id)} ${s.message}${o.verbose ? paint(o, 'dim', `  ${shown(s.file)}`) : ''}`);
+    }
+  } else if (r.steps.length) o.out(`${name === 'upgrade' ? 'Upgraded' : 'Downgraded'} ${r.steps.length} revision(s); now at ${at}`);
+  else o.out(`Nothing to do; at ${at}`);
+}
+
+/** `ferry current`. */
+function registerCurrent(program: Command): void {
   common(program.command('current').description("Show the database's current revision(s)")).action(
     action<RevisionFlags>(async (o, f) => {
       const r = await (await lib()).current(await targetOf(f, o));
@@ -151,20 +170,21 @@ export function registerRevisionCommands(program: Command): void {
       }
     }),
   );
+}
 
-  for (const [name, description] of [
-    ['heads', 'Show the heads of the revision graph'],
-    ['branches', 'Show the revisions where the graph branches'],
-  ] as const) {
-    common(program.command(name).description(description)).action(
-      action<RevisionFlags>(async (o, f) => {
-        const rows = await (await lib())[name](await targetOf(f, o));
-        if (o.json) printJson(o, rows);
-        else for (const r of rows) o.out(line(o, r));
-      }),
-    );
-  }
+/** `ferry heads` and `ferry branches`: a list of revisions. */
+function registerListing(program: Command, name: 'heads' | 'branches', description: string): void {
+  common(program.command(name).description(description)).action(
+    action<RevisionFlags>(async (o, f) => {
+      const rows = await (await lib())[name](await targetOf(f, o));
+      if (o.json) printJson(o, rows);
+      else for (const r of rows) o.out(line(o, r));
+    }),
+  );
+}
 
+/** `ferry show REV`. */
+function registerShow(program: Command): void {
   common(program.command('show').description('Show one revision').argument('<rev>', 'id or unique prefix')).action(
     action<RevisionFlags>(async (o, f, args) => {
       const r = await (await lib()).show({ ...(await targetOf(f, o)), revision: args[0]! });
@@ -180,35 +200,45 @@ export function registerRevisionCommands(program: Command): void {
       }
     }),
   );
+}
 
+type HistoryFlags = RevisionFlags & { revRange?: string; verbose?: boolean; indicateCurrent?: boolean; applied?: boolean };
+
+/** `ferry history [-r FROM:TO] [-i] [--applied]`. */
+function registerHistory(program: Command): void {
   common(program.command('history').description('List revisions, newest first'))
     .option('-r, --rev-range <from:to>', 'only this range (ids, prefixes, base, heads); --verbose adds each file (or, with --applied, each checksum)')
     .option('-i, --indicate-current', "mark the database's applied revisions")
     .option('--applied', 'what ran on the database instead (ferry_history): upgrades, downgrades and stamps with time, duration and who')
     .action(
-      action<RevisionFlags & { revRange?: string; verbose?: boolean; indicateCurrent?: boolean; applied?: boolean }>(async (o, f) => {
-        if (f.applied) {
-          const runs = await (await lib()).appliedHistory(await targetOf(f, o));
-          if (o.json) printJson(o, runs);
-          else if (runs.length === 0) o.out('Nothing has run on this database yet.');
-          else
-            for (const r of runs) {
-              const what = `${r.appliedAt}  ${r.direction.padEnd(9)} ${paint(o, 'bold', r.revision)}${r.message !== undefined ? ` ${r.message}` : paint(o, 'dim', ' (no revision file)')}`;
-              o.out(`${what}  ${paint(o, 'dim', `${r.durationMs} ms, ${r.appliedBy}`)}`);
-              if (f.verbose) o.out(paint(o, 'dim', `    checksum ${r.checksum ?? '(none)'}`));
-            }
-          return;
-        }
-        const rows = await (await lib()).history({ ...(await targetOf(f, o)), range: f.revRange, indicateCurrent: f.indicateCurrent });
+      action<HistoryFlags>(async (o, f) => {
+        const target = await targetOf(f, o);
+        if (f.applied) return printAppliedHistory(o, f, await (await lib()).appliedHistory(target));
+        const rows = await (await lib()).history({ ...target, range: f.revRange, indicateCurrent: f.indicateCurrent });
         if (o.json) printJson(o, rows);
         else
           for (const r of rows) {
             o.out(line(o, r));
-            if (f.verbose) o.out(paint(o, 'dim', `    ${path.relative(process.cwd(), r.file) || r.file}`));
+            if (f.verbose) o.out(paint(o, 'dim', `    ${shown(r.file)}`));
           }
       }),
     );
+}
 
+/** `ferry history --applied`: the runs on the database, newest first. */
+function printAppliedHistory(o: Output, f: HistoryFlags, runs: AppliedEntry[]): void {
+  if (o.json) printJson(o, runs);
+  else if (runs.length === 0) o.out('Nothing has run on this database yet.');
+  else
+    for (const r of runs) {
+      const what = `${r.appliedAt}  ${r.direction.padEnd(9)} ${paint(o, 'bold', r.revision)}${r.message !== undefined ? ` ${r.message}` : paint(o, 'dim', ' (no revision file)')}`;
+      o.out(`${what}  ${paint(o, 'dim', `${r.durationMs} ms, ${r.appliedBy}`)}`);
+      if (f.verbose) o.out(paint(o, 'dim', `    checksum ${r.checksum ?? '(none)'}`));
+    }
+}
+
+/** `ferry merge -m MSG [REVS...]`. */
+function registerMerge(program: Command): void {
   common(program.command('merge').description('Write a merge revision over the given heads (default: all heads)'))
     .requiredOption('-m, --message <text>', 'what the merge is for')
     .argument('[revs...]', 'revisions to merge, or heads')
@@ -216,10 +246,13 @@ export function registerRevisionCommands(program: Command): void {
       action<RevisionFlags & { message: string }>(async (o, f, args) => {
         const r = await (await lib()).merge({ ...(await targetOf(f, o)), message: f.message, revisions: args });
         if (o.json) printJson(o, { ok: true, ...r });
-        else o.out(`Generated ${path.relative(process.cwd(), r.file) || r.file} merging ${r.parents.join(', ')}`);
+        else o.out(`Generated ${shown(r.file)} merging ${r.parents.join(', ')}`);
       }),
     );
+}
 
+/** `ferry check [--roundtrip]`. */
+function registerCheck(program: Command): void {
   common(program.command('check').description('Exit non-zero when applied revisions changed or never ran, or the schema drifted from them'))
     .option('--roundtrip', 'also apply every revision up, down and up again on a scratch database and check each down undoes its up')
     .action(
@@ -238,7 +271,10 @@ export function registerRevisionCommands(program: Command): void {
         return r.ok ? EXIT.ok : EXIT.differences;
       }),
     );
+}
 
+/** `ferry stamp TARGET [--create]`. */
+function registerStamp(program: Command): void {
   common(program.command('stamp').description('Mark the database as at TARGET without running anything').argument('<target>', 'a revision, heads or base'))
     .option('--create', 'create the SQLite database file when it does not exist (a mistyped path is refused otherwise)')
     .action(

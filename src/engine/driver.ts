@@ -49,6 +49,13 @@ export interface EngineDriver {
 const ROLE_PURPOSE: Partial<Record<keyof EngineRoles, string>> = {
   typeMapper: 'type mapping (ferry copy)',
   limits: 'table limits (ferry copy)',
+  runLock: 'schema revisions (ferry upgrade/downgrade/stamp)',
+  versionTables: 'schema revisions (ferry upgrade/downgrade/stamp/current)',
+  revisionRun: 'schema revisions (ferry upgrade/downgrade)',
+  schemaOps: 'schema operations (ctx.ops, ferry revision --autogenerate)',
+  scratch: 'scratch databases (ferry check, --sql, ferry revision --autogenerate)',
+  statementSyntax: 'SQL revisions (splitting a revision into statements)',
+  schemaNormaliser: 'ferry revision --autogenerate',
 };
 
 /**

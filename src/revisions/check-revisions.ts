@@ -4,7 +4,8 @@ import { diffSchemas, type SchemaDifference } from '../schema/diff-schemas.js';
 import { withScratchDatabase } from './scratch-database.js';
 import { applyPlan, appliedSet } from './migrator.js';
 import type { RevisionGraph } from './revision-graph.js';
-import { VersionStore } from './version-store.js';
+import type { Revision } from './revision-types.js';
+import { VersionStore, type HistoryEntry } from './version-store.js';
 
 /** One reason `ferry check` fails. */
 export interface CheckProblem {
@@ -30,11 +31,21 @@ export interface CheckResult {
  * database and the schema after each down must equal the schema before its up.
  */
 export async function checkRevisions(engine: Engine, url: string, graph: RevisionGraph, options: { roundtrip?: boolean } = {}): Promise<CheckResult> {
-  const problems: CheckProblem[] = [];
   const store = new VersionStore(engine);
   const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
-  const history = await store.history();
-  const last = new Map<string, (typeof history)[number]>();
+  const problems = historyProblems(graph, applied, await store.history());
+  problems.push(...(await schemaDrift(engine, url, graph, applied)));
+  if (options.roundtrip) problems.push(...(await roundtripProblems(engine, url, graph)));
+  return { ok: problems.length === 0, problems, pending: graph.upgradePlan(applied, 'heads').length };
+}
+
+/**
+ * From the history: applied revisions whose file changed since they ran, and revisions the version
+ * table counts as applied that never ran here (a stamp, and what it stands on, counts as run).
+ */
+function historyProblems(graph: RevisionGraph, applied: Set<string>, history: HistoryEntry[]): CheckProblem[] {
+  const problems: CheckProblem[] = [];
+  const last = new Map<string, HistoryEntry>();
   for (const h of history) last.set(h.revision, h);
   const stamped = new Set<string>();
   for (const h of history) {
@@ -62,49 +73,60 @@ export async function checkRevisions(engine: Engine, url: string, graph: Revisio
       });
     }
   }
-  const order = graph.topological();
+  return problems;
+}
+
+/** Differences between the live schema and what the applied revisions make on a scratch database. */
+async function schemaDrift(engine: Engine, url: string, graph: RevisionGraph, applied: Set<string>): Promise<CheckProblem[]> {
+  const problems: CheckProblem[] = [];
   await withScratchDatabase(engine.dialect, url, 'ferry check (replaying the revisions)', async (scratch) => {
     await new VersionStore(scratch).ensure();
-    const plan = order.filter((r) => applied.has(r.id));
+    const plan = graph.topological().filter((r) => applied.has(r.id));
     await applyPlan({ engine: scratch, graph, plan, direction: 'up', backup: false });
     for (const d of diffSchemas(await scratch.introspect(), await engine.introspect())) {
       problems.push({ kind: 'schema', message: `${d.object}: ${explain(d)}` });
     }
   });
-  if (options.roundtrip) {
-    await withScratchDatabase(engine.dialect, url, 'ferry check (replaying the revisions)', async (scratch) => {
-      await new VersionStore(scratch).ensure();
-      for (const rev of order) {
-        const before = await scratch.introspect();
-        await applyPlan({ engine: scratch, graph, plan: [rev], direction: 'up', backup: false });
-        if (!rev.down) {
-          problems.push({
-            kind: 'roundtrip',
-            revision: rev.id,
-            file: rev.file,
-            message: `${path.basename(rev.file)} has no down section, so it cannot be rolled back.`,
-          });
-          break;
-        }
-        await applyPlan({ engine: scratch, graph, plan: [rev], direction: 'down', backup: false });
-        const diff = diffSchemas(before, await scratch.introspect());
-        if (diff.length) {
-          problems.push({
-            kind: 'roundtrip',
-            revision: rev.id,
-            file: rev.file,
-            message: `the down section of ${path.basename(rev.file)} does not undo its up: ${diff
-              .slice(0, 5)
-              .map((d) => `${d.object}: ${d.detail.replace(/first/g, 'before up').replace(/second/g, 'after down')}`)
-              .join('; ')}`,
-          });
-          break;
-        }
-        await applyPlan({ engine: scratch, graph, plan: [rev], direction: 'up', backup: false });
-      }
-    });
+  return problems;
+}
+
+/**
+ * `--roundtrip`: every revision up, down and up again on a scratch database; the first whose down
+ * is missing or does not bring the schema back is the problem (the check stops there).
+ */
+async function roundtripProblems(engine: Engine, url: string, graph: RevisionGraph): Promise<CheckProblem[]> {
+  return withScratchDatabase(engine.dialect, url, 'ferry check (replaying the revisions)', async (scratch) => {
+    await new VersionStore(scratch).ensure();
+    for (const rev of graph.topological()) {
+      const problem = await roundtrip(scratch, graph, rev);
+      if (problem) return [problem];
+    }
+    return [];
+  });
+}
+
+/** One revision up, down (the schema must be as before) and up again; the problem, or null. */
+async function roundtrip(scratch: Engine, graph: RevisionGraph, rev: Revision): Promise<CheckProblem | null> {
+  const before = await scratch.introspect();
+  await applyPlan({ engine: scratch, graph, plan: [rev], direction: 'up', backup: false });
+  if (!rev.down) {
+    return { kind: 'roundtrip', revision: rev.id, file: rev.file, message: `${path.basename(rev.file)} has no down section, so it cannot be rolled back.` };
   }
-  return { ok: problems.length === 0, problems, pending: graph.upgradePlan(applied, 'heads').length };
+  await applyPlan({ engine: scratch, graph, plan: [rev], direction: 'down', backup: false });
+  const diff = diffSchemas(before, await scratch.introspect());
+  if (diff.length) {
+    return {
+      kind: 'roundtrip',
+      revision: rev.id,
+      file: rev.file,
+      message: `the down section of ${path.basename(rev.file)} does not undo its up: ${diff
+        .slice(0, 5)
+        .map((d) => `${d.object}: ${d.detail.replace(/first/g, 'before up').replace(/second/g, 'after down')}`)
+        .join('; ')}`,
+    };
+  }
+  await applyPlan({ engine: scratch, graph, plan: [rev], direction: 'up', backup: false });
+  return null;
 }
 
 function explain(d: SchemaDifference): string {

@@ -7,9 +7,9 @@
  */
 import fs from 'node:fs';
 import type { Dialect } from '../engine/types.js';
-import { nameSqliteConstraints } from '../engines/sqlite/sqlite-operations.js';
 import { FerryError } from '../errors.js';
 import { buildSchemaModule, importSchemaModule } from './declared-schema-module.js';
+import { normaliseSchema } from './normalise-schema.js';
 import { withScratchDatabase } from './scratch-database.js';
 import type { Schema } from '../schema/model.js';
 import type { RenameHint } from '../schema/plan-schema-change.js';
@@ -75,9 +75,7 @@ export async function loadDeclaredSchema(file: string, dialect: Dialect, url?: s
           });
         }
       }
-    const s = await engine.introspect();
-    // SQLite's PRAGMAs do not report constraint names; the CREATE TABLE text does.
-    return dialect === 'sqlite' ? { ...s, tables: s.tables.map(nameSqliteConstraints) } : s;
+    return normaliseSchema(await engine.introspect());
   });
   return { schema, hints };
 }

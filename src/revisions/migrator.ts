@@ -1,16 +1,17 @@
 import path from 'node:path';
 import type { BackupSet } from '../backup/create-backup.js';
+import type { RevisionBatching, RevisionRunHooks } from '../engine/revision-roles.js';
 import type { Engine } from '../engine/types.js';
-import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
+import { roleOf } from '../engines/registry.js';
 import { FerryError, isFerryError } from '../errors.js';
 import { appliedSet } from './applied-set.js';
 export { appliedSet } from './applied-set.js';
+import { batchEnd, runBatch } from './revision-batch.js';
 import type { RevisionGraph } from './revision-graph.js';
 import { importScriptRevision } from './revision-script.js';
 import type { Revision, RevisionContext } from './revision-types.js';
 import { splitStatements } from './split-statements.js';
 import { VersionStore } from './version-store.js';
-import { BATCH_LIMIT, batchable, runPostgresBatch } from '../engines/postgres/postgres-revision-batch.js';
 
 /** One revision run (or, with `sql`, printed). */
 export interface RevisionStep {
@@ -31,9 +32,14 @@ export interface ApplyOptions {
   graph: RevisionGraph;
   plan: Revision[];
   direction: 'up' | 'down';
-  /** Back the SQLite file up first (the default; `--no-backup` turns it off). */
+  /**
+   * Back the database file up first (the default; `--no-backup` turns it off): done for a
+   * `databaseFile` on an engine whose capabilities include fileBackup.
+   */
   backup: boolean;
-  /** Where SQLite backups go (default: `backup/` beside the database file). */
+  /** The database's local file (its target's `file`; none for an in-memory or server database). */
+  databaseFile?: string;
+  /** Where backups go (default: `backup/` beside the database file). */
   backupDir?: string;
   onEvent?: (e: RevisionEvent) => void;
   /** The plan's script revisions were already imported (see importPlan). */
@@ -56,95 +62,145 @@ export function importPlan(plan: Revision[]): Promise<Revision[]> {
 /**
  * Runs a plan, each revision in its own transaction (unless it says no-transaction) together with
  * the version and history rows that record it: a failing revision is rolled back whole, the ones
- * before it stay applied, and the database is never "dirty". On SQLite, foreign keys are off for
- * the run (PRAGMA foreign_keys does nothing inside a transaction, and a table rebuild must not fire
- * ON DELETE CASCADE) and `PRAGMA foreign_key_check` runs before every commit.
+ * before it stay applied, and the database is never "dirty". The engine's revisionRun hooks set
+ * the connection up for the run and act around each revision (SQLite: foreign keys off for the
+ * run, since PRAGMA foreign_keys does nothing inside a transaction and a table rebuild must not
+ * fire ON DELETE CASCADE, and `PRAGMA foreign_key_check` before every commit instead).
  */
 export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> {
-  const { engine, graph, plan, direction } = options;
-  const store = new VersionStore(engine);
-  const steps: RevisionStep[] = [];
-  if (plan.length === 0) return steps;
+  if (options.plan.length === 0) return [];
   // Every script of the plan is imported before anything runs: a syntax error changes nothing.
-  const revisions = options.imported ? plan : await importPlan(plan);
-  // The backup, the SQLite run settings and the schema operations load only when used: a
-  // PostgreSQL run of SQL revisions never loads the SQLite driver (start-up is most of a short run).
-  if (options.backup && engine.dialect === 'sqlite' && (engine as SqliteEngine).file !== ':memory:') {
-    const { backupUnlessUnchanged } = await import('../backup/create-backup.js');
-    const file = (engine as SqliteEngine).file;
-    // An attempt that failed changed nothing: its backup is still this file's, and is reused.
-    const set = await backupUnlessUnchanged({
-      files: [file],
-      dir: options.backupDir ?? path.join(path.dirname(file), 'backup'),
-      reason: `ferry ${direction === 'up' ? 'upgrade' : 'downgrade'}`,
-    });
-    options.onEvent?.({ type: 'backup', set });
-  }
-  const restoreSettings =
-    engine.dialect === 'sqlite' ? (await import('../engines/sqlite/sqlite-run-settings.js')).sqliteRunSettings(engine as SqliteEngine) : () => undefined;
-  // The applied set is read once (under the run lock nobody else changes it) and kept up to date
-  // here: re-reading it per revision made long plans quadratic.
-  const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
-  // The heads too are kept up to date step by step (a pass over the graph per revision made runs
-  // of thousands of revisions quadratic).
-  let heads = graph.currentHeads(applied).map((r) => r.id);
-  const headsAfter = (rev: Revision) => graph.headsAfterStep(heads, rev, direction, { has: (id) => (id === rev.id ? direction === 'up' : applied.has(id)) });
-  const done = (rev: Revision, ms: number) => {
-    heads = headsAfter(rev);
-    if (direction === 'up') applied.add(rev.id);
-    else applied.delete(rev.id);
-    const step: RevisionStep = { id: rev.id, message: rev.message, file: rev.file, direction, ms };
-    steps.push(step);
-    options.onEvent?.({ type: 'done', step });
-  };
+  const revisions = options.imported ? options.plan : await importPlan(options.plan);
+  await backUpFirst(options);
+  const hooks = roleOf(options.engine, 'revisionRun');
+  const restoreSettings = await hooks.prepare(options.engine);
   try {
-    for (let i = 0; i < revisions.length;) {
-      // PostgreSQL: a run of plain SQL revisions goes to the server in one round trip, each still
-      // its own BEGIN ... COMMIT with its version rows (see postgres-revision-batch.ts).
-      if (engine.dialect === 'postgres') {
-        let end = i;
-        while (end < revisions.length && end - i < BATCH_LIMIT && batchable(revisions[end]!, direction)) end++;
-        if (end - i > 1) {
-          const batch = revisions.slice(i, end);
-          for (const rev of batch) options.onEvent?.({ type: 'start', revision: rev, direction });
-          const t0 = performance.now();
-          const ran = await runPostgresBatch({ engine, store, graph, batch, applied, heads, direction, flushLast: end === revisions.length });
-          const each = (performance.now() - t0) / Math.max(1, ran);
-          for (const rev of batch.slice(0, ran)) done(rev, each);
-          i += ran;
-          // A revision of the batch failed: it runs again alone below, which names its line.
-          if (ran === batch.length) continue;
-        }
-      }
-      const rev = revisions[i]!;
-      const section = direction === 'up' ? rev.up : rev.down;
-      if (!section) {
-        throw new FerryError('CONFIG_INVALID', `${rel(rev.file)} has no down section, so ferry cannot downgrade past revision ${rev.id}.`, {
-          subject: rev.file,
-          hint: 'Add a `-- ferry:down` section (or export down()), or downgrade to a later revision.',
-        });
-      }
-      options.onEvent?.({ type: 'start', revision: rev, direction });
-      const t0 = performance.now();
-      const last = i === revisions.length - 1;
-      const body = async () => {
-        // PostgreSQL: commits before the last one need not wait for their WAL flush. The version
-        // rows commit with the revision, so a server crash can only lose whole revisions, which
-        // the next run applies again; the last commit flushes everything before it.
-        if (engine.dialect === 'postgres' && rev.transactional && !last) await engine.exec('SET LOCAL synchronous_commit = off');
-        await runSection(engine, rev, section, direction, options.onStatement);
-        if (engine.dialect === 'sqlite') checkForeignKeys(engine as SqliteEngine, rev);
-        await store.recordStep(headsAfter(rev), rev.id, direction, rev.checksum, performance.now() - t0);
-      };
-      if (rev.transactional) await engine.transaction(body);
-      else await body();
-      done(rev, performance.now() - t0);
-      i++;
-    }
+    return await runRevisions(options, revisions, hooks);
   } finally {
     restoreSettings();
   }
-  return steps;
+}
+
+/** Backs the database file up before the run, when asked and the engine's databases are files. */
+async function backUpFirst(options: ApplyOptions): Promise<void> {
+  const file = options.databaseFile;
+  if (!options.backup || !file || !options.engine.capabilities.fileBackup) return;
+  // The backup layer loads only when used: a PostgreSQL run never loads it (start-up is most of a short run).
+  const { backupUnlessUnchanged } = await import('../backup/create-backup.js');
+  // An attempt that failed changed nothing: its backup is still this file's, and is reused.
+  const set = await backupUnlessUnchanged({
+    files: [file],
+    dir: options.backupDir ?? path.join(path.dirname(file), 'backup'),
+    reason: `ferry ${options.direction === 'up' ? 'upgrade' : 'downgrade'}`,
+  });
+  options.onEvent?.({ type: 'backup', set });
+}
+
+/**
+ * The run's progress: the applied set and heads, read once (under the run lock nobody else
+ * changes them) and kept up to date step by step (re-reading them, or a pass over the graph, per
+ * revision made long plans quadratic), and the steps done.
+ */
+class RunProgress {
+  readonly steps: RevisionStep[] = [];
+  heads: string[];
+
+  constructor(
+    private readonly options: ApplyOptions,
+    readonly applied: Set<string>,
+  ) {
+    this.heads = options.graph.currentHeads(applied).map((r) => r.id);
+  }
+
+  /** The heads once `rev` has run. */
+  headsAfter(rev: Revision): string[] {
+    const { graph, direction } = this.options;
+    return graph.headsAfterStep(this.heads, rev, direction, { has: (id) => (id === rev.id ? direction === 'up' : this.applied.has(id)) });
+  }
+
+  /** Records that `rev` ran, taking `ms`. */
+  done(rev: Revision, ms: number): void {
+    const { direction } = this.options;
+    this.heads = this.headsAfter(rev);
+    if (direction === 'up') this.applied.add(rev.id);
+    else this.applied.delete(rev.id);
+    const step: RevisionStep = { id: rev.id, message: rev.message, file: rev.file, direction, ms };
+    this.steps.push(step);
+    this.options.onEvent?.({ type: 'done', step });
+  }
+}
+
+/** Runs the revisions in order: batches where the engine batches, else one at a time. */
+async function runRevisions(options: ApplyOptions, revisions: Revision[], hooks: RevisionRunHooks): Promise<RevisionStep[]> {
+  const store = new VersionStore(options.engine);
+  const progress = new RunProgress(options, appliedSet(options.graph, await store.heads(), options.engine.displayUrl));
+  for (let i = 0; i < revisions.length;) {
+    if (hooks.batch) {
+      const batch = await runBatchAt(options, hooks.batch, store, progress, revisions, i);
+      i += batch.ran;
+      // A revision of the batch failed: it runs again alone below, which names its line.
+      if (batch.all) continue;
+    }
+    await runRevision(options, hooks, store, progress, revisions[i]!, i === revisions.length - 1);
+    i++;
+  }
+  return progress.steps;
+}
+
+/**
+ * Sends the run of plain SQL revisions starting at `i` in one round trip when there are two or
+ * more, each still its own transaction with its version rows (see revision-batch.ts); returns how
+ * many committed, and whether that is all of them (false, too, when there was no batch to send).
+ */
+async function runBatchAt(
+  options: ApplyOptions,
+  batching: RevisionBatching,
+  store: VersionStore,
+  progress: RunProgress,
+  revisions: Revision[],
+  i: number,
+): Promise<{ ran: number; all: boolean }> {
+  const { engine, graph, direction } = options;
+  const end = batchEnd(revisions, i, direction, batching.limit);
+  if (end - i <= 1) return { ran: 0, all: false };
+  const batch = revisions.slice(i, end);
+  for (const rev of batch) options.onEvent?.({ type: 'start', revision: rev, direction });
+  const t0 = performance.now();
+  const job = { batching, engine, store, graph, batch, applied: progress.applied, heads: progress.heads, direction, flushLast: end === revisions.length };
+  const ran = await runBatch(job);
+  const each = (performance.now() - t0) / Math.max(1, ran);
+  for (const rev of batch.slice(0, ran)) progress.done(rev, each);
+  return { ran, all: ran === batch.length };
+}
+
+/** Runs one revision with its version rows, in its transaction unless it says no-transaction. */
+async function runRevision(
+  options: ApplyOptions,
+  hooks: RevisionRunHooks,
+  store: VersionStore,
+  progress: RunProgress,
+  rev: Revision,
+  last: boolean,
+): Promise<void> {
+  const { engine, direction } = options;
+  const section = direction === 'up' ? rev.up : rev.down;
+  if (!section) {
+    throw new FerryError('CONFIG_INVALID', `${rel(rev.file)} has no down section, so ferry cannot downgrade past revision ${rev.id}.`, {
+      subject: rev.file,
+      hint: 'Add a `-- ferry:down` section (or export down()), or downgrade to a later revision.',
+    });
+  }
+  options.onEvent?.({ type: 'start', revision: rev, direction });
+  const t0 = performance.now();
+  const body = async () => {
+    await hooks.beforeRevision?.(engine, { transactional: rev.transactional, last });
+    await runSection(engine, rev, section, direction, options.onStatement);
+    await refuseDanglingReferences(engine, hooks, rev);
+    await store.recordStep(progress.headsAfter(rev), rev.id, direction, rev.checksum, performance.now() - t0);
+  };
+  if (rev.transactional) await engine.transaction(body);
+  else await body();
+  progress.done(rev, performance.now() - t0);
 }
 
 /** Runs one section: SQL statement by statement (so a failure names its line), or the script function. */
@@ -222,18 +278,17 @@ function revisionError(rev: Revision, direction: 'up' | 'down', e: unknown, st: 
 }
 
 /** Inside the revision's transaction: no row may point at a missing parent when it commits. */
-function checkForeignKeys(engine: SqliteEngine, rev: Revision): void {
-  const bad = engine.db.prepare('PRAGMA foreign_key_check').all() as { table: string; rowid: number; parent: string }[];
-  if (bad.length) {
-    const sample = bad
-      .slice(0, 5)
-      .map((b) => `${b.table} rowid ${b.rowid} -> ${b.parent}`)
-      .join('; ');
-    throw new FerryError('CONFLICT', `Revision ${rev.id} (${rel(rev.file)}) would leave ${bad.length} row(s) pointing at missing parents: ${sample}.`, {
+async function refuseDanglingReferences(engine: Engine, hooks: RevisionRunHooks, rev: Revision): Promise<void> {
+  const bad = await hooks.danglingReferences?.(engine);
+  if (!bad) return;
+  throw new FerryError(
+    'CONFLICT',
+    `Revision ${rev.id} (${rel(rev.file)}) would leave ${bad.count} row(s) pointing at missing parents: ${bad.sample.join('; ')}.`,
+    {
       subject: rev.file,
-      hint: 'Nothing of this revision was kept. Fix the data or the revision (PRAGMA foreign_key_check lists the rows) and run it again.',
-    });
-  }
+      hint: `Nothing of this revision was kept. Fix the data or the revision (${bad.listedBy} lists the rows) and run it again.`,
+    },
+  );
 }
 
 function rel(file: string): string {

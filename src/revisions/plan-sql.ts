@@ -1,12 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Dialect, Engine } from '../engine/types.js';
-import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
+import { roleOf } from '../engines/registry.js';
 import { applyPlan, importPlan } from './migrator.js';
 import type { RevisionGraph } from './revision-graph.js';
 import type { Revision } from './revision-types.js';
-import { withScratchDatabase } from './scratch-database.js';
 import { splitStatements } from './split-statements.js';
 import { VersionStore } from './version-store.js';
 
@@ -18,9 +15,9 @@ export interface PlanSqlInput {
   graph: RevisionGraph;
   /** The live database's applied revisions. */
   applied: ReadonlySet<string>;
-  /** The live database (absent for a SQLite file that does not exist yet). */
+  /** The live database (absent for a database file that does not exist yet). */
   live?: Engine;
-  /** Its URL (a PostgreSQL scratch database is made on the same server). */
+  /** Its URL (an engine with a server makes the scratch database there). */
   url?: string;
 }
 
@@ -31,10 +28,11 @@ type Recorded = { where: string; statements: Map<string, string[]> } | { failed:
  * `upgrade --sql` and `downgrade --sql`: the SQL the plan would run, with nothing run on the
  * database. SQL revisions print their statements. What a script revision sends depends on its code
  * (and, for data migrations, on the rows), so the whole plan runs on a scratch copy and the
- * statements each script sent there are printed: on SQLite a copy of the file made with the backup
- * API (same schema, same rows); on PostgreSQL a temporary database brought to the same revisions
- * (schema only, so statements that depend on rows may differ, and the output says so). When no
- * scratch copy can be had, the script revision is named with the reason.
+ * statements each script sent there are printed. The engine's scratch role makes the copy: a copy
+ * of the live database when it can (SQLite: the file, copied with the backup API: same schema,
+ * same rows), else an empty scratch database brought to the same revisions (PostgreSQL: schema
+ * only, so statements that depend on rows may differ, and the output says so). When no scratch
+ * copy can be had, the script revision is named with the reason.
  */
 export async function planSql(input: PlanSqlInput): Promise<string> {
   const { plan, direction, dialect } = input;
@@ -59,64 +57,47 @@ export async function planSql(input: PlanSqlInput): Promise<string> {
   return out.join('\n') + (out.length ? '\n' : '');
 }
 
+/** Runs the plan on a scratch copy (or, failing one, a scratch database) and records what each script revision sent. */
 async function recordScripts(input: PlanSqlInput): Promise<Recorded> {
   const statements = new Map<string, string[]>();
-  // The run stops where ferry would: at the first revision without a section for the direction.
-  const missing = input.plan.findIndex((r) => !(input.direction === 'up' ? r.up : r.down));
-  const plan = missing < 0 ? input.plan : input.plan.slice(0, missing);
-  const run = async (scratch: Engine, replay: boolean): Promise<void> => {
-    const store = new VersionStore(scratch);
-    await store.ensure();
-    if (replay) {
-      const applied = input.graph.topological().filter((r) => input.applied.has(r.id));
-      await applyPlan({ engine: scratch, graph: input.graph, plan: await importPlan(applied), imported: true, direction: 'up', backup: false });
-    }
-    await applyPlan({
-      engine: scratch,
-      graph: input.graph,
-      plan: await importPlan(plan),
-      imported: true,
-      direction: input.direction,
-      backup: false,
-      onStatement: (rev, sql, kind) => {
-        const list = statements.get(rev.id) ?? [];
-        list.push(kind === 'read' ? `-- reads: ${sql.replace(/\s+/g, ' ').trim()}` : sql);
-        statements.set(rev.id, list);
-      },
-    });
-  };
   try {
-    if (input.dialect === 'sqlite' && input.live && (input.live as SqliteEngine).file !== ':memory:') {
-      await withSqliteCopy(input.live as SqliteEngine, (copy) => run(copy, false));
+    const scratch = roleOf(input.dialect, 'scratch');
+    if (input.live && scratch.canCopy(input.live)) {
+      await scratch.withCopy(input.live, (copy) => runRecording(input, copy, false, statements));
       return { where: 'a copy of the database file (same schema and rows)', statements };
     }
-    await withScratchDatabase(input.dialect, input.url, 'ferry --sql (running the script revisions on a scratch database)', (scratch) => run(scratch, true));
-    return {
-      where:
-        input.dialect === 'postgres'
-          ? 'a scratch database at the same revisions (schema only: statements that depend on rows may differ)'
-          : 'an empty scratch database',
-      statements,
-    };
+    const purpose = 'ferry --sql (running the script revisions on a scratch database)';
+    await scratch.withEmpty(input.url, purpose, (empty) => runRecording(input, empty, true, statements));
+    return { where: scratch.replayedDescription, statements };
   } catch (e) {
     return { failed: (e as Error).message };
   }
 }
 
-/** Runs `fn` on a copy of a SQLite database made with the backup API, deleted afterwards. */
-async function withSqliteCopy<T>(live: SqliteEngine, fn: (copy: Engine) => Promise<T>): Promise<T> {
-  const { openSqlite } = await import('../engines/sqlite/sqlite-engine.js');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-sql-'));
-  const file = path.join(dir, 'copy.db');
-  try {
-    await live.db.backup(file);
-    const copy = openSqlite(file, { mustExist: true });
-    try {
-      return await fn(copy);
-    } finally {
-      await copy.close();
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+/**
+ * Runs the plan on `scratch` (after replaying the live database's applied revisions there, when
+ * `replay`), recording into `statements` what each script revision sends. The run stops where
+ * ferry would: at the first revision without a section for the direction.
+ */
+async function runRecording(input: PlanSqlInput, scratch: Engine, replay: boolean, statements: Map<string, string[]>): Promise<void> {
+  const missing = input.plan.findIndex((r) => !(input.direction === 'up' ? r.up : r.down));
+  const plan = missing < 0 ? input.plan : input.plan.slice(0, missing);
+  await new VersionStore(scratch).ensure();
+  if (replay) {
+    const applied = input.graph.topological().filter((r) => input.applied.has(r.id));
+    await applyPlan({ engine: scratch, graph: input.graph, plan: await importPlan(applied), imported: true, direction: 'up', backup: false });
   }
+  await applyPlan({
+    engine: scratch,
+    graph: input.graph,
+    plan: await importPlan(plan),
+    imported: true,
+    direction: input.direction,
+    backup: false,
+    onStatement: (rev, sql, kind) => {
+      const list = statements.get(rev.id) ?? [];
+      list.push(kind === 'read' ? `-- reads: ${sql.replace(/\s+/g, ' ').trim()}` : sql);
+      statements.set(rev.id, list);
+    },
+  });
 }

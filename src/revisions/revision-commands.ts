@@ -1,33 +1,34 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Engine } from '../engine/types.js';
-import { parseUrl, resolveDatabaseArgument } from '../engines/registry.js';
+import { parseUrl } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
 import type { CheckResult } from './check-revisions.js';
 import type { RevisionEvent, RevisionStep } from './migrator.js';
 import { loadRevisions, newRevisionId, revisionFileText, slugFor } from './revision-file.js';
 import { scriptRevisionText } from './revision-script.js';
 import { RevisionGraph } from './revision-graph.js';
+import {
+  databaseFileOf,
+  dirOf,
+  loadGraph,
+  locked,
+  missingDatabaseFile,
+  missingFileError,
+  urlOf,
+  withDatabase,
+  type RevisionTarget,
+} from './revision-target.js';
 import type { Revision } from './revision-types.js';
 import type { HistoryEntry, VersionStore } from './version-store.js';
+
+export { DEFAULT_LOCK_TIMEOUT_MS, loadGraph, type RevisionTarget } from './revision-target.js';
 
 // Commands that only read the revision files (heads, history, show, revision) must start fast
 // (`ferry heads` within 150 ms with 500 revisions): database drivers, the migrator and the checker
 // load only when a command needs a database.
 const db = () => import('./revision-db.js');
 const read = () => import('./revision-read.js');
-
-/** Where the revisions and the database are; every command takes these. */
-export interface RevisionTarget {
-  /** Database URL or SQLite path (the CLI takes --url, then DATABASE_URL, then the config). */
-  url?: string;
-  /** The revisions folder (default `migrations`). */
-  dir?: string;
-  /** Folder relative paths resolve against (default process.cwd()). */
-  cwd?: string;
-  /** Milliseconds to wait for another run's lock (default 10 s). */
-  lockTimeoutMs?: number;
-}
 
 /** A revision as commands report it. */
 export interface RevisionInfo {
@@ -41,70 +42,17 @@ export interface RevisionInfo {
   applied?: boolean;
 }
 
-export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
-
-function dirOf(t: RevisionTarget): string {
-  return path.resolve(t.cwd ?? process.cwd(), t.dir ?? 'migrations');
-}
-
-function urlOf(t: RevisionTarget): string {
-  const url = t.url ?? process.env.DATABASE_URL;
-  if (!url)
-    throw new FerryError('USAGE', 'Say which database: --url, DATABASE_URL, or revisions.url in the config.', {
-      hint: 'For example: ferry upgrade --url postgres://app@db/app, or --url app.db.',
-    });
-  return resolveDatabaseArgument(url, t.cwd ?? process.cwd());
-}
-
-/** The revision graph of the folder; a broken graph fails here, before any connection. */
-export async function loadGraph(t: RevisionTarget): Promise<{ graph: RevisionGraph; revisions: Revision[] }> {
-  const revisions = await loadRevisions(dirOf(t));
-  return { graph: RevisionGraph.build(revisions), revisions };
-}
-
-/** Connects (a SQLite file must exist unless `create`), runs `fn`, closes. */
-async function withDatabase<T>(t: RevisionTarget, fn: (engine: Engine) => Promise<T>, options: { create?: boolean; creatableBy?: string } = {}): Promise<T> {
-  const url = urlOf(t);
-  const target = parseUrl(url);
-  if (options.creatableBy && !options.create && target.dialect === 'sqlite' && !target.memory && !fs.existsSync(target.file!)) {
-    throw new FerryError('SOURCE_MISSING', `${target.file} does not exist.`, {
-      subject: target.file,
-      hint: `Check --url (or DATABASE_URL). To start a new SQLite database there, run ferry ${options.creatableBy} --create.`,
-    });
-  }
-  const { connect } = await read();
-  const engine = await connect(url, target.dialect === 'sqlite' ? { mustExist: !options.create } : {});
-  try {
-    return await fn(engine);
-  } finally {
-    await engine.close();
-  }
-}
-
-/** Runs `fn` holding the run lock, with ferry's tables in place. */
-async function locked<T>(t: RevisionTarget, engine: Engine, fn: (store: VersionStore) => Promise<T>): Promise<T> {
-  const { acquireRunLock, VersionStore } = await db();
-  const lock = await acquireRunLock(engine, t.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
-  try {
-    // ferry's tables are created by the commands that write (and only when they do): a failed
-    // or --sql run leaves a database exactly as it was.
-    return await fn(new VersionStore(engine));
-  } finally {
-    await lock.release();
-  }
-}
-
 /** Options of upgrade and downgrade. */
 export interface MigrateOptions extends RevisionTarget {
   /** `heads` (default for upgrade), `head`, an id or prefix, `+N`, `-N`, `base`. */
   target?: string;
   /** Print the SQL that would run instead of running it. */
   sql?: boolean;
-  /** Back up a SQLite file first (default true). */
+  /** Back up the database file first (default true; databases that are local files only). */
   backup?: boolean;
   /** Only say which revisions would run, in order; run nothing and create nothing. */
   dryRun?: boolean;
-  /** Create the SQLite file when it does not exist (a mistyped path is refused otherwise). */
+  /** Create the database file when it does not exist (a mistyped path is refused otherwise). */
   create?: boolean;
   onEvent?: (e: RevisionEvent) => void;
 }
@@ -136,57 +84,81 @@ export function downgrade(options: MigrateOptions): Promise<MigrateResult> {
 async function migrate(options: MigrateOptions, direction: 'up' | 'down'): Promise<MigrateResult> {
   const { graph } = await loadGraph(options);
   const target = options.target ?? 'heads';
-  const where = parseUrl(urlOf(options));
-  if (where.dialect === 'sqlite' && !where.memory && !fs.existsSync(where.file!)) {
-    if (direction === 'down')
-      throw new FerryError('SOURCE_MISSING', `${where.file} does not exist, so there is nothing to downgrade.`, {
-        subject: where.file,
-        hint: 'Check --url (or DATABASE_URL).',
-      });
-    // A new SQLite file is only created once the plan is known to be sound.
-    const plan = graph.upgradePlan(new Set(), target);
-    if (options.dryRun) return { steps: [], heads: [], planned: plan.map((r) => stepOf(r, direction)) };
-    if (options.sql) {
-      const { planSql } = await import('./plan-sql.js');
-      return { steps: [], heads: [], sql: await planSql({ plan, direction, dialect: 'sqlite', graph, applied: new Set() }) };
-    }
-    // A mistyped path must not become a new, empty database with every revision applied to it.
-    if (!options.create) {
-      throw new FerryError('SOURCE_MISSING', `${where.file} does not exist.`, {
-        subject: where.file,
-        hint: 'Check --url (or DATABASE_URL). To start a new SQLite database there, run ferry upgrade --create.',
-      });
-    }
+  const url = urlOf(options);
+  const missing = missingDatabaseFile(url);
+  if (missing) {
+    const answer = await migrateMissingFile(options, direction, graph, target, url, missing);
+    if (answer) return answer;
   }
-  if (options.dryRun) {
-    // Read only: the heads, without the run lock or ferry's tables.
-    return withDatabase(options, async (engine) => {
-      const { VersionStore, appliedSet } = await read();
-      const applied = appliedSet(graph, await new VersionStore(engine).heads(), engine.displayUrl);
-      const plan = direction === 'up' ? graph.upgradePlan(applied, target) : graph.downgradePlan(applied, target);
-      return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id), planned: plan.map((r) => stepOf(r, direction)), ...noDown(plan, direction) };
+  if (options.dryRun) return dryRun(options, direction, graph, target);
+  return withDatabase(options, (engine) => locked(options, engine, (store) => runMigration(options, direction, graph, target, engine, store)), {
+    create: direction === 'up',
+  });
+}
+
+/**
+ * A database file that does not exist yet: nothing to downgrade; for an upgrade, a dry run or
+ * `--sql` answers from the graph alone, and the file is only created (by the caller) with
+ * `create`, once the plan is known to be sound. Undefined: go on and create it.
+ */
+async function migrateMissingFile(
+  options: MigrateOptions,
+  direction: 'up' | 'down',
+  graph: RevisionGraph,
+  target: string,
+  url: string,
+  file: string,
+): Promise<MigrateResult | undefined> {
+  if (direction === 'down')
+    throw new FerryError('SOURCE_MISSING', `${file} does not exist, so there is nothing to downgrade.`, {
+      subject: file,
+      hint: 'Check --url (or DATABASE_URL).',
     });
+  const plan = graph.upgradePlan(new Set(), target);
+  if (options.dryRun) return { steps: [], heads: [], planned: plan.map((r) => stepOf(r, direction)) };
+  if (options.sql) {
+    const { planSql } = await import('./plan-sql.js');
+    return { steps: [], heads: [], sql: await planSql({ plan, direction, dialect: parseUrl(url).dialect, graph, applied: new Set() }) };
   }
-  return withDatabase(
-    options,
-    (engine) =>
-      locked(options, engine, async (store) => {
-        const { appliedSet, applyPlan, importPlan } = await db();
-        const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
-        const plan = direction === 'up' ? graph.upgradePlan(applied, target) : graph.downgradePlan(applied, target);
-        if (options.sql) {
-          const { planSql } = await import('./plan-sql.js');
-          const sql = await planSql({ plan, direction, dialect: engine.dialect, graph, applied, live: engine, url: urlOf(options) });
-          return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id), sql, ...noDown(plan, direction) };
-        }
-        if (plan.length === 0) return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id) };
-        const ready = await importPlan(plan);
-        await store.ensure();
-        const steps = await applyPlan({ engine, graph, plan: ready, imported: true, direction, backup: options.backup ?? true, onEvent: options.onEvent });
-        return { steps, heads: await store.heads() };
-      }),
-    { create: direction === 'up' },
-  );
+  // A mistyped path must not become a new, empty database with every revision applied to it.
+  if (!options.create) throw missingFileError(url, file, 'upgrade');
+  return undefined;
+}
+
+/** `--dry-run`: the plan from the database's heads, read without the run lock or ferry's tables. */
+function dryRun(options: MigrateOptions, direction: 'up' | 'down', graph: RevisionGraph, target: string): Promise<MigrateResult> {
+  return withDatabase(options, async (engine) => {
+    const { VersionStore, appliedSet } = await read();
+    const applied = appliedSet(graph, await new VersionStore(engine).heads(), engine.displayUrl);
+    const plan = direction === 'up' ? graph.upgradePlan(applied, target) : graph.downgradePlan(applied, target);
+    return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id), planned: plan.map((r) => stepOf(r, direction)), ...noDown(plan, direction) };
+  });
+}
+
+/** Under the run lock: plans from the stored heads, then prints the plan's SQL (`--sql`) or runs it. */
+async function runMigration(
+  options: MigrateOptions,
+  direction: 'up' | 'down',
+  graph: RevisionGraph,
+  target: string,
+  engine: Engine,
+  store: VersionStore,
+): Promise<MigrateResult> {
+  const { appliedSet, applyPlan, importPlan } = await db();
+  const applied = appliedSet(graph, await store.heads(), engine.displayUrl);
+  const plan = direction === 'up' ? graph.upgradePlan(applied, target) : graph.downgradePlan(applied, target);
+  const url = urlOf(options);
+  if (options.sql) {
+    const { planSql } = await import('./plan-sql.js');
+    const sql = await planSql({ plan, direction, dialect: engine.dialect, graph, applied, live: engine, url });
+    return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id), sql, ...noDown(plan, direction) };
+  }
+  if (plan.length === 0) return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id) };
+  const ready = await importPlan(plan);
+  await store.ensure();
+  const backup = options.backup ?? true;
+  const steps = await applyPlan({ engine, graph, plan: ready, imported: true, direction, backup, databaseFile: databaseFileOf(url), onEvent: options.onEvent });
+  return { steps, heads: await store.heads() };
 }
 
 function stepOf(r: Revision, direction: 'up' | 'down'): RevisionStep {
@@ -265,7 +237,10 @@ export async function stamp(t: RevisionTarget & { target: string; create?: boole
   );
 }
 
-/** `ferry revision -m MSG` and `ferry merge`: writes a new revision file and returns its path. */
+/**
+ * `ferry revision -m MSG` and `ferry merge`: writes a new revision file (SQL, or with `script` a
+ * TypeScript one) with the given up and down (empty by default) and returns its path.
+ */
 export async function newRevision(
   t: RevisionTarget & { message: string; parents?: string[]; script?: boolean; up?: string; down?: string },
 ): Promise<{ id: string; file: string; parents: string[] }> {
@@ -283,7 +258,7 @@ export async function newRevision(
   const id = newRevisionId();
   const file = path.join(dir, `${id}_${slugFor(t.message)}.${t.script ? 'ts' : 'sql'}`);
   const text = t.script
-    ? scriptRevisionText({ id, parents, message: t.message, up: '', down: '' })
+    ? scriptRevisionText({ id, parents, message: t.message, up: t.up ?? '', down: t.down ?? '' })
     : revisionFileText({ id, parents, message: t.message, up: t.up ?? '', down: t.down ?? '', transactional: true });
   fs.writeFileSync(file, text, { flag: 'wx' });
   return { id, file, parents };

@@ -1,14 +1,11 @@
 /**
- * `ctx.ops` for script revisions: each call builds an op (operations.ts) and hands it to the
- * engine's own file to run. Nothing here knows SQL; dispatch on the dialect is the only engine
- * knowledge, so adding an engine means adding its `<engine>-operations.ts`.
+ * `ctx.ops` for script revisions: each call builds an op (schema/operations.ts) and hands it to
+ * the engine's schemaOps role to run. Nothing here knows SQL or which engine runs it, so adding an
+ * engine means giving it that role.
  */
 import type { Engine } from '../engine/types.js';
-import { postgresOpSql } from '../engines/postgres/postgres-operations.js';
-import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
-import { runSqliteOp } from '../engines/sqlite/sqlite-operations.js';
-import { FerryError } from '../errors.js';
-import { describeOp, refersTo, type ConstraintRef, type SchemaOp } from '../schema/operations.js';
+import { roleOf } from '../engines/registry.js';
+import type { ConstraintRef, SchemaOp } from '../schema/operations.js';
 import type { SchemaOperations } from './revision-types.js';
 
 /** Options of createSchemaOperations. */
@@ -24,45 +21,9 @@ function refOf(name: string | string[] | { expression: string }): ConstraintRef 
   return { expression: name.expression };
 }
 
-/**
- * PostgreSQL names every constraint, and its DROP needs the name: a constraint given by its
- * columns or expression is looked up in the live table.
- */
-async function named(engine: Engine, op: SchemaOp): Promise<SchemaOp> {
-  if (op.kind === 'setPrimaryKey' && op.replaces === undefined) {
-    const name = (await tableOf(engine, op)).primaryKey?.name;
-    return name ? { ...op, replaces: name } : op;
-  }
-  if ((op.kind !== 'dropForeignKey' && op.kind !== 'dropUnique' && op.kind !== 'dropCheck') || op.name !== undefined) return op;
-  const table = await tableOf(engine, op);
-  const list = op.kind === 'dropForeignKey' ? table.foreignKeys : op.kind === 'dropUnique' ? table.uniques : table.checks;
-  const found = (list as { name?: string; columns?: string[]; expression?: string }[]).find((c) => refersTo(op, c));
-  if (!found?.name)
-    throw new FerryError('SCHEMA_FAILED', `${describeOp(op)}: ${op.table} has no such constraint.`, {
-      subject: op.table,
-      hint: 'Check the columns or expression, or drop the constraint by its name.',
-    });
-  return { ...op, name: found.name };
-}
-
-async function tableOf(engine: Engine, op: SchemaOp & { table: string }) {
-  const table = (await engine.introspect()).tables.find((t) => t.name === op.table);
-  if (!table) throw new FerryError('TABLE_MISSING', `${describeOp(op)}: there is no table ${op.table}.`, { subject: op.table });
-  return table;
-}
-
-/** Runs one op on the engine and returns the statements that ran. */
+/** Runs one op on the engine (its schemaOps role) and returns the statements that ran. */
 export async function runSchemaOp(engine: Engine, op: SchemaOp): Promise<string[]> {
-  switch (engine.dialect) {
-    case 'postgres': {
-      const statements = postgresOpSql(await named(engine, op));
-      for (const sql of statements) await engine.exec(sql);
-      return statements;
-    }
-    case 'sqlite':
-      return runSqliteOp(engine as SqliteEngine, op).statements;
-  }
-  throw new FerryError('NOT_SUPPORTED', `${engine.dialect} databases do not support schema operations.`);
+  return roleOf(engine, 'schemaOps').run(engine, op);
 }
 
 /** The SchemaOperations of revision-types.ts on `engine`; each call runs at once, in order. */

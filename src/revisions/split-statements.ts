@@ -1,4 +1,6 @@
+import type { StatementSyntax } from '../engine/revision-roles.js';
 import type { Dialect } from '../engine/types.js';
+import { roleOf } from '../engines/registry.js';
 
 /** One statement of a revision section, with the 1-based file line its first token is on. */
 export interface SqlStatement {
@@ -21,14 +23,15 @@ const DOLLAR = 36;
 
 /**
  * Splits a revision section into statements on `;` outside string literals, quoted identifiers,
- * comments, PostgreSQL dollar quotes and compound bodies (SQLite `CREATE TRIGGER ... BEGIN ... END`,
- * PostgreSQL `BEGIN ATOMIC ... END`). Each statement carries the file line it starts on, counted
- * from `firstLine` (the line the section starts on), so an error can point into the file.
- * Unterminated quotes and comments run to the end of the text: the database then reports the
- * real syntax error, which is more precise than anything guessed here.
+ * comments, dollar quotes and compound bodies (SQLite `CREATE TRIGGER ... BEGIN ... END`,
+ * PostgreSQL `BEGIN ATOMIC ... END`), as the engine's statementSyntax role describes them. Each
+ * statement carries the file line it starts on, counted from `firstLine` (the line the section
+ * starts on), so an error can point into the file. Unterminated quotes and comments run to the
+ * end of the text: the database then reports the real syntax error, which is more precise than
+ * anything guessed here.
  */
-export function splitStatements(sql: string, dialect: Dialect, firstLine = 1): SqlStatement[] {
-  const pg = dialect === 'postgres';
+export function splitStatements(sql: string, engine: Dialect | StatementSyntax, firstLine = 1): SqlStatement[] {
+  const syntax = typeof engine === 'string' ? roleOf(engine, 'statementSyntax') : engine;
   const n = sql.length;
   const out: SqlStatement[] = [];
   let i = 0;
@@ -72,7 +75,7 @@ export function splitStatements(sql: string, dialect: Dialect, firstLine = 1): S
       continue;
     }
     if (c === SLASH && next === STAR) {
-      const stop = skipBlockComment(sql, i, pg);
+      const stop = skipBlockComment(sql, i, syntax.nestedComments);
       line += countLines(sql, i, stop);
       i = stop;
       continue;
@@ -86,14 +89,14 @@ export function splitStatements(sql: string, dialect: Dialect, firstLine = 1): S
       start = i;
       startLine = line;
     }
-    const dollarEnd = pg && c === DOLLAR ? skipDollarQuote(sql, i) : i;
+    const dollarEnd = syntax.dollarQuotes && c === DOLLAR ? skipDollarQuote(sql, i) : i;
     let stop: number;
     let multiline = true;
     if (c === SQUOTE) {
-      stop = skipQuoted(sql, i, SQUOTE, pg && isEscapeString(sql, i));
-    } else if (c === DQUOTE || (!pg && c === BACKTICK)) {
+      stop = skipQuoted(sql, i, SQUOTE, syntax.escapeStrings && isEscapeString(sql, i));
+    } else if (c === DQUOTE || (syntax.bracketIdentifiers && c === BACKTICK)) {
       stop = skipQuoted(sql, i, c, false);
-    } else if (!pg && c === LBRACKET) {
+    } else if (syntax.bracketIdentifiers && c === LBRACKET) {
       const close = sql.indexOf(']', i + 1);
       stop = close === -1 ? n : close + 1;
     } else if (dollarEnd > i) {
@@ -118,7 +121,7 @@ export function splitStatements(sql: string, dialect: Dialect, firstLine = 1): S
   function onWord(word: string): void {
     if (head.length < 4) {
       head.push(word);
-      compound = opensCompound(head, pg);
+      compound = opensCompound(head, syntax.compoundBodies);
       if (!compound) return;
     }
     if (bodyDone) return;
@@ -128,7 +131,7 @@ export function splitStatements(sql: string, dialect: Dialect, firstLine = 1): S
         pendingBegin = false;
         if (word === 'ATOMIC') depth = 1;
       } else if (word === 'BEGIN') {
-        if (pg) pendingBegin = true;
+        if (syntax.compoundBodies.beginAtomic) pendingBegin = true;
         else depth = 1;
       }
       return;
@@ -139,19 +142,14 @@ export function splitStatements(sql: string, dialect: Dialect, firstLine = 1): S
   }
 }
 
-/** Whether a statement starting with these words can hold a `;`-separated body. */
-function opensCompound(head: string[], pg: boolean): boolean {
+/** Whether a statement starting with these words (at most four) can hold a `;`-separated body. */
+function opensCompound(head: string[], bodies: StatementSyntax['compoundBodies']): boolean {
   if (head[0] !== 'CREATE') return false;
-  let k = 1;
-  if (pg) {
-    if (head[1] === 'OR' && head[2] === 'REPLACE') k = 3;
-    return head[k] === 'FUNCTION' || head[k] === 'PROCEDURE';
-  }
-  if (head[1] === 'TEMP' || head[1] === 'TEMPORARY') k = 2;
-  return head[k] === 'TRIGGER';
+  const modifier = bodies.modifiers.find((words) => words.every((w, j) => head[1 + j] === w));
+  return bodies.objects.includes(head[1 + (modifier?.length ?? 0)] ?? '');
 }
 
-/** Index just past a `/* ... *\/` comment; PostgreSQL nests them, SQLite does not. */
+/** Index just past a `/* ... *\/` comment, which some engines nest (PostgreSQL) and others do not (SQLite). */
 function skipBlockComment(sql: string, i: number, nested: boolean): number {
   if (!nested) {
     const close = sql.indexOf('*/', i + 2);

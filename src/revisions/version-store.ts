@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { Engine } from '../engine/types.js';
+import { roleOf } from '../engines/registry.js';
 
 /** The applied heads of the database (one row per head, as alembic_version). */
 export const VERSION_TABLE = 'ferry_version';
@@ -15,11 +16,6 @@ export interface HistoryEntry {
   appliedAt: string;
   durationMs: number;
   appliedBy: string;
-}
-
-/** A positional parameter in the engine's own spelling (SQLite takes plain `?` in order). */
-function p(engine: Engine, n: number): string {
-  return engine.dialect === 'postgres' ? `$${n}` : '?';
 }
 
 /**
@@ -38,11 +34,7 @@ export class VersionStore {
   async exists(): Promise<boolean> {
     if (this.known) return true;
     const e = this.engine;
-    const sql =
-      e.dialect === 'postgres'
-        ? `SELECT 1 AS found FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = '${VERSION_TABLE}'`
-        : `SELECT 1 AS found FROM sqlite_schema WHERE type = 'table' AND name = '${VERSION_TABLE}'`;
-    this.known = (await e.query(sql)).length > 0;
+    this.known = (await e.query(roleOf(e, 'versionTables').existsQuery(VERSION_TABLE))).length > 0;
     return this.known;
   }
 
@@ -50,14 +42,13 @@ export class VersionStore {
   async ensure(): Promise<void> {
     if (await this.exists()) return;
     const e = this.engine;
-    // On SQLite every revision is a commit with its fsyncs, and each b-tree a commit touches is
-    // more pages to journal: the history's key is the rowid (INTEGER PRIMARY KEY) and the version
-    // table is its own index (WITHOUT ROWID), two pages fewer per revision (500 revisions: about
-    // 15 ms of SQLite time). PostgreSQL's tables are the same with a bigint key.
-    const sqlite = e.dialect === 'sqlite';
-    await e.exec(`CREATE TABLE IF NOT EXISTS ${e.quoteIdent(VERSION_TABLE)} (revision TEXT PRIMARY KEY)${sqlite ? ' WITHOUT ROWID' : ''}`);
+    // The key type and table options are the engine's (SQLite: a rowid key and a version table
+    // WITHOUT ROWID, fewer pages to journal per revision); the columns are the same everywhere.
+    const sql = roleOf(e, 'versionTables');
+    const options = sql.versionTableOptions ? ` ${sql.versionTableOptions}` : '';
+    await e.exec(`CREATE TABLE IF NOT EXISTS ${e.quoteIdent(VERSION_TABLE)} (revision TEXT PRIMARY KEY)${options}`);
     await e.exec(
-      `CREATE TABLE IF NOT EXISTS ${e.quoteIdent(HISTORY_TABLE)} (seq ${sqlite ? 'INTEGER' : 'BIGINT'} PRIMARY KEY, revision TEXT NOT NULL, direction TEXT NOT NULL, ` +
+      `CREATE TABLE IF NOT EXISTS ${e.quoteIdent(HISTORY_TABLE)} (seq ${sql.historyKeyType} PRIMARY KEY, revision TEXT NOT NULL, direction TEXT NOT NULL, ` +
         `checksum TEXT, applied_at TEXT NOT NULL, duration_ms BIGINT NOT NULL, applied_by TEXT NOT NULL)`,
     );
     this.known = true;
@@ -74,7 +65,7 @@ export class VersionStore {
   async setHeads(heads: string[]): Promise<void> {
     const e = this.engine;
     await e.exec(`DELETE FROM ${e.quoteIdent(VERSION_TABLE)}`);
-    for (const h of [...heads].sort()) await e.query(`INSERT INTO ${e.quoteIdent(VERSION_TABLE)} (revision) VALUES (${p(e, 1)})`, [h]);
+    for (const h of [...heads].sort()) await e.query(`INSERT INTO ${e.quoteIdent(VERSION_TABLE)} (revision) VALUES (${e.placeholder(1)})`, [h]);
   }
 
   /** Appends a history row; call inside the transaction that applied the change. */
@@ -84,7 +75,7 @@ export class VersionStore {
     const [row] = await e.query<{ n: string | number | bigint | null }>(`SELECT max(seq) AS n FROM ${t}`);
     const seq = Number(row?.n ?? 0) + 1;
     await e.query(
-      `INSERT INTO ${t} (seq, revision, direction, checksum, applied_at, duration_ms, applied_by) VALUES (${[1, 2, 3, 4, 5, 6, 7].map((n) => p(e, n)).join(', ')})`,
+      `INSERT INTO ${t} (seq, revision, direction, checksum, applied_at, duration_ms, applied_by) VALUES (${[1, 2, 3, 4, 5, 6, 7].map((n) => e.placeholder(n)).join(', ')})`,
       [seq, revision, direction, checksum, new Date().toISOString(), Math.round(durationMs), appliedBy()],
     );
   }
@@ -98,8 +89,12 @@ export class VersionStore {
     await this.engine.exec(this.recordStepSql(heads, revision, direction, checksum, durationMs));
   }
 
-  /** The statements of recordStep, for callers that send them together with others. */
-  recordStepSql(heads: string[], revision: string, direction: HistoryEntry['direction'], checksum: string | null, duration: number | BatchedStep): string {
+  /**
+   * The statements of recordStep, for callers that send them together with others. `duration` is
+   * the milliseconds the step took, or (batched steps, timed on the server) its history seq and
+   * SQL expressions for its end and duration.
+   */
+  recordStepSql(heads: string[], revision: string, direction: HistoryEntry['direction'], checksum: string | null, duration: number | ServerTimedStep): string {
     const e = this.engine;
     const v = e.quoteIdent(VERSION_TABLE);
     const h = e.quoteIdent(HISTORY_TABLE);
@@ -118,20 +113,17 @@ export class VersionStore {
           `SELECT coalesce(max(seq), 0) + 1, ${fixed}, ${lit(new Date().toISOString())}, ${Math.round(duration)}, ${lit(appliedBy())} FROM ${h}`,
       );
     } else {
-      // A batched revision's times are the server's: its end is clock_timestamp(), its start the
-      // end recorded by the revision before it in the batch (or the batch's arrival).
-      const now = `clock_timestamp() AT TIME ZONE 'UTC'`;
-      const start =
-        duration.seq > duration.firstSeq
-          ? `(SELECT applied_at::timestamp FROM ${h} WHERE seq = ${duration.seq - 1})`
-          : `statement_timestamp() AT TIME ZONE 'UTC'`;
       statements.push(
         `INSERT INTO ${h} (seq, revision, direction, checksum, applied_at, duration_ms, applied_by) ` +
-          `VALUES (${duration.seq}, ${fixed}, to_char(${now}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), ` +
-          `(extract(epoch from ${now} - ${start}) * 1000)::bigint, ${lit(appliedBy())})`,
+          `VALUES (${duration.seq}, ${fixed}, ${duration.appliedAt}, ${duration.durationMs}, ${lit(appliedBy())})`,
       );
     }
     return statements.join(';\n');
+  }
+
+  /** An SQL expression of the applied_at text of history row `seq` (a batched step's start is its predecessor's end). */
+  appliedAtSql(seq: number): string {
+    return `(SELECT applied_at FROM ${this.engine.quoteIdent(HISTORY_TABLE)} WHERE seq = ${seq})`;
   }
 
   /** The history's next sequence number (read once under the run lock by batched runs). */
@@ -158,10 +150,11 @@ export class VersionStore {
   }
 }
 
-/** A revision recorded inside a PostgreSQL batch: its history seq, and the batch's first one. */
-export interface BatchedStep {
+/** A step recorded inside a batch, timed on the server: its history seq, and SQL expressions for its end (ISO text) and duration (ms). */
+export interface ServerTimedStep {
   seq: number;
-  firstSeq: number;
+  appliedAt: string;
+  durationMs: string;
 }
 
 function lit(s: string | null): string {

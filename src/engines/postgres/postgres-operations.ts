@@ -1,5 +1,5 @@
 /**
- * PostgreSQL SQL for schema operations (src/revisions/operations.ts). PostgreSQL's ALTER TABLE
+ * PostgreSQL SQL for schema operations (src/schema/operations.ts). PostgreSQL's ALTER TABLE
  * can do every op directly and all of it is transactional, so each op is one or two statements.
  *
  * These statements are meant for a revision's own transaction. The lock-light path for a busy

@@ -4,6 +4,7 @@
  */
 import type { EngineDriver } from '../../engine/driver.js';
 import type { Capabilities } from '../../engine/types.js';
+import { sqliteRevisionRoles } from './sqlite-revision-roles.js';
 import { sqliteTypeMapper } from './sqlite-type-mapper.js';
 import { isSqliteUrl, parseSqliteUrl, type SqliteTarget } from './sqlite-url.js';
 
@@ -22,6 +23,7 @@ export const sqliteDriver: EngineDriver = {
     return openSqlite(t.memory ? ':memory:' : t.file, { readonly: options.readonly, mustExist: options.mustExist, busyTimeoutMs: options.busyTimeoutMs });
   },
   roles: {
+    ...sqliteRevisionRoles,
     typeMapper: sqliteTypeMapper,
     limits: { nameProblem: () => null, maxColumns: 2000 },
   },

@@ -1,5 +1,5 @@
 /**
- * SQLite for schema operations (src/revisions/operations.ts). SQLite's ALTER TABLE can rename a
+ * SQLite for schema operations (src/schema/operations.ts). SQLite's ALTER TABLE can rename a
  * table or column, add a plain column and drop an unentangled one; everything else (a type,
  * NOT NULL or default change, constraints added or dropped, a column used by an index, key,
  * constraint or view) goes through the 12-step table rebuild in sqlite-table-rebuild.ts.

@@ -1,3 +1,4 @@
+import type { DanglingReferences } from '../../engine/revision-roles.js';
 import type { SqliteEngine } from './sqlite-engine.js';
 
 /**
@@ -22,5 +23,19 @@ export function sqliteRunSettings(engine: SqliteEngine): () => void {
     if (!db.open) return;
     if (journal) db.pragma('journal_mode = DELETE');
     if (foreignKeys) db.pragma('foreign_keys = ON');
+  };
+}
+
+/**
+ * Rows pointing at missing parents, checked inside a revision's transaction before it commits
+ * (foreign keys are off for the run, see sqliteRunSettings); null when there are none.
+ */
+export function sqliteDanglingReferences(engine: SqliteEngine): DanglingReferences | null {
+  const bad = engine.db.prepare('PRAGMA foreign_key_check').all() as { table: string; rowid: number; parent: string }[];
+  if (!bad.length) return null;
+  return {
+    count: bad.length,
+    sample: bad.slice(0, 5).map((b) => `${b.table} rowid ${b.rowid} -> ${b.parent}`),
+    listedBy: 'PRAGMA foreign_key_check',
   };
 }

@@ -1,0 +1,58 @@
+/**
+ * PostgreSQL's revision roles (see engine/revision-roles.ts). Loaded with the driver by every
+ * command, so this file stays light: each role loads what it runs when called.
+ */
+import type { RevisionRoles, StatementSyntax } from '../../engine/revision-roles.js';
+import { FerryError } from '../../errors.js';
+import { BATCH_LIMIT, sendPostgresBatch } from './postgres-revision-batch.js';
+
+const STATEMENT_SYNTAX: StatementSyntax = {
+  dollarQuotes: true,
+  nestedComments: true,
+  escapeStrings: true,
+  bracketIdentifiers: false,
+  // CREATE [OR REPLACE] FUNCTION|PROCEDURE ... BEGIN ATOMIC ... END (SQL-standard bodies).
+  compoundBodies: { modifiers: [['OR', 'REPLACE']], objects: ['FUNCTION', 'PROCEDURE'], beginAtomic: true },
+};
+
+export const postgresRevisionRoles: Omit<RevisionRoles, 'schemaNormaliser'> = {
+  // A session-level advisory lock: the server drops it when the connection goes.
+  runLock: async (engine, timeoutMs) => (await import('./postgres-run-lock.js')).postgresLock(engine, timeoutMs),
+
+  versionTables: {
+    existsQuery: (name) => `SELECT 1 AS found FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = '${name}'`,
+    historyKeyType: 'BIGINT',
+    versionTableOptions: '',
+  },
+
+  revisionRun: {
+    prepare: async () => () => undefined,
+    // Commits before the last one need not wait for their WAL flush. The version rows commit with
+    // the revision, so a server crash can only lose whole revisions, which the next run applies
+    // again; the last commit flushes everything before it.
+    beforeRevision: async (engine, revision) => {
+      if (revision.transactional && !revision.last) await engine.exec('SET LOCAL synchronous_commit = off');
+    },
+    batch: {
+      limit: BATCH_LIMIT,
+      send: sendPostgresBatch,
+    },
+  },
+
+  schemaOps: {
+    run: async (engine, op) => (await import('./postgres-schema-ops.js')).runPostgresOp(engine, op),
+    render: async (ops) => {
+      const { postgresOpSql } = await import('./postgres-operations.js');
+      return ops.flatMap(postgresOpSql);
+    },
+  },
+
+  scratch: {
+    withEmpty: async (url, purpose, fn) => (await import('./postgres-scratch.js')).withPostgresScratch(url, purpose, fn),
+    replayedDescription: 'a scratch database at the same revisions (schema only: statements that depend on rows may differ)',
+    canCopy: () => false,
+    withCopy: () => Promise.reject(new FerryError('INTERNAL', 'PostgreSQL makes no copies of a live database for --sql (canCopy is false).')),
+  },
+
+  statementSyntax: STATEMENT_SYNTAX,
+};
