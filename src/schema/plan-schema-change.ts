@@ -88,7 +88,7 @@ function planOneWay(fromSchema: Schema, toSchema: Schema, hints: RenameHint[]): 
   for (const a of from) {
     const b = to.get(a.name);
     if (!b) continue;
-    diffColumns(a, b, toSchema.dialect, dropColumns, addColumns, warnings);
+    diffColumns(a, b, dropColumns, addColumns, warnings);
     if (keyOf(a.primaryKey?.columns ?? []) !== keyOf(b.primaryKey?.columns ?? [])) {
       // After the columns it may use are added; before the foreign keys that may point at it.
       setPrimaryKeys.push({
@@ -104,7 +104,7 @@ function planOneWay(fromSchema: Schema, toSchema: Schema, hints: RenameHint[]): 
   const dropTables = orderByReferences(dropped, true).map((t): SchemaOp => ({ kind: 'dropTable', table: t.name }));
   const createTables: SchemaOp[] = [];
   for (const t of orderByReferences(created, false)) {
-    createTables.push(withSerials(createTableOp(t), t, toSchema.dialect));
+    createTables.push(withSerials(createTableOp(t), t));
     for (const i of t.indexes) addConstraints.push(...indexOps(t, i));
   }
   const tableOps = [
@@ -125,12 +125,12 @@ function planOneWay(fromSchema: Schema, toSchema: Schema, hints: RenameHint[]): 
 }
 
 /** Column adds, drops and alterations of one table present on both sides. */
-function diffColumns(a: Table, b: Table, dialect: Schema['dialect'], drops: SchemaOp[], adds: SchemaOp[], warnings: string[]): void {
+function diffColumns(a: Table, b: Table, drops: SchemaOp[], adds: SchemaOp[], warnings: string[]): void {
   const gone = a.columns.filter((c) => !has(b, c.name));
   const added = b.columns.filter((c) => !has(a, c.name));
   for (const c of gone) drops.push({ kind: 'dropColumn', table: a.name, column: c.name });
   for (const c of added) {
-    adds.push({ kind: 'addColumn', table: a.name, column: specOf(c, dialect) });
+    adds.push({ kind: 'addColumn', table: a.name, column: specOf(c) });
     if (!c.nullable && c.default === null) warnings.push(`${a.name}.${c.name} is added NOT NULL without a default: this fails if ${a.name} has rows.`);
   }
   if (gone.length && added.length) {
@@ -205,13 +205,13 @@ function indexOps(t: Table, i: Table['indexes'][number]): SchemaOp[] {
 }
 
 /**
- * A column as an op declares it. On PostgreSQL a serial column introspects as a nextval() default
+ * A column as an op declares it. A serial column (PostgreSQL) introspects as a nextval() default
  * on a sequence that a new table would not have, so it is written back as serial; identity
- * columns keep their GENERATED clause in the type.
+ * columns keep their GENERATED clause in the type. Both are recognised by what the introspected
+ * column holds, which only an engine that has them reports.
  */
-function specOf(c: Column, dialect: Schema['dialect']): ColumnSpec {
+function specOf(c: Column): ColumnSpec {
   const spec = columnSpec(c);
-  if (dialect !== 'postgres') return spec;
   const serial = { integer: 'serial', bigint: 'bigserial', smallint: 'smallserial' }[c.type.toLowerCase()];
   if (serial && /^nextval\('[^']*_seq'::regclass\)$/.test(c.default ?? '')) return { ...spec, type: serial, default: undefined };
   if (c.generated === 'identity-always' || c.generated === 'identity-by-default') {
@@ -220,8 +220,8 @@ function specOf(c: Column, dialect: Schema['dialect']): ColumnSpec {
   return spec;
 }
 
-function withSerials(op: Extract<SchemaOp, { kind: 'createTable' }>, t: Table, dialect: Schema['dialect']): SchemaOp {
-  const columns = t.columns.map((c) => specOf(c, dialect));
+function withSerials(op: Extract<SchemaOp, { kind: 'createTable' }>, t: Table): SchemaOp {
+  const columns = t.columns.map((c) => specOf(c));
   for (const c of columns) if (c.default === undefined) delete c.default;
   return { ...op, columns };
 }

@@ -59,14 +59,14 @@ export function planViewsAndTriggers(from: Schema, to: Schema, tableOps: SchemaO
   });
 
   const warnings: string[] = [];
-  if (to.dialect === 'postgres') {
-    for (const t of createTriggers) {
-      const fn = /EXECUTE\s+(?:FUNCTION|PROCEDURE)\s+([^\s(]+)\s*\(/i.exec(t.sql)?.[1];
-      if (fn)
-        warnings.push(
-          `trigger ${t.name} on ${t.table} executes ${fn}(), and ferry does not generate functions: make sure it exists before this revision runs (or add its CREATE FUNCTION above the trigger).`,
-        );
-    }
+  // A trigger that calls a function (PostgreSQL's EXECUTE FUNCTION; engines whose triggers carry
+  // their body inline have none) needs that function, which the schema model does not hold.
+  for (const t of createTriggers) {
+    const fn = /EXECUTE\s+(?:FUNCTION|PROCEDURE)\s+([^\s(]+)\s*\(/i.exec(t.sql)?.[1];
+    if (fn)
+      warnings.push(
+        `trigger ${t.name} on ${t.table} executes ${fn}(), and ferry does not generate functions: make sure it exists before this revision runs (or add its CREATE FUNCTION above the trigger).`,
+      );
   }
   return {
     before: [
