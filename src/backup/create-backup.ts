@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { FileStat } from '../engine/backup-role.js';
 import { FerryError } from '../errors.js';
-import { backupSqliteFile } from '../engines/sqlite/sqlite-backup.js';
-import { fsyncDir, makeDirs, sha256File, timestampName, writeFileAtomic } from '../util/fs-atomic.js';
+import { fsyncDir, fsyncFile, makeDirs, removeSqliteFiles, sha256File, timestampName, writeFileAtomic } from '../util/fs-atomic.js';
+import { fileRoleOf } from './file-database.js';
 import { MANIFEST_NAME, type BackupFileEntry, type BackupManifest } from './manifest.js';
 
 /** Options of `ferry backup` / `createBackup()`. */
@@ -65,7 +66,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
       for (let n = 2; used.has(name); n++) name = `${path.parse(abs).name}_${n}${path.extname(abs)}`;
       used.add(name);
       const dest = path.join(partial, name);
-      const result = backupSqliteFile(abs, dest, options.busyTimeoutMs);
+      const result = await backupFile(abs, dest, options.busyTimeoutMs);
       const entry: BackupFileEntry = {
         name,
         source: abs,
@@ -90,6 +91,44 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     fs.rmSync(partial, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** What backing up one file gave. */
+interface FileBackup {
+  size: number;
+  tables: Record<string, number>;
+  /** Rows and content digest per table ("rows:hex"). */
+  digests: Record<string, string>;
+  /** The source's stat fingerprint just before it was read. */
+  sourceStat: FileStat | null;
+  integrity: string;
+}
+
+/**
+ * Backs up `source` into `dest` with its engine's consistent copy (via a temporary name, renamed
+ * when complete), checks the copy's integrity and records its rows and digests per table.
+ */
+async function backupFile(source: string, dest: string, busyTimeoutMs?: number): Promise<FileBackup> {
+  const role = fileRoleOf(source, 'backup');
+  const tmp = `${dest}.partial`;
+  removeSqliteFiles(tmp);
+  // Taken before the read: a write after it makes the fingerprint differ, never match wrongly.
+  const sourceStat = await role.fileStat(source);
+  await role.snapshot(source, tmp, { busyTimeoutMs });
+  const integrity = await role.integrityCheck(tmp);
+  if (integrity !== 'ok') {
+    removeSqliteFiles(tmp);
+    throw new FerryError('BACKUP_INVALID', `The backup of ${source} failed its integrity check: ${integrity}`, {
+      subject: source,
+      hint: 'The source itself may be damaged; run `PRAGMA integrity_check` on it.',
+    });
+  }
+  const digests = await role.tableDigests(tmp);
+  const tables = Object.fromEntries(Object.entries(digests).map(([t, d]) => [t, Number(d.split(':')[0])]));
+  fsyncFile(tmp);
+  fs.renameSync(tmp, dest);
+  fsyncDir(path.dirname(dest));
+  return { size: fs.statSync(dest).size, tables, digests, sourceStat, integrity };
 }
 
 /**
@@ -140,7 +179,7 @@ export async function backupUnlessUnchanged(options: CreateBackupOptions): Promi
       .join('\u0000') === files.join('\u0000');
   if (last && same) {
     const { sourceChanges } = await import('./source-changes.js');
-    if (sourceChanges(last.manifest.files).length === 0) return { id: last.id, path: last.path, manifest: last.manifest, reused: true };
+    if ((await sourceChanges(last.manifest.files)).length === 0) return { id: last.id, path: last.path, manifest: last.manifest, reused: true };
   }
   return { ...(await createBackup(options)), reused: false };
 }

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkBackup, findBackup, listBackups } from '../backup/backup-catalog.js';
+import { fileRoleOf } from '../backup/file-database.js';
 import { restoreBackup, type RestoredFile } from '../backup/restore-backup.js';
 import { describeChanges, sourceChanges } from '../backup/source-changes.js';
 import type { ConsolidateConfig } from '../config/types.js';
 import { FerryError } from '../errors.js';
-import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
 import { removeSqliteFiles, timestampName } from '../util/fs-atomic.js';
 import { rejectsPath, reportPath } from './target-report.js';
 import { stateDir } from './run-state.js';
@@ -62,7 +62,7 @@ export async function rollbackConsolidation(options: RollbackOptions): Promise<R
   }
   // Writes made to a source after the backup would be thrown away by restoring it: stop and say
   // which, unless told to go on (the current sources are kept as a set by the restore anyway).
-  const changed = sourceChanges(set.manifest.files.filter((f) => fs.existsSync(f.source)));
+  const changed = await sourceChanges(set.manifest.files.filter((f) => fs.existsSync(f.source)));
   if (changed.length && !options.force) {
     throw new FerryError(
       'SOURCES_CHANGED',
@@ -84,12 +84,7 @@ export async function rollbackConsolidation(options: RollbackOptions): Promise<R
     if (!fs.existsSync(p)) continue;
     fs.mkdirSync(keepDir, { recursive: true });
     const kept = path.join(keepDir, file);
-    const db = openSqlite(p, { readonly: true, busyTimeoutMs: options.busyTimeoutMs });
-    try {
-      db.run('keeping a copy of', () => db.db.prepare('VACUUM INTO ?').run(kept));
-    } finally {
-      db.db.close();
-    }
+    await fileRoleOf(p, 'backup').snapshot(p, kept, { busyTimeoutMs: options.busyTimeoutMs, doing: 'keeping a copy of' });
     removeSqliteFiles(p);
     fs.rmSync(rejectsPath(targetDir, file), { force: true });
     fs.rmSync(reportPath(targetDir, file), { force: true });

@@ -77,7 +77,7 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
   if (resumable) {
     // The interrupted run builds its targets from its backup: rows written to the sources since
     // would be left out of a resumed run without a word.
-    const changed = sourceChanges(readManifest(previous!.backupSet).files);
+    const changed = await sourceChanges(readManifest(previous!.backupSet).files);
     if (changed.length && !options.restart) {
       throw new FerryError(
         'SOURCES_CHANGED',

@@ -49,6 +49,8 @@ export interface EngineDriver {
 const ROLE_PURPOSE: Partial<Record<keyof EngineRoles, string>> = {
   typeMapper: 'type mapping (ferry copy)',
   limits: 'table limits (ferry copy)',
+  backup: 'file backups (ferry backup/restore)',
+  consolidation: 'consolidation (ferry consolidate)',
 };
 
 /**
