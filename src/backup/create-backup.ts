@@ -36,51 +36,15 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   for (const f of options.files) {
     if (!fs.existsSync(f)) throw new FerryError('SOURCE_MISSING', `${f} does not exist.`, { subject: f, hint: 'Check the path.' });
   }
-  try {
-    makeDirs(options.dir);
-    // Proves the folder takes a new entry: a read-only folder says so now, not as a confusing ENOENT later.
-    fs.accessSync(options.dir, fs.constants.W_OK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'it is read-only' : (e as Error).message;
-    throw new FerryError('UNWRITABLE', `Cannot write backup sets to ${options.dir}: ${why}.`, {
-      subject: options.dir,
-      hint: 'Choose a writable backup folder (backupDir in the config, or --dir).',
-    });
-  }
-  removeDeadPartials(options.dir);
-  let id = timestampName();
-  for (let n = 2; fs.existsSync(path.join(options.dir, id)); n++) id = `${timestampName()}_${n}`;
+  prepareBackupDir(options.dir);
+  const id = newSetId(options.dir);
   // The writer's pid is in the name, so a later run can tell a set being written from one whose
   // writer was killed.
   const partial = path.join(options.dir, `.${id}.${process.pid}.partial`);
   fs.rmSync(partial, { recursive: true, force: true });
   fs.mkdirSync(partial);
-  const entries: BackupFileEntry[] = [];
-  const used = new Set<string>();
   try {
-    for (const file of options.files) {
-      const abs = path.resolve(file);
-      let name = path.basename(abs);
-      // Two sources with one base name from different folders keep distinct copies.
-      for (let n = 2; used.has(name); n++) name = `${path.parse(abs).name}_${n}${path.extname(abs)}`;
-      used.add(name);
-      const dest = path.join(partial, name);
-      const result = await backupFile(abs, dest, options.busyTimeoutMs);
-      const entry: BackupFileEntry = {
-        name,
-        source: abs,
-        size: result.size,
-        sha256: await sha256File(dest),
-        tables: result.tables,
-        integrity: result.integrity,
-        method: 'vacuum-into',
-        digests: result.digests,
-      };
-      if (result.sourceStat) entry.sourceStat = result.sourceStat;
-      entries.push(entry);
-      options.onFile?.(entry);
-    }
+    const entries = await backupFiles(options, partial);
     const manifest: BackupManifest = { format: 'ferry-backup/1', createdAt: new Date().toISOString(), reason: options.reason ?? 'manual', files: entries };
     writeFileAtomic(path.join(partial, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
     const final = path.join(options.dir, id);
@@ -91,6 +55,59 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     fs.rmSync(partial, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** Creates the backup folder, proves it is writable, and clears the half-written sets of dead runs. */
+function prepareBackupDir(dir: string): void {
+  try {
+    makeDirs(dir);
+    // Proves the folder takes a new entry: a read-only folder says so now, not as a confusing ENOENT later.
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'it is read-only' : (e as Error).message;
+    throw new FerryError('UNWRITABLE', `Cannot write backup sets to ${dir}: ${why}.`, {
+      subject: dir,
+      hint: 'Choose a writable backup folder (backupDir in the config, or --dir).',
+    });
+  }
+  removeDeadPartials(dir);
+}
+
+/** A `YYYYMMDD_HHMMSS` name not yet taken in `dir` (with a `_2`, `_3`... suffix on a clash). */
+function newSetId(dir: string): string {
+  let id = timestampName();
+  for (let n = 2; fs.existsSync(path.join(dir, id)); n++) id = `${timestampName()}_${n}`;
+  return id;
+}
+
+/** Backs up each file into the set folder `partial`, one manifest entry each. */
+async function backupFiles(options: CreateBackupOptions, partial: string): Promise<BackupFileEntry[]> {
+  const entries: BackupFileEntry[] = [];
+  const used = new Set<string>();
+  for (const file of options.files) {
+    const abs = path.resolve(file);
+    let name = path.basename(abs);
+    // Two sources with one base name from different folders keep distinct copies.
+    for (let n = 2; used.has(name); n++) name = `${path.parse(abs).name}_${n}${path.extname(abs)}`;
+    used.add(name);
+    const dest = path.join(partial, name);
+    const result = await backupFile(abs, dest, options.busyTimeoutMs);
+    const entry: BackupFileEntry = {
+      name,
+      source: abs,
+      size: result.size,
+      sha256: await sha256File(dest),
+      tables: result.tables,
+      integrity: result.integrity,
+      method: 'vacuum-into',
+      digests: result.digests,
+    };
+    if (result.sourceStat) entry.sourceStat = result.sourceStat;
+    entries.push(entry);
+    options.onFile?.(entry);
+  }
+  return entries;
 }
 
 /** What backing up one file gave. */

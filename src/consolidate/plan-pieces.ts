@@ -37,35 +37,8 @@ export async function planPiece(
   }
   const exprs = columns.map((c) => engine.quoteIdent(c));
   let rowFn: PlannedPiece['rowFn'];
-  if (typeof tm.transform === 'function') {
-    rowFn = tm.transform;
-  } else if (tm.transform) {
-    for (const [col, expr] of Object.entries(tm.transform)) {
-      const i = columns.indexOf(col);
-      if (i < 0) {
-        problems.push({
-          severity: 'error',
-          code: 'CONFIG_INVALID',
-          message: `transform names column "${col}", which ${source}:${table.name} does not move.`,
-          subject: `${source}:${table.name}`,
-          hint: `Moved columns: ${columns.join(', ')}`,
-        });
-        return null;
-      }
-      const invalid = await role.expressionProblem(engine, table.name, expr);
-      if (invalid !== null) {
-        problems.push({
-          severity: 'error',
-          code: 'CONFIG_INVALID',
-          message: `transform for ${source}:${table.name}.${col} is not valid SQL: ${invalid}`,
-          subject: `${source}:${table.name}.${col}`,
-          hint: 'Use an SQLite expression over the source row, e.g. "lower(email)".',
-        });
-        return null;
-      }
-      exprs[i] = `(${expr})`;
-    }
-  }
+  if (typeof tm.transform === 'function') rowFn = tm.transform;
+  else if (tm.transform && !(await applySqlTransforms(engine, role, source, table, columns, exprs, tm.transform, problems))) return null;
   const rows = await engine.countRows(table.name);
   return {
     id: `${source}/${table.name}`,
@@ -85,6 +58,49 @@ export async function planPiece(
       columns.length === table.columns.length &&
       columns.every((c, i) => c === table.columns[i]!.name),
   };
+}
+
+/**
+ * Puts a configured SQL transform in place of its columns' expressions, each checked by the
+ * engine; false, with the reason among `problems`, when one names a column not moved or does not
+ * parse.
+ */
+async function applySqlTransforms(
+  engine: Engine,
+  role: ConsolidationRole,
+  source: string,
+  table: Table,
+  columns: string[],
+  exprs: string[],
+  transform: Record<string, string>,
+  problems: Problem[],
+): Promise<boolean> {
+  for (const [col, expr] of Object.entries(transform)) {
+    const i = columns.indexOf(col);
+    if (i < 0) {
+      problems.push({
+        severity: 'error',
+        code: 'CONFIG_INVALID',
+        message: `transform names column "${col}", which ${source}:${table.name} does not move.`,
+        subject: `${source}:${table.name}`,
+        hint: `Moved columns: ${columns.join(', ')}`,
+      });
+      return false;
+    }
+    const invalid = await role.expressionProblem(engine, table.name, expr);
+    if (invalid !== null) {
+      problems.push({
+        severity: 'error',
+        code: 'CONFIG_INVALID',
+        message: `transform for ${source}:${table.name}.${col} is not valid SQL: ${invalid}`,
+        subject: `${source}:${table.name}.${col}`,
+        hint: 'Use an SQLite expression over the source row, e.g. "lower(email)".',
+      });
+      return false;
+    }
+    exprs[i] = `(${expr})`;
+  }
+  return true;
 }
 
 /**
