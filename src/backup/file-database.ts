@@ -3,9 +3,9 @@
  * restore, consolidate). The file's name usually says (a SQLite extension); a file with another
  * name goes to the first registered engine whose databases are files, as such files always did.
  */
-import { requireRole, type EngineDriver, type EngineRoles } from '../engine/driver.js';
+import type { EngineDriver, EngineRoles } from '../engine/driver.js';
 import type { ConnectOptions, Engine } from '../engine/types.js';
-import { connect, registeredEngines } from '../engines/registry.js';
+import { connect, registeredEngines, roleOf } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
 
 /** The driver of the engine `file` is a database of. */
@@ -22,7 +22,7 @@ export function fileDriverOf(file: string): EngineDriver {
 
 /** A role of the engine `file` belongs to, or NOT_SUPPORTED naming the engine. */
 export function fileRoleOf<K extends keyof EngineRoles>(file: string, role: K): NonNullable<EngineRoles[K]> {
-  return requireRole(fileDriverOf(file), role);
+  return roleOf(fileDriverOf(file).dialect, role);
 }
 
 /** Opens a local database file with its engine. */
