@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FerryError } from '../errors.js';
-import { integrityCheck } from '../engines/sqlite/sqlite-backup.js';
 import { sha256File } from '../util/fs-atomic.js';
+import { fileRoleOf } from './file-database.js';
 import { MANIFEST_NAME, SET_NAME_PATTERN, type BackupManifest } from './manifest.js';
 
 /** A backup set found on disk. */
@@ -133,7 +133,7 @@ export async function checkBackup(setDir: string, only?: string[]): Promise<Back
     }
     let integrity: string;
     try {
-      integrity = integrityCheck(p);
+      integrity = await fileRoleOf(p, 'backup').integrityCheck(p);
     } catch (e) {
       integrity = (e as Error).message;
     }

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { FileStat } from '../engine/backup-role.js';
 import { FerryError } from '../errors.js';
-import { backupSqliteFile } from '../engines/sqlite/sqlite-backup.js';
-import { fsyncDir, makeDirs, sha256File, timestampName, writeFileAtomic } from '../util/fs-atomic.js';
+import { fsyncDir, fsyncFile, makeDirs, removeSqliteFiles, sha256File, timestampName, writeFileAtomic } from '../util/fs-atomic.js';
+import { fileRoleOf } from './file-database.js';
 import { MANIFEST_NAME, type BackupFileEntry, type BackupManifest } from './manifest.js';
 
 /** Options of `ferry backup` / `createBackup()`. */
@@ -35,51 +36,15 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   for (const f of options.files) {
     if (!fs.existsSync(f)) throw new FerryError('SOURCE_MISSING', `${f} does not exist.`, { subject: f, hint: 'Check the path.' });
   }
-  try {
-    makeDirs(options.dir);
-    // Proves the folder takes a new entry: a read-only folder says so now, not as a confusing ENOENT later.
-    fs.accessSync(options.dir, fs.constants.W_OK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'it is read-only' : (e as Error).message;
-    throw new FerryError('UNWRITABLE', `Cannot write backup sets to ${options.dir}: ${why}.`, {
-      subject: options.dir,
-      hint: 'Choose a writable backup folder (backupDir in the config, or --dir).',
-    });
-  }
-  removeDeadPartials(options.dir);
-  let id = timestampName();
-  for (let n = 2; fs.existsSync(path.join(options.dir, id)); n++) id = `${timestampName()}_${n}`;
+  prepareBackupDir(options.dir);
+  const id = newSetId(options.dir);
   // The writer's pid is in the name, so a later run can tell a set being written from one whose
   // writer was killed.
   const partial = path.join(options.dir, `.${id}.${process.pid}.partial`);
   fs.rmSync(partial, { recursive: true, force: true });
   fs.mkdirSync(partial);
-  const entries: BackupFileEntry[] = [];
-  const used = new Set<string>();
   try {
-    for (const file of options.files) {
-      const abs = path.resolve(file);
-      let name = path.basename(abs);
-      // Two sources with one base name from different folders keep distinct copies.
-      for (let n = 2; used.has(name); n++) name = `${path.parse(abs).name}_${n}${path.extname(abs)}`;
-      used.add(name);
-      const dest = path.join(partial, name);
-      const result = backupSqliteFile(abs, dest, options.busyTimeoutMs);
-      const entry: BackupFileEntry = {
-        name,
-        source: abs,
-        size: result.size,
-        sha256: await sha256File(dest),
-        tables: result.tables,
-        integrity: result.integrity,
-        method: 'vacuum-into',
-        digests: result.digests,
-      };
-      if (result.sourceStat) entry.sourceStat = result.sourceStat;
-      entries.push(entry);
-      options.onFile?.(entry);
-    }
+    const entries = await backupFiles(options, partial);
     const manifest: BackupManifest = { format: 'ferry-backup/1', createdAt: new Date().toISOString(), reason: options.reason ?? 'manual', files: entries };
     writeFileAtomic(path.join(partial, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
     const final = path.join(options.dir, id);
@@ -90,6 +55,97 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     fs.rmSync(partial, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** Creates the backup folder, proves it is writable, and clears the half-written sets of dead runs. */
+function prepareBackupDir(dir: string): void {
+  try {
+    makeDirs(dir);
+    // Proves the folder takes a new entry: a read-only folder says so now, not as a confusing ENOENT later.
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'it is read-only' : (e as Error).message;
+    throw new FerryError('UNWRITABLE', `Cannot write backup sets to ${dir}: ${why}.`, {
+      subject: dir,
+      hint: 'Choose a writable backup folder (backupDir in the config, or --dir).',
+    });
+  }
+  removeDeadPartials(dir);
+}
+
+/** A `YYYYMMDD_HHMMSS` name not yet taken in `dir` (with a `_2`, `_3`... suffix on a clash). */
+function newSetId(dir: string): string {
+  let id = timestampName();
+  for (let n = 2; fs.existsSync(path.join(dir, id)); n++) id = `${timestampName()}_${n}`;
+  return id;
+}
+
+/** Backs up each file into the set folder `partial`, one manifest entry each. */
+async function backupFiles(options: CreateBackupOptions, partial: string): Promise<BackupFileEntry[]> {
+  const entries: BackupFileEntry[] = [];
+  const used = new Set<string>();
+  for (const file of options.files) {
+    const abs = path.resolve(file);
+    let name = path.basename(abs);
+    // Two sources with one base name from different folders keep distinct copies.
+    for (let n = 2; used.has(name); n++) name = `${path.parse(abs).name}_${n}${path.extname(abs)}`;
+    used.add(name);
+    const dest = path.join(partial, name);
+    const result = await backupFile(abs, dest, options.busyTimeoutMs);
+    const entry: BackupFileEntry = {
+      name,
+      source: abs,
+      size: result.size,
+      sha256: await sha256File(dest),
+      tables: result.tables,
+      integrity: result.integrity,
+      method: 'vacuum-into',
+      digests: result.digests,
+    };
+    if (result.sourceStat) entry.sourceStat = result.sourceStat;
+    entries.push(entry);
+    options.onFile?.(entry);
+  }
+  return entries;
+}
+
+/** What backing up one file gave. */
+interface FileBackup {
+  size: number;
+  tables: Record<string, number>;
+  /** Rows and content digest per table ("rows:hex"). */
+  digests: Record<string, string>;
+  /** The source's stat fingerprint just before it was read. */
+  sourceStat: FileStat | null;
+  integrity: string;
+}
+
+/**
+ * Backs up `source` into `dest` with its engine's consistent copy (via a temporary name, renamed
+ * when complete), checks the copy's integrity and records its rows and digests per table.
+ */
+async function backupFile(source: string, dest: string, busyTimeoutMs?: number): Promise<FileBackup> {
+  const role = fileRoleOf(source, 'backup');
+  const tmp = `${dest}.partial`;
+  removeSqliteFiles(tmp);
+  // Taken before the read: a write after it makes the fingerprint differ, never match wrongly.
+  const sourceStat = await role.fileStat(source);
+  await role.snapshot(source, tmp, { busyTimeoutMs });
+  const integrity = await role.integrityCheck(tmp);
+  if (integrity !== 'ok') {
+    removeSqliteFiles(tmp);
+    throw new FerryError('BACKUP_INVALID', `The backup of ${source} failed its integrity check: ${integrity}`, {
+      subject: source,
+      hint: 'The source itself may be damaged; run `PRAGMA integrity_check` on it.',
+    });
+  }
+  const digests = await role.tableDigests(tmp);
+  const tables = Object.fromEntries(Object.entries(digests).map(([t, d]) => [t, Number(d.split(':')[0])]));
+  fsyncFile(tmp);
+  fs.renameSync(tmp, dest);
+  fsyncDir(path.dirname(dest));
+  return { size: fs.statSync(dest).size, tables, digests, sourceStat, integrity };
 }
 
 /**
@@ -140,7 +196,7 @@ export async function backupUnlessUnchanged(options: CreateBackupOptions): Promi
       .join('\u0000') === files.join('\u0000');
   if (last && same) {
     const { sourceChanges } = await import('./source-changes.js');
-    if (sourceChanges(last.manifest.files).length === 0) return { id: last.id, path: last.path, manifest: last.manifest, reused: true };
+    if ((await sourceChanges(last.manifest.files)).length === 0) return { id: last.id, path: last.path, manifest: last.manifest, reused: true };
   }
   return { ...(await createBackup(options)), reused: false };
 }

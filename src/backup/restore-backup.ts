@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type { BackupRole } from '../engine/backup-role.js';
 import { FerryError } from '../errors.js';
-import { integrityCheck, restoreSqliteFile, tableRowCounts } from '../engines/sqlite/sqlite-backup.js';
-import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
 import { removeSqliteFiles, timestampName } from '../util/fs-atomic.js';
 import { checkBackup, findBackup } from './backup-catalog.js';
 import { createBackup } from './create-backup.js';
+import { fileRoleOf, openFile } from './file-database.js';
+import type { BackupFileEntry } from './manifest.js';
 
 /** Options of `ferry restore` / `restoreBackup()`. */
 export interface RestoreOptions {
@@ -50,23 +50,21 @@ export interface PlannedRestore {
 /** What `ferry restore --dry-run` reports: the set (checked) and each file it would replace. Reads only. */
 export async function planRestore(options: RestoreOptions): Promise<{ set: string; files: PlannedRestore[] }> {
   const { set, wanted } = await chosenFiles(options);
-  const files = wanted.map((f): PlannedRestore => {
+  const files: PlannedRestore[] = [];
+  for (const f of wanted) {
     const dest = path.resolve(options.to ?? f.source);
-    let current: Record<string, number> | null = null;
-    if (fs.existsSync(dest)) {
-      const db = new Database(dest, { readonly: true });
-      db.defaultSafeIntegers(true);
-      try {
-        current = tableRowCounts(db);
-      } catch {
-        current = {};
-      } finally {
-        db.close();
-      }
-    }
-    return { name: f.name, path: dest, tables: f.tables, current };
-  });
+    files.push({ name: f.name, path: dest, tables: f.tables, current: fs.existsSync(dest) ? await currentRows(dest) : null });
+  }
   return { set: set.id, files };
+}
+
+/** Rows per table of what is at `dest` now ({} when it cannot be read as a database). */
+async function currentRows(dest: string): Promise<Record<string, number>> {
+  try {
+    return await fileRoleOf(dest, 'backup').tableRowCounts(dest);
+  } catch {
+    return {};
+  }
 }
 
 /** The set and the files of it a restore is about, checked (hashes and integrity) before anything else. */
@@ -114,38 +112,50 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     options.busyTimeoutMs,
   );
   const restored: RestoredFile[] = [];
-  for (const [i, f] of wanted.entries()) {
-    const dest = destinations[i]!;
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
-    try {
-      await restoreSqliteFile(path.join(set.path, f.name), dest, options.busyTimeoutMs);
-      const integrity = integrityCheck(dest);
-      if (integrity !== 'ok') throw new FerryError('BACKUP_INVALID', `${dest} failed integrity_check after restore: ${integrity}`, { subject: dest });
-      const db = new Database(dest, { readonly: true });
-      db.defaultSafeIntegers(true);
-      const tables = tableRowCounts(db);
-      db.close();
-      if (!sameCounts(tables, f.tables)) {
-        throw new FerryError('BACKUP_INVALID', `${dest} does not hold the rows the manifest lists after restore.`, {
-          subject: dest,
-          data: { expected: f.tables, found: tables },
-        });
-      }
-      restored.push({ name: f.name, path: dest, tables });
-    } catch (e) {
-      const kept = before?.copies.get(dest);
-      if (kept) {
-        await restoreSqliteFile(kept, dest, options.busyTimeoutMs).catch(() => undefined);
-        throw new FerryError(
-          e instanceof FerryError ? e.code : 'INTERNAL',
-          `${(e as Error).message} The previous content was put back; a copy stays in ${kept}.`,
-          { subject: dest, hint: (e as FerryError).hint, cause: e },
-        );
-      }
-      throw e;
-    }
-  }
+  for (const [i, f] of wanted.entries()) restored.push(await restoreFile(path.join(set.path, f.name), destinations[i]!, f, before, options.busyTimeoutMs));
   return { set: set.id, restored, before: before?.set ?? null };
+}
+
+/**
+ * Puts one file of the set back at `dest`. If it fails, what `dest` held before the restore (kept
+ * by keepBeforeRestore) is put back and the error says where its copy stays.
+ */
+async function restoreFile(
+  copy: string,
+  dest: string,
+  entry: BackupFileEntry,
+  before: { copies: Map<string, string> } | null,
+  busyTimeoutMs?: number,
+): Promise<RestoredFile> {
+  const role = fileRoleOf(copy, 'backup');
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  try {
+    return await putBack(role, copy, dest, entry, busyTimeoutMs);
+  } catch (e) {
+    const kept = before?.copies.get(dest);
+    if (!kept) throw e;
+    await role.restore(kept, dest, { busyTimeoutMs }).catch(() => undefined);
+    throw new FerryError(e instanceof FerryError ? e.code : 'INTERNAL', `${(e as Error).message} The previous content was put back; a copy stays in ${kept}.`, {
+      subject: dest,
+      hint: (e as FerryError).hint,
+      cause: e,
+    });
+  }
+}
+
+/** Restores one copy, then checks the result: integrity, and the manifest's row counts. */
+async function putBack(role: BackupRole, copy: string, dest: string, entry: BackupFileEntry, busyTimeoutMs?: number): Promise<RestoredFile> {
+  await role.restore(copy, dest, { busyTimeoutMs });
+  const integrity = await role.integrityCheck(dest);
+  if (integrity !== 'ok') throw new FerryError('BACKUP_INVALID', `${dest} failed integrity_check after restore: ${integrity}`, { subject: dest });
+  const tables = await role.tableRowCounts(dest);
+  if (!sameCounts(tables, entry.tables)) {
+    throw new FerryError('BACKUP_INVALID', `${dest} does not hold the rows the manifest lists after restore.`, {
+      subject: dest,
+      data: { expected: entry.tables, found: tables },
+    });
+  }
+  return { name: entry.name, path: dest, tables };
 }
 
 /**
@@ -155,22 +165,22 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
  */
 async function keepBeforeRestore(files: string[], dir: string, busyTimeoutMs?: number): Promise<{ set: string; copies: Map<string, string> } | null> {
   const copies = new Map<string, string>();
-  const sqlite: string[] = [];
+  const databases: string[] = [];
   for (const f of files) {
-    const aside = notSqlite(f) ? keepAside(f) : null;
+    const aside = (await notADatabase(f)) ? keepAside(f) : null;
     if (aside) copies.set(f, aside);
-    else sqlite.push(f);
+    else databases.push(f);
   }
-  if (!sqlite.length) return copies.size ? { set: '', copies } : null;
-  const made = await createBackup({ files: sqlite, dir, reason: 'before-restore', busyTimeoutMs });
+  if (!databases.length) return copies.size ? { set: '', copies } : null;
+  const made = await createBackup({ files: databases, dir, reason: 'before-restore', busyTimeoutMs });
   for (const entry of made.manifest.files) copies.set(entry.source, path.join(made.path, entry.name));
   return { set: made.id, copies };
 }
 
-/** True when the file cannot be opened as a SQLite database (so it is kept by renaming). */
-function notSqlite(file: string): boolean {
+/** True when the file cannot be opened as a database (so it is kept by renaming). */
+async function notADatabase(file: string): Promise<boolean> {
   try {
-    openSqlite(file, { readonly: true }).db.close();
+    await (await openFile(file, { readonly: true })).close();
     return false;
   } catch (e) {
     if (e instanceof FerryError && (e.code === 'NOT_SQLITE' || e.code === 'CORRUPT')) return true;

@@ -4,9 +4,7 @@
  * that was touched is read again and compared table by table). Rollback and a resumed
  * consolidation ask before they act, so that rows written meanwhile are never thrown away unseen.
  */
-import Database from 'better-sqlite3';
-import { sqliteFileStat, tableContents, tableRowCounts } from '../engines/sqlite/sqlite-backup.js';
-import { loadNativeChecksum } from '../engines/sqlite/sqlite-checksum.js';
+import { fileRoleOf } from './file-database.js';
 import type { BackupFileEntry } from './manifest.js';
 
 /** How one source differs from its backup: what changed, in words, per table. */
@@ -16,20 +14,15 @@ export interface SourceChange {
 }
 
 /** The changes of `entry.source` since the backup, or null when it holds what the set holds. */
-export function sourceChange(entry: BackupFileEntry): SourceChange | null {
-  const stat = sqliteFileStat(entry.source);
+export async function sourceChange(entry: BackupFileEntry): Promise<SourceChange | null> {
+  const role = fileRoleOf(entry.source, 'backup');
+  const stat = await role.fileStat(entry.source);
   if (!stat) return { source: entry.source, changes: ['the file is gone'] };
   if (entry.sourceStat && sameStat(stat, entry.sourceStat)) return null;
-  const db = new Database(entry.source, { readonly: true, fileMustExist: true });
-  db.defaultSafeIntegers(true);
-  let now: Record<string, string>;
-  try {
-    loadNativeChecksum(db);
-    // Sets made before digests were recorded can only compare row counts.
-    now = entry.digests ? tableContents(db) : Object.fromEntries(Object.entries(tableRowCounts(db)).map(([t, n]) => [t, `${n}:`]));
-  } finally {
-    db.close();
-  }
+  // Sets made before digests were recorded can only compare row counts.
+  const now = entry.digests
+    ? await role.tableDigests(entry.source)
+    : Object.fromEntries(Object.entries(await role.tableRowCounts(entry.source)).map(([t, n]) => [t, `${n}:`]));
   const then = entry.digests ?? Object.fromEntries(Object.entries(entry.tables).map(([t, n]) => [t, `${n}:`]));
   const changes: string[] = [];
   for (const [table, d] of Object.entries(now)) {
@@ -42,9 +35,14 @@ export function sourceChange(entry: BackupFileEntry): SourceChange | null {
   return changes.length ? { source: entry.source, changes } : null;
 }
 
-/** The changes of every source of a set. */
-export function sourceChanges(entries: BackupFileEntry[]): SourceChange[] {
-  return entries.map(sourceChange).filter((c): c is SourceChange => c !== null);
+/** The changes of every source of a set, one source after the other. */
+export async function sourceChanges(entries: BackupFileEntry[]): Promise<SourceChange[]> {
+  const out: SourceChange[] = [];
+  for (const entry of entries) {
+    const change = await sourceChange(entry);
+    if (change) out.push(change);
+  }
+  return out;
 }
 
 /** "a.db (personas: 500 → 501 rows); b.db (...)" for messages. */

@@ -1,7 +1,8 @@
+import type { ConflictPolicy } from '../engine/consolidation-role.js';
 import type { Value } from '../values/value.js';
 
-/** What happens when a row from a later source collides with a row already in the target table. */
-export type ConflictPolicy = 'error' | 'skip' | 'replace';
+/** What happens when a row from a later source collides with a row already in the target table (declared with the engine contract). */
+export type { ConflictPolicy };
 
 /** A row as a TS/JS transform sees it: column name -> value. */
 export type RowObject = Record<string, Value>;

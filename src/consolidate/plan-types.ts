@@ -1,4 +1,5 @@
 import type { ConflictPolicy, RowObject } from '../config/types.js';
+import type { ConsolidationIndex, ConsolidationPiece, ConsolidationTable } from '../engine/consolidation-role.js';
 import type { ErrorCode } from '../errors.js';
 import type { EventSink } from './events.js';
 
@@ -17,59 +18,22 @@ export interface PlannedSource {
   check?: string;
 }
 
-/** One source table feeding one target table. */
-export interface PlannedPiece {
-  /** Stable id used for resume: `<source file>/<source table>`. */
-  id: string;
-  source: string;
+/** One source table feeding one target table (what the engine copies, plus where it comes from). */
+export interface PlannedPiece extends ConsolidationPiece {
   sourcePath: string;
-  sourceTable: string;
-  /** Target column names, in insert order. */
-  columns: string[];
-  /** SQL expression over the source row per column (quoted column, or a configured transform). */
-  exprs: string[];
   /** A row function from a TS/JS config (rows go through JS then). */
   rowFn?: (row: RowObject) => RowObject;
-  /** Source columns the row function receives. */
-  fnInputColumns?: string[];
-  onConflict: ConflictPolicy;
-  rows: number;
-  /** The source table has a rowid, so it can be copied in key-range chunks. */
-  hasRowid: boolean;
-  /**
-   * Every column, unchanged and in the source's order: the first piece into an empty table can be
-   * a plain `INSERT ... SELECT *`, which SQLite runs as a page-level transfer.
-   */
-  wholeTable: boolean;
 }
 
 /** A CREATE INDEX statement for the target. */
-export interface PlannedIndex {
-  name: string;
-  sql: string;
-  /** Unique indexes must exist before a second source is merged in: conflicts are found with them. */
-  unique: boolean;
-}
+export type PlannedIndex = ConsolidationIndex;
 
 /** One table of a target file. */
-export interface PlannedTable {
-  name: string;
-  createSql: string;
+export interface PlannedTable extends ConsolidationTable {
   /** Indexes to create, rewritten for the target table (see build-target for when). */
   indexes: PlannedIndex[];
-  /** Unique keys (primary key, UNIQUE constraints, unique indexes) used to find conflicts. */
-  keys: string[][];
-  /**
-   * The table has no key and is merged from several sources: its only "key" is the whole row
-   * (compared NULL-safely). Rows found in two sources are kept twice unless a skip/replace policy
-   * drops the whole-row duplicates.
-   */
-  wholeRowKey?: string[];
-  /** Declared types of the target columns (for staging rows that pass through JS). */
-  columnTypes: Record<string, string>;
   pieces: PlannedPiece[];
   autoincrement: boolean;
-  withoutRowid: boolean;
   /** What the plan changed or left out, said aloud. */
   notes: string[];
 }

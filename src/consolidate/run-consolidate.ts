@@ -54,6 +54,29 @@ export interface ConsolidateResult {
 export async function consolidate(options: ConsolidateOptions): Promise<ConsolidateResult> {
   const started = Date.now();
   const emit: EventSink = options.onEvent ?? (() => undefined);
+  const plan = await planOrRefuse(options);
+  ensureWritable(plan.targetDir);
+  const resume = await resumeOrStartOver(plan, options);
+  await replaceExistingTargets(plan, resume.done, options);
+  const state = await backupToBuildFrom(plan, resume, options, emit);
+  const reports = await buildTargets(plan, state, resume.done, options, emit);
+  clearRunState(plan.targetDir);
+  const tables = reports.flatMap((r) => r.tables);
+  return {
+    plan,
+    backupSet: state.backupSet,
+    resumed: resume.resumable,
+    targets: reports,
+    tablesMigrated: tables.length,
+    totalRows: tables.reduce((s, t) => s + t.rows, 0),
+    skippedRows: tables.reduce((s, t) => s + t.skipped, 0),
+    replacedRows: tables.reduce((s, t) => s + t.replaced, 0),
+    durationMs: Date.now() - started,
+  };
+}
+
+/** The plan, or the run refused on its first planning error (with the count of the others). */
+async function planOrRefuse(options: ConsolidateOptions): Promise<ConsolidatePlan> {
   const plan = await buildPlan({
     config: options.config,
     baseDir: options.baseDir,
@@ -70,35 +93,24 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
       { subject: first.subject, hint: first.hint, data: { problems: errors } },
     );
   }
-  ensureWritable(plan.targetDir);
+  return plan;
+}
 
+/** What an interrupted run of this job left to resume: its state, and the targets it finished. */
+interface Resume {
+  previous: RunState | null;
+  resumable: boolean;
+  done: Set<string>;
+}
+
+/**
+ * Finds an interrupted run. The same job is resumed unless its sources changed since its backup
+ * (then SOURCES_CHANGED, or with --restart a fresh start); a different job's leftovers are removed.
+ */
+async function resumeOrStartOver(plan: ConsolidatePlan, options: ConsolidateOptions): Promise<Resume> {
   const previous = readRunState(plan.targetDir);
   let resumable = !!previous && previous.fingerprint === plan.fingerprint && fs.existsSync(previous.backupSet);
-  if (resumable) {
-    // The interrupted run builds its targets from its backup: rows written to the sources since
-    // would be left out of a resumed run without a word.
-    const changed = sourceChanges(readManifest(previous!.backupSet).files);
-    if (changed.length && !options.restart) {
-      throw new FerryError(
-        'SOURCES_CHANGED',
-        `The sources changed since the interrupted run's backup (${previous!.backupSet}): ${describeChanges(changed)}. Resuming would leave those rows out of the targets.`,
-        {
-          subject: changed[0]!.source,
-          hint: "Start over from a new backup with --restart (the interrupted run's partial targets are discarded; its backup set stays).",
-          data: { changed },
-        },
-      );
-    }
-    if (changed.length) {
-      resumable = false;
-      // The interrupted run's finished targets were built from the old backup: they are this
-      // job's own output (never the user's files), rebuilt below from the new one.
-      for (const t of plan.targets) {
-        const own = previous!.completed.includes(t.file) || readReport(plan.targetDir, t.file)?.fingerprint === plan.fingerprint;
-        if (own && fs.existsSync(t.path)) removeSqliteFiles(t.path);
-      }
-    }
-  }
+  if (resumable && (await sourcesChangedSince(previous!, plan, options.restart))) resumable = false;
   if (previous && !resumable) {
     // A different job was interrupted here: its partial files are ferry's own and can go.
     for (const t of plan.targets) removeSqliteFiles(partialPath(plan.targetDir, t.file));
@@ -113,6 +125,38 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
         done.add(t.file);
     }
   }
+  return { previous, resumable, done };
+}
+
+/**
+ * The interrupted run builds its targets from its backup: rows written to the sources since
+ * would be left out of a resumed run without a word. Changed sources refuse the resume, unless
+ * `restart`: then the run starts over (true) and the interrupted run's finished targets, this
+ * job's own output (never the user's files), are removed to be rebuilt from the new backup.
+ */
+async function sourcesChangedSince(previous: RunState, plan: ConsolidatePlan, restart: boolean | undefined): Promise<boolean> {
+  const changed = await sourceChanges(readManifest(previous.backupSet).files);
+  if (changed.length && !restart) {
+    throw new FerryError(
+      'SOURCES_CHANGED',
+      `The sources changed since the interrupted run's backup (${previous.backupSet}): ${describeChanges(changed)}. Resuming would leave those rows out of the targets.`,
+      {
+        subject: changed[0]!.source,
+        hint: "Start over from a new backup with --restart (the interrupted run's partial targets are discarded; its backup set stays).",
+        data: { changed },
+      },
+    );
+  }
+  if (!changed.length) return false;
+  for (const t of plan.targets) {
+    const own = previous.completed.includes(t.file) || readReport(plan.targetDir, t.file)?.fingerprint === plan.fingerprint;
+    if (own && fs.existsSync(t.path)) removeSqliteFiles(t.path);
+  }
+  return true;
+}
+
+/** Targets already in place that are not this job's finished work: refused, or with --force backed up (then replaced). */
+async function replaceExistingTargets(plan: ConsolidatePlan, done: Set<string>, options: ConsolidateOptions): Promise<void> {
   const existing = plan.targets.filter((t) => fs.existsSync(t.path) && !done.has(t.file));
   if (existing.length && !options.force) {
     throw new FerryError('TARGET_EXISTS', `Target ${existing.map((t) => t.path).join(', ')} already exists.`, {
@@ -123,24 +167,30 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
   if (existing.length && options.force) {
     await createBackup({ files: existing.map((t) => t.path), dir: plan.backupDir, reason: 'replaced-targets', busyTimeoutMs: options.busyTimeoutMs });
   }
+}
 
-  let state: RunState;
-  if (resumable) {
-    state = previous!;
-    emit({ type: 'backup-done', path: state.backupSet, reused: true });
-  } else {
-    emit({ type: 'backup-start', files: plan.sources.length, dir: plan.backupDir });
-    const set = await createBackup({
-      files: plan.sources.map((s) => s.path),
-      dir: plan.backupDir,
-      reason: 'consolidate',
-      busyTimeoutMs: options.busyTimeoutMs,
-      onFile: (entry) => emit({ type: 'backup-file', entry }),
-    });
-    emit({ type: 'backup-done', path: set.path, reused: false });
-    state = { fingerprint: plan.fingerprint, backupSet: set.path, completed: [], startedAt: new Date().toISOString() };
-    writeRunState(plan.targetDir, state);
+/** The backup the targets are built from: the interrupted run's, or a new set of every source (recorded as the run's state). */
+async function backupToBuildFrom(plan: ConsolidatePlan, resume: Resume, options: ConsolidateOptions, emit: EventSink): Promise<RunState> {
+  if (resume.resumable) {
+    emit({ type: 'backup-done', path: resume.previous!.backupSet, reused: true });
+    return resume.previous!;
   }
+  emit({ type: 'backup-start', files: plan.sources.length, dir: plan.backupDir });
+  const set = await createBackup({
+    files: plan.sources.map((s) => s.path),
+    dir: plan.backupDir,
+    reason: 'consolidate',
+    busyTimeoutMs: options.busyTimeoutMs,
+    onFile: (entry) => emit({ type: 'backup-file', entry }),
+  });
+  emit({ type: 'backup-done', path: set.path, reused: false });
+  const state: RunState = { fingerprint: plan.fingerprint, backupSet: set.path, completed: [], startedAt: new Date().toISOString() };
+  writeRunState(plan.targetDir, state);
+  return state;
+}
+
+/** Source name -> its copy in the backup set. */
+function backupCopies(plan: ConsolidatePlan, state: RunState): Map<string, string> {
   const manifest = readManifest(state.backupSet);
   const backupFiles = new Map<string, string>();
   for (const s of plan.sources) {
@@ -152,7 +202,12 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
       });
     backupFiles.set(s.name, path.join(state.backupSet, entry.name));
   }
+  return backupFiles;
+}
 
+/** Builds every target not finished yet, recording each finished one in the run state. */
+async function buildTargets(plan: ConsolidatePlan, state: RunState, done: Set<string>, options: ConsolidateOptions, emit: EventSink): Promise<TargetReport[]> {
+  const backupFiles = backupCopies(plan, state);
   const reports: TargetReport[] = [];
   for (const target of plan.targets) {
     const finished = done.has(target.file) && fs.existsSync(target.path) ? readReport(plan.targetDir, target.file) : null;
@@ -174,19 +229,7 @@ export async function consolidate(options: ConsolidateOptions): Promise<Consolid
     state.completed.push(target.file);
     writeRunState(plan.targetDir, state);
   }
-  clearRunState(plan.targetDir);
-  const tables = reports.flatMap((r) => r.tables);
-  return {
-    plan,
-    backupSet: state.backupSet,
-    resumed: resumable,
-    targets: reports,
-    tablesMigrated: tables.length,
-    totalRows: tables.reduce((s, t) => s + t.rows, 0),
-    skippedRows: tables.reduce((s, t) => s + t.skipped, 0),
-    replacedRows: tables.reduce((s, t) => s + t.replaced, 0),
-    durationMs: Date.now() - started,
-  };
+  return reports;
 }
 
 /** Creates targetDir and proves a file can be written there, before anything else is done. */

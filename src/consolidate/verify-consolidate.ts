@@ -8,7 +8,8 @@ import { quoteSqliteIdent as q } from '../engines/sqlite/sqlite-tokens.js';
 import { ChecksumAccumulator } from '../values/checksum.js';
 import { buildPlan } from './build-plan.js';
 import { readReport } from './target-report.js';
-import { createStage, transformRow } from './transform-stage.js';
+import { createStage } from '../engines/sqlite/sqlite-consolidate-stage.js';
+import { transformRow } from './transform-stage.js';
 import type { PlannedPiece, PlannedTable, PlannedTarget } from './plan-types.js';
 import { findRowDifferences, type RowDifference } from './row-differences.js';
 

@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { FerryConfig } from '../config/types.js';
+import type { Engine } from '../engine/types.js';
+import { connect } from '../engines/registry.js';
+import type { Row } from '../values/value.js';
 
 /**
  * A small legacy estate like the ones the consolidation runbook starts from: several SQLite files
@@ -40,85 +42,12 @@ export function generateEstate(options: EstateOptions): Estate {
   const walRows = options.walRows ?? 25;
   const sourceDir = path.join(options.dir, '.nomic');
   fs.mkdirSync(sourceDir, { recursive: true });
-
-  const debates = open(path.join(sourceDir, 'debates.db'), true);
-  debates.exec(`
-    CREATE TABLE debates (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','closed')), score REAL, big INTEGER, payload BLOB, created_at TEXT DEFAULT CURRENT_TIMESTAMP);
-    CREATE TABLE "Debate Messages" (id INTEGER PRIMARY KEY, debate_id INTEGER NOT NULL REFERENCES debates(id) ON DELETE CASCADE, "Author" TEXT, body TEXT, CONSTRAINT body_not_blank CHECK (body IS NULL OR length(body) >= 0));
-    CREATE INDEX idx_messages_debate ON "Debate Messages"(debate_id);
-    CREATE INDEX idx_debates_open ON debates(created_at) WHERE status = 'open';
-    CREATE INDEX idx_debates_lower_topic ON debates(lower(topic));
-    CREATE VIEW open_debates AS SELECT id, topic FROM debates WHERE status = 'open';
-  `);
-  const insDebate = debates.prepare(`INSERT INTO debates (topic, status, score, big, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)`);
-  const insMsg = debates.prepare(`INSERT INTO "Debate Messages" (debate_id, "Author", body) VALUES (?, ?, ?)`);
-  debates.transaction(() => {
-    for (let i = 0; i < rows; i++) {
-      const big = i === 0 ? AWKWARD.int64Min : i === 1 ? AWKWARD.int64Max : BigInt(i) * 1_000_000_007n;
-      insDebate.run(
-        AWKWARD.texts[i % AWKWARD.texts.length]! + ` #${i}`,
-        i % 3 ? 'open' : 'closed',
-        i % 11 === 0 ? null : AWKWARD.doubles[i % AWKWARD.doubles.length]! * (i + 1),
-        big,
-        i % 5 === 0 ? null : AWKWARD.blobs[i % AWKWARD.blobs.length]!,
-        `2024-01-${String((i % 28) + 1).padStart(2, '0')} 10:00:00`,
-      );
-      insMsg.run(i + 1, i % 7 === 0 ? null : `agent-${i % 13}`, AWKWARD.texts[(i * 3) % AWKWARD.texts.length]!);
-    }
-  })();
-  debates.close();
-
-  const continuum = open(path.join(sourceDir, 'continuum.db'), true);
-  continuum.exec(`
-    CREATE TABLE memories (id TEXT PRIMARY KEY, tier TEXT NOT NULL, content TEXT, created_at TEXT, embedding BLOB, importance REAL DEFAULT 0.5);
-    CREATE INDEX idx_memories_tier ON memories(tier);
-    CREATE INDEX idx_memories_embedding ON memories(embedding);
-    CREATE TABLE tier_transitions (id INTEGER PRIMARY KEY, memory_id TEXT REFERENCES memories(id), from_tier TEXT, to_tier TEXT, at REAL);
-    CREATE TABLE scratch (k TEXT, v TEXT);
-  `);
-  const insMem = continuum.prepare(`INSERT INTO memories VALUES (?, ?, ?, ?, ?, ?)`);
-  const insTr = continuum.prepare(`INSERT INTO tier_transitions (memory_id, from_tier, to_tier, at) VALUES (?, ?, ?, ?)`);
-  continuum.transaction(() => {
-    for (let i = 0; i < rows; i++) {
-      insMem.run(
-        `mem-${i}`,
-        ['fast', 'medium', 'slow', 'glacial'][i % 4]!,
-        i % 9 === 0 ? null : AWKWARD.texts[i % AWKWARD.texts.length]!,
-        `2024-02-01T00:00:${String(i % 60).padStart(2, '0')}Z`,
-        AWKWARD.blobs[i % 3]!,
-        i / 7,
-      );
-      if (i % 2 === 0) insTr.run(`mem-${i}`, 'fast', 'medium', 1700000000.123456 + i);
-    }
-    continuum.exec(`INSERT INTO scratch VALUES ('left', 'behind')`);
-  })();
-  continuum.close();
-
-  // Two files feeding one analytics table, with overlapping keys resolved by the config.
-  for (const [file, offset] of [
-    ['elo.db', 0],
-    ['elo_archive.db', rows - 10],
-  ] as const) {
-    const db = open(path.join(sourceDir, file), file === 'elo.db');
-    db.exec(`CREATE TABLE ratings (agent TEXT NOT NULL, season INTEGER NOT NULL, rating REAL NOT NULL, games INTEGER DEFAULT 0, PRIMARY KEY (agent, season)) ;
-             CREATE UNIQUE INDEX idx_ratings_rank ON ratings(season, rating, agent);`);
-    const ins = db.prepare(`INSERT INTO ratings VALUES (?, ?, ?, ?)`);
-    db.transaction(() => {
-      for (let i = 0; i < rows; i++) ins.run(`agent-${i + offset}`, 2024, 1500 + ((i + offset) % 400) + 0.25, i);
-    })();
-    db.close();
-  }
-
-  const personas = open(path.join(sourceDir, 'personas.db'), false);
-  personas.exec(`CREATE TABLE personas (name TEXT PRIMARY KEY COLLATE NOCASE, traits TEXT, "order" INTEGER, "select" TEXT) WITHOUT ROWID;`);
-  const insP = personas.prepare(`INSERT INTO personas VALUES (?, ?, ?, ?)`);
-  personas.transaction(() => {
-    for (let i = 0; i < Math.min(rows, 500); i++)
-      insP.run(`Persona ${i}`, JSON.stringify({ curious: i % 2 === 0, depth: i }), i, AWKWARD.texts[i % AWKWARD.texts.length]!);
-  })();
-  personas.close();
-  // A file nobody mapped: reported as "unmapped" by the dry-run.
-  open(path.join(sourceDir, 'old_experiments.db'), false).exec('CREATE TABLE t (x)');
+  // generateEstate is synchronous (the tests and `npm run demo` call it so), the engine API is
+  // not: the files are written by a child process that this call waits for.
+  runChild(
+    `const m = await import(${JSON.stringify(import.meta.url)}); await m.writeEstateFiles(${JSON.stringify(sourceDir)}, ${rows});`,
+    'writing the estate',
+  );
 
   if (walRows > 0) {
     writeRowsOnlyInWal(
@@ -154,28 +83,129 @@ export function generateEstate(options: EstateOptions): Estate {
   return { sourceDir, configFile, config, files: fs.readdirSync(sourceDir).filter((f) => f.endsWith('.db')) };
 }
 
-function open(file: string, wal: boolean): Database.Database {
-  const db = new Database(file);
-  if (wal) db.pragma('journal_mode = WAL');
+/** Writes the estate's database files into `sourceDir` with `rows` rows per main table (run by generateEstate in a child process). */
+export async function writeEstateFiles(sourceDir: string, rows: number): Promise<void> {
+  await writeDebates(path.join(sourceDir, 'debates.db'), rows);
+  await writeContinuum(path.join(sourceDir, 'continuum.db'), rows);
+  // Two files feeding one analytics table, with overlapping keys resolved by the config.
+  await writeRatings(path.join(sourceDir, 'elo.db'), 0, rows, true);
+  await writeRatings(path.join(sourceDir, 'elo_archive.db'), rows - 10, rows, false);
+  await writePersonas(path.join(sourceDir, 'personas.db'), Math.min(rows, 500));
+  // A file nobody mapped: reported as "unmapped" by the dry-run.
+  const old = await open(path.join(sourceDir, 'old_experiments.db'), false);
+  await old.exec('CREATE TABLE t (x)');
+  await old.close();
+}
+
+async function writeDebates(file: string, rows: number): Promise<void> {
+  const db = await open(file, true);
+  await db.exec(`
+    CREATE TABLE debates (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','closed')), score REAL, big INTEGER, payload BLOB, created_at TEXT DEFAULT CURRENT_TIMESTAMP);
+    CREATE TABLE "Debate Messages" (id INTEGER PRIMARY KEY, debate_id INTEGER NOT NULL REFERENCES debates(id) ON DELETE CASCADE, "Author" TEXT, body TEXT, CONSTRAINT body_not_blank CHECK (body IS NULL OR length(body) >= 0));
+    CREATE INDEX idx_messages_debate ON "Debate Messages"(debate_id);
+    CREATE INDEX idx_debates_open ON debates(created_at) WHERE status = 'open';
+    CREATE INDEX idx_debates_lower_topic ON debates(lower(topic));
+    CREATE VIEW open_debates AS SELECT id, topic FROM debates WHERE status = 'open';
+  `);
+  const debate = (i: number): Row => [
+    AWKWARD.texts[i % AWKWARD.texts.length]! + ` #${i}`,
+    i % 3 ? 'open' : 'closed',
+    i % 11 === 0 ? null : AWKWARD.doubles[i % AWKWARD.doubles.length]! * (i + 1),
+    i === 0 ? AWKWARD.int64Min : i === 1 ? AWKWARD.int64Max : BigInt(i) * 1_000_000_007n,
+    i % 5 === 0 ? null : AWKWARD.blobs[i % AWKWARD.blobs.length]!,
+    `2024-01-${String((i % 28) + 1).padStart(2, '0')} 10:00:00`,
+  ];
+  const message = (i: number): Row => [i + 1, i % 7 === 0 ? null : `agent-${i % 13}`, AWKWARD.texts[(i * 3) % AWKWARD.texts.length]!];
+  await db.transaction(async () => {
+    await db.writeRows('debates', ['topic', 'status', 'score', 'big', 'payload', 'created_at'], batches(rows, debate));
+    await db.writeRows('Debate Messages', ['debate_id', 'Author', 'body'], batches(rows, message));
+  });
+  await db.close();
+}
+
+async function writeContinuum(file: string, rows: number): Promise<void> {
+  const db = await open(file, true);
+  await db.exec(`
+    CREATE TABLE memories (id TEXT PRIMARY KEY, tier TEXT NOT NULL, content TEXT, created_at TEXT, embedding BLOB, importance REAL DEFAULT 0.5);
+    CREATE INDEX idx_memories_tier ON memories(tier);
+    CREATE INDEX idx_memories_embedding ON memories(embedding);
+    CREATE TABLE tier_transitions (id INTEGER PRIMARY KEY, memory_id TEXT REFERENCES memories(id), from_tier TEXT, to_tier TEXT, at REAL);
+    CREATE TABLE scratch (k TEXT, v TEXT);
+  `);
+  const memory = (i: number): Row => [
+    `mem-${i}`,
+    ['fast', 'medium', 'slow', 'glacial'][i % 4]!,
+    i % 9 === 0 ? null : AWKWARD.texts[i % AWKWARD.texts.length]!,
+    `2024-02-01T00:00:${String(i % 60).padStart(2, '0')}Z`,
+    AWKWARD.blobs[i % 3]!,
+    i / 7,
+  ];
+  // Every other memory moved from the fast tier to the medium one.
+  const transition = (n: number): Row => [`mem-${2 * n}`, 'fast', 'medium', 1700000000.123456 + 2 * n];
+  await db.transaction(async () => {
+    await db.writeRows('memories', ['id', 'tier', 'content', 'created_at', 'embedding', 'importance'], batches(rows, memory));
+    await db.writeRows('tier_transitions', ['memory_id', 'from_tier', 'to_tier', 'at'], batches(Math.ceil(rows / 2), transition));
+    await db.exec(`INSERT INTO scratch VALUES ('left', 'behind')`);
+  });
+  await db.close();
+}
+
+async function writeRatings(file: string, offset: number, rows: number, wal: boolean): Promise<void> {
+  const db = await open(file, wal);
+  await db.exec(`CREATE TABLE ratings (agent TEXT NOT NULL, season INTEGER NOT NULL, rating REAL NOT NULL, games INTEGER DEFAULT 0, PRIMARY KEY (agent, season)) ;
+             CREATE UNIQUE INDEX idx_ratings_rank ON ratings(season, rating, agent);`);
+  const rating = (i: number): Row => [`agent-${i + offset}`, 2024, 1500 + ((i + offset) % 400) + 0.25, i];
+  await db.writeRows('ratings', ['agent', 'season', 'rating', 'games'], batches(rows, rating));
+  await db.close();
+}
+
+async function writePersonas(file: string, rows: number): Promise<void> {
+  const db = await open(file, false);
+  await db.exec(`CREATE TABLE personas (name TEXT PRIMARY KEY COLLATE NOCASE, traits TEXT, "order" INTEGER, "select" TEXT) WITHOUT ROWID;`);
+  const persona = (i: number): Row => [`Persona ${i}`, JSON.stringify({ curious: i % 2 === 0, depth: i }), i, AWKWARD.texts[i % AWKWARD.texts.length]!];
+  await db.writeRows('personas', ['name', 'traits', 'order', 'select'], batches(rows, persona));
+  await db.close();
+}
+
+/** Rows 0..count-1 made by `row`, a thousand per batch. */
+function* batches(count: number, row: (i: number) => Row): Iterable<Row[]> {
+  for (let start = 0; start < count; start += 1000) {
+    const batch: Row[] = [];
+    for (let i = start; i < Math.min(count, start + 1000); i++) batch.push(row(i));
+    yield batch;
+  }
+}
+
+async function open(file: string, wal: boolean): Promise<Engine> {
+  const db = await connect(file);
+  if (wal) await db.exec('PRAGMA journal_mode = WAL');
   return db;
+}
+
+/** Runs an ES module snippet in a child node process and waits for it; throws with its stderr if it fails. */
+function runChild(code: string, doing: string): void {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`Failed ${doing}: ${r.stderr || r.error?.message || `exit ${r.status}`}`);
 }
 
 /**
  * Writes rows into a WAL database from a child process that is then killed, so the rows stay in
  * the -wal file (a clean close would checkpoint them into the main file). This is exactly the
- * state `cp *.db` backups lose.
+ * state `cp *.db` backups lose. Each `?` of `insertSql` is bound to the row number for the first
+ * and 1.5 times it for the others.
  */
 export function writeRowsOnlyInWal(file: string, insertSql: string, count: number): void {
-  const modulePath = new URL(import.meta.resolve('better-sqlite3')).pathname;
+  const files = new URL('../backup/file-database.js', import.meta.url).href;
   const script = `
-    const Database = require(${JSON.stringify(modulePath)});
-    const db = new Database(${JSON.stringify(file)});
-    db.pragma('journal_mode = WAL');
-    db.pragma('wal_autocheckpoint = 0');
-    const st = db.prepare(${JSON.stringify(insertSql)});
-    db.transaction(() => { for (let i = 0; i < ${count}; i++) { const p = (st.source.match(/\\?/g) || []).length; st.run(...Array.from({ length: p }, (_, k) => k === 0 ? i : i * 1.5)); } })();
+    const { openFile } = await import(${JSON.stringify(files)});
+    const db = await openFile(${JSON.stringify(file)});
+    await db.exec('PRAGMA journal_mode = WAL');
+    await db.exec('PRAGMA wal_autocheckpoint = 0');
+    const sql = ${JSON.stringify(insertSql)};
+    const p = (sql.match(/\\?/g) || []).length;
+    await db.transaction(async () => { for (let i = 0; i < ${count}; i++) await db.query(sql, Array.from({ length: p }, (_, k) => (k === 0 ? i : i * 1.5))); });
     process.kill(process.pid, 'SIGKILL');
   `;
-  spawnSync(process.execPath, ['-e', script], { stdio: 'ignore' });
+  spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
   if (!fs.existsSync(file + '-wal') || fs.statSync(file + '-wal').size === 0) throw new Error(`expected rows left in ${file}-wal`);
 }

@@ -56,6 +56,8 @@ const ROLE_PURPOSE: Partial<Record<keyof EngineRoles, string>> = {
   scratch: 'scratch databases (ferry check, --sql, ferry revision --autogenerate)',
   statementSyntax: 'SQL revisions (splitting a revision into statements)',
   schemaNormaliser: 'ferry revision --autogenerate',
+  backup: 'file backups (ferry backup/restore)',
+  consolidation: 'consolidation (ferry consolidate)',
 };
 
 /**

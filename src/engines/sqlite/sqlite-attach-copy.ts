@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ConflictPolicy } from '../../config/types.js';
+import type { ConflictPolicy } from '../../engine/consolidation-role.js';
 import { FerryError } from '../../errors.js';
 import { ChecksumAccumulator } from '../../values/checksum.js';
 import { registerChecksum, taggedExpr } from './sqlite-checksum.js';

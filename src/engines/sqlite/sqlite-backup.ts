@@ -1,22 +1,23 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
-import { FerryError } from '../../errors.js';
+import type { FileStat } from '../../engine/backup-role.js';
 import { fsyncDir, fsyncFile, removeSqliteFiles } from '../../util/fs-atomic.js';
 import { sqliteError } from './sqlite-errors.js';
 import { openSqlite } from './sqlite-engine.js';
 import { digestSqliteTable } from './sqlite-digest.js';
 import { quoteSqliteIdent } from './sqlite-tokens.js';
-import path from 'node:path';
 
 /**
- * SQLite backups and restores. A backup is `VACUUM INTO` from a read-only connection: it reads a
- * consistent snapshot that includes pages still in the -wal file (a file copy would miss them)
- * and never writes the source. A restore goes through SQLite's backup API into the destination,
- * so the destination's own WAL and locks are honoured and the switch is one transaction.
+ * SQLite backups and restores (the `backup` role's work). A backup is `VACUUM INTO` from a
+ * read-only connection: it reads a consistent snapshot that includes pages still in the -wal file
+ * (a file copy would miss them) and never writes the source. A restore goes through SQLite's
+ * backup API into the destination, so the destination's own WAL and locks are honoured and the
+ * switch is one transaction.
  */
 
 /** Rows per table of a database, read from an open connection. */
-export function tableRowCounts(db: Database.Database): Record<string, number> {
+function tableRowCounts(db: Database.Database): Record<string, number> {
   const names = db
     .prepare(`SELECT name FROM sqlite_schema WHERE type='table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name`)
     .pluck()
@@ -31,6 +32,11 @@ export function tableRowCounts(db: Database.Database): Record<string, number> {
         .get() as bigint,
     );
   return out;
+}
+
+/** Rows per table of a database file. */
+export function fileRowCounts(file: string): Record<string, number> {
+  return readingFile(file, tableRowCounts);
 }
 
 /** Runs PRAGMA integrity_check and returns 'ok' or the problems SQLite reports. */
@@ -52,16 +58,32 @@ export function integrityCheck(file: string, quick = false): string {
 }
 
 /**
- * Rows and content digest (ferry's order-independent checksum of the values as stored) per table,
- * in one scan each: what a backup records so that a later run can tell whether the source changed.
+ * Rows and content digest (ferry's order-independent checksum of the values as stored) per table
+ * of a database file, in one scan each: what a backup records so that a later run can tell whether
+ * the source changed.
  */
-export function tableContents(db: Database.Database): Record<string, string> {
+export function fileDigests(file: string): Record<string, string> {
+  return readingFile(file, tableContents);
+}
+
+function tableContents(db: Database.Database): Record<string, string> {
   const out: Record<string, string> = {};
   for (const table of userTables(db)) {
     const columns = db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[];
     out[table] = digestSqliteTable(db, { table, columns, logicals: columns.map(() => null) }).digest();
   }
   return out;
+}
+
+/** Runs `read` on a read-only connection to `file` (integers as bigint), then closes it. */
+function readingFile<T>(file: string, read: (db: Database.Database) => T): T {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.defaultSafeIntegers(true);
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
 }
 
 function userTables(db: Database.Database): string[] {
@@ -75,14 +97,7 @@ function userTables(db: Database.Database): string[] {
   ).filter((n) => !shadows.has(n));
 }
 
-/** Size and modification time of a database file and its -wal, to tell cheaply that it has not changed. */
-export interface FileStat {
-  size: number;
-  mtimeMs: number;
-  wal?: { size: number; mtimeMs: number };
-}
-
-/** The file's stat fingerprint (null when it does not exist). */
+/** The file's stat fingerprint, its -wal's too (null when it does not exist). */
 export function sqliteFileStat(file: string): FileStat | null {
   if (!fs.existsSync(file)) return null;
   const st = fs.statSync(file);
@@ -94,52 +109,14 @@ export function sqliteFileStat(file: string): FileStat | null {
   return out;
 }
 
-export interface SqliteBackupResult {
-  size: number;
-  tables: Record<string, number>;
-  /** Rows and content digest per table ("rows:hex"). */
-  digests: Record<string, string>;
-  /** The source's stat fingerprint just before it was read. */
-  sourceStat: FileStat | null;
-  integrity: string;
-}
-
-/**
- * Backs up `source` into `dest` with VACUUM INTO (via a temporary name, renamed when complete),
- * checks the copy's integrity and counts its rows.
- */
-export function backupSqliteFile(source: string, dest: string, busyTimeoutMs = 5000): SqliteBackupResult {
-  const tmp = `${dest}.partial`;
-  removeSqliteFiles(tmp);
-  // Taken before the read: a write after it makes the fingerprint differ, never match wrongly.
-  const sourceStat = sqliteFileStat(source);
+/** Writes a consistent copy of `source` to `dest` with VACUUM INTO from a read-only connection. */
+export function snapshotSqliteFile(source: string, dest: string, busyTimeoutMs?: number, doing = 'backing up'): void {
   const src = openSqlite(source, { readonly: true, busyTimeoutMs });
   try {
-    src.run('backing up', () => src.db.prepare('VACUUM INTO ?').run(tmp));
+    src.run(doing, () => src.db.prepare('VACUUM INTO ?').run(dest));
   } finally {
     src.db.close();
   }
-  const integrity = integrityCheck(tmp);
-  if (integrity !== 'ok') {
-    removeSqliteFiles(tmp);
-    throw new FerryError('BACKUP_INVALID', `The backup of ${source} failed its integrity check: ${integrity}`, {
-      subject: source,
-      hint: 'The source itself may be damaged; run `PRAGMA integrity_check` on it.',
-    });
-  }
-  const copy = new Database(tmp, { readonly: true });
-  copy.defaultSafeIntegers(true);
-  let digests: Record<string, string>;
-  try {
-    digests = tableContents(copy);
-  } finally {
-    copy.close();
-  }
-  const tables = Object.fromEntries(Object.entries(digests).map(([t, d]) => [t, Number(d.split(':')[0])]));
-  fsyncFile(tmp);
-  fs.renameSync(tmp, dest);
-  fsyncDir(path.dirname(dest));
-  return { size: fs.statSync(dest).size, tables, digests, sourceStat, integrity };
 }
 
 /**
