@@ -17,7 +17,7 @@ const { generateEstate } = await import(dist);
 const dir = path.join(root, 'demo-estate');
 fs.rmSync(dir, { recursive: true, force: true });
 fs.mkdirSync(dir, { recursive: true });
-const estate = generateEstate({ dir, rows: 5000, walRows: 50 });
+const estate = await generateEstate({ dir, rows: 5000, walRows: 50 });
 console.log(`Generated a legacy estate of ${estate.files.length} SQLite files in ${estate.sourceDir}`);
 console.log(`Config: ${estate.configFile}\n`);
 

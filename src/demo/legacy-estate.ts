@@ -37,17 +37,12 @@ export const AWKWARD = {
   blobs: [Buffer.from([0, 0, 0]), Buffer.from([0xff, 0x00, 0x7f, 0x80]), Buffer.alloc(0)],
 };
 
-export function generateEstate(options: EstateOptions): Estate {
+export async function generateEstate(options: EstateOptions): Promise<Estate> {
   const rows = options.rows ?? 2000;
   const walRows = options.walRows ?? 25;
   const sourceDir = path.join(options.dir, '.nomic');
   fs.mkdirSync(sourceDir, { recursive: true });
-  // generateEstate is synchronous (the tests and `npm run demo` call it so), the engine API is
-  // not: the files are written by a child process that this call waits for.
-  runChild(
-    `const m = await import(${JSON.stringify(import.meta.url)}); await m.writeEstateFiles(${JSON.stringify(sourceDir)}, ${rows});`,
-    'writing the estate',
-  );
+  await writeEstateFiles(sourceDir, rows);
 
   if (walRows > 0) {
     writeRowsOnlyInWal(
@@ -83,7 +78,7 @@ export function generateEstate(options: EstateOptions): Estate {
   return { sourceDir, configFile, config, files: fs.readdirSync(sourceDir).filter((f) => f.endsWith('.db')) };
 }
 
-/** Writes the estate's database files into `sourceDir` with `rows` rows per main table (run by generateEstate in a child process). */
+/** Writes the estate's database files into `sourceDir` with `rows` rows per main table. */
 export async function writeEstateFiles(sourceDir: string, rows: number): Promise<void> {
   await writeDebates(path.join(sourceDir, 'debates.db'), rows);
   await writeContinuum(path.join(sourceDir, 'continuum.db'), rows);
@@ -180,12 +175,6 @@ async function open(file: string, wal: boolean): Promise<Engine> {
   const db = await connect(file);
   if (wal) await db.exec('PRAGMA journal_mode = WAL');
   return db;
-}
-
-/** Runs an ES module snippet in a child node process and waits for it; throws with its stderr if it fails. */
-function runChild(code: string, doing: string): void {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`Failed ${doing}: ${r.stderr || r.error?.message || `exit ${r.status}`}`);
 }
 
 /**

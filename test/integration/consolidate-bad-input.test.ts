@@ -5,7 +5,7 @@
  * copy of a small legacy estate (generateEstate, 200 rows, rows only in -wal files) in a fresh
  * temporary folder and runs the real CLI (bin/ferry.js) as a child process.
  */
-import { test, describe } from 'node:test';
+import { before, test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,7 +32,7 @@ interface Fixture {
   config: FerryConfig;
 }
 
-let template: string | undefined;
+let template = '';
 
 /**
  * A fresh legacy estate (debates.db/continuum.db in WAL mode with their newest rows only in the
@@ -40,12 +40,13 @@ let template: string | undefined;
  * generated per test file and copied (with its -wal files, without the -shm index) into a new
  * temporary folder for each test.
  */
+before(async () => {
+  template = tempDir('bad-input');
+  await generateEstate({ dir: template, rows: 200, walRows: 5 });
+  assert.ok(fs.statSync(path.join(template, '.nomic', 'debates.db-wal')).size > 0, 'the estate has rows only in a -wal file');
+});
+
 function estate(): Fixture {
-  if (!template) {
-    template = tempDir('bad-input');
-    generateEstate({ dir: template, rows: 200, walRows: 5 });
-    assert.ok(fs.statSync(path.join(template, '.nomic', 'debates.db-wal')).size > 0, 'the estate has rows only in a -wal file');
-  }
   const dir = tempDir('bad-input');
   fs.cpSync(template, dir, { recursive: true, filter: (src) => !src.endsWith('-shm') });
   const configFile = path.join(dir, 'ferry.config.json');

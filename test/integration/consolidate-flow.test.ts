@@ -10,7 +10,7 @@ import { fileFingerprints, rowsWithTypes, tempDir } from '../support/sqlite-fixt
 
 test('dry-run, run, verify and rollback on a WAL estate keep every value exact', async () => {
   const dir = tempDir('flow');
-  const estate = generateEstate({ dir, rows: 300, walRows: 20 });
+  const estate = await generateEstate({ dir, rows: 300, walRows: 20 });
   const config = estate.config.consolidate!;
   const src = estate.sourceDir;
   assert.ok(fs.statSync(path.join(src, 'debates.db-wal')).size > 0, 'fixture leaves rows in the -wal file');
@@ -125,7 +125,7 @@ test('dry-run, run, verify and rollback on a WAL estate keep every value exact',
 
 test('transforms: SQL expressions in JSON configs and row functions in TS configs, both verified', async () => {
   const dir = tempDir('transform');
-  const estate = generateEstate({ dir, rows: 200, walRows: 0 });
+  const estate = await generateEstate({ dir, rows: 200, walRows: 0 });
   const base = estate.config.consolidate!;
   const config: ConsolidateConfig = {
     ...base,
@@ -165,7 +165,7 @@ test('transforms: SQL expressions in JSON configs and row functions in TS config
 
 test('onConflict error stops with the colliding keys; replace lists replaced rows and verifies', async () => {
   const dir = tempDir('conflict');
-  const estate = generateEstate({ dir, rows: 100, walRows: 0 });
+  const estate = await generateEstate({ dir, rows: 100, walRows: 0 });
   const base = estate.config.consolidate!;
   const only = (policy: 'error' | 'replace'): ConsolidateConfig => ({
     ...base,
@@ -186,7 +186,7 @@ test('onConflict error stops with the colliding keys; replace lists replaced row
 
 test('skip and replace also work on WITHOUT ROWID tables (keyed by their primary key)', async () => {
   const dir = tempDir('norowid');
-  const estate = generateEstate({ dir, rows: 100, walRows: 0 });
+  const estate = await generateEstate({ dir, rows: 100, walRows: 0 });
   const src = estate.sourceDir;
   fs.copyFileSync(path.join(src, 'personas.db'), path.join(src, 'personas_old.db'));
   const w = new Database(path.join(src, 'personas_old.db'));

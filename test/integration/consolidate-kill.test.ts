@@ -33,7 +33,7 @@ function runAndKill(cwd: string, trigger: RegExp | number): Promise<{ killed: bo
 
 test('a run killed with SIGKILL at any point is completed by running again, without a duplicate row', async () => {
   const dir = tempDir('kill');
-  const estate = generateEstate({ dir, rows: 120_000, walRows: 30 });
+  const estate = await generateEstate({ dir, rows: 120_000, walRows: 30 });
   const config = estate.config.consolidate!;
   const before = fileFingerprints(estate.sourceDir);
   const targetDir = path.join(estate.sourceDir, 'consolidated');
@@ -76,7 +76,7 @@ test('a run killed with SIGKILL at any point is completed by running again, with
 
 test('a kill between a target\'s rename and the state update is resumed, not refused as "target exists"', async () => {
   const dir = tempDir('window');
-  const estate = generateEstate({ dir, rows: 200, walRows: 0 });
+  const estate = await generateEstate({ dir, rows: 200, walRows: 0 });
   const config = estate.config.consolidate!;
   const first = await consolidate({ config, baseDir: dir });
   const targetDir = path.join(estate.sourceDir, 'consolidated');

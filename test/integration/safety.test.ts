@@ -133,7 +133,7 @@ test(
   { timeout: 60_000 },
   async () => {
     const dir = tempDir('safety-rollback');
-    const estate = generateEstate({ dir, rows: 600, walRows: 10 });
+    const estate = await generateEstate({ dir, rows: 600, walRows: 10 });
     const src = estate.sourceDir;
     const targetDir = path.join(src, 'consolidated');
     const backupDir = path.join(src, 'backup');
@@ -208,7 +208,7 @@ test(
   async () => {
     const dir = tempDir('safety-resume');
     // Big enough that the run takes a while after core.db is finished (memory, analytics, agents).
-    const estate = generateEstate({ dir, rows: 20_000, walRows: 5 });
+    const estate = await generateEstate({ dir, rows: 20_000, walRows: 5 });
     const src = estate.sourceDir;
     const targetDir = path.join(src, 'consolidated');
     const statePath = path.join(targetDir, '.ferry', 'consolidate-state.json');
