@@ -4,6 +4,7 @@
  */
 import type { EngineDriver } from '../../engine/driver.js';
 import type { Capabilities } from '../../engine/types.js';
+import { sqliteCopyRoles } from './sqlite-copy-roles.js';
 import { sqliteTypeMapper } from './sqlite-type-mapper.js';
 import { isSqliteUrl, parseSqliteUrl, type SqliteTarget } from './sqlite-url.js';
 
@@ -24,5 +25,6 @@ export const sqliteDriver: EngineDriver = {
   roles: {
     typeMapper: sqliteTypeMapper,
     limits: { nameProblem: () => null, maxColumns: 2000 },
+    ...sqliteCopyRoles,
   },
 };
