@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CopyConfig } from '../config/types.js';
+import { engineLabel } from '../engines/registry.js';
 import { EXIT, FerryError } from '../errors.js';
 import type { CopyReport } from '../transfer/run-copy.js';
 import type { VerifyReport } from '../transfer/verify-copy.js';
@@ -167,7 +168,7 @@ async function verifyCommand(fromArg: string | undefined, toArg: string | undefi
 }
 
 function engineName(dialect: string): string {
-  return dialect === 'postgres' ? 'PostgreSQL' : 'SQLite';
+  return engineLabel(dialect);
 }
 
 /** --dry-run: the plan as it would run, and what the pre-flight checked. */

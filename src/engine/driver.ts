@@ -58,6 +58,15 @@ const ROLE_PURPOSE: Partial<Record<keyof EngineRoles, string>> = {
   schemaNormaliser: 'ferry revision --autogenerate',
   backup: 'file backups (ferry backup/restore)',
   consolidation: 'consolidation (ferry consolidate)',
+  tableFacts: 'being planned as the source of ferry copy',
+  tableReader: 'being read by ferry copy',
+  databaseSize: 'measuring its size (ferry copy)',
+  tableSink: 'being written by ferry copy',
+  copyDdl: 'creating tables for ferry copy',
+  postLoad: 'building keys and links after ferry copy loads a table',
+  copyPreflight: 'the pre-flight checks of ferry copy',
+  originRecord: 'recording and restoring where copied tables came from (ferry copy)',
+  expressionTranslation: 'translating defaults and expressions (ferry copy)',
 };
 
 /**

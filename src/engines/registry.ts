@@ -11,6 +11,8 @@ import { FerryError } from '../errors.js';
 import { postgresDriver } from './postgres/postgres-driver.js';
 import { sqliteDriver } from './sqlite/sqlite-driver.js';
 
+export { acceleratorFor, registerAccelerator } from './accelerators.js';
+
 const drivers: EngineDriver[] = [sqliteDriver, postgresDriver];
 
 /** Adds an engine (a plug-in, or a test's fake engine). Later registrations are asked first. */

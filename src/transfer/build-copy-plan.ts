@@ -1,27 +1,21 @@
 /**
  * `buildCopyPlan`: the schema-conversion half of `ferry copy`, as plain data. It introspects the
- * source, gathers per-table facts (SQLite: one profiling scan per table; PostgreSQL: row counts and
- * sequence positions), picks tables, orders them parents-first and plans each one (plan-table.ts).
+ * source, gathers per-table facts (the source's `tableFacts` role: SQLite profiles every column,
+ * PostgreSQL counts rows and reads sequence positions), picks tables, orders them parents-first and
+ * plans each one (plan-table.ts) with the roles of both engines.
  * Nothing is written anywhere; the runner walks the plan.
  */
 import type { CopyConfig } from '../config/types.js';
 import type { Dialect, Engine } from '../engine/types.js';
-import { SEQUENCE_LAST_VALUE_SQL } from '../engines/postgres/postgres-ddl.js';
-import { quoteIdent, quoteTable } from '../engines/postgres/postgres-quote.js';
-import type { SqliteEngine } from '../engines/sqlite/sqlite-engine.js';
-import { profileSqliteTableFull, sqliteSequenceValue, type ProfileColumnRequest } from '../engines/sqlite/sqlite-profile.js';
 import { FerryError } from '../errors.js';
 import type { Schema, Table } from '../schema/model.js';
-import { roleOf } from '../engines/registry.js';
+import { driverOf, engineLabel, roleOf } from '../engines/registry.js';
+import type { ExpressionTranslator } from '../engine/sql-translation.js';
 import type { IntegerPolicy } from '../engine/type-mapper.js';
-import { postgresColumnType } from '../engines/postgres/postgres-type-mapper.js';
-import { profileRequestFor } from '../engines/sqlite/sqlite-type-mapper.js';
-import { resolveOverride } from '../engine/type-overrides.js';
-import { type ProfileFacts } from '../engine/type-mapper.js';
-import { ORIGIN_TABLE, originOf, readOrigin } from './copy-origin.js';
-import type { CopyDirection, CopyPlan } from './copy-types.js';
+import { ORIGIN_TABLE, originOf, readOrigin, type RecordedOrigin } from './copy-origin.js';
+import type { CopyPlan } from './copy-types.js';
 import type { PlanWarning, TablePlan } from '../engine/table-plan.js';
-import { planTable, TargetNames, type TableFacts } from './plan-table.js';
+import { planTable, TargetNames, type PlanEngines, type SourceFacts } from './plan-table.js';
 
 /** ferry's own resume-state table: never copied. */
 export const COPY_STATE_TABLE = '_ferry_copy_state';
@@ -44,6 +38,9 @@ export interface BuildCopyPlanOptions {
   targetDisplayUrl: string;
 }
 
+/** Source table name -> its target name, column names (source, lower-cased -> target) and primary key. */
+type TableNames = Map<string, { target: string; columns: Map<string, string>; primaryKey: string[] }>;
+
 /** Builds the whole copy plan from `source` to an engine of `targetDialect`. Reads only. */
 export async function buildCopyPlan(source: Engine, targetDialect: Dialect, options: BuildCopyPlanOptions): Promise<CopyPlan> {
   if (source.dialect === targetDialect) {
@@ -51,7 +48,7 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
       hint: 'Use ferry consolidate for SQLite to SQLite.',
     });
   }
-  const direction: CopyDirection = source.dialect === 'sqlite' ? 'sqlite-to-postgres' : 'postgres-to-sqlite';
+  const engines = await planEngines(source.dialect, targetDialect);
   const schema = await source.introspect();
   const config = options.config ?? {};
   const include = options.include ?? config.include;
@@ -60,9 +57,59 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
   checkVirtualTables(schema, include, exclude, options.virtualTables ?? config.virtualTables ?? 'fail', warnings);
   const notVirtual = (names: string[] | undefined) => names?.filter((n) => !schema.virtualTables?.some((v) => v.name === n));
   const tables = selectTables(schema, notVirtual(include), notVirtual(exclude), Object.keys(config.tables ?? {}));
-  // Views and triggers are written in their engine's own SQL. From SQLite they are recorded with the
-  // tables' origin, so the way back recreates them; on PostgreSQL they must be written anew.
-  const kept = direction === 'sqlite-to-postgres' ? ' (it is kept with the copy and recreated on the way back to SQLite)' : '';
+  warnAboutViewsAndTriggers(schema, warnings);
+  checkTargetLimits(tables, config, targetDialect);
+  const relations = new TargetNames(engines.ddl.fitName);
+  const names = targetNames(tables, config, relations);
+  const jsonb = options.jsonb ?? config.jsonb ?? false;
+  const integers = options.integers ?? config.integers ?? 'fit';
+  const plans: TablePlan[] = [];
+  // A database an earlier copy made from the target's engine goes back to the app's own schema.
+  const recorded = engines.originRecord ? await readOrigin(source, schema) : null;
+  const tableFacts = roleOf(source, 'tableFacts');
+  for (const t of orderParentsFirst(tables)) {
+    const cfg = config.tables?.[t.name];
+    const facts: SourceFacts = await tableFacts(source, t, cfg?.columns ?? {});
+    const origin = recorded?.tables[t.name];
+    if (origin && origin.dialect === targetDialect && !cfg?.as) facts.origin = origin;
+    plans.push(planTable(t, facts, { engines, targetName: names.get(t.name)!.target, config: cfg, jsonb, integers, tables: names, relations }, warnings));
+  }
+  return assemblePlan(source, schema, targetDialect, options.targetDisplayUrl, plans, warnings, recorded);
+}
+
+/** The roles planning asks of the source and target engines, looked up once. */
+async function planEngines(source: Dialect, target: Dialect): Promise<PlanEngines> {
+  const translator = (await roleOf(target, 'expressionTranslation').from(source)) ?? noTranslation(engineLabel(source), engineLabel(target));
+  const engines: PlanEngines = {
+    from: roleOf(source, 'typeMapper'),
+    to: roleOf(target, 'typeMapper'),
+    chunkKey: roleOf(source, 'tableReader').chunkKey,
+    ddl: roleOf(target, 'copyDdl'),
+    translator,
+    targetLabel: engineLabel(target),
+  };
+  const originRecord = driverOf(target).roles.originRecord;
+  if (originRecord) engines.originRecord = originRecord;
+  return engines;
+}
+
+/** Two engines without a translation between their SQL: defaults, CHECKs and indexes are left out, each with a warning. */
+function noTranslation(from: string, to: string): ExpressionTranslator {
+  const why = `ferry does not translate ${from} expressions to ${to}`;
+  return {
+    expression: () => ({ untranslatable: why }),
+    columnDefault: () => ({ untranslatable: why }),
+    indexParts: () => ({ unique: false, keys: [], refused: why }),
+  };
+}
+
+/**
+ * Views and triggers are written in their engine's own SQL: they are not created on the target. A
+ * source whose DDL travels with the copy (an `originRecord` role) gets them back on the way back;
+ * from any other they must be written anew.
+ */
+function warnAboutViewsAndTriggers(schema: Schema, warnings: PlanWarning[]): void {
+  const kept = driverOf(schema.dialect).roles.originRecord ? ` (it is kept with the copy and recreated on the way back to ${engineLabel(schema.dialect)})` : '';
   for (const v of schema.views)
     warnings.push({
       code: 'VIEW_SKIPPED',
@@ -75,38 +122,38 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
       table: t.table,
       message: `The trigger ${t.name} on ${t.table} is not created on the target; write it in the target's SQL by hand${kept}.`,
     });
+}
 
-  checkTargetLimits(tables, config, targetDialect);
-  const registry = new Map<string, { target: string; columns: Map<string, string>; primaryKey: string[] }>();
-  const relations = new TargetNames(direction === 'sqlite-to-postgres');
+/** Every copied table's target name (reserved in `relations`) and column names, as the config renames them. */
+function targetNames(tables: Table[], config: CopyConfig, relations: TargetNames): TableNames {
+  const names: TableNames = new Map();
   for (const t of tables) {
     const cfg = config.tables?.[t.name];
     const target = cfg?.as ?? t.name;
     relations.take(target);
     const columns = new Map(t.columns.map((c) => [c.name.toLowerCase(), cfg?.columns?.[c.name]?.as ?? c.name]));
-    registry.set(t.name, { target, columns, primaryKey: t.primaryKey?.columns ?? [] });
+    names.set(t.name, { target, columns, primaryKey: t.primaryKey?.columns ?? [] });
   }
-  const jsonb = options.jsonb ?? config.jsonb ?? false;
-  const integers = options.integers ?? config.integers ?? 'fit';
-  const plans: TablePlan[] = [];
-  // A database an earlier copy made from SQLite goes back to the app's own schema.
-  const recorded = direction === 'postgres-to-sqlite' ? await readOrigin(source, schema) : null;
-  for (const t of orderParentsFirst(tables)) {
-    const cfg = config.tables?.[t.name];
-    const facts = direction === 'sqlite-to-postgres' ? sqliteFacts(source as SqliteEngine, t, cfg?.columns ?? {}) : await postgresFacts(source, t);
-    const origin = recorded?.tables[t.name];
-    if (origin && !cfg?.as) facts.origin = origin;
-    plans.push(
-      planTable(t, facts, { direction, targetName: registry.get(t.name)!.target, config: cfg, jsonb, integers, tables: registry, relations }, warnings),
-    );
-  }
+  return names;
+}
+
+/** The plan as a whole: its tables, warnings, the origin it records and the views a copy back recreates. */
+function assemblePlan(
+  source: Engine,
+  schema: Schema,
+  targetDialect: Dialect,
+  targetDisplayUrl: string,
+  tables: TablePlan[],
+  warnings: PlanWarning[],
+  recorded: RecordedOrigin | null,
+): CopyPlan {
   const plan: CopyPlan = {
     from: { dialect: source.dialect, displayUrl: source.displayUrl },
-    to: { dialect: targetDialect, displayUrl: options.targetDisplayUrl },
-    tables: plans,
+    to: { dialect: targetDialect, displayUrl: targetDisplayUrl },
+    tables,
     warnings,
   };
-  const origin = originOf(schema, plans);
+  const origin = originOf(schema, tables);
   if (origin) plan.origin = origin;
   if (recorded?.views.length) plan.views = recorded.views;
   return plan;
@@ -124,7 +171,7 @@ function checkTargetLimits(tables: Table[], config: CopyConfig, dialect: Dialect
   if (wide.length) {
     throw new FerryError(
       'TOO_MANY_COLUMNS',
-      `${dialect === 'postgres' ? 'PostgreSQL' : dialect} tables hold at most ${limits.maxColumns} columns: ${wide.map((t) => `${t.name} has ${t.columns.length}`).join(', ')}. Nothing was written.`,
+      `${engineLabel(dialect)} tables hold at most ${limits.maxColumns} columns: ${wide.map((t) => `${t.name} has ${t.columns.length}`).join(', ')}. Nothing was written.`,
       {
         subject: wide[0]!.name,
         hint: 'Split the table, or leave it out with --exclude and move it another way.',
@@ -151,7 +198,7 @@ function checkTargetLimits(tables: Table[], config: CopyConfig, dialect: Dialect
   if (!found.length) return;
   throw new FerryError(
     'NAME_NOT_ALLOWED',
-    `${dialect === 'postgres' ? 'PostgreSQL' : dialect} cannot hold ${found.length === 1 ? 'this name' : 'these names'}: ${found.map((f) => `${f.where} ${f.problem}`).join('; ')}. Nothing was written.`,
+    `${engineLabel(dialect)} cannot hold ${found.length === 1 ? 'this name' : 'these names'}: ${found.map((f) => `${f.where} ${f.problem}`).join('; ')}. Nothing was written.`,
     {
       subject: found[0]!.where,
       hint: `Rename in the config's copy.tables section, e.g. { "copy": { "tables": { ${found[0]!.rename} } } }. Copying back to SQLite restores the original names.`,
@@ -235,57 +282,6 @@ export function orderParentsFirst(tables: Table[]): Table[] {
   };
   tables.forEach(visit);
   return out;
-}
-
-/** A SQLite table's facts: one profiling scan, the rowid alias and its sequence floor. */
-function sqliteFacts(engine: SqliteEngine, t: Table, columnConfig: Record<string, { type?: string }>): TableFacts {
-  const requests: ProfileColumnRequest[] = t.columns.map((c) => {
-    const override = columnConfig[c.name]?.type;
-    return profileRequestFor(c.name, c.type, override === undefined ? undefined : resolveOverride(override, `${t.name}.${c.name}`));
-  });
-  const rowid = !t.withoutRowid;
-  const profile = engine.run(`profiling table "${t.name}" of`, () => profileSqliteTableFull(engine.db, t.name, requests, rowid));
-  const profiles = new Map<string, ProfileFacts>(t.columns.map((c, i) => [c.name, profile.columns[i]!]));
-  const facts: TableFacts = { rows: profile.rows, profiles };
-  // Only `INTEGER PRIMARY KEY` (exactly that type name) on a rowid table is the rowid alias.
-  const pk = t.primaryKey;
-  if (rowid && pk && pk.columns.length === 1 && t.columns.find((c) => c.name === pk.columns[0])?.type.toUpperCase() === 'INTEGER') {
-    facts.identityColumn = pk.columns[0];
-    const seq = pk.autoincrement ? sqliteSequenceValue(engine.db, t.name) : null;
-    const max = profile.maxRowid ?? 0n;
-    facts.sequenceFloor = seq !== null && seq > max ? seq : max;
-  }
-  return facts;
-}
-
-/**
- * A PostgreSQL table's facts: exact row count, for a serial/identity key its sequence position,
- * and for numeric columns how many values hold more digits than a double (so a SQLite target
- * keeps those columns as text rather than round them).
- */
-async function postgresFacts(engine: Engine, t: Table): Promise<TableFacts> {
-  const numerics = t.columns.filter((c) => postgresColumnType(c.type).logical === 'numeric');
-  const table = quoteTable({ name: t.name, schema: t.schema });
-  const counts = [
-    `count(*)::float8 AS n`,
-    ...numerics.map((c, i) => {
-      const col = quoteIdent(c.name);
-      // float8 -> numeric keeps 15 significant digits: a value that survives the trip fits a double.
-      return `count(*) FILTER (WHERE ${col} <> 'NaN' AND ${col}::float8::numeric <> ${col})::float8 AS b${i}`;
-    }),
-  ];
-  const [row] = await engine.query<Record<string, number>>(`SELECT ${counts.join(', ')} FROM ${table}`);
-  const facts: TableFacts = { rows: Number(row!.n) };
-  if (numerics.length)
-    facts.profiles = new Map(numerics.map((c, i) => [c.name, { nulls: 0, integers: 0, reals: 0, texts: 0, blobs: 0, beyondDouble: Number(row![`b${i}`]) }]));
-  const pk = t.primaryKey;
-  const col = pk && pk.columns.length === 1 ? t.columns.find((c) => c.name === pk.columns[0]) : undefined;
-  if (col && postgresColumnType(col.type).logical === 'int64' && (col.generated?.startsWith('identity') || /^nextval\(/i.test(col.default ?? ''))) {
-    facts.identityColumn = col.name;
-    const rows = await engine.query<{ last_value: string | null }>(SEQUENCE_LAST_VALUE_SQL, [table, col.name]);
-    facts.sequenceFloor = rows[0]?.last_value ? BigInt(rows[0].last_value) : 0n;
-  }
-  return facts;
 }
 
 /** The candidate nearest to `word` when it is close enough to be a typo. */

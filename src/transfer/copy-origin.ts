@@ -7,10 +7,13 @@
  *
  * The statements use only standard SQL with literal values, so any engine can hold the table.
  */
+import { driverOf } from '../engines/registry.js';
+import { columnOrigin, type RecordedOrigin, type TableOrigin } from '../engine/table-origin.js';
 import type { Engine } from '../engine/types.js';
 import type { Schema, Table } from '../schema/model.js';
-import type { ColumnPlan, TablePlan } from '../engine/table-plan.js';
-import type { LogicalType, ValueStyle } from '../values/column-type.js';
+import type { TablePlan } from '../engine/table-plan.js';
+
+export type { ColumnOrigin, RecordedOrigin, TableOrigin } from '../engine/table-origin.js';
 
 /** ferry's table of origins in a copy's target: never copied, never verified. */
 export const ORIGIN_TABLE = '_ferry_origin';
@@ -18,49 +21,12 @@ export const ORIGIN_TABLE = '_ferry_origin';
 /** The row that holds database-wide facts (views). */
 const DATABASE_ROW = '';
 
-/** One column as the source had it. */
-export interface ColumnOrigin {
-  /** The name in the source (the target may have renamed it). */
-  source: string;
-  /** The name in the target. */
-  target: string;
-  /** The declared type in the source. */
-  declared: string;
-  logical: LogicalType;
-  epoch?: 'seconds' | 'milliseconds';
-  /** Zone-less date-times in it are UTC. */
-  zonelessUtc?: boolean;
-  style?: ValueStyle;
-  /** Its type was configured: a difference in meaning there was the user's choice. */
-  configured?: boolean;
-}
-
-/** One table as the source had it. */
-export interface TableOrigin {
-  /** Source engine. */
-  dialect: string;
-  /** The table's name in the source. */
-  table: string;
-  /** The source's own CREATE TABLE. */
-  sql: string;
-  /** The source's own CREATE INDEX statements. */
-  indexes: string[];
-  /** The source's own CREATE TRIGGER statements on this table. */
-  triggers: string[];
-  columns: ColumnOrigin[];
-  /** The target table existed before the copy (the app's own schema): its differences are the app's choice. */
-  existing?: boolean;
-}
-
-/** Everything recorded in a target: per target table, and the source's views. */
-export interface RecordedOrigin {
-  tables: Record<string, TableOrigin>;
-  views: string[];
-}
-
-/** What a copy from `source` records about the plan's tables (SQLite sources only: PostgreSQL's own catalog is enough). */
+/**
+ * What a copy from `source` records about the plan's tables: only engines with an `originRecord`
+ * role keep their own DDL this way (PostgreSQL's own catalog is enough).
+ */
 export function originOf(source: Schema, tables: TablePlan[]): RecordedOrigin | undefined {
-  if (source.dialect !== 'sqlite') return undefined;
+  if (!driverOf(source.dialect).roles.originRecord) return undefined;
   const out: RecordedOrigin = { tables: {}, views: source.views.map((v) => v.sql) };
   for (const t of tables) {
     const src = source.tables.find((x) => x.name === t.source);
@@ -104,15 +70,6 @@ function tableOrigin(src: Table, t: TablePlan, schema: Schema): TableOrigin {
     triggers: schema.triggers.filter((x) => x.table === src.name).map((x) => x.sql),
     columns: t.columns.map(columnOrigin),
   };
-}
-
-function columnOrigin(c: ColumnPlan): ColumnOrigin {
-  const o: ColumnOrigin = { source: c.source, target: c.target, declared: c.sourceType, logical: c.logical };
-  if (c.epoch) o.epoch = c.epoch;
-  if (c.zonelessUtc) o.zonelessUtc = true;
-  if (c.style) o.style = c.style;
-  if (c.configured) o.configured = true;
-  return o;
 }
 
 /** The origins recorded in `engine` by earlier copies, or null when it holds none. */

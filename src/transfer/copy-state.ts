@@ -32,10 +32,10 @@ export interface TableState {
   existing: boolean;
 }
 
-/** A positional parameter in the engine's own spelling. */
+/** A positional parameter in the engine's own spelling (`$1` or `?`). */
 function param(engine: Engine, n: number): string {
-  // SQLite takes plain `?` in order; every statement here uses each parameter once, in order.
-  return engine.dialect === 'postgres' ? `$${n}` : '?';
+  // Engines with plain `?` take them in order; every statement here uses each parameter once, in order.
+  return engine.placeholder(n);
 }
 
 /** JSON that survives bigint and blob keys (bigints as {"$int": "..."}, blobs as {"$hex": "..."}). */

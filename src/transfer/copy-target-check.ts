@@ -55,6 +55,8 @@ export async function checkTargetTables(
  */
 export function adoptExistingTables(plan: CopyPlan, existing: Schema, dialect: Dialect): void {
   const mapper = roleOf(dialect, 'typeMapper');
+  // Where declared types do not bind values (SQLite), the plan's own conversions stay.
+  const converted = roleOf(dialect, 'tableSink').bindsDeclaredTypes;
   for (const t of plan.tables) {
     const table = existing.tables.find((x) => x.name === t.target);
     if (!table) continue;
@@ -69,11 +71,11 @@ export function adoptExistingTables(plan: CopyPlan, existing: Schema, dialect: D
       if (col.type === c.targetType) continue;
       const type = mapper.read({ table: t.target, column: c.target, declared: col.type, jsonb: false, integers: 'fit' }).type;
       c.targetType = col.type;
-      if (dialect === 'sqlite') continue;
+      if (!converted) continue;
       c.type = type;
       c.logical = type.logical;
       c.checkLimits = true;
-      // The app's own migrations chose this type: a difference in meaning from SQLite's is theirs.
+      // The app's own migrations chose this type: a difference in meaning from the source's is theirs.
       c.configured = true;
       // What the source holds decides how it is read into the target's type.
       const p = c.profile;

@@ -1,19 +1,10 @@
-import type { Dialect } from '../engine/types.js';
+import type { PostLoad, PostLoadStep } from '../engine/copy-roles.js';
 import type { Engine } from '../engine/types.js';
-import { postLoadSteps, type PostLoadStep } from '../engines/postgres/postgres-ddl.js';
-import { sqliteSeedSequenceSql } from '../engines/sqlite/sqlite-ddl.js';
 import { FerryError } from '../errors.js';
 import type { CopyEvent } from './copy-events.js';
 import { CopyState, type TableState } from './copy-state.js';
 import type { CopyPlan } from './copy-types.js';
 import type { PlanWarning, TablePlan } from '../engine/table-plan.js';
-
-/** A post-load statement and what its failure means. */
-interface Step {
-  kind: PostLoadStep['kind'] | 'trigger';
-  name?: string;
-  sql: string;
-}
 
 /**
  * Steps whose failure leaves the data complete and correct: they become warnings naming the object
@@ -21,29 +12,15 @@ interface Step {
  * does not satisfy, which stays NOT VALID so no row is lost). A primary key, unique constraint or
  * sequence that fails stops the run: the data would not behave as it did in the source.
  */
-const OPTIONAL: ReadonlySet<Step['kind']> = new Set(['index', 'check', 'foreign-key', 'validate', 'analyze', 'trigger']);
-
-/** Steps of a table run before any foreign key (`keys`) and the foreign keys themselves (`links`). */
-export function stepsFor(plan: TablePlan, dialect: Dialect): { keys: Step[]; links: Step[] } {
-  if (dialect === 'sqlite') {
-    const keys: Step[] = plan.indexes.map((ix) => ({ kind: 'index', name: ix.name, sql: ix.sql }));
-    const seed = sqliteSeedSequenceSql(plan);
-    if (seed) keys.push({ kind: 'identity', sql: seed });
-    // The app's own triggers come back once every table is loaded, so the load never fires them.
-    return { keys, links: (plan.triggers ?? []).map((sql) => ({ kind: 'trigger', sql })) };
-  }
-  const fkNames = new Set(plan.foreignKeys.map((f) => f.name));
-  const all = postLoadSteps(plan).filter((s) => s.kind !== 'analyze');
-  const isLink = (s: PostLoadStep) => s.kind === 'foreign-key' || (s.kind === 'validate' && fkNames.has(s.name ?? ''));
-  return { keys: all.filter((s) => !isLink(s)), links: all.filter(isLink) };
-}
+const OPTIONAL: ReadonlySet<PostLoadStep['kind']> = new Set(['index', 'check', 'foreign-key', 'validate', 'analyze', 'trigger']);
 
 /** What the post-load steps need from the runner. */
 export interface PostLoadJob {
   plan: CopyPlan;
   states: Map<string, TableState>;
   main: Engine;
-  dialect: Dialect;
+  /** The target engine's postLoad role. */
+  postLoad: PostLoad;
   parallel: number;
   openWorker: () => Promise<Engine>;
   emit: (e: CopyEvent) => void;
@@ -60,33 +37,26 @@ export interface PostLoadJob {
 export async function finishTable(engine: Engine, t: TablePlan, ts: TableState, job: PostLoadJob): Promise<void> {
   const before = ts.phase;
   // A table that existed before the copy keeps the keys, indexes and constraints it has.
-  await runSteps(engine, t, ts, 'keys', ts.existing ? [] : stepsFor(t, job.dialect).keys, job);
+  await runSteps(engine, t, ts, 'keys', ts.existing ? [] : job.postLoad.steps(t).keys, job);
   // ANALYZE cannot be undone and is harmless to repeat, so it needs no state; it is skipped only
   // when an earlier run already went past this table's keys.
   if (progressOf(before, 'keys') !== Number.MAX_SAFE_INTEGER) await engine.exec(`ANALYZE ${engine.quoteTable(t.target)}`);
 }
 
 /**
- * The foreign keys of every table (NOT VALID, then VALIDATE), once every table has its keys, then
- * each table's state is marked done.
+ * Every table's links (PostgreSQL: foreign keys NOT VALID, then VALIDATE; SQLite: triggers), once
+ * every table has its keys, then each table's state is marked done.
  */
 export async function linkTables(job: PostLoadJob): Promise<void> {
   for (const ts of job.states.values()) for (const w of ts.warnings) if (!job.warnings.some((x) => x.message === w.message)) job.warnings.push(w);
-  const hasLinks = job.plan.tables.some((t) => stepsFor(t, job.dialect).links.length > 0);
-  if (hasLinks)
-    job.emit({ type: 'phase', phase: 'links', message: job.dialect === 'postgres' ? 'adding foreign keys (NOT VALID, then VALIDATE)' : 'recreating triggers' });
+  const hasLinks = job.plan.tables.some((t) => job.postLoad.steps(t).links.length > 0);
+  if (hasLinks) job.emit({ type: 'phase', phase: 'links', message: job.postLoad.linksMessage });
   await pool(job, async (engine, t, ts) => {
-    await runSteps(engine, t, ts, 'links', ts.existing ? [] : stepsFor(t, job.dialect).links, job);
-    // SQLite declares foreign keys inline and the load ran with enforcement off: report orphans
-    // (rows kept, as PostgreSQL's NOT VALID constraints do) instead of enforcing them.
-    if (job.dialect === 'sqlite' && !ts.existing && t.foreignKeys.length && ts.phase !== 'done') {
-      const orphans = await engine.query(`PRAGMA foreign_key_check(${engine.quoteIdent(t.target)})`);
-      if (orphans.length) {
-        const w: PlanWarning = {
-          code: 'NOT_VALIDATED',
-          table: t.target,
-          message: `${t.target}: ${orphans.length} row(s) reference rows missing from their parent table (copied as they are; PRAGMA foreign_key_check lists them).`,
-        };
+    await runSteps(engine, t, ts, 'links', ts.existing ? [] : job.postLoad.steps(t).links, job);
+    // Rows the links do not hold for are kept and reported, as PostgreSQL's NOT VALID constraints are.
+    if (job.postLoad.checkLinks && !ts.existing && ts.phase !== 'done') {
+      const w = await job.postLoad.checkLinks(engine, t);
+      if (w) {
         ts.warnings.push(w);
         job.warnings.push(w);
         job.emit({ type: 'warning', warning: w });
@@ -137,7 +107,7 @@ function progressOf(phase: string, stage: 'keys' | 'links'): number {
   return m ? Number(m[1]) : 0;
 }
 
-async function runSteps(engine: Engine, t: TablePlan, ts: TableState, stage: 'keys' | 'links', steps: Step[], job: PostLoadJob): Promise<void> {
+async function runSteps(engine: Engine, t: TablePlan, ts: TableState, stage: 'keys' | 'links', steps: PostLoadStep[], job: PostLoadJob): Promise<void> {
   const state = new CopyState(engine);
   for (let i = progressOf(ts.phase, stage); i < steps.length; i++) {
     const step = steps[i]!;
@@ -178,7 +148,7 @@ async function runSteps(engine: Engine, t: TablePlan, ts: TableState, stage: 'ke
   }
 }
 
-function warningCode(kind: Step['kind']): string {
+function warningCode(kind: PostLoadStep['kind']): string {
   switch (kind) {
     case 'trigger':
       return 'TRIGGER_SKIPPED';

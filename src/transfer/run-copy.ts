@@ -1,92 +1,22 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { connect, resolveDatabaseArgument } from '../engines/registry.js';
-import type { Engine } from '../engine/types.js';
-import { parseUrl } from '../engines/registry.js';
-import { type ConnectionTarget } from '../engine/types.js';
-import { createExtensionSql } from '../engines/postgres/postgres-ddl.js';
-import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
+import { connect, engineLabel, roleOf } from '../engines/registry.js';
+import type { Preflight } from '../engine/copy-roles.js';
+import type { ConnectionTarget, Engine } from '../engine/types.js';
 import { FerryError } from '../errors.js';
-import type { CopyConfig } from '../config/types.js';
 import { formatBytes } from '../util/disk-space.js';
-import { removeSqliteFiles, sqliteDiskSize, timestampName } from '../util/fs-atomic.js';
 import { buildCopyPlan } from './build-copy-plan.js';
-import { adoptExistingTables, checkTargetTables } from './copy-target-check.js';
-import type { CopyEvent, CopyTableReport } from './copy-events.js';
-import { CopyState, STATE_TABLE, type TableState } from './copy-state.js';
+import { loadTables } from './copy-load.js';
+import { dryRunReport, finishedReport, type CopyReport } from './copy-report.js';
+import { prepareTarget } from './copy-schema.js';
+import { copySettings, type CopyOptions, type CopySettings } from './copy-settings.js';
+import type { TableState } from './copy-state.js';
 import type { CopyPlan } from './copy-types.js';
-import type { PlanWarning } from '../engine/table-plan.js';
-import { loadTable } from './load-table.js';
-import { preflightTarget, remainingBytes, type Preflight } from './copy-preflight.js';
-import { finishTable, linkTables, type PostLoadJob } from './post-load.js';
+import { linkTables, type PostLoadJob } from './post-load.js';
 import { RejectLog } from './reject-log.js';
-import { createSchemaSql, sinkFor, sourceFor } from './copy-endpoints.js';
-import { recordOriginSql, syncOriginColumns } from './copy-origin.js';
 import { verifyDatabases, type VerifyReport } from './verify-copy.js';
 
-/** Options of `ferry copy`; the CLI and the library call the same function with these. */
-export interface CopyOptions {
-  /** Source URL or SQLite path. */
-  from: string;
-  /** Target URL or SQLite path. */
-  to: string;
-  /** Copy only these tables. */
-  include?: string[];
-  /** Leave these tables out. */
-  exclude?: string[];
-  /** Rows per committed chunk (default 50,000). */
-  batchSize?: number;
-  /** Tables loaded at once (default 2; SQLite targets take one writer). */
-  parallel?: number;
-  /** Create the schema (tables, keys, indexes) and copy no rows. */
-  schemaOnly?: boolean;
-  /** Copy rows into tables that already exist; create nothing. */
-  dataOnly?: boolean;
-  /** A target table that already holds rows: stop (default), empty it first, or add to it. */
-  ifExists?: 'fail' | 'truncate' | 'append';
-  /** Continue a copy that was interrupted (its progress is kept in the target). */
-  resume?: boolean;
-  /** Refused rows tolerated (default 0). */
-  maxRejects?: number;
-  /** Run verify at the end (default true). */
-  verify?: boolean;
-  /** JSON-declared columns become jsonb. */
-  jsonb?: boolean;
-  /** Integer widths: fit the declared type and values (default), or always bigint. */
-  integers?: 'fit' | 'bigint';
-  /** SQLite virtual tables (FTS, R*Tree): stop before writing (default) or leave them out. */
-  virtualTables?: 'fail' | 'skip';
-  /** The reject file (default `ferry-rejects-<time>.jsonl` in `cwd`). */
-  rejectFile?: string;
-  /** The config file's `copy` section. */
-  config?: CopyConfig;
-  /** Folder relative paths resolve against (default process.cwd()). */
-  cwd?: string;
-  /** Plan and run the pre-flight checks, and write nothing (the report holds the plan). */
-  dryRun?: boolean;
-  /** How long to wait for a locked database (SQLite busy timeout, PostgreSQL lock_timeout). */
-  lockTimeoutMs?: number;
-  /** Progress events. */
-  onEvent?: (e: CopyEvent) => void;
-}
-
-/** What a copy did. */
-export interface CopyReport {
-  from: string;
-  to: string;
-  resumed: boolean;
-  tables: CopyTableReport[];
-  totals: { rows: number; bytes: number; ms: number; rejects: number };
-  warnings: PlanWarning[];
-  /** The reject file, when any row was refused. */
-  rejectFile: string | null;
-  verify: VerifyReport | null;
-  /** --dry-run: nothing was written; this is the plan, and what the pre-flight checked. */
-  dryRun?: { plan: CopyPlan; checks: string[] };
-}
-
-export const DEFAULT_BATCH_SIZE = 50_000;
-export const DEFAULT_PARALLEL = 2;
+export { DEFAULT_BATCH_SIZE, DEFAULT_PARALLEL, type CopyOptions } from './copy-settings.js';
+export type { CopyReport } from './copy-report.js';
 
 /**
  * `ferry copy`: plan (introspect and profile the source, choose exact types), check the target
@@ -96,355 +26,112 @@ export const DEFAULT_PARALLEL = 2;
  */
 export async function runCopy(options: CopyOptions): Promise<CopyReport> {
   const started = Date.now();
-  const cwd = options.cwd ?? process.cwd();
-  const emit = options.onEvent ?? (() => undefined);
-  const cfg = options.config ?? {};
-  const fromTarget = parseUrl(resolveDatabaseArgument(options.from, cwd));
-  const toTarget = parseUrl(resolveDatabaseArgument(options.to, cwd));
-  if (fromTarget.dialect === toTarget.dialect) {
-    throw new FerryError(
-      'USAGE',
-      `ferry copy moves data between SQLite and PostgreSQL; ${fromTarget.displayUrl} and ${toTarget.displayUrl} are both ${fromTarget.dialect}.`,
-      {
-        hint: 'To merge SQLite files use ferry consolidate; to copy a SQLite file use ferry backup.',
-      },
-    );
-  }
-  if (options.schemaOnly && options.dataOnly) throw new FerryError('USAGE', 'Choose one of --schema-only and --data-only.');
-  const batchSize = positive(options.batchSize ?? cfg.batchSize ?? DEFAULT_BATCH_SIZE, '--batch-size');
-  const parallel = toTarget.dialect === 'sqlite' ? 1 : positive(options.parallel ?? cfg.parallel ?? DEFAULT_PARALLEL, '--parallel');
-  const maxRejects = options.maxRejects ?? cfg.maxRejects ?? 0;
-  const ifExists = options.ifExists ?? cfg.ifExists ?? 'fail';
-
-  const lockTimeoutMs = options.lockTimeoutMs;
-  const source = await openSource(fromTarget, lockTimeoutMs);
-  let target: Engine | null = null;
-  const extraTargets: Engine[] = [];
-  let rejectFile = path.resolve(cwd, options.rejectFile ?? cfg.rejectFile ?? `ferry-rejects-${timestampName()}.jsonl`);
-  let rejects = new RejectLog(rejectFile, maxRejects);
-  // A SQLite target that did not exist is removed again if the run fails before its schema is
-  // committed: bad input leaves nothing behind.
-  const newTargetFile = toTarget.dialect === 'sqlite' && !fs.existsSync(toTarget.file!) ? toTarget.file : null;
-  let schemaCommitted = false;
+  const run = copySettings(options);
+  const source = await connect(run.from, { readonly: true, mustExist: true, busyTimeoutMs: options.lockTimeoutMs });
+  const targets = new TargetConnections(run);
+  let pre: Preflight | null = null;
+  let rejects: RejectLog | null = null;
   try {
     // The plan reads (and profiles) every source row before anything is written, so a source
     // that is not SQLite, is corrupt or holds values no type fits fails with the target untouched.
-    const plan = await buildCopyPlan(source, toTarget.dialect, {
-      include: options.include,
-      exclude: options.exclude,
-      config: cfg,
-      jsonb: options.jsonb,
-      integers: options.integers,
-      virtualTables: options.virtualTables,
-      targetDisplayUrl: toTarget.displayUrl,
-    });
-    const bytes = await sourceBytes(source, fromTarget);
-    const pre = await preflightTarget(toTarget, plan, { sourceBytes: bytes, dryRun: options.dryRun, busyTimeoutMs: lockTimeoutMs });
-    if (options.dryRun)
-      return await dryRunReport(pre, plan, { fromTarget, toTarget, ifExists, dataOnly: !!options.dataOnly, resume: !!options.resume, started });
-    target = pre.engine!;
-    const state = new CopyState(target);
-    const partial = await state.exists();
-    if (partial && !options.resume && ifExists !== 'truncate') {
-      const recorded = await state.source();
-      const all = [...(await state.load()).values()];
-      // Every table loaded and linked: only the closing verify did not finish. Never advise throwing that away.
-      if (all.length && all.every((t) => t.phase === 'done')) {
-        throw new FerryError(
-          'PARTIAL_COPY',
-          `${toTarget.displayUrl} holds a complete copy${recorded ? ` from ${recorded}` : ''} whose closing verify did not finish.`,
-          {
-            subject: toTarget.displayUrl,
-            hint: `Finish it with: ferry copy ${fromTarget.displayUrl} ${toTarget.displayUrl} --resume (it only verifies).`,
-          },
-        );
-      }
-      throw new FerryError(
-        'PARTIAL_COPY',
-        `${toTarget.displayUrl} holds an unfinished copy${recorded ? ` from ${recorded}` : ''}; ferry will not start over it.`,
-        {
-          subject: toTarget.displayUrl,
-          hint: `Continue it with: ferry copy ${fromTarget.displayUrl} ${toTarget.displayUrl} --resume. Or start again from scratch with --if-exists truncate.`,
-        },
-      );
-    }
-    const resumed = partial && !!options.resume;
-    const existing = await target.introspect();
-    let states: Map<string, TableState>;
-    if (resumed && !options.rejectFile && !cfg.rejectFile) {
-      // A resumed run keeps adding to the interrupted run's reject file.
-      const recorded = await state.rejectFile();
-      if (recorded) {
-        rejectFile = recorded;
-        rejects = new RejectLog(rejectFile, maxRejects);
-      }
-    }
-    if (resumed) {
-      adoptExistingTables(plan, existing, toTarget.dialect);
-      states = await state.load();
-      for (const t of plan.tables) {
-        if (!states.has(t.target))
-          throw new FerryError('PARTIAL_COPY', `The unfinished copy in ${toTarget.displayUrl} did not include the table "${t.target}".`, {
-            subject: t.target,
-            hint: 'Resume with the same --tables/--exclude as the interrupted run, or start again with --if-exists truncate.',
-          });
-      }
-    } else {
-      // Starting over an unfinished copy: the tables it created are made again from scratch, so they
-      // get their keys and indexes (they only ever held that copy's rows).
-      const restart =
-        partial && ifExists === 'truncate' ? new Set([...(await state.load()).values()].filter((s) => !s.existing).map((s) => s.table)) : new Set<string>();
-      const before = { ...existing, tables: existing.tables.filter((t) => !restart.has(t.name)) };
-      const plannedExisting = await checkTargetTables(target, plan, before, { ifExists, dataOnly: !!options.dataOnly, partial });
-      adoptExistingTables(plan, before, toTarget.dialect);
-      emit({ type: 'planned', plan, resumed });
-      emit({ type: 'phase', phase: 'schema', message: `creating the schema in ${toTarget.displayUrl}` });
-      await target.transaction(async () => {
-        if (partial) await state.drop();
-        for (const name of restart) await target!.exec(dropTableSql(target!, name));
-        const emptied = plan.tables.filter((t) => plannedExisting.has(t.target)).map((t) => t.target);
-        // One TRUNCATE for all of them: tables that reference each other can only go together.
-        if (ifExists === 'truncate' && emptied.length) for (const sql of truncateSql(target!, emptied)) await target!.exec(sql);
-        for (const name of plan.extensions ?? []) await target!.exec(createExtensionSql(name));
-        for (const t of plan.tables) {
-          if (!plannedExisting.has(t.target)) for (const sql of createSchemaSql(t, toTarget.dialect)) await target!.exec(sql);
-        }
-        // Tables copied into the app's own schema (--data-only) are recorded too: the way back then
-        // recreates the app's SQLite tables, and verify knows their types were the app's choice.
-        syncOriginColumns(plan.origin, plan.tables, plannedExisting);
-        for (const sql of recordOriginSql(
-          target!,
-          plan.origin,
-          plan.tables.map((t) => t.target),
-        ))
-          await target!.exec(sql);
-        await state.create(
-          fromTarget.displayUrl,
-          plan.tables.map((t) => t.target),
-          plannedExisting,
-          rejectFile,
-        );
-      });
-      schemaCommitted = true;
-      states = await state.load();
-    }
-    if (resumed) emit({ type: 'planned', plan, resumed });
-    for (const w of plan.warnings) emit({ type: 'warning', warning: w });
-    rejects.total = [...states.values()].reduce((s, t) => s + t.rejects, 0);
-
-    // Load: a pool of `parallel` workers, each with its own target connection. A worker builds a
-    // table's keys and indexes as soon as its rows are in, while the other worker is still loading.
+    const plan = await planCopy(source, run);
+    const sourceBytes = await roleOf(source, 'databaseSize')(source);
+    pre = await roleOf(run.to, 'copyPreflight').check(run.to, plan, { sourceBytes, dryRun: options.dryRun, busyTimeoutMs: options.lockTimeoutMs });
+    if (options.dryRun) return await dryRunReport(pre, plan, run, started);
+    const target = (targets.main = pre.engine!);
+    const prepared = await prepareTarget(target, plan, run, pre);
+    for (const w of plan.warnings) run.emit({ type: 'warning', warning: w });
+    rejects = new RejectLog(prepared.rejectFile, run.maxRejects);
+    rejects.total = [...prepared.states.values()].reduce((s, t) => s + t.rejects, 0);
     const warnings = [...plan.warnings];
     const post: PostLoadJob = {
       plan,
-      states,
+      states: prepared.states,
       main: target,
-      dialect: toTarget.dialect,
-      parallel,
-      openWorker: () => openWorkerTarget(toTarget, extraTargets, lockTimeoutMs),
-      emit,
+      postLoad: roleOf(target, 'postLoad'),
+      parallel: run.parallel,
+      openWorker: () => targets.openWorker(),
+      emit: run.emit,
       warnings,
     };
-    const reports = new Map<string, CopyTableReport>();
-    // Biggest tables first: the last table to finish bounds the load, and small ones fill the gaps.
-    // Tables that existed before keep their foreign keys, which check every row as it arrives: then
-    // parents go first, one table at a time (the plan lists parents before children).
-    const intoExisting = [...states.values()].some((s) => s.existing);
-    const queue = intoExisting ? [...plan.tables] : [...plan.tables].sort((a, b) => b.rowEstimate * b.columns.length - a.rowEstimate * a.columns.length);
-    const loaders = intoExisting ? 1 : parallel;
-    emit({
-      type: 'phase',
-      phase: 'load',
-      message: options.schemaOnly ? 'building keys and indexes' : `loading ${queue.length} table(s); keys and indexes are built as each one finishes`,
+    const reports = await loadTables({ run, source, plan, states: prepared.states, rejects, post }).catch(async (e: unknown) => {
+      throw await diskFullHint(e, run, sourceBytes, plan);
     });
-    // When one worker fails, the others stop after their current chunk (their progress is
-    // committed and resumable) before connections are closed and the first error is reported.
-    let failed = false;
-    const workers = Array.from({ length: Math.min(loaders, Math.max(1, queue.length)) }, async (_, w) => {
-      const engine = w === 0 ? target! : await openWorkerTarget(toTarget, extraTargets, lockTimeoutMs);
-      const workerState = new CopyState(engine);
-      for (let t = queue.shift(); t && !failed; t = queue.shift()) {
-        const ts = states.get(t.target)!;
-        const t0 = Date.now();
-        const startRows = ts.rowsCopied;
-        const alreadyDone = ts.phase !== 'created' && ts.phase !== 'loading';
-        if (!options.schemaOnly) emit({ type: 'table-start', table: t.target, rows: t.rowEstimate, done: ts.rowsCopied });
-        let bytes = 0;
-        if (!alreadyDone && !options.schemaOnly) {
-          const src = sourceFor(source, fromTarget, toTarget, t);
-          try {
-            await loadTable({
-              plan: t,
-              source: src,
-              target: engine,
-              sink: sinkFor(engine, toTarget, t),
-              state: workerState,
-              tableState: ts,
-              batchSize: options.batchSize ?? cfg.tables?.[t.source]?.batchSize ?? batchSize,
-              rejects,
-              stop: () => failed,
-              onProgress: (rows, b) => {
-                bytes = b;
-                emit({ type: 'table-progress', table: t.target, rows: t.rowEstimate, done: startRows + rows, bytes: b });
-              },
-            });
-          } finally {
-            try {
-              src.close?.();
-            } catch {
-              // A reader stopped mid-table may still hold a statement; the connection goes anyway.
-            }
-          }
-          if (failed) return;
-        }
-        const r = { table: t.source, target: t.target, rows: ts.rowsCopied, bytes, ms: Date.now() - t0, rejects: ts.rejects };
-        reports.set(t.target, r);
-        if (!options.schemaOnly) emit({ type: 'table-done', table: t.target, rows: r.rows, bytes, ms: r.ms, rejects: r.rejects, alreadyDone });
-        if (options.schemaOnly && ts.phase === 'created') {
-          ts.phase = 'loaded';
-          await workerState.save(ts);
-        }
-        await finishTable(engine, t, ts, post);
-      }
-    });
-    const settled = await Promise.allSettled(workers.map((p) => p.catch((e: unknown) => ((failed = true), Promise.reject(e)))));
-    const firstError = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (firstError) throw diskFullHint(firstError.reason, toTarget, fromTarget, bytes, plan);
     await linkTables(post);
-
-    let verify: VerifyReport | null = null;
-    if (options.verify ?? true) {
-      if (!options.schemaOnly) {
-        emit({ type: 'phase', phase: 'verify', message: 'verifying every table by content' });
-        verify = await verifyDatabases({ from: source, to: target, plan, rejected: states, pgThreads: 1, config: cfg });
-      }
-    }
+    const verify = await verifyCopy(run, source, target, plan, prepared.states);
     // The state goes only once the verify has run: a copy killed while verifying is resumed
     // (--resume finds every table done and verifies), never mistaken for a table with rows in the way.
-    await target.transaction(() => state.drop());
-    const tables = plan.tables.map((t) => reports.get(t.target) ?? { table: t.source, target: t.target, rows: 0, bytes: 0, ms: 0, rejects: 0 });
-    return {
-      from: fromTarget.displayUrl,
-      to: toTarget.displayUrl,
-      resumed,
-      tables,
-      totals: {
-        rows: tables.reduce((s, t) => s + t.rows, 0),
-        bytes: tables.reduce((s, t) => s + t.bytes, 0),
-        ms: Date.now() - started,
-        rejects: tables.reduce((s, t) => s + t.rejects, 0),
-      },
-      warnings,
-      rejectFile: rejects.total > 0 ? rejectFile : null,
-      verify,
-    };
+    await target.transaction(() => prepared.state.drop());
+    const rejectFile = rejects.total > 0 ? prepared.rejectFile : null;
+    return finishedReport(run, { plan, reports, resumed: prepared.resumed, warnings, rejectFile, verify, started });
   } catch (e) {
-    if (newTargetFile && !schemaCommitted) {
-      await target?.close();
-      removeSqliteFiles(newTargetFile);
+    // A database the pre-flight created goes again when the run fails before its schema is
+    // committed: bad input leaves nothing behind.
+    if (pre?.discard) {
+      await pre.engine?.close();
+      pre.discard();
     }
     throw e;
   } finally {
-    rejects.close();
-    await Promise.all([source.close(), target?.close(), ...extraTargets.map((e) => e.close())].map((p) => p?.catch(() => undefined)));
+    rejects?.close();
+    await Promise.all([source.close(), ...targets.all().map((e) => e.close())].map((p) => p.catch(() => undefined)));
   }
 }
 
-function positive(n: number, flag: string): number {
-  if (!Number.isInteger(n) || n < 1) throw new FerryError('USAGE', `${flag} must be a whole number above 0, not ${n}.`);
-  return n;
+/** Plans the copy from the source (reads only). */
+function planCopy(source: Engine, run: CopySettings): Promise<CopyPlan> {
+  const { options } = run;
+  return buildCopyPlan(source, run.to.dialect, {
+    include: options.include,
+    exclude: options.exclude,
+    config: run.config,
+    jsonb: options.jsonb,
+    integers: options.integers,
+    virtualTables: options.virtualTables,
+    targetDisplayUrl: run.to.displayUrl,
+  });
 }
 
-async function openSource(t: ConnectionTarget, busyTimeoutMs?: number): Promise<Engine> {
-  if (t.dialect === 'sqlite') return openSqlite(t.file!, { readonly: true, mustExist: true, busyTimeoutMs });
-  return connect(t.url, { busyTimeoutMs });
+/** Verifies every table by content (unless --no-verify or --schema-only). */
+async function verifyCopy(run: CopySettings, source: Engine, target: Engine, plan: CopyPlan, states: Map<string, TableState>): Promise<VerifyReport | null> {
+  if (!(run.options.verify ?? true) || run.options.schemaOnly) return null;
+  run.emit({ type: 'phase', phase: 'verify', message: 'verifying every table by content' });
+  return verifyDatabases({ from: source, to: target, plan, rejected: states, pgThreads: 1, config: run.config });
 }
 
-async function openWorkerTarget(t: ConnectionTarget, opened: Engine[], busyTimeoutMs?: number): Promise<Engine> {
-  if (t.dialect !== 'postgres') throw new FerryError('INTERNAL', 'Only PostgreSQL targets take parallel writers.');
-  const e = await connect(t.url, { busyTimeoutMs });
-  opened.push(e);
-  return e;
+/** The target's connections: the pre-flight's (the main one) and one per further parallel writer. */
+class TargetConnections {
+  main: Engine | null = null;
+  private readonly workers: Engine[] = [];
+
+  constructor(private readonly run: CopySettings) {}
+
+  /** A further writer's connection (targets whose tableSink takes parallel writers). */
+  async openWorker(): Promise<Engine> {
+    const to: ConnectionTarget = this.run.to;
+    if (this.run.parallel < 2) throw new FerryError('INTERNAL', `${engineLabel(to)} targets take one writer.`);
+    const e = await connect(to, { busyTimeoutMs: this.run.options.lockTimeoutMs });
+    this.workers.push(e);
+    return e;
+  }
+
+  /** Every connection opened, for closing. */
+  all(): Engine[] {
+    return this.main ? [this.main, ...this.workers] : [...this.workers];
+  }
 }
 
 /**
  * A disk that filled during the copy: the hint says how much room the resume will ask for (what
  * is left to write), and how to continue, so that it agrees with what the resume then checks.
  */
-function diskFullHint(e: unknown, to: ConnectionTarget, from: ConnectionTarget, sourceBytes: number, plan: CopyPlan): unknown {
-  if (!(e instanceof FerryError) || e.code !== 'DISK_FULL' || to.dialect !== 'sqlite') return e;
+async function diskFullHint(e: unknown, run: CopySettings, sourceBytes: number, plan: CopyPlan): Promise<unknown> {
+  const preflight = roleOf(run.to, 'copyPreflight');
+  if (!(e instanceof FerryError) || e.code !== 'DISK_FULL' || !preflight.remainingBytes || !run.to.file) return e;
+  const left = await preflight.remainingBytes(run.to, plan, sourceBytes);
   return new FerryError('DISK_FULL', e.message, {
     subject: e.subject,
-    hint: `Every chunk written so far is kept. The rest needs about ${formatBytes(remainingBytes(sourceBytes, to.file!, plan))} free in ${path.dirname(to.file!)}; make room, then continue with: ferry copy ${from.displayUrl} ${to.displayUrl} --resume`,
+    hint: `Every chunk written so far is kept. The rest needs about ${formatBytes(left)} free in ${path.dirname(run.to.file)}; make room, then continue with: ferry copy ${run.from.displayUrl} ${run.to.displayUrl} --resume`,
     cause: e,
   });
-}
-
-/** What --dry-run reports: the plan and the pre-flight's checks, with the existing tables looked at read-only. */
-async function dryRunReport(
-  pre: Preflight,
-  plan: CopyPlan,
-  o: {
-    fromTarget: ConnectionTarget;
-    toTarget: ConnectionTarget;
-    ifExists: 'fail' | 'truncate' | 'append';
-    dataOnly: boolean;
-    resume: boolean;
-    started: number;
-  },
-): Promise<CopyReport> {
-  const checks = [...pre.checks];
-  if (pre.engine) {
-    try {
-      const existing = await pre.engine.introspect();
-      const partial = existing.tables.some((t) => t.name === STATE_TABLE);
-      if (partial)
-        checks.push(
-          o.resume
-            ? 'an unfinished copy is there: --resume would continue it'
-            : 'an unfinished copy is there: the run would refuse without --resume or --if-exists truncate',
-        );
-      else {
-        const found = await checkTargetTables(pre.engine, plan, existing, { ifExists: o.ifExists, dataOnly: o.dataOnly, partial });
-        adoptExistingTables(plan, existing, o.toTarget.dialect);
-        checks.push(
-          found.size
-            ? `${found.size} target table(s) exist and would be ${o.ifExists === 'truncate' ? 'emptied first' : o.ifExists === 'append' ? 'added to' : 'written into'}`
-            : 'no target table exists yet',
-        );
-      }
-    } finally {
-      await pre.engine.close();
-    }
-  } else checks.push(`${o.toTarget.displayUrl} does not exist yet and would be created`);
-  return {
-    from: o.fromTarget.displayUrl,
-    to: o.toTarget.displayUrl,
-    resumed: false,
-    tables: plan.tables.map((t) => ({ table: t.source, target: t.target, rows: t.rowEstimate, bytes: 0, ms: 0, rejects: 0 })),
-    totals: { rows: plan.tables.reduce((s, t) => s + t.rowEstimate, 0), bytes: 0, ms: Date.now() - o.started, rejects: 0 },
-    warnings: plan.warnings,
-    rejectFile: null,
-    verify: null,
-    dryRun: { plan, checks },
-  };
-}
-
-/** About how many bytes the source's rows take, for the SQLite target's free-space check. */
-async function sourceBytes(source: Engine, from: ConnectionTarget): Promise<number> {
-  if (from.dialect === 'sqlite') return sqliteDiskSize(from.file!);
-  const [row] = await source.query<{ n: string }>(
-    `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::text AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind = 'r'`,
-  );
-  return Number(row?.n ?? 0);
-}
-
-function dropTableSql(target: Engine, table: string): string {
-  return `DROP TABLE IF EXISTS ${target.quoteTable(table)}${target.dialect === 'postgres' ? ' CASCADE' : ''}`;
-}
-
-function truncateSql(target: Engine, tables: string[]): string[] {
-  return target.dialect === 'postgres'
-    ? [`TRUNCATE ${tables.map((t) => target.quoteTable(t)).join(', ')}`]
-    : tables.map((t) => `DELETE FROM ${target.quoteTable(t)}`);
 }

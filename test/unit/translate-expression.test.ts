@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { columnMap, parseSqliteIndex, sqliteToPostgres, type ExpressionContext } from '../../src/transfer/translate-expression.js';
-import { sqliteDefaultToPostgres } from '../../src/transfer/translate-default.js';
-import { parsePostgresIndex, postgresDefaultToSqlite, postgresToSqlite } from '../../src/transfer/translate-pg-expression.js';
+import { columnMap, parseSqliteIndex, sqliteToPostgres, type ExpressionContext } from '../../src/engines/postgres/postgres-translate-sqlite.js';
+import { sqliteDefaultToPostgres } from '../../src/engines/postgres/postgres-translate-sqlite-default.js';
+import { parsePostgresIndex, postgresDefaultToSqlite, postgresToSqlite } from '../../src/engines/sqlite/sqlite-translate-postgres.js';
 
 const ctx: ExpressionContext = {
   columns: columnMap([

@@ -5,6 +5,7 @@
  * validated, so each validation is its own step that can fail (and be reported) on its own.
  */
 import crypto from 'node:crypto';
+import type { PostLoadStep } from '../../engine/copy-roles.js';
 import type { ColumnPlan, TablePlan } from '../../engine/table-plan.js';
 import { quoteIdent, quoteTable } from './postgres-quote.js';
 
@@ -114,13 +115,7 @@ export function analyzeSql(plan: TablePlan): string {
   return `ANALYZE ${quoteTable(plan.target)}`;
 }
 
-/** One post-load statement, in the order they should run. */
-export interface PostLoadStep {
-  kind: 'primary-key' | 'unique' | 'index' | 'foreign-key' | 'check' | 'validate' | 'identity' | 'analyze';
-  /** The constraint or index name, when the step has one. */
-  name?: string;
-  sql: string;
-}
+export type { PostLoadStep } from '../../engine/copy-roles.js';
 
 /**
  * Every post-load statement of one table in a safe order. Foreign keys need the referenced table's

@@ -5,6 +5,7 @@
 import type { EngineDriver } from '../../engine/driver.js';
 import type { Capabilities } from '../../engine/types.js';
 import { postgresRevisionRoles } from './postgres-revision-roles.js';
+import { postgresCopyRoles } from './postgres-copy-roles.js';
 import { POSTGRES_MAX_COLUMNS, postgresNameProblem } from './postgres-quote.js';
 import { postgresTypeMapper } from './postgres-type-mapper.js';
 import { isPostgresUrl, parsePostgresUrl, type PostgresTarget } from './postgres-url.js';
@@ -28,5 +29,6 @@ export const postgresDriver: EngineDriver = {
     ...postgresRevisionRoles,
     typeMapper: postgresTypeMapper,
     limits: { nameProblem: postgresNameProblem, maxColumns: POSTGRES_MAX_COLUMNS },
+    ...postgresCopyRoles,
   },
 };

@@ -1,6 +1,10 @@
 import type Database from 'better-sqlite3';
+import type { TablePlan } from '../../engine/table-plan.js';
+import type { EncodedReader } from '../../engine/table-reader.js';
 import type { Value } from '../../values/value.js';
+import { pgTypeKind } from '../postgres/postgres-copy-kinds.js';
 import { loadNativeChecksum, MAX_FUNCTION_ARGS } from './sqlite-checksum.js';
+import type { SqliteEngine } from './sqlite-engine.js';
 import { sqliteError } from './sqlite-errors.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
 
@@ -56,4 +60,66 @@ export class NativeCopyReader {
       throw sqliteError(e, this.file, 'reading');
     }
   }
+}
+
+/**
+ * The SQLite -> PostgreSQL accelerator's reader of one planned rowid table, on the table reader's
+ * connection: its rows as PostgreSQL COPY BINARY tuples, or null when some column needs JavaScript
+ * or the native extension is not there.
+ */
+export function nativeEncodedReader(connection: SqliteEngine, plan: TablePlan): EncodedReader | null {
+  const kinds = nativeCopyKinds(plan);
+  if (!kinds) return null;
+  const native = NativeCopyReader.open(
+    connection.db,
+    connection.file,
+    plan.source,
+    plan.columns.map((c) => c.source),
+    kinds,
+  );
+  return native ? { format: 'postgres-binary', read: (after, limit) => native.read(after, limit) } : null;
+}
+
+/**
+ * The letters of SQLite's native COPY encoder for a table's columns, or null when some column needs
+ * JavaScript (numeric, dates, epoch times, int4/real targets, columns holding several storage
+ * classes). A letter only promises the common case: any value outside it sends that run of rows
+ * through JavaScript, which converts or rejects it.
+ */
+export function nativeCopyKinds(plan: TablePlan): string | null {
+  let out = '';
+  for (const c of plan.columns) {
+    const kind = pgTypeKind(c.targetType);
+    const p = c.profile;
+    const only = (n: number | undefined) => !p || n === p.integers + p.reals + p.texts + p.blobs;
+    const letter =
+      kind === 'int8' && c.logical === 'int64' && only(p?.integers)
+        ? 'i'
+        : kind === 'int4' && c.logical === 'int64' && only(p?.integers)
+          ? 'I'
+          : kind === 'int2' && c.logical === 'int64' && only(p?.integers)
+            ? 'S'
+            : kind === 'uuid' && c.logical === 'uuid' && only(p?.texts)
+              ? 'U'
+              : kind === 'float8' && c.logical === 'float64' && only(p?.reals)
+                ? 'f'
+                : kind === 'bool' && c.logical === 'boolean' && only(p?.integers)
+                  ? 'o'
+                  : kind === 'text' && c.logical === 'text' && only(p?.texts)
+                    ? 't'
+                    : kind === 'json' && c.logical === 'json' && only(p?.texts)
+                      ? 'j'
+                      : kind === 'jsonb' && c.logical === 'jsonb' && only(p?.texts)
+                        ? 'J'
+                        : kind === 'bytea' && c.logical === 'bytes' && only(p?.blobs)
+                          ? 'b'
+                          : kind === 'timestamp' && c.logical === 'timestamp' && !c.epoch && only(p?.texts)
+                            ? 'T'
+                            : kind === 'timestamptz' && c.logical === 'timestamptz' && !c.epoch && only(p?.texts)
+                              ? 'Z'
+                              : null;
+    if (!letter) return null;
+    out += letter;
+  }
+  return out || null;
 }

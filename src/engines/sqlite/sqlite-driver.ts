@@ -6,6 +6,7 @@ import type { EngineDriver } from '../../engine/driver.js';
 import type { Capabilities } from '../../engine/types.js';
 import { sqliteRevisionRoles } from './sqlite-revision-roles.js';
 import { sqliteFileRoles } from './sqlite-file-roles.js';
+import { sqliteCopyRoles } from './sqlite-copy-roles.js';
 import { sqliteTypeMapper } from './sqlite-type-mapper.js';
 import { isSqliteUrl, parseSqliteUrl, type SqliteTarget } from './sqlite-url.js';
 
@@ -28,5 +29,6 @@ export const sqliteDriver: EngineDriver = {
     typeMapper: sqliteTypeMapper,
     limits: { nameProblem: () => null, maxColumns: 2000 },
     ...sqliteFileRoles,
+    ...sqliteCopyRoles,
   },
 };

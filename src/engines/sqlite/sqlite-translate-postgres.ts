@@ -3,10 +3,10 @@
  * into SQLite, for copying back. PostgreSQL prints casts (`'a'::text`), `= ANY (ARRAY[...])` for
  * IN lists and `~~` for LIKE; the simple forms are rewritten, the rest is reported untranslatable.
  */
-import { identName, isKeyword, matchParen, quoteSqliteIdent, tokenize, type Token } from '../engines/sqlite/sqlite-tokens.js';
-import type { LogicalType } from '../values/column-type.js';
-import type { DefaultTranslation } from './translate-default.js';
-import { joinPieces, type ExpressionContext, type Piece, type Translation } from './translate-expression.js';
+import type { DefaultTranslation, ExpressionContext, Translation } from '../../engine/sql-translation.js';
+import type { LogicalType } from '../../values/column-type.js';
+import { joinPieces, type Piece } from './sqlite-token-join.js';
+import { identName, isKeyword, matchParen, quoteSqliteIdent, tokenize, type Token } from './sqlite-tokens.js';
 
 const FUNCTIONS: Record<string, string> = {
   lower: 'lower',

@@ -2,29 +2,24 @@
  * Token-level translation of SQLite expressions (CHECKs, index keys, partial-index WHEREs) into
  * PostgreSQL. Only constructs known to mean the same on both engines pass; anything else comes back
  * as `untranslatable` with the reason, so the plan can warn instead of guessing. Defaults live in
- * translate-default.ts, the PostgreSQL -> SQLite direction in translate-pg-expression.ts.
+ * postgres-translate-sqlite-default.ts, the PostgreSQL -> SQLite direction in
+ * ../sqlite/sqlite-translate-postgres.ts.
  */
-import { quoteIdent } from '../engines/postgres/postgres-quote.js';
-import { identName, isKeyword, matchParen, tokenize, type Token } from '../engines/sqlite/sqlite-tokens.js';
-import { affinityOf } from '../schema/declared-type.js';
+import type { ExpressionContext, Translation } from '../../engine/sql-translation.js';
+import { affinityOf } from '../../schema/declared-type.js';
+import { joinPieces, type Piece } from '../sqlite/sqlite-token-join.js';
+import { identName, isKeyword, matchParen, tokenize, type Token } from '../sqlite/sqlite-tokens.js';
+import { quoteIdent } from './postgres-quote.js';
 
-/** The result of a translation: the SQL, or why there is none. */
-export type Translation = { sql: string } | { untranslatable: string };
-
-/** What an expression may refer to. */
-export interface ExpressionContext {
-  /** Source column name -> target column name; SQLite matches names case-insensitively. */
-  columns: Map<string, string>;
-  /** Target names of columns that are boolean in the target (0/1 compared with them become false/true). */
-  booleanColumns?: Set<string>;
-  /** Target names of columns that compare without regard to case in the target (citext). */
-  caseInsensitiveColumns?: Set<string>;
-}
+export type { ExpressionContext, Translation } from '../../engine/sql-translation.js';
 
 /** True when a translation succeeded. */
 export function translated(t: Translation): t is { sql: string } {
   return 'sql' in t;
 }
+
+/** Punctuation that forms one operator with its neighbour (`<=`, `<>`, `||`). */
+const OPERATOR_CHARS = '<>=!|';
 
 /** SQLite functions with the same meaning in PostgreSQL, and their PostgreSQL names. */
 const FUNCTIONS: Record<string, string> = {
@@ -206,31 +201,6 @@ export function sqliteToPostgres(expression: string, ctx: ExpressionContext): Tr
     return { untranslatable: `${t.text} is not a column of the table or a known keyword` };
   }
   return { sql: joinPieces(out) };
-}
-
-/** One output token; `glue` = no space before it. */
-export interface Piece {
-  text: string;
-  glue?: boolean;
-}
-
-const OPERATOR_CHARS = '<>=!|';
-
-/**
- * Joins output tokens with single spaces, none after `(` or before `)` and `,`. Working on whole
- * tokens keeps the spaces inside string literals untouched.
- */
-export function joinPieces(pieces: Piece[]): string {
-  let out = '';
-  const kept = pieces.filter((p) => p.text !== '');
-  kept.forEach((p, i) => {
-    const before = kept[i - 2]?.text;
-    // A sign right after an operator, keyword, `(` or `,` is unary: `>= -1`, not `>= - 1`.
-    const unary = (kept[i - 1]?.text === '-' || kept[i - 1]?.text === '+') && (before === undefined || !/[\w"')\]]$/.test(before) || /^[A-Z]+$/.test(before));
-    const tight = out === '' || p.glue || unary || p.text === ')' || p.text === ',' || out.endsWith('(');
-    out += tight ? p.text : ` ${p.text}`;
-  });
-  return out;
 }
 
 const CAST_TYPES = { INTEGER: 'bigint', REAL: 'double precision', TEXT: 'text', BLOB: 'bytea', NUMERIC: 'numeric' } as const;

@@ -6,17 +6,14 @@
  * CREATE TABLE itself, so anything else is dropped with a warning rather than guessed.
  * (pgloader emitted such defaults as string literals; ferry never does.)
  */
-import { tokenize } from '../engines/sqlite/sqlite-tokens.js';
-import { sqliteToPostgres } from './translate-expression.js';
-import type { LogicalType } from '../values/column-type.js';
-import { parseTimeOfDay } from '../values/time-text.js';
-import { canonicalUuid } from '../values/uuid-text.js';
+import type { DefaultTranslation } from '../../engine/sql-translation.js';
+import type { LogicalType } from '../../values/column-type.js';
+import { parseTimeOfDay } from '../../values/time-text.js';
+import { canonicalUuid } from '../../values/uuid-text.js';
+import { tokenize } from '../sqlite/sqlite-tokens.js';
+import { sqliteToPostgres } from './postgres-translate-sqlite.js';
 
-/**
- * A translated default (`sql: null` = no default; `expression`: an expression the target must be
- * asked about), or why there is none.
- */
-export type DefaultTranslation = { sql: string | null; expression?: boolean } | { untranslatable: string };
+export type { DefaultTranslation } from '../../engine/sql-translation.js';
 
 type Clock = 'timestamp' | 'timestamp-ms' | 'date' | 'time' | 'epoch';
 

@@ -1,15 +1,14 @@
 /**
  * The way back to the app's own SQLite schema: when a PostgreSQL table came from `ferry copy`, its
- * recorded origin (copy-origin.ts) replaces the generated SQLite DDL with the original CREATE TABLE,
+ * recorded origin (engine/table-origin.ts) replaces the generated SQLite DDL with the original CREATE TABLE,
  * indexes and triggers, renames columns back, and writes each value in the form the app stored it.
  * Columns the app added on PostgreSQL after the switch are added to the original table; a table
  * whose columns were dropped or retyped since gets generated DDL instead, with a warning.
  */
-import { identName, isKeyword, tokenize } from '../engines/sqlite/sqlite-tokens.js';
-import { quoteSqliteIdent } from '../engines/sqlite/sqlite-tokens.js';
-import { sqliteColumnSql } from '../engines/sqlite/sqlite-ddl.js';
-import type { TableOrigin } from './copy-origin.js';
-import type { PlanWarning, TablePlan } from '../engine/table-plan.js';
+import type { TableOrigin } from '../../engine/table-origin.js';
+import type { PlanWarning, TablePlan } from '../../engine/table-plan.js';
+import { sqliteColumnSql } from './sqlite-ddl.js';
+import { identName, isKeyword, quoteSqliteIdent, tokenize } from './sqlite-tokens.js';
 
 /**
  * Rewrites a planned PostgreSQL -> SQLite table to recreate its recorded origin. Returns false
