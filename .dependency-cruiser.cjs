@@ -12,6 +12,7 @@ const LAYERS = [
   ['engines', '^src/engines/'],
   ['config', '^src/config/'],
   ['backup', '^src/backup/'],
+  ['verify', '^src/verify/'],
   ['transfer', '^src/transfer/'],
   ['revisions', '^src/revisions/'],
   ['consolidate', '^src/consolidate/'],

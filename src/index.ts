@@ -44,7 +44,7 @@ export type { CopyPlan, RejectRecord } from './transfer/copy-types.js';
 export type { TablePlan, ColumnPlan, PlanWarning } from './engine/table-plan.js';
 export type { LogicalType } from './values/column-type.js';
 export type { CopyEvent, CopyTableReport } from './transfer/copy-events.js';
-export type { RowDifference as CopyRowDifference } from './transfer/find-differences.js';
+export type { RowDifference, RowDifference as CopyRowDifference } from './verify/row-differences.js';
 export type { CopyConfig, CopyTableConfig, CopyColumnConfig } from './config/types.js';
 
 export {

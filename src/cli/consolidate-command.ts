@@ -6,7 +6,7 @@ import type { ConsolidatePlan } from '../consolidate/plan-types.js';
 import { EXIT, FerryError } from '../errors.js';
 import { formatBytes } from '../util/disk-space.js';
 import { commonOptions, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
-import { mark, paint, printJson, reportError, type Output } from './output.js';
+import { mark, paint, printJson, printRowDifferences, reportError, type Output } from './output.js';
 import { progressRenderer } from './progress.js';
 
 interface ConsolidateFlags extends CommonFlags {
@@ -199,11 +199,7 @@ function printVerify(o: Output, r: VerifyConsolidationResult): void {
     o.out(
       `${name}: sources=${t.sourceRows.toLocaleString('en-US')}${removed}, target=${t.targetRows.toLocaleString('en-US')}, checksum ${t.targetChecksum.split(':')[1]} ${t.ok ? '=' : '≠'} ${t.sourceChecksum.split(':')[1]} ${mark(o, t.ok)}`,
     );
-    for (const d of t.differences) {
-      o.out(`    ${d.kind} key ${d.key}${d.source ? ` (from ${d.source})` : ''}`);
-      if (d.sourceValues) o.out(`      source: ${d.sourceValues.join(', ')}`);
-      if (d.targetValues) o.out(`      target: ${d.targetValues.join(', ')}`);
-    }
+    printRowDifferences(o, t.differences, { source: 'source', target: 'target' });
   }
   const bad = r.tables.filter((t) => !t.ok).length;
   o.out(

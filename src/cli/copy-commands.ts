@@ -7,7 +7,7 @@ import type { VerifyReport } from '../transfer/verify-copy.js';
 import { formatBytes } from '../util/disk-space.js';
 import { copyProgress } from './copy-progress.js';
 import { commonOptions, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
-import { mark, paint, printJson, reportError, type Output } from './output.js';
+import { mark, paint, printJson, printRowDifferences, reportError, type Output } from './output.js';
 
 interface CopyFlags extends CommonFlags {
   dryRun?: boolean;
@@ -167,10 +167,6 @@ async function verifyCommand(fromArg: string | undefined, toArg: string | undefi
   return report.ok ? EXIT.ok : EXIT.differences;
 }
 
-function engineName(dialect: string): string {
-  return engineLabel(dialect);
-}
-
 /** --dry-run: the plan as it would run, and what the pre-flight checked. */
 function printCopyPlan(o: Output, r: CopyReport): void {
   const { plan, checks } = r.dryRun!;
@@ -217,8 +213,8 @@ function printCopy(o: Output, r: CopyReport): void {
 }
 
 function printVerify(o: Output, r: VerifyReport): void {
-  const a = engineName(r.from.dialect);
-  let b = engineName(r.to.dialect);
+  const a = engineLabel(r.from.dialect);
+  let b = engineLabel(r.to.dialect);
   if (a === b) b = `${b} (target)`;
   for (const t of r.tables) {
     if (t.problem && !t.differences) {
@@ -230,11 +226,7 @@ function printVerify(o: Output, r: VerifyReport): void {
     o.out(
       `${name}: ${a}=${t.sourceRows}${rejected}, ${b}=${t.targetRows}${t.ok ? '' : `, checksums ${t.sourceDigest.split(':')[1]} ≠ ${t.targetDigest.split(':')[1]}`} ${mark(o, t.ok)}`,
     );
-    for (const d of t.differences ?? []) {
-      o.out(`    ${d.kind} key ${JSON.stringify(d.key)}${d.columns ? ` in ${d.columns.join(', ')}` : ''}`);
-      if (d.source) o.out(`      ${a}: ${JSON.stringify(d.source)}`);
-      if (d.target) o.out(`      ${b}: ${JSON.stringify(d.target)}`);
-    }
+    printRowDifferences(o, t.differences ?? [], { source: a, target: b });
   }
   const bad = r.tables.filter((t) => !t.ok).length;
   // Then the schemas: what the app would see differently even where every value is equal.

@@ -1,5 +1,6 @@
 import { EXIT, FerryError, isFerryError } from '../errors.js';
 import { maskPassword } from '../engine/secrets.js';
+import type { RowDifference } from '../verify/row-differences.js';
 
 /** How this run prints: JSON documents, colours, live progress bars or plain log lines. */
 export interface Output {
@@ -73,4 +74,13 @@ export function reportError(o: Output, e: unknown): number {
   if (process.env.FERRY_DEBUG) console.error((err.cause as Error | undefined)?.stack ?? err.stack);
   if (err.code === 'TOO_MANY_REJECTS') return EXIT.rejects;
   return err.code === 'USAGE' ? EXIT.usage : EXIT.error;
+}
+
+/** The first differing rows of a table (verify --detailed, consolidate --verify), each side under its label. */
+export function printRowDifferences(o: Output, differences: RowDifference[], labels: { source: string; target: string }): void {
+  for (const d of differences) {
+    o.out(`    ${d.kind} key ${JSON.stringify(d.key)}${d.columns ? ` in ${d.columns.join(', ')}` : ''}${d.origin ? ` (from ${d.origin})` : ''}`);
+    if (d.source) o.out(`      ${labels.source}: ${JSON.stringify(d.source)}`);
+    if (d.target) o.out(`      ${labels.target}: ${JSON.stringify(d.target)}`);
+  }
 }

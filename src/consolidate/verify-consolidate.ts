@@ -1,17 +1,16 @@
 import fs from 'node:fs';
-import Database from 'better-sqlite3';
+import os from 'node:os';
 import type { ConsolidateConfig } from '../config/types.js';
+import type { Engine } from '../engine/types.js';
+import type { DigestPool } from '../engine/verify-roles.js';
+import { fileRoleOf, openFile } from '../backup/file-database.js';
 import { FerryError } from '../errors.js';
-import { SqliteChecksumPool } from '../engines/sqlite/sqlite-checksum-pool.js';
-import { checksumOnConnection } from '../engines/sqlite/sqlite-checksum.js';
-import { quoteSqliteIdent as q } from '../engines/sqlite/sqlite-tokens.js';
 import { ChecksumAccumulator } from '../values/checksum.js';
+import { firstDifferences, keyedRows, mergedInKeyOrder, type RowDifference } from '../verify/row-differences.js';
 import { buildPlan } from './build-plan.js';
 import { readReport } from './target-report.js';
-import { createStage } from '../engines/sqlite/sqlite-consolidate-stage.js';
 import { transformRow } from './transform-stage.js';
 import type { PlannedPiece, PlannedTable, PlannedTarget } from './plan-types.js';
-import { findRowDifferences, type RowDifference } from './row-differences.js';
 
 /** Options of `ferry consolidate --verify` / `verifyConsolidation()`. */
 export interface VerifyConsolidationOptions {
@@ -51,8 +50,8 @@ export interface VerifyConsolidationResult {
 
 /**
  * Compares every mapped table's source rows (mapped columns, transforms applied) with the target
- * rows: counts and an order-independent checksum of the values. Both sides are read read-only, on
- * worker threads in parallel.
+ * rows: counts and an order-independent checksum of the values as stored, by the files' engine's
+ * digester, on worker threads in parallel. Every file is opened read-only.
  */
 export async function verifyConsolidation(options: VerifyConsolidationOptions): Promise<VerifyConsolidationResult> {
   const started = Date.now();
@@ -68,68 +67,80 @@ export async function verifyConsolidation(options: VerifyConsolidationOptions): 
     const first = errors[0]!;
     throw new FerryError(first.code, first.message, { subject: first.subject, hint: first.hint, data: { problems: errors } });
   }
-  const pool = new SqliteChecksumPool(options.workers, options.busyTimeoutMs);
+  const files = new OpenFiles(options.busyTimeoutMs);
+  const digester = plan.targets.length ? fileRoleOf(plan.targets[0]!.path, 'digester') : null;
+  const pool = digester?.pool(options.workers ?? defaultWorkers(), { busyTimeoutMs: options.busyTimeoutMs });
   try {
     const jobs: Promise<TableVerification>[] = [];
-    for (const target of plan.targets) for (const table of target.tables) jobs.push(verifyTable(pool, target, table, plan.targetDir, options));
+    for (const target of plan.targets) {
+      const present = await tablesIn(target, files);
+      for (const table of target.tables) jobs.push(verifyTable(pool!, files, target, table, present, plan.targetDir, options));
+    }
     const tables = await Promise.all(jobs);
     return { ok: tables.every((t) => t.ok), tables, durationMs: Date.now() - started };
   } finally {
-    await pool.close();
+    await pool?.close();
+    await files.close();
   }
 }
 
+/** Cores, at most 4: more workers than cores only compete. */
+function defaultWorkers(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length));
+}
+
+/** Read-only connections to the files being compared, opened once each and closed together. */
+class OpenFiles {
+  private readonly open = new Map<string, Promise<Engine>>();
+  constructor(private readonly busyTimeoutMs?: number) {}
+
+  get(file: string): Promise<Engine> {
+    let e = this.open.get(file);
+    if (!e) {
+      e = openFile(file, { readonly: true, mustExist: true, busyTimeoutMs: this.busyTimeoutMs });
+      this.open.set(file, e);
+    }
+    return e;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.open.values()].map(async (e) => (await e.catch(() => null))?.close()));
+  }
+}
+
+/** The tables a target file holds, or null when the file does not exist. */
+async function tablesIn(target: PlannedTarget, files: OpenFiles): Promise<Set<string> | null> {
+  if (!fs.existsSync(target.path)) return null;
+  const schema = await (await files.get(target.path)).introspect();
+  return new Set(schema.tables.map((t) => t.name));
+}
+
 async function verifyTable(
-  pool: SqliteChecksumPool,
+  pool: DigestPool,
+  files: OpenFiles,
   target: PlannedTarget,
   table: PlannedTable,
+  present: Set<string> | null,
   targetDir: string,
   options: VerifyConsolidationOptions,
 ): Promise<TableVerification> {
-  const cols = table.pieces[0]!.columns;
   const base = {
     target: target.file,
     table: table.name,
     pieces: table.pieces.map((p) => ({ source: p.source, sourceTable: p.sourceTable, rows: p.rows })),
     differences: [] as RowDifference[],
   };
-  if (!fs.existsSync(target.path)) {
-    return {
-      ...base,
-      ok: false,
-      sourceRows: 0,
-      targetRows: 0,
-      sourceChecksum: '',
-      targetChecksum: '',
-      removedRows: 0,
-      problem: `${target.path} does not exist (run ferry consolidate first)`,
-    };
-  }
-  const hasTable = (() => {
-    const db = new Database(target.path, { readonly: true });
-    try {
-      return db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(table.name) !== undefined;
-    } finally {
-      db.close();
-    }
-  })();
-  if (!hasTable)
-    return {
-      ...base,
-      ok: false,
-      sourceRows: 0,
-      targetRows: 0,
-      sourceChecksum: '',
-      targetChecksum: '',
-      removedRows: 0,
-      problem: `table ${table.name} is missing from ${target.file}`,
-    };
+  const unchecked = { ...base, ok: false, sourceRows: 0, targetRows: 0, sourceChecksum: '', targetChecksum: '', removedRows: 0 };
+  if (!present) return { ...unchecked, problem: `${target.path} does not exist (run ferry consolidate first)` };
+  if (!present.has(table.name)) return { ...unchecked, problem: `table ${table.name} is missing from ${target.file}` };
 
-  const targetSum = pool.checksum(target.path, { exprs: cols.map(q), from: q(table.name) });
-  const pieceSums = table.pieces.map((p) =>
+  const cols = table.pieces[0]!.columns;
+  const asStored = cols.map(() => null);
+  const targetSum = pool.digest(await files.get(target.path), { table: table.name, columns: cols, logicals: asStored });
+  const pieceSums = table.pieces.map(async (p) =>
     p.rowFn
-      ? Promise.resolve(checksumThroughRowFn(p, table))
-      : pool.checksum(p.sourcePath, { exprs: cols.map((c) => p.exprs[p.columns.indexOf(c)]!), from: q(p.sourceTable) }),
+      ? fileRoleOf(p.sourcePath, 'consolidation').digestTransformed(p.sourcePath, table, p, (raw) => transformRow(p, raw))
+      : pool.digest(await files.get(p.sourcePath), { table: p.sourceTable, columns: cols, expressions: piecesExpressions(p, cols), logicals: asStored }),
   );
   const expected = new ChecksumAccumulator();
   for (const s of await Promise.all(pieceSums)) expected.merge(s);
@@ -147,39 +158,40 @@ async function verifyTable(
     targetChecksum: actual.digest(),
     removedRows: removed.rows,
   };
-  if (!ok && options.detailed !== false) result.differences = findRowDifferences(table, target.path);
+  if (!ok && options.detailed !== false) result.differences = await rowDifferences(files, target, table);
   return result;
 }
 
-/** Source rows that go through a TS/JS transform are staged the way the run staged them, then summed. */
-function checksumThroughRowFn(piece: PlannedPiece, table: PlannedTable): ChecksumAccumulator {
-  const src = new Database(piece.sourcePath, { readonly: true });
-  src.defaultSafeIntegers(true);
-  const mem = new Database(':memory:');
-  mem.defaultSafeIntegers(true);
-  try {
-    // Staged exactly as the run staged them: the target's column types decide each value's class.
-    createStage(mem, table, piece);
-    const ins = mem.prepare(`INSERT INTO temp._ferry_stage (${piece.columns.map(q).join(', ')}) VALUES (${piece.columns.map(() => '?').join(', ')})`);
-    const total = new ChecksumAccumulator();
-    const cols = piece.fnInputColumns!;
-    let n = 0;
-    const flush = () => {
-      total.merge(checksumOnConnection(mem, { exprs: table.pieces[0]!.columns.map(q), from: 'temp._ferry_stage' }));
-      mem.exec('DELETE FROM temp._ferry_stage');
-      n = 0;
-    };
-    for (const raw of src
-      .prepare(`SELECT ${cols.map(q).join(', ')} FROM ${q(piece.sourceTable)}`)
-      .raw(true)
-      .iterate() as IterableIterator<unknown[]>) {
-      ins.run(transformRow(piece, raw));
-      if (++n >= 5000) flush();
-    }
-    flush();
-    return total;
-  } finally {
-    src.close();
-    mem.close();
-  }
+/** A piece's SQL expressions over its source row, in the table's column order. */
+function piecesExpressions(piece: PlannedPiece, columns: string[]): string[] {
+  return columns.map((c) => piece.exprs[piece.columns.indexOf(c)]!);
+}
+
+/**
+ * The first rows that differ, by the table's first unique key: the sources' rows merged in key
+ * order (a later source's row wins a shared key only where it replaces), against the target's.
+ * Rows from row transforms are not lined up (they exist only after the transform runs).
+ */
+async function rowDifferences(files: OpenFiles, target: PlannedTarget, table: PlannedTable, limit = 5): Promise<RowDifference[]> {
+  const key = table.keys[0];
+  if (!key) return [];
+  const cols = table.pieces[0]!.columns;
+  const keyIdx = key.map((k) => cols.indexOf(k));
+  const asStored = cols.map(() => null);
+  const read = { columns: cols, key: keyIdx, keyLogicals: keyIdx.map(() => null) };
+  const targetEngine = await files.get(target.path);
+  const reader = fileRoleOf(target.path, 'rowReader');
+  const sources = await Promise.all(
+    table.pieces
+      .filter((p) => !p.rowFn)
+      .map(async (p) => {
+        const rows = reader.rowsInKeyOrder(await files.get(p.sourcePath), { ...read, table: p.sourceTable, expressions: piecesExpressions(p, cols) });
+        return { rows: keyedRows(rows, keyIdx, asStored, reader.valueForms, p.source), replaces: p.onConflict === 'replace' };
+      }),
+  );
+  return firstDifferences(
+    { rows: mergedInKeyOrder(sources), columns: cols },
+    { rows: keyedRows(reader.rowsInKeyOrder(targetEngine, { ...read, table: table.name }), keyIdx, asStored, reader.valueForms), columns: cols },
+    limit,
+  );
 }

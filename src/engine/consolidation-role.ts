@@ -4,6 +4,7 @@
  * two sources share, and builds a target file from pieces of backup copies, resumably.
  */
 import type { FerryError } from '../errors.js';
+import type { ChecksumAccumulator } from '../values/checksum.js';
 import type { Engine } from './types.js';
 
 /** What happens when a row from a later source collides with a row already in the target table. */
@@ -156,4 +157,15 @@ export interface ConsolidationRole {
   openTargetBuild(file: string, options: { busyTimeoutMs?: number }): Promise<TargetBuild>;
   /** An error of this engine as a FerryError naming `subject` and what was being done (a FerryError is kept). */
   explainError(error: unknown, subject: string, doing: string): FerryError;
+  /**
+   * The digest of the rows a piece with a row transform writes: read from `sourceFile`, passed
+   * through `transform` and staged with the target's column types, as a build stages them (the
+   * column types decide each value's storage class), then digested as stored.
+   */
+  digestTransformed(
+    sourceFile: string,
+    table: ConsolidationTable,
+    piece: ConsolidationPiece,
+    transform: (raw: unknown[]) => unknown[],
+  ): Promise<ChecksumAccumulator>;
 }

@@ -67,6 +67,8 @@ const ROLE_PURPOSE: Partial<Record<keyof EngineRoles, string>> = {
   copyPreflight: 'the pre-flight checks of ferry copy',
   originRecord: 'recording and restoring where copied tables came from (ferry copy)',
   expressionTranslation: 'translating defaults and expressions (ferry copy)',
+  digester: 'content checksums (ferry verify, the verify step of ferry copy, ferry consolidate --verify)',
+  rowReader: 'showing differing rows (ferry verify --detailed)',
 };
 
 /**

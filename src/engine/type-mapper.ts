@@ -5,6 +5,7 @@
  * which way a copy goes, and a third engine adds a mapper rather than a copy direction.
  */
 import type { ColumnProfile, ColumnType, ValueStyle } from '../values/column-type.js';
+import type { Column, Table } from '../schema/model.js';
 import type { PlanWarning } from './table-plan.js';
 
 /** A profile plus the facts only ferry's own round trip needs (decimal text in `NUMERIC_TEXT`). */
@@ -54,4 +55,6 @@ export interface TypeMapper {
   read(input: ReadTypeInput): TypeReading;
   /** The DDL type (with any column collation) for a neutral type. */
   write(type: ColumnType): string;
+  /** The engine gives the column its values itself without a declared default (SQLite's INTEGER PRIMARY KEY). */
+  numbersItself?(table: Table, column: Column): boolean;
 }

@@ -36,6 +36,11 @@ export interface Capabilities {
   schemas: boolean;
   /** The database is a local file that can be backed up with the engine's backup API. */
   fileBackup: boolean;
+  /**
+   * Every value in a column has the column's declared type (PostgreSQL); without it a column may
+   * hold any value (SQLite), so its declared type says little about how to compare its values.
+   */
+  strictTypes: boolean;
 }
 
 /** A table reference; `schema` only matters on engines with schemas. */

@@ -96,7 +96,7 @@ function planCopy(source: Engine, run: CopySettings): Promise<CopyPlan> {
 async function verifyCopy(run: CopySettings, source: Engine, target: Engine, plan: CopyPlan, states: Map<string, TableState>): Promise<VerifyReport | null> {
   if (!(run.options.verify ?? true) || run.options.schemaOnly) return null;
   run.emit({ type: 'phase', phase: 'verify', message: 'verifying every table by content' });
-  return verifyDatabases({ from: source, to: target, plan, rejected: states, pgThreads: 1, config: run.config });
+  return verifyDatabases({ from: source, to: target, plan, rejected: states, digestThreads: 1, config: run.config });
 }
 
 /** The target's connections: the pre-flight's (the main one) and one per further parallel writer. */

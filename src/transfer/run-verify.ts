@@ -1,8 +1,6 @@
 import type { CopyConfig } from '../config/types.js';
-import { connect, resolveDatabaseArgument } from '../engines/registry.js';
 import type { Engine } from '../engine/types.js';
-import { parseUrl } from '../engines/registry.js';
-import { openSqlite } from '../engines/sqlite/sqlite-engine.js';
+import { connect, parseUrl, resolveDatabaseArgument, roleOf } from '../engines/registry.js';
 import { verifyDatabases, type VerifyReport } from './verify-copy.js';
 
 /** Options of `ferry verify`; the CLI and the library call the same function. */
@@ -25,20 +23,17 @@ export interface VerifyOptions {
 
 /**
  * `ferry verify`: row counts and order-independent checksums of normalised values, table by table,
- * between any two databases ferry reads (SQLite or PostgreSQL on either side). Reads only: SQLite
- * files are opened read-only.
+ * between any two databases ferry reads (any registered engine on either side). Reads only: file
+ * databases are opened read-only.
  */
 export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const cwd = options.cwd ?? process.cwd();
-  const open = async (input: string): Promise<Engine> => {
-    const url = resolveDatabaseArgument(input, cwd);
-    const t = parseUrl(url);
-    return t.dialect === 'sqlite'
-      ? openSqlite(t.file!, { readonly: true, mustExist: true, busyTimeoutMs: options.lockTimeoutMs })
-      : connect(t.url, { busyTimeoutMs: options.lockTimeoutMs });
-  };
-  // Both URLs are parsed before connecting, so a malformed second one fails before any connection.
-  parseUrl(resolveDatabaseArgument(options.to, cwd));
+  // Read-only, and a file must already exist: verify never creates or changes a database.
+  const open = (input: string): Promise<Engine> =>
+    connect(resolveDatabaseArgument(input, cwd), { readonly: true, mustExist: true, busyTimeoutMs: options.lockTimeoutMs });
+  // Both URLs are parsed, and both engines asked for their digester, before connecting: a
+  // malformed second URL or an engine that cannot be verified fails before any connection.
+  for (const input of [options.from, options.to]) roleOf(parseUrl(resolveDatabaseArgument(input, cwd)), 'digester');
   const from = await open(options.from);
   let to: Engine | null = null;
   try {

@@ -7,7 +7,7 @@
  * sensitive, a default that went away) fails the verify; one that does not (a dropped VARCHAR
  * limit SQLite never enforced, a missing non-unique index) is a warning. Pure: schemas are data.
  */
-import { roleOf } from '../engines/registry.js';
+import { engineLabel, roleOf } from '../engines/registry.js';
 import type { Dialect } from '../engine/types.js';
 import type { Column, Schema, Table } from '../schema/model.js';
 import type { ColumnType } from '../values/column-type.js';
@@ -77,7 +77,7 @@ const KIND_WORDS: Record<Kind, string> = {
 /** Compares what each pair of tables means on the two sides. */
 export function compareMeaning(from: Schema, to: Schema, pairs: MeaningPair[]): SchemaDifference[] {
   const out: SchemaDifference[] = [];
-  const names = { from: engineName(from.dialect), to: engineName(to.dialect) };
+  const names = { from: engineLabel(from.dialect), to: engineLabel(to.dialect) };
   for (const pair of pairs) {
     const a = from.tables.find((t) => t.name === pair.source);
     const b = to.tables.find((t) => t.name === pair.target);
@@ -202,8 +202,8 @@ function hasDefault(t: Table, c: Column, dialect: Dialect): boolean {
   if (c.generated) return true;
   // DEFAULT NULL is what no default gives anyway.
   if (c.default !== null && !/^\(*\s*NULL\s*\)*(::[\w\s]+)?$/i.test(c.default.trim())) return true;
-  // SQLite's INTEGER PRIMARY KEY numbers itself, as an identity column does.
-  return dialect === 'sqlite' && t.primaryKey?.columns.length === 1 && t.primaryKey.columns[0] === c.name && c.type.toUpperCase() === 'INTEGER';
+  // A column the engine numbers itself (SQLite's INTEGER PRIMARY KEY) has one, as an identity column does.
+  return roleOf(dialect, 'typeMapper').numbersItself?.(t, c) ?? false;
 }
 
 function isKeyColumn(t: Table, column: string): boolean {
@@ -224,8 +224,4 @@ function uniqueSets(t: Table): string[][] {
 
 function sameSet(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
-}
-
-function engineName(dialect: Dialect): string {
-  return dialect === 'postgres' ? 'PostgreSQL' : 'SQLite';
 }

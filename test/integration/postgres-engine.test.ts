@@ -169,7 +169,7 @@ describe('PostgresEngine', { skip }, () => {
 
   test('connects by URL and describes itself', async () => {
     assert.equal(engine.dialect, 'postgres');
-    assert.deepEqual(engine.capabilities, { transactionalDdl: true, schemas: true, fileBackup: false });
+    assert.deepEqual(engine.capabilities, { transactionalDdl: true, schemas: true, fileBackup: false, strictTypes: true });
     assert.ok(engine.displayUrl.includes(db!.name));
     const password = new URL(db!.url).password;
     if (password) assert.ok(!engine.displayUrl.includes(password));

@@ -27,7 +27,7 @@ test('a copy into an engine without copy roles is one NOT_SUPPORTED error naming
   const fake: EngineDriver = {
     dialect: 'fakedb',
     label: 'FakeDB',
-    capabilities: { transactionalDdl: false, schemas: false, fileBackup: false },
+    capabilities: { transactionalDdl: false, schemas: false, fileBackup: false, strictTypes: false },
     claims: (input) => input.startsWith('fakedb://'),
     parseUrl: (input) => ({ dialect: 'fakedb', url: input, displayUrl: input }),
     open: () => Promise.reject(new Error('never opened')),

@@ -4,13 +4,14 @@
  */
 import type { EngineDriver } from '../../engine/driver.js';
 import type { Capabilities } from '../../engine/types.js';
+import { postgresVerifyRoles } from './postgres-verify-roles.js';
 import { postgresRevisionRoles } from './postgres-revision-roles.js';
 import { postgresCopyRoles } from './postgres-copy-roles.js';
 import { POSTGRES_MAX_COLUMNS, postgresNameProblem } from './postgres-quote.js';
 import { postgresTypeMapper } from './postgres-type-mapper.js';
 import { isPostgresUrl, parsePostgresUrl, type PostgresTarget } from './postgres-url.js';
 
-const CAPABILITIES: Capabilities = { transactionalDdl: true, schemas: true, fileBackup: false };
+const CAPABILITIES: Capabilities = { transactionalDdl: true, schemas: true, fileBackup: false, strictTypes: true };
 
 export const postgresDriver: EngineDriver = {
   dialect: 'postgres',
@@ -30,5 +31,6 @@ export const postgresDriver: EngineDriver = {
     typeMapper: postgresTypeMapper,
     limits: { nameProblem: postgresNameProblem, maxColumns: POSTGRES_MAX_COLUMNS },
     ...postgresCopyRoles,
+    ...postgresVerifyRoles,
   },
 };

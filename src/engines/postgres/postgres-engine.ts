@@ -23,7 +23,7 @@ export async function connectPostgres(target: PostgresTarget): Promise<PostgresE
 export class PostgresEngine implements Engine {
   readonly dialect = 'postgres' as const;
   readonly displayUrl: string;
-  readonly capabilities: Capabilities = { transactionalDdl: true, schemas: true, fileBackup: false };
+  readonly capabilities: Capabilities = { transactionalDdl: true, schemas: true, fileBackup: false, strictTypes: true };
   /** The schema that bare table names and introspection refer to. */
   readonly schema = DEFAULT_SCHEMA;
 

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { ConflictPolicy } from '../../engine/consolidation-role.js';
 import { FerryError } from '../../errors.js';
 import { ChecksumAccumulator } from '../../values/checksum.js';
-import { registerChecksum, taggedExpr } from './sqlite-checksum.js';
+import { checksumCall } from './sqlite-checksum.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
 
 /**
@@ -78,7 +78,6 @@ export class ChunkCopier {
 
   constructor(db: Database.Database, spec: ChunkCopySpec) {
     this.spec = spec;
-    registerChecksum(db);
     const cols = spec.columns.map(q).join(', ');
     // The source rowid rides along so conflicting rows can be remembered by it and the conflict
     // test runs once per row (a WITHOUT ROWID source has none: the test then runs twice).
@@ -91,7 +90,11 @@ export class ChunkCopier {
     const reportKey = spec.keys[0] ?? spec.columns;
     const keyJson = (alias: string) => `json_array(${reportKey.map((c) => jsonable(`${alias}.${q(c)}`)).join(', ')})`;
     const rejectInto = `INSERT INTO main._ferry_rejects (target_table, source, source_table, action, key) SELECT @tt, @src, @stab`;
-    const sum = (alias: string) => `ferry_checksum(${spec.columns.map((c) => taggedExpr(`${alias}.${q(c)}`)).join(', ')})`;
+    const sum = (alias: string) =>
+      checksumCall(
+        db,
+        spec.columns.map((c) => `${alias}.${q(c)}`),
+      );
     this.insert = db.prepare(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM (${srcSel})`);
     if (spec.keys.length) this.examples = db.prepare(`SELECT ${keyJson('s')} FROM (${srcSel}) AS s WHERE ${conflict} LIMIT 5`).pluck();
     if (spec.keys.length && spec.policy === 'skip') {

@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
-import type { Value } from '../../values/value.js';
 import { ChecksumAccumulator } from '../../values/checksum.js';
-import { quoteSqliteIdent } from './sqlite-tokens.js';
 
 const NATIVE_FILE = fileURLToPath(new URL(`./native/ferry-checksum.${process.platform === 'darwin' ? 'dylib' : 'so'}`, import.meta.url));
 const native = new WeakMap<Database.Database, boolean>();
@@ -37,14 +35,20 @@ export function loadNativeChecksum(db: Database.Database): boolean {
 }
 
 /**
- * Checksums inside SQLite. Reading rows out to JS costs a Buffer per blob and an array per row;
- * an aggregate that SQLite calls with each row's values, where text and blobs arrive as tagged
- * strings ('t'... / 'b'+hex), is about twice as fast and gives the same digest as the plain path.
+ * The checksum as an SQL aggregate, for statements that digest rows as they move them (the rows a
+ * consolidation leaves out). Natively when the extension loads; otherwise a JavaScript aggregate
+ * that SQLite calls with each row's values, text and blobs arriving as tagged strings ('t'... /
+ * 'b'+hex), which gives the same digest without a Buffer per blob.
  */
+export function checksumCall(db: Database.Database, exprs: string[], options: { allowNative?: boolean } = {}): string {
+  if (options.allowNative !== false && loadNativeChecksum(db)) return `ferry_checksum_native(${exprs.join(', ')})`;
+  registerChecksum(db);
+  return `ferry_checksum(${exprs.map(taggedExpr).join(', ')})`;
+}
+
 const registered = new WeakSet<Database.Database>();
 
-/** Registers the `ferry_checksum(...)` aggregate on a connection (once). */
-export function registerChecksum(db: Database.Database): void {
+function registerChecksum(db: Database.Database): void {
   if (registered.has(db)) return;
   db.aggregate('ferry_checksum', {
     varargs: true,
@@ -59,40 +63,8 @@ export function registerChecksum(db: Database.Database): void {
   registered.add(db);
 }
 
-/** The tagged form of an SQL expression, as the checksum aggregate expects it. */
-export function taggedExpr(expr: string): string {
+function taggedExpr(expr: string): string {
   return `CASE typeof(${expr}) WHEN 'text' THEN 't' || (${expr}) WHEN 'blob' THEN 'b' || hex(${expr}) ELSE (${expr}) END`;
-}
-
-/** What to checksum: expressions over one table, optionally restricted. */
-export interface ChecksumQuery {
-  /** SQL expressions in column order (plain quoted column names or transforms). */
-  exprs: string[];
-  /** The quoted table reference (may be schema-qualified, e.g. an attached database). */
-  from: string;
-  where?: string;
-}
-
-/** Builds the SELECT that computes a checksum; an empty table yields the zero digest. */
-export function checksumSql(q: ChecksumQuery): string {
-  return `SELECT ferry_checksum(${q.exprs.map(taggedExpr).join(', ')}) FROM ${q.from}${q.where ? ` WHERE ${q.where}` : ''}`;
-}
-
-/** The same checksum through the native aggregate, which takes the values as they are. */
-export function nativeChecksumSql(q: ChecksumQuery): string {
-  return `SELECT ferry_checksum_native(${q.exprs.join(', ')}) FROM ${q.from}${q.where ? ` WHERE ${q.where}` : ''}`;
-}
-
-/** Runs a checksum query on an open connection, natively when the extension loads. */
-export function checksumOnConnection(db: Database.Database, q: ChecksumQuery, options: { allowNative?: boolean } = {}): ChecksumAccumulator {
-  if (q.exprs.length > MAX_FUNCTION_ARGS) return checksumRowByRow(db, q);
-  const useNative = options.allowNative !== false && loadNativeChecksum(db);
-  if (!useNative) registerChecksum(db);
-  const d = db
-    .prepare(useNative ? nativeChecksumSql(q) : checksumSql(q))
-    .pluck()
-    .get() as string | null;
-  return d ? ChecksumAccumulator.fromDigest(d) : new ChecksumAccumulator();
 }
 
 /**
@@ -100,19 +72,3 @@ export function checksumOnConnection(db: Database.Database, q: ChecksumQuery, op
  * that wide is read as a row and hashed in JavaScript (the same digest, only slower).
  */
 export const MAX_FUNCTION_ARGS = 990;
-
-function checksumRowByRow(db: Database.Database, q: ChecksumQuery): ChecksumAccumulator {
-  const acc = new ChecksumAccumulator();
-  const rows = db
-    .prepare(`SELECT ${q.exprs.join(', ')} FROM ${q.from}${q.where ? ` WHERE ${q.where}` : ''}`)
-    .raw(true)
-    .safeIntegers(true)
-    .iterate() as IterableIterator<Value[]>;
-  for (const row of rows) acc.addRow(row);
-  return acc;
-}
-
-/** Column list helper: quoted column names as checksum expressions. */
-export function columnExprs(columns: string[]): string[] {
-  return columns.map(quoteSqliteIdent);
-}

@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import { ChecksumAccumulator } from '../../values/checksum.js';
+import { digestSqliteTable } from './sqlite-digest.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
 
 /** Creates the temporary table rows from a TS/JS transform are staged in (the target's column types). */
@@ -50,5 +52,47 @@ export class Stager {
 
   close(): void {
     this.read.close();
+  }
+}
+
+/** Rows staged per digest: bounded memory whatever the source's size. */
+const DIGEST_BATCH = 5000;
+
+/**
+ * The digest of a piece's rows after its JS transform, staged exactly as a build stages them (the
+ * target's column types decide each value's storage class) in a scratch in-memory database.
+ */
+export function digestTransformedPiece(
+  sourceFile: string,
+  table: { columnTypes: Record<string, string>; pieces: readonly { columns: string[] }[] },
+  piece: { sourceTable: string; columns: string[]; fnInputColumns?: string[] },
+  transform: (raw: unknown[]) => unknown[],
+): ChecksumAccumulator {
+  // In the table's column order (its first piece's), as the target and the other pieces are digested.
+  const columns = table.pieces[0]!.columns;
+  const src = new Database(sourceFile, { readonly: true });
+  src.defaultSafeIntegers(true);
+  const mem = new Database(':memory:');
+  mem.defaultSafeIntegers(true);
+  try {
+    createStage(mem, table, piece);
+    const ins = mem.prepare(`INSERT INTO temp._ferry_stage (${piece.columns.map(q).join(', ')}) VALUES (${piece.columns.map(() => '?').join(', ')})`);
+    const total = new ChecksumAccumulator();
+    let n = 0;
+    const flush = () => {
+      total.merge(digestSqliteTable(mem, { table: '_ferry_stage', columns, logicals: columns.map(() => null) }));
+      mem.exec('DELETE FROM temp._ferry_stage');
+      n = 0;
+    };
+    const read = src.prepare(`SELECT ${piece.fnInputColumns!.map(q).join(', ')} FROM ${q(piece.sourceTable)}`).raw(true);
+    for (const raw of read.iterate() as IterableIterator<unknown[]>) {
+      ins.run(transform(raw));
+      if (++n >= DIGEST_BATCH) flush();
+    }
+    flush();
+    return total;
+  } finally {
+    src.close();
+    mem.close();
   }
 }

@@ -4,16 +4,8 @@ import { ChecksumAccumulator } from '../../values/checksum.js';
 import { normalizerFor } from '../../values/convert-value.js';
 import type { LogicalType } from '../../values/column-type.js';
 import { loadNativeChecksum, MAX_FUNCTION_ARGS } from './sqlite-checksum.js';
+import type { DigestTask } from '../../engine/verify-roles.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
-
-/** What to digest: a table's columns, each compared as a logical type (null: as stored, exactly). */
-export interface DigestTask {
-  table: string;
-  columns: string[];
-  logicals: (LogicalType | null)[];
-  /** How each column's values are read (Unix-time units, zone-less date-times as UTC). */
-  reading?: ({ epoch?: 'seconds' | 'milliseconds'; zonelessUtc?: boolean } | undefined)[];
-}
 
 /**
  * The order-independent checksum of a SQLite table's values normalised per logical type, the same
@@ -22,7 +14,7 @@ export interface DigestTask {
  * there are any is the table read again row by row in JavaScript.
  */
 export function digestSqliteTable(db: Database.Database, task: DigestTask): ChecksumAccumulator {
-  const cols = task.columns.map(q);
+  const cols = task.expressions ?? task.columns.map(q);
   const native = nativeDigest(db, task, cols);
   if (native) return native;
   const normalizers = task.logicals.map((l, i) => (l === null ? null : normalizerFor(l, task.reading?.[i] ?? {})));

@@ -4,13 +4,14 @@
  */
 import type { EngineDriver } from '../../engine/driver.js';
 import type { Capabilities } from '../../engine/types.js';
+import { sqliteVerifyRoles } from './sqlite-verify-roles.js';
 import { sqliteRevisionRoles } from './sqlite-revision-roles.js';
 import { sqliteFileRoles } from './sqlite-file-roles.js';
 import { sqliteCopyRoles } from './sqlite-copy-roles.js';
 import { sqliteTypeMapper } from './sqlite-type-mapper.js';
 import { isSqliteUrl, parseSqliteUrl, type SqliteTarget } from './sqlite-url.js';
 
-const CAPABILITIES: Capabilities = { transactionalDdl: true, schemas: false, fileBackup: true };
+const CAPABILITIES: Capabilities = { transactionalDdl: true, schemas: false, fileBackup: true, strictTypes: false };
 
 export const sqliteDriver: EngineDriver = {
   dialect: 'sqlite',
@@ -30,5 +31,6 @@ export const sqliteDriver: EngineDriver = {
     limits: { nameProblem: () => null, maxColumns: 2000 },
     ...sqliteFileRoles,
     ...sqliteCopyRoles,
+    ...sqliteVerifyRoles,
   },
 };

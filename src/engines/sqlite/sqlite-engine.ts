@@ -17,7 +17,7 @@ export interface SqliteOpenOptions {
   busyTimeoutMs?: number;
 }
 
-const CAPABILITIES: Capabilities = { transactionalDdl: true, schemas: false, fileBackup: true };
+const CAPABILITIES: Capabilities = { transactionalDdl: true, schemas: false, fileBackup: true, strictTypes: false };
 
 /** The SQLite engine: better-sqlite3 underneath, integers always as bigint so int64 stays exact. */
 export class SqliteEngine implements Engine {

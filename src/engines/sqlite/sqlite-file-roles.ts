@@ -43,6 +43,10 @@ export const sqliteFileRoles: FileRoles = {
     },
   },
   consolidation: {
+    async digestTransformed(sourceFile, table, piece, transform) {
+      const { digestTransformedPiece } = await import('./sqlite-consolidate-stage.js');
+      return digestTransformedPiece(sourceFile, table, piece, transform);
+    },
     async usesWriteAheadLog(source) {
       return String(sqlite(source).db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
     },

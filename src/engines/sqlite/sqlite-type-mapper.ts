@@ -57,6 +57,8 @@ function declaredDecimal(d: DeclaredType): { precision: number; scale: number } 
 export const sqliteTypeMapper: TypeMapper = {
   read: readSqliteType,
   write: sqliteDeclaredType,
+  // An INTEGER PRIMARY KEY is the rowid: SQLite numbers it when a row is inserted without one.
+  numbersItself: (t, c) => t.primaryKey?.columns.length === 1 && t.primaryKey.columns[0] === c.name && c.type.toUpperCase() === 'INTEGER',
 };
 
 /** The declared type SQLite drivers and ORMs read the way the neutral type means it. */
