@@ -111,11 +111,11 @@ class FakeEngine implements Engine {
   }
 
   async exec(sql: string): Promise<void> {
-    for (const statement of sql.split(';').filter((s) => s.trim() !== '')) this.run(statement.trim());
+    for (const statement of sql.split(';').filter((s) => s.trim() !== '')) this.runStatement(statement.trim());
   }
 
   async query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
-    return this.run(sql.trim().replace(/;\s*$/, '')) as T[];
+    return this.runStatement(sql.trim().replace(/;\s*$/, '')) as T[];
   }
 
   async introspect(): Promise<Schema> {
@@ -190,7 +190,7 @@ class FakeEngine implements Engine {
   }
 
   /** One statement of the SQL subset; SELECTs return their rows, the rest nothing. */
-  private run(statement: string): Record<string, unknown>[] {
+  private runStatement(statement: string): Record<string, unknown>[] {
     this.assertOpen();
     let m: RegExpExecArray | null;
     if ((m = new RegExp(String.raw`^CREATE\s+TABLE\s+${IDENT}\s*\((.*)\)$`, 'is').exec(statement))) return this.create(unquote(m[1]), m[2]);
