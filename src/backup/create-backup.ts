@@ -33,6 +33,9 @@ export interface BackupSet {
  */
 export async function createBackup(options: CreateBackupOptions): Promise<BackupSet> {
   if (options.files.length === 0) throw new FerryError('USAGE', 'Nothing to back up: no files given.', { hint: 'ferry backup path/to/app.db [more.db ...]' });
+  // Asked first, of each file as named: a database whose engine cannot be backed up (a plug-in's
+  // URL, say) is one NOT_SUPPORTED error naming the engine, before any path or folder is touched.
+  for (const f of options.files) fileRoleOf(f, 'backup');
   for (const f of options.files) {
     if (!fs.existsSync(f)) throw new FerryError('SOURCE_MISSING', `${f} does not exist.`, { subject: f, hint: 'Check the path.' });
   }
