@@ -18,7 +18,7 @@ import type { Row } from '../../src/values/value.js';
 
 const DIALECT = 'fake';
 const LABEL = 'FakeDB';
-const CAPABILITIES: Capabilities = { transactionalDdl: false, schemas: false, fileBackup: false };
+const CAPABILITIES: Capabilities = { transactionalDdl: false, schemas: false, fileBackup: false, strictTypes: false };
 
 /** A table as FakeDB keeps it: its definition and its rows, in column order. */
 interface StoredTable {
