@@ -44,8 +44,8 @@ type TableNames = Map<string, { target: string; columns: Map<string, string>; pr
 /** Builds the whole copy plan from `source` to an engine of `targetDialect`. Reads only. */
 export async function buildCopyPlan(source: Engine, targetDialect: Dialect, options: BuildCopyPlanOptions): Promise<CopyPlan> {
   if (source.dialect === targetDialect) {
-    throw new FerryError('USAGE', `ferry copy moves data between SQLite and PostgreSQL; both sides are ${source.dialect}.`, {
-      hint: 'Use ferry consolidate for SQLite to SQLite.',
+    throw new FerryError('USAGE', `ferry copy moves data between two engines; both sides are ${engineLabel(source)}.`, {
+      hint: 'To merge SQLite files use ferry consolidate.',
     });
   }
   const engines = await planEngines(source.dialect, targetDialect);

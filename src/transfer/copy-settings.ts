@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { CopyConfig } from '../config/types.js';
 import type { ConnectionTarget } from '../engine/types.js';
-import { parseUrl, resolveDatabaseArgument, roleOf } from '../engines/registry.js';
+import { engineLabel, parseUrl, resolveDatabaseArgument, roleOf } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
 import { timestampName } from '../util/fs-atomic.js';
 import type { CopyEvent } from './copy-events.js';
@@ -82,8 +82,8 @@ export function copySettings(options: CopyOptions): CopySettings {
   const from = parseUrl(resolveDatabaseArgument(options.from, cwd));
   const to = parseUrl(resolveDatabaseArgument(options.to, cwd));
   if (from.dialect === to.dialect) {
-    throw new FerryError('USAGE', `ferry copy moves data between SQLite and PostgreSQL; ${from.displayUrl} and ${to.displayUrl} are both ${from.dialect}.`, {
-      hint: 'To merge SQLite files use ferry consolidate; to copy a SQLite file use ferry backup.',
+    throw new FerryError('USAGE', `ferry copy moves data between two engines; ${from.displayUrl} and ${to.displayUrl} are both ${engineLabel(from)}.`, {
+      hint: 'To merge SQLite files use ferry consolidate; to copy a file database use ferry backup.',
     });
   }
   if (options.schemaOnly && options.dataOnly) throw new FerryError('USAGE', 'Choose one of --schema-only and --data-only.');

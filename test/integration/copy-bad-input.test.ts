@@ -63,7 +63,7 @@ test('malformed and unsupported URLs fail naming the URL; nothing is created', a
   assert.equal(fs.existsSync(path.join(dir, 'out.db')), false, 'no SQLite file created');
   // SQLite to SQLite is not a copy.
   const d = await ferry(dir, 'copy', 'src.db', 'other.db');
-  assertFails(d, 2, /both sqlite/i, /consolidate|backup/);
+  assertFails(d, 2, /both SQLite/, /consolidate|backup/);
   assert.equal(fs.existsSync(path.join(dir, 'other.db')), false);
   const e = await ferry(dir, 'copy', 'src.db');
   assert.equal(e.status, 2, `no target: ${e.stderr}`);
