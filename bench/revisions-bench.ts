@@ -255,6 +255,8 @@ function ferryArgv(set: RevisionSet, t: Target, command: string, variant: Job['v
   if (command === 'downgrade') args.push('base');
   args.push('--url', t.url, '--dir', set.ferryDir);
   if ((command === 'upgrade' || command === 'downgrade') && t.engine === 'sqlite' && variant !== 'with-backup') args.push('--no-backup');
+  // Each run starts from a fresh, not yet existing SQLite file, which ferry creates only when asked.
+  if (command === 'upgrade' && t.engine === 'sqlite') args.push('--create');
   return args;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Builds the optional native checksum (src/engines/sqlite/native/ferry-checksum.c) as a loadable
-// SQLite extension next to the compiled engine. It only makes verification faster: without a C
-// compiler ferry uses the JavaScript checksum, which gives the same digests. So this never fails
+// Builds ferry's optional SQLite extension (src/engines/sqlite/native/ferry-sqlite.c: the content
+// checksum, the column profile and the COPY encoder) as a loadable library next to the compiled
+// engine. It only makes ferry faster: without a C compiler ferry runs the same functions in
+// JavaScript, with the same results (the same digests). So this never fails
 // the build; it says what happened in one line. `npm run build` runs it in a clone; in an installed
 // package, scripts/install.js runs it (the package ships the C sources, never a binary), and
 // better-sqlite3 (for its sqlite3ext.h) is resolved from this file's location, i.e. the one that
@@ -14,10 +15,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const source = path.join(root, 'src/engines/sqlite/native/ferry-checksum.c');
+const source = path.join(root, 'src/engines/sqlite/native/ferry-sqlite.c');
 const outDir = path.join(root, 'dist/src/engines/sqlite/native');
 const ext = process.platform === 'darwin' ? 'dylib' : process.platform === 'win32' ? 'dll' : 'so';
-const out = path.join(outDir, `ferry-checksum.${ext}`);
+const out = path.join(outDir, `ferry-sqlite.${ext}`);
 
 function note(message) {
   console.log(`ferry: ${message}`);
@@ -28,7 +29,7 @@ function removeStale() {
 }
 
 if (process.platform === 'win32') {
-  note('native checksum not built on Windows; verification uses the JavaScript checksum.');
+  note('native SQLite extension not built on Windows; ferry uses its JavaScript paths (same results).');
   process.exit(0);
 }
 let headers;
@@ -39,7 +40,7 @@ try {
 }
 if (!headers || !fs.existsSync(path.join(headers, 'sqlite3ext.h'))) {
   removeStale();
-  note('sqlite3ext.h not found; verification uses the JavaScript checksum.');
+  note('sqlite3ext.h not found; ferry uses its JavaScript paths (same results).');
   process.exit(0);
 }
 fs.mkdirSync(outDir, { recursive: true });
@@ -51,9 +52,9 @@ if (r.status !== 0) {
   fs.rmSync(`${out}.tmp`, { force: true });
   removeStale();
   note(
-    `no C compiler could build the native checksum (${(r.error?.message ?? r.stderr ?? '').trim().split('\n')[0]}); verification uses the JavaScript checksum.`,
+    `no C compiler could build the native SQLite extension (${(r.error?.message ?? r.stderr ?? '').trim().split('\n')[0]}); ferry uses its JavaScript paths (same results).`,
   );
   process.exit(0);
 }
 fs.renameSync(`${out}.tmp`, out);
-note(`native checksum built: ${path.relative(root, out)}`);
+note(`native SQLite extension built: ${path.relative(root, out)}`);

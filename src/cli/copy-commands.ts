@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CopyConfig } from '../config/types.js';
-import { engineLabel } from '../engines/registry.js';
+import { engineLabel } from '../engines/engine-names.js';
 import { EXIT, FerryError } from '../errors.js';
 import type { CopyReport } from '../transfer/run-copy.js';
 import type { VerifyReport } from '../transfer/verify-copy.js';

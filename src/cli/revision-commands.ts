@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { FerryError, EXIT } from '../errors.js';
-import { resolveDatabaseArgument } from '../engines/registry.js';
+import { resolveDatabaseArgument } from '../engines/engine-names.js';
 import type { RevisionEvent } from '../revisions/migrator.js';
 import type { AppliedEntry, MigrateResult, RevisionInfo, RevisionTarget } from '../revisions/revision-commands.js';
 import { commonOptions, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';

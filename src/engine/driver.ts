@@ -28,17 +28,24 @@ export interface CoreRoles {
 /** Every optional role an engine may supply. */
 export interface EngineRoles extends CoreRoles, RevisionRoles, CopyRoles, VerifyRoles, FileRoles {}
 
-/** One engine, as registered: how to recognise its URLs, how to open it, and its roles. */
-export interface EngineDriver {
+/**
+ * How an engine's databases are named: the light part of a driver, which commands that only name
+ * a database (or only read revision files) load without the engine's roles.
+ */
+export interface EngineNames {
   /** The engine's name as plans and state record it (`sqlite`, `postgres`). */
   readonly dialect: Dialect;
   /** The name people read in messages (`SQLite`, `PostgreSQL`). */
   readonly label: string;
-  readonly capabilities: Capabilities;
   /** Whether a URL or path names a database of this engine (its scheme, or a file extension). */
   claims(input: string): boolean;
   /** Parses a URL this engine claims; a bad one is a BAD_URL error that never shows a password. */
   parseUrl(input: string): ConnectionTarget;
+}
+
+/** One engine, as registered: how to recognise its URLs, how to open it, and its roles. */
+export interface EngineDriver extends EngineNames {
+  readonly capabilities: Capabilities;
   /** Opens a connection. */
   open(target: ConnectionTarget, options: ConnectOptions): Promise<Engine>;
   /** The optional roles it supplies. */

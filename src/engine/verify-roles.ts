@@ -80,3 +80,17 @@ export interface VerifyRoles {
   digester: Digester;
   rowReader: RowReader;
 }
+
+/**
+ * A pool that is still starting (its module loading, its workers spawning), usable at once: the
+ * worker code loads only when a verification starts, yet the workers start before the first table
+ * is asked for, so their start-up overlaps the caller's own preparation.
+ */
+export function deferredPool(starting: Promise<DigestPool>): DigestPool {
+  // Settled here too, so a failed start is reported by the first digest rather than as unhandled.
+  starting.catch(() => undefined);
+  return {
+    digest: async (engine, task) => (await starting).digest(engine, task),
+    close: async () => (await starting.catch(() => null))?.close(),
+  };
+}

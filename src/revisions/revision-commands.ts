@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Engine } from '../engine/types.js';
-import { parseUrl } from '../engines/registry.js';
+import { parseUrl } from '../engines/engine-names.js';
 import { FerryError } from '../errors.js';
 import type { CheckResult } from './check-revisions.js';
 import type { RevisionEvent, RevisionStep } from './migrator.js';

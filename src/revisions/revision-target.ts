@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Engine } from '../engine/types.js';
-import { connect, engineLabel, parseUrl, resolveDatabaseArgument } from '../engines/registry.js';
+import { engineLabel, parseUrl, resolveDatabaseArgument } from '../engines/engine-names.js';
 import { FerryError } from '../errors.js';
 import { loadRevisions } from './revision-file.js';
 import { RevisionGraph } from './revision-graph.js';
@@ -79,6 +79,8 @@ export async function withDatabase<T>(
   const url = urlOf(t);
   const missing = options.creatableBy && !options.create ? missingDatabaseFile(url) : undefined;
   if (missing) throw missingFileError(url, missing, options.creatableBy!);
+  // The engines load only here: commands that read revision files alone (heads, history) never load them.
+  const { connect } = await import('../engines/registry.js');
   const engine = await connect(url, { mustExist: !options.create });
   try {
     return await fn(engine);

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { ROOT } from '../support/cli.js';
 
 const NAME = 'ferry-db';
-const NATIVE_SOURCES = ['ferry-checksum.c', 'ferry-copy.inc.c', 'ferry-profile.inc.c'];
+const NATIVE_SOURCES = ['ferry-sqlite.c', 'ferry-checksum.inc.c', 'ferry-copy.inc.c', 'ferry-profile.inc.c'];
 const LIB_EXT = process.platform === 'darwin' ? 'dylib' : 'so';
 const compilerPresent = process.platform !== 'win32' && spawnSync(process.env.CC || 'cc', ['--version']).status === 0;
 
@@ -143,13 +143,13 @@ test('the tarball carries the C sources of the native checksum and its build ste
 });
 
 test('installing builds the native checksum from source where a C compiler exists', () => {
-  const lib = path.join(installed, 'dist', 'src', 'engines', 'sqlite', 'native', `ferry-checksum.${LIB_EXT}`);
+  const lib = path.join(installed, 'dist', 'src', 'engines', 'sqlite', 'native', `ferry-sqlite.${LIB_EXT}`);
   if (compilerPresent) {
     assert.ok(fs.existsSync(lib), `npm install did not build ${lib}\n${installLog.slice(-3000)}`);
-    assert.match(installLog, /ferry: native checksum built/);
+    assert.match(installLog, /ferry: native SQLite extension built/);
   } else {
     assert.ok(!fs.existsSync(lib));
-    assert.match(installLog, /verification uses the JavaScript checksum/);
+    assert.match(installLog, /ferry uses its JavaScript paths/);
   }
 });
 
@@ -190,7 +190,7 @@ let native = null;
 const lib = process.env.FERRY_NATIVE_LIB;
 if (lib) {
   const sqlite = openSqlite(a, { readonly: true });
-  sqlite.db.loadExtension(lib, 'sqlite3_ferrychecksum_init');
+  sqlite.db.loadExtension(lib, 'sqlite3_ferrysqlite_init');
   native = sqlite.db.prepare('SELECT ferry_checksum_native(id, name, score, photo) FROM people').pluck().get();
   const js = new ChecksumAccumulator();
   for (const row of sqlite.db.prepare('SELECT id, name, score, photo FROM people').raw(true).all()) js.addRow(row);
@@ -209,7 +209,7 @@ test('the library imports by its package name and verifies SQLite files, nativel
   const dir = path.join(work, 'data');
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(app, 'use.mjs'), SCRIPT);
-  const lib = path.join(installed, 'dist', 'src', 'engines', 'sqlite', 'native', `ferry-checksum.${LIB_EXT}`);
+  const lib = path.join(installed, 'dist', 'src', 'engines', 'sqlite', 'native', `ferry-sqlite.${LIB_EXT}`);
   const withNative = fs.existsSync(lib);
   const first = JSON.parse(
     ok(await run(process.execPath, ['use.mjs', dir], { cwd: app, env: cleanEnv(withNative ? { FERRY_NATIVE_LIB: lib } : {}) }), 'node use.mjs').stdout,
@@ -275,12 +275,12 @@ export { tables, report, copied, config, count };
 
 test('without a C compiler the install script still succeeds and ferry falls back to JavaScript', async () => {
   if (process.platform === 'win32') return;
-  const lib = path.join(installed, 'dist', 'src', 'engines', 'sqlite', 'native', `ferry-checksum.${LIB_EXT}`);
+  const lib = path.join(installed, 'dist', 'src', 'engines', 'sqlite', 'native', `ferry-sqlite.${LIB_EXT}`);
   const r = ok(
     await run(npm, ['rebuild', NAME, '--foreground-scripts'], { cwd: app, env: cleanEnv({ CC: path.join(work, 'no-such-compiler') }), timeoutMs: 60_000 }),
     'npm rebuild with no C compiler',
   );
-  assert.match(r.stdout + r.stderr, /no C compiler could build the native checksum.*JavaScript checksum/);
+  assert.match(r.stdout + r.stderr, /no C compiler could build the native SQLite extension.*JavaScript paths/);
   assert.ok(!fs.existsSync(lib), 'a library from an earlier build must not outlive a failed one');
   const out = JSON.parse(ok(await run(process.execPath, ['use.mjs', path.join(work, 'data')], { cwd: app }), 'node use.mjs (no native library)').stdout);
   assert.equal(out.same.ok, true);

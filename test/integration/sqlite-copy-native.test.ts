@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BinaryCopyEncoder, type PgTypeKind } from '../../src/engines/postgres/postgres-copy-binary.js';
-import { loadNativeChecksum } from '../../src/engines/sqlite/sqlite-checksum.js';
+import { loadNativeExtension } from '../../src/engines/sqlite/sqlite-native.js';
 import { NativeCopyReader } from '../../src/engines/sqlite/sqlite-copy-native.js';
 import { converterFor } from '../../src/values/convert-value.js';
 import type { LogicalType } from '../../src/values/column-type.js';
@@ -89,7 +89,7 @@ function jsTuples(rows: unknown[][]): Buffer {
 test('native COPY tuples are byte-identical to the JavaScript encoder, and odd values fall back', () => {
   const db = new Database(path.join(tempDir('copy-native'), 'n.db'));
   db.defaultSafeIntegers(true);
-  if (!loadNativeChecksum(db)) {
+  if (!loadNativeExtension(db)) {
     // Only a machine without a C compiler lacks the extension; there the JavaScript path is all.
     assert.notEqual(spawnSync(process.env.CC || 'cc', ['--version']).status, 0, 'a C compiler is present but the native extension did not load');
     return;

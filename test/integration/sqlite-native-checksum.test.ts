@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { checksumCall, loadNativeChecksum, nativeChecksumFile } from '../../src/engines/sqlite/sqlite-checksum.js';
+import { checksumCall } from '../../src/engines/sqlite/sqlite-checksum.js';
+import { loadNativeExtension, nativeExtensionFile } from '../../src/engines/sqlite/sqlite-native.js';
 import { ChecksumAccumulator } from '../../src/values/checksum.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
 
@@ -12,8 +13,8 @@ const compilerPresent = spawnSync(process.env.CC || 'cc', ['--version']).status 
 test('the native checksum is built wherever a C compiler is present', () => {
   // Without a compiler ferry falls back to the JavaScript checksum (same digests); with one,
   // `npm run build` must have produced the extension.
-  if (compilerPresent) assert.ok(nativeChecksumFile(), 'npm run build should have compiled src/engines/sqlite/native/ferry-checksum.c');
-  else assert.equal(nativeChecksumFile(), null);
+  if (compilerPresent) assert.ok(nativeExtensionFile(), 'npm run build should have compiled src/engines/sqlite/native/ferry-sqlite.c');
+  else assert.equal(nativeExtensionFile(), null);
 });
 
 test('native and JavaScript checksums give identical digests on awkward values', () => {
@@ -54,7 +55,7 @@ test('native and JavaScript checksums give identical digests on awkward values',
   const plain = new ChecksumAccumulator();
   for (const r of db.prepare('SELECT a, b, c FROM t').raw(true).all() as never[][]) plain.addRow(r);
   assert.equal(js.digest(), plain.digest());
-  if (loadNativeChecksum(db)) {
+  if (loadNativeExtension(db)) {
     assert.equal(sum(checksumCall(db, ['a', 'b', 'c'])).digest(), js.digest());
     assert.equal(sum(checksumCall(db, ['a']), ' WHERE 0').digest(), new ChecksumAccumulator().digest(), 'empty input');
   } else {
@@ -98,7 +99,7 @@ test('native timestamp normalisation and profile agree with the JavaScript norma
     expected.addRow([r[0], nl(r[1]), nz(r[2])]);
   const task = { table: 't', columns: ['id', 'local', 'zoned'], logicals: ['int64', 'timestamp', 'timestamptz'] as const };
   assert.equal(digestSqliteTable(db, { ...task, logicals: [...task.logicals] }).digest(), expected.digest());
-  if (loadNativeChecksum(db)) {
+  if (loadNativeExtension(db)) {
     // The native path was taken (no fallback): its own result must be the one above.
     const [r] = db.prepare(`SELECT ferry_checksum_modes('xTZ', id, local, zoned) FROM t`).raw(true).get() as [string];
     assert.equal(r, `${expected.digest()} 0`);

@@ -1,3 +1,5 @@
+import type { DigestTask } from '../../engine/verify-roles.js';
+import { FerryError } from '../../errors.js';
 import type { Value } from '../../values/value.js';
 import { ChecksumAccumulator } from '../../values/checksum.js';
 import { normalizerFor } from '../../values/convert-value.js';
@@ -47,4 +49,12 @@ export async function digestPostgresTable(
     }
   }
   return acc;
+}
+
+/** PostgreSQL reads no SQLite-style expressions in place of columns (only consolidate asks for them). */
+export function columnsOnly(task: DigestTask): void {
+  if (task.expressions)
+    throw new FerryError('NOT_SUPPORTED', `PostgreSQL tables are digested by column, not through expressions (table "${task.table}").`, {
+      subject: task.table,
+    });
 }

@@ -9,16 +9,13 @@ import { postgresRevisionRoles } from './postgres-revision-roles.js';
 import { postgresCopyRoles } from './postgres-copy-roles.js';
 import { POSTGRES_MAX_COLUMNS, postgresNameProblem } from './postgres-quote.js';
 import { postgresTypeMapper } from './postgres-type-mapper.js';
-import { isPostgresUrl, parsePostgresUrl, type PostgresTarget } from './postgres-url.js';
+import { postgresNames, type PostgresTarget } from './postgres-url.js';
 
 const CAPABILITIES: Capabilities = { transactionalDdl: true, schemas: true, fileBackup: false, strictTypes: true };
 
 export const postgresDriver: EngineDriver = {
-  dialect: 'postgres',
-  label: 'PostgreSQL',
+  ...postgresNames,
   capabilities: CAPABILITIES,
-  claims: isPostgresUrl,
-  parseUrl: parsePostgresUrl,
   async open(target, options) {
     const { connectPostgres } = await import('./postgres-engine.js');
     const engine = await connectPostgres(target as PostgresTarget);

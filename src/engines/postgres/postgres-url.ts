@@ -3,6 +3,7 @@
  * leaves out from PGHOST, PGPORT, PGUSER, PGDATABASE and PGSSLMODE, and passwords that break the
  * URL found and hidden (with how to percent-encode them).
  */
+import type { EngineNames } from '../../engine/driver.js';
 import os from 'node:os';
 import { FerryError } from '../../errors.js';
 import { badUrl, QUERY_PASSWORD, rememberSecret } from '../../engine/secrets.js';
@@ -343,3 +344,6 @@ function osUser(): string {
     return 'postgres';
   }
 }
+
+/** How PostgreSQL databases are named (the light part of its driver, see engine-names.ts). */
+export const postgresNames: EngineNames = { dialect: 'postgres', label: 'PostgreSQL', claims: isPostgresUrl, parseUrl: parsePostgresUrl };

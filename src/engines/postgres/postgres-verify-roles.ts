@@ -2,28 +2,17 @@
  * PostgreSQL's verify roles: its digester (COPY BINARY hashed on worker threads, each with its own
  * connection) and its row reader (key order with text keys in byte order, COLLATE "C").
  */
-import type { Digester, DigestPool, DigestTask, KeyOrderedRead, RowReader, VerifyRoles } from '../../engine/verify-roles.js';
+import { deferredPool, type Digester, type KeyOrderedRead, type RowReader, type VerifyRoles } from '../../engine/verify-roles.js';
 import type { Engine } from '../../engine/types.js';
-import { FerryError, type ErrorCode } from '../../errors.js';
-import { ChecksumAccumulator } from '../../values/checksum.js';
+import { FerryError } from '../../errors.js';
 import type { Row } from '../../values/value.js';
-import { WorkerPool } from '../../util/worker-pool.js';
 import type { PostgresEngine } from './postgres-engine.js';
-import type { PostgresDigestJob } from './postgres-digest-worker.js';
-
-/** PostgreSQL reads no SQLite-style expressions in place of columns (only consolidate asks for them). */
-function columnsOnly(task: DigestTask): void {
-  if (task.expressions)
-    throw new FerryError('NOT_SUPPORTED', `PostgreSQL tables are digested by column, not through expressions (table "${task.table}").`, {
-      subject: task.table,
-    });
-}
 
 const digester: Digester = {
   inline: false,
   async digest(engine, task) {
+    const { columnsOnly, digestPostgresTable } = await import('./postgres-digest.js');
     columnsOnly(task);
-    const { digestPostgresTable } = await import('./postgres-digest.js');
     return digestPostgresTable(
       engine as PostgresEngine,
       task.table,
@@ -33,7 +22,7 @@ const digester: Digester = {
     );
   },
   pool(threads) {
-    return digestPool(threads);
+    return deferredPool(import('./postgres-digest-pool.js').then((m) => m.postgresDigestPool(threads)));
   },
   async rowEstimates(engine, tables) {
     const rows = await engine.query<{ relname: string; n: number }>(
@@ -44,22 +33,6 @@ const digester: Digester = {
     return tables.map((t) => byName.get(t) ?? 0);
   },
 };
-
-function digestPool(threads: number): DigestPool {
-  const pool = new WorkerPool<PostgresDigestJob, string>(new URL('./postgres-digest-worker.js', import.meta.url), {
-    size: threads,
-    // Rows are hashed straight from wire buffers.
-    youngGenerationMb: 4,
-    toError: (reply) => new FerryError((reply.code as ErrorCode) ?? 'QUERY', reply.message, { subject: reply.subject, hint: reply.hint }),
-  });
-  return {
-    async digest(engine: Engine, task: DigestTask) {
-      columnsOnly(task);
-      return ChecksumAccumulator.fromDigest(await pool.run({ target: (engine as PostgresEngine).target, task }));
-    },
-    close: () => pool.close(),
-  };
-}
 
 const rowReader: RowReader = {
   valueForms: { pgText: true },

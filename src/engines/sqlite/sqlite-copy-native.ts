@@ -3,7 +3,7 @@ import type { TablePlan } from '../../engine/table-plan.js';
 import type { EncodedReader } from '../../engine/table-reader.js';
 import type { Value } from '../../values/value.js';
 import { pgTypeKind } from '../postgres/postgres-copy-kinds.js';
-import { loadNativeChecksum, MAX_FUNCTION_ARGS } from './sqlite-checksum.js';
+import { loadNativeExtension, MAX_FUNCTION_ARGS } from './sqlite-native.js';
 import type { SqliteEngine } from './sqlite-engine.js';
 import { sqliteError } from './sqlite-errors.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
@@ -31,7 +31,7 @@ export class NativeCopyReader {
   /** Prepares the reads, or null without the native extension. `kinds` has one letter per column. */
   static open(db: Database.Database, file: string, table: string, columns: string[], kinds: string): NativeCopyReader | null {
     // A row wider than a function's argument limit is encoded in JavaScript.
-    if (columns.length > MAX_FUNCTION_ARGS || !loadNativeChecksum(db)) return null;
+    if (columns.length > MAX_FUNCTION_ARGS || !loadNativeExtension(db)) return null;
     const taken = new Set(columns.map((c) => c.toLowerCase()));
     const rowid = ['rowid', '_rowid_', 'oid'].find((n) => !taken.has(n));
     if (!rowid) return null;

@@ -7,7 +7,6 @@
 import type { CopyRoles, PostLoadStep } from '../../engine/copy-roles.js';
 import type { PlanWarning, TablePlan } from '../../engine/table-plan.js';
 import type { Engine } from '../../engine/types.js';
-import { sqliteDiskSize } from '../../util/fs-atomic.js';
 import type { SqliteEngine } from './sqlite-engine.js';
 import { sqliteCreateIndexSql, sqliteCreateTableSql, sqliteSeedSequenceSql } from './sqlite-ddl.js';
 import { applyOrigin } from './sqlite-origin.js';
@@ -50,7 +49,7 @@ export const sqliteCopyRoles: CopyRoles = {
       return openSqliteTableReader(engine as SqliteEngine, plan);
     },
   },
-  databaseSize: async (engine) => sqliteDiskSize((engine as SqliteEngine).file),
+  databaseSize: async (engine) => (await import('../../util/fs-atomic.js')).sqliteDiskSize((engine as SqliteEngine).file),
   tableSink: {
     async open(engine, plan) {
       const { SqliteTableSink } = await import('./sqlite-table-sink.js');

@@ -3,7 +3,7 @@ import type { Row, Value } from '../../values/value.js';
 import { ChecksumAccumulator } from '../../values/checksum.js';
 import { normalizerFor } from '../../values/convert-value.js';
 import type { LogicalType } from '../../values/column-type.js';
-import { loadNativeChecksum, MAX_FUNCTION_ARGS } from './sqlite-checksum.js';
+import { loadNativeExtension, MAX_FUNCTION_ARGS } from './sqlite-native.js';
 import type { DigestTask } from '../../engine/verify-roles.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
 
@@ -59,7 +59,7 @@ const NATIVE_MODE: Partial<Record<LogicalType, string>> = {
 function nativeDigest(db: Database.Database, task: DigestTask, cols: string[]): ChecksumAccumulator | null {
   // Unix times are only normalised in JavaScript.
   const modes = task.logicals.map((l, i) => (l === null ? 'x' : task.reading?.[i]?.epoch ? undefined : NATIVE_MODE[l]));
-  if (cols.length > MAX_FUNCTION_ARGS || modes.some((m) => m === undefined) || !loadNativeChecksum(db)) return null;
+  if (cols.length > MAX_FUNCTION_ARGS || modes.some((m) => m === undefined) || !loadNativeExtension(db)) return null;
   const sql = `SELECT ferry_checksum_modes('${modes.join('')}'${cols.map((c) => `, ${c}`).join('')}) FROM ${q(task.table)}`;
   const result = db.prepare(sql).pluck().get() as string | null;
   const [digest, unnormal] = (result ?? '0:0000000000000000 0').split(' ') as [string, string];

@@ -9,16 +9,13 @@ import { sqliteRevisionRoles } from './sqlite-revision-roles.js';
 import { sqliteFileRoles } from './sqlite-file-roles.js';
 import { sqliteCopyRoles } from './sqlite-copy-roles.js';
 import { sqliteTypeMapper } from './sqlite-type-mapper.js';
-import { isSqliteUrl, parseSqliteUrl, type SqliteTarget } from './sqlite-url.js';
+import { sqliteNames, type SqliteTarget } from './sqlite-url.js';
 
 const CAPABILITIES: Capabilities = { transactionalDdl: true, schemas: false, fileBackup: true, strictTypes: false };
 
 export const sqliteDriver: EngineDriver = {
-  dialect: 'sqlite',
-  label: 'SQLite',
+  ...sqliteNames,
   capabilities: CAPABILITIES,
-  claims: isSqliteUrl,
-  parseUrl: parseSqliteUrl,
   async open(target, options) {
     // The driver loads only when a URL needs it: a command on PostgreSQL never pays for it.
     const { openSqlite } = await import('./sqlite-engine.js');

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ProfileFacts } from '../../engine/type-mapper.js';
 import { affinityOf } from '../../schema/declared-type.js';
-import { loadNativeChecksum } from './sqlite-checksum.js';
+import { loadNativeExtension } from './sqlite-native.js';
 import { quoteSqliteIdent } from './sqlite-tokens.js';
 
 /** Which extra checks one column's profile runs (each costs CPU per row, so only when asked). */
@@ -63,7 +63,7 @@ export function profileSqliteTableFull(
     for (let i = 0; i < columns.length; i += group) parts.push(profileSqliteTableFull(db, table, columns.slice(i, i + group), rowid, allowNative));
     return { rows: parts[0]!.rows, maxRowid: parts[0]!.maxRowid, columns: parts.flatMap((p) => p.columns) };
   }
-  if (allowNative && loadNativeChecksum(db)) return profileNatively(db, table, columns, rowid);
+  if (allowNative && loadNativeExtension(db)) return profileNatively(db, table, columns, rowid);
   const parts: string[] = ['count(*)', rowid ? 'max(rowid)' : 'NULL'];
   const layout: string[][] = [];
   for (const col of columns) {

@@ -1,4 +1,5 @@
 /** SQLite database names: `sqlite:path`, `sqlite::memory:`, `sqlite:///abs/path`, or a bare path with a SQLite extension. */
+import type { EngineNames } from '../../engine/driver.js';
 import path from 'node:path';
 import { badUrl } from '../../engine/secrets.js';
 import type { ConnectionTarget } from '../../engine/types.js';
@@ -31,3 +32,6 @@ export function parseSqliteUrl(input: string): SqliteTarget {
   }
   return { dialect: 'sqlite', url: `sqlite:${path.resolve(text)}`, file: path.resolve(text), memory: false, displayUrl: `sqlite:${text}` };
 }
+
+/** How SQLite databases are named (the light part of its driver, see engine-names.ts). */
+export const sqliteNames: EngineNames = { dialect: 'sqlite', label: 'SQLite', claims: isSqliteUrl, parseUrl: parseSqliteUrl };

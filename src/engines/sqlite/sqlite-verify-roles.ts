@@ -2,15 +2,11 @@
  * SQLite's verify roles: its digester (the checksum aggregate in C, run on the calling thread, or
  * on worker threads that open the files read-only) and its row reader.
  */
-import type { Digester, DigestPool, DigestTask, KeyOrderedRead, RowReader, VerifyRoles } from '../../engine/verify-roles.js';
+import { deferredPool, type Digester, type KeyOrderedRead, type RowReader, type VerifyRoles } from '../../engine/verify-roles.js';
 import type { Engine } from '../../engine/types.js';
-import { ChecksumAccumulator } from '../../values/checksum.js';
 import type { Row } from '../../values/value.js';
-import { WorkerPool } from '../../util/worker-pool.js';
 import type { SqliteEngine } from './sqlite-engine.js';
-import { sqliteError } from './sqlite-errors.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
-import type { SqliteDigestJob } from './sqlite-digest-worker.js';
 
 const digester: Digester = {
   inline: true,
@@ -20,24 +16,9 @@ const digester: Digester = {
     return e.run('verifying', () => digestSqliteTable(e.db, task));
   },
   pool(threads, options = {}) {
-    return digestPool(threads, options.busyTimeoutMs ?? 5000);
+    return deferredPool(import('./sqlite-digest-pool.js').then((m) => m.sqliteDigestPool(threads, options.busyTimeoutMs ?? 5000)));
   },
 };
-
-function digestPool(threads: number, busyTimeoutMs: number): DigestPool {
-  const pool = new WorkerPool<SqliteDigestJob, string>(new URL('./sqlite-digest-worker.js', import.meta.url), {
-    size: threads,
-    youngGenerationMb: 8,
-    toError: (reply, job) => sqliteError(Object.assign(new Error(reply.message), { code: reply.code }), job.file, 'verifying'),
-  });
-  return {
-    async digest(engine: Engine, task: DigestTask) {
-      const file = (engine as SqliteEngine).file;
-      return ChecksumAccumulator.fromDigest(await pool.run({ file, busyTimeoutMs, task }));
-    },
-    close: () => pool.close(),
-  };
-}
 
 const rowReader: RowReader = {
   valueForms: {},

@@ -1,5 +1,5 @@
 /*
- * Included by ferry-checksum.c. ferry_copy_rows(kinds, v1, ..., vn): an aggregate that encodes the
+ * Included by ferry-sqlite.c. ferry_copy_rows(kinds, v1, ..., vn): an aggregate that encodes the
  * rows it sees as PostgreSQL COPY BINARY tuples (no header, no trailer) and returns them as one
  * blob. `ferry copy` reads a SQLite table a few thousand rows at a time through it, so the values
  * never become JavaScript objects: reading and encoding cost a few hundred nanoseconds per row

@@ -1,5 +1,5 @@
 /*
- * Included by ferry-checksum.c (one extension, one build step). Two more aggregates:
+ * Included by ferry-sqlite.c (one extension, one build step). Two more aggregates:
  *
  * ferry_profile(value, flags[, precision, scale]): what `ferry copy` must know about a column
  *   before choosing its PostgreSQL type, in one pass at C speed: counts per storage class, the

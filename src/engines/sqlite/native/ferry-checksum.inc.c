@@ -1,6 +1,6 @@
 /*
- * ferry_checksum_native(v1, v2, ...): the content checksum of src/transfer/checksum.ts as an
- * SQLite aggregate in C. Verification reads every row of both sides; calling into JavaScript
+ * Included by ferry-sqlite.c. ferry_checksum_native(v1, v2, ...): the content checksum of
+ * src/values/checksum.ts as an SQLite aggregate in C. Verification reads every row of both sides; calling into JavaScript
  * once per row costs more than copying the table does, so this computes the same digest natively.
  * It must stay bit-for-bit equal to ChecksumAccumulator (a test compares the two):
  *   - each row is hashed into two 32-bit lanes (murmur3-style mixing) over a canonical encoding:
@@ -10,13 +10,6 @@
  *   - row hashes are finalised (fmix32) and summed modulo 2^32 per lane;
  *   - the result is "<rows>:<lane a as 8 hex digits><lane b as 8 hex digits>".
  */
-#include "sqlite3ext.h"
-SQLITE_EXTENSION_INIT1
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #define SEED_A 0x9747b28cu
 #define SEED_B 0x5bd1e995u
 #define LANE_B 0x2f6b3a19u
@@ -183,18 +176,3 @@ static void final(sqlite3_context *ctx) {
   sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
 }
 
-#include "ferry-profile.inc.c"
-#include "ferry-copy.inc.c"
-
-#ifdef _WIN32
-__declspec(dllexport)
-#endif
-int sqlite3_ferrychecksum_init(sqlite3 *db, char **err, const sqlite3_api_routines *api) {
-  (void)err;
-  SQLITE_EXTENSION_INIT2(api);
-  int rc = sqlite3_create_function(db, "ferry_checksum_native", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, 0, 0, step, final);
-  if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "ferry_profile", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, 0, 0, profile_step, profile_final);
-  if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "ferry_checksum_modes", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, 0, 0, modes_step, modes_final);
-  if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "ferry_copy_rows", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, 0, 0, copy_step, copy_final);
-  return rc;
-}
