@@ -1,6 +1,7 @@
 /**
  * One worker-thread pool for every job ferry spreads over cores (digesting tables for verify, on
- * either engine). A task goes to the least busy worker; a worker answers `{ id, result }` or
+ * either engine). Tasks wait in one queue and each worker takes the next when it is free, so a
+ * long task never holds up short ones queued behind it; a worker answers `{ id, result }` or
  * `{ id, error }`; closing asks each worker to release what it holds (connections) before it is
  * terminated. The worker side is `serveTasks`, so both ends of the protocol live here.
  */
@@ -29,6 +30,7 @@ export interface WorkerPoolOptions<T> {
 }
 
 interface Pending<T, R> {
+  id: number;
   task: T;
   worker: number;
   resolve: (r: R) => void;
@@ -38,8 +40,10 @@ interface Pending<T, R> {
 /** Worker threads running `module` (a file that calls `serveTasks`). */
 export class WorkerPool<T, R> {
   private readonly workers: Worker[] = [];
-  private readonly load: number[] = [];
-  private readonly pending = new Map<number, Pending<T, R>>();
+  /** The task each worker is running (none: it is free). */
+  private readonly running: (Pending<T, R> | null)[] = [];
+  private readonly queue: Pending<T, R>[] = [];
+  private readonly dead = new Set<number>();
   private nextId = 1;
 
   constructor(
@@ -49,23 +53,30 @@ export class WorkerPool<T, R> {
     const limits = options.youngGenerationMb ? { resourceLimits: { maxYoungGenerationSizeMb: options.youngGenerationMb } } : {};
     for (let i = 0; i < Math.max(1, options.size); i++) {
       const w = new Worker(module, limits);
-      w.on('message', (m: Reply<R>) => this.settle(m));
+      w.on('message', (m: Reply<R>) => this.settle(i, m));
       w.on('error', (e) => this.failWorker(i, e));
       this.workers.push(w);
-      this.load.push(0);
+      this.running.push(null);
     }
   }
 
-  /** Runs one task on the least busy worker. */
+  /** Runs one task on the first worker that is free. */
   run(task: T): Promise<R> {
-    let idx = 0;
-    for (let i = 1; i < this.workers.length; i++) if (this.load[i]! < this.load[idx]!) idx = i;
-    this.load[idx]!++;
-    const id = this.nextId++;
     return new Promise<R>((resolve, reject) => {
-      this.pending.set(id, { task, worker: idx, resolve, reject });
-      this.workers[idx]!.postMessage({ id, task });
+      this.queue.push({ id: this.nextId++, task, worker: -1, resolve, reject });
+      this.dispatch();
     });
+  }
+
+  /** Hands queued tasks to free workers. */
+  private dispatch(): void {
+    for (let i = 0; i < this.workers.length && this.queue.length; i++) {
+      if (this.running[i] || this.dead.has(i)) continue;
+      const next = this.queue.shift()!;
+      next.worker = i;
+      this.running[i] = next;
+      this.workers[i]!.postMessage({ id: next.id, task: next.task });
+    }
   }
 
   /** Lets each worker close what it holds (up to 2 s), then terminates it. */
@@ -73,22 +84,24 @@ export class WorkerPool<T, R> {
     await Promise.all(this.workers.map((w) => closeWorker(w)));
   }
 
-  private settle(m: Reply<R>): void {
+  private settle(worker: number, m: Reply<R>): void {
     if (m === 'closed') return;
-    const p = this.pending.get(m.id);
-    if (!p) return;
-    this.pending.delete(m.id);
-    this.load[p.worker]!--;
+    const p = this.running[worker];
+    if (!p || p.id !== m.id) return;
+    this.running[worker] = null;
     if ('error' in m) p.reject(this.options.toError ? this.options.toError(m.error, p.task) : Object.assign(new Error(m.error.message), m.error));
     else p.resolve(m.result);
+    this.dispatch();
   }
 
+  /** A worker that died fails its task and takes no more; with none left, the queue fails too. */
   private failWorker(worker: number, e: unknown): void {
-    for (const [id, p] of this.pending) {
-      if (p.worker !== worker) continue;
-      this.pending.delete(id);
-      p.reject(e);
-    }
+    this.dead.add(worker);
+    const p = this.running[worker];
+    this.running[worker] = null;
+    p?.reject(e);
+    // Queued tasks would otherwise wait for a worker that will never be free.
+    if (this.dead.size === this.workers.length) for (const q of this.queue.splice(0)) q.reject(e);
   }
 }
 

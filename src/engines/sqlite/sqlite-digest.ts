@@ -60,6 +60,14 @@ function nativeDigest(db: Database.Database, task: DigestTask, cols: string[]): 
   // Unix times are only normalised in JavaScript.
   const modes = task.logicals.map((l, i) => (l === null ? 'x' : task.reading?.[i]?.epoch ? undefined : NATIVE_MODE[l]));
   if (cols.length > MAX_FUNCTION_ARGS || modes.some((m) => m === undefined) || !loadNativeExtension(db)) return null;
+  // Every column as stored (consolidate, SQLite on both sides): the plain aggregate, no per-value checks.
+  if (modes.every((m) => m === 'x')) {
+    const d = db
+      .prepare(`SELECT ferry_checksum_native(${cols.join(', ')}) FROM ${q(task.table)}`)
+      .pluck()
+      .get() as string | null;
+    return d ? ChecksumAccumulator.fromDigest(d) : new ChecksumAccumulator();
+  }
   const sql = `SELECT ferry_checksum_modes('${modes.join('')}'${cols.map((c) => `, ${c}`).join('')}) FROM ${q(task.table)}`;
   const result = db.prepare(sql).pluck().get() as string | null;
   const [digest, unnormal] = (result ?? '0:0000000000000000 0').split(' ') as [string, string];
