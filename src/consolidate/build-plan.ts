@@ -5,6 +5,7 @@ import { fileRoleOf, isDatabaseFileName, openFile } from '../backup/file-databas
 import type { ConflictPolicy, ConsolidateConfig, SourceMapping, TableMapping } from '../config/types.js';
 import type { ConsolidationRole } from '../engine/consolidation-role.js';
 import type { Engine } from '../engine/types.js';
+import { isInternalTable } from '../schema/own-tables.js';
 import { FerryError } from '../errors.js';
 import type { Schema } from '../schema/model.js';
 import { sqliteDiskSize } from '../util/fs-atomic.js';
@@ -126,7 +127,9 @@ async function planSource(
   try {
     role = fileRoleOf(file, 'consolidation');
     engine = await openFile(file, { readonly: true, busyTimeoutMs: options.busyTimeoutMs });
-    schema = await engine.introspect();
+    const found = await engine.introspect();
+    // ferry's own tables and triggers in a source (a running sync's change capture) are not the app's.
+    schema = { ...found, tables: found.tables.filter((t) => !isInternalTable(t.name)), triggers: found.triggers.filter((t) => !isInternalTable(t.name)) };
     wal = await role.usesWriteAheadLog(engine);
   } catch (e) {
     if (e instanceof FerryError) {

@@ -15,6 +15,7 @@ import type { RevisionRoles } from './revision-roles.js';
 import type { TargetLimits } from './target-limits.js';
 import type { TypeMapper } from './type-mapper.js';
 import type { Capabilities, ConnectOptions, ConnectionTarget, Dialect, Engine } from './types.js';
+import type { SyncRoles } from './sync-roles.js';
 import type { VerifyRoles } from './verify-roles.js';
 
 /** Roles every command may ask of an engine, whatever it is doing. */
@@ -26,7 +27,7 @@ export interface CoreRoles {
 }
 
 /** Every optional role an engine may supply. */
-export interface EngineRoles extends CoreRoles, RevisionRoles, CopyRoles, VerifyRoles, FileRoles {}
+export interface EngineRoles extends CoreRoles, RevisionRoles, CopyRoles, VerifyRoles, FileRoles, SyncRoles {}
 
 /**
  * How an engine's databases are named: the light part of a driver, which commands that only name
@@ -76,6 +77,7 @@ const ROLE_PURPOSE: Partial<Record<keyof EngineRoles, string>> = {
   expressionTranslation: 'translating defaults and expressions (ferry copy)',
   digester: 'content checksums (ferry verify, the verify step of ferry copy, ferry consolidate --verify)',
   rowReader: 'showing differing rows (ferry verify --detailed)',
+  changeCapture: 'capturing changes while the app writes (ferry sync)',
 };
 
 /**

@@ -5,6 +5,7 @@
  * appears is planned as drop + add and reported in `warnings`, never guessed.
  */
 import { norm } from './diff-schemas.js';
+import { isInternalTable } from './own-tables.js';
 import { planViewsAndTriggers } from './plan-views.js';
 import { columnSpec, createTableOp, fkAction, type SchemaOp } from './operations.js';
 import type { ColumnSpec } from './operations.js';
@@ -24,7 +25,12 @@ export interface SchemaChangePlan {
 }
 
 /** Tables ferry keeps for itself (and SQLite's own): never planned. */
-const OWN_TABLES = /^(ferry_version|ferry_history|_ferry_copy_state|sqlite_.*)$/;
+const VERSION_TABLES = /^(ferry_version|ferry_history)$/;
+
+/** ferry's version tables and the tables that are not the app's are never part of a schema change. */
+function ownTable(name: string): boolean {
+  return VERSION_TABLES.test(name) || isInternalTable(name);
+}
 
 /**
  * The ops from `current` to `wanted` and back. The down is planned the same way in the other
@@ -51,8 +57,8 @@ interface Planned {
 
 function planOneWay(fromSchema: Schema, toSchema: Schema, hints: RenameHint[]): Planned {
   const warnings: string[] = [];
-  let from = fromSchema.tables.filter((t) => !OWN_TABLES.test(t.name)).map(clone);
-  const to = new Map(toSchema.tables.filter((t) => !OWN_TABLES.test(t.name)).map((t) => [t.name, t]));
+  let from = fromSchema.tables.filter((t) => !ownTable(t.name)).map(clone);
+  const to = new Map(toSchema.tables.filter((t) => !ownTable(t.name)).map((t) => [t.name, t]));
   const renames: SchemaOp[] = [];
   // Renames first: every later op names tables and columns by their new names.
   for (const h of hints) {

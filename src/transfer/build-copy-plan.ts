@@ -12,7 +12,8 @@ import type { Schema, Table } from '../schema/model.js';
 import { driverOf, engineLabel, roleOf } from '../engines/registry.js';
 import type { ExpressionTranslator } from '../engine/sql-translation.js';
 import type { IntegerPolicy } from '../engine/type-mapper.js';
-import { ORIGIN_TABLE, originOf, readOrigin, type RecordedOrigin } from './copy-origin.js';
+import { originOf, readOrigin, type RecordedOrigin } from './copy-origin.js';
+import { isInternalTable } from '../schema/own-tables.js';
 import type { CopyPlan } from './copy-types.js';
 import type { PlanWarning, TablePlan } from '../engine/table-plan.js';
 import { planTable, TargetNames, type PlanEngines, type SourceFacts } from './plan-table.js';
@@ -240,7 +241,7 @@ function checkVirtualTables(
 
 /** Applies include/exclude; unknown names (there or in the config's tables) fail with TABLE_MISSING. */
 function selectTables(schema: Schema, include: string[] | undefined, exclude: string[] | undefined, configured: string[]): Table[] {
-  const all = schema.tables.filter((t) => t.name !== COPY_STATE_TABLE && t.name !== ORIGIN_TABLE && !t.name.toLowerCase().startsWith('sqlite_'));
+  const all = schema.tables.filter((t) => !isInternalTable(t.name));
   const names = all.map((t) => t.name);
   const check = (list: string[] | undefined, where: string) => {
     for (const n of list ?? []) {

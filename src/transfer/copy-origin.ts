@@ -7,6 +7,7 @@
  *
  * The statements use only standard SQL with literal values, so any engine can hold the table.
  */
+import { isInternalTable } from '../schema/own-tables.js';
 import { driverOf } from '../engines/registry.js';
 import { columnOrigin, type RecordedOrigin, type TableOrigin } from '../engine/table-origin.js';
 import type { Engine } from '../engine/types.js';
@@ -67,7 +68,7 @@ function tableOrigin(src: Table, t: TablePlan, schema: Schema): TableOrigin {
     table: src.name,
     sql: src.sql!,
     indexes: src.indexes.map((i) => i.sql).filter(Boolean),
-    triggers: schema.triggers.filter((x) => x.table === src.name).map((x) => x.sql),
+    triggers: schema.triggers.filter((x) => x.table === src.name && !isInternalTable(x.name)).map((x) => x.sql),
     columns: t.columns.map(columnOrigin),
   };
 }

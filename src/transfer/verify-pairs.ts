@@ -9,9 +9,9 @@ import type { ValueReading } from '../engine/verify-roles.js';
 import { roleOf } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
 import type { Column, Schema } from '../schema/model.js';
+import { isInternalTable } from '../schema/own-tables.js';
 import type { LogicalType } from '../values/column-type.js';
-import { ORIGIN_TABLE, type ColumnOrigin, type RecordedOrigin } from './copy-origin.js';
-import { STATE_TABLE } from './copy-state.js';
+import type { ColumnOrigin, RecordedOrigin } from './copy-origin.js';
 import type { CopyPlan } from './copy-types.js';
 
 /** A table on both sides with its columns paired and the logical type they are compared as. */
@@ -70,15 +70,10 @@ export function pairsFromPlan(plan: CopyPlan): TablePair[] {
   });
 }
 
-/** Tables ferry keeps for itself, never compared. */
-function ownTable(name: string): boolean {
-  return name === STATE_TABLE || name === ORIGIN_TABLE || name.startsWith('sqlite_');
-}
-
 /** Pairs tables and columns by name (after the config's and the recorded renames) for a standalone verify. */
 export function pairsFromSchemas(a: Schema, b: Schema, input: PairingInput): TablePair[] {
   const include = input.include ?? input.config?.include;
-  const names = a.tables.map((t) => t.name).filter((n) => !ownTable(n));
+  const names = a.tables.map((t) => t.name).filter((n) => !isInternalTable(n));
   checkTablesExist(names, include, input.from);
   const excluded = new Set(input.config?.exclude ?? []);
   const compareAs = comparedAs(input.from, input.to);
@@ -86,7 +81,7 @@ export function pairsFromSchemas(a: Schema, b: Schema, input: PairingInput): Tab
   if (include) return paired;
   // Both ways: a table only the second database has is a difference too.
   const seen = new Set(paired.map((p) => p.target));
-  const extra = b.tables.map((t) => t.name).filter((n) => !ownTable(n) && !seen.has(n) && !excluded.has(n));
+  const extra = b.tables.map((t) => t.name).filter((n) => !isInternalTable(n) && !seen.has(n) && !excluded.has(n));
   return [...paired, ...extra.map((name) => ({ ...emptyPair(name, name), problem: `only in ${input.to.displayUrl}, not in ${input.from.displayUrl}` }))];
 }
 

@@ -4,6 +4,7 @@
  */
 import type { EngineDriver } from '../../engine/driver.js';
 import type { Capabilities } from '../../engine/types.js';
+import { sqliteSyncRoles } from './sqlite-sync-roles.js';
 import { sqliteVerifyRoles } from './sqlite-verify-roles.js';
 import { sqliteRevisionRoles } from './sqlite-revision-roles.js';
 import { sqliteFileRoles } from './sqlite-file-roles.js';
@@ -29,5 +30,6 @@ export const sqliteDriver: EngineDriver = {
     ...sqliteFileRoles,
     ...sqliteCopyRoles,
     ...sqliteVerifyRoles,
+    ...sqliteSyncRoles,
   },
 };

@@ -1,0 +1,9 @@
+/**
+ * Tables that are not the app's: ferry's own in a user's database (names starting `_ferry`: copy
+ * state, recorded origin, change capture) and the engine's internal ones (`sqlite_…`). Copy, verify,
+ * consolidate and schema diffs leave them out, so ferry's bookkeeping never travels or shows up as a
+ * difference.
+ */
+export function isInternalTable(name: string): boolean {
+  return /^_ferry/i.test(name) || /^sqlite_/i.test(name);
+}
