@@ -16,6 +16,7 @@ const LAYERS = [
   ['transfer', '^src/transfer/'],
   ['revisions', '^src/revisions/'],
   ['consolidate', '^src/consolidate/'],
+  ['sync', '^src/sync/'],
   ['demo', '^src/demo/'],
   ['cli', '^src/cli/'],
   ['index', '^src/index\\.ts$'],

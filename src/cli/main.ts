@@ -8,6 +8,7 @@ import { loadEngineModules } from './engine-modules.js';
 import { outputOf } from './common-options.js';
 import { reportError } from './output.js';
 import { registerRevisionCommands } from './revision-commands.js';
+import { registerSyncCommands } from './sync-commands.js';
 
 // commander is CommonJS: required, it loads in half the time an ESM import takes (no export
 // scanning), which every command pays at start-up.
@@ -46,6 +47,7 @@ export async function main(argv: string[]): Promise<void> {
   registerBackupCommands(program);
   registerCopyCommands(program);
   registerRevisionCommands(program);
+  registerSyncCommands(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {

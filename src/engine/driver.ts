@@ -78,6 +78,7 @@ const ROLE_PURPOSE: Partial<Record<keyof EngineRoles, string>> = {
   digester: 'content checksums (ferry verify, the verify step of ferry copy, ferry consolidate --verify)',
   rowReader: 'showing differing rows (ferry verify --detailed)',
   changeCapture: 'capturing changes while the app writes (ferry sync)',
+  changeSink: 'receiving a sync (ferry sync)',
 };
 
 /**

@@ -5,7 +5,9 @@
  * key and applies it, which is idempotent: a change applied twice, or a row copied by the snapshot
  * and then changed, ends the same.
  */
-import type { Row } from '../values/value.js';
+import type { Row, Value } from '../values/value.js';
+import type { CopyPlan } from './copy-plan.js';
+import type { TablePlan } from './table-plan.js';
 import type { Engine } from './types.js';
 
 /** A table whose changes are captured, and the columns that identify its rows (none: the rowid). */
@@ -43,6 +45,8 @@ export interface ChangeCapture {
   changesAfter(engine: Engine, after: number, limit: number): Promise<CapturedChange[]>;
   /** The current rows for these keys (key then columns); a key with no row was deleted. */
   rowsByKey(engine: Engine, table: CapturedTable, columns: string[], keys: string[]): Promise<Map<string, Row>>;
+  /** The key values a key token stands for (to delete a row that is gone). */
+  keyValues(key: string): Value[];
   /** Drops logged changes up to `upTo` (they are applied and recorded on the other side). */
   forget(engine: Engine, upTo: number): Promise<void>;
   /** Refuses every write to these tables with `message` (the app sees it), in one transaction. */
@@ -53,6 +57,41 @@ export interface ChangeCapture {
   remove(engine: Engine): Promise<void>;
 }
 
+/** Where a sync stands, kept on the target and written with every applied batch. */
+export interface SyncState {
+  /** The source, as its URL (masked), so one target can tell its syncs apart. */
+  source: string;
+  phase: 'snapshot' | 'catch-up';
+  /** The source's change-log position applied up to. */
+  position: number;
+  /** The copy's plan, once the snapshot is copied: how each source value becomes a target value. */
+  plan?: CopyPlan;
+  /** Changes per second in the last batch. */
+  rate?: number;
+  /** Changes applied so far, and when the last batch was. */
+  applied: number;
+  updatedAt: string;
+}
+
+/** One table's share of a batch: rows to write (target values, in the plan's column order) and keys to delete. */
+export interface TableChanges {
+  table: TablePlan;
+  upserts: Row[];
+  deletes: Value[][];
+}
+
+/** The target side of a sync: applies changes by key, with the sync's state in the same transaction. */
+export interface ChangeSink {
+  readState(engine: Engine, source: string): Promise<SyncState | null>;
+  /** Writes the state alone (a phase change), creating its table when needed. */
+  writeState(engine: Engine, state: SyncState): Promise<void>;
+  /** Applies one batch and records `state` in one transaction: a kill leaves the batch whole or not at all. */
+  apply(engine: Engine, changes: TableChanges[], state: SyncState): Promise<void>;
+  /** Forgets a sync (its state; the table goes with the last one). */
+  dropState(engine: Engine, source: string): Promise<void>;
+}
+
 export interface SyncRoles {
   changeCapture: ChangeCapture;
+  changeSink: ChangeSink;
 }

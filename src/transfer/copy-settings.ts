@@ -1,4 +1,5 @@
 /** The options of `ferry copy`, and their checking: the first step of a copy, before anything is opened. */
+import type { CopyPlan } from '../engine/copy-plan.js';
 import path from 'node:path';
 import type { CopyConfig } from '../config/types.js';
 import type { ConnectionTarget } from '../engine/types.js';
@@ -51,6 +52,8 @@ export interface CopyOptions {
   lockTimeoutMs?: number;
   /** Progress events. */
   onEvent?: (e: CopyEvent) => void;
+  /** Called with the plan once it is made (ferry sync keeps it to convert later changes alike). */
+  onPlan?: (plan: CopyPlan) => void;
 }
 
 /** What to do with a target table that already holds rows. */

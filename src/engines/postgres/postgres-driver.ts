@@ -4,6 +4,7 @@
  */
 import type { EngineDriver } from '../../engine/driver.js';
 import type { Capabilities } from '../../engine/types.js';
+import { postgresSyncRoles } from './postgres-sync-roles.js';
 import { postgresVerifyRoles } from './postgres-verify-roles.js';
 import { postgresRevisionRoles } from './postgres-revision-roles.js';
 import { postgresCopyRoles } from './postgres-copy-roles.js';
@@ -29,5 +30,6 @@ export const postgresDriver: EngineDriver = {
     limits: { nameProblem: postgresNameProblem, maxColumns: POSTGRES_MAX_COLUMNS },
     ...postgresCopyRoles,
     ...postgresVerifyRoles,
+    ...postgresSyncRoles,
   },
 };

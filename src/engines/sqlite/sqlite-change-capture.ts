@@ -11,6 +11,7 @@ import type { Engine } from '../../engine/types.js';
 import { FerryError } from '../../errors.js';
 import type { Row } from '../../values/value.js';
 import type { SqliteEngine } from './sqlite-engine.js';
+import { isKeyToken, parseKeyToken } from './sqlite-key-token.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
 
 export const CHANGES_TABLE = '_ferry_changes';
@@ -65,9 +66,6 @@ function ownTriggers(d: Database.Database, kind: 'capture' | 'fence'): string[] 
 function hasTable(d: Database.Database, name: string): boolean {
   return d.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 }
-
-/** SQL literals as quote() writes them, one per key column: only these are ever put into a query. */
-const TOKEN = /^(NULL|-?\d+(\.\d+)?(e[+-]?\d+)?|'(?:[^']|'')*'|X'[0-9A-F]*')(, (NULL|-?\d+(\.\d+)?(e[+-]?\d+)?|'(?:[^']|'')*'|X'[0-9A-F]*'))*$/i;
 
 export const sqliteChangeCapture: ChangeCapture = {
   async captureProblem(engine) {
@@ -133,7 +131,7 @@ export const sqliteChangeCapture: ChangeCapture = {
     const out = new Map<string, Row>();
     if (!keys.length) return out;
     for (const k of keys)
-      if (!TOKEN.test(k)) throw new FerryError('INTERNAL', `The change log of ${engine.displayUrl} holds a key ferry did not write: ${k.slice(0, 40)}`);
+      if (!isKeyToken(k)) throw new FerryError('INTERNAL', `The change log of ${engine.displayUrl} holds a key ferry did not write: ${k.slice(0, 40)}`);
     const key = keyColumns(d, table);
     const token = keyToken(q(table.table), key);
     const match = key.length === 1 ? `${q(key[0]!)} IN (${keys.join(', ')})` : `(${key.map(q).join(', ')}) IN (VALUES ${keys.map((k) => `(${k})`).join(', ')})`;
@@ -142,6 +140,8 @@ export const sqliteChangeCapture: ChangeCapture = {
     for (const r of rows) out.set(String(r[0]), r.slice(1));
     return out;
   },
+
+  keyValues: parseKeyToken,
 
   async forget(engine, upTo) {
     const { db: d, run } = db(engine);

@@ -1,5 +1,6 @@
 /** SQLite's sync roles: change capture (loaded when a sync runs). */
 import type { ChangeCapture, SyncRoles } from '../../engine/sync-roles.js';
+import { parseKeyToken } from './sqlite-key-token.js';
 
 const load = () => import('./sqlite-change-capture.js').then((m) => m.sqliteChangeCapture);
 
@@ -11,10 +12,11 @@ const changeCapture: ChangeCapture = {
   position: async (...a) => (await load()).position(...a),
   changesAfter: async (...a) => (await load()).changesAfter(...a),
   rowsByKey: async (...a) => (await load()).rowsByKey(...a),
+  keyValues: parseKeyToken,
   forget: async (...a) => (await load()).forget(...a),
   fence: async (...a) => (await load()).fence(...a),
   unfence: async (...a) => (await load()).unfence(...a),
   remove: async (...a) => (await load()).remove(...a),
 };
 
-export const sqliteSyncRoles: SyncRoles = { changeCapture };
+export const sqliteSyncRoles: Pick<SyncRoles, 'changeCapture'> = { changeCapture };

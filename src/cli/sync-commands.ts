@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { EXIT, FerryError } from '../errors.js';
+import type { SyncOptions, SyncReport } from '../sync/run-sync.js';
+import { commonOptions, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
+import { printJson, reportError, type Output } from './output.js';
+
+interface SyncFlags extends CommonFlags {
+  tables?: string;
+  exclude?: string;
+  batchSize?: string;
+  untilCaughtUp?: boolean;
+}
+
+type SyncStep = 'start' | 'status' | 'stop';
+
+const STEPS: Record<SyncStep, string> = {
+  start: 'Capture changes on the SQLite source, copy a snapshot, then apply the changes as the app writes (until Ctrl-C or --until-caught-up)',
+  status: 'Where a sync stands: its phase, the changes pending and the apply rate',
+  stop: "Remove the sync's triggers and log from the source and its state from the target",
+};
+
+/** `ferry sync start|status|stop <sqlite> <postgres-url>`. */
+export function registerSyncCommands(program: Command): void {
+  const sync = program.command('sync').description('Copy a SQLite database into PostgreSQL while the app keeps writing');
+  for (const step of Object.keys(STEPS) as SyncStep[]) {
+    const cmd = commonOptions(sync.command(step).description(STEPS[step]))
+      .argument('[from]', 'the SQLite source (default: copy.from in the config)')
+      .argument('[to]', 'the PostgreSQL target (default: copy.to in the config, then DATABASE_URL)');
+    if (step === 'start')
+      cmd
+        .option('--tables <list>', 'follow only these tables (comma-separated)')
+        .option('--exclude <list>', 'leave these tables out (comma-separated)')
+        .option('--batch-size <n>', 'changes per applied batch (default 5000)')
+        .option('--until-caught-up', 'stop once no change is pending, instead of running until Ctrl-C');
+    cmd.action(async (from: string | undefined, to: string | undefined, flags: SyncFlags) => {
+      const o = outputOf(flags);
+      process.exitCode = await syncCommand(step, from, to, flags, o).catch((e) => reportError(o, e));
+    });
+  }
+}
+
+async function syncCommand(step: SyncStep, fromArg: string | undefined, toArg: string | undefined, flags: SyncFlags, o: Output): Promise<number> {
+  const config = (await loadCommandConfig(flags, o)).config.copy ?? {};
+  const from = fromArg ?? config.from;
+  const to = toArg ?? config.to ?? process.env.DATABASE_URL;
+  if (!from || !to)
+    throw new FerryError('USAGE', `Say which database to sync ${!from ? 'from' : 'to'}.`, { hint: `ferry sync ${step} app.db postgres://user@host/db` });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  const options: SyncOptions = {
+    from,
+    to,
+    config,
+    include: list(flags.tables),
+    exclude: list(flags.exclude),
+    lockTimeoutMs: lockTimeoutOf(flags),
+    untilCaughtUp: !!flags.untilCaughtUp,
+    signal: stop.signal,
+    onEvent: (e) => o.log(e.type === 'phase' ? `${e.phase}: ${e.message}` : `applied ${e.changes} change(s), ${e.pending} pending, ${e.rate}/s`),
+  };
+  if (flags.batchSize !== undefined) options.batchSize = positive(flags.batchSize, '--batch-size');
+  try {
+    const lib = await import('../sync/run-sync.js');
+    const report = step === 'start' ? await lib.syncStart(options) : step === 'status' ? await lib.syncStatus(options) : await lib.syncStop(options);
+    if (o.json) printJson(o, { ok: true, step, ...report });
+    else printReport(o, step, report);
+    return report.rejected > 0 ? EXIT.rejects : EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}
+
+function printReport(o: Output, step: SyncStep, r: SyncReport): void {
+  if (step === 'stop') {
+    o.out(`Sync of ${r.source} into ${r.target} stopped: its triggers, log and state are removed.`);
+    return;
+  }
+  o.out(`${r.source} → ${r.target}: ${r.phase}, ${r.applied} change(s) applied, ${r.pending} pending${r.rate ? `, last batch ${r.rate}/s` : ''}`);
+  if (r.rejected) o.err(`${r.rejected} changed row(s) could not be converted for the target and were left out.`);
+}
+
+function list(v: string | undefined): string[] | undefined {
+  return v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+}
+
+function positive(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new FerryError('USAGE', `${flag} must be a whole number above 0, not "${v}".`);
+  return n;
+}

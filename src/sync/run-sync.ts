@@ -1,0 +1,298 @@
+/**
+ * `ferry sync start|status|stop`: a SQLite database copied into PostgreSQL while the app keeps
+ * writing. Start installs change capture on the source (the one write ferry makes to a source: its
+ * `_ferry` log and triggers), copies a snapshot with `ferry copy`, then applies the logged changes
+ * in commit order, each batch committed on the target with the log position it reached. Changes are
+ * applied by key from the source's current row, so applying one twice, or one the snapshot already
+ * holds, ends the same: a kill at any instant, then the same command, continues exactly.
+ */
+import type { CopyConfig } from '../config/types.js';
+import type { CopyPlan } from '../engine/copy-plan.js';
+import type { CapturedChange, CapturedTable, ChangeCapture, ChangeSink, SyncState, TableChanges } from '../engine/sync-roles.js';
+import type { TablePlan } from '../engine/table-plan.js';
+import type { ConnectionTarget, Engine } from '../engine/types.js';
+import { connect, parseUrl, resolveDatabaseArgument, roleOf } from '../engines/registry.js';
+import { FerryError } from '../errors.js';
+import { isInternalTable } from '../schema/own-tables.js';
+import { runCopy } from '../transfer/run-copy.js';
+import { convertOptionsOf, converterFor } from '../values/convert-value.js';
+import type { Row, Value } from '../values/value.js';
+
+/** Options of the sync commands; the CLI and the library call the same functions. */
+export interface SyncOptions {
+  /** The SQLite source (file or URL). */
+  from: string;
+  /** The PostgreSQL target URL. */
+  to: string;
+  include?: string[];
+  exclude?: string[];
+  config?: CopyConfig;
+  cwd?: string;
+  lockTimeoutMs?: number;
+  /** Changes per applied batch (default 5,000). */
+  batchSize?: number;
+  /** Stop once nothing is pending, instead of running until `signal` aborts. */
+  untilCaughtUp?: boolean;
+  /** How long to wait before looking for new changes when none are pending (default 200 ms). */
+  pollMs?: number;
+  signal?: AbortSignal;
+  onEvent?: (e: SyncEvent) => void;
+}
+
+export type SyncEvent =
+  | { type: 'phase'; phase: 'capture' | 'snapshot' | 'catch-up'; message: string }
+  | { type: 'applied'; changes: number; position: number; pending: number; rate: number };
+
+/** Where a sync stands, as `status` and `start` report it. */
+export interface SyncReport {
+  source: string;
+  target: string;
+  phase: SyncState['phase'] | 'not started';
+  position: number;
+  pending: number;
+  applied: number;
+  rate: number;
+  rejected: number;
+  ms: number;
+}
+
+const DEFAULT_BATCH = 5000;
+
+interface Ends {
+  from: ConnectionTarget;
+  to: ConnectionTarget;
+  capture: ChangeCapture;
+  sink: ChangeSink;
+}
+
+/** Both URLs parsed and both engines asked for their sync roles, before anything is opened. */
+function ends(options: SyncOptions): Ends {
+  const cwd = options.cwd ?? process.cwd();
+  const from = parseUrl(resolveDatabaseArgument(options.from, cwd));
+  const to = parseUrl(resolveDatabaseArgument(options.to, cwd));
+  return { from, to, capture: roleOf(from, 'changeCapture'), sink: roleOf(to, 'changeSink') };
+}
+
+async function withBoth<T>(e: Ends, options: SyncOptions, fn: (source: Engine, target: Engine) => Promise<T>): Promise<T> {
+  const source = await connect(e.from, { mustExist: true, busyTimeoutMs: options.lockTimeoutMs });
+  try {
+    const target = await connect(e.to, { busyTimeoutMs: options.lockTimeoutMs });
+    try {
+      return await fn(source, target);
+    } finally {
+      await target.close();
+    }
+  } finally {
+    await source.close();
+  }
+}
+
+/** `ferry sync start`: capture, snapshot, then catch up (and keep up until stopped). */
+export async function syncStart(options: SyncOptions): Promise<SyncReport> {
+  const started = Date.now();
+  const e = ends(options);
+  const emit = options.onEvent ?? (() => undefined);
+  return withBoth(e, options, async (source, target) => {
+    let state = await e.sink.readState(target, source.displayUrl);
+    if (!state) state = await beginCapture(e, source, target, options, emit);
+    if (state.phase === 'snapshot') state = await copySnapshot(e, target, state, options, emit);
+    emit({ type: 'phase', phase: 'catch-up', message: 'applying the changes logged since the snapshot' });
+    const applied = await catchUp(e, source, target, state, options, emit);
+    return report(e, source, target, applied.state, applied.rejected, started);
+  });
+}
+
+/** Capture first, so no write made while the snapshot is copied is missed. */
+async function beginCapture(e: Ends, source: Engine, target: Engine, options: SyncOptions, emit: NonNullable<SyncOptions['onEvent']>): Promise<SyncState> {
+  const problem = await e.capture.captureProblem(source);
+  if (problem) throw new FerryError('USAGE', `${source.displayUrl} cannot be synced: ${problem}`, { subject: source.displayUrl });
+  const tables = await capturedTables(source, options);
+  emit({ type: 'phase', phase: 'capture', message: `capturing changes to ${tables.length} table(s)` });
+  await e.capture.install(source, tables);
+  const state: SyncState = {
+    source: source.displayUrl,
+    phase: 'snapshot',
+    position: await e.capture.position(source),
+    applied: 0,
+    updatedAt: new Date().toISOString(),
+  };
+  await e.sink.writeState(target, state);
+  return state;
+}
+
+/** The tables to follow: every app table (or those asked for), each by its primary key. */
+async function capturedTables(source: Engine, options: SyncOptions): Promise<CapturedTable[]> {
+  const schema = await source.introspect();
+  const include = options.include ?? options.config?.include;
+  const exclude = new Set(options.exclude ?? options.config?.exclude ?? []);
+  const tables = schema.tables.filter((t) => !isInternalTable(t.name) && (include ? include.includes(t.name) : !exclude.has(t.name)));
+  const keyless = tables.filter((t) => !t.primaryKey?.columns.length).map((t) => t.name);
+  if (keyless.length)
+    throw new FerryError(
+      'NOT_SUPPORTED',
+      `ferry sync follows rows by primary key; ${keyless.map((t) => `"${t}"`).join(', ')} ha${keyless.length > 1 ? 've' : 's'} none.`,
+      {
+        subject: keyless[0],
+        hint: 'Add a primary key to each, or leave them out with --exclude (and copy them once the app is stopped).',
+      },
+    );
+  return tables.map((t) => ({ table: t.name, key: t.primaryKey!.columns }));
+}
+
+/** The snapshot, copied (or resumed) by ferry copy; its plan is kept to convert later changes alike. */
+async function copySnapshot(e: Ends, target: Engine, state: SyncState, options: SyncOptions, emit: NonNullable<SyncOptions['onEvent']>): Promise<SyncState> {
+  emit({ type: 'phase', phase: 'snapshot', message: 'copying a snapshot (ferry copy)' });
+  let plan: CopyPlan | null = null;
+  const resume = state.plan !== undefined || (await hasCopyState(target));
+  await runCopy({
+    from: e.from.url,
+    to: e.to.url,
+    include: options.include,
+    exclude: options.exclude,
+    config: options.config,
+    cwd: options.cwd,
+    lockTimeoutMs: options.lockTimeoutMs,
+    // The source changes while it is read: the rows are checked once the changes are applied.
+    verify: false,
+    resume,
+    onPlan: (p) => (plan = p),
+  });
+  const next: SyncState = { ...state, phase: 'catch-up', plan: plan!, updatedAt: new Date().toISOString() };
+  await e.sink.writeState(target, next);
+  return next;
+}
+
+async function hasCopyState(target: Engine): Promise<boolean> {
+  const schema = await target.introspect();
+  return schema.tables.some((t) => t.name === '_ferry_copy_state');
+}
+
+/** Applies logged changes batch by batch until none are pending (or until stopped). */
+async function catchUp(
+  e: Ends,
+  source: Engine,
+  target: Engine,
+  state: SyncState,
+  options: SyncOptions,
+  emit: NonNullable<SyncOptions['onEvent']>,
+): Promise<{ state: SyncState; rejected: number }> {
+  // Rows are read by the key the capture was installed with.
+  const captured = new Map((await e.capture.state(source))?.tables.map((t) => [t.table, t]) ?? []);
+  const tables = new Map(state.plan!.tables.filter((t) => captured.has(t.source)).map((t) => [t.source, { plan: t, captured: captured.get(t.source)! }]));
+  let rejected = 0;
+  for (;;) {
+    if (options.signal?.aborted) break;
+    const changes = await e.capture.changesAfter(source, state.position, options.batchSize ?? DEFAULT_BATCH);
+    if (!changes.length) {
+      if (options.untilCaughtUp) break;
+      await pause(options.pollMs ?? 200, options.signal);
+      continue;
+    }
+    const began = Date.now();
+    const batch = await changesToApply(e.capture, source, tables, changes);
+    rejected += batch.rejected;
+    const rate = Math.round(changes.length / Math.max(0.001, (Date.now() - began) / 1000));
+    state = { ...state, position: changes.at(-1)!.position, applied: state.applied + changes.length, rate, updatedAt: new Date().toISOString() };
+    await e.sink.apply(target, batch.tables, state);
+    // Only once the target holds the batch and its position: a kill before this re-reads the log.
+    await e.capture.forget(source, state.position);
+    emit({ type: 'applied', changes: changes.length, position: state.position, pending: (await e.capture.position(source)) - state.position, rate });
+  }
+  return { state, rejected };
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
+
+/**
+ * One batch as the target applies it: for each changed key, the source's current row (written
+ * by key) or, where there is none, the key (deleted). Values go through the copy plan's
+ * converters, as the snapshot's did; a row they refuse is counted and left out.
+ */
+async function changesToApply(
+  capture: ChangeCapture,
+  source: Engine,
+  tables: Map<string, { plan: TablePlan; captured: CapturedTable }>,
+  changes: CapturedChange[],
+): Promise<{ tables: TableChanges[]; rejected: number }> {
+  const byTable = new Map<string, Set<string>>();
+  for (const c of changes) {
+    if (!byTable.has(c.table)) byTable.set(c.table, new Set());
+    byTable.get(c.table)!.add(c.key);
+  }
+  const out: TableChanges[] = [];
+  let rejected = 0;
+  for (const [name, keySet] of byTable) {
+    const found = tables.get(name);
+    if (!found) continue;
+    const { plan, captured } = found;
+    const keys = [...keySet];
+    const rows = await capture.rowsByKey(
+      source,
+      captured,
+      plan.columns.map((c) => c.source),
+      keys,
+    );
+    const convert = plan.columns.map((c) => converterFor(c.logical, convertOptionsOf(c)));
+    // The target's key columns, each as the captured key's position and the column's converter.
+    const targetKey = plan.primaryKey!.columns.map((k) => {
+      const column = plan.columns.findIndex((c) => c.target === k);
+      return { at: captured.key.indexOf(plan.columns[column]!.source), convert: convert[column]! };
+    });
+    const upserts: Row[] = [];
+    const deletes: Value[][] = [];
+    for (const k of keys) {
+      const row = rows.get(k);
+      try {
+        if (row) upserts.push(row.slice(captured.key.length).map((v, i) => convert[i]!(v)));
+        else {
+          const values = capture.keyValues(k);
+          deletes.push(targetKey.map((t) => t.convert(values[t.at]!)));
+        }
+      } catch {
+        rejected++;
+      }
+    }
+    out.push({ table: plan, upserts, deletes });
+  }
+  return { tables: out, rejected };
+}
+
+async function report(e: Ends, source: Engine, target: Engine, state: SyncState | null, rejected: number, started: number): Promise<SyncReport> {
+  const last = await e.capture.position(source);
+  return {
+    source: source.displayUrl,
+    target: target.displayUrl,
+    phase: state?.phase ?? 'not started',
+    position: state?.position ?? 0,
+    pending: state ? Math.max(0, last - state.position) : 0,
+    applied: state?.applied ?? 0,
+    rate: state?.rate ?? 0,
+    rejected,
+    ms: Date.now() - started,
+  };
+}
+
+/** `ferry sync status`: the phase, the changes pending, and the last apply rate. Reads only. */
+export async function syncStatus(options: SyncOptions): Promise<SyncReport> {
+  const started = Date.now();
+  const e = ends(options);
+  return withBoth(e, options, async (source, target) => report(e, source, target, await e.sink.readState(target, source.displayUrl), 0, started));
+}
+
+/** `ferry sync stop`: removes the capture (log, triggers, fences) from the source and the sync's state from the target. */
+export async function syncStop(options: SyncOptions): Promise<SyncReport> {
+  const started = Date.now();
+  const e = ends(options);
+  return withBoth(e, options, async (source, target) => {
+    const state = await e.sink.readState(target, source.displayUrl);
+    const r = await report(e, source, target, state, 0, started);
+    await e.capture.remove(source);
+    await e.sink.dropState(target, source.displayUrl);
+    return r;
+  });
+}
