@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'SOURCE_DIR_MISSING'
   | 'SOURCE_MISSING'
   | 'NOT_SQLITE'
+  | 'NOT_WAL'
   | 'CORRUPT'
   | 'LOCKED'
   | 'TABLE_MISSING'

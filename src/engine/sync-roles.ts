@@ -8,6 +8,7 @@
 import type { Row, Value } from '../values/value.js';
 import type { CopyPlan } from './copy-plan.js';
 import type { TablePlan } from './table-plan.js';
+import type { RunLock } from './run-lock.js';
 import type { Engine } from './types.js';
 
 /** A table whose changes are captured, and the columns that identify its rows (none: the rowid). */
@@ -45,6 +46,8 @@ export interface ChangeCapture {
   changesAfter(engine: Engine, after: number, limit: number): Promise<CapturedChange[]>;
   /** The current rows for these keys (key then columns); a key with no row was deleted. */
   rowsByKey(engine: Engine, table: CapturedTable, columns: string[], keys: string[]): Promise<Map<string, Row>>;
+  /** A fingerprint of these tables' definitions (ferry's own triggers left out): it changes when their schema does. */
+  schemaFingerprint(engine: Engine, tables: string[]): Promise<string>;
   /** The key values a key token stands for (to delete a row that is gone). */
   keyValues(key: string): Value[];
   /** Drops logged changes up to `upTo` (they are applied and recorded on the other side). */
@@ -68,6 +71,8 @@ export interface SyncState {
   plan?: CopyPlan;
   /** Changes per second in the last batch. */
   rate?: number;
+  /** The source tables' schema when capture began: a sync stops when it changes. */
+  schema?: string;
   /** Changes applied so far, and when the last batch was. */
   applied: number;
   updatedAt: string;
@@ -82,6 +87,8 @@ export interface TableChanges {
 
 /** The target side of a sync: applies changes by key, with the sync's state in the same transaction. */
 export interface ChangeSink {
+  /** The sync's own lock on the target, or null while another run of this sync holds it (a killed run never keeps it). */
+  tryLock(engine: Engine, source: string): Promise<RunLock | null>;
   readState(engine: Engine, source: string): Promise<SyncState | null>;
   /** Writes the state alone (a phase change), creating its table when needed. */
   writeState(engine: Engine, state: SyncState): Promise<void>;

@@ -93,19 +93,34 @@ export async function syncStart(options: SyncOptions): Promise<SyncReport> {
   const e = ends(options);
   const emit = options.onEvent ?? (() => undefined);
   return withBoth(e, options, async (source, target) => {
-    let state = await e.sink.readState(target, source.displayUrl);
-    if (!state) state = await beginCapture(e, source, target, options, emit);
-    if (state.phase === 'snapshot') state = await copySnapshot(e, target, state, options, emit);
-    emit({ type: 'phase', phase: 'catch-up', message: 'applying the changes logged since the snapshot' });
-    const applied = await catchUp(e, source, target, state, options, emit);
-    return report(e, source, target, applied.state, applied.rejected, started);
+    const lock = await lockSync(e, source, target, 'start');
+    try {
+      let state = await e.sink.readState(target, source.displayUrl);
+      if (!state) state = await beginCapture(e, source, target, options, emit);
+      if (state.phase === 'snapshot') state = await copySnapshot(e, target, state, options, emit);
+      emit({ type: 'phase', phase: 'catch-up', message: 'applying the changes logged since the snapshot' });
+      const applied = await catchUp(e, source, target, state, options, emit);
+      return await report(e, source, target, applied.state, applied.rejected, started);
+    } finally {
+      await lock.release();
+    }
+  });
+}
+
+/** One run per sync: a second `start` (or a `stop` while one runs) is refused, not interleaved. */
+async function lockSync(e: Ends, source: Engine, target: Engine, step: string) {
+  const lock = await e.sink.tryLock(target, source.displayUrl);
+  if (lock) return lock;
+  throw new FerryError('LOCKED', `A ferry sync of ${source.displayUrl} into ${target.displayUrl} is running, so this ${step} would interfere with it.`, {
+    subject: source.displayUrl,
+    hint: 'Stop the running one first (Ctrl-C in its terminal). A killed sync never keeps its lock.',
   });
 }
 
 /** Capture first, so no write made while the snapshot is copied is missed. */
 async function beginCapture(e: Ends, source: Engine, target: Engine, options: SyncOptions, emit: NonNullable<SyncOptions['onEvent']>): Promise<SyncState> {
   const problem = await e.capture.captureProblem(source);
-  if (problem) throw new FerryError('USAGE', `${source.displayUrl} cannot be synced: ${problem}`, { subject: source.displayUrl });
+  if (problem) throw new FerryError('NOT_WAL', `${source.displayUrl} cannot be synced: ${problem}`, { subject: source.displayUrl });
   const tables = await capturedTables(source, options);
   emit({ type: 'phase', phase: 'capture', message: `capturing changes to ${tables.length} table(s)` });
   await e.capture.install(source, tables);
@@ -114,6 +129,10 @@ async function beginCapture(e: Ends, source: Engine, target: Engine, options: Sy
     phase: 'snapshot',
     position: await e.capture.position(source),
     applied: 0,
+    schema: await e.capture.schemaFingerprint(
+      source,
+      tables.map((t) => t.table),
+    ),
     updatedAt: new Date().toISOString(),
   };
   await e.sink.writeState(target, state);
@@ -182,6 +201,7 @@ async function catchUp(
   let rejected = 0;
   for (;;) {
     if (options.signal?.aborted) break;
+    await checkSchema(e.capture, source, [...captured.keys()], state);
     const changes = await e.capture.changesAfter(source, state.position, options.batchSize ?? DEFAULT_BATCH);
     if (!changes.length) {
       if (options.untilCaughtUp) break;
@@ -199,6 +219,19 @@ async function catchUp(
     emit({ type: 'applied', changes: changes.length, position: state.position, pending: (await e.capture.position(source)) - state.position, rate });
   }
   return { state, rejected };
+}
+
+/** A table changed on the source stops the sync before a change is applied to the wrong shape. */
+async function checkSchema(capture: ChangeCapture, source: Engine, tables: string[], state: SyncState): Promise<void> {
+  if (!state.schema || (await capture.schemaFingerprint(source, tables)) === state.schema) return;
+  throw new FerryError(
+    'STALE_STATE',
+    `The schema of the synced tables in ${source.displayUrl} changed while the sync ran; ferry stopped before applying another change.`,
+    {
+      subject: source.displayUrl,
+      hint: 'Apply the same schema change to the target (ferry upgrade), or run ferry sync stop and start the sync again.',
+    },
+  );
 }
 
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -289,10 +322,15 @@ export async function syncStop(options: SyncOptions): Promise<SyncReport> {
   const started = Date.now();
   const e = ends(options);
   return withBoth(e, options, async (source, target) => {
-    const state = await e.sink.readState(target, source.displayUrl);
-    const r = await report(e, source, target, state, 0, started);
-    await e.capture.remove(source);
-    await e.sink.dropState(target, source.displayUrl);
-    return r;
+    const lock = await lockSync(e, source, target, 'stop');
+    try {
+      const state = await e.sink.readState(target, source.displayUrl);
+      const r = await report(e, source, target, state, 0, started);
+      await e.capture.remove(source);
+      await e.sink.dropState(target, source.displayUrl);
+      return r;
+    } finally {
+      await lock.release();
+    }
   });
 }

@@ -6,6 +6,7 @@
  */
 import type { ChangeSink, SyncState, TableChanges } from '../../engine/sync-roles.js';
 import type { Engine } from '../../engine/types.js';
+import { releaseOnce } from '../../engine/run-lock.js';
 import type { ColumnPlan } from '../../engine/table-plan.js';
 import { formatTimeOfDay, formatTimestamp } from '../../values/time-text.js';
 import type { Row, Value } from '../../values/value.js';
@@ -75,6 +76,14 @@ async function remove(engine: Engine, c: TableChanges): Promise<void> {
 }
 
 export const postgresChangeSink: ChangeSink = {
+  async tryLock(engine, source) {
+    // A session-level advisory lock: it lives as long as this connection, so a killed run drops it.
+    const key = `ferry sync ${source}`;
+    const rows = await engine.query<{ ok: number | string }>(`SELECT pg_try_advisory_lock(hashtext($1))::int AS ok`, [key]);
+    if (Number(rows[0]?.ok) !== 1) return null;
+    return releaseOnce(async () => void (await engine.query(`SELECT pg_advisory_unlock(hashtext($1))`, [key]).catch(() => undefined)));
+  },
+
   async readState(engine, source) {
     const found = await engine.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1`,

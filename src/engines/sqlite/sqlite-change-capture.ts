@@ -5,6 +5,7 @@
  * and `remove` drops it all. Keys are stored as SQL literals made by SQLite's own quote(), so any
  * key value (text, numbers, blobs) reads back exactly.
  */
+import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { CapturedChange, CapturedTable, CaptureState, ChangeCapture } from '../../engine/sync-roles.js';
 import type { Engine } from '../../engine/types.js';
@@ -139,6 +140,16 @@ export const sqliteChangeCapture: ChangeCapture = {
     const rows = run(`reading changed rows of "${table.table}" in`, () => d.prepare(sql).raw(true).all() as Row[]);
     for (const r of rows) out.set(String(r[0]), r.slice(1));
     return out;
+  },
+
+  async schemaFingerprint(engine, tables) {
+    const { db: d } = db(engine);
+    const rows = d
+      .prepare(
+        `SELECT type, name, sql FROM sqlite_schema WHERE tbl_name IN (SELECT value FROM json_each(?)) AND name NOT LIKE '\\_ferry\\_%' ESCAPE '\\' ORDER BY type, name`,
+      )
+      .all(JSON.stringify(tables)) as { type: string; name: string; sql: string | null }[];
+    return createHash('sha256').update(JSON.stringify(rows)).digest('hex').slice(0, 16);
   },
 
   keyValues: parseKeyToken,

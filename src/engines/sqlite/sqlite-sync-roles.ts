@@ -12,6 +12,7 @@ const changeCapture: ChangeCapture = {
   position: async (...a) => (await load()).position(...a),
   changesAfter: async (...a) => (await load()).changesAfter(...a),
   rowsByKey: async (...a) => (await load()).rowsByKey(...a),
+  schemaFingerprint: async (...a) => (await load()).schemaFingerprint(...a),
   keyValues: parseKeyToken,
   forget: async (...a) => (await load()).forget(...a),
   fence: async (...a) => (await load()).fence(...a),

@@ -1,0 +1,217 @@
+/**
+ * `ferry sync start|status|stop` against a real PostgreSQL, with a second real process writing to
+ * the SQLite source as an app would (its own connection, a busy timeout) while the sync copies and
+ * catches up: PostgreSQL ends equal value for value, a kill -9 at any point and the same command
+ * again ends exact, stop leaves nothing behind, and bad input changes nothing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { connect } from '../../src/engines/registry.js';
+import { ferry, FERRY } from '../support/cli.js';
+import { freshPostgresDatabase } from '../support/postgres.js';
+import { tempDir } from '../support/sqlite-fixtures.js';
+
+function makeSource(file: string, options: { wal?: boolean; rows?: number; keyless?: boolean } = {}): void {
+  const db = new Database(file);
+  if (options.wal ?? true) db.pragma('journal_mode = WAL');
+  db.exec(`CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, score REAL, active BOOLEAN NOT NULL, seen DATETIME, photo BLOB);
+    CREATE TABLE tags (name TEXT PRIMARY KEY, uses INTEGER NOT NULL);
+    CREATE TABLE likes (user_id INTEGER NOT NULL, tag TEXT NOT NULL, at TIMESTAMP, PRIMARY KEY (user_id, tag));`);
+  if (options.keyless) db.exec(`CREATE TABLE audit (what TEXT)`);
+  const rows = options.rows ?? 3000;
+  db.transaction(() => {
+    const u = db.prepare(`INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)`);
+    for (let i = 1; i <= rows; i++) u.run(i, `u${i}@example.com`, i / 7, i % 2, `2024-01-0${(i % 9) + 1} 10:00:00`, i % 5 ? null : Buffer.from([i % 256, 0]));
+    const t = db.prepare(`INSERT INTO tags VALUES (?, ?)`);
+    for (let i = 1; i <= 100; i++) t.run(`tag ${i} ü`, i);
+    const l = db.prepare(`INSERT INTO likes VALUES (?, ?, ?)`);
+    for (let i = 1; i <= rows; i++) l.run(i, `tag ${(i % 100) + 1} ü`, '2024-02-03T04:05:06Z');
+  })();
+  db.close();
+}
+
+/**
+ * The app: inserts, updates (one changing a key) and deletes, about `perSecond` writes a second for
+ * `seconds`, each in its own transaction. Prints how many writes failed and why.
+ */
+const WRITER = `
+const Database = require('better-sqlite3');
+const [file, perSecond, seconds, from] = process.argv.slice(1);
+const db = new Database(file, { timeout: 5000 });
+const failures = [];
+let next = Number(from);
+const write = (sql, ...p) => { try { db.prepare(sql).run(...p); } catch (e) { failures.push(e.message); } };
+const end = Date.now() + Number(seconds) * 1000;
+const tick = () => {
+  for (let i = 0; i < Number(perSecond) / 20; i++) {
+    const n = next++;
+    write('INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)', n, 'w' + n + '@example.com', n / 3, n % 2, '2025-05-05 05:05:05', Buffer.from('x' + n));
+    write('UPDATE users SET score = score + 1, active = 1 - active WHERE id = ?', (n * 7) % 2000 + 1);
+    write('UPDATE tags SET uses = uses + 1 WHERE name = ?', 'tag ' + ((n % 100) + 1) + ' ü');
+    write('INSERT OR REPLACE INTO likes VALUES (?, ?, ?)', n % 500 + 1, 'tag ' + (n % 7 + 1) + ' ü', '2025-06-07T08:09:10Z');
+    if (n % 10 === 0) write('DELETE FROM users WHERE id = ?', n - 5);
+    if (n % 25 === 0) write('UPDATE users SET id = ? WHERE id = ?', n + 1000000, n - 3);
+  }
+  if (Date.now() < end) setTimeout(tick, 50); else { console.log(JSON.stringify({ last: next, failures: failures.slice(0, 5), failed: failures.length })); db.close(); }
+};
+tick();
+`;
+
+interface WriterResult {
+  last: number;
+  failures: string[];
+  failed: number;
+}
+
+function startWriter(file: string, perSecond: number, seconds: number, from: number): { done: Promise<WriterResult> } {
+  const child = spawn(process.execPath, ['-e', WRITER, file, String(perSecond), String(seconds), String(from)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const done = new Promise<WriterResult>((resolve, reject) =>
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as WriterResult) : reject(new Error(`writer exited ${code}: ${err}`)))),
+  );
+  return { done };
+}
+
+/** `ferry sync start` in the background, to be killed or stopped. */
+function startSync(cwd: string, ...args: string[]): { child: ChildProcess; done: Promise<{ status: number | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, [FERRY, 'sync', 'start', ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (status) => resolve({ status, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function ferryObjects(file: string, url: string): Promise<{ source: string[]; target: string[] }> {
+  const db = new Database(file, { readonly: true });
+  const source = db.prepare(`SELECT name FROM sqlite_schema WHERE name LIKE '%ferry%' AND name <> '_ferry_origin' ORDER BY name`).pluck().all() as string[];
+  db.close();
+  const pg = await connect(url);
+  const target = (
+    await pg.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('_ferry_sync', '_ferry_copy_state')`)
+  ).map((r) => r.tablename);
+  await pg.close();
+  return { source, target };
+}
+
+async function assertEqual(dir: string, file: string, url: string): Promise<void> {
+  const v = await ferry(dir, 'verify', file, url, '--json');
+  const report = JSON.parse(v.stdout || '{}') as { ok?: boolean; tables?: { table: string; ok: boolean; sourceRows: number; targetRows: number }[] };
+  assert.equal(v.status, 0, `verify: ${JSON.stringify(report.tables?.filter((t) => !t.ok))} ${v.stderr}`);
+}
+
+test('with the app writing throughout, the sync catches up and PostgreSQL equals SQLite value for value; stop leaves nothing', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-live');
+  const file = path.join(dir, 'app.db');
+  makeSource(file);
+  const writer = startWriter(file, 500, 4, 10_000);
+  const first = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up', '--json');
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal((JSON.parse(first.stdout) as { phase: string }).phase, 'catch-up');
+  const wrote = await writer.done;
+  assert.equal(wrote.failed, 0, `the app's writes all succeed with capture on: ${wrote.failures.join(' | ')}`);
+  const second = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up', '--json');
+  assert.equal(second.status, 0, second.stderr);
+  const caught = JSON.parse(second.stdout) as { applied: number; pending: number };
+  assert.ok(caught.applied > 1000, `${caught.applied} changes applied`);
+  assert.equal(caught.pending, 0);
+  await assertEqual(dir, file, pg.url);
+  const status = await ferry(dir, 'sync', 'status', file, pg.url, '--json');
+  assert.equal(status.status, 0, status.stderr);
+  assert.deepEqual((({ phase, pending }) => ({ phase, pending }))(JSON.parse(status.stdout) as { phase: string; pending: number }), {
+    phase: 'catch-up',
+    pending: 0,
+  });
+  const stop = await ferry(dir, 'sync', 'stop', file, pg.url);
+  assert.equal(stop.status, 0, stop.stderr);
+  assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
+});
+
+test('kill -9 during the snapshot and during catch-up, then the same command: exact, nothing lost or applied twice', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-kill');
+  const file = path.join(dir, 'app.db');
+  makeSource(file, { rows: 60_000 });
+  // Killed while copying the snapshot.
+  const during = startSync(dir, file, pg.url, '--until-caught-up');
+  await wait(900);
+  during.child.kill('SIGKILL');
+  await during.done;
+  const writer = startWriter(file, 1000, 2, 100_000);
+  // Killed while applying small batches of the app's changes.
+  const resumed = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up', '--batch-size', '20');
+  assert.equal(resumed.status, 0, resumed.stderr);
+  await writer.done;
+  const catching = startSync(dir, file, pg.url, '--batch-size', '10');
+  await wait(700);
+  catching.child.kill('SIGKILL');
+  await catching.done;
+  const last = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up');
+  assert.equal(last.status, 0, last.stderr);
+  await assertEqual(dir, file, pg.url);
+  assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
+});
+
+test('a second start while one runs is refused; a schema change stops the running sync; nothing is applied wrongly', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-lock');
+  const file = path.join(dir, 'app.db');
+  makeSource(file, { rows: 500 });
+  const running = startSync(dir, file, pg.url);
+  // Until it has copied the snapshot and is waiting for changes.
+  for (let i = 0; i < 100; i++) {
+    const s = await ferry(dir, 'sync', 'status', file, pg.url, '--json');
+    if (s.status === 0 && (JSON.parse(s.stdout) as { phase: string }).phase === 'catch-up') break;
+    await wait(100);
+  }
+  const second = await ferry(dir, 'sync', 'start', file, pg.url, '--json');
+  assert.equal(second.status, 1);
+  assert.equal((JSON.parse(second.stdout) as { error: { code: string } }).error.code, 'LOCKED');
+  const stopWhileRunning = await ferry(dir, 'sync', 'stop', file, pg.url);
+  assert.equal(stopWhileRunning.status, 1);
+  assert.match(stopWhileRunning.stderr, /is running/);
+  const db = new Database(file);
+  db.exec(`ALTER TABLE users ADD COLUMN nickname TEXT`);
+  db.prepare(`UPDATE users SET nickname = 'x' WHERE id = 1`).run();
+  db.close();
+  const ended = await running.done;
+  assert.equal(ended.status, 1);
+  assert.match(ended.stderr, /schema of the synced tables .* changed/);
+  assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
+  assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
+});
+
+test('bad input: a source not in WAL mode, a table without a primary key; nothing is changed on either side', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-bad');
+  const noWal = path.join(dir, 'nowal.db');
+  makeSource(noWal, { wal: false, rows: 10 });
+  const r = await ferry(dir, 'sync', 'start', noWal, pg.url, '--until-caught-up');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /not in WAL mode.*journal_mode=WAL/s);
+  assert.deepEqual(await ferryObjects(noWal, pg.url), { source: [], target: [] });
+  const keyless = path.join(dir, 'keyless.db');
+  makeSource(keyless, { rows: 10, keyless: true });
+  const k = await ferry(dir, 'sync', 'start', keyless, pg.url, '--until-caught-up', '--json');
+  assert.equal(k.status, 1);
+  const err = (JSON.parse(k.stdout) as { error: { code: string; message: string } }).error;
+  assert.equal(err.code, 'NOT_SUPPORTED');
+  assert.match(err.message, /"audit"/);
+  assert.deepEqual(await ferryObjects(keyless, pg.url), { source: [], target: [] });
+});
