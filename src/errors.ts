@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'SOURCE_MISSING'
   | 'NOT_SQLITE'
   | 'NOT_WAL'
+  | 'SYNC_NOT_READY'
   | 'CORRUPT'
   | 'LOCKED'
   | 'TABLE_MISSING'

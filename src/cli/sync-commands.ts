@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT, FerryError } from '../errors.js';
-import type { SyncOptions, SyncReport } from '../sync/run-sync.js';
+import type { CutoverReport, SyncOptions, SyncReport } from '../sync/run-sync.js';
 import { commonOptions, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
 import { printJson, reportError, type Output } from './output.js';
 
@@ -11,11 +11,12 @@ interface SyncFlags extends CommonFlags {
   untilCaughtUp?: boolean;
 }
 
-type SyncStep = 'start' | 'status' | 'stop';
+type SyncStep = 'start' | 'status' | 'cutover' | 'stop';
 
 const STEPS: Record<SyncStep, string> = {
   start: 'Capture changes on the SQLite source, copy a snapshot, then apply the changes as the app writes (until Ctrl-C or --until-caught-up)',
   status: 'Where a sync stands: its phase, the changes pending and the apply rate',
+  cutover: 'Switch: fence the source, drain, check both sides are identical, capture changes on PostgreSQL for the way back',
   stop: "Remove the sync's triggers and log from the source and its state from the target",
 };
 
@@ -62,7 +63,8 @@ async function syncCommand(step: SyncStep, fromArg: string | undefined, toArg: s
   if (flags.batchSize !== undefined) options.batchSize = positive(flags.batchSize, '--batch-size');
   try {
     const lib = await import('../sync/run-sync.js');
-    const report = step === 'start' ? await lib.syncStart(options) : step === 'status' ? await lib.syncStatus(options) : await lib.syncStop(options);
+    const run = { start: lib.syncStart, status: lib.syncStatus, cutover: lib.syncCutover, stop: lib.syncStop }[step];
+    const report = await run(options);
     if (o.json) printJson(o, { ok: true, step, ...report });
     else printReport(o, step, report);
     return report.rejected > 0 ? EXIT.rejects : EXIT.ok;
@@ -71,7 +73,13 @@ async function syncCommand(step: SyncStep, fromArg: string | undefined, toArg: s
   }
 }
 
-function printReport(o: Output, step: SyncStep, r: SyncReport): void {
+function printReport(o: Output, step: SyncStep, r: SyncReport | CutoverReport): void {
+  if ('pauseMs' in r) {
+    o.out(`Cut over: writes to ${r.source} were paused for ${r.pauseMs} ms; both sides are identical.`);
+    o.out(`Switch the app to: DATABASE_URL=${r.databaseUrl}`);
+    o.out('Changes written there are captured: ferry sync rollback brings them back to SQLite.');
+    return;
+  }
   if (step === 'stop') {
     o.out(`Sync of ${r.source} into ${r.target} stopped: its triggers, log and state are removed.`);
     return;

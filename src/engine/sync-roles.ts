@@ -64,7 +64,7 @@ export interface ChangeCapture {
 export interface SyncState {
   /** The source, as its URL (masked), so one target can tell its syncs apart. */
   source: string;
-  phase: 'snapshot' | 'catch-up';
+  phase: 'snapshot' | 'catch-up' | 'cut-over';
   /** The source's change-log position applied up to. */
   position: number;
   /** The copy's plan, once the snapshot is copied: how each source value becomes a target value. */
@@ -73,6 +73,9 @@ export interface SyncState {
   rate?: number;
   /** The source tables' schema when capture began: a sync stops when it changes. */
   schema?: string;
+  /** When the cutover switched writes to the target, and how long writes were paused. */
+  cutoverAt?: string;
+  pauseMs?: number;
   /** Changes applied so far, and when the last batch was. */
   applied: number;
   updatedAt: string;

@@ -11,10 +11,11 @@ import type { CopyPlan } from '../engine/copy-plan.js';
 import type { CapturedChange, CapturedTable, ChangeCapture, ChangeSink, SyncState, TableChanges } from '../engine/sync-roles.js';
 import type { TablePlan } from '../engine/table-plan.js';
 import type { ConnectionTarget, Engine } from '../engine/types.js';
-import { connect, parseUrl, resolveDatabaseArgument, roleOf } from '../engines/registry.js';
+import { connect, driverOf, parseUrl, resolveDatabaseArgument, roleOf } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
 import { isInternalTable } from '../schema/own-tables.js';
 import { runCopy } from '../transfer/run-copy.js';
+import { verifyDatabases } from '../transfer/verify-copy.js';
 import { convertOptionsOf, converterFor } from '../values/convert-value.js';
 import type { Row, Value } from '../values/value.js';
 
@@ -96,6 +97,10 @@ export async function syncStart(options: SyncOptions): Promise<SyncReport> {
     const lock = await lockSync(e, source, target, 'start');
     try {
       let state = await e.sink.readState(target, source.displayUrl);
+      if (state?.phase === 'cut-over')
+        throw new FerryError('SYNC_NOT_READY', `${source.displayUrl} was cut over to ${target.displayUrl} at ${state.cutoverAt}; the app writes there now.`, {
+          hint: 'ferry sync rollback brings the rows back to SQLite; ferry sync stop ends the sync.',
+        });
       if (!state) state = await beginCapture(e, source, target, options, emit);
       if (state.phase === 'snapshot') state = await copySnapshot(e, target, state, options, emit);
       emit({ type: 'phase', phase: 'catch-up', message: 'applying the changes logged since the snapshot' });
@@ -327,10 +332,82 @@ export async function syncStop(options: SyncOptions): Promise<SyncReport> {
       const state = await e.sink.readState(target, source.displayUrl);
       const r = await report(e, source, target, state, 0, started);
       await e.capture.remove(source);
+      // The way back's capture on the target, when a cutover installed it.
+      await driverOf(target).roles.changeCapture?.remove(target);
       await e.sink.dropState(target, source.displayUrl);
       return r;
     } finally {
       await lock.release();
     }
   });
+}
+
+/** What `ferry sync cutover` did: how long writes were paused, and where the app should write now. */
+export interface CutoverReport extends SyncReport {
+  pauseMs: number;
+  databaseUrl: string;
+}
+
+/** The message a fenced SQLite source gives the app's writes. */
+function movedMessage(target: Engine): string {
+  return `ferry: this database moved to PostgreSQL (${target.displayUrl}); writes here are refused. ferry sync rollback brings it back.`;
+}
+
+/**
+ * `ferry sync cutover`: catches up, fences the source (its writes now fail with a clear message
+ * instead of being lost), drains what is pending, checks both sides are identical by content,
+ * starts capturing changes on the target for the way back, and reports the pause. If the check
+ * fails, the fence is lifted and nothing else changes.
+ */
+export async function syncCutover(options: SyncOptions): Promise<CutoverReport> {
+  const started = Date.now();
+  const e = ends(options);
+  const emit = options.onEvent ?? (() => undefined);
+  const back = roleOf(e.to, 'changeCapture', 'capturing changes for the way back (ferry sync cutover)');
+  return withBoth(e, options, async (source, target) => {
+    const lock = await lockSync(e, source, target, 'cutover');
+    try {
+      const state = await e.sink.readState(target, source.displayUrl);
+      if (!state || state.phase !== 'catch-up') throw notReady(source, target, state);
+      // Most of the backlog is applied while the app still writes, so the pause is short.
+      let caught = await catchUp(e, source, target, state, { ...options, untilCaughtUp: true, signal: undefined }, emit);
+      const fenced = Date.now();
+      const tables = (await e.capture.state(source))!.tables.map((t) => t.table);
+      await e.capture.fence(source, tables, movedMessage(target));
+      try {
+        caught = await catchUp(e, source, target, caught.state, { ...options, untilCaughtUp: true, signal: undefined }, emit);
+        await checkIdentical(source, target, caught.state);
+        await back.install(
+          target,
+          caught.state.plan!.tables.map((t) => ({ table: t.target, key: t.primaryKey!.columns })),
+        );
+      } catch (err) {
+        await e.capture.unfence(source);
+        throw err;
+      }
+      const pauseMs = Date.now() - fenced;
+      const done: SyncState = { ...caught.state, phase: 'cut-over', cutoverAt: new Date().toISOString(), pauseMs, updatedAt: new Date().toISOString() };
+      await e.sink.writeState(target, done);
+      return { ...(await report(e, source, target, done, caught.rejected, started)), pauseMs, databaseUrl: target.displayUrl };
+    } finally {
+      await lock.release();
+    }
+  });
+}
+
+function notReady(source: Engine, target: Engine, state: SyncState | null): FerryError {
+  if (state?.phase === 'cut-over') return new FerryError('SYNC_NOT_READY', `${source.displayUrl} was already cut over to ${target.displayUrl} at ${state.cutoverAt}.`);
+  return new FerryError('SYNC_NOT_READY', `There is no snapshot of ${source.displayUrl} in ${target.displayUrl} yet, so there is nothing to cut over to.`, {
+    hint: `Run ferry sync start ${source.displayUrl} <url> first; cut over once it has caught up.`,
+  });
+}
+
+/** Both sides identical by content, table by table; otherwise the cutover stops (and lifts the fence). */
+async function checkIdentical(source: Engine, target: Engine, state: SyncState): Promise<void> {
+  const verify = await verifyDatabases({ from: source, to: target, plan: state.plan!, digestThreads: 1 });
+  const differ = verify.tables.filter((t) => !t.ok).map((t) => t.table);
+  if (differ.length)
+    throw new FerryError('VERIFY_FAILED', `After draining, ${differ.join(', ')} differ between ${source.displayUrl} and ${target.displayUrl}; the cutover was undone.`, {
+      hint: 'Nothing was switched: the source takes writes again. Run ferry verify --detailed to see the rows.',
+    });
 }

@@ -93,7 +93,7 @@ function startSync(cwd: string, ...args: string[]): { child: ChildProcess; done:
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function ferryObjects(file: string, url: string): Promise<{ source: string[]; target: string[] }> {
+async function ferryObjects(file: string, url: string): Promise<{ source: string[]; target: string[]; triggers?: string[] }> {
   const db = new Database(file, { readonly: true });
   const source = db.prepare(`SELECT name FROM sqlite_schema WHERE name LIKE '%ferry%' AND name <> '_ferry_origin' ORDER BY name`).pluck().all() as string[];
   db.close();
@@ -214,4 +214,60 @@ test('bad input: a source not in WAL mode, a table without a primary key; nothin
   assert.equal(err.code, 'NOT_SUPPORTED');
   assert.match(err.message, /"audit"/);
   assert.deepEqual(await ferryObjects(keyless, pg.url), { source: [], target: [] });
+});
+
+test('cutover with the app writing: its writes after the fence fail with the message, PostgreSQL equals the fenced file, and writes there are captured', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-cutover');
+  const file = path.join(dir, 'app.db');
+  makeSource(file, { rows: 2000 });
+  const early = await ferry(dir, 'sync', 'cutover', file, pg.url, '--json');
+  assert.equal(early.status, 1, 'cutover before any snapshot');
+  assert.equal((JSON.parse(early.stdout) as { error: { code: string } }).error.code, 'SYNC_NOT_READY');
+  assert.equal((await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up')).status, 0);
+  const writer = startWriter(file, 400, 3, 50_000);
+  await wait(1000);
+  const cut = await ferry(dir, 'sync', 'cutover', file, pg.url, '--json');
+  assert.equal(cut.status, 0, cut.stderr);
+  const report = JSON.parse(cut.stdout) as { phase: string; pauseMs: number; databaseUrl: string; pending: number };
+  assert.equal(report.phase, 'cut-over');
+  assert.equal(report.pending, 0);
+  assert.ok(report.pauseMs >= 0 && report.pauseMs < 20_000, `pause ${report.pauseMs} ms`);
+  assert.match(report.databaseUrl, new RegExp(`^postgres(ql)?://.*/${pg.name}$`), 'the URL to switch the app to');
+  const wrote = await writer.done;
+  assert.ok(wrote.failed > 0, 'the app kept writing after the fence');
+  assert.ok(
+    wrote.failures.every((f) => f.includes('this database moved to PostgreSQL')),
+    wrote.failures.join(' | '),
+  );
+  // The fenced file and PostgreSQL hold the same rows: nothing written before the fence was lost.
+  await assertEqual(dir, file, pg.url);
+  const engine = await connect(pg.url);
+  try {
+    await engine.exec(`UPDATE users SET score = 42 WHERE id = 2; INSERT INTO tags VALUES ('after cutover', 1)`);
+    const logged = await engine.query<{ tbl: string; op: string; key: string }>(`SELECT tbl, op, key FROM _ferry_changes ORDER BY position`);
+    assert.deepEqual(logged, [
+      { tbl: 'users', op: 'U', key: "'2'" },
+      { tbl: 'tags', op: 'I', key: "'after cutover'" },
+    ]);
+  } finally {
+    await engine.close();
+  }
+  const again = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up');
+  assert.equal(again.status, 1, 'no catching up after a cutover');
+  assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
+  assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
+  const left = await connect(pg.url);
+  try {
+    const own = await left.query(
+      `SELECT tgname FROM pg_trigger WHERE NOT tgisinternal UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE '\\_ferry%' UNION ALL SELECT tablename FROM pg_tables WHERE tablename IN ('_ferry_changes', '_ferry_capture')`,
+    );
+    assert.deepEqual(own, []);
+  } finally {
+    await left.close();
+  }
+  const unfenced = new Database(file);
+  unfenced.prepare(`UPDATE users SET score = 1 WHERE id = 3`).run();
+  unfenced.close();
 });
