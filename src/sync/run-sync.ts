@@ -396,7 +396,8 @@ export async function syncCutover(options: SyncOptions): Promise<CutoverReport> 
 }
 
 function notReady(source: Engine, target: Engine, state: SyncState | null): FerryError {
-  if (state?.phase === 'cut-over') return new FerryError('SYNC_NOT_READY', `${source.displayUrl} was already cut over to ${target.displayUrl} at ${state.cutoverAt}.`);
+  if (state?.phase === 'cut-over')
+    return new FerryError('SYNC_NOT_READY', `${source.displayUrl} was already cut over to ${target.displayUrl} at ${state.cutoverAt}.`);
   return new FerryError('SYNC_NOT_READY', `There is no snapshot of ${source.displayUrl} in ${target.displayUrl} yet, so there is nothing to cut over to.`, {
     hint: `Run ferry sync start ${source.displayUrl} <url> first; cut over once it has caught up.`,
   });
@@ -407,7 +408,11 @@ async function checkIdentical(source: Engine, target: Engine, state: SyncState):
   const verify = await verifyDatabases({ from: source, to: target, plan: state.plan!, digestThreads: 1 });
   const differ = verify.tables.filter((t) => !t.ok).map((t) => t.table);
   if (differ.length)
-    throw new FerryError('VERIFY_FAILED', `After draining, ${differ.join(', ')} differ between ${source.displayUrl} and ${target.displayUrl}; the cutover was undone.`, {
-      hint: 'Nothing was switched: the source takes writes again. Run ferry verify --detailed to see the rows.',
-    });
+    throw new FerryError(
+      'VERIFY_FAILED',
+      `After draining, ${differ.join(', ')} differ between ${source.displayUrl} and ${target.displayUrl}; the cutover was undone.`,
+      {
+        hint: 'Nothing was switched: the source takes writes again. Run ferry verify --detailed to see the rows.',
+      },
+    );
 }

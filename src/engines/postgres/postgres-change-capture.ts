@@ -50,7 +50,9 @@ BEGIN
 END $f$`;
 
 async function hasTable(engine: Engine, name: string): Promise<boolean> {
-  const rows = await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1`, [name]);
+  const rows = await engine.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1`, [
+    name,
+  ]);
   return Number(rows[0]?.n) > 0;
 }
 
@@ -109,7 +111,8 @@ export const postgresChangeCapture: ChangeCapture = {
   async rowsByKey(engine, table, columns, keys) {
     const out = new Map<string, Row>();
     if (!keys.length) return out;
-    for (const k of keys) if (!isPostgresKey(k)) throw new FerryError('INTERNAL', `The change log of ${engine.displayUrl} holds a key ferry did not write: ${k.slice(0, 40)}`);
+    for (const k of keys)
+      if (!isPostgresKey(k)) throw new FerryError('INTERNAL', `The change log of ${engine.displayUrl} holds a key ferry did not write: ${k.slice(0, 40)}`);
     const key = table.key.map(quoteIdent);
     const token = `(SELECT string_agg(quote_nullable(to_jsonb(t) ->> k), ', ' ORDER BY n) FROM unnest(ARRAY[${table.key.map(literal).join(', ')}]) WITH ORDINALITY AS a(k, n))`;
     const sql = `SELECT ${token} AS _ferry_key, ${[...table.key, ...columns].map((c) => `t.${quoteIdent(c)}`).join(', ')} FROM ${engine.quoteTable(table.table)} AS t WHERE (${key.map((k) => `t.${k}`).join(', ')}) IN (${keys.map((k) => `(${k})`).join(', ')})`;

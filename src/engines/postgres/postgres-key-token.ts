@@ -32,4 +32,3 @@ export function parsePostgresKey(token: string): Value[] {
   }
   return out;
 }
-
