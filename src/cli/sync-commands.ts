@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT, FerryError } from '../errors.js';
-import type { CutoverReport, SyncOptions, SyncReport } from '../sync/run-sync.js';
+import type { CutoverReport, RollbackReport, SyncOptions, SyncReport } from '../sync/run-sync.js';
 import { commonOptions, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
 import { printJson, reportError, type Output } from './output.js';
 
@@ -11,12 +11,13 @@ interface SyncFlags extends CommonFlags {
   untilCaughtUp?: boolean;
 }
 
-type SyncStep = 'start' | 'status' | 'cutover' | 'stop';
+type SyncStep = 'start' | 'status' | 'cutover' | 'rollback' | 'stop';
 
 const STEPS: Record<SyncStep, string> = {
   start: 'Capture changes on the SQLite source, copy a snapshot, then apply the changes as the app writes (until Ctrl-C or --until-caught-up)',
   status: 'Where a sync stands: its phase, the changes pending and the apply rate',
   cutover: 'Switch: fence the source, drain, check both sides are identical, capture changes on PostgreSQL for the way back',
+  rollback: 'After a cutover: fence PostgreSQL, bring the rows written there back to SQLite, check both sides, lift the SQLite fence',
   stop: "Remove the sync's triggers and log from the source and its state from the target",
 };
 
@@ -63,7 +64,7 @@ async function syncCommand(step: SyncStep, fromArg: string | undefined, toArg: s
   if (flags.batchSize !== undefined) options.batchSize = positive(flags.batchSize, '--batch-size');
   try {
     const lib = await import('../sync/run-sync.js');
-    const run = { start: lib.syncStart, status: lib.syncStatus, cutover: lib.syncCutover, stop: lib.syncStop }[step];
+    const run = { start: lib.syncStart, status: lib.syncStatus, cutover: lib.syncCutover, rollback: lib.syncRollback, stop: lib.syncStop }[step];
     const report = await run(options);
     if (o.json) printJson(o, { ok: true, step, ...report });
     else printReport(o, step, report);
@@ -73,7 +74,12 @@ async function syncCommand(step: SyncStep, fromArg: string | undefined, toArg: s
   }
 }
 
-function printReport(o: Output, step: SyncStep, r: SyncReport | CutoverReport): void {
+function printReport(o: Output, step: SyncStep, r: SyncReport | CutoverReport | RollbackReport): void {
+  if ('broughtBack' in r) {
+    o.out(`Rolled back: ${r.broughtBack} change(s) written on ${r.target} are in ${r.source}; both sides are identical.`);
+    o.out(`Switch the app back to ${r.source}; ${r.target} now refuses writes (ferry sync stop lifts that).`);
+    return;
+  }
   if ('pauseMs' in r) {
     o.out(`Cut over: writes to ${r.source} were paused for ${r.pauseMs} ms; both sides are identical.`);
     o.out(`Switch the app to: DATABASE_URL=${r.databaseUrl}`);

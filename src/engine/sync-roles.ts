@@ -64,7 +64,7 @@ export interface ChangeCapture {
 export interface SyncState {
   /** The source, as its URL (masked), so one target can tell its syncs apart. */
   source: string;
-  phase: 'snapshot' | 'catch-up' | 'cut-over';
+  phase: 'snapshot' | 'catch-up' | 'cut-over' | 'rolled-back';
   /** The source's change-log position applied up to. */
   position: number;
   /** The copy's plan, once the snapshot is copied: how each source value becomes a target value. */

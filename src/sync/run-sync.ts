@@ -7,7 +7,6 @@
  * holds, ends the same: a kill at any instant, then the same command, continues exactly.
  */
 import type { CopyConfig } from '../config/types.js';
-import type { CopyPlan } from '../engine/copy-plan.js';
 import type { CapturedChange, CapturedTable, ChangeCapture, ChangeSink, SyncState, TableChanges } from '../engine/sync-roles.js';
 import type { TablePlan } from '../engine/table-plan.js';
 import type { ConnectionTarget, Engine } from '../engine/types.js';
@@ -101,6 +100,10 @@ export async function syncStart(options: SyncOptions): Promise<SyncReport> {
         throw new FerryError('SYNC_NOT_READY', `${source.displayUrl} was cut over to ${target.displayUrl} at ${state.cutoverAt}; the app writes there now.`, {
           hint: 'ferry sync rollback brings the rows back to SQLite; ferry sync stop ends the sync.',
         });
+      if (state?.phase === 'rolled-back')
+        throw new FerryError('SYNC_NOT_READY', `The sync of ${source.displayUrl} was rolled back; ${target.displayUrl} is fenced.`, {
+          hint: 'Run ferry sync stop, then ferry sync start to sync anew.',
+        });
       if (!state) state = await beginCapture(e, source, target, options, emit);
       if (state.phase === 'snapshot') state = await copySnapshot(e, target, state, options, emit);
       emit({ type: 'phase', phase: 'catch-up', message: 'applying the changes logged since the snapshot' });
@@ -163,25 +166,34 @@ async function capturedTables(source: Engine, options: SyncOptions): Promise<Cap
   return tables.map((t) => ({ table: t.name, key: t.primaryKey!.columns }));
 }
 
-/** The snapshot, copied (or resumed) by ferry copy; its plan is kept to convert later changes alike. */
+/**
+ * The snapshot, copied (or resumed) by ferry copy. Its plan is recorded before the copy writes
+ * anything, and kept to convert later changes alike: a sync killed once the copy has finished (its
+ * progress table gone) goes straight on to catching up.
+ */
 async function copySnapshot(e: Ends, target: Engine, state: SyncState, options: SyncOptions, emit: NonNullable<SyncOptions['onEvent']>): Promise<SyncState> {
-  emit({ type: 'phase', phase: 'snapshot', message: 'copying a snapshot (ferry copy)' });
-  let plan: CopyPlan | null = null;
-  const resume = state.plan !== undefined || (await hasCopyState(target));
-  await runCopy({
-    from: e.from.url,
-    to: e.to.url,
-    include: options.include,
-    exclude: options.exclude,
-    config: options.config,
-    cwd: options.cwd,
-    lockTimeoutMs: options.lockTimeoutMs,
-    // The source changes while it is read: the rows are checked once the changes are applied.
-    verify: false,
-    resume,
-    onPlan: (p) => (plan = p),
-  });
-  const next: SyncState = { ...state, phase: 'catch-up', plan: plan!, updatedAt: new Date().toISOString() };
+  const resume = await hasCopyState(target);
+  let current = state;
+  if (!(current.plan && !resume)) {
+    emit({ type: 'phase', phase: 'snapshot', message: 'copying a snapshot (ferry copy)' });
+    await runCopy({
+      from: e.from.url,
+      to: e.to.url,
+      include: options.include,
+      exclude: options.exclude,
+      config: options.config,
+      cwd: options.cwd,
+      lockTimeoutMs: options.lockTimeoutMs,
+      // The source changes while it is read: the rows are checked once the changes are applied.
+      verify: false,
+      resume,
+      onPlan: async (plan) => {
+        current = { ...current, plan, updatedAt: new Date().toISOString() };
+        await e.sink.writeState(target, current);
+      },
+    });
+  }
+  const next: SyncState = { ...current, phase: 'catch-up', updatedAt: new Date().toISOString() };
   await e.sink.writeState(target, next);
   return next;
 }
@@ -256,7 +268,8 @@ async function changesToApply(
   source: Engine,
   tables: Map<string, { plan: TablePlan; captured: CapturedTable }>,
   changes: CapturedChange[],
-): Promise<{ tables: TableChanges[]; rejected: number }> {
+  textForms = false,
+): Promise<{ tables: TableChanges[]; rejected: number; problem?: string }> {
   const byTable = new Map<string, Set<string>>();
   for (const c of changes) {
     if (!byTable.has(c.table)) byTable.set(c.table, new Set());
@@ -264,6 +277,7 @@ async function changesToApply(
   }
   const out: TableChanges[] = [];
   let rejected = 0;
+  let problem: string | undefined;
   for (const [name, keySet] of byTable) {
     const found = tables.get(name);
     if (!found) continue;
@@ -275,7 +289,7 @@ async function changesToApply(
       plan.columns.map((c) => c.source),
       keys,
     );
-    const convert = plan.columns.map((c) => converterFor(c.logical, convertOptionsOf(c)));
+    const convert = plan.columns.map((c) => converterFor(c.logical, convertOptionsOf(c, textForms)));
     // The target's key columns, each as the captured key's position and the column's converter.
     const targetKey = plan.primaryKey!.columns.map((k) => {
       const column = plan.columns.findIndex((c) => c.target === k);
@@ -291,13 +305,14 @@ async function changesToApply(
           const values = capture.keyValues(k);
           deletes.push(targetKey.map((t) => t.convert(values[t.at]!)));
         }
-      } catch {
+      } catch (err) {
         rejected++;
+        problem ??= `${name} ${k}: ${(err as Error).message}`;
       }
     }
     out.push({ table: plan, upserts, deletes });
   }
-  return { tables: out, rejected };
+  return { tables: out, rejected, ...(problem ? { problem } : {}) };
 }
 
 async function report(e: Ends, source: Engine, target: Engine, state: SyncState | null, rejected: number, started: number): Promise<SyncReport> {
@@ -332,8 +347,9 @@ export async function syncStop(options: SyncOptions): Promise<SyncReport> {
       const state = await e.sink.readState(target, source.displayUrl);
       const r = await report(e, source, target, state, 0, started);
       await e.capture.remove(source);
-      // The way back's capture on the target, when a cutover installed it.
+      // The way back's capture on the target, and a rollback's record on the source, when there are any.
       await driverOf(target).roles.changeCapture?.remove(target);
+      await driverOf(source).roles.changeSink?.dropState(source, source.displayUrl);
       await e.sink.dropState(target, source.displayUrl);
       return r;
     } finally {
@@ -403,16 +419,98 @@ function notReady(source: Engine, target: Engine, state: SyncState | null): Ferr
   });
 }
 
-/** Both sides identical by content, table by table; otherwise the cutover stops (and lifts the fence). */
-async function checkIdentical(source: Engine, target: Engine, state: SyncState): Promise<void> {
+/** Both sides identical by content, table by table; otherwise the step stops (`undone` says what that left). */
+async function checkIdentical(
+  source: Engine,
+  target: Engine,
+  state: SyncState,
+  undone = 'the cutover was undone: the source takes writes again',
+): Promise<void> {
   const verify = await verifyDatabases({ from: source, to: target, plan: state.plan!, digestThreads: 1 });
   const differ = verify.tables.filter((t) => !t.ok).map((t) => t.table);
   if (differ.length)
-    throw new FerryError(
-      'VERIFY_FAILED',
-      `After draining, ${differ.join(', ')} differ between ${source.displayUrl} and ${target.displayUrl}; the cutover was undone.`,
-      {
-        hint: 'Nothing was switched: the source takes writes again. Run ferry verify --detailed to see the rows.',
-      },
-    );
+    throw new FerryError('VERIFY_FAILED', `After draining, ${differ.join(', ')} differ between ${source.displayUrl} and ${target.displayUrl}; ${undone}.`, {
+      hint: 'Nothing was switched. Run ferry verify --detailed to see the rows.',
+    });
+}
+
+/** What `ferry sync rollback` did: the rows brought back, and how long it took. */
+export interface RollbackReport extends SyncReport {
+  broughtBack: number;
+}
+
+/** A table plan the other way round: the target's table read, the source's written. */
+function reversed(t: TablePlan): TablePlan {
+  const byTarget = new Map(t.columns.map((c) => [c.target, c.source]));
+  return {
+    ...t,
+    source: t.target,
+    target: t.source,
+    columns: t.columns.map((c) => ({ ...c, source: c.target, target: c.source, sourceType: c.targetType, targetType: c.sourceType })),
+    primaryKey: t.primaryKey && { ...t.primaryKey, columns: t.primaryKey.columns.map((k) => byTarget.get(k) ?? k) },
+  };
+}
+
+/**
+ * `ferry sync rollback`: after a cutover, fences the target, applies every change captured there
+ * onto the SQLite file (in the app's own text forms; the file stays fenced meanwhile), checks both
+ * sides are identical, and lifts the SQLite fence: the app goes back with every row it wrote. A kill
+ * at any point and the same command again ends the same, since changes are applied by key.
+ */
+export async function syncRollback(options: SyncOptions): Promise<RollbackReport> {
+  const started = Date.now();
+  const e = ends(options);
+  const back = roleOf(e.to, 'changeCapture', 'capturing changes for the way back (ferry sync rollback)');
+  const home = roleOf(e.from, 'changeSink', 'receiving the way back (ferry sync rollback)');
+  return withBoth(e, options, async (source, target) => {
+    const lock = await lockSync(e, source, target, 'rollback');
+    try {
+      const state = await e.sink.readState(target, source.displayUrl);
+      if (state?.phase !== 'cut-over')
+        throw new FerryError('SYNC_NOT_READY', `There was no cutover of ${source.displayUrl} to ${target.displayUrl}, so there is nothing to roll back.`, {
+          hint: state ? 'The app still writes to the SQLite file; ferry sync stop ends the sync.' : 'Start a sync with ferry sync start.',
+        });
+      const plans = state.plan!.tables.map(reversed);
+      await back.fence(
+        target,
+        plans.map((t) => t.source),
+        `ferry: this database moved back to SQLite (${source.displayUrl}); writes here are refused.`,
+      );
+      const broughtBack = await bringBack(back, home, target, source, plans, state, options);
+      await checkIdentical(source, target, state, 'both stay fenced, and the rollback can be run again');
+      const done: SyncState = { ...state, phase: 'rolled-back', updatedAt: new Date().toISOString() };
+      await e.sink.writeState(target, done);
+      await e.capture.unfence(source);
+      return { ...(await report(e, source, target, done, 0, started)), broughtBack };
+    } finally {
+      await lock.release();
+    }
+  });
+}
+
+/** Every change captured on the target since the cutover, applied to the source by key. */
+async function bringBack(
+  back: ChangeCapture,
+  home: ChangeSink,
+  target: Engine,
+  source: Engine,
+  plans: TablePlan[],
+  state: SyncState,
+  options: SyncOptions,
+): Promise<number> {
+  const tables = new Map(plans.map((t) => [t.source, { plan: t, captured: { table: t.source, key: t.primaryKey!.columns } }]));
+  let position = 0;
+  let count = 0;
+  for (;;) {
+    const changes = await back.changesAfter(target, position, options.batchSize ?? DEFAULT_BATCH);
+    if (!changes.length) return count;
+    const batch = await changesToApply(back, target, tables, changes, true);
+    if (batch.rejected)
+      throw new FerryError('CONFLICT', `${batch.rejected} row(s) written on ${target.displayUrl} cannot be stored in ${source.displayUrl}: ${batch.problem}`, {
+        hint: 'Nothing was brought back; the SQLite file is still fenced. Fix the rows on PostgreSQL (it is fenced too: ferry sync stop lifts both), then roll back again.',
+      });
+    position = changes.at(-1)!.position;
+    count += changes.length;
+    await home.apply(source, batch.tables, { ...state, position, updatedAt: new Date().toISOString() });
+  }
 }

@@ -53,7 +53,7 @@ export interface CopyOptions {
   /** Progress events. */
   onEvent?: (e: CopyEvent) => void;
   /** Called with the plan once it is made (ferry sync keeps it to convert later changes alike). */
-  onPlan?: (plan: CopyPlan) => void;
+  onPlan?: (plan: CopyPlan) => void | Promise<void>;
 }
 
 /** What to do with a target table that already holds rows. */

@@ -35,7 +35,7 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     // The plan reads (and profiles) every source row before anything is written, so a source
     // that is not SQLite, is corrupt or holds values no type fits fails with the target untouched.
     const plan = await planCopy(source, run);
-    options.onPlan?.(plan);
+    await options.onPlan?.(plan);
     const sourceBytes = await roleOf(source, 'databaseSize')(source);
     pre = await roleOf(run.to, 'copyPreflight').check(run.to, plan, { sourceBytes, dryRun: options.dryRun, busyTimeoutMs: options.lockTimeoutMs });
     if (options.dryRun) return await dryRunReport(pre, plan, run, started);

@@ -271,3 +271,56 @@ test('cutover with the app writing: its writes after the fence fail with the mes
   unfenced.prepare(`UPDATE users SET score = 1 WHERE id = 3`).run();
   unfenced.close();
 });
+
+test('rollback after a cutover brings every row written on PostgreSQL back to SQLite, in the app forms, and fences PostgreSQL', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-rollback');
+  const file = path.join(dir, 'app.db');
+  makeSource(file, { rows: 1000 });
+  const early = await ferry(dir, 'sync', 'rollback', file, pg.url, '--json');
+  assert.equal(early.status, 1, 'rollback without a cutover');
+  assert.equal((JSON.parse(early.stdout) as { error: { code: string } }).error.code, 'SYNC_NOT_READY');
+  assert.equal((await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up')).status, 0);
+  assert.equal((await ferry(dir, 'sync', 'cutover', file, pg.url)).status, 0);
+  // The app on PostgreSQL: new rows, changed rows, a changed key, deleted rows.
+  const engine = await connect(pg.url);
+  try {
+    await engine.exec(`INSERT INTO users (id, email, score, active, seen, photo) SELECT g, 'pg' || g || '@example.com', g / 4.0, g % 2 = 0, '2026-12-06 01:02:03', '\\x00ff'::bytea FROM generate_series(20001, 30000) g;
+      UPDATE users SET score = -1, active = true, seen = '2030-01-01 00:00:00' WHERE id <= 200;
+      UPDATE users SET id = 999999 WHERE id = 300;
+      DELETE FROM likes WHERE user_id BETWEEN 400 AND 450;
+      DELETE FROM users WHERE id BETWEEN 400 AND 450;
+      INSERT INTO tags VALUES ('back home', 7);`);
+  } finally {
+    await engine.close();
+  }
+  const rb = await ferry(dir, 'sync', 'rollback', file, pg.url, '--json');
+  assert.equal(rb.status, 0, rb.stdout + rb.stderr);
+  const report = JSON.parse(rb.stdout) as { broughtBack: number; phase: string };
+  assert.equal(report.phase, 'rolled-back');
+  assert.ok(report.broughtBack >= 10_000 + 200 + 2 + 102 + 1, `${report.broughtBack} changes brought back`);
+  await assertEqual(dir, file, pg.url);
+  const db = new Database(file);
+  try {
+    // The app's own forms: its date-time text style and 0/1 booleans, as it wrote them.
+    assert.deepEqual(db.prepare(`SELECT seen, active, typeof(active) AS t FROM users WHERE id = 1`).get(), {
+      seen: '2030-01-01 00:00:00',
+      active: 1,
+      t: 'integer',
+    });
+    assert.equal(db.prepare(`SELECT count(*) FROM users WHERE id = 999999`).pluck().get(), 1);
+    // The app writes to SQLite again.
+    db.prepare(`UPDATE users SET score = 5 WHERE id = 2`).run();
+  } finally {
+    db.close();
+  }
+  const fenced = await connect(pg.url);
+  try {
+    await assert.rejects(fenced.exec(`UPDATE users SET score = 0 WHERE id = 2`), /moved back to SQLite/);
+  } finally {
+    await fenced.close();
+  }
+  assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
+  assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
+});

@@ -101,11 +101,12 @@ export const postgresChangeCapture: ChangeCapture = {
   },
 
   async changesAfter(engine, after, limit) {
-    const rows = await engine.query<{ position: string; tbl: string; op: keyof typeof OPS; key: string }>(
-      `SELECT position::text AS position, tbl, op, key FROM ${CHANGES} WHERE position > $1 ORDER BY position LIMIT $2`,
+    // Ordered by the column, not by its text (which would put 10 before 9).
+    const rows = await engine.query<{ pos: string; tbl: string; op: keyof typeof OPS; key: string }>(
+      `SELECT position::text AS pos, tbl, op, key FROM ${CHANGES} WHERE position > $1 ORDER BY position LIMIT $2`,
       [after, limit],
     );
-    return rows.map((r): CapturedChange => ({ position: Number(r.position), table: r.tbl, op: OPS[r.op], key: r.key }));
+    return rows.map((r): CapturedChange => ({ position: Number(r.pos), table: r.tbl, op: OPS[r.op], key: r.key }));
   },
 
   async rowsByKey(engine, table, columns, keys) {
@@ -115,12 +116,16 @@ export const postgresChangeCapture: ChangeCapture = {
       if (!isPostgresKey(k)) throw new FerryError('INTERNAL', `The change log of ${engine.displayUrl} holds a key ferry did not write: ${k.slice(0, 40)}`);
     const key = table.key.map(quoteIdent);
     const token = `(SELECT string_agg(quote_nullable(to_jsonb(t) ->> k), ', ' ORDER BY n) FROM unnest(ARRAY[${table.key.map(literal).join(', ')}]) WITH ORDINALITY AS a(k, n))`;
-    const sql = `SELECT ${token} AS _ferry_key, ${[...table.key, ...columns].map((c) => `t.${quoteIdent(c)}`).join(', ')} FROM ${engine.quoteTable(table.table)} AS t WHERE (${key.map((k) => `t.${k}`).join(', ')}) IN (${keys.map((k) => `(${k})`).join(', ')})`;
+    // Each value under a name of its own: a key column is also among the columns.
+    const list = [...table.key, ...columns].map((c, i) => `t.${quoteIdent(c)} AS v${i}`);
+    const sql = `SELECT ${token} AS k, ${list.join(', ')} FROM ${engine.quoteTable(table.table)} AS t WHERE (${key.map((k) => `t.${k}`).join(', ')}) IN (${keys.map((k) => `(${k})`).join(', ')})`;
     const rows = await engine.query<Record<string, Value>>(sql);
-    for (const r of rows) {
-      const values = Object.values(r);
-      out.set(String(values[0]), values.slice(1));
-    }
+    const width = table.key.length + columns.length;
+    for (const r of rows)
+      out.set(
+        String(r.k),
+        Array.from({ length: width }, (_, i) => r[`v${i}`]!),
+      );
     return out;
   },
 
@@ -144,7 +149,7 @@ export const postgresChangeCapture: ChangeCapture = {
       await engine.exec(FENCE_FUNCTION);
       for (const t of tables)
         await engine.exec(
-          `CREATE TRIGGER ${quoteIdent(`_ferry_fence_${t}`.slice(0, 63))} BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${engine.quoteTable(t)} FOR EACH STATEMENT EXECUTE FUNCTION _ferry_fence(${literal(message)})`,
+          `CREATE OR REPLACE TRIGGER ${quoteIdent(`_ferry_fence_${t}`.slice(0, 63))} BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${engine.quoteTable(t)} FOR EACH STATEMENT EXECUTE FUNCTION _ferry_fence(${literal(message)})`,
         );
     });
   },

@@ -1,5 +1,5 @@
 /** SQLite's sync roles: change capture (loaded when a sync runs). */
-import type { ChangeCapture, SyncRoles } from '../../engine/sync-roles.js';
+import type { ChangeCapture, ChangeSink, SyncRoles } from '../../engine/sync-roles.js';
 import { parseKeyToken } from './sqlite-key-token.js';
 
 const load = () => import('./sqlite-change-capture.js').then((m) => m.sqliteChangeCapture);
@@ -20,4 +20,14 @@ const changeCapture: ChangeCapture = {
   remove: async (...a) => (await load()).remove(...a),
 };
 
-export const sqliteSyncRoles: Pick<SyncRoles, 'changeCapture'> = { changeCapture };
+const sink = () => import('./sqlite-change-sink.js').then((m) => m.sqliteChangeSink);
+
+const changeSink: ChangeSink = {
+  tryLock: async (...a) => (await sink()).tryLock(...a),
+  readState: async (...a) => (await sink()).readState(...a),
+  writeState: async (...a) => (await sink()).writeState(...a),
+  apply: async (...a) => (await sink()).apply(...a),
+  dropState: async (...a) => (await sink()).dropState(...a),
+};
+
+export const sqliteSyncRoles: SyncRoles = { changeCapture, changeSink };
