@@ -90,7 +90,8 @@ function printReport(o: Output, step: SyncStep, r: SyncReport | CutoverReport | 
     o.out(`Sync of ${r.source} into ${r.target} stopped: its triggers, log and state are removed.`);
     return;
   }
-  o.out(`${r.source} → ${r.target}: ${r.phase}, ${r.applied} change(s) applied, ${r.pending} pending${r.rate ? `, last batch ${r.rate}/s` : ''}`);
+  const age = r.oldestPendingMs === null ? '' : `, the oldest ${(r.oldestPendingMs / 1000).toFixed(1)} s old`;
+  o.out(`${r.source} → ${r.target}: ${r.phase}, ${r.applied} change(s) applied, ${r.pending} pending${age}${r.rate ? `, last batch ${r.rate}/s` : ''}`);
   if (r.rejected) o.err(`${r.rejected} changed row(s) could not be converted for the target and were left out.`);
 }
 

@@ -42,6 +42,8 @@ export interface ChangeCapture {
   state(engine: Engine): Promise<CaptureState | null>;
   /** The position of the last logged change (0 when none has been). */
   position(engine: Engine): Promise<number>;
+  /** How long ago the oldest change after `after` was logged, in ms (null: none pending). */
+  pendingAge(engine: Engine, after: number): Promise<number | null>;
   /** Up to `limit` changes after `after`, in commit order. */
   changesAfter(engine: Engine, after: number, limit: number): Promise<CapturedChange[]>;
   /** The current rows for these keys (key then columns); a key with no row was deleted. */

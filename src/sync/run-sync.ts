@@ -50,6 +50,8 @@ export interface SyncReport {
   phase: SyncState['phase'] | 'not started';
   position: number;
   pending: number;
+  /** How long ago the oldest pending change was written, in ms (null: none pending). */
+  oldestPendingMs: number | null;
   applied: number;
   rate: number;
   rejected: number;
@@ -323,6 +325,7 @@ async function report(e: Ends, source: Engine, target: Engine, state: SyncState 
     phase: state?.phase ?? 'not started',
     position: state?.position ?? 0,
     pending: state ? Math.max(0, last - state.position) : 0,
+    oldestPendingMs: state && state.phase !== 'snapshot' ? await e.capture.pendingAge(source, state.position) : null,
     applied: state?.applied ?? 0,
     rate: state?.rate ?? 0,
     rejected,

@@ -71,7 +71,9 @@ export const postgresChangeCapture: ChangeCapture = {
 
   async install(engine, tables) {
     await engine.transaction(async () => {
-      await engine.exec(`CREATE TABLE IF NOT EXISTS ${CHANGES} (position bigserial PRIMARY KEY, tbl text NOT NULL, op char(1) NOT NULL, key text NOT NULL)`);
+      await engine.exec(
+        `CREATE TABLE IF NOT EXISTS ${CHANGES} (position bigserial PRIMARY KEY, tbl text NOT NULL, op char(1) NOT NULL, key text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+      );
       await engine.exec(`CREATE TABLE IF NOT EXISTS ${CAPTURE} (tbl text PRIMARY KEY, key jsonb NOT NULL)`);
       await engine.exec(CAPTURE_FUNCTION);
       const known = new Set((await engine.query<{ tbl: string }>(`SELECT tbl FROM ${CAPTURE}`)).map((r) => r.tbl));
@@ -98,6 +100,15 @@ export const postgresChangeCapture: ChangeCapture = {
     if (!(await hasTable(engine, '_ferry_changes'))) return 0;
     const rows = await engine.query<{ n: string }>(`SELECT coalesce(max(position), 0)::text AS n FROM ${CHANGES}`);
     return Number(rows[0]?.n ?? 0);
+  },
+
+  async pendingAge(engine, after) {
+    if (!(await hasTable(engine, '_ferry_changes'))) return null;
+    const rows = await engine.query<{ ms: string | null }>(
+      `SELECT (extract(epoch FROM clock_timestamp() - min(at)) * 1000)::bigint::text AS ms FROM ${CHANGES} WHERE position > $1`,
+      [after],
+    );
+    return rows[0]?.ms == null ? null : Number(rows[0].ms);
   },
 
   async changesAfter(engine, after, limit) {

@@ -18,6 +18,7 @@ const changeCapture: ChangeCapture = {
   install: async (...a) => (await capture()).install(...a),
   state: async (...a) => (await capture()).state(...a),
   position: async (...a) => (await capture()).position(...a),
+  pendingAge: async (...a) => (await capture()).pendingAge(...a),
   changesAfter: async (...a) => (await capture()).changesAfter(...a),
   rowsByKey: async (...a) => (await capture()).rowsByKey(...a),
   schemaFingerprint: async (...a) => (await capture()).schemaFingerprint(...a),

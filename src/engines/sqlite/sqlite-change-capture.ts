@@ -82,7 +82,9 @@ export const sqliteChangeCapture: ChangeCapture = {
     run('installing change capture in', () =>
       d.transaction(() => {
         d.exec(
-          `CREATE TABLE IF NOT EXISTS ${CHANGES_TABLE} (position INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL)`,
+          // The time in ms since 1970 through julianday(), which every SQLite the app may run has.
+          `CREATE TABLE IF NOT EXISTS ${CHANGES_TABLE} (position INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL, ` +
+            `at INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)))`,
         );
         d.exec(`CREATE TABLE IF NOT EXISTS ${CAPTURE_TABLE} (tbl TEXT PRIMARY KEY, key TEXT NOT NULL)`);
         const known = new Set(d.prepare(`SELECT tbl FROM ${CAPTURE_TABLE}`).pluck().all() as string[]);
@@ -110,6 +112,13 @@ export const sqliteChangeCapture: ChangeCapture = {
     // sqlite_sequence keeps the highest position ever issued, also once the log is emptied.
     const seq = d.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).pluck().get(CHANGES_TABLE) as number | bigint | undefined;
     return Number(seq ?? 0);
+  },
+
+  async pendingAge(engine, after) {
+    const { db: d } = db(engine);
+    if (!hasTable(d, CHANGES_TABLE)) return null;
+    const at = d.prepare(`SELECT at FROM ${CHANGES_TABLE} WHERE position > ? ORDER BY position LIMIT 1`).pluck().get(after) as number | bigint | undefined;
+    return at === undefined ? null : Math.max(0, Date.now() - Number(at));
   },
 
   async changesAfter(engine, after, limit) {

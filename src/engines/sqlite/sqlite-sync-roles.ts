@@ -10,6 +10,7 @@ const changeCapture: ChangeCapture = {
   install: async (...a) => (await load()).install(...a),
   state: async (...a) => (await load()).state(...a),
   position: async (...a) => (await load()).position(...a),
+  pendingAge: async (...a) => (await load()).pendingAge(...a),
   changesAfter: async (...a) => (await load()).changesAfter(...a),
   rowsByKey: async (...a) => (await load()).rowsByKey(...a),
   schemaFingerprint: async (...a) => (await load()).schemaFingerprint(...a),
