@@ -38,6 +38,18 @@ export { ChecksumAccumulator } from './values/checksum.js';
 
 export { runCopy as copy, DEFAULT_BATCH_SIZE, DEFAULT_PARALLEL, type CopyOptions, type CopyReport } from './transfer/run-copy.js';
 export { runVerify as verify, type VerifyOptions } from './transfer/run-verify.js';
+export {
+  syncStart,
+  syncStatus,
+  syncCutover,
+  syncRollback,
+  syncStop,
+  type SyncOptions,
+  type SyncReport,
+  type CutoverReport,
+  type RollbackReport,
+  type SyncEvent,
+} from './sync/run-sync.js';
 export { verifyDatabases, type VerifyReport, type TableVerifyResult } from './transfer/verify-copy.js';
 export { buildCopyPlan, type BuildCopyPlanOptions } from './transfer/build-copy-plan.js';
 export type { CopyPlan, RejectRecord } from './transfer/copy-types.js';
