@@ -188,6 +188,9 @@ async function copySnapshot(e: Ends, target: Engine, state: SyncState, options: 
       lockTimeoutMs: options.lockTimeoutMs,
       // The source changes while it is read: the rows are checked once the changes are applied.
       verify: false,
+      // The app goes on writing: an INTEGER column may get values the snapshot never saw, and
+      // SQLite's INTEGER holds 64 bits.
+      integers: 'bigint',
       resume,
       onPlan: async (plan) => {
         current = { ...current, plan, updatedAt: new Date().toISOString() };
@@ -429,6 +432,7 @@ async function checkIdentical(
   state: SyncState,
   undone = 'the cutover was undone: the source takes writes again',
 ): Promise<void> {
+  // One worker for the target while this thread hashes the source: a second worker's start-up costs more than it saves here.
   const verify = await verifyDatabases({ from: source, to: target, plan: state.plan!, digestThreads: 1 });
   const differ = verify.tables.filter((t) => !t.ok).map((t) => t.table);
   if (differ.length)
