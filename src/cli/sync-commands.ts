@@ -21,27 +21,34 @@ const STEPS: Record<SyncStep, string> = {
   stop: "Remove the sync's triggers and log from the source and its state from the target",
 };
 
-/** `ferry sync start|status|stop <sqlite> <postgres-url>`. */
+/**
+ * `ferry sync <step> <sqlite> <postgres-url>`: one command whose first argument is the step, so
+ * `ferry sync --help` shows every step and the options every command takes.
+ */
 export function registerSyncCommands(program: Command): void {
-  const sync = program.command('sync').description('Copy a SQLite database into PostgreSQL while the app keeps writing');
-  for (const step of Object.keys(STEPS) as SyncStep[]) {
-    const cmd = commonOptions(sync.command(step).description(STEPS[step]))
-      .argument('[from]', 'the SQLite source (default: copy.from in the config)')
-      .argument('[to]', 'the PostgreSQL target (default: copy.to in the config, then DATABASE_URL)');
-    if (step === 'start')
-      cmd
-        .option('--tables <list>', 'follow only these tables (comma-separated)')
-        .option('--exclude <list>', 'leave these tables out (comma-separated)')
-        .option('--batch-size <n>', 'changes per applied batch (default 5000)')
-        .option('--until-caught-up', 'stop once no change is pending, instead of running until Ctrl-C');
-    cmd.action(async (from: string | undefined, to: string | undefined, flags: SyncFlags) => {
+  const steps = (Object.keys(STEPS) as SyncStep[]).map((s) => `  ${s.padEnd(9)}${STEPS[s]}`).join('\n');
+  commonOptions(program.command('sync').description('Copy a SQLite database into PostgreSQL while the app keeps writing, switch, and roll back'))
+    .argument('<step>', 'start, status, cutover, rollback or stop')
+    .argument('[from]', 'the SQLite source (default: copy.from in the config)')
+    .argument('[to]', 'the PostgreSQL target (default: copy.to in the config, then DATABASE_URL)')
+    .option('--tables <list>', 'start: follow only these tables (comma-separated)')
+    .option('--exclude <list>', 'start: leave these tables out (comma-separated)')
+    .option('--batch-size <n>', 'changes per applied batch (default 5000)')
+    .option('--until-caught-up', 'start: stop once no change is pending, instead of running until Ctrl-C')
+    .addHelpText('after', `\nSteps:\n${steps}`)
+    .action(async (step: string, from: string | undefined, to: string | undefined, flags: SyncFlags) => {
       const o = outputOf(flags);
       process.exitCode = await syncCommand(step, from, to, flags, o).catch((e) => reportError(o, e));
     });
-  }
 }
 
-async function syncCommand(step: SyncStep, fromArg: string | undefined, toArg: string | undefined, flags: SyncFlags, o: Output): Promise<number> {
+function stepOf(step: string): SyncStep {
+  if (step in STEPS) return step as SyncStep;
+  throw new FerryError('USAGE', `ferry sync has no step "${step}".`, { hint: `Use one of: ${Object.keys(STEPS).join(', ')}.` });
+}
+
+async function syncCommand(stepArg: string, fromArg: string | undefined, toArg: string | undefined, flags: SyncFlags, o: Output): Promise<number> {
+  const step = stepOf(stepArg);
   const config = (await loadCommandConfig(flags, o)).config.copy ?? {};
   const from = fromArg ?? config.from;
   const to = toArg ?? config.to ?? process.env.DATABASE_URL;

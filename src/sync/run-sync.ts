@@ -75,8 +75,9 @@ function ends(options: SyncOptions): Ends {
   return { from, to, capture: roleOf(from, 'changeCapture'), sink: roleOf(to, 'changeSink') };
 }
 
-async function withBoth<T>(e: Ends, options: SyncOptions, fn: (source: Engine, target: Engine) => Promise<T>): Promise<T> {
-  const source = await connect(e.from, { mustExist: true, busyTimeoutMs: options.lockTimeoutMs });
+async function withBoth<T>(e: Ends, options: SyncOptions, fn: (source: Engine, target: Engine) => Promise<T>, readonly = false): Promise<T> {
+  // Only status opens the source read-only: every other step writes its own _ferry objects there.
+  const source = await connect(e.from, { mustExist: true, readonly, busyTimeoutMs: options.lockTimeoutMs });
   try {
     const target = await connect(e.to, { busyTimeoutMs: options.lockTimeoutMs });
     try {
@@ -340,7 +341,7 @@ async function report(e: Ends, source: Engine, target: Engine, state: SyncState 
 export async function syncStatus(options: SyncOptions): Promise<SyncReport> {
   const started = Date.now();
   const e = ends(options);
-  return withBoth(e, options, async (source, target) => report(e, source, target, await e.sink.readState(target, source.displayUrl), 0, started));
+  return withBoth(e, options, async (source, target) => report(e, source, target, await e.sink.readState(target, source.displayUrl), 0, started), true);
 }
 
 /** `ferry sync stop`: removes the capture (log, triggers, fences) from the source and the sync's state from the target. */
