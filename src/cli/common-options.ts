@@ -56,3 +56,13 @@ export async function loadCommandConfig(flags: CommonFlags, o: Output, options: 
   if (loaded.ignored) o.err(`warning: ignoring ${loaded.ignored.file}, which this command does not need: ${loaded.ignored.error.message}`);
   return loaded;
 }
+
+/** A comma-separated option (`--tables a,b`) as a list; absent stays absent. */
+export function listOption(v: string | undefined): string[] | undefined {
+  return v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+}

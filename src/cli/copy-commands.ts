@@ -6,7 +6,7 @@ import type { CopyReport } from '../transfer/run-copy.js';
 import type { VerifyReport } from '../transfer/verify-copy.js';
 import { formatBytes } from '../util/disk-space.js';
 import { copyProgress } from './copy-progress.js';
-import { commonOptions, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
+import { commonOptions, listOption, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
 import { mark, paint, printJson, printRowDifferences, reportError, type Output } from './output.js';
 
 interface CopyFlags extends CommonFlags {
@@ -85,15 +85,6 @@ function endpoints(from: string | undefined, to: string | undefined, cfg: CopyCo
   return { from: f, to: t };
 }
 
-function list(v: string | undefined): string[] | undefined {
-  return v === undefined
-    ? undefined
-    : v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-}
-
 function count(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -117,8 +108,8 @@ async function copyCommand(fromArg: string | undefined, toArg: string | undefine
   const report = await runCopy({
     from,
     to,
-    include: list(flags.tables),
-    exclude: list(flags.exclude),
+    include: listOption(flags.tables),
+    exclude: listOption(flags.exclude),
     batchSize: count(flags.batchSize, '--batch-size'),
     parallel: count(flags.parallel, '--parallel'),
     schemaOnly: flags.schemaOnly,
@@ -161,7 +152,7 @@ async function verifyCommand(fromArg: string | undefined, toArg: string | undefi
   const { from, to } = endpoints(fromArg, toArg, cfg);
   const detailed = flags.detailed === undefined || flags.detailed === false ? 0 : flags.detailed === true ? 5 : count(flags.detailed, '--detailed');
   const { runVerify } = await import('../transfer/run-verify.js');
-  const report = await runVerify({ from, to, include: list(flags.tables), detailed, config: cfg, lockTimeoutMs: lockTimeoutOf(flags) });
+  const report = await runVerify({ from, to, include: listOption(flags.tables), detailed, config: cfg, lockTimeoutMs: lockTimeoutOf(flags) });
   if (o.json) printJson(o, report);
   else printVerify(o, report);
   return report.ok ? EXIT.ok : EXIT.differences;

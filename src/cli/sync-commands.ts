@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT, FerryError } from '../errors.js';
 import type { CutoverReport, RollbackReport, SyncOptions, SyncReport } from '../sync/run-sync.js';
-import { commonOptions, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
+import { commonOptions, listOption, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
 import { printJson, reportError, type Output } from './output.js';
 
 interface SyncFlags extends CommonFlags {
@@ -61,8 +61,8 @@ async function syncCommand(stepArg: string, fromArg: string | undefined, toArg: 
     from,
     to,
     config,
-    include: list(flags.tables),
-    exclude: list(flags.exclude),
+    include: listOption(flags.tables),
+    exclude: listOption(flags.exclude),
     lockTimeoutMs: lockTimeoutOf(flags),
     untilCaughtUp: !!flags.untilCaughtUp,
     signal: stop.signal,
@@ -100,15 +100,6 @@ function printReport(o: Output, step: SyncStep, r: SyncReport | CutoverReport | 
   const age = r.oldestPendingMs === null ? '' : `, the oldest ${(r.oldestPendingMs / 1000).toFixed(1)} s old`;
   o.out(`${r.source} → ${r.target}: ${r.phase}, ${r.applied} change(s) applied, ${r.pending} pending${age}${r.rate ? `, last batch ${r.rate}/s` : ''}`);
   if (r.rejected) o.err(`${r.rejected} changed row(s) could not be converted for the target and were left out.`);
-}
-
-function list(v: string | undefined): string[] | undefined {
-  return v === undefined
-    ? undefined
-    : v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
 }
 
 function positive(v: string, flag: string): number {

@@ -95,3 +95,22 @@ export function requireRole<K extends keyof EngineRoles>(driver: EngineDriver, r
     data: { engine: driver.dialect, role },
   });
 }
+
+/**
+ * A role whose implementation loads on first use: every method of `T` awaits `load()` and calls it,
+ * except those given in `ready` (synchronous ones, from a light module). Driver modules load with
+ * every command, so a role with heavy code (a database driver, worker threads) is declared this way.
+ */
+export function lazyRole<T extends object>(load: () => Promise<T>, ready: Partial<T> = {}): T {
+  return new Proxy(ready as T, {
+    get(target, name) {
+      if (name in target) return target[name as keyof T];
+      // Not a thenable (await would call it), and no symbol is a method.
+      if (typeof name === 'symbol' || name === 'then') return undefined;
+      return async (...args: unknown[]) => {
+        const role = (await load()) as Record<PropertyKey, (...a: unknown[]) => unknown>;
+        return role[name]!(...args);
+      };
+    },
+  });
+}
