@@ -324,3 +324,36 @@ test('rollback after a cutover brings every row written on PostgreSQL back to SQ
   assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
   assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
 });
+
+test('kill -9 during a rollback, then the same command: every row written on PostgreSQL comes back once', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-rollback-kill');
+  const file = path.join(dir, 'app.db');
+  makeSource(file, { rows: 500 });
+  assert.equal((await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up')).status, 0);
+  assert.equal((await ferry(dir, 'sync', 'cutover', file, pg.url)).status, 0);
+  const engine = await connect(pg.url);
+  try {
+    await engine.exec(`INSERT INTO users (id, email, score, active) SELECT g, 'k' || g || '@example.com', g, true FROM generate_series(100001, 160000) g;
+      UPDATE users SET score = 0 WHERE id <= 100; DELETE FROM likes WHERE user_id <= 10;`);
+  } finally {
+    await engine.close();
+  }
+  // Small batches, so the kill lands between committed batches.
+  const rollback = spawn(process.execPath, [FERRY, 'sync', 'rollback', file, pg.url, '--batch-size', '200'], { cwd: dir, stdio: 'ignore' });
+  await wait(1000);
+  rollback.kill('SIGKILL');
+  await new Promise((r) => rollback.on('close', r));
+  // Killed before it finished: the file is still fenced, so the app cannot write to half a rollback.
+  const half = new Database(file);
+  try {
+    assert.throws(() => half.prepare(`UPDATE users SET score = 1 WHERE id = 1`).run(), /moved to PostgreSQL/);
+  } finally {
+    half.close();
+  }
+  const again = await ferry(dir, 'sync', 'rollback', file, pg.url);
+  assert.equal(again.status, 0, again.stdout + again.stderr);
+  await assertEqual(dir, file, pg.url);
+  assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
+});
