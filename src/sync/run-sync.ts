@@ -177,7 +177,17 @@ async function capturedTables(source: Engine, options: SyncOptions): Promise<Cap
 async function copySnapshot(e: Ends, target: Engine, state: SyncState, options: SyncOptions, emit: NonNullable<SyncOptions['onEvent']>): Promise<SyncState> {
   const resume = await hasCopyState(target);
   let current = state;
-  if (!(current.plan && !resume)) {
+  // The copy drops its progress table only once it has finished: a recorded plan, no progress table
+  // and the plan's tables in place mean a run killed after the copy. Without the tables, the copy
+  // had not begun writing when the run was killed, and starts again.
+  const copied =
+    !resume &&
+    current.plan !== undefined &&
+    (await tablesExist(
+      target,
+      current.plan.tables.map((t) => t.target),
+    ));
+  if (!copied) {
     emit({ type: 'phase', phase: 'snapshot', message: 'copying a snapshot (ferry copy)' });
     await runCopy({
       from: e.from.url,
@@ -202,6 +212,11 @@ async function copySnapshot(e: Ends, target: Engine, state: SyncState, options: 
   const next: SyncState = { ...current, phase: 'catch-up', updatedAt: new Date().toISOString() };
   await e.sink.writeState(target, next);
   return next;
+}
+
+async function tablesExist(target: Engine, names: string[]): Promise<boolean> {
+  const present = new Set((await target.introspect()).tables.map((t) => t.name));
+  return names.every((n) => present.has(n));
 }
 
 async function hasCopyState(target: Engine): Promise<boolean> {
