@@ -13,6 +13,7 @@ import type { ConnectionTarget, Engine } from '../engine/types.js';
 import { connect, driverOf, parseUrl, resolveDatabaseArgument, roleOf } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
 import { isInternalTable } from '../schema/own-tables.js';
+import { STATE_TABLE } from '../transfer/copy-state.js';
 import { runCopy } from '../transfer/run-copy.js';
 import { verifyDatabases } from '../transfer/verify-copy.js';
 import { convertOptionsOf, converterFor } from '../values/convert-value.js';
@@ -175,18 +176,13 @@ async function capturedTables(source: Engine, options: SyncOptions): Promise<Cap
  * progress table gone) goes straight on to catching up.
  */
 async function copySnapshot(e: Ends, target: Engine, state: SyncState, options: SyncOptions, emit: NonNullable<SyncOptions['onEvent']>): Promise<SyncState> {
-  const resume = await hasCopyState(target);
+  const present = new Set((await target.introspect()).tables.map((t) => t.name));
+  const resume = present.has(STATE_TABLE);
   let current = state;
   // The copy drops its progress table only once it has finished: a recorded plan, no progress table
   // and the plan's tables in place mean a run killed after the copy. Without the tables, the copy
   // had not begun writing when the run was killed, and starts again.
-  const copied =
-    !resume &&
-    current.plan !== undefined &&
-    (await tablesExist(
-      target,
-      current.plan.tables.map((t) => t.target),
-    ));
+  const copied = !resume && current.plan !== undefined && current.plan.tables.every((t) => present.has(t.target));
   if (!copied) {
     emit({ type: 'phase', phase: 'snapshot', message: 'copying a snapshot (ferry copy)' });
     await runCopy({
@@ -212,16 +208,6 @@ async function copySnapshot(e: Ends, target: Engine, state: SyncState, options: 
   const next: SyncState = { ...current, phase: 'catch-up', updatedAt: new Date().toISOString() };
   await e.sink.writeState(target, next);
   return next;
-}
-
-async function tablesExist(target: Engine, names: string[]): Promise<boolean> {
-  const present = new Set((await target.introspect()).tables.map((t) => t.name));
-  return names.every((n) => present.has(n));
-}
-
-async function hasCopyState(target: Engine): Promise<boolean> {
-  const schema = await target.introspect();
-  return schema.tables.some((t) => t.name === '_ferry_copy_state');
 }
 
 /** Applies logged changes batch by batch until none are pending (or until stopped). */
