@@ -9,6 +9,7 @@ interface SyncFlags extends CommonFlags {
   exclude?: string;
   batchSize?: string;
   untilCaughtUp?: boolean;
+  rejectFile?: string;
 }
 
 type SyncStep = 'start' | 'status' | 'cutover' | 'rollback' | 'stop';
@@ -35,6 +36,7 @@ export function registerSyncCommands(program: Command): void {
     .option('--exclude <list>', 'start: leave these tables out (comma-separated)')
     .option('--batch-size <n>', 'changes per applied batch (default 5000)')
     .option('--until-caught-up', 'start: stop once no change is pending, instead of running until Ctrl-C')
+    .option('--reject-file <path>', "start: where refused rows are written (JSON lines; later runs of the sync keep the first run's)")
     .addHelpText('after', `\nSteps:\n${steps}`)
     .action(async (step: string, from: string | undefined, to: string | undefined, flags: SyncFlags) => {
       const o = outputOf(flags);
@@ -65,6 +67,7 @@ async function syncCommand(stepArg: string, fromArg: string | undefined, toArg: 
     exclude: listOption(flags.exclude),
     lockTimeoutMs: lockTimeoutOf(flags),
     untilCaughtUp: !!flags.untilCaughtUp,
+    ...(flags.rejectFile ? { rejectFile: flags.rejectFile } : {}),
     signal: stop.signal,
     onEvent: (e) => o.log(e.type === 'phase' ? `${e.phase}: ${e.message}` : `applied ${e.changes} change(s), ${e.pending} pending, ${e.rate}/s`),
   };
@@ -99,7 +102,7 @@ function printReport(o: Output, step: SyncStep, r: SyncReport | CutoverReport | 
   }
   const age = r.oldestPendingMs === null ? '' : `, the oldest ${(r.oldestPendingMs / 1000).toFixed(1)} s old`;
   o.out(`${r.source} → ${r.target}: ${r.phase}, ${r.applied} change(s) applied, ${r.pending} pending${age}${r.rate ? `, last batch ${r.rate}/s` : ''}`);
-  if (r.rejected) o.err(`${r.rejected} changed row(s) could not be converted for the target and were left out.`);
+  if (r.rejected) o.err(`${r.rejected} changed row(s) could not be converted for the target and were left out; they are listed in ${r.rejectFile}.`);
 }
 
 function positive(v: string, flag: string): number {

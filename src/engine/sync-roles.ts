@@ -60,6 +60,15 @@ export interface ChangeCapture {
   unfence(engine: Engine): Promise<void>;
   /** Removes the log, the triggers and any fence, leaving the database as it was. */
   remove(engine: Engine): Promise<void>;
+  /**
+   * Runs `fn` with every read of this connection seeing one instant of the database (the log and the
+   * rows alike), while the app goes on writing; `fn` must not write through this connection. An
+   * engine whose digester reads on the same connection offers it: cutover then compares both sides
+   * before its fence, and only the rows changed since while writes are paused.
+   */
+  oneInstant?<T>(engine: Engine, fn: () => Promise<T>): Promise<T>;
+  /** The highest key the table ever handed out (SQLite's AUTOINCREMENT counter), kept from reuse on the other side; null: none kept. */
+  highestIssuedKey?(engine: Engine, table: string): Promise<bigint | null>;
 }
 
 /** Where a sync stands, kept on the target and written with every applied batch. */
@@ -73,8 +82,12 @@ export interface SyncState {
   plan?: CopyPlan;
   /** Changes per second in the last batch. */
   rate?: number;
-  /** The source tables' schema when capture began: a sync stops when it changes. */
+  /** The source tables' schema when capture began, and the target tables' once the snapshot was copied: a sync stops when either changes. */
   schema?: string;
+  targetSchema?: string;
+  /** Where refused rows are written, chosen by the first run; and how many were refused so far. */
+  rejectFile?: string;
+  rejected?: number;
   /** When the cutover switched writes to the target, and how long writes were paused. */
   cutoverAt?: string;
   pauseMs?: number;
@@ -99,6 +112,17 @@ export interface ChangeSink {
   writeState(engine: Engine, state: SyncState): Promise<void>;
   /** Applies one batch and records `state` in one transaction: a kill leaves the batch whole or not at all. */
   apply(engine: Engine, changes: TableChanges[], state: SyncState): Promise<void>;
+  /**
+   * The rows with these keys (target values, in the plan's key order), each as its key values then
+   * the plan's columns, in the forms the engine's row reader gives (`valueForms`); a key with no row
+   * is left out.
+   */
+  rowsByKey(engine: Engine, table: TablePlan, keys: Value[][]): Promise<Row[]>;
+  /**
+   * Moves each table's own key numbering (an identity sequence) past every key the sync wrote and
+   * past `floors` (by target table), so the app's first insert after the switch takes a new key.
+   */
+  settleKeys(engine: Engine, tables: TablePlan[], floors: Map<string, bigint>): Promise<void>;
   /** Forgets a sync (its state; the table goes with the last one). */
   dropState(engine: Engine, source: string): Promise<void>;
 }

@@ -70,17 +70,18 @@ export async function firstDifferences(from: DifferenceSide, to: DifferenceSide,
 }
 
 /**
- * Rows read as key values then column values, normalised per logical type (null: as stored); the
- * key is read back from the normalised key columns, so both sides' keys compare alike.
+ * Rows read as key values then column values, normalised per logical type (null: as stored), with
+ * one set of forms for every column or one per column; the key is read back from the normalised
+ * key columns, so both sides' keys compare alike.
  */
 export async function* keyedRows(
   rows: AsyncIterable<Row>,
   key: number[],
   logicals: (LogicalType | null)[],
-  forms: ConvertOptions,
+  forms: ConvertOptions | ConvertOptions[],
   origin?: string,
 ): AsyncGenerator<KeyedRow> {
-  const ns = logicals.map((l) => (l === null ? (v: Value) => v : normalizerFor(l, forms)));
+  const ns = logicals.map((l, i) => (l === null ? (v: Value) => v : normalizerFor(l, Array.isArray(forms) ? forms[i] : forms)));
   for await (const row of rows) {
     const values = row.slice(key.length).map((v, i) => ns[i]!(v));
     yield { key: key.map((i) => values[i]!), values, ...(origin === undefined ? {} : { origin }) };

@@ -7,10 +7,11 @@
 import type { ChangeSink, SyncState, TableChanges } from '../../engine/sync-roles.js';
 import type { Engine } from '../../engine/types.js';
 import { releaseOnce } from '../../engine/run-lock.js';
-import type { ColumnPlan } from '../../engine/table-plan.js';
+import type { ColumnPlan, TablePlan } from '../../engine/table-plan.js';
 import { formatTimeOfDay, formatTimestamp } from '../../values/time-text.js';
 import type { Row, Value } from '../../values/value.js';
 import { pgTypeKind } from './postgres-copy-kinds.js';
+import { setIdentitySql } from './postgres-ddl.js';
 import { quoteIdent } from './postgres-quote.js';
 import { insertSql, rowsPerInsert, slices, toParam } from './postgres-write.js';
 
@@ -64,15 +65,20 @@ async function upsert(engine: Engine, c: TableChanges): Promise<void> {
   }
 }
 
-async function remove(engine: Engine, c: TableChanges): Promise<void> {
-  const keyColumns = c.table.primaryKey!.columns.map((k) => c.table.columns.find((x) => x.target === k)!);
+/** Keys as `(columns) IN (tuples)` with their parameters, in slices that fit one statement's parameters. */
+function* keyMatches(table: TablePlan, keys: Value[][]): Generator<{ where: string; params: unknown[] }> {
+  const keyColumns = table.primaryKey!.columns.map((k) => table.columns.find((x) => x.target === k)!);
   const key = keyColumns.map((k) => quoteIdent(k.target));
   const as = keyColumns.map(parameterFor);
-  for (const keys of slices(c.deletes, Math.max(1, Math.floor(30000 / key.length)))) {
+  for (const slice of slices(keys, Math.max(1, Math.floor(30000 / key.length)))) {
     const params: unknown[] = [];
-    const tuples = keys.map((k: Value[]) => `(${k.map((v, i) => `$${params.push(v === null ? null : as[i]!(v))}`).join(', ')})`);
-    await engine.query(`DELETE FROM ${engine.quoteTable(c.table.target)} WHERE (${key.join(', ')}) IN (${tuples.join(', ')})`, params);
+    const tuples = slice.map((k: Value[]) => `(${k.map((v, i) => `$${params.push(v === null ? null : as[i]!(v))}`).join(', ')})`);
+    yield { where: `(${key.join(', ')}) IN (${tuples.join(', ')})`, params };
   }
+}
+
+async function remove(engine: Engine, c: TableChanges): Promise<void> {
+  for (const m of keyMatches(c.table, c.deletes)) await engine.query(`DELETE FROM ${engine.quoteTable(c.table.target)} WHERE ${m.where}`, m.params);
 }
 
 export const postgresChangeSink: ChangeSink = {
@@ -107,6 +113,26 @@ export const postgresChangeSink: ChangeSink = {
       for (const c of changes) if (c.upserts.length) await upsert(engine, c);
       await saveState(engine, state);
     });
+  },
+
+  async rowsByKey(engine, table, keys) {
+    // Each value under a name of its own: a key column is also among the columns.
+    const names = [...table.primaryKey!.columns, ...table.columns.map((c) => c.target)];
+    const list = names.map((c, i) => `${quoteIdent(c)} AS v${i}`).join(', ');
+    const out: Row[] = [];
+    for (const m of keyMatches(table, keys)) {
+      const rows = await engine.query<Record<string, Value>>(`SELECT ${list} FROM ${engine.quoteTable(table.target)} WHERE ${m.where}`, m.params);
+      for (const r of rows) out.push(names.map((_, i) => r[`v${i}`]!));
+    }
+    return out;
+  },
+
+  async settleKeys(engine, tables, floors) {
+    for (const t of tables) {
+      const floor = floors.get(t.target);
+      const sql = setIdentitySql(floor !== undefined && floor > (t.sequenceFloor ?? 0n) ? { ...t, sequenceFloor: floor } : t);
+      if (sql) await engine.query(sql);
+    }
   },
 
   async dropState(engine, source) {

@@ -188,6 +188,27 @@ export const sqliteChangeCapture: ChangeCapture = {
     run('lifting the fence on', () => d.transaction(() => ownTriggers(d, 'fence').forEach((n) => d.exec(`DROP TRIGGER ${q(n)}`)))());
   },
 
+  async highestIssuedKey(engine, table) {
+    const { db: d } = db(engine);
+    if (!hasTable(d, 'sqlite_sequence')) return null;
+    const seq = d.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).safeIntegers(true).pluck().get(table) as bigint | undefined;
+    return seq ?? null;
+  },
+
+  async oneInstant(engine, fn) {
+    const { db: d, run } = db(engine);
+    // A deferred transaction's first read fixes the instant every later read of it sees (WAL).
+    run('reading one instant of', () => {
+      d.exec('BEGIN');
+      d.prepare(`SELECT count(*) FROM sqlite_schema`).get();
+    });
+    try {
+      return await fn();
+    } finally {
+      if (d.inTransaction) d.exec('COMMIT');
+    }
+  },
+
   async remove(engine) {
     const { db: d, run } = db(engine);
     run('removing change capture from', () =>

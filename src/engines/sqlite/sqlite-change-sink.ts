@@ -97,6 +97,28 @@ export const sqliteChangeSink: ChangeSink = {
     );
   },
 
+  async rowsByKey(engine, table, keys) {
+    const e = sqlite(engine);
+    const key = table.primaryKey!.columns;
+    const keyWriters = writers(key.map((k) => table.columns.find((x) => x.target === k)!));
+    const select = e.db.prepare(
+      `SELECT ${[...key, ...table.columns.map((c) => c.target)].map(q).join(', ')} FROM ${q(table.target)} WHERE ${key.map((k) => `${q(k)} = ?`).join(' AND ')}`,
+    );
+    const out: Row[] = [];
+    e.run(`reading changed rows of "${table.target}" in`, () => {
+      for (const k of keys) {
+        const row = select.raw(true).get(...k.map((v, i) => keyWriters[i]!(v))) as Row | undefined;
+        if (row) out.push(row);
+      }
+    });
+    return out;
+  },
+
+  async settleKeys() {
+    // SQLite numbers a new row past the highest rowid, and an AUTOINCREMENT table's counter follows
+    // every key written explicitly: nothing to move.
+  },
+
   async dropState(engine, source) {
     const e = sqlite(engine);
     e.run('forgetting the sync in', () => {
