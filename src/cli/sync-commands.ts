@@ -78,7 +78,8 @@ async function syncCommand(stepArg: string, fromArg: string | undefined, toArg: 
     const report = await run(options);
     if (o.json) printJson(o, { ok: true, step, ...report });
     else printReport(o, step, report);
-    return report.rejected > 0 ? EXIT.rejects : EXIT.ok;
+    // Only the steps that apply changes say by their exit code that this run refused rows; status and stop report the sync's count.
+    return report.rejected > 0 && (step === 'start' || step === 'cutover') ? EXIT.rejects : EXIT.ok;
   } finally {
     process.off('SIGINT', onSignal);
   }

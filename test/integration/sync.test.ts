@@ -7,9 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { connect } from '../../src/engines/registry.js';
+import { changedRowsDiffer } from '../../src/sync/changed-rows.js';
+import { ends, syncedTables } from '../../src/sync/sync-steps.js';
 import { ferry, FERRY } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
@@ -254,6 +257,17 @@ test('cutover with the app writing: its writes after the fence fail with the mes
   } finally {
     await engine.close();
   }
+  // The app's own insert, with no key: PostgreSQL numbers it past every row the sync wrote,
+  // including those written on SQLite after the snapshot.
+  const app = await connect(pg.url);
+  try {
+    const [row] = await app.query<{ id: string; top: string }>(
+      `INSERT INTO users (email, active) VALUES ('new@example.com', true) RETURNING id, (SELECT max(id) FROM users) AS top`,
+    );
+    assert.ok(BigInt(row!.id) > BigInt(row!.top), `new id ${row!.id} after ${row!.top}`);
+  } finally {
+    await app.close();
+  }
   const again = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up');
   assert.equal(again.status, 1, 'no catching up after a cutover');
   assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
@@ -355,5 +369,94 @@ test('kill -9 during a rollback, then the same command: every row written on Pos
   const again = await ferry(dir, 'sync', 'rollback', file, pg.url);
   assert.equal(again.status, 0, again.stdout + again.stderr);
   await assertEqual(dir, file, pg.url);
+  assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
+});
+
+test('a row the target refuses goes to the reject file and the cutover will not switch until it is fixed; a schema change on the target stops the sync', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-refused');
+  const file = path.join(dir, 'app.db');
+  makeSource(file, { rows: 300 });
+  assert.equal((await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up', '--reject-file', 'refused.jsonl')).status, 0);
+  const db = new Database(file);
+  // SQLite takes text in a REAL column; PostgreSQL's double precision cannot.
+  db.prepare(`UPDATE users SET score = 'lots' WHERE id = 7`).run();
+  db.prepare(`UPDATE users SET score = 1.5 WHERE id = 8`).run();
+  const refused = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up', '--json');
+  assert.equal(refused.status, 3, refused.stderr);
+  const r = JSON.parse(refused.stdout) as { rejected: number; rejectFile: string };
+  assert.equal(r.rejected, 1);
+  assert.equal(r.rejectFile, path.join(dir, 'refused.jsonl'), "later runs keep the first run's reject file");
+  const lines = fs
+    .readFileSync(r.rejectFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { table: string; key: unknown[]; reason: string });
+  assert.deepEqual(
+    lines.map((l) => [l.table, l.key]),
+    [['users', ['7']]],
+  );
+  assert.match(lines[0]!.reason, /lots/);
+  const cut = await ferry(dir, 'sync', 'cutover', file, pg.url, '--json');
+  assert.equal(cut.status, 1);
+  const err = (JSON.parse(cut.stdout) as { error: { code: string; message: string } }).error;
+  assert.equal(err.code, 'VERIFY_FAILED');
+  assert.match(err.message, /users/);
+  // Not switched: the app still writes to SQLite.
+  db.prepare(`UPDATE users SET score = 2 WHERE id = 7`).run();
+  assert.equal((await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up')).status, 0);
+  const engine = await connect(pg.url);
+  try {
+    assert.deepEqual(await engine.query(`SELECT score FROM users WHERE id IN (7, 8) ORDER BY id`), [{ score: 2 }, { score: 1.5 }]);
+    await engine.exec(`ALTER TABLE tags ADD COLUMN colour text`);
+  } finally {
+    await engine.close();
+  }
+  db.prepare(`UPDATE tags SET uses = 0 WHERE name = 'tag 1 ü'`).run();
+  db.close();
+  const stopped = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up');
+  assert.equal(stopped.status, 1);
+  assert.match(stopped.stderr, /schema of the synced tables in .* \(the target\) changed/);
+  assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
+  assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
+});
+
+test('the check of changed rows finds a row that differs, one that is missing, and passes rows that agree', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-changed-rows');
+  const file = path.join(dir, 'app.db');
+  makeSource(file, { rows: 50 });
+  assert.equal((await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up')).status, 0);
+  const e = ends({ from: file, to: pg.url });
+  const source = await connect(file);
+  const target = await connect(pg.url);
+  try {
+    const state = (await e.sink.readState(target, source.displayUrl))!;
+    const tables = await syncedTables(e.capture, source, state);
+    const check = (changed: Record<string, string[]>) =>
+      changedRowsDiffer({
+        capture: e.capture,
+        from: source,
+        sink: e.sink,
+        to: target,
+        tables,
+        changed: new Map(Object.entries(changed).map(([k, v]) => [k, new Set(v)])),
+      });
+    assert.deepEqual(await check({ users: ['3', '4'], likes: ["5, 'tag 6 ü'"], tags: ["'tag 2 ü'"] }), []);
+    await target.exec(`UPDATE users SET score = 99 WHERE id = 3; DELETE FROM likes WHERE user_id = 5`);
+    const found = await check({ users: ['3', '4'], likes: ["5, 'tag 6 ü'"] });
+    assert.deepEqual(
+      found.map((f) => [f.table, f.differences.map((d) => [d.kind, d.columns ?? null])]),
+      [
+        ['users', [['different', ['score']]]],
+        ['likes', [['missing-in-target', null]]],
+      ],
+    );
+  } finally {
+    await source.close();
+    await target.close();
+  }
   assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
 });
