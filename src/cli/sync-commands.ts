@@ -69,7 +69,10 @@ async function syncCommand(stepArg: string, fromArg: string | undefined, toArg: 
     untilCaughtUp: !!flags.untilCaughtUp,
     ...(flags.rejectFile ? { rejectFile: flags.rejectFile } : {}),
     signal: stop.signal,
-    onEvent: (e) => o.log(e.type === 'phase' ? `${e.phase}: ${e.message}` : `applied ${e.changes} change(s), ${e.pending} pending, ${e.rate}/s`),
+    onEvent: (e) => {
+      if (e.type === 'warning') o.err(`warning: ${e.message}`);
+      else o.log(e.type === 'phase' ? `${e.phase}: ${e.message}` : `applied ${e.changes} change(s), ${e.pending} pending, ${e.rate}/s`);
+    },
   };
   if (flags.batchSize !== undefined) options.batchSize = positive(flags.batchSize, '--batch-size');
   try {

@@ -123,6 +123,8 @@ export interface ChangeSink {
    * past `floors` (by target table), so the app's first insert after the switch takes a new key.
    */
   settleKeys(engine: Engine, tables: TablePlan[], floors: Map<string, bigint>): Promise<void>;
+  /** Drops the rowid key column (ROWID_KEY_COLUMN) the snapshot's copy gave these tables. */
+  removeRowidKeys(engine: Engine, tables: string[]): Promise<void>;
   /** Forgets a sync (its state; the table goes with the last one). */
   dropState(engine: Engine, source: string): Promise<void>;
 }

@@ -7,3 +7,10 @@
 export function isInternalTable(name: string): boolean {
   return /^_ferry/i.test(name) || /^sqlite_/i.test(name);
 }
+
+/**
+ * The column ferry adds to the copy of a SQLite table that has no primary key when `ferry sync`
+ * follows it: the table's rowid, the target's key, by which changes are applied both ways.
+ * `ferry sync stop` removes it.
+ */
+export const ROWID_KEY_COLUMN = '_ferry_rowid';

@@ -11,7 +11,7 @@ import type { CapturedTable, SyncState } from '../engine/sync-roles.js';
 import type { Engine } from '../engine/types.js';
 import { driverOf, roleOf } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
-import { isInternalTable } from '../schema/own-tables.js';
+import { isInternalTable, ROWID_KEY_COLUMN } from '../schema/own-tables.js';
 import { STATE_TABLE } from '../transfer/copy-state.js';
 import { RejectLog } from '../transfer/reject-log.js';
 import { runCopy } from '../transfer/run-copy.js';
@@ -79,23 +79,16 @@ async function beginCapture(e: Ends, source: Engine, target: Engine, options: Sy
   return state;
 }
 
-/** The tables to follow: every app table (or those asked for), each by its primary key. */
+/**
+ * The tables to follow: every app table (or those asked for), each by its primary key; a table
+ * without one by its rowid (the capture resolves the empty key; the copy carries it as a key column).
+ */
 async function capturedTables(source: Engine, options: SyncOptions): Promise<CapturedTable[]> {
   const schema = await source.introspect();
   const include = options.include ?? options.config?.include;
   const exclude = new Set(options.exclude ?? options.config?.exclude ?? []);
   const tables = schema.tables.filter((t) => !isInternalTable(t.name) && (include ? include.includes(t.name) : !exclude.has(t.name)));
-  const keyless = tables.filter((t) => !t.primaryKey?.columns.length).map((t) => t.name);
-  if (keyless.length)
-    throw new FerryError(
-      'NOT_SUPPORTED',
-      `ferry sync follows rows by primary key; ${keyless.map((t) => `"${t}"`).join(', ')} ha${keyless.length > 1 ? 've' : 's'} none.`,
-      {
-        subject: keyless[0],
-        hint: 'Add a primary key to each, or leave them out with --exclude (and copy them once the app is stopped).',
-      },
-    );
-  return tables.map((t) => ({ table: t.name, key: t.primaryKey!.columns }));
+  return tables.map((t) => ({ table: t.name, key: t.primaryKey?.columns ?? [] }));
 }
 
 /**
@@ -127,7 +120,11 @@ async function copySnapshot(e: Ends, target: Engine, state: SyncState, options: 
       // The app goes on writing: an INTEGER column may get values the snapshot never saw, and
       // SQLite's INTEGER holds 64 bits.
       integers: 'bigint',
+      rowidKeys: true,
       resume,
+      onEvent: (c) => {
+        if (c.type === 'warning') options.onEvent?.({ type: 'warning', code: c.warning.code, message: c.warning.message });
+      },
       onPlan: async (plan) => {
         current = { ...current, plan, updatedAt: new Date().toISOString() };
         await e.sink.writeState(target, current);
@@ -169,6 +166,8 @@ export async function syncStop(options: SyncOptions): Promise<SyncReport> {
       const state = await e.sink.readState(target, source.displayUrl);
       const r = await report(e, source, target, state, { rejected: state?.rejected ?? 0, rejectFile: state?.rejectFile }, started);
       await e.capture.remove(source);
+      const rowidKeyed = state?.plan?.tables.filter((t) => t.columns.some((c) => c.target === ROWID_KEY_COLUMN)).map((t) => t.target) ?? [];
+      if (rowidKeyed.length) await e.sink.removeRowidKeys(target, rowidKeyed);
       // The way back's capture on the target, and a rollback's record on the source, when there are any.
       await driverOf(target).roles.changeCapture?.remove(target);
       await driverOf(source).roles.changeSink?.dropState(source, source.displayUrl);

@@ -61,7 +61,7 @@ export async function syncCutover(options: SyncOptions): Promise<CutoverReport> 
       // Most of the backlog is applied while the app still writes, so the pause is short.
       let caught = await drain(state);
       let rejected = caught.rejected;
-      const compared = await comparedBeforeFence(e, source, target, caught.state, drain, emit);
+      const compared = await comparedBeforeFence(e, source, target, tables, caught.state, drain, emit);
       if (compared) {
         caught = compared;
         rejected += compared.rejected;
@@ -78,7 +78,7 @@ export async function syncCutover(options: SyncOptions): Promise<CutoverReport> 
         const drained = await drain(caught.state, { changed });
         rejected += drained.rejected;
         caught = drained;
-        if (compared) await checkChangedRows(e, source, target, tables, changed);
+        if (compared) await checkChangedRows(e, source, target, tables, changed, 'the cutover was undone: the source takes writes again');
         else await checkIdentical(source, target, caught.state, 'the cutover was undone: the source takes writes again');
         const plans = [...tables.values()].map((t) => t.plan);
         await e.sink.settleKeys(target, plans, await issuedKeys(e.capture, source, tables));
@@ -103,37 +103,57 @@ export async function syncCutover(options: SyncOptions): Promise<CutoverReport> 
 }
 
 /**
- * Both sides compared in full while the app still writes: inside one read of the source at a
- * single instant, the log is applied up to that instant (rows read as they were then) and both
- * sides are digested. The applied changes stay in the log until that read ends, since it may not
- * write. Null when the source's engine cannot read one instant; the full check then runs fenced.
+ * Both sides compared while the app still writes, so that the fenced pause only has to compare the
+ * rows changed in its last moments. First in full: inside one read of the source at a single
+ * instant, the log is applied up to that instant (rows read as they were then) and both sides are
+ * digested. Then, as the full comparison took a while, once more at a later instant, comparing only
+ * the rows changed in between. Applied changes stay in the log until each read ends, since a read
+ * of one instant may not write. Null when the source's engine cannot read one instant; the full
+ * check then runs fenced.
  */
 async function comparedBeforeFence(
   e: Ends,
   source: Engine,
   target: Engine,
+  tables: Map<string, SyncedTable>,
   state: SyncState,
   drain: (from: SyncState, run?: Partial<CatchUpRun>) => Promise<{ state: SyncState; rejected: number }>,
   emit: NonNullable<SyncOptions['onEvent']>,
 ): Promise<{ state: SyncState; rejected: number } | null> {
-  if (!e.capture.oneInstant) return null;
+  const instant = e.capture.oneInstant?.bind(e.capture);
+  if (!instant) return null;
+  const undone = 'nothing was switched: the source was never fenced';
   emit({ type: 'phase', phase: 'check', message: 'comparing both sides by content while the app still writes' });
-  const at = await e.capture.oneInstant(source, async () => {
+  const full = await instant(source, async () => {
     const applied = await drain(state, { keepLog: true });
-    await checkIdentical(source, target, applied.state, 'nothing was switched: the source was never fenced');
+    await checkIdentical(source, target, applied.state, undone);
     return applied;
   });
-  await e.capture.forget(source, at.state.position);
-  return at;
+  await e.capture.forget(source, full.state.position);
+  const changed = new Map<string, Set<string>>();
+  const recent = await instant(source, async () => {
+    const applied = await drain(full.state, { keepLog: true, changed });
+    await checkChangedRows(e, source, target, tables, changed, undone);
+    return applied;
+  });
+  await e.capture.forget(source, recent.state.position);
+  return { state: recent.state, rejected: full.rejected + recent.rejected };
 }
 
-/** The rows changed since the full comparison, read from both sides by key; any difference stops the cutover. */
-async function checkChangedRows(e: Ends, source: Engine, target: Engine, tables: Map<string, SyncedTable>, changed: Map<string, Set<string>>): Promise<void> {
+/** The rows changed since the last comparison, read from both sides by key; any difference stops the cutover. */
+async function checkChangedRows(
+  e: Ends,
+  source: Engine,
+  target: Engine,
+  tables: Map<string, SyncedTable>,
+  changed: Map<string, Set<string>>,
+  undone: string,
+): Promise<void> {
   const differ = await changedRowsDiffer({ capture: e.capture, from: source, sink: e.sink, to: target, tables, changed });
   if (!differ.length) return;
   throw new FerryError(
     'VERIFY_FAILED',
-    `After draining, rows of ${differ.map((d) => d.table).join(', ')} differ between ${source.displayUrl} and ${target.displayUrl}; the cutover was undone: the source takes writes again.`,
+    `Rows of ${differ.map((d) => d.table).join(', ')} differ between ${source.displayUrl} and ${target.displayUrl}; ${undone}.`,
     {
       hint: 'Nothing was switched. The first differing rows are in the JSON output (--json); refused rows are in the sync reject file.',
       data: { differences: differ },
@@ -224,7 +244,9 @@ async function bringBack(
   state: SyncState,
   options: SyncOptions,
 ): Promise<number> {
-  const tables = new Map(plans.map((t) => [t.source, { plan: t, captured: { table: t.source, key: t.primaryKey!.columns } }]));
+  // Changes on the target are logged by its own key columns: the reversed plan's key read on its source side.
+  const keyOf = (t: TablePlan) => t.primaryKey!.columns.map((k) => t.columns.find((c) => c.target === k)?.source ?? k);
+  const tables = new Map(plans.map((t) => [t.source, { plan: t, captured: { table: t.source, key: keyOf(t) } }]));
   let position = 0;
   let count = 0;
   for (;;) {

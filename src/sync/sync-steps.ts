@@ -38,7 +38,9 @@ export interface SyncOptions {
 
 export type SyncEvent =
   | { type: 'phase'; phase: 'capture' | 'snapshot' | 'catch-up' | 'check' | 'fence'; message: string }
-  | { type: 'applied'; changes: number; position: number; pending: number; rate: number };
+  | { type: 'applied'; changes: number; position: number; pending: number; rate: number }
+  /** What the snapshot's copy plan says about a table (a rowid key, a type choice). */
+  | { type: 'warning'; code: string; message: string };
 
 /** Where a sync stands, as `status` and `start` report it. */
 export interface SyncReport {

@@ -13,7 +13,7 @@ import { driverOf, engineLabel, roleOf } from '../engines/registry.js';
 import type { ExpressionTranslator } from '../engine/sql-translation.js';
 import type { IntegerPolicy } from '../engine/type-mapper.js';
 import { originOf, readOrigin, type RecordedOrigin } from './copy-origin.js';
-import { isInternalTable } from '../schema/own-tables.js';
+import { isInternalTable, ROWID_KEY_COLUMN } from '../schema/own-tables.js';
 import type { CopyPlan } from './copy-types.js';
 import type { PlanWarning, TablePlan } from '../engine/table-plan.js';
 import { planTable, TargetNames, type PlanEngines, type SourceFacts } from './plan-table.js';
@@ -37,6 +37,8 @@ export interface BuildCopyPlanOptions {
   virtualTables?: 'fail' | 'skip';
   /** The target's URL, masked, for the plan's `to`. */
   targetDisplayUrl: string;
+  /** Tables without a primary key that have rowids carry them as a key column (`_ferry_rowid`), as ferry sync follows them. */
+  rowidKeys?: boolean;
 }
 
 /** Source table name -> its target name, column names (source, lower-cased -> target) and primary key. */
@@ -51,13 +53,14 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
   }
   const engines = await planEngines(source.dialect, targetDialect);
   const schema = await source.introspect();
-  const config = options.config ?? {};
-  const include = options.include ?? config.include;
-  const exclude = options.exclude ?? config.exclude;
+  const given = options.config ?? {};
+  const include = options.include ?? given.include;
+  const exclude = options.exclude ?? given.exclude;
   const warnings: PlanWarning[] = [];
-  checkVirtualTables(schema, include, exclude, options.virtualTables ?? config.virtualTables ?? 'fail', warnings);
+  checkVirtualTables(schema, include, exclude, options.virtualTables ?? given.virtualTables ?? 'fail', warnings);
   const notVirtual = (names: string[] | undefined) => names?.filter((n) => !schema.virtualTables?.some((v) => v.name === n));
-  const tables = selectTables(schema, notVirtual(include), notVirtual(exclude), Object.keys(config.tables ?? {}));
+  const selected = selectTables(schema, notVirtual(include), notVirtual(exclude), Object.keys(given.tables ?? {}));
+  const { tables, config } = options.rowidKeys ? withRowidKeys(selected, given, engines, warnings) : { tables: selected, config: given };
   warnAboutViewsAndTriggers(schema, warnings);
   checkTargetLimits(tables, config, targetDialect);
   const relations = new TargetNames(engines.ddl.fitName);
@@ -76,6 +79,39 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
     plans.push(planTable(t, facts, { engines, targetName: names.get(t.name)!.target, config: cfg, jsonb, integers, tables: names, relations }, warnings));
   }
   return assemblePlan(source, schema, targetDialect, options.targetDisplayUrl, plans, warnings, recorded);
+}
+
+/**
+ * Tables without a primary key whose rows have rowids, each with its rowid as a first column that
+ * becomes the target's key under the name ROWID_KEY_COLUMN (a config rename, so the table reader
+ * reads `rowid` and the target gets the key). Said in the plan's warnings.
+ */
+function withRowidKeys(tables: Table[], config: CopyConfig, engines: PlanEngines, warnings: PlanWarning[]): { tables: Table[]; config: CopyConfig } {
+  const out = { tables: [] as Table[], config: { ...config, tables: { ...config.tables } } };
+  for (const t of tables) {
+    if (t.primaryKey?.columns.length || engines.chunkKey(t).kind !== 'rowid') {
+      out.tables.push(t);
+      continue;
+    }
+    if (t.columns.some((c) => c.name.toLowerCase() === 'rowid'))
+      throw new FerryError(
+        'NOT_SUPPORTED',
+        `Table "${t.name}" has no primary key and a column named rowid that hides its rowid, so its rows cannot be followed.`,
+        {
+          subject: t.name,
+          hint: 'Add a primary key, or leave the table out with --exclude.',
+        },
+      );
+    out.tables.push({ ...t, columns: [{ name: 'rowid', type: 'INTEGER', nullable: false, default: null }, ...t.columns], primaryKey: { columns: ['rowid'] } });
+    const cfg = config.tables?.[t.name] ?? {};
+    out.config.tables[t.name] = { ...cfg, columns: { ...cfg.columns, rowid: { as: ROWID_KEY_COLUMN } } };
+    warnings.push({
+      code: 'ROWID_KEY',
+      table: t.name,
+      message: `${t.name} has no primary key: its rowid is copied as the column ${ROWID_KEY_COLUMN}, the key ferry sync follows its rows by (ferry sync stop drops it).`,
+    });
+  }
+  return out;
 }
 
 /** The roles planning asks of the source and target engines, looked up once. */

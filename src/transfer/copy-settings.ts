@@ -38,6 +38,8 @@ export interface CopyOptions {
   jsonb?: boolean;
   /** Integer widths: fit the declared type and values (default), or always bigint. */
   integers?: 'fit' | 'bigint';
+  /** Tables without a primary key carry their rowid as a key column `_ferry_rowid` (ferry sync). */
+  rowidKeys?: boolean;
   /** SQLite virtual tables (FTS, R*Tree): stop before writing (default) or leave them out. */
   virtualTables?: 'fail' | 'skip';
   /** The reject file (default `ferry-rejects-<time>.jsonl` in `cwd`). */

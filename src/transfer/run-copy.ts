@@ -89,6 +89,7 @@ function planCopy(source: Engine, run: CopySettings): Promise<CopyPlan> {
     jsonb: options.jsonb,
     integers: options.integers,
     virtualTables: options.virtualTables,
+    rowidKeys: options.rowidKeys,
     targetDisplayUrl: run.to.displayUrl,
   });
 }

@@ -10,6 +10,7 @@
 import { engineLabel, roleOf } from '../engines/registry.js';
 import type { Dialect } from '../engine/types.js';
 import type { Column, Schema, Table } from '../schema/model.js';
+import { ROWID_KEY_COLUMN } from '../schema/own-tables.js';
 import type { ColumnType } from '../values/column-type.js';
 
 /** One way the two schemas differ. */
@@ -147,8 +148,10 @@ function compareTables(a: Table, b: Table, da: Dialect, db: Dialect, pair: Meani
       );
     if (!defA && defB) add('cosmetic', 'DEFAULT', `${where} has a default on ${names.to} (${shown(cb)}) but none on ${names.from}`, ca.name);
   }
-  const keyA = (a.primaryKey?.columns ?? []).map(col);
-  const keyB = b.primaryKey?.columns ?? [];
+  // The rowid key ferry sync gives a keyless table is ferry's bookkeeping, not the app's key.
+  const appKey = (t: Table) => (t.primaryKey?.columns ?? []).filter((c) => c !== ROWID_KEY_COLUMN);
+  const keyA = appKey(a).map(col);
+  const keyB = appKey(b);
   if (keyA.join('\u0000') !== keyB.join('\u0000'))
     add(
       'behaviour',

@@ -199,7 +199,7 @@ test('a second start while one runs is refused; a schema change stops the runnin
   assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
 });
 
-test('bad input: a source not in WAL mode, a table without a primary key; nothing is changed on either side', async (t) => {
+test('bad input: a source not in WAL mode; nothing is changed on either side', async (t) => {
   const pg = await freshPostgresDatabase(t);
   if (!pg) return;
   const dir = tempDir('sync-bad');
@@ -209,14 +209,65 @@ test('bad input: a source not in WAL mode, a table without a primary key; nothin
   assert.equal(r.status, 1);
   assert.match(r.stderr, /not in WAL mode.*journal_mode=WAL/s);
   assert.deepEqual(await ferryObjects(noWal, pg.url), { source: [], target: [] });
-  const keyless = path.join(dir, 'keyless.db');
-  makeSource(keyless, { rows: 10, keyless: true });
-  const k = await ferry(dir, 'sync', 'start', keyless, pg.url, '--until-caught-up', '--json');
-  assert.equal(k.status, 1);
-  const err = (JSON.parse(k.stdout) as { error: { code: string; message: string } }).error;
-  assert.equal(err.code, 'NOT_SUPPORTED');
-  assert.match(err.message, /"audit"/);
-  assert.deepEqual(await ferryObjects(keyless, pg.url), { source: [], target: [] });
+});
+
+test('a table without a primary key is followed by its rowid both ways, said in the plan; stop drops the rowid key column', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-keyless');
+  const file = path.join(dir, 'app.db');
+  makeSource(file, { rows: 100, keyless: true });
+  const db = new Database(file);
+  db.transaction(() => {
+    for (let i = 1; i <= 50; i++) db.prepare(`INSERT INTO audit VALUES (?)`).run(`event ${i}`);
+  })();
+  const started = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up');
+  assert.equal(started.status, 0, started.stderr);
+  assert.match(started.stderr, /audit has no primary key: its rowid is copied as the column _ferry_rowid/);
+  // Changes by rowid: an update, a delete, a new row (the same text twice: only the rowid tells them apart).
+  db.exec(`UPDATE audit SET what = 'changed' WHERE rowid = 5; DELETE FROM audit WHERE rowid = 6; INSERT INTO audit VALUES ('event 1')`);
+  db.close();
+  const cut = await ferry(dir, 'sync', 'cutover', file, pg.url);
+  assert.equal(cut.status, 0, cut.stderr);
+  await assertEqual(dir, file, pg.url);
+  const engine = await connect(pg.url);
+  try {
+    assert.deepEqual(await engine.query(`SELECT _ferry_rowid, what FROM audit WHERE _ferry_rowid IN (5, 6, 51) ORDER BY 1`), [
+      { _ferry_rowid: 5n, what: 'changed' },
+      { _ferry_rowid: 51n, what: 'event 1' },
+    ]);
+    // The app on PostgreSQL inserts as it did on SQLite, without the key column.
+    await engine.exec(
+      `INSERT INTO audit (what) VALUES ('on postgres'); UPDATE audit SET what = 'pg changed' WHERE _ferry_rowid = 3; DELETE FROM audit WHERE _ferry_rowid = 4`,
+    );
+  } finally {
+    await engine.close();
+  }
+  const rb = await ferry(dir, 'sync', 'rollback', file, pg.url);
+  assert.equal(rb.status, 0, rb.stderr);
+  const back = new Database(file, { readonly: true });
+  try {
+    assert.deepEqual(back.prepare(`SELECT rowid, what FROM audit WHERE rowid IN (3, 4, 52) ORDER BY rowid`).all(), [
+      { rowid: 3, what: 'pg changed' },
+      { rowid: 52, what: 'on postgres' },
+    ]);
+  } finally {
+    back.close();
+  }
+  assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
+  const after = await connect(pg.url);
+  try {
+    const columns = await after.query<{ column_name: string }>(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'audit' ORDER BY ordinal_position`,
+    );
+    assert.deepEqual(
+      columns.map((c) => c.column_name),
+      ['what'],
+    );
+  } finally {
+    await after.close();
+  }
+  assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
 });
 
 test('cutover with the app writing: its writes after the fence fail with the message, PostgreSQL equals the fenced file, and writes there are captured', async (t) => {

@@ -10,6 +10,7 @@ import { releaseOnce } from '../../engine/run-lock.js';
 import type { ColumnPlan, TablePlan } from '../../engine/table-plan.js';
 import { formatTimeOfDay, formatTimestamp } from '../../values/time-text.js';
 import type { Row, Value } from '../../values/value.js';
+import { ROWID_KEY_COLUMN } from '../../schema/own-tables.js';
 import { pgTypeKind } from './postgres-copy-kinds.js';
 import { setIdentitySql } from './postgres-ddl.js';
 import { quoteIdent } from './postgres-quote.js';
@@ -133,6 +134,12 @@ export const postgresChangeSink: ChangeSink = {
       const sql = setIdentitySql(floor !== undefined && floor > (t.sequenceFloor ?? 0n) ? { ...t, sequenceFloor: floor } : t);
       if (sql) await engine.query(sql);
     }
+  },
+
+  async removeRowidKeys(engine, tables) {
+    await engine.transaction(async () => {
+      for (const t of tables) await engine.exec(`ALTER TABLE ${engine.quoteTable(t)} DROP COLUMN IF EXISTS ${quoteIdent(ROWID_KEY_COLUMN)}`);
+    });
   },
 
   async dropState(engine, source) {

@@ -90,8 +90,10 @@ export const sqliteChangeCapture: ChangeCapture = {
         const known = new Set(d.prepare(`SELECT tbl FROM ${CAPTURE_TABLE}`).pluck().all() as string[]);
         for (const t of tables) {
           if (known.has(t.table)) continue;
-          for (const sql of captureTriggers(t.table, keyColumns(d, t))) d.exec(sql);
-          d.prepare(`INSERT INTO ${CAPTURE_TABLE} (tbl, key) VALUES (?, ?)`).run(t.table, JSON.stringify(t.key));
+          // A table without a key is recorded with the rowid's name: readers of the state see the key the log holds.
+          const key = keyColumns(d, t);
+          for (const sql of captureTriggers(t.table, key)) d.exec(sql);
+          d.prepare(`INSERT INTO ${CAPTURE_TABLE} (tbl, key) VALUES (?, ?)`).run(t.table, JSON.stringify(key));
         }
       })(),
     );

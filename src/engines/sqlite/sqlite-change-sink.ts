@@ -10,6 +10,7 @@ import type { ChangeSink, SyncState, TableChanges } from '../../engine/sync-role
 import type { ColumnPlan } from '../../engine/table-plan.js';
 import type { Engine } from '../../engine/types.js';
 import type { Row, Value } from '../../values/value.js';
+import { ROWID_KEY_COLUMN } from '../../schema/own-tables.js';
 import type { SqliteEngine } from './sqlite-engine.js';
 import { quoteSqliteIdent as q } from './sqlite-tokens.js';
 import { sqliteValueWriter } from './sqlite-value-writer.js';
@@ -117,6 +118,17 @@ export const sqliteChangeSink: ChangeSink = {
   async settleKeys() {
     // SQLite numbers a new row past the highest rowid, and an AUTOINCREMENT table's counter follows
     // every key written explicitly: nothing to move.
+  },
+
+  async removeRowidKeys(engine, tables) {
+    const e = sqlite(engine);
+    e.run('removing rowid key columns from', () =>
+      e.db.transaction(() => {
+        for (const t of tables)
+          if (e.db.prepare(`SELECT 1 FROM pragma_table_info(?) WHERE name = ?`).get(t, ROWID_KEY_COLUMN))
+            e.db.exec(`ALTER TABLE ${q(t)} DROP COLUMN ${q(ROWID_KEY_COLUMN)}`);
+      })(),
+    );
   },
 
   async dropState(engine, source) {
