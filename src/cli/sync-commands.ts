@@ -10,6 +10,7 @@ interface SyncFlags extends CommonFlags {
   batchSize?: string;
   untilCaughtUp?: boolean;
   rejectFile?: string;
+  integers?: string;
 }
 
 type SyncStep = 'start' | 'status' | 'cutover' | 'rollback' | 'stop';
@@ -36,6 +37,7 @@ export function registerSyncCommands(program: Command): void {
     .option('--exclude <list>', 'start: leave these tables out (comma-separated)')
     .option('--batch-size <n>', 'changes per applied batch (default 5000)')
     .option('--until-caught-up', 'start: stop once no change is pending, instead of running until Ctrl-C')
+    .option('--integers <policy>', 'start: integer columns as ferry copy makes them: fit (default) or bigint (room for values the snapshot never saw)')
     .option('--reject-file <path>', "start: where refused rows are written (JSON lines; later runs of the sync keep the first run's)")
     .addHelpText('after', `\nSteps:\n${steps}`)
     .action(async (step: string, from: string | undefined, to: string | undefined, flags: SyncFlags) => {
@@ -68,6 +70,7 @@ async function syncCommand(stepArg: string, fromArg: string | undefined, toArg: 
     lockTimeoutMs: lockTimeoutOf(flags),
     untilCaughtUp: !!flags.untilCaughtUp,
     ...(flags.rejectFile ? { rejectFile: flags.rejectFile } : {}),
+    ...(flags.integers ? { integers: integerPolicy(flags.integers) } : {}),
     signal: stop.signal,
     onEvent: (e) => {
       if (e.type === 'warning') o.err(`warning: ${e.message}`);
@@ -107,6 +110,11 @@ function printReport(o: Output, step: SyncStep, r: SyncReport | CutoverReport | 
   const age = r.oldestPendingMs === null ? '' : `, the oldest ${(r.oldestPendingMs / 1000).toFixed(1)} s old`;
   o.out(`${r.source} → ${r.target}: ${r.phase}, ${r.applied} change(s) applied, ${r.pending} pending${age}${r.rate ? `, last batch ${r.rate}/s` : ''}`);
   if (r.rejected) o.err(`${r.rejected} changed row(s) could not be converted for the target and were left out; they are listed in ${r.rejectFile}.`);
+}
+
+function integerPolicy(v: string): 'fit' | 'bigint' {
+  if (v === 'fit' || v === 'bigint') return v;
+  throw new FerryError('USAGE', `--integers must be fit or bigint, not "${v}".`);
 }
 
 function positive(v: string, flag: string): number {

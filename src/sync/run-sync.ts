@@ -15,7 +15,19 @@ import { isInternalTable, ROWID_KEY_COLUMN } from '../schema/own-tables.js';
 import { STATE_TABLE } from '../transfer/copy-state.js';
 import { RejectLog } from '../transfer/reject-log.js';
 import { runCopy } from '../transfer/run-copy.js';
-import { catchUp, ends, lockSync, rejectFileFor, report, syncedTables, withBoth, type Ends, type SyncOptions, type SyncReport } from './sync-steps.js';
+import {
+  catchUp,
+  ends,
+  lockSync,
+  writingToSource,
+  rejectFileFor,
+  report,
+  syncedTables,
+  withBoth,
+  type Ends,
+  type SyncOptions,
+  type SyncReport,
+} from './sync-steps.js';
 
 export type { SyncEvent, SyncOptions, SyncReport } from './sync-steps.js';
 export { syncCutover, syncRollback, type CutoverReport, type RollbackReport } from './sync-cutover.js';
@@ -62,7 +74,7 @@ async function beginCapture(e: Ends, source: Engine, target: Engine, options: Sy
   // The way back needs PostgreSQL's capture too: asked for now, so a target without it is named before anything is written.
   roleOf(e.to, 'changeCapture', 'capturing changes for the way back (ferry sync cutover)');
   options.onEvent?.({ type: 'phase', phase: 'capture', message: `capturing changes to ${tables.length} table(s)` });
-  await e.capture.install(source, tables);
+  await writingToSource(source, 'install its change capture', options, () => e.capture.install(source, tables));
   const state: SyncState = {
     source: source.displayUrl,
     phase: 'snapshot',
@@ -117,9 +129,10 @@ async function copySnapshot(e: Ends, target: Engine, state: SyncState, options: 
       rejectFile: current.rejectFile,
       // The source changes while it is read: the rows are checked once the changes are applied.
       verify: false,
-      // The app goes on writing: an INTEGER column may get values the snapshot never saw, and
-      // SQLite's INTEGER holds 64 bits.
-      integers: 'bigint',
+      // As ferry copy: an INTEGER column whose values fit 32 bits becomes integer, which the app's
+      // driver reads as a number (bigint comes back as a string). A later change beyond it is
+      // refused and listed; --integers bigint leaves room instead.
+      integers: options.integers,
       rowidKeys: true,
       resume,
       onEvent: (c) => {

@@ -28,9 +28,13 @@ export interface SyncBatch {
   refused: RefusedChange[];
 }
 
-/** The value converters of a table's columns, in the plan's order. */
+/**
+ * The value converters of a table's columns, in the plan's order. The snapshot's profile proved
+ * only the values it read, so a change is held to the target's limits (integer width, numeric
+ * scale, text length): one beyond them is refused (and listed) rather than failing its batch.
+ */
 export function convertersOf(plan: TablePlan, textForms: boolean): Converter[] {
-  return plan.columns.map((c) => converterFor(c.logical, convertOptionsOf(c, textForms)));
+  return plan.columns.map((c) => converterFor(c.logical, convertOptionsOf({ ...c, checkLimits: true }, textForms)));
 }
 
 /** A logged key as the receiving side's key values, in the plan's key order. */

@@ -19,6 +19,8 @@ import {
   report,
   syncedTables,
   withBoth,
+  writingToSource,
+  forgetApplied,
   type CatchUpRun,
   type Ends,
   type SyncOptions,
@@ -61,18 +63,15 @@ export async function syncCutover(options: SyncOptions): Promise<CutoverReport> 
       // Most of the backlog is applied while the app still writes, so the pause is short.
       let caught = await drain(state);
       let rejected = caught.rejected;
-      const compared = await comparedBeforeFence(e, source, target, tables, caught.state, drain, emit);
+      const compared = await comparedBeforeFence(e, source, target, tables, caught.state, drain, options);
       if (compared) {
         caught = compared;
         rejected += compared.rejected;
       }
       emit({ type: 'phase', phase: 'fence', message: 'fencing the source: writes are paused from here' });
       const fenced = Date.now();
-      await e.capture.fence(
-        source,
-        (await e.capture.state(source))!.tables.map((t) => t.table),
-        movedMessage(target),
-      );
+      const fencedTables = (await e.capture.state(source))!.tables.map((t) => t.table);
+      await writingToSource(source, 'fence it', options, () => e.capture.fence(source, fencedTables, movedMessage(target)));
       try {
         const changed = new Map<string, Set<string>>();
         const drained = await drain(caught.state, { changed });
@@ -118,25 +117,25 @@ async function comparedBeforeFence(
   tables: Map<string, SyncedTable>,
   state: SyncState,
   drain: (from: SyncState, run?: Partial<CatchUpRun>) => Promise<{ state: SyncState; rejected: number }>,
-  emit: NonNullable<SyncOptions['onEvent']>,
+  options: SyncOptions,
 ): Promise<{ state: SyncState; rejected: number } | null> {
   const instant = e.capture.oneInstant?.bind(e.capture);
   if (!instant) return null;
   const undone = 'nothing was switched: the source was never fenced';
-  emit({ type: 'phase', phase: 'check', message: 'comparing both sides by content while the app still writes' });
+  options.onEvent?.({ type: 'phase', phase: 'check', message: 'comparing both sides by content while the app still writes' });
   const full = await instant(source, async () => {
     const applied = await drain(state, { keepLog: true });
     await checkIdentical(source, target, applied.state, undone);
     return applied;
   });
-  await e.capture.forget(source, full.state.position);
+  await forgetApplied(e, source, options, full.state.position);
   const changed = new Map<string, Set<string>>();
   const recent = await instant(source, async () => {
     const applied = await drain(full.state, { keepLog: true, changed });
     await checkChangedRows(e, source, target, tables, changed, undone);
     return applied;
   });
-  await e.capture.forget(source, recent.state.position);
+  await forgetApplied(e, source, options, recent.state.position);
   return { state: recent.state, rejected: full.rejected + recent.rejected };
 }
 

@@ -26,6 +26,8 @@ export interface SyncOptions {
   lockTimeoutMs?: number;
   /** Changes per applied batch (default 5,000). */
   batchSize?: number;
+  /** Integer widths of the snapshot, as ferry copy's `--integers`: fit the values (default) or always bigint. */
+  integers?: 'fit' | 'bigint';
   /** Where refused rows are written (default `ferry-sync-rejects-<time>.jsonl` in `cwd`, kept for the sync's later runs). */
   rejectFile?: string;
   /** Stop once nothing is pending, instead of running until `signal` aborts. */
@@ -101,6 +103,33 @@ export async function lockSync(e: Ends, source: Engine, target: Engine, step: st
   });
 }
 
+/**
+ * A write ferry sync makes on the source (its triggers, its fence) waits for the app's write
+ * transaction like any writer; one held past the lock timeout is named as such, with what to do.
+ */
+export async function writingToSource<T>(source: Engine, what: string, options: SyncOptions, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof FerryError) || err.code !== 'LOCKED') throw err;
+    const waited = options.lockTimeoutMs === undefined ? 'the lock timeout' : `${options.lockTimeoutMs} ms`;
+    throw new FerryError(
+      'LOCKED',
+      `${source.displayUrl} is held by a long write transaction: ferry waited ${waited} to ${what} and gave up, before that step changed anything.`,
+      {
+        subject: source.displayUrl,
+        hint: 'Let that transaction finish (a migration, a bulk import, a job holding BEGIN IMMEDIATE), or wait longer with --lock-timeout, then run the same command again: it continues from what was done.',
+        cause: err,
+      },
+    );
+  }
+}
+
+/** Drops logged changes up to `position`, once the target holds them and the position. */
+export function forgetApplied(e: Ends, source: Engine, options: SyncOptions, position: number): Promise<void> {
+  return writingToSource(source, 'trim its change log', options, () => e.capture.forget(source, position));
+}
+
 /** The reject file of a sync: the one its first run chose, so every run appends to the same file. */
 export function rejectFileFor(options: SyncOptions, state?: SyncState | null): string {
   if (state?.rejectFile) return state.rejectFile;
@@ -162,7 +191,7 @@ export async function catchUp(
     await e.sink.apply(target, batch.tables, state);
     if (run.changed) addKeys(run.changed, keysByTable(changes));
     // Only once the target holds the batch and its position: a kill before this re-reads the log.
-    if (!run.keepLog) await e.capture.forget(source, state.position);
+    if (!run.keepLog) await forgetApplied(e, source, options, state.position);
     emit({ type: 'applied', changes: changes.length, position: state.position, pending: (await e.capture.position(source)) - state.position, rate });
   }
   return { state, rejected };

@@ -104,7 +104,8 @@ function withRowidKeys(tables: Table[], config: CopyConfig, engines: PlanEngines
       );
     out.tables.push({ ...t, columns: [{ name: 'rowid', type: 'INTEGER', nullable: false, default: null }, ...t.columns], primaryKey: { columns: ['rowid'] } });
     const cfg = config.tables?.[t.name] ?? {};
-    out.config.tables[t.name] = { ...cfg, columns: { ...cfg.columns, rowid: { as: ROWID_KEY_COLUMN } } };
+    // bigint: a rowid holds 64 bits, and the app's rows numbered on the target after a cutover follow on.
+    out.config.tables[t.name] = { ...cfg, columns: { ...cfg.columns, rowid: { as: ROWID_KEY_COLUMN, type: 'bigint' } } };
     warnings.push({
       code: 'ROWID_KEY',
       table: t.name,

@@ -48,6 +48,8 @@ export interface ConvertOptions {
   scale?: number;
   /** text: the target's character limit; a longer value is refused, never cut. */
   maxLength?: number;
+  /** int64: the target's integer width when narrower (16 or 32 bits); a value beyond it is refused. */
+  intBits?: 16 | 32;
 }
 
 /**
@@ -55,7 +57,12 @@ export interface ConvertOptions {
  * they were not proven by profiling (a target column that already existed).
  */
 export function convertOptionsOf(
-  c: { epoch?: 'seconds' | 'milliseconds'; zonelessUtc?: boolean; checkLimits?: boolean; type?: { precision?: number; scale?: number; maxLength?: number } },
+  c: {
+    epoch?: 'seconds' | 'milliseconds';
+    zonelessUtc?: boolean;
+    checkLimits?: boolean;
+    type?: { precision?: number; scale?: number; maxLength?: number; intBits?: 16 | 32 | 64 };
+  },
   pgText = false,
 ): ConvertOptions {
   const o: ConvertOptions = {};
@@ -68,6 +75,7 @@ export function convertOptionsOf(
     o.scale = c.type.scale ?? 0;
   }
   if (c.type?.maxLength !== undefined) o.maxLength = c.type.maxLength;
+  if (c.type?.intBits === 16 || c.type?.intBits === 32) o.intBits = c.type.intBits;
   return o;
 }
 
@@ -86,8 +94,17 @@ const HEX_BYTEA = /^\\x(?:[0-9a-fA-F]{2})*$/;
 export function converterFor(logical: LogicalType, options: ConvertOptions = {}): Converter {
   const pgText = options.pgText === true;
   switch (logical) {
-    case 'int64':
-      return (v) => (typeof v === 'bigint' || v === null ? v : toInt64(v, pgText));
+    case 'int64': {
+      const bits = options.intBits;
+      if (bits === undefined) return (v) => (typeof v === 'bigint' || v === null ? v : toInt64(v, pgText));
+      const [min, max] = [-(2n ** BigInt(bits - 1)), 2n ** BigInt(bits - 1) - 1n];
+      return (v) => {
+        if (v === null) return null;
+        const n = typeof v === 'bigint' ? v : toInt64(v, pgText);
+        if (n < min || n > max) fail(v, `is beyond the ${bits}-bit integer column`);
+        return n;
+      };
+    }
     case 'float64':
       return (v) => (typeof v === 'number' || v === null ? v : toFloat64(v, pgText));
     case 'numeric': {

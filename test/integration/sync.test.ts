@@ -434,10 +434,12 @@ test('a row the target refuses goes to the reject file and the cutover will not 
   // SQLite takes text in a REAL column; PostgreSQL's double precision cannot.
   db.prepare(`UPDATE users SET score = 'lots' WHERE id = 7`).run();
   db.prepare(`UPDATE users SET score = 1.5 WHERE id = 8`).run();
+  // The snapshot's ids all fit 32 bits, so users.id is integer (as ferry copy makes it); this one does not.
+  db.prepare(`INSERT INTO users (id, email, active) VALUES (3000000000, 'big@example.com', 1)`).run();
   const refused = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up', '--json');
   assert.equal(refused.status, 3, refused.stderr);
   const r = JSON.parse(refused.stdout) as { rejected: number; rejectFile: string };
-  assert.equal(r.rejected, 1);
+  assert.equal(r.rejected, 2);
   assert.equal(r.rejectFile, path.join(dir, 'refused.jsonl'), "later runs keep the first run's reject file");
   const lines = fs
     .readFileSync(r.rejectFile, 'utf8')
@@ -446,9 +448,13 @@ test('a row the target refuses goes to the reject file and the cutover will not 
     .map((l) => JSON.parse(l) as { table: string; key: unknown[]; reason: string });
   assert.deepEqual(
     lines.map((l) => [l.table, l.key]),
-    [['users', ['7']]],
+    [
+      ['users', ['7']],
+      ['users', ['3000000000']],
+    ],
   );
   assert.match(lines[0]!.reason, /lots/);
+  assert.match(lines[1]!.reason, /beyond the 32-bit integer column/);
   const cut = await ferry(dir, 'sync', 'cutover', file, pg.url, '--json');
   assert.equal(cut.status, 1);
   const err = (JSON.parse(cut.stdout) as { error: { code: string; message: string } }).error;
@@ -509,5 +515,49 @@ test('the check of changed rows finds a row that differs, one that is missing, a
     await source.close();
     await target.close();
   }
+  assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
+});
+
+test('a source held by a long write transaction is named, and neither start nor cutover changes anything', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-held');
+  const file = path.join(dir, 'app.db');
+  makeSource(file, { rows: 100 });
+  // The app's long write transaction, in its own process.
+  const hold = (ms: number) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const d = new (require('better-sqlite3'))(process.argv[1]); d.exec('BEGIN IMMEDIATE'); console.log('held'); setTimeout(() => d.exec('COMMIT'), ${ms});`,
+        file,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    // Wrapped: a promise resolved with a promise would wait for it.
+    const closed = new Promise((r) => child.on('close', r));
+    return new Promise<{ closed: Promise<unknown> }>((resolve) => child.stdout!.once('data', () => resolve({ closed })));
+  };
+  let released = await hold(4000);
+  const start = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up', '--lock-timeout', '300', '--json');
+  assert.equal(start.status, 1, start.stdout + start.stderr);
+  const err = (JSON.parse(start.stdout) as { error: { code: string; message: string } }).error;
+  assert.equal(err.code, 'LOCKED');
+  assert.match(err.message, /held by a long write transaction: ferry waited 300 ms to install its change capture/);
+  assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
+  await released.closed;
+  assert.equal((await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up')).status, 0);
+  released = await hold(4000);
+  const cut = await ferry(dir, 'sync', 'cutover', file, pg.url, '--lock-timeout', '300');
+  assert.equal(cut.status, 1);
+  assert.match(cut.stderr, /held by a long write transaction/);
+  await released.closed;
+  // Not fenced: the app writes on.
+  const db = new Database(file);
+  db.prepare(`UPDATE users SET score = 3 WHERE id = 1`).run();
+  db.close();
+  const status = JSON.parse((await ferry(dir, 'sync', 'status', file, pg.url, '--json')).stdout) as { phase: string };
+  assert.equal(status.phase, 'catch-up');
   assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
 });
