@@ -32,6 +32,8 @@ export interface ChangedRowsCheck {
   changed: Map<string, Set<string>>;
   /** Differing rows shown per table. */
   limit?: number;
+  /** The logging side gives PostgreSQL's text forms (the rollback's way back). */
+  textForms?: boolean;
 }
 
 /** The tables whose changed rows differ between the two sides (empty: identical). */
@@ -67,7 +69,7 @@ async function differingRows(check: ChangedRowsCheck, t: SyncedTable, tokens: st
     columns.map((c) => c.source),
     tokens,
   );
-  const keyOf = receivingKey(check.capture, t, convertersOf(t.plan, false));
+  const keyOf = receivingKey(check.capture, t, convertersOf(t.plan, check.textForms ?? false));
   // A key the target cannot hold was refused when its change was applied: that row is missing there.
   const keys: Value[][] = [];
   const refused: RowDifference[] = [];

@@ -8,7 +8,7 @@ import { roleOf } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
 import { RejectLog } from '../transfer/reject-log.js';
 import { changedRowsDiffer } from './changed-rows.js';
-import { batchOf, type SyncedTable } from './sync-batch.js';
+import { batchOf, keysByTable, type SyncedTable } from './sync-batch.js';
 import {
   catchUp,
   checkIdentical,
@@ -21,6 +21,7 @@ import {
   withBoth,
   writingToSource,
   forgetApplied,
+  addKeys,
   type CatchUpRun,
   type Ends,
   type SyncOptions,
@@ -221,8 +222,17 @@ export async function syncRollback(options: SyncOptions): Promise<RollbackReport
         plans.map((t) => t.source),
         `ferry: this database moved back to SQLite (${source.displayUrl}); writes here are refused.`,
       );
-      const broughtBack = await bringBack(back, home, target, source, plans, state, options);
-      await checkIdentical(source, target, state, 'both stay fenced, and the rollback can be run again');
+      const changed = new Map<string, Set<string>>();
+      const broughtBack = await bringBack(back, home, target, source, plans, state, options, changed);
+      // Both sides were identical at the cutover and only PostgreSQL took writes since, every one
+      // logged: the rows brought back are the only ones that can differ.
+      const differ = await changedRowsDiffer({ capture: back, from: target, sink: home, to: source, tables: wayBack(plans), changed, textForms: true });
+      if (differ.length)
+        throw new FerryError(
+          'VERIFY_FAILED',
+          `Rows of ${differ.map((d) => d.table).join(', ')} differ between ${target.displayUrl} and ${source.displayUrl} after bringing them back; both stay fenced, and the rollback can be run again.`,
+          { hint: 'The first differing rows are in the JSON output (--json).', data: { differences: differ } },
+        );
       const done: SyncState = { ...state, phase: 'rolled-back', updatedAt: new Date().toISOString() };
       await e.sink.writeState(target, done);
       await e.capture.unfence(source);
@@ -231,6 +241,13 @@ export async function syncRollback(options: SyncOptions): Promise<RollbackReport
       await lock.release();
     }
   });
+}
+
+/** The tables of the way back, by their name on the target, with the key their changes there are logged by. */
+function wayBack(plans: TablePlan[]): Map<string, SyncedTable> {
+  // The reversed plan's key read on its source side: the target's own key columns.
+  const keyOf = (t: TablePlan) => t.primaryKey!.columns.map((k) => t.columns.find((c) => c.target === k)?.source ?? k);
+  return new Map(plans.map((t) => [t.source, { plan: t, captured: { table: t.source, key: keyOf(t) } }]));
 }
 
 /** Every change captured on the target since the cutover, applied to the source by key. */
@@ -242,10 +259,9 @@ async function bringBack(
   plans: TablePlan[],
   state: SyncState,
   options: SyncOptions,
+  changed: Map<string, Set<string>>,
 ): Promise<number> {
-  // Changes on the target are logged by its own key columns: the reversed plan's key read on its source side.
-  const keyOf = (t: TablePlan) => t.primaryKey!.columns.map((k) => t.columns.find((c) => c.target === k)?.source ?? k);
-  const tables = new Map(plans.map((t) => [t.source, { plan: t, captured: { table: t.source, key: keyOf(t) } }]));
+  const tables = wayBack(plans);
   let position = 0;
   let count = 0;
   for (;;) {
@@ -264,6 +280,7 @@ async function bringBack(
     }
     position = changes.at(-1)!.position;
     count += changes.length;
+    addKeys(changed, keysByTable(changes));
     await home.apply(source, batch.tables, { ...state, position, updatedAt: new Date().toISOString() });
   }
 }

@@ -197,7 +197,8 @@ export async function catchUp(
   return { state, rejected };
 }
 
-function addKeys(into: Map<string, Set<string>>, from: Map<string, Set<string>>): void {
+/** Adds keys by table into `into`. */
+export function addKeys(into: Map<string, Set<string>>, from: Map<string, Set<string>>): void {
   for (const [table, keys] of from) {
     const set = into.get(table) ?? new Set<string>();
     for (const k of keys) set.add(k);
