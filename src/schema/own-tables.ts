@@ -9,6 +9,15 @@ export function isInternalTable(name: string): boolean {
 }
 
 /**
+ * Triggers, functions and other objects that are ferry's own (`ferry sync`'s change capture and
+ * fences): introspection leaves them out, so they never travel with a copy, show up in a schema
+ * diff or get recreated on a way back.
+ */
+export function isOwnObject(name: string): boolean {
+  return /^_ferry/i.test(name);
+}
+
+/**
  * The column ferry adds to the copy of a SQLite table that has no primary key when `ferry sync`
  * follows it: the table's rowid, the target's key, by which changes are applied both ways.
  * `ferry sync stop` removes it.

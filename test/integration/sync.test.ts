@@ -224,6 +224,7 @@ test('a table without a primary key is followed by its rowid both ways, said in 
   const started = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up');
   assert.equal(started.status, 0, started.stderr);
   assert.match(started.stderr, /audit has no primary key: its rowid is copied as the column _ferry_rowid/);
+  assert.doesNotMatch(started.stderr, /_ferry_capture/, "ferry's own triggers are not the app's: no warning about them");
   // Changes by rowid: an update, a delete, a new row (the same text twice: only the rowid tells them apart).
   db.exec(`UPDATE audit SET what = 'changed' WHERE rowid = 5; DELETE FROM audit WHERE rowid = 6; INSERT INTO audit VALUES ('event 1')`);
   db.close();
@@ -268,6 +269,15 @@ test('a table without a primary key is followed by its rowid both ways, said in 
     await after.close();
   }
   assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
+  // A later copy back brings the app's schema, without ferry's capture triggers (they did not travel with the copy).
+  assert.equal((await ferry(dir, 'copy', pg.url, 'back.db')).status, 0);
+  const copiedBack = new Database(path.join(dir, 'back.db'), { readonly: true });
+  try {
+    assert.deepEqual(copiedBack.prepare(`SELECT name FROM sqlite_schema WHERE name LIKE '%ferry%' AND name <> '_ferry_origin'`).pluck().all(), []);
+    assert.equal(copiedBack.prepare(`SELECT count(*) FROM audit`).pluck().get(), 50);
+  } finally {
+    copiedBack.close();
+  }
 });
 
 test('cutover with the app writing: its writes after the fence fail with the message, PostgreSQL equals the fenced file, and writes there are captured', async (t) => {
@@ -560,4 +570,40 @@ test('a source held by a long write transaction is named, and neither start nor 
   const status = JSON.parse((await ferry(dir, 'sync', 'status', file, pg.url, '--json')).stdout) as { phase: string };
   assert.equal(status.phase, 'catch-up');
   assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
+});
+
+test('kill -9 during a cutover at several points, then the same command: it finishes, and no write the app made is lost', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-cutover-kill');
+  const file = path.join(dir, 'app.db');
+  makeSource(file, { rows: 20000 });
+  assert.equal((await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up')).status, 0);
+  const writer = startWriter(file, 300, 8, 60_000);
+  let finished = false;
+  for (const delay of [250, 600, 1000, 1500]) {
+    const cutover = spawn(process.execPath, [FERRY, 'sync', 'cutover', file, pg.url], { cwd: dir, stdio: 'ignore' });
+    const closed = new Promise<number | null>((r) => cutover.on('close', r));
+    await wait(delay);
+    cutover.kill('SIGKILL');
+    if ((await closed) === 0) {
+      finished = true;
+      break;
+    }
+  }
+  if (!finished) {
+    const again = await ferry(dir, 'sync', 'cutover', file, pg.url, '--json');
+    assert.equal(again.status, 0, again.stdout + again.stderr);
+  }
+  const wrote = await writer.done;
+  // Every write the app made either failed with the fence's message or is on PostgreSQL.
+  assert.ok(
+    wrote.failures.every((f) => f.includes('this database moved to PostgreSQL')),
+    wrote.failures.join(' | '),
+  );
+  await assertEqual(dir, file, pg.url);
+  const status = JSON.parse((await ferry(dir, 'sync', 'status', file, pg.url, '--json')).stdout) as { phase: string };
+  assert.equal(status.phase, 'cut-over');
+  assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
+  assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
 });

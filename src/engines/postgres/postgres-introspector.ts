@@ -1,4 +1,5 @@
 import type { CheckConstraint, Column, ForeignKey, ForeignKeyAction, Index, Schema, Table, Trigger, View } from '../../schema/model.js';
+import { isOwnObject } from '../../schema/own-tables.js';
 import { COLUMNS_SQL, CONSTRAINTS_SQL, INDEXES_SQL, TABLES_SQL, TRIGGERS_SQL, VIEWS_SQL } from './postgres-catalog-queries.js';
 import { quoteIdent } from './postgres-quote.js';
 
@@ -44,7 +45,9 @@ export async function introspectPostgres(query: CatalogQuery, schema: string): P
   }
   for (const row of indexRows) tables.get(str(row.table_oid))?.indexes.push(toIndex(row));
 
-  const triggers: Trigger[] = triggerRows.map((row) => ({ name: str(row.name), table: str(row.table), sql: str(row.sql) }));
+  const triggers: Trigger[] = triggerRows
+    .filter((row) => !isOwnObject(str(row.name)))
+    .map((row) => ({ name: str(row.name), table: str(row.table), sql: str(row.sql) }));
   const views: View[] = viewRows.map((row) => toView(row, schema));
   return { dialect: 'postgres', tables: [...tables.values()], views, triggers };
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { CheckConstraint, Column, ForeignKey, ForeignKeyAction, Index, Schema, Table, VirtualTable } from '../../schema/model.js';
+import { isOwnObject } from '../../schema/own-tables.js';
 import { columnCollations, extractChecks, tableOptions } from './sqlite-ddl-rewrite.js';
 import { quoteSqliteIdent } from './sqlite-tokens.js';
 
@@ -66,7 +67,7 @@ export function introspectSqlite(db: Database.Database, schemaName = 'main'): Sc
     tables,
     virtualTables,
     views: objects.filter((o) => o.type === 'view' && o.sql).map((o) => ({ name: o.name, sql: o.sql! })),
-    triggers: objects.filter((o) => o.type === 'trigger' && o.sql).map((o) => ({ name: o.name, table: o.tbl_name, sql: o.sql! })),
+    triggers: objects.filter((o) => o.type === 'trigger' && o.sql && !isOwnObject(o.name)).map((o) => ({ name: o.name, table: o.tbl_name, sql: o.sql! })),
   };
 }
 
