@@ -36,6 +36,8 @@ export interface CaptureState {
 export interface ChangeCapture {
   /** Whether writes can be captured on this database now, or why not (journal mode, say). */
   captureProblem(engine: Engine): Promise<string | null>;
+  /** Tables whose rows the other side could not key (NULLs in a primary key, a hidden rowid), each with why; read before anything is installed. */
+  keyProblems(engine: Engine, tables: CapturedTable[]): Promise<{ table: string; problem: string }[]>;
   /** Installs the log and one trigger per table and operation, in one transaction; again: no-op. */
   install(engine: Engine, tables: CapturedTable[]): Promise<void>;
   /** What is installed, or null when nothing is. */

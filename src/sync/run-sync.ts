@@ -71,6 +71,17 @@ async function beginCapture(e: Ends, source: Engine, target: Engine, options: Sy
   const problem = await e.capture.captureProblem(source);
   if (problem) throw new FerryError('NOT_WAL', `${source.displayUrl} cannot be synced: ${problem}`, { subject: source.displayUrl });
   const tables = await capturedTables(source, options);
+  const unkeyed = await e.capture.keyProblems(source, tables);
+  if (unkeyed.length)
+    throw new FerryError(
+      'NOT_SUPPORTED',
+      `ferry sync cannot follow ${unkeyed.map((u) => `"${u.table}" (${u.problem})`).join('; ')}: PostgreSQL could not key its rows on the way back. Nothing was changed.`,
+      {
+        subject: unkeyed[0]!.table,
+        hint: 'Fix the rows (give each a key), or leave the tables out with --exclude and copy them once the app is stopped.',
+        data: { tables: unkeyed },
+      },
+    );
   // The way back needs PostgreSQL's capture too: asked for now, so a target without it is named before anything is written.
   roleOf(e.to, 'changeCapture', 'capturing changes for the way back (ferry sync cutover)');
   options.onEvent?.({ type: 'phase', phase: 'capture', message: `capturing changes to ${tables.length} table(s)` });

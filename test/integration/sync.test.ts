@@ -199,7 +199,7 @@ test('a second start while one runs is refused; a schema change stops the runnin
   assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
 });
 
-test('bad input: a source not in WAL mode; nothing is changed on either side', async (t) => {
+test('bad input: a source not in WAL mode, a key PostgreSQL could not hold; nothing is changed on either side', async (t) => {
   const pg = await freshPostgresDatabase(t);
   if (!pg) return;
   const dir = tempDir('sync-bad');
@@ -209,6 +209,18 @@ test('bad input: a source not in WAL mode; nothing is changed on either side', a
   assert.equal(r.status, 1);
   assert.match(r.stderr, /not in WAL mode.*journal_mode=WAL/s);
   assert.deepEqual(await ferryObjects(noWal, pg.url), { source: [], target: [] });
+  // SQLite lets a TEXT primary key hold NULL; PostgreSQL could not key that row on the way back.
+  const nullKey = path.join(dir, 'nullkey.db');
+  makeSource(nullKey, { rows: 10 });
+  const db = new Database(nullKey);
+  db.prepare(`INSERT INTO tags VALUES (NULL, 1)`).run();
+  db.close();
+  const k = await ferry(dir, 'sync', 'start', nullKey, pg.url, '--until-caught-up', '--json');
+  assert.equal(k.status, 1);
+  const err = (JSON.parse(k.stdout) as { error: { code: string; message: string } }).error;
+  assert.equal(err.code, 'NOT_SUPPORTED');
+  assert.match(err.message, /"tags" \(its primary key \(name\) is NULL in 1 row\(s\)/);
+  assert.deepEqual(await ferryObjects(nullKey, pg.url), { source: [], target: [] });
 });
 
 test('a table without a primary key is followed by its rowid both ways, said in the plan; stop drops the rowid key column', async (t) => {

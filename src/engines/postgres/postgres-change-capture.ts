@@ -69,6 +69,11 @@ export const postgresChangeCapture: ChangeCapture = {
     return null;
   },
 
+  async keyProblems() {
+    // A PostgreSQL primary key never holds NULL, and the way back keys rows by it.
+    return [];
+  },
+
   async install(engine, tables) {
     await engine.transaction(async () => {
       await engine.exec(

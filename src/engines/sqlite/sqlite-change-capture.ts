@@ -77,6 +77,30 @@ export const sqliteChangeCapture: ChangeCapture = {
       : `it is not in WAL mode (journal_mode=${mode}), and ferry sync reads it while the app writes, which needs WAL. Switch once with: sqlite3 FILE 'PRAGMA journal_mode=WAL'.`;
   },
 
+  async keyProblems(engine, tables) {
+    const { db: d, run } = db(engine);
+    const out: { table: string; problem: string }[] = [];
+    for (const t of tables) {
+      if (!t.key.length) {
+        const names = (d.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(t.table) as string[]).map((n) => n.toLowerCase());
+        if (names.includes('rowid')) out.push({ table: t.table, problem: 'it has no primary key, and a column named rowid hides its rowid' });
+        continue;
+      }
+      // SQLite lets a primary key other than INTEGER PRIMARY KEY hold NULL; PostgreSQL's cannot.
+      const nulls = run(
+        `checking the key of "${t.table}" in`,
+        () =>
+          d
+            .prepare(`SELECT count(*) FROM ${q(t.table)} WHERE ${t.key.map((k) => `${q(k)} IS NULL`).join(' OR ')}`)
+            .pluck()
+            .get() as number,
+      );
+      if (nulls)
+        out.push({ table: t.table, problem: `its primary key (${t.key.join(', ')}) is NULL in ${nulls} row(s), which a PostgreSQL primary key cannot hold` });
+    }
+    return out;
+  },
+
   async install(engine, tables) {
     const { db: d, run } = db(engine);
     run('installing change capture in', () =>
