@@ -88,6 +88,12 @@ export interface PostLoad {
   steps(plan: TablePlan): { keys: PostLoadStep[]; links: PostLoadStep[] };
   /** What the links phase does, for the progress line. */
   readonly linksMessage: string;
+  /**
+   * Deletes all but one row per primary-key value, before the key is built: a resumed copy of a
+   * source the app writes (ferry sync) can hold a row twice, read before and after the app moved it.
+   * The sync's change log then writes each such row's current version.
+   */
+  keepOneRowPerKeySql?(engine: Engine, plan: TablePlan): string | null;
   /** After a table's links: rows that break its foreign keys, reported as a warning (rows are kept), or null. */
   checkLinks?(engine: Engine, plan: TablePlan): Promise<PlanWarning | null>;
 }

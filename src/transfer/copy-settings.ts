@@ -2,7 +2,7 @@
 import type { CopyPlan } from '../engine/copy-plan.js';
 import path from 'node:path';
 import type { CopyConfig } from '../config/types.js';
-import type { ConnectionTarget } from '../engine/types.js';
+import type { ConnectionTarget, Engine } from '../engine/types.js';
 import { engineLabel, parseUrl, resolveDatabaseArgument, roleOf } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
 import { timestampName } from '../util/fs-atomic.js';
@@ -56,6 +56,14 @@ export interface CopyOptions {
   onEvent?: (e: CopyEvent) => void;
   /** Called with the plan once it is made (ferry sync keeps it to convert later changes alike). */
   onPlan?: (plan: CopyPlan) => void | Promise<void>;
+  /**
+   * Runs the copy's reads of the source (planning, profiling, loading) inside one read of it at a
+   * single instant, for a source the app goes on writing (ferry sync passes its change capture's
+   * `oneInstant`): a row the app moves while it is read is then never read twice.
+   */
+  atOneInstant?: <T>(source: Engine, read: () => Promise<T>) => Promise<T>;
+  /** The app writes the source between runs (ferry sync): a resumed copy keeps one row per key, the later one. */
+  liveSource?: boolean;
 }
 
 /** What to do with a target table that already holds rows. */

@@ -26,6 +26,8 @@ export interface PostLoadJob {
   emit: (e: CopyEvent) => void;
   /** Collects warnings from optional steps that failed (also kept in the state for a resume). */
   warnings: PlanWarning[];
+  /** A resumed copy of a source that changed between runs: one row per key is kept before the key is built. */
+  keepOneRowPerKey?: boolean;
 }
 
 /**
@@ -121,6 +123,8 @@ async function runSteps(engine: Engine, t: TablePlan, ts: TableState, stage: 'ke
     }
     await engine.transaction(async () => {
       try {
+        const dedupe = step.kind === 'primary-key' && job.keepOneRowPerKey ? job.postLoad.keepOneRowPerKeySql?.(engine, t) : null;
+        if (dedupe) await engine.exec(dedupe);
         // A savepoint of its own: an optional step that fails leaves the rest of the transaction usable.
         await engine.transaction(() => engine.exec(step.sql));
       } catch (e) {

@@ -12,6 +12,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { connect } from '../../src/engines/registry.js';
 import { changedRowsDiffer } from '../../src/sync/changed-rows.js';
+import { runCopy } from '../../src/transfer/run-copy.js';
 import { ends, syncedTables } from '../../src/sync/sync-steps.js';
 import { ferry, FERRY } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
@@ -79,6 +80,42 @@ function startWriter(file: string, perSecond: number, seconds: number, from: num
     child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as WriterResult) : reject(new Error(`writer exited ${code}: ${err}`)))),
   );
   return { done };
+}
+
+/** The app on PostgreSQL after a cutover: new users (numbered by PostgreSQL) and counter updates, about `perSecond` a second. */
+const PG_WRITER = `
+const pg = require('pg');
+const [url, perSecond, seconds] = process.argv.slice(1);
+const client = new pg.Client({ connectionString: url });
+const failures = [];
+let writes = 0;
+const write = async (sql, p) => { writes++; try { await client.query(sql, p); } catch (e) { failures.push(e.message); } };
+(async () => {
+  await client.connect();
+  const end = Date.now() + Number(seconds) * 1000;
+  for (let n = 0; Date.now() < end; n++) {
+    await write('INSERT INTO users (email, active, seen) VALUES ($1, true, now())', ['pgapp' + n + '@example.com']);
+    await write('UPDATE tags SET uses = uses + 1 WHERE name = $1', ['tag ' + ((n % 100) + 1) + ' ü']);
+    await new Promise((r) => setTimeout(r, 2000 / Number(perSecond)));
+  }
+  await client.end();
+  console.log(JSON.stringify({ writes, failed: failures.length, failures: failures.slice(0, 5) }));
+})();
+`;
+
+function startPostgresWriter(url: string, perSecond: number, seconds: number): { done: Promise<{ writes: number; failed: number; failures: string[] }> } {
+  const child = spawn(process.execPath, ['-e', PG_WRITER, url, String(perSecond), String(seconds)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  return {
+    done: new Promise((resolve, reject) =>
+      child.on('close', (code) =>
+        code === 0 ? resolve(JSON.parse(out) as { writes: number; failed: number; failures: string[] }) : reject(new Error(`writer exited ${code}: ${err}`)),
+      ),
+    ),
+  };
 }
 
 /** `ferry sync start` in the background, to be killed or stopped. */
@@ -359,7 +396,7 @@ test('cutover with the app writing: its writes after the fence fail with the mes
   unfenced.close();
 });
 
-test('rollback after a cutover brings every row written on PostgreSQL back to SQLite, in the app forms, and fences PostgreSQL', async (t) => {
+test('rollback after a cutover, with the app writing on PostgreSQL: every row it wrote there comes back to SQLite, in the app forms, and PostgreSQL is fenced', async (t) => {
   const pg = await freshPostgresDatabase(t);
   if (!pg) return;
   const dir = tempDir('sync-rollback');
@@ -382,11 +419,22 @@ test('rollback after a cutover brings every row written on PostgreSQL back to SQ
   } finally {
     await engine.close();
   }
+  // The app keeps writing on PostgreSQL through the rollback, from a process of its own.
+  const app = startPostgresWriter(pg.url, 200, 4);
+  await wait(700);
   const rb = await ferry(dir, 'sync', 'rollback', file, pg.url, '--json');
   assert.equal(rb.status, 0, rb.stdout + rb.stderr);
   const report = JSON.parse(rb.stdout) as { broughtBack: number; phase: string };
   assert.equal(report.phase, 'rolled-back');
   assert.ok(report.broughtBack >= 10_000 + 200 + 2 + 102 + 1, `${report.broughtBack} changes brought back`);
+  const wrote = await app.done;
+  assert.ok(wrote.writes > wrote.failed, 'the app wrote on PostgreSQL before the fence');
+  assert.ok(wrote.failed > 0, 'and kept trying after it');
+  assert.ok(
+    wrote.failures.every((f) => f.includes('moved back to SQLite')),
+    wrote.failures.join(' | '),
+  );
+  // Every write PostgreSQL took is in the SQLite file.
   await assertEqual(dir, file, pg.url);
   const db = new Database(file);
   try {
@@ -618,4 +666,42 @@ test('kill -9 during a cutover at several points, then the same command: it fini
   assert.equal(status.phase, 'cut-over');
   assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
   assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
+});
+
+test('a resumed snapshot of a source the app moved rows in keeps one row per key (the sync writes the current one)', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-resumed-snapshot');
+  const file = path.join(dir, 'app.db');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec(`CREATE TABLE likes (user_id INTEGER NOT NULL, tag TEXT NOT NULL, at TEXT, PRIMARY KEY (user_id, tag))`);
+  db.transaction(() => {
+    for (let i = 1; i <= 300; i++) db.prepare(`INSERT INTO likes VALUES (?, ?, 'first')`).run(i, `t${i}`);
+  })();
+  // A copy stopped after its first committed chunk, as a kill would leave it.
+  const copy = (resume: boolean, liveSource: boolean) =>
+    runCopy({
+      from: file,
+      to: pg.url,
+      batchSize: 100,
+      resume,
+      liveSource,
+      verify: false,
+      onEvent: (e) => {
+        if (!resume && e.type === 'table-progress' && e.done >= 100) throw new Error('stopped');
+      },
+    });
+  await assert.rejects(copy(false, true), /stopped/);
+  // The app moves a row the first run copied: REPLACE deletes it and inserts it at a new rowid.
+  db.prepare(`INSERT OR REPLACE INTO likes VALUES (1, 't1', 'moved')`).run();
+  db.close();
+  await copy(true, true);
+  const engine = await connect(pg.url);
+  try {
+    assert.deepEqual(await engine.query(`SELECT count(*)::int AS n, count(DISTINCT (user_id, tag))::int AS keys FROM likes`), [{ n: 300, keys: 300 }]);
+    assert.deepEqual(await engine.query(`SELECT at FROM likes WHERE user_id = 1`), [{ at: 'moved' }]);
+  } finally {
+    await engine.close();
+  }
 });

@@ -67,6 +67,13 @@ export const postgresCopyRoles: Omit<CopyRoles, 'originRecord'> = {
   postLoad: {
     steps: postgresPostLoadSteps,
     linksMessage: 'adding foreign keys (NOT VALID, then VALIDATE)',
+    keepOneRowPerKeySql(engine, plan) {
+      if (!plan.primaryKey?.columns.length) return null;
+      const t = engine.quoteTable(plan.target);
+      const key = plan.primaryKey.columns.map((c) => engine.quoteIdent(c)).join(', ');
+      // The row loaded last (the highest ctid) stays: the resumed run read it, the later version.
+      return `DELETE FROM ${t} WHERE ctid IN (SELECT ctid FROM (SELECT ctid, row_number() OVER (PARTITION BY ${key} ORDER BY ctid DESC) AS n FROM ${t}) AS d WHERE d.n > 1)`;
+    },
   },
   copyPreflight: {
     async check(target, plan, options) {
