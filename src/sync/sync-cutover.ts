@@ -64,7 +64,12 @@ export async function syncCutover(options: SyncOptions): Promise<CutoverReport> 
       // Most of the backlog is applied while the app still writes, so the pause is short.
       let caught = await drain(state);
       let rejected = caught.rejected;
-      const compared = await comparedBeforeFence(e, source, target, tables, caught.state, drain, options);
+      // A cutover killed after its fence left the source fenced: a failed check here leaves it so.
+      const alreadyFenced = ((await e.capture.state(source))?.fenced.length ?? 0) > 0;
+      const unswitched = alreadyFenced
+        ? 'nothing was switched; the source stays fenced from the interrupted cutover (ferry sync stop lifts it)'
+        : 'nothing was switched: the source was never fenced';
+      const compared = await comparedBeforeFence(e, source, target, tables, caught.state, drain, options, unswitched);
       if (compared) {
         caught = compared;
         rejected += compared.rejected;
@@ -119,10 +124,10 @@ async function comparedBeforeFence(
   state: SyncState,
   drain: (from: SyncState, run?: Partial<CatchUpRun>) => Promise<{ state: SyncState; rejected: number }>,
   options: SyncOptions,
+  undone: string,
 ): Promise<{ state: SyncState; rejected: number } | null> {
   const instant = e.capture.oneInstant?.bind(e.capture);
   if (!instant) return null;
-  const undone = 'nothing was switched: the source was never fenced';
   options.onEvent?.({ type: 'phase', phase: 'check', message: 'comparing both sides by content while the app still writes' });
   const full = await instant(source, async () => {
     const applied = await drain(state, { keepLog: true });

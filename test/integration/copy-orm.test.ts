@@ -42,7 +42,7 @@ import { ferry, type CliResult } from '../support/cli.js';
 import { withPg } from '../support/copy-fixtures.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { rowsWithTypes, tempDir } from '../support/sqlite-fixtures.js';
-import { applyLaterChanges, ORM_APPS, runFilters, writeSeed, type OrmApp, type OrmSession, type Snapshot } from '../support/orm-apps.js';
+import { applyLaterChanges, ORM_APPS, runFilters, withSession, writeSeed, type OrmApp, type Snapshot } from '../support/orm-apps.js';
 
 const TABLES = ['users', 'orders'];
 
@@ -103,15 +103,6 @@ function assertSameRows(actual: Snapshot, expected: Snapshot, what: string): voi
 
 function cliText(r: CliResult): string {
   return `exit ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
-}
-
-async function withSession<T>(app: OrmApp, target: string, fn: (s: OrmSession) => Promise<T>): Promise<T> {
-  const s = await app.open(target);
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

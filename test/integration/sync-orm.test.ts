@@ -17,7 +17,7 @@ import Database from 'better-sqlite3';
 import { ferry, type CliResult } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
-import { applyLaterChanges, ORM_APPS, runFilters, writeSeed, type OrmApp, type OrmSession, type Snapshot } from '../support/orm-apps.js';
+import { applyLaterChanges, ORM_APPS, runFilters, withSession, writeSeed, type OrmSession, type Snapshot } from '../support/orm-apps.js';
 
 /** What the app does once it runs on PostgreSQL (and, for the expected state, on a SQLite copy). */
 async function afterTheSwitch(s: OrmSession, seed: { users: number[]; orders: number[] }): Promise<{ user: number; order: number }> {
@@ -33,15 +33,6 @@ async function afterTheSwitch(s: OrmSession, seed: { users: number[]; orders: nu
   await s.updateUser(seed.users[0]!, { balance: '1.00', active: false });
   await s.updateOrder(seed.orders[0]!, { note: null });
   return { user, order };
-}
-
-async function withSession<T>(app: OrmApp, target: string, fn: (s: OrmSession) => Promise<T>): Promise<T> {
-  const s = await app.open(target);
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
-  }
 }
 
 function ok(r: CliResult, what: string): void {

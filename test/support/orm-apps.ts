@@ -728,3 +728,13 @@ export async function applyLaterChanges(s: OrmSession, seed: { users: number[]; 
   await s.updateOrder(seed.orders[1]!, { paid: true, note: 'paid later' });
   return { user, order };
 }
+
+/** Runs `fn` with a session of `app` on `target`, closed afterwards. */
+export async function withSession<T>(app: OrmApp, target: string, fn: (s: OrmSession) => Promise<T>): Promise<T> {
+  const s = await app.open(target);
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
