@@ -78,6 +78,7 @@ export function registerRevisionCommands(program: Command): void {
   registerListing(program, 'branches', 'Show the revisions where the graph branches');
   registerShow(program);
   registerHistory(program);
+  registerLint(program);
   registerMerge(program);
   registerCheck(program);
   registerStamp(program);
@@ -271,6 +272,41 @@ function registerCheck(program: Command): void {
         return r.ok ? EXIT.ok : EXIT.differences;
       }),
     );
+}
+
+/** `ferry lint [REV...]`: findings with file, line, rule, lock and the safe form; exit 4 on an error-level one. */
+function registerLint(program: Command): void {
+  common(
+    program
+      .command('lint')
+      .description('Check revisions for statements that stall a live PostgreSQL database (locks, rewrites, scans), with the safe way to write each')
+      .argument('[revisions...]', 'only these revisions (default: every one)'),
+  ).action(
+    action<RevisionFlags>(async (o, f, args) => {
+      const r = await (await lib()).lint({ ...(await targetOf(f, o)), revisions: args });
+      if (o.json) printJson(o, { ok: r.errors === 0, ...r });
+      else printLint(o, r);
+      return r.errors ? EXIT.differences : EXIT.ok;
+    }),
+  );
+}
+
+function printLint(o: Output, r: Awaited<ReturnType<Awaited<ReturnType<typeof lib>>['lint']>>): void {
+  for (const f of r.findings) {
+    const level = f.ignored !== undefined ? paint(o, 'dim', 'waived') : paint(o, f.level === 'error' ? 'red' : 'yellow', f.level);
+    const size = f.tableRows ? `, ~${f.tableRows.toLocaleString('en-US')} rows` : f.tableBytes ? `, ${(f.tableBytes / 1048576).toFixed(1)} MB` : '';
+    const lock = f.lock ? ` (takes ${f.lock}${f.table ? ` on ${f.table}${size}` : ''})` : '';
+    o.out(`${f.file}:${f.line || '-'}  ${level}  ${paint(o, 'bold', f.rule)}${lock}`);
+    o.out(`  ${f.statement}`);
+    if (f.ignored !== undefined) o.out(`  waived: ${f.ignored}`);
+    else {
+      o.out(`  why: ${f.message}`);
+      o.out(`  safe: ${f.safe}`);
+    }
+  }
+  for (const n of r.notLinted) o.out(paint(o, 'yellow', `${n.file}: not linted: ${n.reason}`));
+  const waived = r.findings.filter((f) => f.ignored !== undefined).length;
+  o.out(`${r.errors} error(s), ${r.warnings} warning(s)${waived ? `, ${waived} waived` : ''}`);
 }
 
 /** `ferry stamp TARGET [--create]`. */

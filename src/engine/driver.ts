@@ -12,6 +12,7 @@ import { FerryError } from '../errors.js';
 import type { CopyRoles } from './copy-roles.js';
 import type { FileRoles } from './file-roles.js';
 import type { RevisionRoles } from './revision-roles.js';
+import type { LintRoles } from './lint-roles.js';
 import type { TargetLimits } from './target-limits.js';
 import type { TypeMapper } from './type-mapper.js';
 import type { Capabilities, ConnectOptions, ConnectionTarget, Dialect, Engine } from './types.js';
@@ -27,7 +28,7 @@ export interface CoreRoles {
 }
 
 /** Every optional role an engine may supply. */
-export interface EngineRoles extends CoreRoles, RevisionRoles, CopyRoles, VerifyRoles, FileRoles, SyncRoles {}
+export interface EngineRoles extends CoreRoles, RevisionRoles, CopyRoles, VerifyRoles, FileRoles, SyncRoles, LintRoles {}
 
 /**
  * How an engine's databases are named: the light part of a driver, which commands that only name
@@ -79,6 +80,7 @@ const ROLE_PURPOSE: Partial<Record<keyof EngineRoles, string>> = {
   rowReader: 'showing differing rows (ferry verify --detailed)',
   changeCapture: 'capturing changes while the app writes (ferry sync)',
   changeSink: 'receiving a sync (ferry sync)',
+  migrationLinter: 'linting revisions for changes on a live database (ferry lint)',
 };
 
 /**

@@ -22,7 +22,7 @@ export interface PlanSqlInput {
 }
 
 /** Statements a script revision sent when run on a scratch copy, or why it could not run there. */
-type Recorded = { where: string; statements: Map<string, string[]> } | { failed: string };
+export type Recorded = { where: string; statements: Map<string, string[]> } | { failed: string };
 
 /**
  * `upgrade --sql` and `downgrade --sql`: the SQL the plan would run, with nothing run on the
@@ -58,7 +58,7 @@ export async function planSql(input: PlanSqlInput): Promise<string> {
 }
 
 /** Runs the plan on a scratch copy (or, failing one, a scratch database) and records what each script revision sent. */
-async function recordScripts(input: PlanSqlInput): Promise<Recorded> {
+export async function recordScripts(input: PlanSqlInput): Promise<Recorded> {
   const statements = new Map<string, string[]>();
   try {
     const scratch = roleOf(input.dialect, 'scratch');

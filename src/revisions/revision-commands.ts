@@ -285,6 +285,12 @@ export async function check(t: RevisionTarget & { roundtrip?: boolean }): Promis
   return withDatabase(t, (engine) => checkRevisions(engine, urlOf(t), graph, { roundtrip: t.roundtrip }));
 }
 
+/** `ferry lint`: revisions checked for statements that stall a live database (see lint-revisions.ts). */
+export async function lint(t: RevisionTarget & { revisions?: string[] }) {
+  const { lintRevisions } = await import('./lint-revisions.js');
+  return lintRevisions(t);
+}
+
 /** A row of the database's run history, with the revision's message when its file is still there. */
 export interface AppliedEntry extends HistoryEntry {
   message?: string;

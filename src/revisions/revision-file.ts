@@ -13,6 +13,8 @@ export const REVISION_EXTENSIONS: readonly string[] = ['.sql', '.ts', '.mts', '.
 const RESERVED_IDS = new Set(['head', 'heads', 'base']);
 const HEADER_DIRECTIVES = ['revision', 'parents', 'message', 'no-transaction'];
 const DIRECTIVES = [...HEADER_DIRECTIVES, 'up', 'down'];
+/** Directives about the statement after them, read by `ferry lint` (any number, inside a section). */
+const STATEMENT_DIRECTIVES = ['lint-ignore'];
 /** Names in the folder that are not revisions though they have a revision extension. */
 const NOT_REVISIONS = /^schema\.(sql|ts|mts|js|mjs)$/;
 
@@ -118,13 +120,14 @@ export function parseSqlRevision(text: string, file: string): Revision {
     counted = m.index;
     const name = m[1].toLowerCase();
     const arg = m[2].trim();
+    if (STATEMENT_DIRECTIVES.includes(name)) continue;
     if (!DIRECTIVES.includes(name)) {
       const near = closest(name, DIRECTIVES);
       fail(
         file,
         `unknown directive "-- ferry:${name}"${near ? `; did you mean "-- ferry:${near}"?` : '.'}`,
         lineNo,
-        `ferry knows -- ferry:${DIRECTIVES.join(', -- ferry:')}.`,
+        `ferry knows -- ferry:${[...DIRECTIVES, ...STATEMENT_DIRECTIVES].join(', -- ferry:')}.`,
       );
     }
     if (seen.has(name)) fail(file, `"-- ferry:${name}" appears twice (first on line ${seen.get(name)}).`, lineNo);

@@ -2,7 +2,7 @@
  * PostgreSQL as ferry registers it: its URLs, how it opens, and the roles it supplies. This module
  * is loaded by every command, so it imports only light modules; `pg` loads when a connection opens.
  */
-import type { EngineDriver } from '../../engine/driver.js';
+import { lazyRole, type EngineDriver } from '../../engine/driver.js';
 import type { Capabilities } from '../../engine/types.js';
 import { postgresSyncRoles } from './postgres-sync-roles.js';
 import { postgresVerifyRoles } from './postgres-verify-roles.js';
@@ -31,5 +31,7 @@ export const postgresDriver: EngineDriver = {
     ...postgresCopyRoles,
     ...postgresVerifyRoles,
     ...postgresSyncRoles,
+    // The rules load on first use: this module loads with every command.
+    migrationLinter: lazyRole(async () => (await import('./postgres-migration-lint.js')).postgresMigrationLinter),
   },
 };
