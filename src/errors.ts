@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'QUERY'
   | 'STALE_STATE'
   | 'VERIFY_FAILED'
+  | 'LINT_FAILED'
   | 'TARGET_NOT_EMPTY'
   | 'PARTIAL_COPY'
   | 'TYPE_OVERRIDE'

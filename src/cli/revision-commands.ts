@@ -117,7 +117,7 @@ async function autogenerate(o: Output, f: RevisionCommandFlags): Promise<void> {
   }
 }
 
-type MigrateFlags = RevisionFlags & { sql?: boolean; dryRun?: boolean; backup?: boolean; create?: boolean };
+type MigrateFlags = RevisionFlags & { sql?: boolean; dryRun?: boolean; backup?: boolean; create?: boolean; strict?: boolean };
 
 /** `ferry upgrade [TARGET]` and `ferry downgrade TARGET`. */
 function registerMigrate(program: Command, name: 'upgrade' | 'downgrade', description: string): void {
@@ -126,13 +126,31 @@ function registerMigrate(program: Command, name: 'upgrade' | 'downgrade', descri
     .option('--sql', 'print the SQL that would run, and run nothing')
     .option('--dry-run', 'print which revisions would run, in order, and run nothing')
     .option('--no-backup', 'do not back up a SQLite database first');
-  if (name === 'upgrade') cmd.option('--create', 'create the SQLite database file when it does not exist (a mistyped path is refused otherwise)');
+  if (name === 'upgrade')
+    cmd
+      .option('--create', 'create the SQLite database file when it does not exist (a mistyped path is refused otherwise)')
+      .option('--strict', 'refuse to run revisions with error-level lint findings (ferry lint); they are shown as warnings otherwise');
   cmd.action(
     action<MigrateFlags>(async (o, f, args) => {
       if (f.sql && f.dryRun) throw new FerryError('USAGE', 'Choose one of --sql and --dry-run.');
       const run = (await lib())[name];
       const target = await targetOf(f, o);
-      const r = await run({ ...target, target: args[0], sql: f.sql, dryRun: f.dryRun, create: f.create, backup: f.backup, onEvent: progress(o) });
+      const r = await run({
+        ...target,
+        target: args[0],
+        sql: f.sql,
+        dryRun: f.dryRun,
+        create: f.create,
+        backup: f.backup,
+        strict: f.strict,
+        onEvent: progress(o),
+        onLint: (findings) => {
+          for (const x of findings)
+            o.err(
+              `${paint(o, 'yellow', 'lint:')} ${x.file}:${x.line} ${x.level} ${x.rule}${x.lock ? ` (takes ${x.lock}${x.table ? ` on ${x.table}` : ''})` : ''}: ${x.safe}`,
+            );
+        },
+      });
       printMigrateResult(o, name, r);
       if (r.incomplete) {
         if (!o.json) o.err(`${paint(o, 'red', 'error:')} ${r.incomplete}`);

@@ -36,8 +36,12 @@ export type TableFactsRole = (engine: Engine, table: Table, columns: ColumnSetti
 export interface TableReaderRole {
   /** The key a table is read by, so a resumed copy continues after its last committed chunk. */
   chunkKey(table: Table): ChunkKey;
-  /** Opens a reader of one planned table of `engine` (it may open a connection of its own). */
-  open(engine: Engine, plan: TablePlan): Promise<TableReader>;
+  /**
+   * Opens a reader of one planned table of `engine` (it may open a connection of its own). With
+   * `oneInstant`, every chunk it reads sees the table as it was at its first read, though the app
+   * goes on writing (ferry sync's snapshot): a row moved meanwhile is never read twice.
+   */
+  open(engine: Engine, plan: TablePlan, options?: { oneInstant?: boolean }): Promise<TableReader>;
 }
 
 /** How a target engine takes rows. */

@@ -9,7 +9,7 @@ import { VersionStore, type HistoryEntry } from './version-store.js';
 
 /** One reason `ferry check` fails. */
 export interface CheckProblem {
-  kind: 'changed' | 'never-applied' | 'schema' | 'roundtrip';
+  kind: 'changed' | 'never-applied' | 'schema' | 'roundtrip' | 'lint';
   revision?: string;
   file?: string;
   message: string;
@@ -23,11 +23,24 @@ export interface CheckResult {
   pending: number;
 }
 
+/** Error-level lint findings of the revisions not applied yet (applied ones have run; their findings are history). */
+async function lintProblems(pending: Revision[], engine: Engine): Promise<CheckProblem[]> {
+  const { lintPending } = await import('./lint-revisions.js');
+  return (await lintPending(pending, engine.dialect))
+    .filter((f) => f.level === 'error')
+    .map((f) => ({
+      kind: 'lint',
+      revision: f.revision,
+      file: f.file,
+      message: `${f.file}:${f.line}: ${f.rule}${f.lock ? ` (takes ${f.lock}${f.table ? ` on ${f.table}` : ''})` : ''}: ${f.message} Safe: ${f.safe}`,
+    }));
+}
+
 /**
  * Compares the database with the revision files: an applied revision whose file changed since
  * (checksums ignore line endings and trailing whitespace), a revision the version table counts as
  * applied that never ran, and a live schema that differs from what the applied revisions produce
- * on a scratch database. With `roundtrip`, every revision goes up, down and up again on a scratch
+ * on a scratch database, and error-level lint findings of the revisions not applied yet. With `roundtrip`, every revision goes up, down and up again on a scratch
  * database and the schema after each down must equal the schema before its up.
  */
 export async function checkRevisions(engine: Engine, url: string, graph: RevisionGraph, options: { roundtrip?: boolean } = {}): Promise<CheckResult> {
@@ -36,6 +49,7 @@ export async function checkRevisions(engine: Engine, url: string, graph: Revisio
   const problems = historyProblems(graph, applied, await store.history());
   problems.push(...(await schemaDrift(engine, url, graph, applied)));
   if (options.roundtrip) problems.push(...(await roundtripProblems(engine, url, graph)));
+  problems.push(...(await lintProblems(graph.upgradePlan(applied, 'heads'), engine)));
   return { ok: problems.length === 0, problems, pending: graph.upgradePlan(applied, 'heads').length };
 }
 

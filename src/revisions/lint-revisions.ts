@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type { LintRule } from '../engine/lint-roles.js';
 import type { Dialect } from '../engine/types.js';
-import { connect, parseUrl, roleOf } from '../engines/registry.js';
+import { connect, driverOf, parseUrl, roleOf } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
 import { recordScripts } from './plan-sql.js';
 import type { RevisionGraph } from './revision-graph.js';
@@ -61,14 +61,15 @@ export async function lintRevisions(options: LintOptions): Promise<LintReport> {
   const { graph } = await loadGraph(options);
   const url = (options.url ?? process.env.DATABASE_URL) ? urlOf(options) : undefined;
   const dialect: Dialect = url ? parseUrl(url).dialect : 'postgres';
-  const linter = roleOf(dialect, 'migrationLinter');
+  // An engine without a linter is named before anything is read.
+  roleOf(dialect, 'migrationLinter');
   const wanted = options.revisions?.length ? options.revisions.map((r) => graph.resolve(r)) : graph.topological();
   const root = path.dirname(path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations'));
   const scripts = wanted.some((r) => r.kind === 'script') ? await scriptStatements(graph, dialect, url) : null;
   const report: LintReport = { dialect, findings: [], errors: 0, warnings: 0, notLinted: [] };
   for (const rev of wanted) {
     const file = path.relative(root, rev.file);
-    let statements: { sql: string; line: number; ignored: Map<string, string> }[];
+    let statements: LintStatementOf[];
     if (rev.kind === 'sql') statements = sqlStatements(rev, dialect);
     else if (scripts && 'statements' in scripts)
       statements = (scripts.statements.get(rev.id) ?? []).filter((s) => !s.startsWith('-- ')).map((sql) => ({ sql, line: 0, ignored: new Map() }));
@@ -80,23 +81,7 @@ export async function lintRevisions(options: LintOptions): Promise<LintReport> {
       });
       continue;
     }
-    for (const hit of await linter.lint({ statements, transactional: rev.transactional })) {
-      const st = statements[hit.statement]!;
-      const ignored = st.ignored.get(hit.rule.id);
-      report.findings.push({
-        revision: rev.id,
-        file,
-        line: st.line,
-        rule: hit.rule.id,
-        level: hit.rule.level,
-        lock: hit.rule.lock,
-        ...(hit.table ? { table: hit.table } : {}),
-        message: hit.rule.why,
-        safe: hit.rule.safe,
-        statement: st.sql.replace(/\s+/g, ' ').trim().slice(0, 200),
-        ...(ignored !== undefined ? { ignored: ignored || '(no reason given)' } : {}),
-      });
-    }
+    report.findings.push(...(await findingsOf(rev, file, statements, dialect)));
   }
   if (url) await addTableSizes(url, report.findings);
   report.findings.sort(bySize);
@@ -105,8 +90,46 @@ export async function lintRevisions(options: LintOptions): Promise<LintReport> {
   return report;
 }
 
+type LintStatementOf = { sql: string; line: number; ignored: Map<string, string> };
+
+/** One revision's findings, from its statements. */
+async function findingsOf(rev: Revision, file: string, statements: LintStatementOf[], dialect: Dialect): Promise<LintFinding[]> {
+  const out: LintFinding[] = [];
+  for (const hit of await roleOf(dialect, 'migrationLinter').lint({ statements, transactional: rev.transactional })) {
+    const st = statements[hit.statement]!;
+    const ignored = st.ignored.get(hit.rule.id);
+    out.push({
+      revision: rev.id,
+      file,
+      line: st.line,
+      rule: hit.rule.id,
+      level: hit.rule.level,
+      lock: hit.rule.lock,
+      ...(hit.table ? { table: hit.table } : {}),
+      message: hit.rule.why,
+      safe: hit.rule.safe,
+      statement: st.sql.replace(/\s+/g, ' ').trim().slice(0, 200),
+      ...(ignored !== undefined ? { ignored: ignored || '(no reason given)' } : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * The findings of the SQL revisions about to run (`ferry upgrade` warns with them, `--strict`
+ * refuses, `ferry check` counts error-level ones as problems). Script revisions are left to
+ * `ferry lint --url`, which runs them on a scratch database. Empty for an engine without a linter.
+ */
+export async function lintPending(plan: Revision[], dialect: Dialect): Promise<LintFinding[]> {
+  if (!driverOf(dialect).roles.migrationLinter) return [];
+  const out: LintFinding[] = [];
+  for (const rev of plan)
+    if (rev.kind === 'sql') out.push(...(await findingsOf(rev, path.relative(process.cwd(), rev.file) || rev.file, sqlStatements(rev, dialect), dialect)));
+  return out.filter((f) => f.ignored === undefined);
+}
+
 /** A SQL revision's up statements, each with its file line and the rules waived just before it. */
-function sqlStatements(rev: Revision, dialect: Dialect): { sql: string; line: number; ignored: Map<string, string> }[] {
+function sqlStatements(rev: Revision, dialect: Dialect): LintStatementOf[] {
   const text = rev.up.sql ?? '';
   const first = rev.up.line ?? 1;
   const waivers = text.split('\n').flatMap((l, i) => {

@@ -4,6 +4,7 @@ import type { Engine } from '../engine/types.js';
 import { parseUrl } from '../engines/engine-names.js';
 import { FerryError } from '../errors.js';
 import type { CheckResult } from './check-revisions.js';
+import type { LintFinding } from './lint-revisions.js';
 import type { RevisionEvent, RevisionStep } from './migrator.js';
 import { loadRevisions, newRevisionId, revisionFileText, slugFor } from './revision-file.js';
 import { scriptRevisionText } from './revision-script.js';
@@ -55,6 +56,10 @@ export interface MigrateOptions extends RevisionTarget {
   /** Create the database file when it does not exist (a mistyped path is refused otherwise). */
   create?: boolean;
   onEvent?: (e: RevisionEvent) => void;
+  /** Upgrade: refuse to run revisions with error-level lint findings (they are shown either way, through onLint). */
+  strict?: boolean;
+  /** Upgrade: the lint findings of the SQL revisions about to run, before any runs. */
+  onLint?: (findings: LintFinding[]) => void;
 }
 
 /** The outcome of upgrade/downgrade. */
@@ -154,11 +159,30 @@ async function runMigration(
     return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id), sql, ...noDown(plan, direction) };
   }
   if (plan.length === 0) return { steps: [], heads: graph.currentHeads(applied).map((r) => r.id) };
+  if (direction === 'up') await lintBeforeRunning(options, plan, engine);
   const ready = await importPlan(plan);
   await store.ensure();
   const backup = options.backup ?? true;
   const steps = await applyPlan({ engine, graph, plan: ready, imported: true, direction, backup, databaseFile: databaseFileOf(url), onEvent: options.onEvent });
   return { steps, heads: await store.heads() };
+}
+
+/** Before an upgrade: the lint findings of the SQL revisions about to run, shown; `--strict` refuses error-level ones. */
+async function lintBeforeRunning(options: MigrateOptions, plan: Revision[], engine: Engine): Promise<void> {
+  const { lintPending } = await import('./lint-revisions.js');
+  const findings = await lintPending(plan, engine.dialect);
+  if (findings.length) options.onLint?.(findings);
+  const errors = findings.filter((f) => f.level === 'error');
+  if (options.strict && errors.length)
+    throw new FerryError(
+      'LINT_FAILED',
+      `${errors.length} statement(s) of the revisions to run break error-level lint rules (the first: ${errors[0]!.rule} at ${errors[0]!.file}:${errors[0]!.line}); --strict refuses to run them, and nothing was applied.`,
+      {
+        subject: errors[0]!.file,
+        hint: 'ferry lint shows each with the safe way to write it; waive one with -- ferry:lint-ignore <rule> <reason>.',
+        data: { findings: errors },
+      },
+    );
 }
 
 function stepOf(r: Revision, direction: 'up' | 'down'): RevisionStep {

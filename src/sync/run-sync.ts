@@ -146,10 +146,9 @@ async function copySnapshot(e: Ends, target: Engine, state: SyncState, options: 
       integers: options.integers,
       rowidKeys: true,
       resume,
+      // Each table read at one instant: a row the app moves meanwhile (REPLACE gives it a new rowid)
+      // is read once, not at its old and its new place.
       liveSource: true,
-      // One instant of the source for the whole copy: a row the app moves meanwhile (REPLACE gives it
-      // a new rowid) is read once, not at its old and new place.
-      ...(e.capture.oneInstant ? { atOneInstant: <T>(source: Engine, read: () => Promise<T>) => e.capture.oneInstant!(source, read) } : {}),
       onEvent: (c) => {
         if (c.type === 'warning') options.onEvent?.({ type: 'warning', code: c.warning.code, message: c.warning.message });
       },

@@ -17,8 +17,8 @@ export interface TableEnds {
 }
 
 /** Opens the reader of `plan`'s table in `source` and its sink in `target` (close the reader when done). */
-export async function openTableEnds(source: Engine, target: Engine, plan: TablePlan): Promise<TableEnds> {
-  const reader = await roleOf(source, 'tableReader').open(source, plan);
+export async function openTableEnds(source: Engine, target: Engine, plan: TablePlan, options: { oneInstant?: boolean } = {}): Promise<TableEnds> {
+  const reader = await roleOf(source, 'tableReader').open(source, plan, options);
   try {
     const accelerator = acceleratorFor(source.dialect, target.dialect);
     const encoded = accelerator ? await accelerator.encodedReader(reader, plan) : null;

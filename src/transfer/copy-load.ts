@@ -72,7 +72,8 @@ async function loadOneTable(job: LoadJob, engine: Engine, workerState: CopyState
   if (!schemaOnly) run.emit({ type: 'table-start', table: t.target, rows: t.rowEstimate, done: ts.rowsCopied });
   let bytes = 0;
   if (!alreadyDone && !schemaOnly) {
-    const ends = await openTableEnds(job.source, engine, t);
+    // A live source (ferry sync) is read at one instant per table, so a row moved meanwhile is read once.
+    const ends = await openTableEnds(job.source, engine, t, { oneInstant: !!run.options.liveSource });
     try {
       await loadTable({
         plan: t,

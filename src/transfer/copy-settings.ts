@@ -2,7 +2,7 @@
 import type { CopyPlan } from '../engine/copy-plan.js';
 import path from 'node:path';
 import type { CopyConfig } from '../config/types.js';
-import type { ConnectionTarget, Engine } from '../engine/types.js';
+import type { ConnectionTarget } from '../engine/types.js';
 import { engineLabel, parseUrl, resolveDatabaseArgument, roleOf } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
 import { timestampName } from '../util/fs-atomic.js';
@@ -57,12 +57,9 @@ export interface CopyOptions {
   /** Called with the plan once it is made (ferry sync keeps it to convert later changes alike). */
   onPlan?: (plan: CopyPlan) => void | Promise<void>;
   /**
-   * Runs the copy's reads of the source (planning, profiling, loading) inside one read of it at a
-   * single instant, for a source the app goes on writing (ferry sync passes its change capture's
-   * `oneInstant`): a row the app moves while it is read is then never read twice.
+   * The app goes on writing the source (ferry sync): each table is read at one instant, and a
+   * resumed copy (whose tables were partly read at another) keeps one row per key, the later one.
    */
-  atOneInstant?: <T>(source: Engine, read: () => Promise<T>) => Promise<T>;
-  /** The app writes the source between runs (ferry sync): a resumed copy keeps one row per key, the later one. */
   liveSource?: boolean;
 }
 

@@ -31,9 +31,8 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
   const targets = new TargetConnections(run);
   let pre: Preflight | null = null;
   let rejects: RejectLog | null = null;
-  const atOneInstant = options.atOneInstant ?? (<T>(_: Engine, read: () => Promise<T>) => read());
   try {
-    return await atOneInstant(source, () => copyFromSource());
+    return await copyFromSource();
   } catch (e) {
     // A database the pre-flight created goes again when the run fails before its schema is
     // committed: bad input leaves nothing behind.

@@ -150,4 +150,18 @@ test('ferry lint: file, line, rule, lock and the safe form; a waived rule shows 
   assert.match(text.stdout, /000000000002_r\.sql:10 {2}error {2}create-index-not-concurrently \(takes SHARE on big, ~20,000 rows\)/);
   assert.match(text.stdout, /safe: CREATE INDEX CONCURRENTLY/);
   assert.match(text.stdout, /waived: backfilled in 0001/);
+  // ferry check counts the error-level findings of revisions not applied yet.
+  const check = await ferry(dir, 'check', '--url', pg.url, '--json');
+  assert.equal(check.status, 4, check.stderr);
+  const problems = (JSON.parse(check.stdout) as { problems: { kind: string; message: string }[] }).problems.filter((p) => p.kind === 'lint');
+  assert.equal(problems.length, 3);
+  assert.match(problems[0]!.message, /create-index-not-concurrently \(takes SHARE on small\)/);
+  // upgrade --strict refuses before anything runs; without it the findings are warnings.
+  const strict = await ferry(dir, 'upgrade', '000000000002', '--url', pg.url, '--strict', '--json');
+  assert.equal(strict.status, 1);
+  assert.equal((JSON.parse(strict.stdout) as { error: { code: string } }).error.code, 'LINT_FAILED');
+  assert.match((JSON.parse((await ferry(dir, 'current', '--url', pg.url, '--json')).stdout) as { heads: { id: string }[] }).heads[0]!.id, /^000000000001$/);
+  const loose = await ferry(dir, 'upgrade', '000000000002', '--url', pg.url);
+  assert.equal(loose.status, 0, loose.stderr);
+  assert.match(loose.stderr, /lint: migrations\/000000000002_r\.sql:10 error create-index-not-concurrently \(takes SHARE on big\): CREATE INDEX CONCURRENTLY/);
 });

@@ -339,7 +339,8 @@ test('cutover with the app writing: its writes after the fence fail with the mes
   assert.equal(early.status, 1, 'cutover before any snapshot');
   assert.equal((JSON.parse(early.stdout) as { error: { code: string } }).error.code, 'SYNC_NOT_READY');
   assert.equal((await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up')).status, 0);
-  const writer = startWriter(file, 400, 3, 50_000);
+  // Long enough to be writing still when the fence comes, after the comparisons made before it.
+  const writer = startWriter(file, 400, 8, 50_000);
   await wait(1000);
   const cut = await ferry(dir, 'sync', 'cutover', file, pg.url, '--json');
   assert.equal(cut.status, 0, cut.stderr);
@@ -701,6 +702,44 @@ test('a resumed snapshot of a source the app moved rows in keeps one row per key
   try {
     assert.deepEqual(await engine.query(`SELECT count(*)::int AS n, count(DISTINCT (user_id, tag))::int AS keys FROM likes`), [{ n: 300, keys: 300 }]);
     assert.deepEqual(await engine.query(`SELECT at FROM likes WHERE user_id = 1`), [{ at: 'moved' }]);
+  } finally {
+    await engine.close();
+  }
+});
+
+test('a snapshot of a live source reads each table at one instant: a row the app moves during the read is copied once', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-one-instant');
+  const file = path.join(dir, 'app.db');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec(`CREATE TABLE likes (user_id INTEGER NOT NULL, tag TEXT NOT NULL, at TEXT, PRIMARY KEY (user_id, tag))`);
+  db.transaction(() => {
+    for (let i = 1; i <= 300; i++) db.prepare(`INSERT INTO likes VALUES (?, ?, 'first')`).run(i, `t${i}`);
+  })();
+  let moved = false;
+  await runCopy({
+    from: file,
+    to: pg.url,
+    batchSize: 100,
+    liveSource: true,
+    verify: false,
+    onEvent: (e) => {
+      // The app, between two chunks: REPLACE moves a row the reader has passed to a new rowid.
+      if (e.type === 'table-progress' && e.done >= 100 && !moved) {
+        db.prepare(`INSERT OR REPLACE INTO likes VALUES (1, 't1', 'moved')`).run();
+        moved = true;
+      }
+    },
+  });
+  db.close();
+  assert.ok(moved);
+  const engine = await connect(pg.url);
+  try {
+    // The table as it was when its read began (the sync's change log then brings the move).
+    assert.deepEqual(await engine.query(`SELECT count(*)::int AS n, count(DISTINCT (user_id, tag))::int AS keys FROM likes`), [{ n: 300, keys: 300 }]);
+    assert.deepEqual(await engine.query(`SELECT at FROM likes WHERE user_id = 1`), [{ at: 'first' }]);
   } finally {
     await engine.close();
   }

@@ -29,6 +29,7 @@ export const postgresCopyRoles: Omit<CopyRoles, 'originRecord'> = {
   tableReader: {
     // A table without a primary key has no order to resume by: it is copied in one chunk.
     chunkKey: (table) => (table.primaryKey ? { kind: 'primary-key', columns: table.primaryKey.columns } : { kind: 'none' }),
+    // A PostgreSQL source is read in one statement per chunk; ferry sync never reads one live.
     async open(engine, plan) {
       const { postgresTableReader } = await import('./postgres-table-reader.js');
       return postgresTableReader(engine as PostgresEngine, plan);

@@ -44,9 +44,9 @@ export const sqliteCopyRoles: CopyRoles = {
   tableReader: {
     // A WITHOUT ROWID table is read by its primary key; every other table by its rowid.
     chunkKey: (table) => (table.withoutRowid && table.primaryKey ? { kind: 'primary-key', columns: table.primaryKey.columns } : { kind: 'rowid' }),
-    async open(engine, plan) {
+    async open(engine, plan, options) {
       const { openSqliteTableReader } = await import('./sqlite-table-reader.js');
-      return openSqliteTableReader(engine as SqliteEngine, plan);
+      return openSqliteTableReader(engine as SqliteEngine, plan, options?.oneInstant ?? false);
     },
   },
   databaseSize: async (engine) => (await import('../../util/fs-atomic.js')).sqliteDiskSize((engine as SqliteEngine).file),

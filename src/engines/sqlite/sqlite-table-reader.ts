@@ -9,16 +9,21 @@ import { keyWidth, readSqliteRows } from './sqlite-read-rows.js';
 /**
  * Opens a reader of one planned table. It has its own connection, so tables can be read side by
  * side (a better-sqlite3 connection runs one statement at a time) without opening the writer's file
- * for writing.
+ * for writing. With `oneInstant`, that connection holds one read transaction until it closes: in
+ * WAL mode the app's writes go on, and every chunk sees the table as it was at the first read.
  */
-export function openSqliteTableReader(source: SqliteEngine, plan: TablePlan): TableReader {
+export function openSqliteTableReader(source: SqliteEngine, plan: TablePlan, oneInstant: boolean): TableReader {
   const columns = plan.columns.map((c) => c.source);
   const reader = openSqlite(source.file, { readonly: true, mustExist: true });
+  if (oneInstant) reader.db.exec('BEGIN');
   return {
     keyWidth: keyWidth(plan.chunkKey),
     connection: reader,
     read: (after, upTo) => guardSqlite(readSqliteRows(reader.db, reader.file, plan.source, columns, plan.chunkKey, after, upTo), reader.file, plan.source),
-    close: () => void reader.close(),
+    close: () => {
+      if (reader.db.inTransaction) reader.db.exec('COMMIT');
+      reader.close();
+    },
   };
 }
 
