@@ -165,3 +165,38 @@ test('ferry lint: file, line, rule, lock and the safe form; a waived rule shows 
   assert.equal(loose.status, 0, loose.stderr);
   assert.match(loose.stderr, /lint: migrations\/000000000002_r\.sql:10 error create-index-not-concurrently \(takes SHARE on big\): CREATE INDEX CONCURRENTLY/);
 });
+
+test('ferry lint --url lints what a script revision sends through ctx.ops, learnt on a scratch database', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('lint-script');
+  fs.mkdirSync(path.join(dir, 'migrations'));
+  fs.writeFileSync(
+    path.join(dir, 'migrations', '000000000001_base.sql'),
+    '-- ferry:revision 000000000001\n-- ferry:message base\n-- ferry:up\nCREATE TABLE items (id bigint PRIMARY KEY, sku text);\n-- ferry:down\nDROP TABLE items;\n',
+  );
+  const made = await ferry(dir, 'revision', '-m', 'sku index', '--ts', '--json');
+  assert.equal(made.status, 0, made.stderr);
+  const { id, file } = JSON.parse(made.stdout) as { id: string; file: string };
+  const text = fs.readFileSync(file, 'utf8');
+  const head = text.slice(0, text.indexOf('export async function up'));
+  fs.writeFileSync(
+    file,
+    `${head}export async function up(ctx: RevisionContext): Promise<void> {\n  await ctx.ops.createIndex('items', 'items_sku', ['sku']);\n}\n\nexport async function down(ctx: RevisionContext): Promise<void> {\n  await ctx.ops.dropIndex('items_sku', 'items');\n}\n`,
+  );
+  const offline = JSON.parse((await ferry(dir, 'lint', '--json')).stdout) as { notLinted: { revision: string; reason: string }[] };
+  assert.deepEqual(
+    offline.notLinted.map((n) => n.revision),
+    [id],
+  );
+  assert.match(offline.notLinted[0]!.reason, /needs --url/);
+  const r = await ferry(dir, 'lint', '--url', pg.url, '--json');
+  assert.equal(r.status, 4, r.stdout + r.stderr);
+  const found = (JSON.parse(r.stdout) as { findings: { revision: string; rule: string; level: string; table?: string; line: number }[] }).findings.filter(
+    (f) => f.level !== 'warning',
+  );
+  assert.deepEqual(
+    found.map((f) => [f.revision, f.rule, f.table, f.line]),
+    [[id, 'create-index-not-concurrently', 'items', 0]],
+  );
+});
