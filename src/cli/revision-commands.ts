@@ -65,6 +65,10 @@ function progress(o: Output): (e: RevisionEvent) => void {
   return (e) => {
     if (e.type === 'backup') o.log(`backed up to ${e.set.path}`);
     if (e.type === 'done') o.log(`  ${e.step.direction === 'up' ? 'upgraded' : 'downgraded'} ${e.step.id} ${e.step.message} (${e.step.ms.toFixed(0)} ms)`);
+    if (e.type === 'retry')
+      o.err(
+        `${paint(o, 'yellow', 'lock wait:')} ${e.revision.id} waited ${e.waitedMs} ms for a lock (attempt ${e.attempt}); rolled back, trying again in ${e.pauseMs} ms`,
+      );
   };
 }
 
@@ -143,6 +147,7 @@ function registerMigrate(program: Command, name: 'upgrade' | 'downgrade', descri
         create: f.create,
         backup: f.backup,
         strict: f.strict,
+        ...(f.lockTimeout !== undefined ? { revisionLockTimeoutMs: lockTimeoutOf(f) } : {}),
         onEvent: progress(o),
         onLint: (findings) => {
           for (const x of findings)

@@ -47,6 +47,18 @@ export interface RevisionRunHooks {
   danglingReferences?(engine: Engine): Promise<DanglingReferences | null>;
   /** Sends runs of plain-SQL revisions in one round trip. */
   batch?: RevisionBatching;
+  /** Lock-safe runs: each revision waits for its locks only so long, and is retried when it times out. */
+  lockWaits?: LockWaits;
+}
+
+/** How an engine bounds a revision's waits for locks, and tells a lock wait that timed out. */
+export interface LockWaits {
+  /** Sets how long statements wait for a lock and run at most (`local`: for the current transaction only). */
+  limit(engine: Engine, limits: { lockMs: number; statementMs: number | null; local: boolean }): Promise<void>;
+  /** Lifts session-level limits set by `limit` (a no-transaction revision). */
+  reset(engine: Engine): Promise<void>;
+  /** Whether an error (or its cause) is a lock wait that timed out or a deadlock: worth retrying. */
+  isLockWait(error: unknown): boolean;
 }
 
 /** Rows a revision left pointing at missing parents. */
@@ -67,7 +79,7 @@ export interface RevisionBatching {
    * all committed, false when one failed (its transaction rolled back, the ones before committed).
    * `flushLast`: the batch ends the plan, so its last commit is durable before the call returns.
    */
-  send(engine: Engine, revisions: BatchedRevision[], options: { flushLast: boolean }): Promise<boolean>;
+  send(engine: Engine, revisions: BatchedRevision[], options: { flushLast: boolean; lockTimeoutMs?: number }): Promise<boolean>;
 }
 
 /** One revision of a batch, as the engine sends it. */

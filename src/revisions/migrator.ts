@@ -24,7 +24,11 @@ export interface RevisionStep {
 
 /** What happens as a run goes; the CLI prints these. */
 export type RevisionEvent =
-  { type: 'backup'; set: BackupSet } | { type: 'start'; revision: Revision; direction: 'up' | 'down' } | { type: 'done'; step: RevisionStep };
+  | { type: 'backup'; set: BackupSet }
+  | { type: 'start'; revision: Revision; direction: 'up' | 'down' }
+  | { type: 'done'; step: RevisionStep }
+  /** A revision's lock wait timed out; it was rolled back and runs again after `pauseMs`. */
+  | { type: 'retry'; revision: Revision; attempt: number; waitedMs: number; pauseMs: number };
 
 /** Options shared by upgrade and downgrade. */
 export interface ApplyOptions {
@@ -49,7 +53,24 @@ export interface ApplyOptions {
    * `--sql`, which runs the plan on a scratch copy to learn them.
    */
   onStatement?: (rev: Revision, sql: string, kind: 'write' | 'read') => void;
+  /**
+   * The longest one attempt of a revision waits for a lock (default 10 s), on engines with lock-safe
+   * runs: attempts wait 100 ms, 200 ms, 500 ms, 1 s, ... up to it, with pauses between them.
+   */
+  lockTimeoutMs?: number;
 }
+
+/** A revision's lock waits per attempt, growing as GitLab's with_lock_retries does, up to `maxMs`. */
+export function lockWaitSchedule(maxMs: number): number[] {
+  const steps = [100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 60_000].filter((ms) => ms < maxMs);
+  return [...steps, maxMs];
+}
+
+/** The pause before attempt n+1, so a blocker can finish and the queue behind it drain. */
+const RETRY_PAUSES = [100, 250, 500, 1000, 2000, 5000];
+/** statement_timeout of a transactional revision's statements on lock-safe engines: a safety net, not a schedule. */
+const STATEMENT_TIMEOUT_MS = 30 * 60_000;
+const DEFAULT_LOCK_WAIT_MS = 10_000;
 
 /**
  * Imports every script revision of a plan before anything runs, so a syntax error (CONFIG_SYNTAX
@@ -166,7 +187,20 @@ async function runBatchAt(
   const batch = revisions.slice(i, end);
   for (const rev of batch) options.onEvent?.({ type: 'start', revision: rev, direction });
   const t0 = performance.now();
-  const job = { batching, engine, store, graph, batch, applied: progress.applied, heads: progress.heads, direction, flushLast: end === revisions.length };
+  // On lock-safe engines a batched revision that waits for a lock fails at the first wait; it then runs alone, retried.
+  const lockTimeoutMs = roleOf(engine, 'revisionRun').lockWaits ? lockWaitSchedule(options.lockTimeoutMs ?? DEFAULT_LOCK_WAIT_MS)[0] : undefined;
+  const job = {
+    batching,
+    engine,
+    store,
+    graph,
+    batch,
+    applied: progress.applied,
+    heads: progress.heads,
+    direction,
+    flushLast: end === revisions.length,
+    lockTimeoutMs,
+  };
   const ran = await runBatch(job);
   const each = (performance.now() - t0) / Math.max(1, ran);
   for (const rev of batch.slice(0, ran)) progress.done(rev, each);
@@ -191,16 +225,57 @@ async function runRevision(
     });
   }
   options.onEvent?.({ type: 'start', revision: rev, direction });
-  const t0 = performance.now();
-  const body = async () => {
-    await hooks.beforeRevision?.(engine, { transactional: rev.transactional, last });
-    await runSection(engine, rev, section, direction, options.onStatement);
-    await refuseDanglingReferences(engine, hooks, rev);
-    await store.recordStep(progress.headsAfter(rev), rev.id, direction, rev.checksum, performance.now() - t0);
-  };
-  if (rev.transactional) await engine.transaction(body);
-  else await body();
-  progress.done(rev, performance.now() - t0);
+  const waits = hooks.lockWaits;
+  const schedule = waits ? lockWaitSchedule(rev.lockTimeoutMs ?? options.lockTimeoutMs ?? DEFAULT_LOCK_WAIT_MS) : [0];
+  for (let attempt = 0; ; attempt++) {
+    const t0 = performance.now();
+    const body = async () => {
+      const statementMs = rev.transactional ? STATEMENT_TIMEOUT_MS : null;
+      if (waits) await waits.limit(engine, { lockMs: schedule[attempt]!, statementMs, local: rev.transactional });
+      await hooks.beforeRevision?.(engine, { transactional: rev.transactional, last });
+      await runSection(engine, rev, section, direction, options.onStatement);
+      await refuseDanglingReferences(engine, hooks, rev);
+      await store.recordStep(progress.headsAfter(rev), rev.id, direction, rev.checksum, performance.now() - t0);
+    };
+    try {
+      if (rev.transactional) await engine.transaction(body);
+      else await withSessionLimits(engine, waits, body);
+      progress.done(rev, performance.now() - t0);
+      return;
+    } catch (e) {
+      if (!waits?.isLockWait(e)) throw e;
+      // A no-transaction revision may have done part of its work: it is not run again by itself.
+      if (!rev.transactional || attempt === schedule.length - 1) throw lockWaitFailed(rev, attempt + 1, schedule[attempt]!, rev.transactional, e);
+      const pauseMs = RETRY_PAUSES[Math.min(attempt, RETRY_PAUSES.length - 1)]!;
+      options.onEvent?.({ type: 'retry', revision: rev, attempt: attempt + 1, waitedMs: schedule[attempt]!, pauseMs });
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  }
+}
+
+/** A no-transaction revision's session-level limits are lifted when it ends, however it ends. */
+async function withSessionLimits(engine: Engine, waits: RevisionRunHooks['lockWaits'], body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } finally {
+    await waits?.reset(engine);
+  }
+}
+
+function lockWaitFailed(rev: Revision, attempts: number, lastMs: number, transactional: boolean, cause: unknown): FerryError {
+  const kept = transactional
+    ? 'nothing of it was applied, and the revisions before it stay applied'
+    : 'it runs without a transaction, so what it did before the wait stays (it is not retried by itself)';
+  return new FerryError(
+    'LOCKED',
+    `Revision ${rev.id} (${rev.message}, ${rel(rev.file)}) could not get its locks: ${attempts} attempt(s), the last waiting ${lastMs} ms; ${kept}.`,
+    {
+      subject: rev.file,
+      hint: 'Something holds a lock on a table it changes (a long transaction, a session idle in transaction): find it with SELECT pid, state, query FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids(<ferry pid>)) or in pg_locks, end it, and run the command again; or wait longer with --lock-timeout or -- ferry:lock-timeout.',
+      data: { revision: rev.id, attempts },
+      cause,
+    },
+  );
 }
 
 /** Runs one section: SQL statement by statement (so a failure names its line), or the script function. */

@@ -38,6 +38,8 @@ export interface BatchJob {
   direction: 'up' | 'down';
   /** The batch ends the plan: its last commit waits for the WAL flush. */
   flushLast: boolean;
+  /** How long a batched revision waits for a lock before the batch stops (it then runs alone). */
+  lockTimeoutMs?: number;
 }
 
 /**
@@ -49,7 +51,7 @@ export interface BatchJob {
 export async function runBatch(job: BatchJob): Promise<number> {
   const { engine, store, graph, batch, direction } = job;
   const revisions = await batchedRevisions(job);
-  if (await job.batching.send(engine, revisions, { flushLast: job.flushLast })) return batch.length;
+  if (await job.batching.send(engine, revisions, { flushLast: job.flushLast, lockTimeoutMs: job.lockTimeoutMs })) return batch.length;
   const now = appliedSet(graph, await store.heads(), engine.displayUrl);
   let ran = 0;
   while (ran < batch.length && now.has(batch[ran]!.id) === (direction === 'up')) ran++;

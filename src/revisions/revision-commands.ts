@@ -56,6 +56,8 @@ export interface MigrateOptions extends RevisionTarget {
   /** Create the database file when it does not exist (a mistyped path is refused otherwise). */
   create?: boolean;
   onEvent?: (e: RevisionEvent) => void;
+  /** The longest one attempt of a revision waits for a lock, on engines with lock-safe runs (default 10 s). */
+  revisionLockTimeoutMs?: number;
   /** Upgrade: refuse to run revisions with error-level lint findings (they are shown either way, through onLint). */
   strict?: boolean;
   /** Upgrade: the lint findings of the SQL revisions about to run, before any runs. */
@@ -163,7 +165,18 @@ async function runMigration(
   const ready = await importPlan(plan);
   await store.ensure();
   const backup = options.backup ?? true;
-  const steps = await applyPlan({ engine, graph, plan: ready, imported: true, direction, backup, databaseFile: databaseFileOf(url), onEvent: options.onEvent });
+  const steps = await applyPlan({
+    engine,
+    graph,
+    plan: ready,
+    imported: true,
+    direction,
+    backup,
+    databaseFile: databaseFileOf(url),
+    onEvent: options.onEvent,
+    // Unless the flag was given, a revision's lock waits grow to 10 s (the run lock's wait is separate).
+    lockTimeoutMs: options.revisionLockTimeoutMs,
+  });
   return { steps, heads: await store.heads() };
 }
 

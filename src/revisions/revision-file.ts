@@ -11,7 +11,7 @@ import { importScriptRevision, scanScriptRevision } from './revision-script.js';
 export const REVISION_EXTENSIONS: readonly string[] = ['.sql', '.ts', '.mts', '.js', '.mjs'];
 
 const RESERVED_IDS = new Set(['head', 'heads', 'base']);
-const HEADER_DIRECTIVES = ['revision', 'parents', 'message', 'no-transaction'];
+const HEADER_DIRECTIVES = ['revision', 'parents', 'message', 'no-transaction', 'lock-timeout'];
 const DIRECTIVES = [...HEADER_DIRECTIVES, 'up', 'down'];
 /** Directives about the statement after them, read by `ferry lint` (any number, inside a section). */
 const STATEMENT_DIRECTIVES = ['lint-ignore'];
@@ -105,6 +105,7 @@ export function parseSqlRevision(text: string, file: string): Revision {
   let parents: string[] = [];
   let message = '';
   let transactional = true;
+  let lockTimeoutMs: number | undefined;
   let up: RevisionSection | undefined;
   let down: RevisionSection | undefined;
   let open: RevisionSection | undefined;
@@ -153,6 +154,9 @@ export function parseSqlRevision(text: string, file: string): Revision {
       if (parents.length > 1 && new Set(parents).size !== parents.length) fail(file, 'a parent is listed twice.', lineNo);
     } else if (name === 'message') {
       message = arg;
+    } else if (name === 'lock-timeout') {
+      lockTimeoutMs = durationMs(arg);
+      if (lockTimeoutMs === undefined) fail(file, `"-- ferry:lock-timeout ${arg}" is not a duration (say 500ms, 5s or 1min).`, lineNo);
     } else if (arg !== '') {
       fail(file, '"-- ferry:no-transaction" takes no value.', lineNo);
     } else {
@@ -176,7 +180,15 @@ export function parseSqlRevision(text: string, file: string): Revision {
       'Put the SQL that applies the revision after a `-- ferry:up` line (and the SQL that reverts it after `-- ferry:down`).',
     );
   checkFileName(file, id, seen.get('revision'));
-  return withChecksum({ id, parents, message, file, kind: 'sql', up, down: down ?? null, transactional }, text);
+  return withChecksum({ id, parents, message, file, kind: 'sql', up, down: down ?? null, transactional, ...(lockTimeoutMs ? { lockTimeoutMs } : {}) }, text);
+}
+
+/** `500ms`, `5s`, `2min` (a bare number is milliseconds) in milliseconds, or undefined. */
+export function durationMs(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|min)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]) * { ms: 1, s: 1000, min: 60_000 }[(m[2] ?? 'ms').toLowerCase() as 'ms' | 's' | 'min'];
+  return n > 0 ? Math.round(n) : undefined;
 }
 
 /**

@@ -19,6 +19,8 @@ export interface Revision {
   down: RevisionSection | null;
   /** False for `-- ferry:no-transaction` (e.g. CREATE INDEX CONCURRENTLY). */
   transactional: boolean;
+  /** `-- ferry:lock-timeout 5s`: the longest this revision waits for a lock per attempt (engines that retry lock waits). */
+  lockTimeoutMs?: number;
   /**
    * SHA-256 (hex) of the file's content with line endings normalised to \n and trailing
    * whitespace removed from every line, so a checkout with other line endings still matches.

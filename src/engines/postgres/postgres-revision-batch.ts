@@ -20,8 +20,14 @@ const NOW = `clock_timestamp() AT TIME ZONE 'UTC'`;
  * When a statement fails, the server skips the rest of the text: the failed revision's transaction
  * is rolled back here and false returned (the caller reads back which revisions committed).
  */
-export async function sendPostgresBatch(engine: Engine, revisions: BatchedRevision[], options: { flushLast: boolean }): Promise<boolean> {
+export async function sendPostgresBatch(
+  engine: Engine,
+  revisions: BatchedRevision[],
+  options: { flushLast: boolean; lockTimeoutMs?: number },
+): Promise<boolean> {
   const parts: string[] = ['SET synchronous_commit = off'];
+  // A revision of the batch that waits for a lock fails fast; it then runs alone, with retries.
+  if (options.lockTimeoutMs) parts.push(`SET lock_timeout = ${Math.round(options.lockTimeoutMs)}`);
   revisions.forEach((rev, k) => {
     parts.push('BEGIN');
     if (options.flushLast && k === revisions.length - 1) parts.push('SET LOCAL synchronous_commit TO DEFAULT');
@@ -35,12 +41,12 @@ export async function sendPostgresBatch(engine: Engine, revisions: BatchedRevisi
     );
     parts.push('COMMIT');
   });
-  parts.push('RESET synchronous_commit');
+  parts.push('RESET synchronous_commit', 'RESET lock_timeout');
   try {
     await engine.exec(parts.join(';\n'));
     return true;
   } catch {
-    await engine.exec('ROLLBACK; RESET synchronous_commit').catch(() => undefined);
+    await engine.exec('ROLLBACK; RESET synchronous_commit; RESET lock_timeout').catch(() => undefined);
     return false;
   }
 }

@@ -37,6 +37,19 @@ export const postgresRevisionRoles: Omit<RevisionRoles, 'schemaNormaliser'> = {
       limit: BATCH_LIMIT,
       send: sendPostgresBatch,
     },
+    lockWaits: {
+      async limit(engine, { lockMs, statementMs, local }) {
+        const scope = local ? 'LOCAL ' : '';
+        await engine.exec(
+          `SET ${scope}lock_timeout = ${Math.round(lockMs)}; SET ${scope}statement_timeout = ${statementMs === null ? 0 : Math.round(statementMs)}`,
+        );
+      },
+      async reset(engine) {
+        await engine.exec('RESET lock_timeout; RESET statement_timeout');
+      },
+      // 55P03 lock_not_available (lock_timeout), 40P01 deadlock_detected.
+      isLockWait: (error) => causes(error).some((e) => ['55P03', '40P01'].includes(String((e as { code?: unknown }).code))),
+    },
   },
 
   schemaOps: {
@@ -56,3 +69,10 @@ export const postgresRevisionRoles: Omit<RevisionRoles, 'schemaNormaliser'> = {
 
   statementSyntax: STATEMENT_SYNTAX,
 };
+
+/** An error and the errors it wraps (ferry's errors keep the driver's as `cause`). */
+function causes(error: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let e = error; e && out.length < 5; e = (e as { cause?: unknown }).cause) out.push(e);
+  return out;
+}
