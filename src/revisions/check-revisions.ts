@@ -60,7 +60,8 @@ export async function checkRevisions(engine: Engine, url: string, graph: Revisio
 function historyProblems(graph: RevisionGraph, applied: Set<string>, history: HistoryEntry[]): CheckProblem[] {
   const problems: CheckProblem[] = [];
   const last = new Map<string, HistoryEntry>();
-  for (const h of history) last.set(h.revision, h);
+  // A lock wait that was rolled back changed nothing: the revision's state is its last real step.
+  for (const h of history) if (h.direction !== 'lock-wait') last.set(h.revision, h);
   const stamped = new Set<string>();
   for (const h of history) {
     if (h.direction !== 'stamp' || !graph.get(h.revision)) continue;

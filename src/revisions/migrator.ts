@@ -244,6 +244,8 @@ async function runRevision(
       return;
     } catch (e) {
       if (!waits?.isLockWait(e)) throw e;
+      // Each attempt is kept in the history, committed on its own: the revision's transaction is gone.
+      await store.record(rev.id, 'lock-wait', null, schedule[attempt]!);
       // A no-transaction revision may have done part of its work: it is not run again by itself.
       if (!rev.transactional || attempt === schedule.length - 1) throw lockWaitFailed(rev, attempt + 1, schedule[attempt]!, rev.transactional, e);
       const pauseMs = RETRY_PAUSES[Math.min(attempt, RETRY_PAUSES.length - 1)]!;

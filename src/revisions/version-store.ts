@@ -11,7 +11,8 @@ export const HISTORY_TABLE = 'ferry_history';
 export interface HistoryEntry {
   seq: number;
   revision: string;
-  direction: 'up' | 'down' | 'stamp';
+  /** `lock-wait`: an attempt that timed out waiting for a lock and was rolled back (its duration is the wait). */
+  direction: 'up' | 'down' | 'stamp' | 'lock-wait';
   checksum: string | null;
   appliedAt: string;
   durationMs: number;

@@ -50,6 +50,25 @@ test('a revision waiting for a lock is retried with growing waits until the bloc
       ['id', 'c'],
     );
 
+    const history = async () =>
+      (
+        JSON.parse((await ferry(dir, 'history', '--applied', '--url', pg.url, '--json')).stdout) as {
+          revision: string;
+          direction: string;
+          durationMs: number;
+        }[]
+      )
+        .filter((h) => h.direction === 'lock-wait')
+        .reverse(); // oldest first: the history lists the newest first
+    const waited = await history();
+    assert.equal(waited.length, retries.length, 'each attempt is recorded in ferry_history');
+    assert.deepEqual(
+      waited.slice(0, 2).map((h) => [h.revision, h.durationMs]),
+      [
+        ['000000000003', 100],
+        ['000000000003', 200],
+      ],
+    );
     // A blocker that does not end: the per-revision limit (300 ms) ends the run after three attempts.
     revision(dir, '000000000004', '000000000003', 'ALTER TABLE t ADD COLUMN d int;', '-- ferry:lock-timeout 300ms\n');
     await blocker.exec('BEGIN; SELECT count(*) FROM t');
@@ -69,6 +88,13 @@ test('a revision waiting for a lock is retried with growing waits until the bloc
     );
     const after = await blocker.query<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 't' AND column_name = 'd'`);
     assert.deepEqual(after, [{ n: 0 }]);
+    assert.deepEqual(
+      (await history()).filter((h) => h.revision === '000000000004').map((h) => h.durationMs),
+      [100, 200, 300],
+    );
+    // ferry check is not misled by the attempts: the revisions are as applied.
+    const check = await ferry(dir, 'check', '--url', pg.url);
+    assert.equal(check.status, 0, check.stdout + check.stderr);
     // With the blocker gone, the same command goes through.
     assert.equal((await ferry(dir, 'upgrade', '--url', pg.url)).status, 0);
   } finally {
