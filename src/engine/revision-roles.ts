@@ -59,6 +59,11 @@ export interface LockWaits {
   reset(engine: Engine): Promise<void>;
   /** Whether an error (or its cause) is a lock wait that timed out or a deadlock: worth retrying. */
   isLockWait(error: unknown): boolean;
+  /**
+   * Before a no-transaction revision's first statement runs (again): removes what an earlier failed
+   * run of it left half done (PostgreSQL: the INVALID index of a CREATE INDEX CONCURRENTLY).
+   */
+  cleanUpBefore?(engine: Engine, statement: string): Promise<void>;
 }
 
 /** Rows a revision left pointing at missing parents. */

@@ -227,11 +227,19 @@ async function runRevision(
   options.onEvent?.({ type: 'start', revision: rev, direction });
   const waits = hooks.lockWaits;
   const schedule = waits ? lockWaitSchedule(rev.lockTimeoutMs ?? options.lockTimeoutMs ?? DEFAULT_LOCK_WAIT_MS) : [0];
+  // A no-transaction revision's first statement, whose leftovers from a failed run are cleaned up first.
+  const first = !rev.transactional && waits?.cleanUpBefore && section.sql ? splitStatements(section.sql, engine.dialect)[0]?.sql : undefined;
   for (let attempt = 0; ; attempt++) {
     const t0 = performance.now();
+    let cleaning = false;
     const body = async () => {
       const statementMs = rev.transactional ? STATEMENT_TIMEOUT_MS : null;
       if (waits) await waits.limit(engine, { lockMs: schedule[attempt]!, statementMs, local: rev.transactional });
+      if (first) {
+        cleaning = true;
+        await waits!.cleanUpBefore!(engine, first);
+        cleaning = false;
+      }
       await hooks.beforeRevision?.(engine, { transactional: rev.transactional, last });
       await runSection(engine, rev, section, direction, options.onStatement);
       await refuseDanglingReferences(engine, hooks, rev);
@@ -246,8 +254,11 @@ async function runRevision(
       if (!waits?.isLockWait(e)) throw e;
       // Each attempt is kept in the history, committed on its own: the revision's transaction is gone.
       await store.record(rev.id, 'lock-wait', null, schedule[attempt]!);
-      // A no-transaction revision may have done part of its work: it is not run again by itself.
-      if (!rev.transactional || attempt === schedule.length - 1) throw lockWaitFailed(rev, attempt + 1, schedule[attempt]!, rev.transactional, e);
+      // A no-transaction revision is run again only when it failed at its first statement (it did
+      // nothing else) or while cleaning up before it; the next attempt cleans up what that left.
+      const failed = isFerryError(e) ? (e.data as { first?: boolean } | undefined) : undefined;
+      const again = rev.transactional || cleaning || failed?.first === true;
+      if (!again || attempt === schedule.length - 1) throw lockWaitFailed(rev, attempt + 1, schedule[attempt]!, rev.transactional, e);
       const pauseMs = RETRY_PAUSES[Math.min(attempt, RETRY_PAUSES.length - 1)]!;
       options.onEvent?.({ type: 'retry', revision: rev, attempt: attempt + 1, waitedMs: schedule[attempt]!, pauseMs });
       await new Promise((r) => setTimeout(r, pauseMs));
@@ -267,7 +278,7 @@ async function withSessionLimits(engine: Engine, waits: RevisionRunHooks['lockWa
 function lockWaitFailed(rev: Revision, attempts: number, lastMs: number, transactional: boolean, cause: unknown): FerryError {
   const kept = transactional
     ? 'nothing of it was applied, and the revisions before it stay applied'
-    : 'it runs without a transaction, so what it did before the wait stays (it is not retried by itself)';
+    : 'it runs without a transaction: what it did before the wait stays (an index CREATE INDEX CONCURRENTLY left INVALID is dropped when the revision runs again)';
   return new FerryError(
     'LOCKED',
     `Revision ${rev.id} (${rev.message}, ${rel(rev.file)}) could not get its locks: ${attempts} attempt(s), the last waiting ${lastMs} ms; ${kept}.`,
@@ -315,11 +326,12 @@ async function runSection(
     }
     return;
   }
-  for (const st of splitStatements(section.sql ?? '', engine.dialect, section.line ?? 1)) {
+  const statements = splitStatements(section.sql ?? '', engine.dialect, section.line ?? 1);
+  for (const [i, st] of statements.entries()) {
     try {
       await engine.exec(st.sql);
     } catch (e) {
-      throw revisionError(rev, direction, e, st);
+      throw revisionError(rev, direction, e, { ...st, first: i === 0 });
     }
   }
 }
@@ -337,7 +349,7 @@ function parameterText(v: unknown): string {
 /** Statements that only read (ctx.query may also write, as in UPDATE ... RETURNING). */
 const READS = /^\s*(select|show|pragma|explain|values|table)\b/i;
 
-function revisionError(rev: Revision, direction: 'up' | 'down', e: unknown, st: { sql: string; line: number } | null): FerryError {
+function revisionError(rev: Revision, direction: 'up' | 'down', e: unknown, st: { sql: string; line: number; first?: boolean } | null): FerryError {
   const why = isFerryError(e) ? e.message : ((e as Error)?.message ?? String(e));
   const where = st ? `${rel(rev.file)}:${st.line}` : rel(rev.file);
   // PostgreSQL's errors already quote the statement; SQLite's do not.
@@ -348,7 +360,8 @@ function revisionError(rev: Revision, direction: 'up' | 'down', e: unknown, st: 
     {
       subject: where,
       hint: 'Nothing of this revision was kept (it ran in one transaction); the revisions before it stay applied. Fix the file and run the command again.',
-      data: { revision: rev.id, file: rev.file, line: st?.line },
+      // The statement, and whether it was the section's first (a no-transaction revision that failed there did nothing else).
+      data: { revision: rev.id, file: rev.file, line: st?.line, statement: st?.sql, first: st?.first ?? false },
       cause: e,
     },
   );

@@ -97,6 +97,23 @@ test('a revision waiting for a lock is retried with growing waits until the bloc
     assert.equal(check.status, 0, check.stdout + check.stderr);
     // With the blocker gone, the same command goes through.
     assert.equal((await ferry(dir, 'upgrade', '--url', pg.url)).status, 0);
+
+    // CREATE INDEX CONCURRENTLY waits for older transactions; timed out, it leaves an INVALID index,
+    // which ferry drops before trying again.
+    revision(dir, '000000000005', '000000000004', 'CREATE INDEX CONCURRENTLY t_c ON t (c);', '-- ferry:no-transaction\n');
+    // A snapshot held open (REPEATABLE READ): the index build waits for it to end.
+    await blocker.exec('BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM t');
+    const later = new Promise((r) => setTimeout(r, 2000)).then(() => blocker.exec('COMMIT'));
+    const concurrent = await ferry(dir, 'upgrade', '--url', pg.url);
+    await later;
+    assert.equal(concurrent.status, 0, concurrent.stderr);
+    assert.match(concurrent.stderr, /lock wait: 000000000005 waited 100 ms/);
+    assert.deepEqual(
+      await blocker.query(
+        `SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 't\\_c%'`,
+      ),
+      [{ name: 't_c', valid: true }],
+    );
   } finally {
     await blocker.close();
   }

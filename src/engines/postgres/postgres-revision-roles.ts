@@ -47,6 +47,18 @@ export const postgresRevisionRoles: Omit<RevisionRoles, 'schemaNormaliser'> = {
       async reset(engine) {
         await engine.exec('RESET lock_timeout; RESET statement_timeout');
       },
+      async cleanUpBefore(engine, statement) {
+        // A CREATE INDEX CONCURRENTLY that failed left its index INVALID: unused, but kept up to date on
+        // every write, and in the way of the next attempt. Dropping it waits as the session's lock_timeout says.
+        const m = /^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[\w$]+)/i.exec(statement);
+        if (!m) return;
+        const name = m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replaceAll('""', '"') : m[1]!.toLowerCase();
+        const invalid = await engine.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace AND NOT i.indisvalid`,
+          [name],
+        );
+        if (invalid[0]?.n) await engine.exec(`DROP INDEX CONCURRENTLY IF EXISTS ${engine.quoteIdent(name)}`);
+      },
       // 55P03 lock_not_available (lock_timeout), 40P01 deadlock_detected.
       isLockWait: (error) => causes(error).some((e) => ['55P03', '40P01'].includes(String((e as { code?: unknown }).code))),
     },
