@@ -1,3 +1,4 @@
+import { durationMs } from '../util/duration.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -181,14 +182,6 @@ export function parseSqlRevision(text: string, file: string): Revision {
     );
   checkFileName(file, id, seen.get('revision'));
   return withChecksum({ id, parents, message, file, kind: 'sql', up, down: down ?? null, transactional, ...(lockTimeoutMs ? { lockTimeoutMs } : {}) }, text);
-}
-
-/** `500ms`, `5s`, `2min` (a bare number is milliseconds) in milliseconds, or undefined. */
-export function durationMs(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|min)?$/i.exec(text.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]) * { ms: 1, s: 1000, min: 60_000 }[(m[2] ?? 'ms').toLowerCase() as 'ms' | 's' | 'min'];
-  return n > 0 ? Math.round(n) : undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { durationMs } from '../util/duration.js';
 import { FerryError } from '../errors.js';
 import { importUserModule } from '../util/import-module.js';
 import type { Revision, RevisionContext, RevisionSection } from './revision-types.js';
@@ -7,7 +8,7 @@ type RevisionFn = (ctx: RevisionContext) => Promise<void> | void;
 type ScriptModule = Record<string, unknown>;
 
 // `export const name[: type] = ` at the start of a line; the value is read by readLiteral.
-const EXPORT_CONST = /^[ \t]*export[ \t]+(?:const|let|var)[ \t]+(revision|parents|message|transactional)\b[^=\n]*=[ \t]*/gm;
+const EXPORT_CONST = /^[ \t]*export[ \t]+(?:const|let|var)[ \t]+(revision|parents|message|transactional|lockTimeout)\b[^=\n]*=[ \t]*/gm;
 const EXPORT_FN = /^[ \t]*export[ \t]+(?:(?:async[ \t]+)?function\*?[ \t]*|(?:const|let|var)[ \t]+)(up|down)\b/gm;
 const EXPORT_LIST = /^[ \t]*export[ \t]*\{([^}]*)\}/gm;
 
@@ -48,12 +49,24 @@ export function scanScriptRevision(text: string, file: string): Revision {
   if (typeof message !== 'string') invalid(file, '"message" must be a string.', values.get('message')!.line);
   const transactional = values.get('transactional')?.value ?? true;
   if (typeof transactional !== 'boolean') invalid(file, '"transactional" must be true or false.', values.get('transactional')!.line);
+  // `export const lockTimeout = '5s'`: as `-- ferry:lock-timeout` in a SQL revision.
+  const lockTimeout = values.get('lockTimeout');
+  const lockTimeoutMs = lockTimeout === undefined ? undefined : typeof lockTimeout.value === 'string' ? durationMs(lockTimeout.value) : undefined;
+  if (lockTimeout && lockTimeoutMs === undefined) invalid(file, "\"lockTimeout\" must be a duration string such as '500ms', '5s' or '1min'.", lockTimeout.line);
   if (!fns.has('up')) invalid(file, 'exports no up function.', undefined, 'Add `export async function up(ctx) { ... }`.');
   checkFileName(file, id as string, rev!.line);
 
   const load = lazyImport(file);
   const lazy = (name: 'up' | 'down'): RevisionSection => ({ fn: async (ctx) => (await load())[name](ctx) });
-  const revision = { id: id as string, parents, message: message as string, file, kind: 'script' as const, transactional: transactional as boolean };
+  const revision = {
+    id: id as string,
+    parents,
+    message: message as string,
+    file,
+    kind: 'script' as const,
+    transactional: transactional as boolean,
+    ...(lockTimeoutMs ? { lockTimeoutMs } : {}),
+  };
   return withChecksum({ ...revision, up: lazy('up'), down: fns.has('down') ? lazy('down') : null }, text);
 }
 

@@ -114,6 +114,21 @@ test('a revision waiting for a lock is retried with growing waits until the bloc
       ),
       [{ name: 't_c', valid: true }],
     );
+
+    // A script revision says its limit with `export const lockTimeout`.
+    fs.writeFileSync(
+      path.join(dir, 'migrations', '000000000006_r.mjs'),
+      "export const revision = '000000000006';\nexport const parents = ['000000000005'];\nexport const message = 'r6';\nexport const lockTimeout = '300ms';\n" +
+        "export async function up(ctx) {\n  await ctx.sql('ALTER TABLE t ADD COLUMN e int');\n}\nexport async function down(ctx) {\n  await ctx.sql('ALTER TABLE t DROP COLUMN e');\n}\n",
+    );
+    await blocker.exec('BEGIN; SELECT count(*) FROM t');
+    const script = await ferry(dir, 'upgrade', '--url', pg.url, '--json');
+    await blocker.exec('COMMIT');
+    assert.equal(script.status, 1);
+    assert.match(
+      (JSON.parse(script.stdout) as { error: { message: string } }).error.message,
+      /Revision 000000000006 .* 3 attempt\(s\), the last waiting 300 ms/,
+    );
   } finally {
     await blocker.close();
   }
