@@ -360,8 +360,8 @@ function revisionError(rev: Revision, direction: 'up' | 'down', e: unknown, st: 
     {
       subject: where,
       hint: 'Nothing of this revision was kept (it ran in one transaction); the revisions before it stay applied. Fix the file and run the command again.',
-      // The statement, and whether it was the section's first (a no-transaction revision that failed there did nothing else).
-      data: { revision: rev.id, file: rev.file, line: st?.line, statement: st?.sql, first: st?.first ?? false },
+      // Whether it was the section's first statement: a no-transaction revision that failed there did nothing else.
+      data: { revision: rev.id, file: rev.file, line: st?.line, first: st?.first ?? false },
       cause: e,
     },
   );

@@ -32,23 +32,6 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
   let pre: Preflight | null = null;
   let rejects: RejectLog | null = null;
   try {
-    return await copyFromSource();
-  } catch (e) {
-    // A database the pre-flight created goes again when the run fails before its schema is
-    // committed: bad input leaves nothing behind.
-    // (Set inside copyFromSource: the compiler cannot see that.)
-    const made = pre as Preflight | null;
-    if (made?.discard) {
-      await made.engine?.close();
-      made.discard();
-    }
-    throw e;
-  } finally {
-    (rejects as RejectLog | null)?.close();
-    await Promise.all([source.close(), ...targets.all().map((e) => e.close())].map((p) => p.catch(() => undefined)));
-  }
-
-  async function copyFromSource(): Promise<CopyReport> {
     // The plan reads (and profiles) every source row before anything is written, so a source
     // that is not SQLite, is corrupt or holds values no type fits fails with the target untouched.
     const plan = await planCopy(source, run);
@@ -83,6 +66,17 @@ export async function runCopy(options: CopyOptions): Promise<CopyReport> {
     await target.transaction(() => prepared.state.drop());
     const rejectFile = rejects.total > 0 ? prepared.rejectFile : null;
     return finishedReport(run, { plan, reports, resumed: prepared.resumed, warnings, rejectFile, verify, started });
+  } catch (e) {
+    // A database the pre-flight created goes again when the run fails before its schema is
+    // committed: bad input leaves nothing behind.
+    if (pre?.discard) {
+      await pre.engine?.close();
+      pre.discard();
+    }
+    throw e;
+  } finally {
+    rejects?.close();
+    await Promise.all([source.close(), ...targets.all().map((e) => e.close())].map((p) => p.catch(() => undefined)));
   }
 }
 
