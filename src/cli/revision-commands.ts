@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { durationMs } from '../util/duration.js';
 import type { Command } from 'commander';
 import { FerryError, EXIT } from '../errors.js';
 import { resolveDatabaseArgument } from '../engines/engine-names.js';
@@ -20,13 +21,16 @@ function common(cmd: Command): Command {
 }
 
 /** The target of the flags, DATABASE_URL and the config's revisions section, and the config's declared schema. */
-async function configuredTarget(flags: RevisionFlags, o: Output): Promise<{ target: RevisionTarget; schemaFile?: string }> {
+async function configuredTarget(flags: RevisionFlags, o: Output): Promise<{ target: RevisionTarget; revisionLockTimeoutMs?: number; schemaFile?: string }> {
   const loaded = await loadCommandConfig(flags, o);
   const cfg = loaded.config.revisions ?? {};
   const lockTimeoutMs = lockTimeoutOf(flags);
   const fromConfig = (p?: string) => (p ? resolveDatabaseArgument(p, loaded.dir) : p);
   const target = { url: flags.url ?? process.env.DATABASE_URL ?? fromConfig(cfg.url), dir: flags.dir ?? fromConfig(cfg.dir), lockTimeoutMs };
-  return { target, schemaFile: cfg.schema ? path.resolve(loaded.dir, cfg.schema) : undefined };
+  // A revision's lock wait per attempt: --lock-timeout, else revisions.lockTimeout.
+  const configured = typeof cfg.lockTimeout === 'string' ? durationMs(cfg.lockTimeout) : cfg.lockTimeout;
+  const revisionLockTimeoutMs = flags.lockTimeout !== undefined ? lockTimeoutMs : configured;
+  return { target, revisionLockTimeoutMs, schemaFile: cfg.schema ? path.resolve(loaded.dir, cfg.schema) : undefined };
 }
 
 /** Resolves --url/--dir against DATABASE_URL and the config's revisions section. */
@@ -62,8 +66,36 @@ function line(o: Output, r: RevisionInfo): string {
 }
 
 function progress(o: Output): (e: RevisionEvent) => void {
+  let started = 0;
+  let lastDraw = 0;
+  let lastLine = 0;
+  const backfill = (e: Extract<RevisionEvent, { type: 'backfill-progress' }>) => {
+    const now = Date.now();
+    const rate = e.rowsDone / Math.max(0.001, (now - started) / 1000);
+    const eta = rate > 0 && e.rowsTotal > e.rowsDone ? ` ETA ${Math.ceil((e.rowsTotal - e.rowsDone) / rate)}s` : '';
+    const figures = `${e.rowsDone.toLocaleString('en-US')}/${e.rowsTotal.toLocaleString('en-US')} rows ${Math.round(rate).toLocaleString('en-US')}/s${eta} (batch ${e.batchSize})`;
+    if (o.live) {
+      if (now - lastDraw < 100 && e.rowsDone < e.rowsTotal) return;
+      lastDraw = now;
+      const frac = e.rowsTotal > 0 ? Math.min(1, e.rowsDone / e.rowsTotal) : 1;
+      process.stderr.write(`\r\u001b[2K  ${'█'.repeat(Math.round(frac * 24)).padEnd(24, '░')} ${e.label} ${figures}`);
+    } else if (now - lastLine >= 10_000) {
+      // A pipe or CI: a plain line every 10 s, so a long backfill shows it is alive without flooding the log.
+      lastLine = now;
+      o.log(`    ${e.label}: ${figures}`);
+    }
+  };
   return (e) => {
     if (e.type === 'backup') o.log(`backed up to ${e.set.path}`);
+    if (e.type === 'step-start') {
+      started = lastLine = Date.now();
+      o.log(`    ${e.revision.id}: ${e.label}${e.resumed ? ' (resuming)' : ''}`);
+    }
+    if (e.type === 'backfill-progress') backfill(e);
+    if (e.type === 'step-done') {
+      if (o.live) process.stderr.write('\r\u001b[2K');
+      o.detail(`    ${e.revision.id}: ${e.label} done (${e.ms} ms)`);
+    }
     if (e.type === 'done') o.log(`  ${e.step.direction === 'up' ? 'upgraded' : 'downgraded'} ${e.step.id} ${e.step.message} (${e.step.ms.toFixed(0)} ms)`);
     if (e.type === 'retry')
       o.err(
@@ -138,7 +170,7 @@ function registerMigrate(program: Command, name: 'upgrade' | 'downgrade', descri
     action<MigrateFlags>(async (o, f, args) => {
       if (f.sql && f.dryRun) throw new FerryError('USAGE', 'Choose one of --sql and --dry-run.');
       const run = (await lib())[name];
-      const target = await targetOf(f, o);
+      const { target, revisionLockTimeoutMs } = await configuredTarget(f, o);
       const r = await run({
         ...target,
         target: args[0],
@@ -147,7 +179,7 @@ function registerMigrate(program: Command, name: 'upgrade' | 'downgrade', descri
         create: f.create,
         backup: f.backup,
         strict: f.strict,
-        ...(f.lockTimeout !== undefined ? { revisionLockTimeoutMs: lockTimeoutOf(f) } : {}),
+        ...(revisionLockTimeoutMs !== undefined ? { revisionLockTimeoutMs } : {}),
         onEvent: progress(o),
         onLint: (findings) => {
           for (const x of findings)

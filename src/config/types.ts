@@ -123,6 +123,11 @@ export interface RevisionsConfig {
   url?: string;
   /** For autogenerate: the declared schema (`schema.sql`). */
   schema?: string;
+  /**
+   * PostgreSQL: the longest one attempt of a revision waits for a lock, as `--lock-timeout` (`'5s'`,
+   * or milliseconds); a revision's own `-- ferry:lock-timeout` wins.
+   */
+  lockTimeout?: string | number;
 }
 
 /** The whole config file. */

@@ -1,3 +1,4 @@
+import { durationMs } from '../util/duration.js';
 import { LOGICAL_TYPES } from '../values/column-type.js';
 import type { CopyColumnConfig, CopyConfig, CopyTableConfig, RevisionsConfig } from './types.js';
 import { checkKeys, describe, expectNonEmptyString, expectRecord, formatPath, optionalString, type Found, type Segment } from './validate-helpers.js';
@@ -145,7 +146,7 @@ function wholeNumber(raw: unknown, at: Segment[], min: number, found: Found[]): 
   return undefined;
 }
 
-const REVISIONS_KEYS = ['dir', 'url', 'schema'];
+const REVISIONS_KEYS = ['dir', 'url', 'schema', 'lockTimeout'];
 
 /** Checks the `revisions` section. */
 export function checkRevisions(raw: unknown, at: Segment[], found: Found[]): RevisionsConfig {
@@ -155,6 +156,11 @@ export function checkRevisions(raw: unknown, at: Segment[], found: Found[]): Rev
   for (const key of ['dir', 'url', 'schema'] as const) {
     const v = optionalString(raw, key, at, found);
     if (v !== undefined) out[key] = v;
+  }
+  const wait = raw.lockTimeout;
+  if (wait !== undefined) {
+    if ((typeof wait === 'number' && wait > 0) || (typeof wait === 'string' && durationMs(wait) !== undefined)) out.lockTimeout = wait;
+    else found.push({ segments: [...at, 'lockTimeout'], message: `${formatPath([...at, 'lockTimeout'])} must be a duration such as '5s' or '500ms' (or milliseconds).`, at: 'value' });
   }
   return out;
 }

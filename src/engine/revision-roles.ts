@@ -102,10 +102,78 @@ export interface SchemaOpsRole {
   /** Performs one op on a live connection (inside the caller's transaction, if open); returns the statements that ran. */
   run(engine: Engine, op: SchemaOp): Promise<string[]>;
   /**
+   * The op's lock-light form for a live database, on engines that have one: what runs now, in the
+   * revision's transaction (brief locks only), and the steps that finish it after that transaction
+   * commits (a VALIDATE, a concurrent index build). Undefined when the op has no such form, or
+   * needs none (SQLite, whose writers queue on one database lock anyway): the op then runs plainly.
+   */
+  online?(engine: Engine, op: SchemaOp): Promise<OnlineForm | undefined>;
+  /** Expand: a new column kept in step with an old one by a trigger, and backfilled (engines that have one). */
+  expand?(engine: Engine, expansion: ColumnExpansion): Promise<OnlineForm>;
+  /** Contract: drops the old column of an expansion and its trigger; the new column takes its default and NOT NULL. */
+  contract?(engine: Engine, table: string, column: string): Promise<OnlineForm>;
+  /**
    * Renders ops offline for a revision file, `before` and `after` being the schemas around them:
    * each step is SQL text, or the op itself when only a live run can perform it (a table rebuild).
    */
   render(ops: SchemaOp[], before: Schema, after: Schema): Promise<(string | SchemaOp)[]>;
+}
+
+/**
+ * A column renamed or retyped while two versions of the app run: `to` is added beside `from`, and
+ * writes to either are copied to the other until `contract` drops `from`.
+ */
+export interface ColumnExpansion {
+  table: string;
+  from: string;
+  to: string;
+  /** The new column's type (default: the old column's). */
+  type?: string;
+  /** The new column's value as an SQL expression of the old value's expression `v` (default: a cast). */
+  convert?: (v: string) => string;
+  /** The old column's value from the new one's (default: a cast back). */
+  revert?: (v: string) => string;
+}
+
+/** An op in two halves: statements for the revision's transaction, and steps for after it commits. */
+export interface OnlineForm {
+  now: string[];
+  after: AfterCommitStep[];
+}
+
+/**
+ * Work of a revision that runs after its transaction commits, in order, each step on its own: plain
+ * data, kept in ferry's steps table so that a killed run resumes at the step (and, for a backfill,
+ * the batch) where it stopped. The revision counts as applied only when all of them are done.
+ */
+export type AfterCommitStep = SqlStep | BackfillStep;
+
+/** Statements run together: in one transaction (marked done in it), or without one (each idempotent, so a rerun is safe). */
+export interface SqlStep {
+  kind: 'sql';
+  /** What the step does, for progress lines (`validate orders_customer_fk`). */
+  label: string;
+  statements: string[];
+  transactional: boolean;
+}
+
+/** An UPDATE run in key order, a batch per transaction (see revisions/backfill.ts). */
+export interface BackfillStep {
+  kind: 'backfill';
+  label: string;
+  table: string;
+  /** `column = SQL expression` pairs. */
+  set: Record<string, string>;
+  /** Only rows matching this SQL condition are updated (every key range is still walked). */
+  where?: string;
+  /** First batch size (rows); later batches adapt to `batchMs`. */
+  batchSize: number;
+  /** The time one batch should take; sizes grow or shrink toward it. */
+  batchMs: number;
+  /** Pause between batches, so the app's own writes get the table between them. */
+  pauseMs: number;
+  /** Statements run first in each batch's transaction (an expand trigger's "this is ferry" flag). */
+  setup?: string[];
 }
 
 /** Scratch databases of one engine. */

@@ -9,9 +9,15 @@ export { appliedSet } from './applied-set.js';
 import { batchEnd, runBatch } from './revision-batch.js';
 import type { RevisionGraph } from './revision-graph.js';
 import { importScriptRevision } from './revision-script.js';
-import type { Revision, RevisionContext } from './revision-types.js';
+import type { Revision, RevisionContext, RevisionSection } from './revision-types.js';
 import { splitStatements } from './split-statements.js';
 import { VersionStore } from './version-store.js';
+import { runAfterCommitSteps, type StepEvent } from './after-commit.js';
+import { lockWaitSchedule, withLockRetries } from './lock-retries.js';
+import { StepStore, type StoredStep } from './step-store.js';
+import { backfillStep } from './backfill-options.js';
+import type { AfterCommitStep } from '../engine/revision-roles.js';
+export { lockWaitSchedule } from './lock-retries.js';
 
 /** One revision run (or, with `sql`, printed). */
 export interface RevisionStep {
@@ -28,7 +34,9 @@ export type RevisionEvent =
   | { type: 'start'; revision: Revision; direction: 'up' | 'down' }
   | { type: 'done'; step: RevisionStep }
   /** A revision's lock wait timed out; it was rolled back and runs again after `pauseMs`. */
-  | { type: 'retry'; revision: Revision; attempt: number; waitedMs: number; pauseMs: number };
+  | { type: 'retry'; revision: Revision; attempt: number; waitedMs: number; pauseMs: number }
+  /** A revision's after-commit steps (a VALIDATE, a concurrent index build, a backfill) as they go. */
+  | StepEvent;
 
 /** Options shared by upgrade and downgrade. */
 export interface ApplyOptions {
@@ -60,14 +68,6 @@ export interface ApplyOptions {
   lockTimeoutMs?: number;
 }
 
-/** A revision's lock waits per attempt, growing as GitLab's with_lock_retries does, up to `maxMs`. */
-export function lockWaitSchedule(maxMs: number): number[] {
-  const steps = [100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 60_000].filter((ms) => ms < maxMs);
-  return [...steps, maxMs];
-}
-
-/** The pause before attempt n+1, so a blocker can finish and the queue behind it drain. */
-const RETRY_PAUSES = [100, 250, 500, 1000, 2000, 5000];
 /** statement_timeout of a transactional revision's statements on lock-safe engines: a safety net, not a schedule. */
 const STATEMENT_TIMEOUT_MS = 30 * 60_000;
 const DEFAULT_LOCK_WAIT_MS = 10_000;
@@ -151,10 +151,23 @@ class RunProgress {
   }
 }
 
+/** What every revision of a run shares. */
+interface RunContext {
+  options: ApplyOptions;
+  hooks: RevisionRunHooks;
+  store: VersionStore;
+  steps: StepStore;
+  progress: RunProgress;
+  /** After-commit steps a killed run left, by `revision direction`. */
+  pending: Map<string, StoredStep[]>;
+}
+
 /** Runs the revisions in order: batches where the engine batches, else one at a time. */
 async function runRevisions(options: ApplyOptions, revisions: Revision[], hooks: RevisionRunHooks): Promise<RevisionStep[]> {
   const store = new VersionStore(options.engine);
   const progress = new RunProgress(options, appliedSet(options.graph, await store.heads(), options.engine.displayUrl));
+  const steps = new StepStore(options.engine);
+  const run: RunContext = { options, hooks, store, steps, progress, pending: await pendingSteps(steps, revisions, options.direction) };
   for (let i = 0; i < revisions.length;) {
     if (hooks.batch) {
       const batch = await runBatchAt(options, hooks.batch, store, progress, revisions, i);
@@ -162,10 +175,38 @@ async function runRevisions(options: ApplyOptions, revisions: Revision[], hooks:
       // A revision of the batch failed: it runs again alone below, which names its line.
       if (batch.all) continue;
     }
-    await runRevision(options, hooks, store, progress, revisions[i]!, i === revisions.length - 1);
+    await runRevision(run, revisions[i]!, i === revisions.length - 1);
     i++;
   }
   return progress.steps;
+}
+
+/**
+ * The after-commit steps a killed run left, which this run finishes first. Steps of a revision this
+ * plan does not run in their direction are refused: the database is between two revisions, and only
+ * finishing that one brings it back to a revision the graph knows.
+ */
+async function pendingSteps(steps: StepStore, revisions: Revision[], direction: 'up' | 'down'): Promise<Map<string, StoredStep[]>> {
+  const byRevision = new Map<string, StoredStep[]>();
+  for (const s of await steps.all()) {
+    const key = `${s.revision} ${s.direction}`;
+    byRevision.set(key, [...(byRevision.get(key) ?? []), s]);
+  }
+  for (const [key, list] of byRevision) {
+    const [id, dir] = key.split(' ');
+    if (dir === direction && revisions[0]?.id === id) continue;
+    const left = list.filter((s) => !s.done).map((s) => s.step.label);
+    throw new FerryError(
+      'CONFLICT',
+      `Revision ${id}'s ${dir === 'up' ? 'upgrade' : 'downgrade'} committed its changes but its after-commit steps did not finish (${left.join('; ')}).`,
+      {
+        subject: id,
+        hint: `Finish them first: run \`ferry ${dir === 'up' ? 'upgrade' : 'downgrade'} ${id}\` (each step resumes where it stopped), then run this command again.`,
+        data: { revision: id, direction: dir, steps: left },
+      },
+    );
+  }
+  return byRevision;
 }
 
 /**
@@ -207,15 +248,9 @@ async function runBatchAt(
   return { ran, all: ran === batch.length };
 }
 
-/** Runs one revision with its version rows, in its transaction unless it says no-transaction. */
-async function runRevision(
-  options: ApplyOptions,
-  hooks: RevisionRunHooks,
-  store: VersionStore,
-  progress: RunProgress,
-  rev: Revision,
-  last: boolean,
-): Promise<void> {
+/** Runs one revision with its version rows, in its transaction unless it says no-transaction; then its after-commit steps. */
+async function runRevision(run: RunContext, rev: Revision, last: boolean): Promise<void> {
+  const { options, hooks, store, progress } = run;
   const { engine, direction } = options;
   const section = direction === 'up' ? rev.up : rev.down;
   if (!section) {
@@ -225,45 +260,84 @@ async function runRevision(
     });
   }
   options.onEvent?.({ type: 'start', revision: rev, direction });
+  const t0 = performance.now();
+  const schedule = lockSchedule(options, hooks, rev);
+  // A run killed during the revision's after-commit steps: its DDL is committed, its steps resume.
+  let steps = run.pending.get(`${rev.id} ${direction}`);
+  if (!steps) steps = await runBody(run, rev, section, schedule, last, t0);
+  if (steps.length) {
+    await runAfterCommitSteps({
+      engine,
+      store: run.steps,
+      revision: rev,
+      steps,
+      waits: hooks.lockWaits,
+      schedule,
+      onEvent: options.onEvent,
+      onStatement: options.onStatement && ((sql) => options.onStatement!(rev, sql, 'write')),
+      onLockWait: (waitedMs) => store.record(rev.id, 'lock-wait', null, waitedMs),
+    });
+    await engine.transaction(async () => {
+      await run.steps.clear(rev.id, direction);
+      await store.recordStep(progress.headsAfter(rev), rev.id, direction, rev.checksum, performance.now() - t0);
+    });
+  }
+  progress.done(rev, performance.now() - t0);
+}
+
+/**
+ * The revision's own statements, with lock waits bounded and retried. When they leave after-commit
+ * steps, those are stored with them instead of the version rows (which follow when the steps are
+ * done); returns the steps.
+ */
+async function runBody(run: RunContext, rev: Revision, section: RevisionSection, schedule: number[], last: boolean, t0: number): Promise<StoredStep[]> {
+  const { options, hooks, store, progress } = run;
+  const { engine, direction } = options;
   const waits = hooks.lockWaits;
-  const schedule = waits ? lockWaitSchedule(rev.lockTimeoutMs ?? options.lockTimeoutMs ?? DEFAULT_LOCK_WAIT_MS) : [0];
   // A no-transaction revision's first statement, whose leftovers from a failed run are cleaned up first.
   const first = !rev.transactional && waits?.cleanUpBefore && section.sql ? splitStatements(section.sql, engine.dialect)[0]?.sql : undefined;
-  for (let attempt = 0; ; attempt++) {
-    const t0 = performance.now();
-    let cleaning = false;
-    const body = async () => {
-      const statementMs = rev.transactional ? STATEMENT_TIMEOUT_MS : null;
-      if (waits) await waits.limit(engine, { lockMs: schedule[attempt]!, statementMs, local: rev.transactional });
-      if (first) {
-        cleaning = true;
-        await waits!.cleanUpBefore!(engine, first);
-        cleaning = false;
-      }
-      await hooks.beforeRevision?.(engine, { transactional: rev.transactional, last });
-      await runSection(engine, rev, section, direction, options.onStatement);
-      await refuseDanglingReferences(engine, hooks, rev);
-      await store.recordStep(progress.headsAfter(rev), rev.id, direction, rev.checksum, performance.now() - t0);
-    };
-    try {
+  let cleaning = false;
+  return withLockRetries({
+    schedule,
+    isLockWait: (e) => waits?.isLockWait(e) ?? false,
+    attempt: async (lockMs) => {
+      let stored: StoredStep[] = [];
+      const body = async () => {
+        const statementMs = rev.transactional ? STATEMENT_TIMEOUT_MS : null;
+        if (waits) await waits.limit(engine, { lockMs, statementMs, local: rev.transactional });
+        if (first) {
+          cleaning = true;
+          await waits!.cleanUpBefore!(engine, first);
+          cleaning = false;
+        }
+        await hooks.beforeRevision?.(engine, { transactional: rev.transactional, last });
+        const after = await runSection(engine, rev, section, direction, options.onStatement);
+        await refuseDanglingReferences(engine, hooks, rev);
+        if (after.length) stored = await run.steps.save(rev.id, direction, after);
+        else await store.recordStep(progress.headsAfter(rev), rev.id, direction, rev.checksum, performance.now() - t0);
+      };
       if (rev.transactional) await engine.transaction(body);
       else await withSessionLimits(engine, waits, body);
-      progress.done(rev, performance.now() - t0);
-      return;
-    } catch (e) {
-      if (!waits?.isLockWait(e)) throw e;
-      // Each attempt is kept in the history, committed on its own: the revision's transaction is gone.
-      await store.record(rev.id, 'lock-wait', null, schedule[attempt]!);
-      // A no-transaction revision is run again only when it failed at its first statement (it did
-      // nothing else) or while cleaning up before it; the next attempt cleans up what that left.
+      return stored;
+    },
+    // A no-transaction revision is run again only when it failed at its first statement (it did
+    // nothing else) or while cleaning up before it; the next attempt cleans up what that left.
+    again: (e) => {
       const failed = isFerryError(e) ? (e.data as { first?: boolean } | undefined) : undefined;
-      const again = rev.transactional || cleaning || failed?.first === true;
-      if (!again || attempt === schedule.length - 1) throw lockWaitFailed(rev, attempt + 1, schedule[attempt]!, rev.transactional, e);
-      const pauseMs = RETRY_PAUSES[Math.min(attempt, RETRY_PAUSES.length - 1)]!;
-      options.onEvent?.({ type: 'retry', revision: rev, attempt: attempt + 1, waitedMs: schedule[attempt]!, pauseMs });
-      await new Promise((r) => setTimeout(r, pauseMs));
-    }
-  }
+      return rev.transactional || cleaning || failed?.first === true;
+    },
+    onWait: async (attempt, waitedMs, pauseMs) => {
+      // Each attempt is kept in the history, committed on its own: the revision's transaction is gone.
+      await store.record(rev.id, 'lock-wait', null, waitedMs);
+      if (pauseMs > 0) options.onEvent?.({ type: 'retry', revision: rev, attempt, waitedMs, pauseMs });
+    },
+    failed: (attempts, lastMs, cause) => lockWaitFailed(rev, attempts, lastMs, rev.transactional, cause),
+  });
+}
+
+/** Lock waits per attempt: the revision's own limit, else the run's, else 10 s; one unbounded attempt on engines without lock-safe runs. */
+function lockSchedule(options: ApplyOptions, hooks: RevisionRunHooks, rev: Revision): number[] {
+  return hooks.lockWaits ? lockWaitSchedule(rev.lockTimeoutMs ?? options.lockTimeoutMs ?? DEFAULT_LOCK_WAIT_MS) : [0];
 }
 
 /** A no-transaction revision's session-level limits are lifted when it ends, however it ends. */
@@ -298,7 +372,8 @@ async function runSection(
   section: NonNullable<Revision['down']>,
   direction: 'up' | 'down',
   onStatement?: ApplyOptions['onStatement'],
-): Promise<void> {
+): Promise<AfterCommitStep[]> {
+  const after: AfterCommitStep[] = [];
   if (section.fn) {
     const { createSchemaOperations } = await import('./schema-operations.js');
     // Only --sql listens; a data migration's thousands of ctx.sql calls format nothing otherwise.
@@ -317,14 +392,20 @@ async function runSection(
         if (onStatement) tell(sql, params, READS.test(sql) ? 'read' : 'write');
         return engine.query(sql, params);
       },
-      ops: createSchemaOperations(engine, onStatement ? { onOp: (_op, statements) => statements.forEach((sql) => onStatement(rev, sql, 'write')) } : {}),
+      ops: createSchemaOperations(engine, {
+        afterCommit: (step) => after.push(step),
+        ...(onStatement ? { onOp: (_op: unknown, statements: string[]) => statements.forEach((sql) => onStatement(rev, sql, 'write')) } : {}),
+      }),
+      backfill: async (o) => {
+        after.push(backfillStep(o));
+      },
     };
     try {
       await section.fn(ctx);
     } catch (e) {
       throw revisionError(rev, direction, e, null);
     }
-    return;
+    return after;
   }
   const statements = splitStatements(section.sql ?? '', engine.dialect, section.line ?? 1);
   for (const [i, st] of statements.entries()) {
@@ -334,6 +415,7 @@ async function runSection(
       throw revisionError(rev, direction, e, { ...st, first: i === 0 });
     }
   }
+  return after;
 }
 
 /** A statement parameter as a SQL literal would spell it (for the statements `--sql` prints). */

@@ -47,8 +47,45 @@ export interface RevisionContext {
   sql(statement: string, params?: unknown[]): Promise<void>;
   /** Runs a query and returns its rows (for data migrations). */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** Schema operations that do the right thing on each engine (SQLite table rebuilds included). */
+  /**
+   * Schema operations that do the right thing on each engine (SQLite table rebuilds included). On
+   * PostgreSQL, inside `ferry upgrade`/`downgrade`, the ones that would hold a long lock take their
+   * lock-light form (see postgres-online-ops.ts): its long half runs after the revision commits.
+   */
   readonly ops: SchemaOperations;
+  /**
+   * Updates `table` in primary-key order, a batch per transaction, after the revision's
+   * transaction commits; a killed run resumes at the next batch, and the revision counts as
+   * applied only when the backfill is done.
+   */
+  backfill(options: BackfillOptions): Promise<void>;
+}
+
+/** What `ctx.backfill` updates, and how fast. */
+export interface BackfillOptions {
+  table: string;
+  /** Column to SQL expression, e.g. `{ total_cents: 'round(total * 100)' }`. */
+  set: Record<string, string>;
+  /** Only rows matching this SQL condition are updated, e.g. `'total_cents IS NULL'`. */
+  where?: string;
+  /** The first batch's rows (default 1000); later batches adapt to `batchTime`. */
+  batchSize?: number;
+  /** How long one batch should take (default '200ms'). */
+  batchTime?: string | number;
+  /** Pause between batches (default 0), e.g. '100ms'. */
+  pause?: string | number;
+}
+
+/** `ctx.ops.expandAlterType`'s options. */
+export interface ExpandTypeOptions {
+  /** The new column's name. */
+  to: string;
+  /** The new column's type. */
+  type: string;
+  /** The new value as SQL, given the old value's SQL `v` (default: a cast, `(v)::type`). */
+  using?: (v: string) => string;
+  /** The old value as SQL, given the new value's SQL `v`, for writes of the new app (default: a cast back). */
+  reverse?: (v: string) => string;
 }
 
 /** Schema operations available to script revisions as `ctx.ops`. */
@@ -81,4 +118,13 @@ export interface SchemaOperations {
   dropCheck(table: string, name: string | { expression: string }): Promise<void>;
   /** Replaces the primary key with one on `columns` (none when empty); SQLite: a table rebuild. */
   setPrimaryKey(table: string, columns: string[], options?: { name?: string }): Promise<void>;
+  /**
+   * Expand for a rename (PostgreSQL): adds `to` beside `from`, keeps both in step with a trigger
+   * while old and new app versions run, and backfills `to`. A later revision calls `contract`.
+   */
+  expandRenameColumn(table: string, from: string, to: string): Promise<void>;
+  /** Expand for a type change (PostgreSQL): a new column of the new type, kept in step and backfilled. */
+  expandAlterType(table: string, column: string, options: ExpandTypeOptions): Promise<void>;
+  /** Contract (PostgreSQL): drops the old column of an earlier expand and its trigger; the new one takes its default and NOT NULL. */
+  contract(table: string, oldColumn: string): Promise<void>;
 }
