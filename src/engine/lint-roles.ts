@@ -20,6 +20,11 @@ export interface LintInput {
   statements: LintStatement[];
   /** False for `-- ferry:no-transaction` revisions. */
   transactional: boolean;
+  /**
+   * The statements ferry itself runs after the revision commits (ctx.ops' lock-light halves): it sets
+   * their lock limits, and a SET NOT NULL there follows the CHECK it validated, so it skips the scan.
+   */
+  afterCommit?: boolean;
 }
 
 export type LintLevel = 'error' | 'warning';

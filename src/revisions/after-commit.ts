@@ -11,6 +11,9 @@ import { withLockRetries } from './lock-retries.js';
 import type { Revision } from './revision-types.js';
 import type { StepStore, StoredStep } from './step-store.js';
 
+/** The line `--sql` prints (and the lint splits on) between a revision's statements and its after-commit steps. */
+export const AFTER_COMMIT_MARKER = '-- after the revision commits, each step on its own (kept in ferry_steps, resumed if killed):';
+
 /** What the steps report as they go. */
 export type StepEvent =
   | { type: 'step-start'; revision: Revision; label: string; resumed: boolean }

@@ -10,6 +10,7 @@ import type { LintRule } from '../engine/lint-roles.js';
 import type { Dialect } from '../engine/types.js';
 import { connect, driverOf, parseUrl, roleOf } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
+import { AFTER_COMMIT_MARKER } from './after-commit.js';
 import { recordScripts } from './plan-sql.js';
 import type { RevisionGraph } from './revision-graph.js';
 import { loadGraph, urlOf, type RevisionTarget } from './revision-target.js';
@@ -71,9 +72,15 @@ export async function lintRevisions(options: LintOptions): Promise<LintReport> {
     const file = path.relative(root, rev.file);
     let statements: LintStatementOf[];
     if (rev.kind === 'sql') statements = sqlStatements(rev, dialect);
-    else if (scripts && 'statements' in scripts)
-      statements = (scripts.statements.get(rev.id) ?? []).filter((s) => !s.startsWith('-- ')).map((sql) => ({ sql, line: 0, ignored: new Map() }));
-    else {
+    else if (scripts && 'statements' in scripts) {
+      // What a script sent after its transaction committed (ctx.ops' lock-light halves, backfills) runs outside it.
+      const sent = scripts.statements.get(rev.id) ?? [];
+      const split = sent.indexOf(AFTER_COMMIT_MARKER);
+      const of = (list: string[]) => list.filter((s) => !s.startsWith('-- ')).map((sql) => ({ sql, line: 0, ignored: new Map<string, string>() }));
+      report.findings.push(...(await findingsOf(rev, file, of(split < 0 ? sent : sent.slice(0, split)), dialect)));
+      if (split >= 0) report.findings.push(...(await findingsOf({ ...rev, transactional: false }, file, of(sent.slice(split + 1)), dialect, true)));
+      continue;
+    } else {
       report.notLinted.push({
         revision: rev.id,
         file,
@@ -93,9 +100,9 @@ export async function lintRevisions(options: LintOptions): Promise<LintReport> {
 type LintStatementOf = { sql: string; line: number; ignored: Map<string, string> };
 
 /** One revision's findings, from its statements. */
-async function findingsOf(rev: Revision, file: string, statements: LintStatementOf[], dialect: Dialect): Promise<LintFinding[]> {
+async function findingsOf(rev: Revision, file: string, statements: LintStatementOf[], dialect: Dialect, afterCommit = false): Promise<LintFinding[]> {
   const out: LintFinding[] = [];
-  for (const hit of await roleOf(dialect, 'migrationLinter').lint({ statements, transactional: rev.transactional })) {
+  for (const hit of await roleOf(dialect, 'migrationLinter').lint({ statements, transactional: rev.transactional, afterCommit })) {
     const st = statements[hit.statement]!;
     const ignored = st.ignored.get(hit.rule.id);
     out.push({

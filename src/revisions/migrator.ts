@@ -12,7 +12,7 @@ import { importScriptRevision } from './revision-script.js';
 import type { Revision, RevisionContext, RevisionSection } from './revision-types.js';
 import { splitStatements } from './split-statements.js';
 import { VersionStore } from './version-store.js';
-import { runAfterCommitSteps, type StepEvent } from './after-commit.js';
+import { AFTER_COMMIT_MARKER, runAfterCommitSteps, type StepEvent } from './after-commit.js';
 import { lockWaitSchedule, withLockRetries } from './lock-retries.js';
 import { StepStore, type StoredStep } from './step-store.js';
 import { backfillStep } from './backfill-options.js';
@@ -266,6 +266,7 @@ async function runRevision(run: RunContext, rev: Revision, last: boolean): Promi
   let steps = run.pending.get(`${rev.id} ${direction}`);
   if (!steps) steps = await runBody(run, rev, section, schedule, last, t0);
   if (steps.length) {
+    options.onStatement?.(rev, AFTER_COMMIT_MARKER, 'write');
     await runAfterCommitSteps({
       engine,
       store: run.steps,

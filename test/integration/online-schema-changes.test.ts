@@ -285,3 +285,115 @@ test('expand/contract: the old and the new app write at once, both columns stay 
     await db.close();
   }
 });
+
+const LOCK_STRENGTH = [
+  'AccessShareLock',
+  'RowShareLock',
+  'RowExclusiveLock',
+  'ShareUpdateExclusiveLock',
+  'ShareLock',
+  'ShareRowExclusiveLock',
+  'ExclusiveLock',
+  'AccessExclusiveLock',
+];
+
+/** The strongest lock backend `pid` holds on `table`, or null. */
+async function lockOn(db: Engine, pid: number, table: string): Promise<string | null> {
+  const rows = await db.query<{ mode: string }>(`SELECT mode FROM pg_locks WHERE pid = $1 AND locktype = 'relation' AND relation = to_regclass($2) AND granted`, [
+    pid,
+    table,
+  ]);
+  const modes = rows.map((r) => LOCK_STRENGTH.indexOf(r.mode));
+  return modes.length ? LOCK_STRENGTH[Math.max(...modes)]! : null;
+}
+
+/** An app write to `items` that gives up after 500 ms: it passes unless a lock stops it. */
+async function appWrite(app: Engine, n: number): Promise<void> {
+  await app.exec(`SET lock_timeout = 500; INSERT INTO items (id, parent_id, v, code) VALUES (${n}, 1, 1, 'c${n}')`);
+}
+
+test('each lock-light form takes its strong lock only for an instant, and the app writes through its long half', { timeout: 60_000 }, async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const { postgresOnlineForm } = await import('../../src/engines/postgres/postgres-online-ops.js');
+  const [ferryConn, app, blocker] = [await connect(pg.url), await connect(pg.url), await connect(pg.url)];
+  try {
+    const pid = (await one<{ pid: number }>(ferryConn, 'SELECT pg_backend_pid() AS pid')).pid;
+    await ferryConn.exec(`CREATE TABLE parents (id bigint PRIMARY KEY); INSERT INTO parents VALUES (1);
+      CREATE TABLE items (id bigint PRIMARY KEY, parent_id bigint, v int, code text);
+      INSERT INTO items SELECT g, 1, g, 'c' || g FROM generate_series(1, 20000) g;
+      CREATE INDEX items_v ON items (v);`);
+    let n = 100_000;
+    // The strongest lock on items held by each half: `now` for the revision's transaction (null: none), `after` per step.
+    const cases: { op: Parameters<typeof postgresOnlineForm>[0]; now: string | null; after: string[] }[] = [
+      {
+        op: { kind: 'addForeignKey', table: 'items', name: 'items_parent_fk', columns: ['parent_id'], refTable: 'parents', refColumns: ['id'] },
+        now: 'ShareRowExclusiveLock',
+        after: ['ShareUpdateExclusiveLock'],
+      },
+      { op: { kind: 'addCheck', table: 'items', name: 'items_v_positive', expression: 'v > 0' }, now: 'AccessExclusiveLock', after: ['ShareUpdateExclusiveLock'] },
+      {
+        op: { kind: 'alterColumn', table: 'items', column: 'code', change: { nullable: false } },
+        now: 'AccessExclusiveLock',
+        after: ['ShareUpdateExclusiveLock', 'AccessExclusiveLock'],
+      },
+      { op: { kind: 'createIndex', table: 'items', name: 'items_code', columns: ['code'] }, now: null, after: ['ShareUpdateExclusiveLock'] },
+      {
+        op: { kind: 'addUnique', table: 'items', name: 'items_code_key', columns: ['code'] },
+        now: null,
+        after: ['ShareUpdateExclusiveLock', 'AccessExclusiveLock'],
+      },
+      { op: { kind: 'dropIndex', name: 'items_v', table: 'items' }, now: null, after: ['ShareUpdateExclusiveLock'] },
+    ];
+    for (const c of cases) {
+      await t.test(c.op.kind, async () => {
+        const form = postgresOnlineForm(c.op)!;
+        // The revision's half: an instant's work (no scan), in the revision's transaction.
+        await ferryConn.exec('BEGIN');
+        for (const sql of form.now) await ferryConn.exec(sql);
+        assert.deepEqual(await lockOn(app, pid, 'items'), c.now);
+        await ferryConn.exec('COMMIT');
+        assert.equal(form.after.length, c.after.length);
+        for (const [i, step] of form.after.entries()) {
+          assert.equal(step.kind, 'sql');
+          if (step.kind !== 'sql') continue;
+          const long = c.after[i] === 'ShareUpdateExclusiveLock';
+          if (step.transactional) {
+            await ferryConn.exec('BEGIN');
+            for (const sql of step.statements) await ferryConn.exec(sql);
+            assert.deepEqual(await lockOn(app, pid, 'items'), c.after[i], step.label);
+            // The long half (a VALIDATE's scan) lets the app's writes through while it holds its lock.
+            if (long) await appWrite(app, n++);
+            await ferryConn.exec('COMMIT');
+          } else {
+            // A concurrent build (or drop) waits for an older transaction that read the table; meanwhile it holds its lock and the app writes.
+            await blocker.exec('BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM items');
+            const build = ferryConn.exec(step.statements[0]!);
+            let seen: string | null = null;
+            for (let k = 0; k < 100 && seen === null; k++) {
+              await new Promise((r) => setTimeout(r, 20));
+              seen = await lockOn(app, pid, 'items');
+            }
+            assert.deepEqual(seen, c.after[i], step.label);
+            await appWrite(app, n++);
+            await blocker.exec('COMMIT');
+            await build;
+          }
+        }
+      });
+    }
+    const valid = await ferryConn.query<{ conname: string; convalidated: boolean }>(
+      `SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'items'::regclass AND contype <> 'p' ORDER BY 1`,
+    );
+    assert.deepEqual(
+      valid.map((v) => [v.conname, v.convalidated]),
+      [
+        ['items_code_key', true],
+        ['items_parent_fk', true],
+        ['items_v_positive', true],
+      ],
+    );
+  } finally {
+    await Promise.all([ferryConn.close(), app.close(), blocker.close()]);
+  }
+});

@@ -236,10 +236,10 @@ export const postgresMigrationLinter: MigrationLinter = {
       const { text, up } = cleaned(st.sql);
       if (/^SET (LOCAL |SESSION )?LOCK_TIMEOUT\b/.test(up)) lockTimeout = true;
       if (/^SET (LOCAL |SESSION )?STATEMENT_TIMEOUT\b/.test(up)) statementTimeout = true;
-      const hits = statementHits(st.sql, input.transactional, created);
+      const hits = statementHits(st.sql, input.transactional, created).filter((h) => !(input.afterCommit && h.rule === R.setNotNull));
       for (const h of hits) out.push({ rule: h.rule, statement: i, ...(h.table ? { table: h.table } : {}) });
       // Named once per revision, at the first statement that locks an existing table without them.
-      if (!timeoutsNamed && locksExisting(hits)) {
+      if (!timeoutsNamed && !input.afterCommit && locksExisting(hits)) {
         timeoutsNamed = true;
         if (!lockTimeout) out.push({ rule: R.lockTimeout, statement: i });
         if (!statementTimeout) out.push({ rule: R.statementTimeout, statement: i });
