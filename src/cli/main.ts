@@ -9,6 +9,7 @@ import { outputOf } from './common-options.js';
 import { reportError } from './output.js';
 import { registerRevisionCommands } from './revision-commands.js';
 import { registerSyncCommands } from './sync-commands.js';
+import { registerWatch } from './watch-command.js';
 
 // commander is CommonJS: required, it loads in half the time an ESM import takes (no export
 // scanning), which every command pays at start-up.
@@ -48,6 +49,7 @@ export async function main(argv: string[]): Promise<void> {
   registerCopyCommands(program);
   registerRevisionCommands(program);
   registerSyncCommands(program);
+  registerWatch(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -8,7 +8,8 @@ import type { AppliedEntry, MigrateResult, RevisionInfo, RevisionTarget } from '
 import { commonOptions, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
 import { paint, printJson, reportError, type Output } from './output.js';
 
-interface RevisionFlags extends CommonFlags {
+/** The flags every revision command (and `ferry watch`) takes. */
+export interface RevisionFlags extends CommonFlags {
   url?: string;
   dir?: string;
 }
@@ -34,12 +35,12 @@ async function configuredTarget(flags: RevisionFlags, o: Output): Promise<{ targ
 }
 
 /** Resolves --url/--dir against DATABASE_URL and the config's revisions section. */
-async function targetOf(flags: RevisionFlags, o: Output): Promise<RevisionTarget> {
+export async function targetOf(flags: RevisionFlags, o: Output): Promise<RevisionTarget> {
   return (await configuredTarget(flags, o)).target;
 }
 
 /** Runs a command body with the shared error handling and exit codes. */
-function action<F extends RevisionFlags>(body: (o: Output, flags: F, args: string[]) => Promise<number | void>) {
+export function action<F extends RevisionFlags>(body: (o: Output, flags: F, args: string[]) => Promise<number | void>) {
   return async (...all: unknown[]) => {
     const cmd = all[all.length - 1] as Command;
     const flags = cmd.opts() as F;

@@ -9,6 +9,7 @@
  * each group can grow without touching the others.
  */
 import { FerryError } from '../errors.js';
+import type { ActivityRoles } from './activity-roles.js';
 import type { CopyRoles } from './copy-roles.js';
 import type { FileRoles } from './file-roles.js';
 import type { RevisionRoles } from './revision-roles.js';
@@ -28,7 +29,7 @@ export interface CoreRoles {
 }
 
 /** Every optional role an engine may supply. */
-export interface EngineRoles extends CoreRoles, RevisionRoles, CopyRoles, VerifyRoles, FileRoles, SyncRoles, LintRoles {}
+export interface EngineRoles extends CoreRoles, RevisionRoles, CopyRoles, VerifyRoles, FileRoles, SyncRoles, LintRoles, ActivityRoles {}
 
 /**
  * How an engine's databases are named: the light part of a driver, which commands that only name
@@ -81,6 +82,7 @@ const ROLE_PURPOSE: Partial<Record<keyof EngineRoles, string>> = {
   changeCapture: 'capturing changes while the app writes (ferry sync)',
   changeSink: 'receiving a sync (ferry sync)',
   migrationLinter: 'linting revisions for changes on a live database (ferry lint)',
+  activity: 'watching sessions, locks and index builds while a migration runs (ferry watch)',
 };
 
 /**

@@ -110,8 +110,11 @@ export interface SchemaOpsRole {
   online?(engine: Engine, op: SchemaOp): Promise<OnlineForm | undefined>;
   /** Expand: a new column kept in step with an old one by a trigger, and backfilled (engines that have one). */
   expand?(engine: Engine, expansion: ColumnExpansion): Promise<OnlineForm>;
-  /** Contract: drops the old column of an expansion and its trigger; the new column takes its default and NOT NULL. */
-  contract?(engine: Engine, table: string, column: string): Promise<OnlineForm>;
+  /**
+   * Contract: drops the old column of an expansion and its trigger; the new column takes its default
+   * and NOT NULL. With `revert`, the down of the expand: the new column and the trigger go instead.
+   */
+  contract?(engine: Engine, table: string, column: string, revert?: boolean): Promise<OnlineForm>;
   /**
    * Renders ops offline for a revision file, `before` and `after` being the schemas around them:
    * each step is SQL text, or the op itself when only a live run can perform it (a table rebuild).

@@ -125,6 +125,10 @@ export interface SchemaOperations {
   expandRenameColumn(table: string, from: string, to: string): Promise<void>;
   /** Expand for a type change (PostgreSQL): a new column of the new type, kept in step and backfilled. */
   expandAlterType(table: string, column: string, options: ExpandTypeOptions): Promise<void>;
-  /** Contract (PostgreSQL): drops the old column of an earlier expand and its trigger; the new one takes its default and NOT NULL. */
-  contract(table: string, oldColumn: string): Promise<void>;
+  /**
+   * Contract (PostgreSQL): drops the old column of an earlier expand and its trigger; the new one
+   * takes its default and NOT NULL. `{ revert: true }` is the expand's down: the new column and the
+   * trigger go, the old column stays.
+   */
+  contract(table: string, oldColumn: string, options?: { revert?: boolean }): Promise<void>;
 }

@@ -72,7 +72,8 @@ export function createSchemaOperations(engine: Engine, options: SchemaOperations
   return {
     expandRenameColumn: (table, from, to) => expand(table, from, to),
     expandAlterType: (table, column, o) => expand(table, column, o.to, o),
-    contract: async (table, column) => runForm({ kind: 'dropColumn', table, column }, await twoPhase('contract').contract(engine, table, column)),
+    contract: async (table, column, o = {}) =>
+      runForm({ kind: 'dropColumn', table, column }, await twoPhase('contract').contract(engine, table, column, o.revert === true)),
     createTable: (table, columns, o = {}) => run({ kind: 'createTable', table, columns, primaryKey: o.primaryKey, ifNotExists: o.ifNotExists }),
     dropTable: (table) => run({ kind: 'dropTable', table }),
     renameTable: (table, to) => run({ kind: 'renameTable', table, to }),

@@ -166,7 +166,7 @@ test('ferry lint: file, line, rule, lock and the safe form; a waived rule shows 
   assert.match(loose.stderr, /lint: migrations\/000000000002_r\.sql:10 error create-index-not-concurrently \(takes SHARE on big\): CREATE INDEX CONCURRENTLY/);
 });
 
-test('ferry lint --url lints what a script revision sends through ctx.ops, learnt on a scratch database', async (t) => {
+test('ferry lint --url lints what a script revision sends, learnt on a scratch database: ctx.ops takes its lock-light forms, ctx.sql is linted as written', async (t) => {
   const pg = await freshPostgresDatabase(t);
   if (!pg) return;
   const dir = tempDir('lint-script');
@@ -182,7 +182,7 @@ test('ferry lint --url lints what a script revision sends through ctx.ops, learn
   const head = text.slice(0, text.indexOf('export async function up'));
   fs.writeFileSync(
     file,
-    `${head}export async function up(ctx: RevisionContext): Promise<void> {\n  await ctx.ops.createIndex('items', 'items_sku', ['sku']);\n}\n\nexport async function down(ctx: RevisionContext): Promise<void> {\n  await ctx.ops.dropIndex('items_sku', 'items');\n}\n`,
+    `${head}export async function up(ctx: RevisionContext): Promise<void> {\n  await ctx.ops.createIndex('items', 'items_sku', ['sku']);\n  await ctx.sql('CREATE INDEX items_sku_plain ON items (sku)');\n}\n\nexport async function down(ctx: RevisionContext): Promise<void> {\n  await ctx.ops.dropIndex('items_sku', 'items');\n}\n`,
   );
   const offline = JSON.parse((await ferry(dir, 'lint', '--json')).stdout) as { notLinted: { revision: string; reason: string }[] };
   assert.deepEqual(
@@ -195,8 +195,10 @@ test('ferry lint --url lints what a script revision sends through ctx.ops, learn
   const found = (JSON.parse(r.stdout) as { findings: { revision: string; rule: string; level: string; table?: string; line: number }[] }).findings.filter(
     (f) => f.level !== 'warning',
   );
+  // ctx.ops.createIndex builds the index concurrently after the revision commits: nothing to flag. The plain CREATE INDEX is flagged.
   assert.deepEqual(
     found.map((f) => [f.revision, f.rule, f.table, f.line]),
     [[id, 'create-index-not-concurrently', 'items', 0]],
   );
+  assert.match((JSON.parse(r.stdout) as { findings: { statement: string }[] }).findings.find((f) => f.statement.includes('items_sku_plain'))!.statement, /^CREATE INDEX items_sku_plain/);
 });

@@ -37,7 +37,7 @@ function writer(url: string, ms: number, ...statements: string[]): Promise<Write
 }
 
 /** A script revision in `dir/migrations`. */
-function scriptRevision(dir: string, id: string, parent: string | null, up: string): void {
+function scriptRevision(dir: string, id: string, parent: string | null, up: string, down = ''): void {
   fs.mkdirSync(path.join(dir, 'migrations'), { recursive: true });
   fs.writeFileSync(
     path.join(dir, 'migrations', `${id}_r.ts`),
@@ -48,7 +48,9 @@ function scriptRevision(dir: string, id: string, parent: string | null, up: stri
       `export async function up(ctx) {`,
       up,
       `}`,
-      `export async function down(ctx) {}`,
+      `export async function down(ctx) {`,
+      down,
+      `}`,
       '',
     ].join('\n'),
   );
@@ -231,6 +233,7 @@ test('expand/contract: the old and the new app write at once, both columns stay 
       '000000000001',
       `  await ctx.ops.expandRenameColumn('users', 'fullname', 'display_name');
   await ctx.ops.expandAlterType('users', 'amount', { to: 'amount_big', type: 'bigint' });`,
+      `  await ctx.ops.contract('users', 'fullname', { revert: true });\n  await ctx.ops.contract('users', 'amount', { revert: true });`,
     );
     // The old app writes fullname, the new app display_name, while the expand runs and after.
     const old = writer(
@@ -261,6 +264,20 @@ test('expand/contract: the old and the new app write at once, both columns stay 
     assert.equal(drift.names, 0, 'every row has the same name in both columns');
     assert.equal(drift.amounts, 0);
     assert.ok(drift.fromNew > 0, "the new app's inserts reached the old column");
+
+    // The expand's down: the new columns and the triggers go; the old columns hold every write.
+    const down = await ferry(dir, 'downgrade', '000000000001', '--url', pg.url);
+    assert.equal(down.status, 0, down.stderr);
+    const names = async () =>
+      (await db.query<{ attname: string }>(`SELECT attname FROM pg_attribute WHERE attrelid = 'users'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`)).map(
+        (c) => c.attname,
+      );
+    assert.deepEqual(await names(), ['id', 'fullname', 'amount']);
+    assert.equal((await one<{ n: number }>(db, `SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'users'::regclass`)).n, 0);
+    await db.exec(`INSERT INTO users (fullname, amount) VALUES ('after down', 1)`);
+    const up = await ferry(dir, 'upgrade', '--url', pg.url);
+    assert.equal(up.status, 0, up.stderr);
+    assert.equal((await one<{ n: number }>(db, `SELECT count(*)::int AS n FROM users WHERE fullname IS DISTINCT FROM display_name`)).n, 0);
 
     scriptRevision(dir, '000000000003', '000000000002', `  await ctx.ops.contract('users', 'fullname');\n  await ctx.ops.contract('users', 'amount');`);
     const contract = await ferry(dir, 'upgrade', '--url', pg.url);
@@ -396,4 +413,32 @@ test('each lock-light form takes its strong lock only for an instant, and the ap
   } finally {
     await Promise.all([ferryConn.close(), app.close(), blocker.close()]);
   }
+});
+
+test('SQLite: ctx.backfill runs in key-ordered batches after the revision commits; expand/contract is refused with a clear message', { timeout: 60_000 }, async () => {
+  const dir = tempDir('backfill-sqlite');
+  const file = path.join(dir, 'app.db');
+  const db = await connect(file);
+  try {
+    await db.exec(`CREATE TABLE items (a integer NOT NULL, b text NOT NULL, price real, cents integer, PRIMARY KEY (a, b));
+      WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 5000) INSERT INTO items (a, b, price) SELECT n % 7, 'k' || n, n / 100.0 FROM g;`);
+  } finally {
+    await db.close();
+  }
+  // A composite key is walked as a row value, (a, b) > (?, ?).
+  scriptRevision(dir, '000000000001', null, `  await ctx.backfill({ table: 'items', set: { cents: 'CAST(round(price * 100) AS integer)' }, batchSize: 300 });`);
+  const run = await ferry(dir, 'upgrade', '--url', file, '--verbose');
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stderr, /000000000001: backfill items \(cents\)/);
+  const check = await connect(file);
+  try {
+    assert.deepEqual(await check.query(`SELECT count(*) AS n FROM items WHERE cents IS NOT CAST(round(price * 100) AS integer)`), [{ n: 0n }]);
+    assert.deepEqual(await check.query(`SELECT count(*) AS n FROM ferry_steps`), [{ n: 0n }]);
+  } finally {
+    await check.close();
+  }
+  scriptRevision(dir, '000000000002', '000000000001', `  await ctx.ops.expandRenameColumn('items', 'price', 'amount');`);
+  const refused = await ferry(dir, 'upgrade', '--url', file);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /ctx\.ops\.expandRenameColumn runs inside `ferry upgrade` on PostgreSQL/);
 });

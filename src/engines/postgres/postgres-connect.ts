@@ -70,6 +70,9 @@ export async function openClient(target: PostgresTarget): Promise<Client> {
       ssl: attempt.ssl,
       types: ferryTypes,
       connectionTimeoutMillis: timeoutMs,
+      // So `ferry watch` (and any DBA) can tell ferry's sessions apart; an application_name in the
+      // URL or PGAPPNAME still wins, as a fallback does in libpq.
+      fallback_application_name: 'ferry',
     };
     for (const name of PASSED_ON) {
       const value = urlParameter(t.url, name);

@@ -33,5 +33,6 @@ export const postgresDriver: EngineDriver = {
     ...postgresSyncRoles,
     // The rules load on first use: this module loads with every command.
     migrationLinter: lazyRole(async () => (await import('./postgres-migration-lint.js')).postgresMigrationLinter),
+    activity: lazyRole(async () => (await import('./postgres-activity.js')).postgresActivity),
   },
 };

@@ -136,7 +136,7 @@ export async function postgresExpand(engine: Engine, x: ColumnExpansion): Promis
  * Contract: the trigger and the old column go; the new column takes the old one's default, and its
  * NOT NULL through a validated check (no long lock).
  */
-export async function postgresContract(engine: Engine, table: string, column: string): Promise<OnlineForm> {
+export async function postgresContract(engine: Engine, table: string, column: string, revert = false): Promise<OnlineForm> {
   const fn = expansionFunction(table, column);
   const [found] = await engine.query<{ note: string | null }>(
     `SELECT obj_description(p.oid, 'pg_proc') AS note FROM pg_proc p WHERE p.proname = $1 AND p.pronamespace = current_schema()::regnamespace`,
@@ -148,10 +148,13 @@ export async function postgresContract(engine: Engine, table: string, column: st
       hint: 'Contract names the table and the OLD column of an earlier expand; to drop a plain column use ctx.ops.dropColumn.',
     });
   const record = JSON.parse(found.note) as ExpansionRecord;
+  const dropTrigger = [`DROP TRIGGER IF EXISTS ${q(triggerName(table, column))} ON ${t(table)}`, `DROP FUNCTION IF EXISTS ${fn}`];
+  // The down of an expand: the new column goes, the old one stays as it always was.
+  if (revert) return { now: [...dropTrigger, `ALTER TABLE ${t(table)} DROP COLUMN IF EXISTS ${q(record.to)}`], after: [] };
   const old = await columnOf(engine, table, column);
   if (!old) throw noSuch(table, column, 'contract');
   const alter = `ALTER TABLE ${t(table)}`;
-  const now = [`DROP TRIGGER IF EXISTS ${q(triggerName(table, column))} ON ${t(table)}`, `DROP FUNCTION IF EXISTS ${fn}`, `${alter} DROP COLUMN ${q(column)}`];
+  const now = [...dropTrigger, `${alter} DROP COLUMN ${q(column)}`];
   if (old.default !== null) now.push(`${alter} ALTER COLUMN ${q(record.to)} SET DEFAULT ${old.default}`);
   if (!old.notNull) return { now, after: [] };
   const notNull = notNullCheck(table, record.to);

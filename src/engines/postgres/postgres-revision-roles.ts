@@ -68,7 +68,7 @@ export const postgresRevisionRoles: Omit<RevisionRoles, 'schemaNormaliser'> = {
     run: async (engine, op) => (await import('./postgres-schema-ops.js')).runPostgresOp(engine, op),
     online: async (_engine, op) => (await import('./postgres-online-ops.js')).postgresOnlineForm(op),
     expand: async (engine, expansion) => (await import('./postgres-online-ops.js')).postgresExpand(engine, expansion),
-    contract: async (engine, table, column) => (await import('./postgres-online-ops.js')).postgresContract(engine, table, column),
+    contract: async (engine, table, column, revert) => (await import('./postgres-online-ops.js')).postgresContract(engine, table, column, revert),
     render: async (ops) => {
       const { postgresOpSql } = await import('./postgres-operations.js');
       return ops.flatMap(postgresOpSql);

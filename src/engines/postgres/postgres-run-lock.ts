@@ -2,7 +2,7 @@ import type { Engine } from '../../engine/types.js';
 import { pollForLock, releaseOnce, type RunLock } from '../../engine/run-lock.js';
 
 /** The advisory lock key every ferry run on a PostgreSQL database takes ("ferry" in ASCII). */
-const ADVISORY_KEY = 0x6665727279n;
+export const ADVISORY_KEY = 0x6665727279n;
 
 /**
  * A session-level advisory lock: the server drops it when the connection goes, so a killed
