@@ -65,7 +65,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Operation {
   key: string;
   title: string;
-  /** Brings the table back to its state before the operation (run before each form). */
+  /** Undoes the operation, either form, whatever it left (all operations' resets run before every run, the rename's first). */
   reset: string[];
   /** The plain statement. */
   plain: string;
@@ -257,6 +257,8 @@ interface Env {
   lockTimeoutMs: number;
   tmp: string;
   nextId: number;
+  /** Every operation's reset, the rename's first (the others name `plan`): the table as set up, plus an empty amount2. */
+  baseline: string[];
 }
 
 /** Latency figures of a set of writes, ms. */
@@ -325,8 +327,7 @@ function revisionFolder(env: Env, op: Operation): { dir: string; ids: string[] }
 
 async function runOne(env: Env, op: Operation, form: Form): Promise<RunFigures> {
   const holdMs = op.holdMs ?? env.holdMs;
-  await exec(env, op.reset);
-  await exec(env, ['VACUUM ANALYZE accounts', 'CHECKPOINT']);
+  await exec(env, [...env.baseline, 'VACUUM ANALYZE accounts', 'CHECKPOINT']);
   const folder = form === 'ferry' ? revisionFolder(env, op) : null;
   if (folder) await exec(env, ['DROP TABLE IF EXISTS ferry_version, ferry_history, ferry_steps']);
   const parts: { sql?: string; target?: string }[] = form === 'plain' ? [{ sql: op.plain }] : folder!.ids.map((id) => ({ target: id }));
@@ -425,7 +426,7 @@ function lastLines(text: string): string {
 
 /** The writer alone: its latency with nothing else running. */
 async function idle(env: Env, ms: number): Promise<Latency> {
-  await exec(env, ['VACUUM ANALYZE accounts', 'CHECKPOINT']);
+  await exec(env, [...env.baseline, 'VACUUM ANALYZE accounts', 'CHECKPOINT']);
   const writer = startWriter(env.url, env.rate, env.rows, env.nextId);
   env.nextId += 1_000_000;
   await writer.ready;
@@ -500,6 +501,7 @@ async function main(): Promise<void> {
   const db = arg('db', 'ferry_bench_online');
   const only = process.argv.includes('--only') ? arg('only', '').split(',') : null;
   const keep = process.argv.includes('--keep');
+  const ops = operations(Number(arg('long-hold', '6000')));
   freshDatabase(db);
   const url = pgUrl(db);
   const admin = new pg.Client({ connectionString: url, application_name: 'ferry-bench-admin' });
@@ -514,6 +516,7 @@ async function main(): Promise<void> {
     lockTimeoutMs: Number(arg('lock-timeout', '1000')),
     tmp: fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-online-bench-')),
     nextId: 100_000_000,
+    baseline: [...ops.filter((o) => o.key === 'rename'), ...ops.filter((o) => o.key !== 'rename')].flatMap((o) => o.reset),
   };
   const results: RunFigures[] = [];
   try {
@@ -521,7 +524,7 @@ async function main(): Promise<void> {
     console.log(`setup: ${rows.toLocaleString('en-US')} rows in ${fmt(await setup(env))}`);
     const idleFigures = await idle(env, Number(arg('idle', '5000')));
     console.log(`idle writer: p50 ${fmt(idleFigures.p50)}, p99 ${fmt(idleFigures.p99)}, max ${fmt(idleFigures.max)} (${idleFigures.writes} writes)`);
-    for (const op of operations(Number(arg('long-hold', '6000')))) {
+    for (const op of ops) {
       if (only && !only.includes(op.key)) continue;
       for (const form of ['plain', 'ferry'] as const) {
         const r = await runOne(env, op, form);

@@ -195,6 +195,9 @@ test('a backfill killed mid-way resumes at the next batch: every row is updated 
     assert.ok(mid.done > 0 && mid.done < 200000, `killed part way (${mid.done} rows done)`);
     assert.deepEqual(await db.query(`SELECT revision FROM ferry_version`), [{ revision: '000000000001' }], 'not applied while its backfill is unfinished');
 
+    const check = await ferry(dir, 'check', '--url', pg.url);
+    assert.notEqual(check.status, 0);
+    assert.match(check.stdout + check.stderr, /000000000002's upgrade committed but its after-commit steps did not finish \(backfill items/);
     const status = await ferry(dir, 'downgrade', 'base', '--url', pg.url);
     assert.equal(status.status, 1);
     assert.match(status.stderr, /after-commit steps did not finish \(backfill items/);
