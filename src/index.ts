@@ -82,7 +82,7 @@ export {
 export { autogenerateRevision, declaredSchemaFile, type AutogenerateOptions, type AutogenerateResult } from './revisions/autogenerate.js';
 export { RevisionGraph } from './revisions/revision-graph.js';
 export { loadRevisions } from './revisions/revision-file.js';
-export type { Revision, RevisionContext, RevisionSection, SchemaOperations } from './revisions/revision-types.js';
+export type { BackfillOptions, ExpandTypeOptions, Revision, RevisionContext, RevisionSection, SchemaOperations } from './revisions/revision-types.js';
 export type { ColumnSpec } from './schema/operations.js';
 export type { CheckResult, CheckProblem } from './revisions/check-revisions.js';
 export { diffSchemas, type SchemaDifference } from './schema/diff-schemas.js';

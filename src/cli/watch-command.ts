@@ -40,7 +40,8 @@ export function registerWatch(program: Command): void {
     .action(
       action<WatchFlags>(async (o, f) => {
         const intervalMs = durationOption('--interval', f.interval);
-        if (intervalMs < MIN_INTERVAL_MS) throw new FerryError('USAGE', `--interval must be at least ${MIN_INTERVAL_MS}ms.`, { hint: 'For example --interval 2s.' });
+        if (intervalMs < MIN_INTERVAL_MS)
+          throw new FerryError('USAGE', `--interval must be at least ${MIN_INTERVAL_MS}ms.`, { hint: 'For example --interval 2s.' });
         const longMs = durationOption('--long', f.long, true);
         const { openWatch } = await import('../revisions/watch.js');
         const watch = await openWatch({ ...(await targetOf(f, o)), longMs });

@@ -51,7 +51,12 @@ export function reportLines(o: Output, r: WatchReport, options: { longMs: number
   const runs = r.ferryRuns.flatMap((s) => [`  ${who(o, s)}`, ...query(o, s, '      ')]);
   const builds = r.indexBuilds.map((b) => {
     const progress = b.percent === null ? '' : `  ${b.percent}%`;
-    const figures = b.blocksTotal > 0 ? ` (blocks ${count(b.blocksDone)}/${count(b.blocksTotal)})` : b.tuplesTotal > 0 ? ` (tuples ${count(b.tuplesDone)}/${count(b.tuplesTotal)})` : '';
+    const figures =
+      b.blocksTotal > 0
+        ? ` (blocks ${count(b.blocksDone)}/${count(b.blocksTotal)})`
+        : b.tuplesTotal > 0
+          ? ` (tuples ${count(b.tuplesDone)}/${count(b.tuplesTotal)})`
+          : '';
     const waiting = b.waitingForPid !== null ? `, waiting for ${b.waitingForPid}` : '';
     return `  ${paint(o, 'bold', b.index ?? '(new index)')} on ${b.table}  ${b.command}  ${b.phase}${progress}${figures}  pid ${b.pid}${waiting}`;
   });
@@ -66,7 +71,14 @@ export function reportLines(o: Output, r: WatchReport, options: { longMs: number
   const blockers =
     options.killing || !r.blockers.length
       ? []
-      : ['', paint(o, 'red', `${r.blockers.length} session(s) block a ferry run: ${r.blockers.map((b) => b.pid).join(', ')} (ferry watch --kill-blockers ends them)`)];
+      : [
+          '',
+          paint(
+            o,
+            'red',
+            `${r.blockers.length} session(s) block a ferry run: ${r.blockers.map((b) => b.pid).join(', ')} (ferry watch --kill-blockers ends them)`,
+          ),
+        ];
   return [
     `${paint(o, 'bold', 'ferry watch')}  ${r.database}  at ${r.at}`,
     ...section(o, 'Blocking chains', chains),

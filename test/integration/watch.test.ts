@@ -96,7 +96,10 @@ test('ferry watch --once --json shows a concurrent index build and the old snaps
     assert.ok(idle.transactionMs !== null && idle.transactionMs > 0, `its age: ${idle.transactionMs}`);
     // The build waits for the old transaction: a chain, and the table it changes, with its tuples.
     const chain = r.chains.find((c) => c.root.pid === old.pid);
-    assert.ok(chain?.waiters.some((w) => w.pid === builder.pid), JSON.stringify(r.chains));
+    assert.ok(
+      chain?.waiters.some((w) => w.pid === builder.pid),
+      JSON.stringify(r.chains),
+    );
     const table = r.tables.find((x) => x.table === 't');
     assert.ok(table?.reasons.includes('index build'), JSON.stringify(r.tables));
     assert.ok(![...r.long, ...r.ferryRuns, ...r.chains.map((c) => c.root)].some((s) => s.pid === r.self), 'the watch does not list itself');
@@ -260,7 +263,10 @@ test('ferry watch --json streams a document per look and stops cleanly on SIGTER
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Report);
     const self = docs[0]!.self;
-    assert.ok(docs.every((d) => d.ok && d.self === self), 'one connection for the whole watch');
+    assert.ok(
+      docs.every((d) => d.ok && d.self === self),
+      'one connection for the whole watch',
+    );
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
     await until('the watch connection to close', async () => !(await alive(admin, self)), 5_000);

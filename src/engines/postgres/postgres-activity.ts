@@ -134,7 +134,12 @@ function session(r: Raw): ActivitySession {
 }
 
 function indexBuild(r: Raw): IndexBuild {
-  const [blocksDone, blocksTotal, tuplesDone, tuplesTotal] = [r.blocks_done, r.blocks_total, r.tuples_done, r.tuples_total].map(num) as [number, number, number, number];
+  const [blocksDone, blocksTotal, tuplesDone, tuplesTotal] = [r.blocks_done, r.blocks_total, r.tuples_done, r.tuples_total].map(num) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   const share = (done: number, total: number) => Math.round((1000 * done) / total) / 10;
   return {
     pid: num(r.pid),
