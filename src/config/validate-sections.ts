@@ -160,7 +160,12 @@ export function checkRevisions(raw: unknown, at: Segment[], found: Found[]): Rev
   const wait = raw.lockTimeout;
   if (wait !== undefined) {
     if ((typeof wait === 'number' && wait > 0) || (typeof wait === 'string' && durationMs(wait) !== undefined)) out.lockTimeout = wait;
-    else found.push({ segments: [...at, 'lockTimeout'], message: `${formatPath([...at, 'lockTimeout'])} must be a duration such as '5s' or '500ms' (or milliseconds).`, at: 'value' });
+    else
+      found.push({
+        segments: [...at, 'lockTimeout'],
+        message: `${formatPath([...at, 'lockTimeout'])} must be a duration such as '5s' or '500ms' (or milliseconds).`,
+        at: 'value',
+      });
   }
   return out;
 }

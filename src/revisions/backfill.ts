@@ -94,7 +94,11 @@ export function backfillStatements(engine: Engine, step: BackfillStep, keys: str
     rangeEnd: (after) =>
       `SELECT ${cols.join(', ')} FROM ${table}${after ? ` WHERE ${afterCursor}` : ''} ORDER BY ${cols.join(', ')} LIMIT 1 OFFSET ${engine.placeholder(after ? keys.length + 1 : 1)}`,
     update: (after, toEnd) => {
-      const conditions = [after ? afterCursor : '', toEnd ? `${tuple(cols)} <= ${params(after ? keys.length + 1 : 1)}` : '', step.where ? `(${step.where})` : ''];
+      const conditions = [
+        after ? afterCursor : '',
+        toEnd ? `${tuple(cols)} <= ${params(after ? keys.length + 1 : 1)}` : '',
+        step.where ? `(${step.where})` : '',
+      ];
       return `UPDATE ${table} SET ${set}${conditions.some(Boolean) ? ` WHERE ${conditions.filter(Boolean).join(' AND ')}` : ''}`;
     },
   };

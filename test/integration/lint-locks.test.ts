@@ -200,5 +200,8 @@ test('ferry lint --url lints what a script revision sends, learnt on a scratch d
     found.map((f) => [f.revision, f.rule, f.table, f.line]),
     [[id, 'create-index-not-concurrently', 'items', 0]],
   );
-  assert.match((JSON.parse(r.stdout) as { findings: { statement: string }[] }).findings.find((f) => f.statement.includes('items_sku_plain'))!.statement, /^CREATE INDEX items_sku_plain/);
+  assert.match(
+    (JSON.parse(r.stdout) as { findings: { statement: string }[] }).findings.find((f) => f.statement.includes('items_sku_plain'))!.statement,
+    /^CREATE INDEX items_sku_plain/,
+  );
 });

@@ -115,7 +115,12 @@ test('ctx.ops takes its lock-light forms under ferry upgrade while another proce
     ])
       assert.ok(sql.stdout.includes(expected), `--sql shows ${expected}:\n${sql.stdout}`);
 
-    const writes = writer(pg.url, 4000, `INSERT INTO accounts (org_id, email, plan) VALUES (1 + $1::int % 100, 'w' || $1 || '@x', 'pro')`, `UPDATE accounts SET plan = 'team' WHERE id = $1::int`);
+    const writes = writer(
+      pg.url,
+      4000,
+      `INSERT INTO accounts (org_id, email, plan) VALUES (1 + $1::int % 100, 'w' || $1 || '@x', 'pro')`,
+      `UPDATE accounts SET plan = 'team' WHERE id = $1::int`,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const run = await ferry(dir, 'upgrade', '--url', pg.url, '--verbose');
     const w = await writes;
@@ -137,7 +142,10 @@ test('ctx.ops takes its lock-light forms under ferry upgrade while another proce
       ],
       'the helper check of SET NOT NULL is gone, and every constraint is validated',
     );
-    assert.equal((await one<{ attnotnull: boolean }>(db, `SELECT attnotnull FROM pg_attribute WHERE attrelid = 'accounts'::regclass AND attname = 'email'`)).attnotnull, true);
+    assert.equal(
+      (await one<{ attnotnull: boolean }>(db, `SELECT attnotnull FROM pg_attribute WHERE attrelid = 'accounts'::regclass AND attname = 'email'`)).attnotnull,
+      true,
+    );
     const indexes = await db.query<{ relname: string; indisvalid: boolean }>(
       `SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'accounts'::regclass ORDER BY 1`,
     );
@@ -179,7 +187,10 @@ test('a backfill killed mid-way resumes at the next batch: every row is updated 
   await ctx.backfill({ table: 'items', set: { price_cents: 'round(price * 100)', touched: 'touched + 1' }, where: 'price_cents IS NULL', batchSize: 500, batchTime: '20ms', pause: '20ms' });`,
     );
     const sql = await ferry(dir, 'upgrade', '--url', pg.url, '--sql');
-    assert.match(sql.stdout, /UPDATE "public"\."items" SET "price_cents" = round\(price \* 100\), "touched" = touched \+ 1 WHERE "id" > \$1 AND "id" <= \$2 AND \(price_cents IS NULL\)/);
+    assert.match(
+      sql.stdout,
+      /UPDATE "public"\."items" SET "price_cents" = round\(price \* 100\), "touched" = touched \+ 1 WHERE "id" > \$1 AND "id" <= \$2 AND \(price_cents IS NULL\)/,
+    );
 
     const child = spawn(process.execPath, [FERRY, 'upgrade', '--url', pg.url], { cwd: dir, stdio: 'ignore', env: { ...process.env, CI: 'true' } });
     const exited = new Promise((r) => child.on('exit', r));
@@ -191,7 +202,10 @@ test('a backfill killed mid-way resumes at the next batch: every row is updated 
     }
     child.kill('SIGKILL');
     await exited;
-    const mid = await one<{ done: number; cursor_keys: string }>(db, `SELECT count(*) FILTER (WHERE touched = 1)::int AS done, max(cursor_keys) AS cursor_keys FROM items, ferry_steps`);
+    const mid = await one<{ done: number; cursor_keys: string }>(
+      db,
+      `SELECT count(*) FILTER (WHERE touched = 1)::int AS done, max(cursor_keys) AS cursor_keys FROM items, ferry_steps`,
+    );
     assert.ok(mid.done > 0 && mid.done < 200000, `killed part way (${mid.done} rows done)`);
     assert.deepEqual(await db.query(`SELECT revision FROM ferry_version`), [{ revision: '000000000001' }], 'not applied while its backfill is unfinished');
 
@@ -272,9 +286,11 @@ test('expand/contract: the old and the new app write at once, both columns stay 
     const down = await ferry(dir, 'downgrade', '000000000001', '--url', pg.url);
     assert.equal(down.status, 0, down.stderr);
     const names = async () =>
-      (await db.query<{ attname: string }>(`SELECT attname FROM pg_attribute WHERE attrelid = 'users'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`)).map(
-        (c) => c.attname,
-      );
+      (
+        await db.query<{ attname: string }>(
+          `SELECT attname FROM pg_attribute WHERE attrelid = 'users'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+        )
+      ).map((c) => c.attname);
     assert.deepEqual(await names(), ['id', 'fullname', 'amount']);
     assert.equal((await one<{ n: number }>(db, `SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'users'::regclass`)).n, 0);
     await db.exec(`INSERT INTO users (fullname, amount) VALUES ('after down', 1)`);
@@ -298,7 +314,11 @@ test('expand/contract: the old and the new app write at once, both columns stay 
       ],
       'the new columns took the old ones NOT NULL and defaults',
     );
-    assert.equal((await one<{ n: number }>(db, `SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'users'::regclass`)).n, 0, 'the expand triggers are gone');
+    assert.equal(
+      (await one<{ n: number }>(db, `SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'users'::regclass`)).n,
+      0,
+      'the expand triggers are gone',
+    );
     await db.exec(`INSERT INTO users DEFAULT VALUES`);
     assert.equal((await one<{ display_name: string }>(db, `SELECT display_name FROM users ORDER BY id DESC LIMIT 1`)).display_name, 'anon');
   } finally {
@@ -319,10 +339,10 @@ const LOCK_STRENGTH = [
 
 /** The strongest lock backend `pid` holds on `table`, or null. */
 async function lockOn(db: Engine, pid: number, table: string): Promise<string | null> {
-  const rows = await db.query<{ mode: string }>(`SELECT mode FROM pg_locks WHERE pid = $1 AND locktype = 'relation' AND relation = to_regclass($2) AND granted`, [
-    pid,
-    table,
-  ]);
+  const rows = await db.query<{ mode: string }>(
+    `SELECT mode FROM pg_locks WHERE pid = $1 AND locktype = 'relation' AND relation = to_regclass($2) AND granted`,
+    [pid, table],
+  );
   const modes = rows.map((r) => LOCK_STRENGTH.indexOf(r.mode));
   return modes.length ? LOCK_STRENGTH[Math.max(...modes)]! : null;
 }
@@ -351,7 +371,11 @@ test('each lock-light form takes its strong lock only for an instant, and the ap
         now: 'ShareRowExclusiveLock',
         after: ['ShareUpdateExclusiveLock'],
       },
-      { op: { kind: 'addCheck', table: 'items', name: 'items_v_positive', expression: 'v > 0' }, now: 'AccessExclusiveLock', after: ['ShareUpdateExclusiveLock'] },
+      {
+        op: { kind: 'addCheck', table: 'items', name: 'items_v_positive', expression: 'v > 0' },
+        now: 'AccessExclusiveLock',
+        after: ['ShareUpdateExclusiveLock'],
+      },
       {
         op: { kind: 'alterColumn', table: 'items', column: 'code', change: { nullable: false } },
         now: 'AccessExclusiveLock',
@@ -418,30 +442,39 @@ test('each lock-light form takes its strong lock only for an instant, and the ap
   }
 });
 
-test('SQLite: ctx.backfill runs in key-ordered batches after the revision commits; expand/contract is refused with a clear message', { timeout: 60_000 }, async () => {
-  const dir = tempDir('backfill-sqlite');
-  const file = path.join(dir, 'app.db');
-  const db = await connect(file);
-  try {
-    await db.exec(`CREATE TABLE items (a integer NOT NULL, b text NOT NULL, price real, cents integer, PRIMARY KEY (a, b));
+test(
+  'SQLite: ctx.backfill runs in key-ordered batches after the revision commits; expand/contract is refused with a clear message',
+  { timeout: 60_000 },
+  async () => {
+    const dir = tempDir('backfill-sqlite');
+    const file = path.join(dir, 'app.db');
+    const db = await connect(file);
+    try {
+      await db.exec(`CREATE TABLE items (a integer NOT NULL, b text NOT NULL, price real, cents integer, PRIMARY KEY (a, b));
       WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 5000) INSERT INTO items (a, b, price) SELECT n % 7, 'k' || n, n / 100.0 FROM g;`);
-  } finally {
-    await db.close();
-  }
-  // A composite key is walked as a row value, (a, b) > (?, ?).
-  scriptRevision(dir, '000000000001', null, `  await ctx.backfill({ table: 'items', set: { cents: 'CAST(round(price * 100) AS integer)' }, batchSize: 300 });`);
-  const run = await ferry(dir, 'upgrade', '--url', file, '--verbose');
-  assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stderr, /000000000001: backfill items \(cents\)/);
-  const check = await connect(file);
-  try {
-    assert.deepEqual(await check.query(`SELECT count(*) AS n FROM items WHERE cents IS NOT CAST(round(price * 100) AS integer)`), [{ n: 0n }]);
-    assert.deepEqual(await check.query(`SELECT count(*) AS n FROM ferry_steps`), [{ n: 0n }]);
-  } finally {
-    await check.close();
-  }
-  scriptRevision(dir, '000000000002', '000000000001', `  await ctx.ops.expandRenameColumn('items', 'price', 'amount');`);
-  const refused = await ferry(dir, 'upgrade', '--url', file);
-  assert.equal(refused.status, 1);
-  assert.match(refused.stderr, /ctx\.ops\.expandRenameColumn runs inside `ferry upgrade` on PostgreSQL/);
-});
+    } finally {
+      await db.close();
+    }
+    // A composite key is walked as a row value, (a, b) > (?, ?).
+    scriptRevision(
+      dir,
+      '000000000001',
+      null,
+      `  await ctx.backfill({ table: 'items', set: { cents: 'CAST(round(price * 100) AS integer)' }, batchSize: 300 });`,
+    );
+    const run = await ferry(dir, 'upgrade', '--url', file, '--verbose');
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /000000000001: backfill items \(cents\)/);
+    const check = await connect(file);
+    try {
+      assert.deepEqual(await check.query(`SELECT count(*) AS n FROM items WHERE cents IS NOT CAST(round(price * 100) AS integer)`), [{ n: 0n }]);
+      assert.deepEqual(await check.query(`SELECT count(*) AS n FROM ferry_steps`), [{ n: 0n }]);
+    } finally {
+      await check.close();
+    }
+    scriptRevision(dir, '000000000002', '000000000001', `  await ctx.ops.expandRenameColumn('items', 'price', 'amount');`);
+    const refused = await ferry(dir, 'upgrade', '--url', file);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /ctx\.ops\.expandRenameColumn runs inside `ferry upgrade` on PostgreSQL/);
+  },
+);

@@ -36,7 +36,10 @@ export function postgresOnlineForm(op: SchemaOp): OnlineForm | undefined {
       return {
         now: [],
         after: [
-          noTransaction(`build unique index ${op.name}`, `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${q(op.name)} ON ${t(op.table)} (${list(op.columns)})`),
+          noTransaction(
+            `build unique index ${op.name}`,
+            `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${q(op.name)} ON ${t(op.table)} (${list(op.columns)})`,
+          ),
           inTransaction(`add unique ${op.name}`, [`ALTER TABLE ${t(op.table)} ADD CONSTRAINT ${q(op.name)} UNIQUE USING INDEX ${q(op.name)}`]),
         ],
       };
@@ -143,10 +146,14 @@ export async function postgresContract(engine: Engine, table: string, column: st
     [functionName(table, column)],
   );
   if (!found?.note)
-    throw new FerryError('SCHEMA_FAILED', `contract ${table}.${column}: no expansion of that column was found (ctx.ops.expandRenameColumn or expandAlterType adds one).`, {
-      subject: `${table}.${column}`,
-      hint: 'Contract names the table and the OLD column of an earlier expand; to drop a plain column use ctx.ops.dropColumn.',
-    });
+    throw new FerryError(
+      'SCHEMA_FAILED',
+      `contract ${table}.${column}: no expansion of that column was found (ctx.ops.expandRenameColumn or expandAlterType adds one).`,
+      {
+        subject: `${table}.${column}`,
+        hint: 'Contract names the table and the OLD column of an earlier expand; to drop a plain column use ctx.ops.dropColumn.',
+      },
+    );
   const record = JSON.parse(found.note) as ExpansionRecord;
   const dropTrigger = [`DROP TRIGGER IF EXISTS ${q(triggerName(table, column))} ON ${t(table)}`, `DROP FUNCTION IF EXISTS ${fn}`];
   // The down of an expand: the new column goes, the old one stays as it always was.
@@ -193,7 +200,10 @@ function shortName(name: string): string {
   if (Buffer.byteLength(name) <= 63) return name;
   let h = 0;
   for (const ch of name) h = (Math.imul(h, 31) + ch.codePointAt(0)!) >>> 0;
-  return `${Buffer.from(name).subarray(0, 54).toString().replace(/\uFFFD+$/, '')}_${h.toString(16).padStart(8, '0')}`;
+  return `${Buffer.from(name)
+    .subarray(0, 54)
+    .toString()
+    .replace(/\uFFFD+$/, '')}_${h.toString(16).padStart(8, '0')}`;
 }
 
 function noTransaction(label: string, sql: string): AfterCommitStep {
