@@ -182,8 +182,8 @@ async function runRevisions(options: ApplyOptions, revisions: Revision[], hooks:
 }
 
 /**
- * The after-commit steps a killed run left, which this run finishes first. Steps of a revision this
- * plan does not run in their direction are refused: the database is between two revisions, and only
+ * The after-commit steps a killed run left, which this run finishes when it comes to their revision
+ * (its DDL is committed: it skips to them). Steps of a revision this plan does not run in their direction are refused: the database is between two revisions, and only
  * finishing that one brings it back to a revision the graph knows.
  */
 async function pendingSteps(steps: StepStore, revisions: Revision[], direction: 'up' | 'down'): Promise<Map<string, StoredStep[]>> {
@@ -194,7 +194,7 @@ async function pendingSteps(steps: StepStore, revisions: Revision[], direction: 
   }
   for (const [key, list] of byRevision) {
     const [id, dir] = key.split(' ');
-    if (dir === direction && revisions[0]?.id === id) continue;
+    if (dir === direction && revisions.some((r) => r.id === id)) continue;
     const left = list.filter((s) => !s.done).map((s) => s.step.label);
     throw new FerryError(
       'CONFLICT',
