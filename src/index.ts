@@ -85,5 +85,7 @@ export { loadRevisions } from './revisions/revision-file.js';
 export type { BackfillOptions, ExpandTypeOptions, Revision, RevisionContext, RevisionSection, SchemaOperations } from './revisions/revision-types.js';
 export type { ColumnSpec } from './schema/operations.js';
 export type { CheckResult, CheckProblem } from './revisions/check-revisions.js';
+export { lint as lintRevisions } from './revisions/revision-commands.js';
+export { openWatch, type Watch, type WatchOptions, type WatchReport } from './revisions/watch.js';
 export { diffSchemas, type SchemaDifference } from './schema/diff-schemas.js';
 export { defineSchema, type DeclaredSchemaModule, type DeclaredTable } from './revisions/declared-schema-module.js';

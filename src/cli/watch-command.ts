@@ -68,7 +68,7 @@ async function lookOnce(o: Output, f: WatchFlags, watch: Watch, longMs: number):
   const killing = !!f.killBlockers;
   if (o.json) {
     const terminated = killing ? await watch.terminate(report.blockers) : undefined;
-    const doc = { ok: true, ...report, ...(terminated ? { terminated } : {}) };
+    const doc = { ok: !notEnded(terminated), ...report, ...(terminated ? { terminated } : {}) };
     // One document per look: pretty for --once, one per line when it streams.
     if (f.once) printJson(o, doc);
     else o.out(JSON.stringify(doc));

@@ -359,7 +359,7 @@ function lockWaitFailed(rev: Revision, attempts: number, lastMs: number, transac
     `Revision ${rev.id} (${rev.message}, ${rel(rev.file)}) could not get its locks: ${attempts} attempt(s), the last waiting ${lastMs} ms; ${kept}.`,
     {
       subject: rev.file,
-      hint: 'Something holds a lock on a table it changes (a long transaction, a session idle in transaction): find it with SELECT pid, state, query FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids(<ferry pid>)) or in pg_locks, end it, and run the command again; or wait longer with --lock-timeout or -- ferry:lock-timeout.',
+      hint: 'Something holds a lock on a table it changes (a long transaction, a session idle in transaction): `ferry watch --once` shows the blocking chain and `ferry watch --once --kill-blockers` ends it; then run the command again, or wait longer with --lock-timeout or -- ferry:lock-timeout.',
       data: { revision: rev.id, attempts },
       cause,
     },

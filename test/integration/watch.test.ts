@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { connect } from '../../src/engines/registry.js';
 import { FERRY, ferry } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
@@ -267,10 +268,29 @@ test('ferry watch --json streams a document per look and stops cleanly on SIGTER
       docs.every((d) => d.ok && d.self === self),
       'one connection for the whole watch',
     );
+    const named = await admin.query<{ name: string }>('SELECT application_name AS name FROM pg_stat_activity WHERE pid = $1', [self]);
+    assert.equal(named.rows[0]?.name, 'ferry watch', 'a ferry session, which other watches do not list as a ferry run');
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
     await until('the watch connection to close', async () => !(await alive(admin, self)), 5_000);
   } finally {
     await admin.end();
+  }
+});
+
+test("ferry's connections name themselves ferry, unless the URL names them", async (t) => {
+  const db = await freshPostgresDatabase(t);
+  if (!db) return;
+  for (const [url, name] of [
+    [db.url, 'ferry'],
+    [`${db.url}?application_name=billing-migrations`, 'billing-migrations'],
+  ] as const) {
+    const engine = await connect(url);
+    try {
+      const [row] = await engine.query<{ name: string }>("SELECT current_setting('application_name') AS name");
+      assert.equal(row?.name, name);
+    } finally {
+      await engine.close();
+    }
   }
 });
