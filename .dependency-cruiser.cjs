@@ -17,6 +17,7 @@ const LAYERS = [
   ['revisions', '^src/revisions/'],
   ['consolidate', '^src/consolidate/'],
   ['sync', '^src/sync/'],
+  ['health', '^src/health/'],
   ['demo', '^src/demo/'],
   ['cli', '^src/cli/'],
   ['index', '^src/index\\.ts$'],

@@ -45,6 +45,7 @@ export type ErrorCode =
   | 'TOO_MANY_COLUMNS'
   | 'NAME_NOT_ALLOWED'
   | 'NOT_SUPPORTED'
+  | 'SCHEMA_INVALID'
   | 'INTERNAL';
 
 /** Exit codes shared by every command; documented in the README. */

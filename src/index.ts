@@ -89,3 +89,11 @@ export { lint as lintRevisions } from './revisions/revision-commands.js';
 export { openWatch, type Watch, type WatchOptions, type WatchReport } from './revisions/watch.js';
 export { diffSchemas, type SchemaDifference } from './schema/diff-schemas.js';
 export { defineSchema, type DeclaredSchemaModule, type DeclaredTable } from './revisions/declared-schema-module.js';
+
+export { checkHealth, type HealthOptions } from './health/check-health.js';
+export { healthHandler, type HandlerOptions } from './health/health-handler.js';
+export { serveHealth, type ServeOptions, type RunningServer } from './health/serve.js';
+export { validateSchemaOnStartup, type StartupValidation, type StartupValidationOptions } from './health/startup-validation.js';
+export { resolveStore, type ResolveStoreOptions, type StoreLocation, type StoreMode } from './health/resolve-store.js';
+export type { DatabaseHealth, DatabaseSpec, HealthReport, RevisionState } from './health/health-types.js';
+export type { DatabaseConfig, RequiredTable } from './config/types.js';

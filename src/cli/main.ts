@@ -10,6 +10,7 @@ import { reportError } from './output.js';
 import { registerRevisionCommands } from './revision-commands.js';
 import { registerSyncCommands } from './sync-commands.js';
 import { registerWatch } from './watch-command.js';
+import { registerHealthCommands } from './health-commands.js';
 
 // commander is CommonJS: required, it loads in half the time an ESM import takes (no export
 // scanning), which every command pays at start-up.
@@ -50,6 +51,7 @@ export async function main(argv: string[]): Promise<void> {
   registerRevisionCommands(program);
   registerSyncCommands(program);
   registerWatch(program);
+  registerHealthCommands(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {

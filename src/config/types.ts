@@ -130,9 +130,32 @@ export interface RevisionsConfig {
   lockTimeout?: string | number;
 }
 
+/** A table an app requires, by name, or with the columns it reads. */
+export type RequiredTable = string | { table: string; columns?: string[] };
+
+/** One database the app uses, in the `databases` section (`ferry status`, `ferry serve`, the health checks). */
+export interface DatabaseConfig {
+  /** Its URL or SQLite path. */
+  url?: string;
+  /** The environment variable holding its URL (read when the check runs; `url` is the fallback). */
+  urlEnv?: string;
+  /** Its revisions folder: revision state (current, pending, edited files) is checked against it. */
+  revisions?: string;
+  /** Tables (and columns) the app needs: a missing one makes the database invalid. */
+  requiredTables?: RequiredTable[];
+  /** Whether `/readyz` waits for it (default true). */
+  required?: boolean;
+  /** Where its backup sets are (default: `backup/` beside a SQLite file). */
+  backups?: string;
+  /** How long one check of it may take (default '2s'). */
+  timeout?: string | number;
+}
+
 /** The whole config file. */
 export interface FerryConfig {
   revisions?: RevisionsConfig;
+  /** The databases the app uses, by name. */
+  databases?: Record<string, DatabaseConfig>;
   consolidate?: ConsolidateConfig;
   backup?: BackupConfig;
   copy?: CopyConfig;

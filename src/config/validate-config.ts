@@ -14,7 +14,7 @@ import {
   type Found,
   type Segment,
 } from './validate-helpers.js';
-import { checkCopy, checkRevisions } from './validate-sections.js';
+import { checkCopy, checkDatabases, checkRevisions } from './validate-sections.js';
 import type { BackupConfig, ConflictPolicy, ConsolidateConfig, FerryConfig, SourceMapping, TableMapping, TableTransform } from './types.js';
 
 /** One thing wrong with a config, as listed in a CONFIG_INVALID error's `data.problems`. */
@@ -38,7 +38,7 @@ export interface ConfigSource {
 }
 
 const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['error', 'skip', 'replace'];
-const TOP_KEYS = ['$schema', 'consolidate', 'backup', 'copy', 'revisions'];
+const TOP_KEYS = ['$schema', 'consolidate', 'backup', 'copy', 'revisions', 'databases'];
 const BACKUP_KEYS = ['dir'];
 const CONSOLIDATE_KEYS = ['sourceDir', 'targetDir', 'backupDir', 'sources', 'onConflict'];
 const SOURCE_KEYS = ['target', 'tables', 'onConflict'];
@@ -71,6 +71,7 @@ function checkTop(raw: unknown, found: Found[]): FerryConfig {
   if (raw.backup !== undefined) out.backup = checkBackup(raw.backup, ['backup'], found);
   if (raw.copy !== undefined) out.copy = checkCopy(raw.copy, ['copy'], found);
   if (raw.revisions !== undefined) out.revisions = checkRevisions(raw.revisions, ['revisions'], found);
+  if (raw.databases !== undefined) out.databases = checkDatabases(raw.databases, ['databases'], found);
   return out;
 }
 

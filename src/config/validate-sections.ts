@@ -1,7 +1,7 @@
 import { durationMs } from '../util/duration.js';
 import { LOGICAL_TYPES } from '../values/column-type.js';
-import type { CopyColumnConfig, CopyConfig, CopyTableConfig, RevisionsConfig } from './types.js';
-import { checkKeys, describe, expectNonEmptyString, expectRecord, formatPath, optionalString, type Found, type Segment } from './validate-helpers.js';
+import type { CopyColumnConfig, CopyConfig, CopyTableConfig, DatabaseConfig, RequiredTable, RevisionsConfig } from './types.js';
+import { checkKeys, describe, expectNonEmptyString, expectRecord, formatPath, isRecord, optionalString, type Found, type Segment } from './validate-helpers.js';
 
 const COPY_KEYS = [
   'from',
@@ -166,6 +166,51 @@ export function checkRevisions(raw: unknown, at: Segment[], found: Found[]): Rev
         message: `${formatPath([...at, 'lockTimeout'])} must be a duration such as '5s' or '500ms' (or milliseconds).`,
         at: 'value',
       });
+  }
+  return out;
+}
+
+const DATABASE_KEYS = ['url', 'urlEnv', 'revisions', 'requiredTables', 'required', 'backups', 'timeout'];
+
+/** Checks the `databases` section: each database names where to find it (`url` or `urlEnv`). */
+export function checkDatabases(raw: unknown, at: Segment[], found: Found[]): Record<string, DatabaseConfig> {
+  const out: Record<string, DatabaseConfig> = {};
+  if (!expectRecord(raw, at, found)) return out;
+  for (const [name, value] of Object.entries(raw)) {
+    const here = [...at, name];
+    if (!expectRecord(value, here, found)) continue;
+    checkKeys(value, here, DATABASE_KEYS, `in ${formatPath(here)}`, found);
+    const db: DatabaseConfig = {};
+    for (const key of ['url', 'urlEnv', 'revisions', 'backups'] as const) {
+      const v = optionalString(value, key, here, found);
+      if (v !== undefined) db[key] = v;
+    }
+    if (db.url === undefined && db.urlEnv === undefined)
+      found.push({ segments: here, message: `${formatPath(here)} needs "url" or "urlEnv" (the environment variable holding its URL).`, at: 'value' });
+    if (value.required !== undefined) {
+      if (typeof value.required === 'boolean') db.required = value.required;
+      else found.push({ segments: [...here, 'required'], message: `${formatPath([...here, 'required'])} must be true or false.`, at: 'value' });
+    }
+    const timeout = value.timeout;
+    if (timeout !== undefined) {
+      if ((typeof timeout === 'number' && timeout > 0) || (typeof timeout === 'string' && durationMs(timeout) !== undefined)) db.timeout = timeout;
+      else found.push({ segments: [...here, 'timeout'], message: `${formatPath([...here, 'timeout'])} must be a duration such as '2s' (or milliseconds).`, at: 'value' });
+    }
+    if (value.requiredTables !== undefined) db.requiredTables = checkRequiredTables(value.requiredTables, [...here, 'requiredTables'], found);
+    out[name] = db;
+  }
+  return out;
+}
+
+function checkRequiredTables(raw: unknown, at: Segment[], found: Found[]): RequiredTable[] {
+  const bad = () => found.push({ segments: at, message: `${formatPath(at)} must list table names, or { "table": "orders", "columns": ["id", "total"] }.`, at: 'value' });
+  if (!Array.isArray(raw)) return (bad(), []);
+  const out: RequiredTable[] = [];
+  for (const item of raw) {
+    if (typeof item === 'string' && item !== '') out.push(item);
+    else if (isRecord(item) && typeof item.table === 'string' && (item.columns === undefined || (Array.isArray(item.columns) && item.columns.every((c) => typeof c === 'string'))))
+      out.push({ table: item.table, ...(item.columns ? { columns: item.columns as string[] } : {}) });
+    else bad();
   }
   return out;
 }

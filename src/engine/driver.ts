@@ -12,6 +12,7 @@ import { FerryError } from '../errors.js';
 import type { ActivityRoles } from './activity-roles.js';
 import type { CopyRoles } from './copy-roles.js';
 import type { FileRoles } from './file-roles.js';
+import type { HealthRoles } from './health-roles.js';
 import type { RevisionRoles } from './revision-roles.js';
 import type { LintRoles } from './lint-roles.js';
 import type { TargetLimits } from './target-limits.js';
@@ -29,7 +30,7 @@ export interface CoreRoles {
 }
 
 /** Every optional role an engine may supply. */
-export interface EngineRoles extends CoreRoles, RevisionRoles, CopyRoles, VerifyRoles, FileRoles, SyncRoles, LintRoles, ActivityRoles {}
+export interface EngineRoles extends CoreRoles, RevisionRoles, CopyRoles, VerifyRoles, FileRoles, SyncRoles, LintRoles, ActivityRoles, HealthRoles {}
 
 /**
  * How an engine's databases are named: the light part of a driver, which commands that only name
@@ -58,6 +59,7 @@ export interface EngineDriver extends EngineNames {
 /** What each role is for, as a NOT_SUPPORTED message names it. */
 const ROLE_PURPOSE: Partial<Record<keyof EngineRoles, string>> = {
   typeMapper: 'type mapping (ferry copy)',
+  healthFacts: 'health checks (ferry status, ferry serve)',
   limits: 'table limits (ferry copy)',
   runLock: 'schema revisions (ferry upgrade/downgrade/stamp)',
   versionTables: 'schema revisions (ferry upgrade/downgrade/stamp/current)',

@@ -110,6 +110,8 @@ export interface ChangeSink {
   /** The sync's own lock on the target, or null while another run of this sync holds it (a killed run never keeps it). */
   tryLock(engine: Engine, source: string): Promise<RunLock | null>;
   readState(engine: Engine, source: string): Promise<SyncState | null>;
+  /** Every sync this database receives (for `ferry status`); empty when none. */
+  readStates(engine: Engine): Promise<SyncState[]>;
   /** Writes the state alone (a phase change), creating its table when needed. */
   writeState(engine: Engine, state: SyncState): Promise<void>;
   /** Applies one batch and records `state` in one transaction: a kill leaves the batch whole or not at all. */

@@ -102,6 +102,12 @@ export const postgresChangeSink: ChangeSink = {
     return rows[0] ? (JSON.parse(rows[0].state) as SyncState) : null;
   },
 
+  async readStates(engine) {
+    if (!(await engine.query(`SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1`, [SYNC_TABLE])).length) return [];
+    const rows = await engine.query<{ state: string }>(`SELECT state::text AS state FROM ${quoteIdent(SYNC_TABLE)} ORDER BY source`);
+    return rows.map((r) => JSON.parse(r.state) as SyncState);
+  },
+
   async writeState(engine, state) {
     await ensureTable(engine);
     await saveState(engine, state);

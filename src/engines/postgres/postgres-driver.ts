@@ -34,5 +34,6 @@ export const postgresDriver: EngineDriver = {
     // The rules load on first use: this module loads with every command.
     migrationLinter: lazyRole(async () => (await import('./postgres-migration-lint.js')).postgresMigrationLinter),
     activity: lazyRole(async () => (await import('./postgres-activity.js')).postgresActivity),
+    healthFacts: lazyRole(async () => (await import('./postgres-health.js')).postgresHealthRoles.healthFacts),
   },
 };

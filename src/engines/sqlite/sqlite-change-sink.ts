@@ -73,6 +73,12 @@ export const sqliteChangeSink: ChangeSink = {
     return row ? (JSON.parse(row) as SyncState) : null;
   },
 
+  async readStates(engine) {
+    const d = sqlite(engine).db;
+    if (!d.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(SYNC_TABLE)) return [];
+    return (d.prepare(`SELECT state FROM ${SYNC_TABLE} ORDER BY source`).pluck().all() as string[]).map((s) => JSON.parse(s) as SyncState);
+  },
+
   async writeState(engine, state) {
     const e = sqlite(engine);
     e.run('recording the sync in', () => saveState(e.db, state));

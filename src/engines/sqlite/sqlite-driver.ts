@@ -8,6 +8,7 @@ import { sqliteSyncRoles } from './sqlite-sync-roles.js';
 import { sqliteVerifyRoles } from './sqlite-verify-roles.js';
 import { sqliteRevisionRoles } from './sqlite-revision-roles.js';
 import { sqliteFileRoles } from './sqlite-file-roles.js';
+import { sqliteHealthRoles } from './sqlite-health.js';
 import { sqliteCopyRoles } from './sqlite-copy-roles.js';
 import { sqliteTypeMapper } from './sqlite-type-mapper.js';
 import { sqliteNames, type SqliteTarget } from './sqlite-url.js';
@@ -31,5 +32,6 @@ export const sqliteDriver: EngineDriver = {
     ...sqliteCopyRoles,
     ...sqliteVerifyRoles,
     ...sqliteSyncRoles,
+    ...sqliteHealthRoles,
   },
 };
