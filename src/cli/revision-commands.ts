@@ -12,13 +12,15 @@ import { paint, printJson, reportError, type Output } from './output.js';
 export interface RevisionFlags extends CommonFlags {
   url?: string;
   dir?: string;
+  waitForDb?: string;
 }
 
 /** Options every revision command takes: the common ones, and where the database and revisions are. */
 function common(cmd: Command): Command {
   return commonOptions(cmd)
     .option('--url <url>', 'the database (default: DATABASE_URL, then revisions.url in the config)')
-    .option('--dir <path>', 'the revisions folder (default: revisions.dir in the config, then migrations)');
+    .option('--dir <path>', 'the revisions folder (default: revisions.dir in the config, then migrations)')
+    .option('--wait-for-db <duration>', 'keep trying for this long while the database refuses connections (a container starting): 60s, 2min');
 }
 
 /** The target of the flags, DATABASE_URL and the config's revisions section, and the config's declared schema. */
@@ -27,11 +29,25 @@ async function configuredTarget(flags: RevisionFlags, o: Output): Promise<{ targ
   const cfg = loaded.config.revisions ?? {};
   const lockTimeoutMs = lockTimeoutOf(flags);
   const fromConfig = (p?: string) => (p ? resolveDatabaseArgument(p, loaded.dir) : p);
-  const target = { url: flags.url ?? process.env.DATABASE_URL ?? fromConfig(cfg.url), dir: flags.dir ?? fromConfig(cfg.dir), lockTimeoutMs };
+  const waitForDbMs = waitOf(flags.waitForDb);
+  const target = {
+    url: flags.url ?? process.env.DATABASE_URL ?? fromConfig(cfg.url),
+    dir: flags.dir ?? fromConfig(cfg.dir),
+    lockTimeoutMs,
+    ...(waitForDbMs !== undefined ? { waitForDbMs } : {}),
+  };
   // A revision's lock wait per attempt: --lock-timeout, else revisions.lockTimeout.
   const configured = typeof cfg.lockTimeout === 'string' ? durationMs(cfg.lockTimeout) : cfg.lockTimeout;
   const revisionLockTimeoutMs = flags.lockTimeout !== undefined ? lockTimeoutMs : configured;
   return { target, revisionLockTimeoutMs, schemaFile: cfg.schema ? path.resolve(loaded.dir, cfg.schema) : undefined };
+}
+
+/** `--wait-for-db 60s` in milliseconds, checked. */
+function waitOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = durationMs(text);
+  if (ms === undefined) throw new FerryError('USAGE', `--wait-for-db must be a duration such as 60s or 2min, not "${text}".`);
+  return ms;
 }
 
 /** Resolves --url/--dir against DATABASE_URL and the config's revisions section. */

@@ -22,6 +22,8 @@ export interface RevisionTarget {
   cwd?: string;
   /** Milliseconds to wait for another run's lock (default 10 s). */
   lockTimeoutMs?: number;
+  /** Milliseconds to keep trying while the database refuses connections (a container starting; `--wait-for-db 60s`). */
+  waitForDbMs?: number;
 }
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
@@ -81,7 +83,7 @@ export async function withDatabase<T>(
   if (missing) throw missingFileError(url, missing, options.creatableBy!);
   // The engines load only here: commands that read revision files alone (heads, history) never load them.
   const { connect } = await import('../engines/registry.js');
-  const engine = await connect(url, { mustExist: !options.create });
+  const engine = await waitingFor(t.waitForDbMs ?? 0, () => connect(url, { mustExist: !options.create }));
   try {
     return await fn(engine);
   } finally {
@@ -100,5 +102,23 @@ export async function locked<T>(t: RevisionTarget, engine: Engine, fn: (store: V
     return await fn(new VersionStore(engine));
   } finally {
     await lock.release();
+  }
+}
+
+/**
+ * Runs `open` until it connects, for up to `ms` while the server refuses connections (CONNECT: down,
+ * starting, not listening yet). A wrong password, URL or database name fails at once: waiting would
+ * not mend it.
+ */
+export async function waitingFor<T>(ms: number, open: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await open();
+    } catch (e) {
+      const left = deadline - Date.now();
+      if (!(e instanceof FerryError) || e.code !== 'CONNECT' || left <= 0) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(1000, left)));
+    }
   }
 }
