@@ -24,8 +24,12 @@ interface ServeFlags extends CommonFlags {
 const health = () => import('../health/check-health.js');
 
 export function registerHealthCommands(program: Command): void {
-  commonOptions(program.command('status').description("One screen for every database the app uses: reachable, revisions, required tables, backups, syncs, the server's load"))
-    .option('--url <url>', 'check this database alone (default: the config\'s databases section, else DATABASE_URL)')
+  commonOptions(
+    program
+      .command('status')
+      .description("One screen for every database the app uses: reachable, revisions, required tables, backups, syncs, the server's load"),
+  )
+    .option('--url <url>', "check this database alone (default: the config's databases section, else DATABASE_URL)")
     .option('--no-drift', 'skip comparing the live schema with the revisions (a scratch database)')
     .action(
       action<StatusFlags>(async (o, f) => {
@@ -37,9 +41,11 @@ export function registerHealthCommands(program: Command): void {
       }),
     );
 
-  commonOptions(program.command('serve').description('Serve health endpoints (/livez, /readyz, /api/v1/health/database, /api/health, /health) and a dashboard page'))
+  commonOptions(
+    program.command('serve').description('Serve health endpoints (/livez, /readyz, /api/v1/health/database, /api/health, /health) and a dashboard page'),
+  )
     .option('--url <url>', "serve this database alone (default: the config's databases section, else DATABASE_URL)")
-    .option('--host <host>', 'the address to listen on (anything but loopback puts the databases\' state on the network)', '127.0.0.1')
+    .option('--host <host>', "the address to listen on (anything but loopback puts the databases' state on the network)", '127.0.0.1')
     .option('--port <port>', 'the port (0 picks a free one)', '8080')
     .option('--token <token>', 'require Authorization: Bearer <token> on every endpoint but /livez (default: FERRY_SERVE_TOKEN)')
     .action(
@@ -76,14 +82,23 @@ function printStatus(o: Output, r: HealthReport): void {
 }
 
 function printDatabase(o: Output, d: DatabaseHealth): void {
-  const state = !d.reachable ? paint(o, 'red', 'unreachable') : d.errors.length ? paint(o, 'red', 'unhealthy') : d.warnings.length ? paint(o, 'yellow', 'warnings') : paint(o, 'green', 'healthy');
+  const state = !d.reachable
+    ? paint(o, 'red', 'unreachable')
+    : d.errors.length
+      ? paint(o, 'red', 'unhealthy')
+      : d.warnings.length
+        ? paint(o, 'yellow', 'warnings')
+        : paint(o, 'green', 'healthy');
   o.out(`${paint(o, 'bold', d.name)}  ${state}  ${d.url}`);
   const facts: string[] = [];
   if (d.reachable) facts.push(`${d.engine} ${d.serverVersion ?? ''}`.trim(), `latency ${d.latencyMs} ms`);
   if (d.sizeBytes !== null) facts.push(`size ${formatBytes(d.sizeBytes)}`);
   if (facts.length) o.out(`  ${facts.join(', ')}`);
   const rev = d.revisions;
-  if (rev) o.out(`  revisions: at ${rev.current.join(', ') || 'base'}; ${rev.pending ? `${rev.pending} pending` : 'up to date'}${rev.edited.length ? `; edited: ${rev.edited.join(', ')}` : ''}${rev.drift === null ? '' : rev.drift.length ? '; schema drift' : '; no drift'}`);
+  if (rev)
+    o.out(
+      `  revisions: at ${rev.current.join(', ') || 'base'}; ${rev.pending ? `${rev.pending} pending` : 'up to date'}${rev.edited.length ? `; edited: ${rev.edited.join(', ')}` : ''}${rev.drift === null ? '' : rev.drift.length ? '; schema drift' : '; no drift'}`,
+    );
   for (const s of rev?.steps ?? []) o.out(`  step: ${s.revision} ${s.label}${s.rowsTotal ? ` ${s.rowsDone}/${s.rowsTotal} rows` : ''}`);
   if (d.missing.length) o.out(`  missing: ${d.missing.join(', ')}`);
   if (d.reachable) o.out(`  backup: ${d.backup ? `${d.backup.latest} (${age(d.backup.ageSeconds)} old)` : 'none found'}`);

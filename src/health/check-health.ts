@@ -39,7 +39,12 @@ export function summarise(databases: DatabaseHealth[]): HealthReport {
   const warnings = databases.flatMap((d) => named(d, d.warnings));
   // The schema part: everything but reachability and the server's own load.
   const schemaErrors = databases.filter((d) => d.reachable).flatMap((d) => named(d, d.errors));
-  const schemaWarnings = databases.flatMap((d) => named(d, d.warnings.filter((w) => !/connections in use|wait for a lock/.test(w))));
+  const schemaWarnings = databases.flatMap((d) =>
+    named(
+      d,
+      d.warnings.filter((w) => !/connections in use|wait for a lock/.test(w)),
+    ),
+  );
   return {
     success: errors.length === 0,
     errors,

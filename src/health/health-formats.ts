@@ -47,7 +47,12 @@ export function ietfHealthBody(r: HealthReport) {
     const add = (measurement: string, c: Omit<IetfCheck, keyof typeof base>) => (checks[`${d.name}:${measurement}`] = [{ ...base, ...c }]);
     add('responseTime', { observedValue: d.latencyMs ?? undefined, observedUnit: 'ms', status: d.reachable ? status : 'fail', output: d.errors[0] });
     if (d.revisions) add('pendingRevisions', { observedValue: d.revisions.pending, status: d.revisions.pending ? 'fail' : 'pass' });
-    if (d.server) add('connections', { observedValue: d.server.connections, observedUnit: `of ${d.server.maxConnections}`, status: d.warnings.some((w) => w.includes('connections')) ? 'warn' : 'pass' });
+    if (d.server)
+      add('connections', {
+        observedValue: d.server.connections,
+        observedUnit: `of ${d.server.maxConnections}`,
+        status: d.warnings.some((w) => w.includes('connections')) ? 'warn' : 'pass',
+      });
     if (d.backup) add('backupAge', { observedValue: d.backup.ageSeconds, observedUnit: 's', status: 'pass' });
   }
   const all = Object.values(checks).flat();

@@ -52,7 +52,10 @@ export function healthHandler(options: HandlerOptions = {}): Handler {
 }
 
 const ANSWERS: Record<string, (r: HealthReport) => [number, unknown, string?]> = {
-  '/readyz': (r) => [r.ready ? 200 : 503, { ready: r.ready, reasons: r.databases.filter((d) => d.required).flatMap((d) => d.errors.map((e) => `${d.name}: ${e}`)) }],
+  '/readyz': (r) => [
+    r.ready ? 200 : 503,
+    { ready: r.ready, reasons: r.databases.filter((d) => d.required).flatMap((d) => d.errors.map((e) => `${d.name}: ${e}`)) },
+  ],
   '/api/v1/health/database': (r) => [r.success ? 200 : 503, databaseHealthBody(r)],
   '/api/health': (r) => [r.ready ? 200 : 503, apiHealthBody(r)],
   '/health': (r) => [r.ready ? 200 : 503, ietfHealthBody(r), 'application/health+json'],

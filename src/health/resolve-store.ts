@@ -61,9 +61,13 @@ export async function resolveStore(name: string, options: ResolveStoreOptions = 
       subject: name,
       hint: `The map's sources are ${Object.keys(map.sources).join(', ')}; name a table one of them holds, or qualify it as file.db:table.`,
     });
-  throw new FerryError('USAGE', `${tableName} is in ${found.length} legacy files: say which, as ${found.map((f) => `${path.basename(f.legacy.file)}:${tableName}`).join(' or ')}.`, {
-    subject: name,
-  });
+  throw new FerryError(
+    'USAGE',
+    `${tableName} is in ${found.length} legacy files: say which, as ${found.map((f) => `${path.basename(f.legacy.file)}:${tableName}`).join(' or ')}.`,
+    {
+      subject: name,
+    },
+  );
 }
 
 function modeOf(options: ResolveStoreOptions): StoreMode {
@@ -78,7 +82,9 @@ async function consolidationMap(options: ResolveStoreOptions): Promise<{ map: Co
   if (options.consolidate) return { map: options.consolidate, dir: options.configDir ?? options.cwd ?? process.cwd() };
   const loaded = await loadConfig({ cwd: options.cwd, required: true });
   if (!loaded.config.consolidate)
-    throw new FerryError('CONFIG_INVALID', `${loaded.file} has no consolidate section, so ferry cannot say where tables live.`, { subject: loaded.file ?? undefined });
+    throw new FerryError('CONFIG_INVALID', `${loaded.file} has no consolidate section, so ferry cannot say where tables live.`, {
+      subject: loaded.file ?? undefined,
+    });
   return { map: loaded.config.consolidate, dir: loaded.dir };
 }
 
