@@ -23,26 +23,22 @@
  * ferry's step lines), against the writer's idle figures measured first.
  *
  *   node dist/bench/online-bench.js [--rows 1000000] [--rate 200] [--hold 2000] [--lock-timeout 1000]
- *     [--long-hold 6000] [--idle 5000] [--only add-column,foreign-key,...] [--db ferry_bench_online] [--keep]
+ *     [--long-hold 6000] [--batch-time 200ms] [--idle 10000] [--only add-column,foreign-key,...] [--db ferry_bench_online] [--keep]
  *
  * Writes bench/work/online-results-<rows>.json and a Markdown summary on stdout.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { dropDatabase, freshDatabase, pgServerVersion, pgUrl, psqlArgs } from './copy-floor.js';
-import type { WriterReport } from './online-writer.js';
+import { nowMs, startReader, startWriter, timed, type Timed } from './online-processes.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const FERRY = path.join(ROOT, 'bin', 'ferry.js');
 const WORK = path.join(ROOT, 'bench', 'work');
-const WRITER_JS = path.join(HERE, 'online-writer.js');
-const READER_JS = path.join(HERE, 'online-reader.js');
 
 /** The writer writes this long before the operation and after it. */
 const WARM_UP_MS = 1000;
@@ -55,7 +51,6 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1]! : fallback;
 }
 
-const nowMs = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
@@ -89,7 +84,8 @@ const RENAME_RESET = `DO $$ BEGIN
   END IF;
 END $$`;
 
-function operations(longHoldMs: number): Operation[] {
+/** The operations; `batchTime` is the backfill's target time per batch (ferry's default is 200ms). */
+function operations(longHoldMs: number, batchTime: string): Operation[] {
   const addColumn: Operation = {
     key: 'add-column',
     title: 'add a column with a default',
@@ -140,106 +136,12 @@ function operations(longHoldMs: number): Operation[] {
       title: 'backfill a column (amount2 = amount * 2)',
       reset: ['ALTER TABLE accounts DROP COLUMN IF EXISTS amount2', 'ALTER TABLE accounts ADD COLUMN amount2 int'],
       plain: 'UPDATE accounts SET amount2 = amount * 2',
-      ferry: [`await ctx.backfill({ table: 'accounts', set: { amount2: 'amount * 2' }, batchTime: '200ms', pause: 0 });`],
+      ferry: [`await ctx.backfill({ table: 'accounts', set: { amount2: 'amount * 2' }, batchTime: '${batchTime}', pause: 0 });`],
       backfill: true,
     },
   ];
-  if (longHoldMs > 0)
-    ops.push({ ...addColumn, key: 'add-column-long-read', title: `add a column with a default, the read held ${longHoldMs / 1000} s`, holdMs: longHoldMs });
+  if (longHoldMs > 0) ops.push({ ...addColumn, key: 'add-column-long-read', holdMs: longHoldMs });
   return ops;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Processes
-
-interface Timed {
-  code: number | null;
-  start: number;
-  end: number;
-  stdout: string;
-  stderr: string;
-  /** Each stderr line with when it arrived (ferry's step lines date its after-commit steps). */
-  lines: { t: number; line: string }[];
-}
-
-/** A command to its exit, timed; its stderr kept line by line with arrival times. */
-function timed(cmd: string, args: string[], cwd?: string): Promise<Timed> {
-  const start = nowMs();
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-  let stdout = '';
-  let stderr = '';
-  let partial = '';
-  const lines: Timed['lines'] = [];
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => {
-    const t = nowMs();
-    stderr += c.toString();
-    const parts = (partial + c.toString()).split('\n');
-    partial = parts.pop()!;
-    for (const line of parts) lines.push({ t, line });
-  });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, start, end: nowMs(), stdout, stderr, lines }));
-  });
-}
-
-interface Writer {
-  ready: Promise<void>;
-  /** The app's new version: inserts name `tier` instead of `plan`. */
-  moveApp(): void;
-  stop(): Promise<WriterReport>;
-}
-
-function startWriter(url: string, rate: number, rows: number, firstId: number): Writer {
-  const child = spawn(process.execPath, [WRITER_JS, url, String(rate), String(rows), String(firstId)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.startsWith('ready\n')) resolve();
-    });
-    void closed.then((code) => reject(new Error(`the writer exited (${code}) before it was ready`)));
-  });
-  return {
-    ready,
-    moveApp: () => child.kill('SIGUSR2'),
-    stop: async () => {
-      child.kill('SIGTERM');
-      const code = await closed;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (!line) throw new Error(`the writer printed no report (exit ${code})`);
-      return JSON.parse(line) as WriterReport;
-    },
-  };
-}
-
-interface Reader {
-  /** When the reader began (spawned). */
-  started: number;
-  /** When it held its lock, after its count(*). */
-  holding: Promise<number>;
-  released: Promise<number>;
-}
-
-function startReader(url: string, holdMs: number): Reader {
-  const started = nowMs();
-  const child = spawn(process.execPath, [READER_JS, url, String(holdMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const events: Record<string, number> = {};
-  const holding = new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      for (const l of out.split('\n')) if (l.startsWith('{')) Object.assign(events, JSON.parse(l) as Record<string, number>);
-      if (events.holding) resolve(events.holding);
-    });
-    child.on('close', (code) => (events.holding ? undefined : reject(new Error(`the reader exited (${code}) before it held its lock`))));
-  });
-  const released = new Promise<number>((resolve, reject) =>
-    child.on('close', (code) => (events.released ? resolve(events.released) : reject(new Error(`the reader exited (${code}) without committing`)))),
-  );
-  return { started, holding, released };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,12 +169,14 @@ interface Latency {
   p50: number;
   p99: number;
   max: number;
+  /** Writes that took over 50 ms (idle writes take 2-3 ms). */
+  over50: number;
 }
 
 function latency(ms: number[]): Latency {
   const s = ms.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   const at = (q: number) => (s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]! : NaN);
-  return { writes: s.length, p50: at(0.5), p99: at(0.99), max: s.length ? s[s.length - 1]! : NaN };
+  return { writes: s.length, p50: at(0.5), p99: at(0.99), max: s.length ? s[s.length - 1]! : NaN, over50: s.filter((x) => x > 50).length };
 }
 
 /** What one run of one form measured. */
@@ -420,8 +324,10 @@ function backfillWindow(run: Timed | undefined): [number, number] | undefined {
   return [done.t - ms, done.t];
 }
 
+/** A failed command's error line (ferry prints `error: ...` then a hint), else its last lines. */
 function lastLines(text: string): string {
-  return text.trim().split('\n').slice(-4).join(' | ').slice(0, 600);
+  const lines = text.trim().split('\n');
+  return (lines.find((l) => l.startsWith('error:')) ?? lines.slice(-3).join(' | ')).slice(0, 400);
 }
 
 /** The writer alone: its latency with nothing else running. */
@@ -453,31 +359,37 @@ async function setup(env: Env): Promise<number> {
   return nowMs() - t0;
 }
 
+/** Milliseconds as they are compared with the lock timeout: whole, never rounded to seconds. */
+function ms(x: number): string {
+  return Number.isFinite(x) ? `${Math.round(x).toLocaleString('en-US')} ms` : '-';
+}
+
 function fmt(ms: number): string {
   if (!Number.isFinite(ms)) return '-';
   return ms < 1000 ? `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-function summary(env: Env, idleFigures: Latency, results: RunFigures[]): string {
+function summary(env: Env, idleFigures: Latency, idleAfter: Latency, results: RunFigures[]): string {
   const out: string[] = [];
   out.push(`idle writer (${env.rate} writes/s, nothing else running): p50 ${fmt(idleFigures.p50)}, p99 ${fmt(idleFigures.p99)}, max ${fmt(idleFigures.max)}`);
+  out.push(`idle writer after the runs: p50 ${fmt(idleAfter.p50)}, p99 ${fmt(idleAfter.p99)}, max ${fmt(idleAfter.max)}`);
   out.push('');
   out.push('| operation | form | ok | wall | longest write stall | p50 / p99 while it ran | failed writes | ferry lock waits |');
   out.push('|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const wall = r.partsMs.length > 1 ? `${fmt(r.wallMs)} (${r.partsMs.map(fmt).join(' + ')})` : fmt(r.wallMs);
     out.push(
-      `| ${r.title} (read held ${r.holdMs / 1000} s) | ${r.form} | ${r.ok ? 'yes' : `**no**: ${r.error}`} | ${wall} | ${fmt(r.stallMs)} | ${fmt(r.during.p50)} / ${fmt(r.during.p99)} | ${r.writesFailed}${r.firstFailure ? ` (${r.firstFailure})` : ''} | ${r.lockWaits ?? ''} |`,
+      `| ${r.title} (read held ${r.holdMs / 1000} s) | ${r.form} | ${r.ok ? 'yes' : `**no**: ${r.error}`} | ${wall} | ${ms(r.stallMs)} | ${fmt(r.during.p50)} / ${fmt(r.during.p99)} | ${r.writesFailed}${r.firstFailure ? ` (${r.firstFailure})` : ''} | ${r.lockWaits ?? ''} |`,
     );
   }
   const bf = results.filter((r) => r.backfill);
   if (bf.length) {
     out.push('');
-    out.push('| backfill | rows/s | its time | writer p50 / p99 / max during it | p99 against idle |');
-    out.push('|---|---|---|---|---|');
+    out.push('| backfill | rows/s | its time | writer p50 / p99 / max during it | writes over 50 ms | p99 against idle |');
+    out.push('|---|---|---|---|---|---|');
     for (const r of bf)
       out.push(
-        `| ${r.form} | ${Math.round(r.backfill!.rowsPerSecond).toLocaleString('en-US')} | ${fmt(r.backfill!.ms)} | ${fmt(r.backfill!.during.p50)} / ${fmt(r.backfill!.during.p99)} / ${fmt(r.backfill!.during.max)} | ${(r.backfill!.during.p99 / idleFigures.p99).toFixed(2)}x |`,
+        `| ${r.form} | ${Math.round(r.backfill!.rowsPerSecond).toLocaleString('en-US')} | ${fmt(r.backfill!.ms)} | ${fmt(r.backfill!.during.p50)} / ${fmt(r.backfill!.during.p99)} / ${fmt(r.backfill!.during.max)} | ${r.backfill!.during.over50} of ${r.backfill!.during.writes} | ${(r.backfill!.during.p99 / idleFigures.p99).toFixed(2)}x |`,
       );
   }
   const ferryRuns = results.filter((r) => r.form === 'ferry');
@@ -485,10 +397,12 @@ function summary(env: Env, idleFigures: Latency, results: RunFigures[]): string 
   const fb = bf.find((r) => r.form === 'ferry')?.backfill;
   out.push('');
   out.push(
-    `goal: no write waits longer than ferry's lock timeout (${env.lockTimeoutMs} ms) in any ferry run: ${over.length === 0 ? 'met' : 'NOT met'} (longest ${fmt(Math.max(...ferryRuns.map((r) => r.stallMs)))}${over.length ? `; over: ${over.map((r) => `${r.op} ${fmt(r.stallMs)}`).join(', ')}` : ''})`,
+    `goal: no write waits longer than ferry's lock timeout (${env.lockTimeoutMs} ms) in any ferry run: ${over.length === 0 ? 'met' : 'NOT met'} (longest ${ms(Math.max(...ferryRuns.map((r) => r.stallMs)))}${over.length ? `; over: ${over.map((r) => `${r.op} ${ms(r.stallMs)}`).join(', ')}` : ''})`,
   );
   if (fb) {
-    out.push(`goal: backfill >= 50,000 rows/s with pause 0: ${fb.rowsPerSecond >= 50_000 ? 'met' : 'NOT met'} (${Math.round(fb.rowsPerSecond).toLocaleString('en-US')} rows/s)`);
+    out.push(
+      `goal: backfill >= 50,000 rows/s with pause 0: ${fb.rowsPerSecond >= 50_000 ? 'met' : 'NOT met'} (${Math.round(fb.rowsPerSecond).toLocaleString('en-US')} rows/s)`,
+    );
     out.push(
       `goal: writer p99 during the backfill within 2x idle: ${fb.during.p99 <= 2 * idleFigures.p99 ? 'met' : 'NOT met'} (${fmt(fb.during.p99)} against ${fmt(idleFigures.p99)}, ${(fb.during.p99 / idleFigures.p99).toFixed(2)}x)`,
     );
@@ -501,7 +415,7 @@ async function main(): Promise<void> {
   const db = arg('db', 'ferry_bench_online');
   const only = process.argv.includes('--only') ? arg('only', '').split(',') : null;
   const keep = process.argv.includes('--keep');
-  const ops = operations(Number(arg('long-hold', '6000')));
+  const ops = operations(Number(arg('long-hold', '6000')), arg('batch-time', '200ms'));
   freshDatabase(db);
   const url = pgUrl(db);
   const admin = new pg.Client({ connectionString: url, application_name: 'ferry-bench-admin' });
@@ -522,7 +436,7 @@ async function main(): Promise<void> {
   try {
     console.log(`PostgreSQL ${pgServerVersion()}, ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(2)}`);
     console.log(`setup: ${rows.toLocaleString('en-US')} rows in ${fmt(await setup(env))}`);
-    const idleFigures = await idle(env, Number(arg('idle', '5000')));
+    const idleFigures = await idle(env, Number(arg('idle', '10000')));
     console.log(`idle writer: p50 ${fmt(idleFigures.p50)}, p99 ${fmt(idleFigures.p99)}, max ${fmt(idleFigures.max)} (${idleFigures.writes} writes)`);
     for (const op of ops) {
       if (only && !only.includes(op.key)) continue;
@@ -530,19 +444,23 @@ async function main(): Promise<void> {
         const r = await runOne(env, op, form);
         results.push(r);
         console.log(
-          `${op.key} ${form}: ${r.ok ? 'ok' : `FAILED ${r.error}`}, wall ${fmt(r.wallMs)}, longest stall ${fmt(r.stallMs)}, p99 ${fmt(r.during.p99)}, failed writes ${r.writesFailed}` +
+          `${op.key} ${form}: ${r.ok ? 'ok' : `FAILED ${r.error}`}, wall ${fmt(r.wallMs)}, longest stall ${ms(r.stallMs)}, p99 ${fmt(r.during.p99)}, failed writes ${r.writesFailed}` +
             (r.lockWaits !== undefined ? `, lock waits ${r.lockWaits}` : '') +
             (r.backfill ? `, backfill ${Math.round(r.backfill.rowsPerSecond)} rows/s, p99 during it ${fmt(r.backfill.during.p99)}` : '') +
             (r.steps?.length ? `\n    ${r.steps.join('\n    ')}` : ''),
         );
       }
     }
+    const idleAfter = await idle(env, Number(arg('idle', '10000')));
     console.log('');
-    console.log(summary(env, idleFigures, results));
+    console.log(summary(env, idleFigures, idleAfter, results));
     fs.mkdirSync(WORK, { recursive: true });
     const file = path.join(WORK, `online-results-${rows}.json`);
-    const settings = { rate: env.rate, holdMs: env.holdMs, lockTimeoutMs: env.lockTimeoutMs };
-    fs.writeFileSync(file, JSON.stringify({ rows, ...settings, postgres: pgServerVersion(), idle: idleFigures, results, date: new Date().toISOString() }, null, 2));
+    const settings = { rate: env.rate, holdMs: env.holdMs, lockTimeoutMs: env.lockTimeoutMs, batchTime: arg('batch-time', '200ms') };
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ rows, ...settings, postgres: pgServerVersion(), idle: idleFigures, idleAfter, results, date: new Date().toISOString() }, null, 2),
+    );
     console.log(`\nfigures: ${path.relative(ROOT, file)}`);
   } finally {
     await admin.end();

@@ -59,7 +59,10 @@ async function main(): Promise<void> {
     const id = first + k;
     const sql =
       k % 2 === 0
-        ? { text: `INSERT INTO accounts (id, org_id, email, ${planColumn}, amount) VALUES ($1, $2, $3, 'pro', $4)`, values: [id, 1 + (k % ORGS), `w${id}@example.com`, k % 1000] }
+        ? {
+            text: `INSERT INTO accounts (id, org_id, email, ${planColumn}, amount) VALUES ($1, $2, $3, 'pro', $4)`,
+            values: [id, 1 + (k % ORGS), `w${id}@example.com`, k % 1000],
+          }
         : { text: 'UPDATE accounts SET amount = amount + 1 WHERE id = $1', values: [1 + Math.floor(Math.random() * rows)] };
     const i = report.due.push(due) - 1;
     report.ms.push(NaN);

@@ -4,7 +4,7 @@ import { durationMs } from '../util/duration.js';
 import type { BackfillOptions } from './revision-types.js';
 
 /** The time one batch should take by default: short enough that a row lock never stalls the app for long. */
-const DEFAULT_BATCH_MS = 200;
+const DEFAULT_BATCH_MS = 50;
 
 /** `ctx.backfill`'s options, checked, as the step the migrator runs after the revision's transaction. */
 export function backfillStep(o: BackfillOptions): BackfillStep {

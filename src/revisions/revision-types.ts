@@ -70,7 +70,7 @@ export interface BackfillOptions {
   where?: string;
   /** The first batch's rows (default 1000); later batches adapt to `batchTime`. */
   batchSize?: number;
-  /** How long one batch should take (default '200ms'). */
+  /** How long one batch should take (default '50ms'). */
   batchTime?: string | number;
   /** Pause between batches (default 0), e.g. '100ms'. */
   pause?: string | number;

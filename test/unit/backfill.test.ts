@@ -18,7 +18,7 @@ test('ctx.backfill options are checked before anything runs, with one message na
     table: 'orders',
     set: { c: 'round(t * 100)' },
     batchSize: 1000,
-    batchMs: 200,
+    batchMs: 50,
     pauseMs: 100,
   });
   assert.throws(() => backfillStep({ table: 'orders', set: {} }), /set must map each column to an SQL expression/);

@@ -127,7 +127,7 @@ export async function postgresExpand(engine: Engine, x: ColumnExpansion): Promis
         set: { [x.to]: convert(from) },
         where: `${to} IS DISTINCT FROM ${convert(from)}`,
         batchSize: 1000,
-        batchMs: 200,
+        batchMs: 50,
         pauseMs: 0,
         setup: ["SET LOCAL ferry.expand = 'backfill'"],
       },
