@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FerryError } from '../errors.js';
-import { sha256File } from '../util/fs-atomic.js';
+import { roleOf } from '../engines/registry.js';
+import { sha256File, writeFileAtomic } from '../util/fs-atomic.js';
 import { fileRoleOf } from './file-database.js';
-import { MANIFEST_NAME, SET_NAME_PATTERN, type BackupManifest } from './manifest.js';
+import { MANIFEST_NAME, SET_NAME_PATTERN, type BackupFileEntry, type BackupManifest } from './manifest.js';
+import { checkDump } from './server-dumps.js';
 
 /** A backup set found on disk. */
 export interface BackupSetInfo {
@@ -68,6 +70,7 @@ export function listBackups(dir: string): BackupSetInfo[] {
       });
       continue;
     }
+    const failed = failedCheck(p);
     out.push({
       id: name,
       path: p,
@@ -76,9 +79,20 @@ export function listBackups(dir: string): BackupSetInfo[] {
       files: manifest.files.length,
       bytes: manifest.files.reduce((s, f) => s + f.size, 0),
       manifest,
+      ...(failed ? { damaged: failed } : {}),
     });
   }
   return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.id.localeCompare(a.id)));
+}
+
+/** Why the set's last deep check failed, or undefined (never checked, or passed). */
+function failedCheck(setDir: string): string | undefined {
+  try {
+    const check = JSON.parse(fs.readFileSync(path.join(setDir, CHECK_NAME), 'utf8')) as { ok: boolean; problems: BackupProblem[]; checkedAt: string };
+    return check.ok ? undefined : `failed its check at ${check.checkedAt}: ${check.problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Finds a set by id or path; `latest` (or nothing) means the newest. */
@@ -115,8 +129,19 @@ export interface BackupProblem {
   problem: string;
 }
 
-/** Checks every file of a set: present, same SHA-256 as recorded, and passing integrity_check. */
-export async function checkBackup(setDir: string, only?: string[]): Promise<BackupProblem[]> {
+/** How deep a check goes. */
+export interface CheckOptions {
+  /** Dumps are restored into a scratch database and their digests compared with the manifest's (`ferry backups --check`). */
+  deep?: boolean;
+  /** The server the scratch databases go on (default: DATABASE_URL, else the dump's recorded source). */
+  url?: string;
+}
+
+/**
+ * Checks every file of a set: present, same SHA-256 as recorded, and passing integrity_check (a
+ * dump: its table of contents reads; `deep`: it restores to exactly the rows the manifest lists).
+ */
+export async function checkBackup(setDir: string, only?: string[], options: CheckOptions = {}): Promise<BackupProblem[]> {
   const manifest = readManifest(setDir);
   const problems: BackupProblem[] = [];
   for (const f of manifest.files) {
@@ -131,6 +156,10 @@ export async function checkBackup(setDir: string, only?: string[]): Promise<Back
       problems.push({ file: f.name, problem: `SHA-256 differs from the manifest (${sha.slice(0, 12)}… vs ${f.sha256.slice(0, 12)}…)` });
       continue;
     }
+    if (f.method === 'dump') {
+      problems.push(...(await checkDumpFile(p, f, options)));
+      continue;
+    }
     let integrity: string;
     try {
       integrity = await fileRoleOf(p, 'backup').integrityCheck(p);
@@ -140,4 +169,25 @@ export async function checkBackup(setDir: string, only?: string[]): Promise<Back
     if (integrity !== 'ok') problems.push({ file: f.name, problem: `integrity_check: ${integrity}` });
   }
   return problems;
+}
+
+/** A dump's check: its table of contents reads, and (deep) a test restore holds the manifest's rows. */
+async function checkDumpFile(file: string, entry: BackupFileEntry, options: CheckOptions): Promise<BackupProblem[]> {
+  const role = roleOf(entry.dialect ?? 'postgres', 'serverBackup');
+  const readable = await role.readable(file);
+  if (readable !== 'ok') return [{ file: entry.name, problem: `its table of contents does not read: ${readable}` }];
+  if (!options.deep) return [];
+  try {
+    return (await checkDump(file, entry, options.url ?? process.env.DATABASE_URL)).map((problem) => ({ file: entry.name, problem }));
+  } catch (e) {
+    if (e instanceof FerryError && (e.code === 'USAGE' || e.code === 'CONNECT' || e.code === 'AUTH' || e.code === 'PRIVILEGE')) throw e;
+    return [{ file: entry.name, problem: `the test restore failed: ${(e as Error).message}` }];
+  }
+}
+
+/** What a deep check found, kept in the set (`check.json`): a set that failed is damaged, never "latest". */
+export const CHECK_NAME = 'check.json';
+
+export function recordCheck(setDir: string, problems: BackupProblem[]): void {
+  writeFileAtomic(path.join(setDir, CHECK_NAME), JSON.stringify({ checkedAt: new Date().toISOString(), ok: problems.length === 0, problems }, null, 2) + '\n');
 }

@@ -5,10 +5,11 @@ import { FerryError } from '../errors.js';
 import { fsyncDir, fsyncFile, makeDirs, removeSqliteFiles, sha256File, timestampName, writeFileAtomic } from '../util/fs-atomic.js';
 import { fileRoleOf } from './file-database.js';
 import { MANIFEST_NAME, type BackupFileEntry, type BackupManifest } from './manifest.js';
+import { dumpInto, isServerDatabase } from './server-dumps.js';
 
 /** Options of `ferry backup` / `createBackup()`. */
 export interface CreateBackupOptions {
-  /** SQLite files to back up. */
+  /** SQLite files, and URLs of server databases (dumped), to back up. */
   files: string[];
   /** Folder that holds backup sets; a new `YYYYMMDD_HHMMSS` folder is made inside. */
   dir: string;
@@ -35,8 +36,9 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   if (options.files.length === 0) throw new FerryError('USAGE', 'Nothing to back up: no files given.', { hint: 'ferry backup path/to/app.db [more.db ...]' });
   // Asked first, of each file as named: a database whose engine cannot be backed up (a plug-in's
   // URL, say) is one NOT_SUPPORTED error naming the engine, before any path or folder is touched.
-  for (const f of options.files) fileRoleOf(f, 'backup');
-  for (const f of options.files) {
+  const local = options.files.filter((f) => !isServerDatabase(f));
+  for (const f of local) fileRoleOf(f, 'backup');
+  for (const f of local) {
     if (!fs.existsSync(f)) throw new FerryError('SOURCE_MISSING', `${f} does not exist.`, { subject: f, hint: 'Check the path.' });
   }
   prepareBackupDir(options.dir);
@@ -89,6 +91,12 @@ async function backupFiles(options: CreateBackupOptions, partial: string): Promi
   const entries: BackupFileEntry[] = [];
   const used = new Set<string>();
   for (const file of options.files) {
+    if (isServerDatabase(file)) {
+      const entry = await dumpInto(file, partial, used);
+      entries.push(entry);
+      options.onFile?.(entry);
+      continue;
+    }
     const abs = path.resolve(file);
     let name = path.basename(abs);
     // Two sources with one base name from different folders keep distinct copies.

@@ -18,9 +18,14 @@ export interface BackupFileEntry {
   sha256: string;
   /** Rows per table at backup time. */
   tables: Record<string, number>;
-  /** Result of PRAGMA integrity_check on the copy. */
+  /** Result of PRAGMA integrity_check on the copy; for a dump, whether its table of contents reads. */
   integrity: string;
-  method: 'vacuum-into';
+  /** `vacuum-into`: a SQLite file's copy; `dump`: a server database's dump (pg_dump -Fc). */
+  method: 'vacuum-into' | 'dump';
+  /** A dump's engine, server version and the tool that made it. */
+  dialect?: string;
+  serverVersion?: string;
+  tool?: string;
   /** Rows and content digest per table ("rows:hex"), to tell later whether the source changed. */
   digests?: Record<string, string>;
   /** The source file's size and times (and its -wal's) when it was read: a cheap "unchanged". */

@@ -7,6 +7,9 @@ import { checkBackup, findBackup } from './backup-catalog.js';
 import { createBackup } from './create-backup.js';
 import { fileRoleOf, openFile } from './file-database.js';
 import type { BackupFileEntry } from './manifest.js';
+import { digestProblems, isServerDatabase } from './server-dumps.js';
+import { maskPassword } from '../engine/secrets.js';
+import { parseUrl, roleOf } from '../engines/registry.js';
 
 /** Options of `ferry restore` / `restoreBackup()`. */
 export interface RestoreOptions {
@@ -16,8 +19,10 @@ export interface RestoreOptions {
   from?: string;
   /** Only these files of the set (by name in the set). */
   files?: string[];
-  /** Restore a single file to this path instead of its original place. */
+  /** Restore a single file to this path instead of its original place (a dump: the database URL it goes to). */
   to?: string;
+  /** A dump over a database that holds tables: replace them (after backing it up), in one transaction. */
+  replace?: boolean;
   busyTimeoutMs?: number;
 }
 
@@ -52,6 +57,12 @@ export async function planRestore(options: RestoreOptions): Promise<{ set: strin
   const { set, wanted } = await chosenFiles(options);
   const files: PlannedRestore[] = [];
   for (const f of wanted) {
+    if (f.method === 'dump') {
+      const to = options.to ?? f.source;
+      const now = await roleOf(parseUrl(to).dialect, 'serverBackup').state(to);
+      files.push({ name: f.name, path: maskPassword(to), tables: f.tables, current: now === 'has-tables' ? {} : null });
+      continue;
+    }
     const dest = path.resolve(options.to ?? f.source);
     files.push({ name: f.name, path: dest, tables: f.tables, current: fs.existsSync(dest) ? await currentRows(dest) : null });
   }
@@ -104,6 +115,7 @@ async function chosenFiles(
  */
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
   const { set, wanted } = await chosenFiles(options);
+  if (wanted.some((f) => f.method === 'dump')) return restoreDumpOf(set, wanted, options);
   // What is about to be replaced is kept first, as a set of its own: a restore can be undone.
   const destinations = wanted.map((f) => path.resolve(options.to ?? f.source));
   const before = await keepBeforeRestore(
@@ -114,6 +126,37 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const restored: RestoredFile[] = [];
   for (const [i, f] of wanted.entries()) restored.push(await restoreFile(path.join(set.path, f.name), destinations[i]!, f, before, options.busyTimeoutMs));
   return { set: set.id, restored, before: before?.set ?? null };
+}
+
+/**
+ * Restores a dump (`--to URL`): into a missing or empty database as it is; over one that holds
+ * tables only with `replace`, after backing that database up as a set of its own (the restore's
+ * undo), and in one transaction. The result's digests must equal the manifest's.
+ */
+async function restoreDumpOf(set: ReturnType<typeof findBackup>, wanted: BackupFileEntry[], options: RestoreOptions): Promise<RestoreResult> {
+  const [entry] = wanted;
+  if (wanted.length !== 1 || !options.to || !isServerDatabase(options.to))
+    throw new FerryError('USAGE', `${set.id} holds the dump ${wanted.find((f) => f.method === 'dump')!.name}: restore it alone, into a database you name.`, {
+      hint: `ferry restore ${set.id} --file ${wanted.find((f) => f.method === 'dump')!.name} --to postgres://user@host/db`,
+    });
+  const to = options.to;
+  const role = roleOf(parseUrl(to).dialect, 'serverBackup');
+  const now = await role.state(to);
+  if (now === 'has-tables' && !options.replace)
+    throw new FerryError('TARGET_NOT_EMPTY', `${maskPassword(to)} already holds tables; nothing was restored.`, {
+      subject: maskPassword(to),
+      hint: 'Restore into an empty or new database, or pass --replace: ferry then backs that database up first (the undo) and replaces it in one transaction.',
+    });
+  const before = now === 'has-tables' ? await createBackup({ files: [to], dir: options.dir, reason: 'before-restore' }) : null;
+  const digests = await role.restore(path.join(set.path, entry!.name), to, { replace: now === 'has-tables' });
+  const problems = digestProblems(entry!.digests ?? {}, digests);
+  if (problems.length)
+    throw new FerryError('VERIFY_FAILED', `${maskPassword(to)} does not hold what the manifest of ${set.id} lists after the restore: ${problems.join('; ')}.`, {
+      subject: maskPassword(to),
+      hint: before ? `Undo with: ferry restore ${before.id} --to <the same URL> --replace` : 'Drop the database and restore from another set.',
+    });
+  const tables = Object.fromEntries(Object.entries(digests).map(([t, d]) => [t, Number(d.split(':')[0])]));
+  return { set: set.id, restored: [{ name: entry!.name, path: maskPassword(to), tables }], before: before?.id ?? null };
 }
 
 /**

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 // Loaded when used, so other commands start without the backup machinery.
@@ -36,12 +37,16 @@ export function registerBackupCommands(program: Command): void {
   commonOptions(
     program
       .command('backup')
-      .description('Back up SQLite files (VACUUM INTO, never a file copy) into a new timestamped set with a manifest')
-      .argument('<files...>', 'SQLite files to back up')
+      .description(
+        'Back up SQLite files (VACUUM INTO, never a file copy) and PostgreSQL databases (pg_dump -Fc, digests in the same snapshot) into a new timestamped set with a manifest',
+      )
+      .argument('<databases...>', 'SQLite files and PostgreSQL URLs to back up')
       .option('-d, --dir <dir>', 'folder holding backup sets (default: config backup.dir, else ./backup beside the first file)'),
   ).action(
     action(async (o, files: string[], flags: CommonFlags & { dir?: string }) => {
-      const dir = await backupDir(flags, o, path.join(path.dirname(path.resolve(files[0]!)), 'backup'));
+      const { isServerDatabase } = await import('../backup/server-dumps.js');
+      const firstFile = files.find((f) => !isServerDatabase(f));
+      const dir = await backupDir(flags, o, firstFile ? path.join(path.dirname(path.resolve(firstFile)), 'backup') : 'backup');
       const { createBackup } = await import('../backup/create-backup.js');
       const set = await createBackup({
         files,
@@ -59,16 +64,24 @@ export function registerBackupCommands(program: Command): void {
   commonOptions(
     program
       .command('backups')
-      .description("List backup sets, newest first (--check verifies each file's SHA-256 and integrity)")
+      .description(
+        "List backup sets, newest first (--check verifies each file's SHA-256 and integrity, and restores each dump into a scratch database to compare it with its manifest)",
+      )
       .option('-d, --dir <dir>', 'folder holding backup sets (default: from the config, else ./backup)')
-      .option('--check', 'verify every file of every set'),
+      .option('--check', 'verify every file of every set; a set that fails is marked damaged and never used as latest')
+      .option('--url <url>', 'the PostgreSQL server that --check restores dumps on (default: DATABASE_URL, else where the dump came from)'),
   ).action(
-    action(async (o, flags: CommonFlags & { dir?: string; check?: boolean }) => {
+    action(async (o, flags: CommonFlags & { dir?: string; check?: boolean; url?: string }) => {
       lockTimeoutOf(flags);
       const dir = await backupDir(flags, o, 'backup');
-      const { listBackups, checkBackup } = await catalog();
+      const { listBackups, checkBackup, recordCheck } = await catalog();
       const sets = listBackups(dir);
       const rows = [];
+      const checked = async (setDir: string) => {
+        const problems = await checkBackup(setDir, undefined, { deep: true, url: flags.url });
+        recordCheck(setDir, problems);
+        return problems;
+      };
       for (const s of sets)
         rows.push({
           id: s.id,
@@ -77,7 +90,12 @@ export function registerBackupCommands(program: Command): void {
           reason: s.reason,
           files: s.manifest.files.map((f) => ({ name: f.name, source: f.source, size: f.size, rows: Object.values(f.tables).reduce((a, b) => a + b, 0) })),
           bytes: s.bytes,
-          problems: s.damaged ? [{ file: 'manifest.json', problem: s.damaged }] : flags.check ? await checkBackup(s.path) : undefined,
+          problems:
+            s.damaged && !(flags.check && fs.existsSync(path.join(s.path, 'manifest.json')))
+              ? [{ file: 'manifest.json', problem: s.damaged }]
+              : flags.check
+                ? await checked(s.path)
+                : undefined,
         });
       if (o.json) printJson(o, { ok: rows.every((r) => !r.problems?.length), dir, sets: rows });
       else if (rows.length === 0) o.out(`No backup sets in ${dir}`);
@@ -105,10 +123,11 @@ export function registerBackupCommands(program: Command): void {
       .argument('[set]', 'backup set id or folder (default: latest)')
       .option('-d, --dir <dir>', 'folder holding backup sets (default: from the config, else ./backup)')
       .option('-f, --file <name...>', 'only these files of the set')
-      .option('--to <path>', 'restore the one chosen file to this path instead of where it came from')
+      .option('--to <path>', 'restore the one chosen file to this path (a dump: to this database URL) instead of where it came from')
+      .option('--replace', 'a dump over a database that holds tables: back it up first, then replace it in one transaction')
       .option('--dry-run', 'check the set and say what would be replaced; change nothing'),
   ).action(
-    action(async (o, set: string | undefined, flags: CommonFlags & { dir?: string; file?: string[]; to?: string; dryRun?: boolean }) => {
+    action(async (o, set: string | undefined, flags: CommonFlags & { dir?: string; file?: string[]; to?: string; dryRun?: boolean; replace?: boolean }) => {
       const dir = await backupDir(flags, o, 'backup');
       const { restoreBackup, planRestore } = await import('../backup/restore-backup.js');
       const busyTimeoutMs = lockTimeoutOf(flags);
@@ -128,7 +147,7 @@ export function registerBackupCommands(program: Command): void {
         }
         return EXIT.ok;
       }
-      const r = await restoreBackup({ dir, from: set, files: flags.file, to: flags.to, busyTimeoutMs });
+      const r = await restoreBackup({ dir, from: set, files: flags.file, to: flags.to, busyTimeoutMs, replace: flags.replace });
       if (o.json) printJson(o, { ok: true, ...r });
       else {
         for (const f of r.restored)
@@ -139,8 +158,45 @@ export function registerBackupCommands(program: Command): void {
           );
         if (r.before)
           o.out(
-            `What the files held before is kept in the backup set ${r.before}; undo with: ferry restore ${r.before}${flags.dir ? ` --dir ${flags.dir}` : ''}`,
+            `What the files held before is kept in the backup set ${r.before}; undo with: ferry restore ${r.before}${flags.dir ? ` --dir ${flags.dir}` : ''}${flags.replace ? ' --to <the same URL> --replace' : ''}`,
           );
+      }
+      return EXIT.ok;
+    }),
+  );
+  registerPrune(program.commands.find((c) => c.name() === 'backups')!);
+}
+
+/** `ferry backups prune --keep-last N --keep-daily N --keep-weekly N [--dry-run]`. */
+function registerPrune(backups: Command): void {
+  commonOptions(
+    backups
+      .command('prune')
+      .description('Remove old backup sets, keeping the newest N, the newest of each of the last N days and weeks; never the only set that passes its check')
+      .option('-d, --dir <dir>', 'folder holding backup sets (default: from the config, else ./backup)')
+      .option('--keep-last <n>', 'keep the newest N sets')
+      .option('--keep-daily <n>', 'keep the newest set of each of the last N days that have one')
+      .option('--keep-weekly <n>', 'keep the newest set of each of the last N weeks that have one')
+      .option('--dry-run', 'say what would be removed; remove nothing'),
+  ).action(
+    action(async (o, flags: CommonFlags & { dir?: string; keepLast?: string; keepDaily?: string; keepWeekly?: string; dryRun?: boolean }) => {
+      const dir = await backupDir(flags, o, 'backup');
+      const count = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+      const { pruneBackups } = await import('../backup/prune-backups.js');
+      const r = await pruneBackups({
+        dir,
+        keepLast: count(flags.keepLast),
+        keepDaily: count(flags.keepDaily),
+        keepWeekly: count(flags.keepWeekly),
+        dryRun: flags.dryRun,
+      });
+      if (o.json) printJson(o, { ok: true, ...r });
+      else {
+        for (const d of r.sets)
+          o.out(
+            `  ${d.id}  ${d.keptFor.length ? `keep (${d.keptFor.join(', ')})` : r.dryRun ? paint(o, 'yellow', 'would remove') : paint(o, 'yellow', 'removed')}`,
+          );
+        o.out(`${r.dryRun ? 'Would remove' : 'Removed'} ${r.removed.length} of ${r.sets.length} set(s) in ${dir}.`);
       }
       return EXIT.ok;
     }),

@@ -178,6 +178,7 @@ function registerMigrate(program: Command, name: 'upgrade' | 'downgrade', descri
     .argument(name === 'upgrade' ? '[target]' : '<target>', 'where to go')
     .option('--sql', 'print the SQL that would run, and run nothing')
     .option('--dry-run', 'print which revisions would run, in order, and run nothing')
+    .option('--backup', 'PostgreSQL: take a dump and check it by a test restore before running (a SQLite file is always backed up)')
     .option('--no-backup', 'do not back up a SQLite database first');
   if (name === 'upgrade')
     cmd

@@ -13,6 +13,7 @@ import type { ActivityRoles } from './activity-roles.js';
 import type { CopyRoles } from './copy-roles.js';
 import type { FileRoles } from './file-roles.js';
 import type { HealthRoles } from './health-roles.js';
+import type { ServerBackupRoles } from './server-backup-role.js';
 import type { RevisionRoles } from './revision-roles.js';
 import type { LintRoles } from './lint-roles.js';
 import type { TargetLimits } from './target-limits.js';
@@ -30,7 +31,7 @@ export interface CoreRoles {
 }
 
 /** Every optional role an engine may supply. */
-export interface EngineRoles extends CoreRoles, RevisionRoles, CopyRoles, VerifyRoles, FileRoles, SyncRoles, LintRoles, ActivityRoles, HealthRoles {}
+export interface EngineRoles extends CoreRoles, RevisionRoles, CopyRoles, VerifyRoles, FileRoles, SyncRoles, LintRoles, ActivityRoles, HealthRoles, ServerBackupRoles {}
 
 /**
  * How an engine's databases are named: the light part of a driver, which commands that only name
@@ -60,6 +61,7 @@ export interface EngineDriver extends EngineNames {
 const ROLE_PURPOSE: Partial<Record<keyof EngineRoles, string>> = {
   typeMapper: 'type mapping (ferry copy)',
   healthFacts: 'health checks (ferry status, ferry serve)',
+  serverBackup: 'dumps of a server database (ferry backup, ferry backups --check, ferry restore --to)',
   limits: 'table limits (ferry copy)',
   runLock: 'schema revisions (ferry upgrade/downgrade/stamp)',
   versionTables: 'schema revisions (ferry upgrade/downgrade/stamp/current)',

@@ -51,8 +51,12 @@ export interface ApplyOptions {
   backup: boolean;
   /** The database's local file (its target's `file`; none for an in-memory or server database). */
   databaseFile?: string;
-  /** Where backups go (default: `backup/` beside the database file). */
+  /** Where backups go (default: `backup/` beside the database file; `./backup` for a server database). */
   backupDir?: string;
+  /** A server database: dump it and check the dump before running (`ferry upgrade --backup`). */
+  dumpFirst?: boolean;
+  /** The database's URL (for that dump). */
+  databaseUrl?: string;
   onEvent?: (e: RevisionEvent) => void;
   /** The plan's script revisions were already imported (see importPlan). */
   imported?: boolean;
@@ -102,8 +106,12 @@ export async function applyPlan(options: ApplyOptions): Promise<RevisionStep[]> 
   }
 }
 
-/** Backs the database file up before the run, when asked and the engine's databases are files. */
+/**
+ * Backs the database up before the run: a database file unless `--no-backup`; a server database
+ * only when asked (`--backup`), as a dump checked by a test restore ("backup completed and verified").
+ */
 async function backUpFirst(options: ApplyOptions): Promise<void> {
+  if (options.dumpFirst && options.databaseUrl && !options.databaseFile) return dumpFirst(options, options.databaseUrl);
   const file = options.databaseFile;
   if (!options.backup || !file || !options.engine.capabilities.fileBackup) return;
   // The backup layer loads only when used: a PostgreSQL run never loads it (start-up is most of a short run).
@@ -114,6 +122,29 @@ async function backUpFirst(options: ApplyOptions): Promise<void> {
     dir: options.backupDir ?? path.join(path.dirname(file), 'backup'),
     reason: `ferry ${options.direction === 'up' ? 'upgrade' : 'downgrade'}`,
   });
+  options.onEvent?.({ type: 'backup', set });
+}
+
+/** A dump of the server database, checked by restoring it into a scratch database, before anything runs. */
+async function dumpFirst(options: ApplyOptions, url: string): Promise<void> {
+  const { createBackup } = await import('../backup/create-backup.js');
+  const { checkBackup, recordCheck } = await import('../backup/backup-catalog.js');
+  const set = await createBackup({
+    files: [url],
+    dir: options.backupDir ?? path.resolve('backup'),
+    reason: `ferry ${options.direction === 'up' ? 'upgrade' : 'downgrade'}`,
+  });
+  const problems = await checkBackup(set.path, undefined, { deep: true, url });
+  recordCheck(set.path, problems);
+  if (problems.length)
+    throw new FerryError(
+      'BACKUP_INVALID',
+      `The dump taken before the run (${set.path}) failed its check: ${problems.map((p) => p.problem).join('; ')}. Nothing was run.`,
+      {
+        subject: set.path,
+        hint: 'Look at the set with ferry backups --check, fix what it names, and run the command again.',
+      },
+    );
   options.onEvent?.({ type: 'backup', set });
 }
 

@@ -49,7 +49,10 @@ export interface MigrateOptions extends RevisionTarget {
   target?: string;
   /** Print the SQL that would run instead of running it. */
   sql?: boolean;
-  /** Back up the database file first (default true; databases that are local files only). */
+  /**
+   * Back up first. A database file: unless false (the default backs it up). A server database: only
+   * when true, as a dump checked by a test restore.
+   */
   backup?: boolean;
   /** Only say which revisions would run, in order; run nothing and create nothing. */
   dryRun?: boolean;
@@ -173,6 +176,8 @@ async function runMigration(
     direction,
     backup,
     databaseFile: databaseFileOf(url),
+    dumpFirst: options.backup === true,
+    databaseUrl: url,
     onEvent: options.onEvent,
     // Unless the flag was given, a revision's lock waits grow to 10 s (the run lock's wait is separate).
     lockTimeoutMs: options.revisionLockTimeoutMs,

@@ -34,6 +34,7 @@ export const postgresDriver: EngineDriver = {
     // The rules load on first use: this module loads with every command.
     migrationLinter: lazyRole(async () => (await import('./postgres-migration-lint.js')).postgresMigrationLinter),
     activity: lazyRole(async () => (await import('./postgres-activity.js')).postgresActivity),
+    serverBackup: lazyRole(async () => (await import('./postgres-dump.js')).postgresServerBackup),
     healthFacts: lazyRole(async () => (await import('./postgres-health.js')).postgresHealthRoles.healthFacts),
   },
 };

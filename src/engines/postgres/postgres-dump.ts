@@ -1,0 +1,205 @@
+/**
+ * PostgreSQL dumps for backup sets: `pg_dump -Fc` reading the snapshot a ferry connection exported
+ * (`pg_export_snapshot()`, `pg_dump --snapshot`), while that connection digests every table in the
+ * same snapshot; `pg_restore` into a new, empty or replaced database, or a scratch one to check a
+ * dump. The tools get their settings through libpq's environment (PGHOST, PGPASSWORD, ...), never
+ * on their command line, and what they print is masked before it reaches a message.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { DumpResult, ServerBackupRole } from '../../engine/server-backup-role.js';
+import { maskPassword } from '../../engine/secrets.js';
+import { FerryError } from '../../errors.js';
+import { isInternalTable } from '../../schema/own-tables.js';
+import { digestPostgresTable } from './postgres-digest.js';
+import { connectPostgres } from './postgres-engine.js';
+import type { PostgresEngine } from './postgres-engine.js';
+import { findPassword } from './postgres-password.js';
+import { postgresTypeMapper } from './postgres-type-mapper.js';
+import { parsePostgresUrl, type PostgresTarget } from './postgres-url.js';
+import { withPostgresScratch } from './postgres-scratch.js';
+
+/** Rows and content digest ("rows:hex") of every table of the app's, as `ferry verify` digests them. */
+export async function postgresDigests(engine: PostgresEngine): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const table of (await engine.introspect()).tables) {
+    if (isInternalTable(table.name)) continue;
+    const columns = table.columns.map((c) => c.name);
+    const logicals = table.columns.map(
+      (c) => postgresTypeMapper.read({ table: table.name, column: c.name, declared: c.type, jsonb: true, integers: 'fit' }).type.logical,
+    );
+    out[table.name] = (
+      await digestPostgresTable(
+        engine,
+        table.name,
+        columns,
+        logicals,
+        table.columns.map((c) => c.type),
+      )
+    ).digest();
+  }
+  return out;
+}
+
+/** The environment that points libpq's tools at `target`: no setting on their command line, where `ps` would show it. */
+async function toolEnv(target: PostgresTarget): Promise<NodeJS.ProcessEnv> {
+  const env: NodeJS.ProcessEnv = { ...process.env, PGHOST: target.host, PGPORT: String(target.port), PGUSER: target.user, PGDATABASE: target.database };
+  const { password } = await findPassword({ url: target.url, host: target.host, port: target.port, user: target.user, database: target.database });
+  if (password !== undefined) env.PGPASSWORD = password;
+  // node-postgres's `no-verify` encrypts without checking: libpq's `require`.
+  if (target.sslmode) env.PGSSLMODE = target.sslmode === 'no-verify' ? 'require' : target.sslmode;
+  return env;
+}
+
+/** Runs a libpq tool; its failure is one message with what it printed, masked. */
+function run(tool: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tool, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c.length + out.length < 1_000_000 ? c : ''));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === 'ENOENT'
+          ? new FerryError('NOT_SUPPORTED', `${tool} is not installed (or not on the PATH): ferry backs PostgreSQL up with ${tool}.`, {
+              subject: tool,
+              hint: "Install the PostgreSQL client tools of the server's version (Debian: apt-get install postgresql-client; or the PGDG package postgresql-client-<major>).",
+            })
+          : e,
+      ),
+    );
+    child.on('close', (code) => {
+      if (code === 0) return resolve(out);
+      reject(
+        new FerryError('BACKUP_INVALID', `${tool} failed (exit ${code}): ${maskPassword(err.trim()).split('\n').slice(0, 5).join(' ')}`, { subject: tool }),
+      );
+    });
+  });
+}
+
+/** The tool's major version, refused when it is older than the server's (it could not read the server's catalogs). */
+async function checkedTool(tool: 'pg_dump' | 'pg_restore', serverMajor: number, env: NodeJS.ProcessEnv): Promise<string> {
+  const text = (await run(tool, ['--version'], env)).trim();
+  const m = /(\d+)(?:\.(\d+))?/.exec(text);
+  const major = m ? Number(m[1]) : NaN;
+  if (!(major >= serverMajor))
+    throw new FerryError(
+      'NOT_SUPPORTED',
+      `${tool} is version ${m?.[0] ?? '?'}, older than the server (${serverMajor}): it cannot dump or restore this server's databases.`,
+      {
+        subject: tool,
+        hint: `Install ${tool} ${serverMajor} or newer (Debian: the PGDG package postgresql-client-${serverMajor}), first on the PATH.`,
+      },
+    );
+  return `${tool} ${m![0]}`;
+}
+
+async function serverMajor(engine: PostgresEngine): Promise<{ major: number; version: string }> {
+  const [row] = await engine.query<{ num: number; version: string }>(
+    `SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS version`,
+  );
+  return { major: Math.floor(row!.num / 10000), version: row!.version.split(' ')[0]! };
+}
+
+async function dump(url: string, file: string): Promise<DumpResult> {
+  const target = parsePostgresUrl(url);
+  const engine = await connectPostgres(target);
+  try {
+    const server = await serverMajor(engine);
+    const env = await toolEnv(target);
+    const tool = await checkedTool('pg_dump', server.major, env);
+    // One snapshot for both: the dump reads it, and so do the digests, so they describe the same rows.
+    await engine.exec('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    const [{ snapshot }] = (await engine.query<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot')) as [{ snapshot: string }];
+    const dumping = run('pg_dump', ['--format=custom', `--snapshot=${snapshot}`, '--no-password', `--file=${file}`], env);
+    // Exclusions of ferry's own state tables are not made: a restore brings back everything the database held.
+    const [digests] = await Promise.all([postgresDigests(engine), dumping]);
+    await engine.exec('COMMIT');
+    return { serverVersion: server.version, tool, digests };
+  } finally {
+    await engine.close();
+  }
+}
+
+async function state(url: string): Promise<'missing' | 'empty' | 'has-tables'> {
+  const target = parsePostgresUrl(url);
+  let engine: PostgresEngine;
+  try {
+    engine = await connectPostgres(target);
+  } catch (e) {
+    if (e instanceof FerryError && e.code === 'DATABASE_MISSING') return 'missing';
+    throw e;
+  }
+  try {
+    const tables = (await engine.introspect()).tables.filter((t) => !isInternalTable(t.name));
+    return tables.length ? 'has-tables' : 'empty';
+  } finally {
+    await engine.close();
+  }
+}
+
+/** Creates the database `target` names, from a connection to the server's `postgres` database. */
+async function createDatabase(target: PostgresTarget): Promise<void> {
+  const admin = new URL(target.url);
+  admin.pathname = '/postgres';
+  const engine = await connectPostgres(parsePostgresUrl(admin.toString()));
+  try {
+    await engine.exec(`CREATE DATABASE ${engine.quoteIdent(target.database)}`);
+  } finally {
+    await engine.close();
+  }
+}
+
+async function restore(file: string, url: string, options: { replace: boolean }): Promise<Record<string, string>> {
+  const target = parsePostgresUrl(url);
+  const now = await state(url);
+  if (now === 'has-tables' && !options.replace)
+    throw new FerryError('TARGET_NOT_EMPTY', `${maskPassword(url)} already holds tables: a restore would mix the dump with them.`, {
+      subject: maskPassword(url),
+      hint: 'Restore into an empty or new database, or pass --replace (ferry backs the database up first, then replaces it in one transaction).',
+    });
+  if (now === 'missing') await createDatabase(target);
+  const engine = await connectPostgres(target);
+  try {
+    const env = await toolEnv(target);
+    await checkedTool('pg_restore', (await serverMajor(engine)).major, env);
+    // One transaction: a failure anywhere leaves the database as it was. --clean drops what the dump recreates.
+    const args = ['--single-transaction', '--exit-on-error', '--no-owner', '--no-password', `--dbname=${target.database}`];
+    if (now === 'has-tables') args.push('--clean', '--if-exists');
+    await run('pg_restore', [...args, file], env);
+    return await postgresDigests(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+async function restoreScratch(file: string, url: string): Promise<Record<string, string>> {
+  return withPostgresScratch(url, 'Checking a PostgreSQL backup (a test restore)', async (scratch) => {
+    const e = scratch as PostgresEngine;
+    const target = parsePostgresUrl(url);
+    const [{ db }] = (await e.query<{ db: string }>('SELECT current_database() AS db')) as [{ db: string }];
+    const env = { ...(await toolEnv(target)), PGDATABASE: db };
+    await checkedTool('pg_restore', (await serverMajor(e)).major, env);
+    await run('pg_restore', ['--jobs=2', '--exit-on-error', '--no-owner', '--no-password', `--dbname=${db}`, file], env);
+    return postgresDigests(e);
+  });
+}
+
+async function readable(file: string): Promise<string> {
+  try {
+    await run('pg_restore', ['--list', file], process.env);
+    return 'ok';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+export const postgresServerBackup: ServerBackupRole = {
+  dump,
+  state,
+  restore,
+  restoreScratch,
+  readable,
+  dumpName: async (url) => `${path.basename(parsePostgresUrl(url).database) || 'database'}.dump`,
+};
