@@ -26,7 +26,11 @@ async function backupDir(flags: CommonFlags & { dir?: string }, o: Output, fallb
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function action(fn: (o: Output, ...args: any[]) => Promise<number>) {
   return async (...args: unknown[]) => {
-    const flags = args.find((a) => a && typeof a === 'object' && !Array.isArray(a)) as CommonFlags | undefined;
+    // A subcommand (`backups prune --json`) also sees the options commander gave its parent.
+    const cmd = args[args.length - 1] as { optsWithGlobals?: () => CommonFlags };
+    const at = args.findIndex((a) => a && typeof a === 'object' && !Array.isArray(a));
+    if (at >= 0 && typeof cmd?.optsWithGlobals === 'function') args[at] = { ...cmd.optsWithGlobals(), ...(args[at] as object) };
+    const flags = (at >= 0 ? args[at] : undefined) as CommonFlags | undefined;
     const o = outputOf(flags ?? {});
     process.exitCode = await fn(o, ...args).catch((e) => reportError(o, e));
   };
@@ -92,7 +96,7 @@ export function registerBackupCommands(program: Command): void {
           bytes: s.bytes,
           problems:
             s.damaged && !(flags.check && fs.existsSync(path.join(s.path, 'manifest.json')))
-              ? [{ file: 'manifest.json', problem: s.damaged }]
+              ? [{ file: s.damaged.startsWith('failed its check') ? 'check.json' : 'manifest.json', problem: s.damaged }]
               : flags.check
                 ? await checked(s.path)
                 : undefined,

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { DumpResult, ServerBackupRole } from '../../engine/server-backup-role.js';
-import { maskPassword } from '../../engine/secrets.js';
+import { maskPassword, rememberSecret } from '../../engine/secrets.js';
 import { FerryError } from '../../errors.js';
 import { isInternalTable } from '../../schema/own-tables.js';
 import { digestPostgresTable } from './postgres-digest.js';
@@ -45,7 +45,11 @@ export async function postgresDigests(engine: PostgresEngine): Promise<Record<st
 async function toolEnv(target: PostgresTarget): Promise<NodeJS.ProcessEnv> {
   const env: NodeJS.ProcessEnv = { ...process.env, PGHOST: target.host, PGPORT: String(target.port), PGUSER: target.user, PGDATABASE: target.database };
   const { password } = await findPassword({ url: target.url, host: target.host, port: target.port, user: target.user, database: target.database });
-  if (password !== undefined) env.PGPASSWORD = password;
+  if (password !== undefined) {
+    // Whatever the tools print is masked before it reaches a message: the password too, wherever it shows.
+    rememberSecret(password, target.user);
+    env.PGPASSWORD = password;
+  }
   // node-postgres's `no-verify` encrypts without checking: libpq's `require`.
   if (target.sslmode) env.PGSSLMODE = target.sslmode === 'no-verify' ? 'require' : target.sslmode;
   return env;
