@@ -194,7 +194,12 @@ export function checkDatabases(raw: unknown, at: Segment[], found: Found[]): Rec
     const timeout = value.timeout;
     if (timeout !== undefined) {
       if ((typeof timeout === 'number' && timeout > 0) || (typeof timeout === 'string' && durationMs(timeout) !== undefined)) db.timeout = timeout;
-      else found.push({ segments: [...here, 'timeout'], message: `${formatPath([...here, 'timeout'])} must be a duration such as '2s' (or milliseconds).`, at: 'value' });
+      else
+        found.push({
+          segments: [...here, 'timeout'],
+          message: `${formatPath([...here, 'timeout'])} must be a duration such as '2s' (or milliseconds).`,
+          at: 'value',
+        });
     }
     if (value.requiredTables !== undefined) db.requiredTables = checkRequiredTables(value.requiredTables, [...here, 'requiredTables'], found);
     out[name] = db;
@@ -203,12 +208,17 @@ export function checkDatabases(raw: unknown, at: Segment[], found: Found[]): Rec
 }
 
 function checkRequiredTables(raw: unknown, at: Segment[], found: Found[]): RequiredTable[] {
-  const bad = () => found.push({ segments: at, message: `${formatPath(at)} must list table names, or { "table": "orders", "columns": ["id", "total"] }.`, at: 'value' });
+  const bad = () =>
+    found.push({ segments: at, message: `${formatPath(at)} must list table names, or { "table": "orders", "columns": ["id", "total"] }.`, at: 'value' });
   if (!Array.isArray(raw)) return (bad(), []);
   const out: RequiredTable[] = [];
   for (const item of raw) {
     if (typeof item === 'string' && item !== '') out.push(item);
-    else if (isRecord(item) && typeof item.table === 'string' && (item.columns === undefined || (Array.isArray(item.columns) && item.columns.every((c) => typeof c === 'string'))))
+    else if (
+      isRecord(item) &&
+      typeof item.table === 'string' &&
+      (item.columns === undefined || (Array.isArray(item.columns) && item.columns.every((c) => typeof c === 'string')))
+    )
       out.push({ table: item.table, ...(item.columns ? { columns: item.columns as string[] } : {}) });
     else bad();
   }

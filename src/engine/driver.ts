@@ -31,7 +31,8 @@ export interface CoreRoles {
 }
 
 /** Every optional role an engine may supply. */
-export interface EngineRoles extends CoreRoles, RevisionRoles, CopyRoles, VerifyRoles, FileRoles, SyncRoles, LintRoles, ActivityRoles, HealthRoles, ServerBackupRoles {}
+export interface EngineRoles
+  extends CoreRoles, RevisionRoles, CopyRoles, VerifyRoles, FileRoles, SyncRoles, LintRoles, ActivityRoles, HealthRoles, ServerBackupRoles {}
 
 /**
  * How an engine's databases are named: the light part of a driver, which commands that only name
