@@ -95,6 +95,17 @@ test('a revision waiting for a lock is retried with growing waits until the bloc
     // ferry check is not misled by the attempts: the revisions are as applied.
     const check = await ferry(dir, 'check', '--url', pg.url);
     assert.equal(check.status, 0, check.stdout + check.stderr);
+    // revisions.lockTimeout in the config sets the run's limit when the revision names none.
+    fs.writeFileSync(
+      path.join(dir, 'migrations', '000000000004_r.sql'),
+      fs.readFileSync(path.join(dir, 'migrations', '000000000004_r.sql'), 'utf8').replace('-- ferry:lock-timeout 300ms\n', ''),
+    );
+    fs.writeFileSync(path.join(dir, 'ferry.config.json'), JSON.stringify({ revisions: { lockTimeout: '200ms' } }));
+    await blocker.exec('BEGIN; SELECT count(*) FROM t');
+    const configured = await ferry(dir, 'upgrade', '--url', pg.url, '--json');
+    await blocker.exec('COMMIT');
+    fs.rmSync(path.join(dir, 'ferry.config.json'));
+    assert.match((JSON.parse(configured.stdout) as { error: { message: string } }).error.message, /2 attempt\(s\), the last waiting 200 ms/);
     // With the blocker gone, the same command goes through.
     assert.equal((await ferry(dir, 'upgrade', '--url', pg.url)).status, 0);
 

@@ -416,3 +416,25 @@ function catchSync(fn: () => unknown): FerryError {
   }
   assert.fail('expected a FerryError');
 }
+
+test('revisions.lockTimeout and the databases section are checked, each problem named', () => {
+  const ok = validateConfig(
+    {
+      revisions: { lockTimeout: '5s' },
+      databases: { main: { urlEnv: 'DATABASE_URL', requiredTables: ['users', { table: 'orders', columns: ['id'] }], timeout: '2s', required: false } },
+    },
+    { file: null },
+  );
+  assert.equal(ok.revisions?.lockTimeout, '5s');
+  assert.deepEqual(ok.databases?.main?.requiredTables, ['users', { table: 'orders', columns: ['id'] }]);
+  const err = catchSync(() =>
+    validateConfig({ revisions: { lockTimeout: 'soon' }, databases: { main: { requiredTables: [3], timeout: 'later' } } }, { file: null }),
+  );
+  const problems = problemsOf(err)
+    .map((p) => p.message)
+    .join('\n');
+  assert.match(problems, /revisions\.lockTimeout must be a duration/);
+  assert.match(problems, /databases\.main needs "url" or "urlEnv"/);
+  assert.match(problems, /databases\.main\.requiredTables must list table names/);
+  assert.match(problems, /databases\.main\.timeout must be a duration/);
+});
