@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 // Loaded when used, so other commands start without the backup machinery.
@@ -95,7 +94,8 @@ export function registerBackupCommands(program: Command): void {
           files: s.manifest.files.map((f) => ({ name: f.name, source: f.source, size: f.size, rows: Object.values(f.tables).reduce((a, b) => a + b, 0) })),
           bytes: s.bytes,
           problems:
-            s.damaged && !(flags.check && fs.existsSync(path.join(s.path, 'manifest.json')))
+            // A set whose last check failed is checked again by --check; one whose manifest is unreadable cannot be.
+            s.damaged && !(flags.check && s.damaged.startsWith('failed its check'))
               ? [{ file: s.damaged.startsWith('failed its check') ? 'check.json' : 'manifest.json', problem: s.damaged }]
               : flags.check
                 ? await checked(s.path)
