@@ -16,6 +16,7 @@ import { FERRY, ROOT, type CliResult } from '../support/cli.js';
 import { freshPostgresDatabase, inCi } from '../support/postgres.js';
 import { sqlRevision } from '../support/revision-fixtures.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
+import { until } from '../support/until.js';
 
 const EXAMPLES = path.join(ROOT, 'examples');
 const FILES = ['kubernetes/migrate-job.yaml', 'kubernetes/readiness-probe.yaml', 'docker-compose/compose.yaml'];
@@ -205,16 +206,6 @@ async function startServe(t: { after(fn: () => void): void }, cwd: string, env: 
   return { url, stderr: () => seen, ...run };
 }
 
-/** Polls until `check` gives a value; fails after `ms`. */
-async function until<T>(what: string, check: () => Promise<T | undefined | null | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The working folder the app's image has: a migrations/ folder with one revision. */
 function appFolder(label: string): string {

@@ -13,6 +13,7 @@ import { connect } from '../../src/engines/registry.js';
 import { FERRY, ferry } from '../support/cli.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
+import { until } from '../support/until.js';
 
 interface Session {
   pid: number;
@@ -46,16 +47,6 @@ async function session(url: string, application: string): Promise<pg.Client & { 
   return Object.assign(client, { pid: row!.pid });
 }
 
-/** Polls until `check` gives a value; fails after `ms`. */
-async function until<T>(what: string, check: () => Promise<T | undefined | null | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function watchJson(cwd: string, url: string, ...args: string[]): Promise<Report> {
   const r = await ferry(cwd, 'watch', '--once', '--json', '--url', url, ...args);
