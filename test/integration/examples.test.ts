@@ -206,7 +206,6 @@ async function startServe(t: { after(fn: () => void): void }, cwd: string, env: 
   return { url, stderr: () => seen, ...run };
 }
 
-
 /** The working folder the app's image has: a migrations/ folder with one revision. */
 function appFolder(label: string): string {
   const dir = tempDir(label);

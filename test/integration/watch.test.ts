@@ -47,7 +47,6 @@ async function session(url: string, application: string): Promise<pg.Client & { 
   return Object.assign(client, { pid: row!.pid });
 }
 
-
 async function watchJson(cwd: string, url: string, ...args: string[]): Promise<Report> {
   const r = await ferry(cwd, 'watch', '--once', '--json', '--url', url, ...args);
   assert.equal(r.status, 0, r.stderr + r.stdout);
