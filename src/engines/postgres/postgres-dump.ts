@@ -116,6 +116,8 @@ async function dump(url: string, file: string): Promise<DumpResult> {
     // One snapshot for both: the dump reads it, and so do the digests, so they describe the same rows.
     await engine.exec('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const [{ snapshot }] = (await engine.query<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot')) as [{ snapshot: string }];
+    // The digests read through reader connections of their own: each imports the same snapshot.
+    engine.readSnapshot = snapshot;
     const dumping = run('pg_dump', ['--format=custom', `--snapshot=${snapshot}`, '--no-password', `--file=${file}`], env);
     // Exclusions of ferry's own state tables are not made: a restore brings back everything the database held.
     const [digests] = await Promise.all([postgresDigests(engine), dumping]);

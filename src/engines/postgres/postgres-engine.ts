@@ -264,10 +264,18 @@ export class PostgresEngine implements Engine {
     return client === this.client ? (sql, rowMode) => this.serial(() => sendOne(sql, rowMode)) : sendOne;
   }
 
+  /**
+   * A snapshot exported by this connection's open transaction (`pg_export_snapshot()`): while set,
+   * every reader connection reads in it, so a dump and the digests taken beside it see the same rows.
+   */
+  readSnapshot: string | undefined;
+
   private async openReader(): Promise<pg.Client> {
     if (this.closed) throw new FerryError('USAGE', `The connection to ${this.displayUrl} is already closed.`, { subject: this.displayUrl });
     const reader = await openClient(this.target);
     this.readers.add(reader);
+    if (this.readSnapshot !== undefined)
+      await reader.query(`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '${this.readSnapshot.replace(/'/g, "''")}'`);
     return reader;
   }
 
