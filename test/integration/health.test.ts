@@ -169,6 +169,39 @@ test('with a token, every endpoint but /livez needs it', async () => {
   }
 });
 
+test('blocked sessions and the longest transaction are counted in their own database only', { timeout: 60_000 }, async (t) => {
+  const quiet = await freshPostgresDatabase(t);
+  const busy = await freshPostgresDatabase(t);
+  if (!quiet || !busy) return;
+  const holder = await connect(busy.url);
+  const waiter = await connect(busy.url);
+  try {
+    await holder.exec('CREATE TABLE t (id int)');
+    await holder.exec('BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE');
+    const waiting = waiter.exec('SELECT count(*) FROM t').catch(() => undefined);
+    const busyHealth = async () => (await checkHealth({ databases: [spec('busy', busy.url)] })).databases[0]!;
+    let seen = await busyHealth();
+    for (let i = 0; i < 50 && (seen.server?.blockedSessions ?? 0) === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      seen = await busyHealth();
+    }
+    assert.equal(seen.server!.blockedSessions, 1);
+    assert.ok(
+      seen.warnings.some((w) => /1 session\(s\) wait for a lock/.test(w)),
+      seen.warnings.join('; '),
+    );
+    const other = (await checkHealth({ databases: [spec('quiet', quiet.url)] })).databases[0]!;
+    assert.equal(other.server!.blockedSessions, 0, 'a lock wait in another database on the server is not counted');
+    assert.equal(other.server!.longestTransactionSeconds, null, "the busy database's open transaction is not this one's");
+    assert.deepEqual(other.warnings, []);
+    await holder.exec('COMMIT');
+    await waiting;
+  } finally {
+    await waiter.close();
+    await holder.close();
+  }
+});
+
 test('ferry status: one screen per database, --json, exit 4 when something is wrong; no password printed', { timeout: 60_000 }, async (t) => {
   const pg = await freshPostgresDatabase(t);
   if (!pg) return;
