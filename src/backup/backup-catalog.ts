@@ -95,32 +95,50 @@ function failedCheck(setDir: string): string | undefined {
   }
 }
 
-/** Finds a set by id or path; `latest` (or nothing) means the newest. */
+/**
+ * Finds a set by id or path; `latest` (or nothing) means the newest usable one. A set named by id
+ * or path that failed its check (or whose manifest is damaged) is refused with the reason: a restore
+ * from it would bring back what the check found wrong.
+ */
 export function findBackup(dir: string, which?: string): BackupSetInfo {
   if (which && which !== 'latest' && fs.existsSync(path.join(which, MANIFEST_NAME))) {
     const manifest = readManifest(which);
-    return {
-      id: path.basename(path.resolve(which)),
-      path: path.resolve(which),
+    const setPath = path.resolve(which);
+    const failed = failedCheck(setPath);
+    return usable({
+      id: path.basename(setPath),
+      path: setPath,
       createdAt: manifest.createdAt,
       reason: manifest.reason,
       files: manifest.files.length,
       bytes: manifest.files.reduce((s, f) => s + f.size, 0),
       manifest,
-    };
+      ...(failed ? { damaged: failed } : {}),
+    });
   }
-  const sets = listBackups(dir).filter((s) => !s.damaged);
+  const all = listBackups(dir);
+  const named = which && which !== 'latest' ? all.find((s) => s.id === which) : undefined;
+  if (named) return usable(named);
+  const sets = all.filter((s) => !s.damaged);
   if (sets.length === 0)
-    throw new FerryError('BACKUP_MISSING', `No backup sets in ${dir}.`, {
+    throw new FerryError('BACKUP_MISSING', all.length ? `No usable backup sets in ${dir}: every set there is damaged.` : `No backup sets in ${dir}.`, {
       subject: dir,
-      hint: 'Make one with `ferry backup FILE`, or point --dir / --from at the folder that holds them.',
+      hint: all.length
+        ? '`ferry backups` says why each is damaged; `ferry backups --check` again clears a set whose check failed for another reason.'
+        : 'Make one with `ferry backup FILE`, or point --dir / --from at the folder that holds them.',
     });
   // "latest" is the newest set someone made to go back to, not what a restore kept of the files it replaced.
   if (!which || which === 'latest') return sets.find((s) => s.reason !== 'before-restore') ?? sets[0]!;
-  const found = sets.find((s) => s.id === which);
-  if (!found)
-    throw new FerryError('BACKUP_MISSING', `No backup set "${which}" in ${dir}.`, { subject: which, hint: `Known sets: ${sets.map((s) => s.id).join(', ')}` });
-  return found;
+  throw new FerryError('BACKUP_MISSING', `No backup set "${which}" in ${dir}.`, { subject: which, hint: `Known sets: ${sets.map((s) => s.id).join(', ')}` });
+}
+
+/** The set itself, or BACKUP_INVALID naming why it is damaged. */
+function usable(set: BackupSetInfo): BackupSetInfo {
+  if (!set.damaged) return set;
+  throw new FerryError('BACKUP_INVALID', `The backup set ${set.id} is damaged (${set.damaged}). Nothing was restored.`, {
+    subject: set.path,
+    hint: 'Restore from another set (`ferry backups` lists them, and why this one is damaged). A set that passes `ferry backups --check` again is no longer marked.',
+  });
 }
 
 /** One problem found when checking a set. */

@@ -131,7 +131,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
 /**
  * Restores a dump (`--to URL`): into a missing or empty database as it is; over one that holds
  * tables only with `replace`, after backing that database up as a set of its own (the restore's
- * undo), and in one transaction. The result's digests must equal the manifest's.
+ * undo), and in one transaction. The result's digests must equal the manifest's; when they do not,
+ * a replaced database gets its previous content back from that set.
  */
 async function restoreDumpOf(set: ReturnType<typeof findBackup>, wanted: BackupFileEntry[], options: RestoreOptions): Promise<RestoreResult> {
   const [entry] = wanted;
@@ -150,11 +151,25 @@ async function restoreDumpOf(set: ReturnType<typeof findBackup>, wanted: BackupF
   const before = now === 'has-tables' ? await createBackup({ files: [to], dir: options.dir, reason: 'before-restore' }) : null;
   const digests = await role.restore(path.join(set.path, entry!.name), to, { replace: now === 'has-tables' });
   const problems = digestProblems(entry!.digests ?? {}, digests);
-  if (problems.length)
-    throw new FerryError('VERIFY_FAILED', `${maskPassword(to)} does not hold what the manifest of ${set.id} lists after the restore: ${problems.join('; ')}.`, {
-      subject: maskPassword(to),
-      hint: before ? `Undo with: ferry restore ${before.id} --to <the same URL> --replace` : 'Drop the database and restore from another set.',
-    });
+  if (problems.length) {
+    const wrong = `${maskPassword(to)} does not hold what the manifest of ${set.id} lists after the restore: ${problems.join('; ')}.`;
+    if (!before)
+      throw new FerryError('VERIFY_FAILED', `${wrong} The database held no tables before; it is left as restored.`, {
+        subject: maskPassword(to),
+        hint: 'Drop it and restore from another set (`ferry backups --check` finds which sets restore to what they list).',
+      });
+    // As for a file: what was there is put back from the set taken first, so a bad restore changes nothing.
+    const kept = before.manifest.files[0]!;
+    const putBack = await role.restore(path.join(before.path, kept.name), to, { replace: true }).then(
+      (d) => digestProblems(kept.digests ?? {}, d).length === 0,
+      () => false,
+    );
+    throw new FerryError(
+      'VERIFY_FAILED',
+      putBack ? `${wrong} The previous content was put back; the set ${before.id} holds it.` : `${wrong} Putting the previous content back failed too.`,
+      { subject: maskPassword(to), hint: `The set ${before.id} holds what was there: ferry restore ${before.id} --to <the same URL> --replace` },
+    );
+  }
   const tables = Object.fromEntries(Object.entries(digests).map(([t, d]) => [t, Number(d.split(':')[0])]));
   return { set: set.id, restored: [{ name: entry!.name, path: maskPassword(to), tables }], before: before?.id ?? null };
 }

@@ -37,6 +37,15 @@ function sibling(url: string, name: string): string {
   return u.toString();
 }
 
+async function databaseExists(url: string, name: string): Promise<boolean> {
+  const admin = await connect(sibling(url, 'postgres'));
+  try {
+    return (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).length > 0;
+  } finally {
+    await admin.close();
+  }
+}
+
 async function dropDatabase(url: string, name: string): Promise<void> {
   const admin = await connect(sibling(url, 'postgres'));
   try {
@@ -81,6 +90,15 @@ test(
       const copy = await connect(copyUrl);
       try {
         await copy.exec(`DELETE FROM items WHERE id <= 100; INSERT INTO notes VALUES ('only in the copy')`);
+        // Objects the dump does not hold: a replace leaves exactly what the dump holds, and its undo brings them back.
+        await copy.exec(`CREATE TABLE extra (id int); CREATE VIEW extra_view AS SELECT id FROM extra; CREATE SCHEMA side; CREATE TABLE side.t (id int)`);
+        const appTables = async () =>
+          (
+            await copy.query<{ t: string }>(
+              `SELECT table_schema || '.' || table_name AS t FROM information_schema.tables WHERE table_schema IN ('public', 'side') ORDER BY 1`,
+            )
+          ).map((r) => r.t);
+        const withExtras = await appTables();
         const refused = await ferry(dir, 'restore', '--dir', 'sets', '--to', copyUrl);
         assert.equal(refused.status, 1);
         assert.match(refused.stderr, /already holds tables; nothing was restored/);
@@ -89,11 +107,16 @@ test(
         assert.equal(replaced.status, 0, replaced.stderr);
         const before = (JSON.parse(replaced.stdout) as { before: string }).before;
         assert.deepEqual(await copy.query(`SELECT count(*)::int AS n FROM items`), [{ n: 3000 }]);
+        assert.deepEqual(
+          (await appTables()).filter((t) => !t.startsWith('public.ferry_')),
+          ['public.items', 'public.notes'],
+        );
         // Undone from the set it took first.
         const undo = await ferry(dir, 'restore', before, '--dir', 'sets', '--to', copyUrl, '--replace');
         assert.equal(undo.status, 0, undo.stderr);
         assert.deepEqual(await copy.query(`SELECT count(*)::int AS n FROM items`), [{ n: 2900 }]);
         assert.deepEqual(await copy.query(`SELECT count(*)::int AS n FROM notes WHERE body = 'only in the copy'`), [{ n: 1 }]);
+        assert.deepEqual(await appTables(), withExtras);
       } finally {
         await copy.close();
       }
@@ -135,6 +158,34 @@ test(
       bytes.fill(0x55, Math.floor(bytes.length / 3), Math.floor(bytes.length / 3) + 64);
       fs.writeFileSync(newerDump, bytes);
 
+      // Restored over a database that holds tables, the tampered set gives other content than its manifest lists:
+      // the restore fails and the database gets back what it held, from the set taken first.
+      const targetName = `${pg.name}_target`;
+      await dropDatabase(pg.url, targetName);
+      const admin = await connect(sibling(pg.url, 'postgres'));
+      await admin.exec(`CREATE DATABASE "${targetName}"`).finally(() => admin.close());
+      const target = await connect(sibling(pg.url, targetName));
+      try {
+        await target.exec(`CREATE TABLE other (id int PRIMARY KEY); INSERT INTO other VALUES (1), (2)`);
+        const bad = await ferry(dir, 'restore', older!.id, '--dir', 'sets', '--to', sibling(pg.url, targetName), '--replace');
+        assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+        assert.match(
+          bad.stderr,
+          /does not hold what the manifest of .* lists after the restore: table items.* The previous content was put back; the set \d{8}_\d{6}\S* holds it/,
+        );
+        const tables = await target.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
+        assert.deepEqual(
+          tables.map((r) => r.table_name),
+          ['other'],
+        );
+        assert.deepEqual(await target.query('SELECT id FROM other ORDER BY id'), [{ id: 1 }, { id: 2 }]);
+        // The set that holds the target's previous content is not part of what follows.
+        fs.rmSync(path.join(dir, 'sets', /the set (\S+) holds it/.exec(bad.stderr)![1]!), { recursive: true });
+      } finally {
+        await target.close();
+        await dropDatabase(pg.url, targetName);
+      }
+
       const checked = await ferry(dir, 'backups', '--dir', 'sets', '--check', '--url', pg.url, '--json');
       assert.equal(checked.status, 1);
       const [n, o] = sets(checked);
@@ -148,7 +199,13 @@ test(
       assert.equal((listed.stdout.match(/damaged: check\.json: failed its check/g) ?? []).length, 2, listed.stdout);
       const restore = await ferry(dir, 'restore', '--dir', 'sets', '--to', sibling(pg.url, 'never_made'));
       assert.equal(restore.status, 1);
-      assert.match(restore.stderr, /No backup sets in/);
+      assert.match(restore.stderr, /No usable backup sets in .*every set there is damaged/);
+      // Named by id, a damaged set is refused with the reason, and nothing is made.
+      const named = await ferry(dir, 'restore', older!.id, '--dir', 'sets', '--to', sibling(pg.url, 'never_made'));
+      assert.equal(named.status, 1);
+      assert.match(named.stderr, new RegExp(`backup set ${older!.id} is damaged \\(failed its check at .*its content differs`));
+      assert.equal((await ferry(dir, 'restore', older!.id, '--dir', 'sets', '--to', sibling(pg.url, 'never_made'), '--dry-run')).status, 1);
+      assert.equal(await databaseExists(pg.url, 'never_made'), false, 'no database was created');
     } finally {
       await db.close();
     }

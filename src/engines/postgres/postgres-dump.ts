@@ -55,6 +55,13 @@ async function toolEnv(target: PostgresTarget): Promise<NodeJS.ProcessEnv> {
   return env;
 }
 
+function notInstalled(tool: string): FerryError {
+  return new FerryError('NOT_SUPPORTED', `${tool} is not installed (or not on the PATH): ferry backs PostgreSQL up with ${tool}.`, {
+    subject: tool,
+    hint: "Install the PostgreSQL client tools of the server's version (Debian: apt-get install postgresql-client; or the PGDG package postgresql-client-<major>).",
+  });
+}
+
 /** Runs a libpq tool; its failure is one message with what it printed, masked. */
 function run(tool: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -63,16 +70,7 @@ function run(tool: string, args: string[], env: NodeJS.ProcessEnv): Promise<stri
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c.length + out.length < 1_000_000 ? c : ''));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-    child.on('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        e.code === 'ENOENT'
-          ? new FerryError('NOT_SUPPORTED', `${tool} is not installed (or not on the PATH): ferry backs PostgreSQL up with ${tool}.`, {
-              subject: tool,
-              hint: "Install the PostgreSQL client tools of the server's version (Debian: apt-get install postgresql-client; or the PGDG package postgresql-client-<major>).",
-            })
-          : e,
-      ),
-    );
+    child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? notInstalled(tool) : e));
     child.on('close', (code) => {
       if (code === 0) return resolve(out);
       reject(
@@ -83,7 +81,7 @@ function run(tool: string, args: string[], env: NodeJS.ProcessEnv): Promise<stri
 }
 
 /** The tool's major version, refused when it is older than the server's (it could not read the server's catalogs). */
-async function checkedTool(tool: 'pg_dump' | 'pg_restore', serverMajor: number, env: NodeJS.ProcessEnv): Promise<string> {
+async function checkedTool(tool: 'pg_dump' | 'pg_restore' | 'psql', serverMajor: number, env: NodeJS.ProcessEnv): Promise<string> {
   const text = (await run(tool, ['--version'], env)).trim();
   const m = /(\d+)(?:\.(\d+))?/.exec(text);
   const major = m ? Number(m[1]) : NaN;
@@ -169,15 +167,93 @@ async function restore(file: string, url: string, options: { replace: boolean })
   const engine = await connectPostgres(target);
   try {
     const env = await toolEnv(target);
-    await checkedTool('pg_restore', (await serverMajor(engine)).major, env);
-    // One transaction: a failure anywhere leaves the database as it was. --clean drops what the dump recreates.
-    const args = ['--single-transaction', '--exit-on-error', '--no-owner', '--no-password', `--dbname=${target.database}`];
-    if (now === 'has-tables') args.push('--clean', '--if-exists');
-    await run('pg_restore', [...args, file], env);
+    const major = (await serverMajor(engine)).major;
+    await checkedTool('pg_restore', major, env);
+    const args = ['--exit-on-error', '--no-owner', '--no-password'];
+    if (now === 'has-tables') {
+      await checkedTool('psql', major, env);
+      await replaceWithDump(file, args, await dropEverything(engine), env);
+    } else {
+      // One transaction: a failure anywhere leaves the database as it was.
+      await run('pg_restore', [...args, '--single-transaction', `--dbname=${target.database}`, file], env);
+    }
     return await postgresDigests(engine);
   } finally {
     await engine.close();
   }
+}
+
+/**
+ * The statements that empty a database of the app's objects before a replace: every schema but
+ * public (with all it holds) and every table, view and sequence in public. pg_restore's --clean
+ * alone drops only what the dump recreates, so a table the dump does not hold would stay and the
+ * result would mix both. Objects an extension owns are left to it.
+ */
+async function dropEverything(engine: PostgresEngine): Promise<string[]> {
+  const schemas = await engine.query<{ name: string }>(
+    `SELECT nspname AS name FROM pg_namespace n
+     WHERE nspname <> 'public' AND nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%'
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+     ORDER BY 1`,
+  );
+  const relations = await engine.query<{ name: string; kind: string }>(
+    `SELECT c.relname AS name, c.relkind AS kind FROM pg_class c
+     WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
+     ORDER BY 1`,
+  );
+  const kinds: Record<string, string> = { r: 'TABLE', p: 'TABLE', v: 'VIEW', m: 'MATERIALIZED VIEW', S: 'SEQUENCE', f: 'FOREIGN TABLE' };
+  return [
+    ...schemas.map((s) => `DROP SCHEMA IF EXISTS ${engine.quoteIdent(s.name)} CASCADE;`),
+    // IF EXISTS: a CASCADE before may have dropped it already (a view on a dropped table).
+    ...relations.map((r) => `DROP ${kinds[r.kind]} IF EXISTS public.${engine.quoteIdent(r.name)} CASCADE;`),
+  ];
+}
+
+/**
+ * Replaces a database with a dump in one transaction: psql runs the statements that empty it, then
+ * the script pg_restore writes of the dump (its own --clean drops what is left of the dump's
+ * objects, such as functions). ON_ERROR_STOP and --single-transaction make it all or nothing.
+ */
+function replaceWithDump(file: string, args: string[], emptying: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const psql = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '--no-password', '-f', '-'], {
+      env,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    const script = spawn('pg_restore', [...args, '--clean', '--if-exists', '-f', '-', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let psqlErr = '';
+    let scriptErr = '';
+    psql.stderr.setEncoding('utf8').on('data', (c: string) => (psqlErr += c.length + psqlErr.length < 100_000 ? c : ''));
+    script.stderr.setEncoding('utf8').on('data', (c: string) => (scriptErr += c.length + scriptErr.length < 100_000 ? c : ''));
+    // A psql that stops early closes its input: pg_restore's write then fails, and psql's message is the one that says why.
+    psql.stdin.on('error', () => undefined);
+    psql.stdin.write(emptying.join('\n') + '\n');
+    script.stdout.pipe(psql.stdin);
+    const codes = Promise.all([exitOf(script), exitOf(psql)]);
+    codes.then(
+      ([scriptCode, psqlCode]) => {
+        if (psqlCode === 0 && scriptCode === 0) return resolve();
+        const [tool, code, err] = psqlCode !== 0 ? ['psql', psqlCode, psqlErr] : ['pg_restore', scriptCode, scriptErr];
+        reject(
+          new FerryError(
+            'BACKUP_INVALID',
+            `${tool} failed (exit ${code}), so the database was left as it was: ${maskPassword(err.trim()).split('\n').slice(0, 5).join(' ')}`,
+            { subject: tool },
+          ),
+        );
+      },
+      (e: unknown) => reject(e as Error),
+    );
+  });
+}
+
+/** A child's exit code, or a clear error when the tool is not installed. */
+function exitOf(child: ReturnType<typeof spawn>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? notInstalled(child.spawnfile) : e));
+    child.on('close', (code) => resolve(code ?? 1));
+  });
 }
 
 async function restoreScratch(file: string, url: string): Promise<Record<string, string>> {
