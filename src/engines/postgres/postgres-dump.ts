@@ -10,7 +10,6 @@ import path from 'node:path';
 import type { DumpResult, ServerBackupRole } from '../../engine/server-backup-role.js';
 import { maskPassword, rememberSecret } from '../../engine/secrets.js';
 import { FerryError } from '../../errors.js';
-import type { Table } from '../../schema/model.js';
 import { isInternalTable } from '../../schema/own-tables.js';
 import { digestPostgresTable } from './postgres-digest.js';
 import { connectPostgres } from './postgres-engine.js';
@@ -23,27 +22,23 @@ import { withPostgresScratch } from './postgres-scratch.js';
 /** Rows and content digest ("rows:hex") of every table of the app's, as `ferry verify` digests them. */
 export async function postgresDigests(engine: PostgresEngine): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const table of await appTables(engine)) out[table.name] = await tableDigest(engine, table);
+  for (const table of (await engine.introspect()).tables) {
+    if (isInternalTable(table.name)) continue;
+    const columns = table.columns.map((c) => c.name);
+    const logicals = table.columns.map(
+      (c) => postgresTypeMapper.read({ table: table.name, column: c.name, declared: c.type, jsonb: true, integers: 'fit' }).type.logical,
+    );
+    out[table.name] = (
+      await digestPostgresTable(
+        engine,
+        table.name,
+        columns,
+        logicals,
+        table.columns.map((c) => c.type),
+      )
+    ).digest();
+  }
   return out;
-}
-
-async function appTables(engine: PostgresEngine): Promise<Table[]> {
-  return (await engine.introspect()).tables.filter((t) => !isInternalTable(t.name));
-}
-
-/** One table's rows and content digest ("rows:hex"). */
-async function tableDigest(engine: PostgresEngine, table: Table): Promise<string> {
-  const logicals = table.columns.map(
-    (c) => postgresTypeMapper.read({ table: table.name, column: c.name, declared: c.type, jsonb: true, integers: 'fit' }).type.logical,
-  );
-  const digest = await digestPostgresTable(
-    engine,
-    table.name,
-    table.columns.map((c) => c.name),
-    logicals,
-    table.columns.map((c) => c.type),
-  );
-  return digest.digest();
 }
 
 /** The environment that points libpq's tools at `target`: no setting on their command line, where `ps` would show it. */
@@ -67,30 +62,16 @@ function notInstalled(tool: string): FerryError {
   });
 }
 
-/**
- * Runs a libpq tool; its failure is one message with what it printed, masked. With `onLine`, each
- * line it prints on stderr goes there as it comes (its --verbose progress), and only its errors and
- * warnings are kept for the message.
- */
-function run(tool: string, args: string[], env: NodeJS.ProcessEnv, onLine?: (line: string) => void): Promise<string> {
+/** Runs a libpq tool; its failure is one message with what it printed, masked. */
+function run(tool: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(tool, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    let partial = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c.length + out.length < 1_000_000 ? c : ''));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      if (!onLine) return void (err += c);
-      const lines = (partial + c).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) {
-        onLine(line);
-        if (!line.startsWith(`${tool}: `) || /^\S+: (error|warning|detail|hint)/.test(line)) err += line + '\n';
-      }
-    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
     child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? notInstalled(tool) : e));
     child.on('close', (code) => {
-      if (onLine && partial) onLine(partial);
       if (code === 0) return resolve(out);
       reject(
         new FerryError('BACKUP_INVALID', `${tool} failed (exit ${code}): ${maskPassword(err.trim()).split('\n').slice(0, 5).join(' ')}`, { subject: tool }),
@@ -275,13 +256,6 @@ function exitOf(child: ReturnType<typeof spawn>): Promise<number> {
   });
 }
 
-/**
- * The test restore of `ferry backups --check`, with its digests taken while it runs: the schema
- * first (so the tables are known), then the data with two jobs, and each table digested as soon as
- * pg_restore reports its data loaded (`finished item N TABLE DATA`, N looked up in the dump's table
- * of contents), while the other job still loads and while the indexes and constraints are built.
- * Done one after the other, the digest pass came on top of the whole restore.
- */
 async function restoreScratch(file: string, url: string): Promise<Record<string, string>> {
   return withPostgresScratch(url, 'Checking a PostgreSQL backup (a test restore)', async (scratch) => {
     const e = scratch as PostgresEngine;
@@ -289,69 +263,9 @@ async function restoreScratch(file: string, url: string): Promise<Record<string,
     const [{ db }] = (await e.query<{ db: string }>('SELECT current_database() AS db')) as [{ db: string }];
     const env = { ...(await toolEnv(target)), PGDATABASE: db };
     await checkedTool('pg_restore', (await serverMajor(e)).major, env);
-    const common = ['--exit-on-error', '--no-owner', '--no-password', `--dbname=${db}`];
-    await run('pg_restore', [...common, '--section=pre-data', file], env);
-    const tables = await appTables(e);
-    const items = dataItems(await run('pg_restore', ['--list', file], env), tables);
-    const digests = new DigestQueue(e);
-    try {
-      await run('pg_restore', [...common, '--jobs=2', '--verbose', '--section=data', file], env, (line) => {
-        const m = /finished item (\d+) TABLE DATA /.exec(line);
-        const table = m ? items.get(Number(m[1])) : undefined;
-        if (table) digests.add(table);
-      });
-      // A table whose finish was not recognised is digested now; its data is in by this point.
-      for (const t of tables) digests.add(t);
-      await Promise.all([run('pg_restore', [...common, '--jobs=2', '--section=post-data', file], env), digests.done()]);
-    } finally {
-      // Never leave a digest reading a database that is about to be dropped.
-      await digests.settled();
-    }
-    return digests.done();
+    await run('pg_restore', ['--jobs=2', '--exit-on-error', '--no-owner', '--no-password', `--dbname=${db}`, file], env);
+    return postgresDigests(e);
   });
-}
-
-/** The dump's TABLE DATA items by their id, each mapped to the table it fills (when that is unambiguous). */
-function dataItems(list: string, tables: Table[]): Map<number, Table> {
-  const out = new Map<number, Table>();
-  for (const line of list.split('\n')) {
-    // `3355; 0 24338 TABLE DATA public items postgres`: schema, name and owner are printed unquoted.
-    const m = /^(\d+); \d+ \d+ TABLE DATA (.*)$/.exec(line);
-    if (!m) continue;
-    const matches = tables.filter((t) => m[2]!.startsWith(`${t.schema ?? 'public'} ${t.name} `));
-    if (matches.length === 1) out.set(Number(m[1]), matches[0]!);
-  }
-  return out;
-}
-
-/** Digests tables one at a time on one connection, in the order they are added, each once. */
-class DigestQueue {
-  private readonly results: Record<string, string> = {};
-  private readonly seen = new Set<string>();
-  private chain: Promise<void> = Promise.resolve();
-  private failure: unknown = null;
-
-  constructor(private readonly engine: PostgresEngine) {}
-
-  add(table: Table): void {
-    if (this.seen.has(table.name)) return;
-    this.seen.add(table.name);
-    this.chain = this.chain.then(async () => {
-      if (this.failure === null) this.results[table.name] = await tableDigest(this.engine, table).catch((e: unknown) => ((this.failure = e), ''));
-    });
-  }
-
-  /** Every digest added so far, or the first failure. */
-  async done(): Promise<Record<string, string>> {
-    await this.chain;
-    if (this.failure !== null) throw this.failure as Error;
-    return this.results;
-  }
-
-  /** Resolves when no digest runs any more, whatever they gave. */
-  settled(): Promise<void> {
-    return this.chain;
-  }
 }
 
 async function readable(file: string): Promise<string> {
