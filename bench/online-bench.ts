@@ -23,7 +23,7 @@
  * ferry's step lines), against the writer's idle figures measured first.
  *
  *   node dist/bench/online-bench.js [--rows 1000000] [--rate 200] [--hold 2000] [--lock-timeout 1000]
- *     [--long-hold 6000] [--batch-time 200ms] [--idle 10000] [--only add-column,foreign-key,...] [--db ferry_bench_online] [--keep]
+ *     [--long-hold 6000] [--batch-time 50ms (ferry's default when not given)] [--idle 10000] [--only add-column,foreign-key,...] [--db ferry_bench_online] [--keep]
  *
  * Writes bench/work/online-results-<rows>.json and a Markdown summary on stdout.
  */
@@ -84,7 +84,7 @@ const RENAME_RESET = `DO $$ BEGIN
   END IF;
 END $$`;
 
-/** The operations; `batchTime` is the backfill's target time per batch (ferry's default is 200ms). */
+/** The operations; `batchTime` is the backfill's target time per batch ('': ferry's own default, 50ms). */
 function operations(longHoldMs: number, batchTime: string): Operation[] {
   const addColumn: Operation = {
     key: 'add-column',
@@ -136,7 +136,7 @@ function operations(longHoldMs: number, batchTime: string): Operation[] {
       title: 'backfill a column (amount2 = amount * 2)',
       reset: ['ALTER TABLE accounts DROP COLUMN IF EXISTS amount2', 'ALTER TABLE accounts ADD COLUMN amount2 int'],
       plain: 'UPDATE accounts SET amount2 = amount * 2',
-      ferry: [`await ctx.backfill({ table: 'accounts', set: { amount2: 'amount * 2' }, batchTime: '${batchTime}', pause: 0 });`],
+      ferry: [`await ctx.backfill({ table: 'accounts', set: { amount2: 'amount * 2' },${batchTime ? ` batchTime: '${batchTime}',` : ''} pause: 0 });`],
       backfill: true,
     },
   ];
@@ -415,7 +415,7 @@ async function main(): Promise<void> {
   const db = arg('db', 'ferry_bench_online');
   const only = process.argv.includes('--only') ? arg('only', '').split(',') : null;
   const keep = process.argv.includes('--keep');
-  const ops = operations(Number(arg('long-hold', '6000')), arg('batch-time', '200ms'));
+  const ops = operations(Number(arg('long-hold', '6000')), arg('batch-time', ''));
   freshDatabase(db);
   const url = pgUrl(db);
   const admin = new pg.Client({ connectionString: url, application_name: 'ferry-bench-admin' });
@@ -456,7 +456,7 @@ async function main(): Promise<void> {
     console.log(summary(env, idleFigures, idleAfter, results));
     fs.mkdirSync(WORK, { recursive: true });
     const file = path.join(WORK, `online-results-${rows}.json`);
-    const settings = { rate: env.rate, holdMs: env.holdMs, lockTimeoutMs: env.lockTimeoutMs, batchTime: arg('batch-time', '200ms') };
+    const settings = { rate: env.rate, holdMs: env.holdMs, lockTimeoutMs: env.lockTimeoutMs, batchTime: arg('batch-time', 'default (50ms)') };
     fs.writeFileSync(
       file,
       JSON.stringify({ rows, ...settings, postgres: pgServerVersion(), idle: idleFigures, idleAfter, results, date: new Date().toISOString() }, null, 2),
