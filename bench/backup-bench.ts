@@ -30,6 +30,7 @@ import path from 'node:path';
 import { ensureDataset, TABLES, WORK_DIR, type Dataset } from './copy-dataset.js';
 import { FERRY_BIN } from './copy-ferry.js';
 import { checkpoint, dropDatabase, freshDatabase, PG_HOST, PG_PORT, PG_USER, pgServerVersion, pgUrl, psqlSync, runChild, type ChildRun } from './copy-floor.js';
+import { fmtStat, mb, sec, stat, type Stat } from './bench-stats.js';
 
 const GOAL_BACKUP = 1.3;
 const GOAL_CHECK = 1.3;
@@ -74,31 +75,8 @@ function parseArgs(argv: string[]): Args {
 }
 
 const log = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
-const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const mb = (kb: number) => `${Math.round(kb / 1024)} MB`;
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-interface Stat {
-  median: number;
-  min: number;
-  max: number;
-  n: number;
-}
-function stat(xs: number[]): Stat {
-  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
-}
-function fmtStat(s: Stat | undefined, f = sec): string {
-  if (!s || !s.n) return '—';
-  return s.n > 1 ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : f(s.median);
-}
 
 // ---------------------------------------------------------------------------------------------
 // The machine's load

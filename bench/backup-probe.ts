@@ -26,8 +26,7 @@ import { postgresDigestPool } from '../src/engines/postgres/postgres-digest-pool
 import { postgresTypeMapper } from '../src/engines/postgres/postgres-type-mapper.js';
 import { isInternalTable } from '../src/schema/own-tables.js';
 import { sha256File } from '../src/util/fs-atomic.js';
-
-const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+import { sec } from './bench-stats.js';
 
 async function timed<T>(what: string, fn: () => Promise<T> | T): Promise<T> {
   const t0 = performance.now();

@@ -22,6 +22,7 @@ import { ensureDataset, TABLES, WORK_DIR, type Dataset } from './copy-dataset.js
 import { checkTarget, dropDatabase, pgServerVersion, runFloor, type FloorResult, type TargetCheck } from './copy-floor.js';
 import { pgloaderVersion, runPgloader, type PgloaderResult } from './copy-pgloader.js';
 import { runFerryCopy, runFerryVerify, type FerryJobResult } from './copy-ferry.js';
+import { fmtStat, mb, sec, stat, type Stat } from './bench-stats.js';
 
 const GOAL_VS_PGLOADER = 0.5;
 const GOAL_VS_FLOOR = 1.2;
@@ -83,29 +84,6 @@ function parseArgs(argv: string[]): Args {
 }
 
 const log = (s: string) => process.stderr.write(s + '\n');
-const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const mb = (kb: number) => `${Math.round(kb / 1024)} MB`;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-interface Stat {
-  median: number;
-  min: number;
-  max: number;
-  n: number;
-}
-function stat(xs: number[]): Stat {
-  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
-}
-function fmtStat(s: Stat | undefined, f = sec): string {
-  if (!s || !s.n) return '—';
-  return s.n > 1 ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : f(s.median);
-}
 
 interface ScaleResult {
   scale: number;
