@@ -57,7 +57,8 @@ export function registerHealthCommands(program: Command): void {
         const { serveHealth } = await import('../health/serve.js');
         const server = await serveHealth({ databases: specs, host: f.host, port, ...(token ? { token } : {}) });
         if (o.json) printJson(o, { ok: true, url: server.url, databases: specs.map((s) => s.name), token: Boolean(token) });
-        else o.log(`ferry serve: ${server.url} (${specs.map((s) => s.name).join(', ')})${token ? ', token required' : ''}; Ctrl-C stops it`);
+        // Printed under --quiet too: with --port 0 it is the only place the chosen port shows.
+        else o.err(`ferry serve: ${server.url} (${specs.map((s) => s.name).join(', ')})${token ? ', token required' : ''}; Ctrl-C stops it`);
         await new Promise<void>((resolve) => {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
         });

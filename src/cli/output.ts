@@ -71,7 +71,8 @@ export function reportError(o: Output, e: unknown): number {
     const problems = (err.data?.problems as { message: string }[] | undefined) ?? [];
     if (problems.length > 1) for (const p of problems.slice(1)) o.err(`  - ${p.message}`);
   }
-  if (process.env.FERRY_DEBUG) console.error((err.cause as Error | undefined)?.stack ?? err.stack);
+  // A stack trace repeats the messages it holds, a URL with its password among them: masked like every line.
+  if (process.env.FERRY_DEBUG) o.err((err.cause as Error | undefined)?.stack ?? err.stack);
   if (err.code === 'TOO_MANY_REJECTS') return EXIT.rejects;
   return err.code === 'USAGE' ? EXIT.usage : EXIT.error;
 }

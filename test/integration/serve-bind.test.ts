@@ -114,3 +114,12 @@ test('ferry serve --host 0.0.0.0 answers on the other addresses too (and --json 
   serve.child.kill('SIGTERM');
   assert.equal(await serve.exited, 0);
 });
+
+test('ferry serve --quiet --port 0 still names the address it listens on', async (t) => {
+  const serve = startServe(t, ['--port', '0', '--quiet'], (o) => /ferry serve: http:\/\/\S+:\d+/.test(o.stderr));
+  const { stderr } = await serve.printed;
+  const port = Number(/ferry serve: http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)![1]);
+  assert.equal((await fetch(urlOf('127.0.0.1', port, '/livez'))).status, 200);
+  serve.child.kill('SIGTERM');
+  assert.equal(await serve.exited, 0, 'SIGTERM stops it cleanly');
+});

@@ -20,6 +20,7 @@ const parseUrl = (input: string): AnyTarget => parseAnyUrl(input);
 import { forgetSecrets, maskPassword } from '../../src/engine/secrets.js';
 import { urlPassword } from '../../src/engines/postgres/postgres-url.js';
 import { FerryError } from '../../src/errors.js';
+import { makeOutput, reportError } from '../../src/cli/output.js';
 
 /** Awkward passwords: every URL delimiter, quotes, backslashes, percent signs, Unicode, tabs. */
 const PASSWORDS = [
@@ -368,4 +369,24 @@ describe('the password: URL, then PGPASSWORD, then the password file', () => {
   });
 
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
+});
+
+test('FERRY_DEBUG stack traces are masked like every other line', () => {
+  const written: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  const debug = process.env.FERRY_DEBUG;
+  process.env.FERRY_DEBUG = '1';
+  process.stderr.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = reportError(makeOutput(false), new Error('could not reach postgres://app:Hunter2Secret@db:5432/app'));
+    assert.equal(code, 1);
+  } finally {
+    process.stderr.write = write;
+    if (debug === undefined) delete process.env.FERRY_DEBUG;
+    else process.env.FERRY_DEBUG = debug;
+  }
+  const text = written.join('');
+  assert.match(text, /at .*url-secrets/, 'the stack trace is printed');
+  assert.ok(!/Hun|ter2|Secret/.test(text), text);
+  assert.match(text, /postgres:\/\/app:\*+@db:5432\/app/);
 });
