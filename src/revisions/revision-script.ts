@@ -232,9 +232,9 @@ export function scriptRevisionText(opts: NewScriptRevisionOptions): string {
     const code = body.replace(/\r\n?/g, '\n').replace(/^\n+|\s+$/g, '');
     const lines = code === '' ? [] : code.split('\n').map((l) => (l ? `  ${l}` : l));
     const signature = ts ? `export async function ${name}(ctx: RevisionContext): Promise<void> {` : `export async function ${name}(ctx) {`;
-    return [...(ts ? [] : ["/** @param {import('ferry').RevisionContext} ctx */"]), signature, ...lines, '}'];
+    return [...(ts ? [] : ["/** @param {import('ferry-db').RevisionContext} ctx */"]), signature, ...lines, '}'];
   };
-  const out = [ts ? "import type { RevisionContext } from 'ferry';" : '// @ts-check', ''];
+  const out = [ts ? "import type { RevisionContext } from 'ferry-db';" : '// @ts-check', ''];
   out.push(`export const revision = ${q(opts.id)};`);
   out.push(`export const parents${ts ? ': string[]' : ''} = [${opts.parents.map(q).join(', ')}];`);
   out.push(`export const message = ${q(oneLine(opts.message))};`);

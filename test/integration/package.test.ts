@@ -248,7 +248,7 @@ test('a strict consumer with skipLibCheck false compiles against the shipped typ
     JSON.stringify(
       {
         compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: false, noEmit: true },
-        include: ['check.ts'],
+        include: ['check.ts', 'migrations/*.ts'],
       },
       null,
       2,
@@ -268,6 +268,21 @@ const sqlite = openSqlite('a.db', { readonly: true });
 const count: number = sqlite.db.prepare('SELECT 1').pluck().get() as number;
 export { tables, report, copied, config, count };
 `,
+  );
+  // A TS revision as `ferry revision --ts` writes it, with a body that uses ctx: its import resolves and type-checks.
+  const made = ok(
+    await run(path.join(app, 'node_modules', '.bin', 'ferry'), ['revision', '--ts', '-m', 'add email', '--dir', 'migrations', '--json'], { cwd: app }),
+    'ferry revision --ts',
+  );
+  const revisionFile = (JSON.parse(made.stdout) as { file: string }).file;
+  const text = fs.readFileSync(path.resolve(app, revisionFile), 'utf8');
+  assert.match(text, new RegExp(`import type \\{ RevisionContext \\} from '${NAME}';`));
+  fs.writeFileSync(
+    path.resolve(app, revisionFile),
+    text.replace(
+      /(export async function up\(ctx: RevisionContext\): Promise<void> \{)/,
+      "$1\n  await ctx.ops.addColumn('users', { name: 'email', type: 'text' });",
+    ),
   );
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   ok(await run(process.execPath, [tsc, '-p', '.'], { cwd: app }), 'tsc -p . in the consumer (skipLibCheck: false)');

@@ -194,7 +194,7 @@ test('script revisions are read by a text scan, without running them', () => {
     down: '',
     transactional: false,
   });
-  assert.ok(text.startsWith("import type { RevisionContext } from 'ferry';\n"));
+  assert.ok(text.startsWith("import type { RevisionContext } from 'ferry-db';\n"));
   const r = scanScriptRevision(text, '/m/a1b2c3d4e5f6_merge.ts');
   assert.deepEqual([r.id, r.parents, r.message, r.kind, r.transactional], ['a1b2c3d4e5f6', ['0f0f0f0f0f0f', '1e1e1e1e1e1e'], "it's a merge", 'script', false]);
   assert.equal(typeof r.up.fn, 'function');
@@ -214,7 +214,7 @@ test('script revisions are read by a text scan, without running them', () => {
       up: "await ctx.ops.addColumn('users', { name: 'email', type: 'text' });",
       down: "await ctx.ops.dropColumn('users', 'email');",
     }),
-    `import type { RevisionContext } from 'ferry';
+    `import type { RevisionContext } from 'ferry-db';
 
 export const revision = 'ab12';
 export const parents: string[] = ['cd34'];
