@@ -120,7 +120,7 @@ after(() => {
   if (work && !process.env.FERRY_KEEP_TEST_DIRS) fs.rmSync(work, { recursive: true, force: true });
 });
 
-test('the tarball carries the C sources of the native checksum and its build step, and no prebuilt library', async () => {
+test('the tarball carries the C sources of the native checksum and its build step, and no prebuilt library or source map', async () => {
   const listed = ok(await run('tar', ['-tzf', tarball], { cwd: work }), 'tar -t')
     .stdout.split('\n')
     .filter(Boolean);
@@ -132,6 +132,12 @@ test('the tarball carries the C sources of the native checksum and its build ste
     [],
     'the tarball must not ship a prebuilt binary',
   );
+  // Source maps point at TypeScript sources the package does not carry: they would only add weight.
+  assert.deepEqual(
+    listed.filter((f) => f.endsWith('.map')),
+    [],
+  );
+  assert.ok(listed.includes('package/dist/src/index.d.ts') && listed.includes('package/dist/src/index.js'));
   const manifest = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')) as {
     name: string;
     bin: Record<string, string>;
