@@ -66,3 +66,19 @@ export function listOption(v: string | undefined): string[] | undefined {
         .map((s) => s.trim())
         .filter(Boolean);
 }
+
+/** One of a flag's allowed words (`--integers fit|bigint`); absent stays absent, anything else is a usage error. */
+export function choiceOption<T extends string>(v: string | undefined, flag: string, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(v)) return v as T;
+  const words = allowed.length > 1 ? `${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}` : allowed[0];
+  throw new FerryError('USAGE', `${flag} must be ${words}, not "${v}".`);
+}
+
+/** A whole-number flag (`--parallel 4`); `min` is the smallest allowed; absent stays absent. */
+export function wholeNumberOption(v: string | undefined, flag: string, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new FerryError('USAGE', `${flag} must be a whole number${min > 0 ? ` above ${min - 1}` : ''}, not "${v}".`);
+  return n;
+}

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import type { CopyConfig } from '../config/types.js';
+import { INTEGER_POLICIES, VIRTUAL_TABLE_MODES, type CopyConfig } from '../config/types.js';
 import { engineLabel } from '../engines/engine-names.js';
 import { EXIT, FerryError } from '../errors.js';
 import type { CopyReport } from '../transfer/run-copy.js';
 import type { VerifyReport } from '../transfer/verify-copy.js';
 import { formatBytes } from '../util/disk-space.js';
 import { copyProgress } from './copy-progress.js';
-import { commonOptions, listOption, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
+import { choiceOption, commonOptions, listOption, loadCommandConfig, lockTimeoutOf, outputOf, wholeNumberOption, type CommonFlags } from './common-options.js';
 import { mark, paint, printJson, printRowDifferences, reportError, type Output } from './output.js';
 
 interface CopyFlags extends CommonFlags {
@@ -85,24 +85,13 @@ function endpoints(from: string | undefined, to: string | undefined, cfg: CopyCo
   return { from: f, to: t };
 }
 
-function count(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new FerryError('USAGE', `${flag} must be a whole number, not "${v}".`);
-  return n;
-}
-
 async function copyCommand(fromArg: string | undefined, toArg: string | undefined, flags: CopyFlags, o: Output): Promise<number> {
   const cfg = await copySection(flags, o);
   const { from, to } = endpoints(fromArg, toArg, cfg);
   const lockTimeoutMs = lockTimeoutOf(flags);
-  if (flags.ifExists && !['fail', 'truncate', 'append'].includes(flags.ifExists)) {
-    throw new FerryError('USAGE', `--if-exists must be fail, truncate or append, not "${flags.ifExists}".`);
-  }
-  if (flags.integers && !['fit', 'bigint'].includes(flags.integers))
-    throw new FerryError('USAGE', `--integers must be fit or bigint, not "${flags.integers}".`);
-  if (flags.virtualTables && !['fail', 'skip'].includes(flags.virtualTables))
-    throw new FerryError('USAGE', `--virtual-tables must be fail or skip, not "${flags.virtualTables}".`);
+  const ifExists = choiceOption(flags.ifExists, '--if-exists', ['fail', 'truncate', 'append'] as const);
+  const integers = choiceOption(flags.integers, '--integers', INTEGER_POLICIES);
+  const virtualTables = choiceOption(flags.virtualTables, '--virtual-tables', VIRTUAL_TABLE_MODES);
   // Loaded when used: `ferry verify` and `--help` need none of the copy machinery.
   const { runCopy } = await import('../transfer/run-copy.js');
   const report = await runCopy({
@@ -110,15 +99,15 @@ async function copyCommand(fromArg: string | undefined, toArg: string | undefine
     to,
     include: listOption(flags.tables),
     exclude: listOption(flags.exclude),
-    batchSize: count(flags.batchSize, '--batch-size'),
-    parallel: count(flags.parallel, '--parallel'),
+    batchSize: wholeNumberOption(flags.batchSize, '--batch-size'),
+    parallel: wholeNumberOption(flags.parallel, '--parallel'),
     schemaOnly: flags.schemaOnly,
     dataOnly: flags.dataOnly,
-    ifExists: flags.ifExists as 'fail' | 'truncate' | 'append' | undefined,
-    integers: flags.integers as 'fit' | 'bigint' | undefined,
-    virtualTables: flags.virtualTables as 'fail' | 'skip' | undefined,
+    ifExists,
+    integers,
+    virtualTables,
     resume: flags.resume,
-    maxRejects: count(flags.maxRejects, '--max-rejects'),
+    maxRejects: wholeNumberOption(flags.maxRejects, '--max-rejects'),
     verify: flags.verify,
     jsonb: flags.jsonb,
     rejectFile: flags.rejectFile,
@@ -150,7 +139,7 @@ async function copyCommand(fromArg: string | undefined, toArg: string | undefine
 async function verifyCommand(fromArg: string | undefined, toArg: string | undefined, flags: VerifyFlags, o: Output): Promise<number> {
   const cfg = await copySection(flags, o);
   const { from, to } = endpoints(fromArg, toArg, cfg);
-  const detailed = flags.detailed === undefined || flags.detailed === false ? 0 : flags.detailed === true ? 5 : count(flags.detailed, '--detailed');
+  const detailed = flags.detailed === undefined || flags.detailed === false ? 0 : flags.detailed === true ? 5 : wholeNumberOption(flags.detailed, '--detailed')!;
   const { runVerify } = await import('../transfer/run-verify.js');
   const report = await runVerify({ from, to, include: listOption(flags.tables), detailed, config: cfg, lockTimeoutMs: lockTimeoutOf(flags) });
   if (o.json) printJson(o, report);

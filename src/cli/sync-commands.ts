@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { EXIT, FerryError } from '../errors.js';
 import type { CutoverReport, RollbackReport, SyncOptions, SyncReport } from '../sync/run-sync.js';
-import { commonOptions, listOption, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
+import { INTEGER_POLICIES, VIRTUAL_TABLE_MODES } from '../config/types.js';
+import { choiceOption, commonOptions, listOption, loadCommandConfig, lockTimeoutOf, outputOf, wholeNumberOption, type CommonFlags } from './common-options.js';
 import { printJson, reportError, type Output } from './output.js';
 
 interface SyncFlags extends CommonFlags {
@@ -11,6 +12,9 @@ interface SyncFlags extends CommonFlags {
   untilCaughtUp?: boolean;
   rejectFile?: string;
   integers?: string;
+  jsonb?: boolean;
+  virtualTables?: string;
+  parallel?: string;
 }
 
 type SyncStep = 'start' | 'status' | 'cutover' | 'rollback' | 'stop';
@@ -39,6 +43,9 @@ export function registerSyncCommands(program: Command): void {
     .option('--until-caught-up', 'start: stop once no change is pending, instead of running until Ctrl-C')
     .option('--integers <policy>', 'start: integer columns as ferry copy makes them: fit (default) or bigint (room for values the snapshot never saw)')
     .option('--reject-file <path>', "start: where refused rows are written (JSON lines; later runs of the sync keep the first run's)")
+    .option('--jsonb', 'start: JSON columns become jsonb (when every value parses) instead of json, as ferry copy --jsonb')
+    .option('--virtual-tables <mode>', 'start: SQLite FTS/R*Tree virtual tables: fail (default: stop before writing) or skip (neither copied nor followed)')
+    .option('--parallel <n>', "start: tables the snapshot's copy loads at once (default 2)")
     .addHelpText('after', `\nSteps:\n${steps}`)
     .action(async (step: string, from: string | undefined, to: string | undefined, flags: SyncFlags) => {
       const o = outputOf(flags);
@@ -70,14 +77,17 @@ async function syncCommand(stepArg: string, fromArg: string | undefined, toArg: 
     lockTimeoutMs: lockTimeoutOf(flags),
     untilCaughtUp: !!flags.untilCaughtUp,
     ...(flags.rejectFile ? { rejectFile: flags.rejectFile } : {}),
-    ...(flags.integers ? { integers: integerPolicy(flags.integers) } : {}),
+    integers: choiceOption(flags.integers, '--integers', INTEGER_POLICIES),
+    jsonb: flags.jsonb,
+    virtualTables: choiceOption(flags.virtualTables, '--virtual-tables', VIRTUAL_TABLE_MODES),
+    parallel: wholeNumberOption(flags.parallel, '--parallel', 1),
     signal: stop.signal,
     onEvent: (e) => {
       if (e.type === 'warning') o.err(`warning: ${e.message}`);
       else o.log(e.type === 'phase' ? `${e.phase}: ${e.message}` : `applied ${e.changes} change(s), ${e.pending} pending, ${e.rate}/s`);
     },
   };
-  if (flags.batchSize !== undefined) options.batchSize = positive(flags.batchSize, '--batch-size');
+  if (flags.batchSize !== undefined) options.batchSize = wholeNumberOption(flags.batchSize, '--batch-size', 1);
   try {
     const lib = await import('../sync/run-sync.js');
     const run = { start: lib.syncStart, status: lib.syncStatus, cutover: lib.syncCutover, rollback: lib.syncRollback, stop: lib.syncStop }[step];
@@ -110,15 +120,4 @@ function printReport(o: Output, step: SyncStep, r: SyncReport | CutoverReport | 
   const age = r.oldestPendingMs === null ? '' : `, the oldest ${(r.oldestPendingMs / 1000).toFixed(1)} s old`;
   o.out(`${r.source} → ${r.target}: ${r.phase}, ${r.applied} change(s) applied, ${r.pending} pending${age}${r.rate ? `, last batch ${r.rate}/s` : ''}`);
   if (r.rejected) o.err(`${r.rejected} changed row(s) could not be converted for the target and were left out; they are listed in ${r.rejectFile}.`);
-}
-
-function integerPolicy(v: string): 'fit' | 'bigint' {
-  if (v === 'fit' || v === 'bigint') return v;
-  throw new FerryError('USAGE', `--integers must be fit or bigint, not "${v}".`);
-}
-
-function positive(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new FerryError('USAGE', `${flag} must be a whole number above 0, not "${v}".`);
-  return n;
 }

@@ -1,6 +1,11 @@
 import type { ConflictPolicy } from '../engine/consolidation-role.js';
 import type { Value } from '../values/value.js';
 
+/** The words `integers` takes, in the config and as `--integers`. */
+export const INTEGER_POLICIES = ['fit', 'bigint'] as const;
+/** The words `virtualTables` takes, in the config and as `--virtual-tables`. */
+export const VIRTUAL_TABLE_MODES = ['fail', 'skip'] as const;
+
 /** What happens when a row from a later source collides with a row already in the target table (declared with the engine contract). */
 export type { ConflictPolicy };
 
@@ -103,12 +108,12 @@ export interface CopyConfig {
    * Integer columns: `fit` (default) keeps the declared width when every value fits (INTEGER is
    * PostgreSQL integer, read by node-postgres as a number); `bigint` makes every integer bigint.
    */
-  integers?: 'fit' | 'bigint';
+  integers?: (typeof INTEGER_POLICIES)[number];
   /**
    * SQLite virtual tables (FTS, R*Tree) have no PostgreSQL table equivalent: `fail` (default) stops
    * before anything is written and names them; `skip` leaves them out with a warning.
    */
-  virtualTables?: 'fail' | 'skip';
+  virtualTables?: (typeof VIRTUAL_TABLE_MODES)[number];
   /** Where refused rows are written (default `ferry-rejects-<time>.jsonl` in the working folder). */
   rejectFile?: string;
   /** Table name -> override. */

@@ -1,6 +1,15 @@
 import { durationMs } from '../util/duration.js';
 import { LOGICAL_TYPES } from '../values/column-type.js';
-import type { CopyColumnConfig, CopyConfig, CopyTableConfig, DatabaseConfig, RequiredTable, RevisionsConfig } from './types.js';
+import {
+  INTEGER_POLICIES,
+  VIRTUAL_TABLE_MODES,
+  type CopyColumnConfig,
+  type CopyConfig,
+  type CopyTableConfig,
+  type DatabaseConfig,
+  type RequiredTable,
+  type RevisionsConfig,
+} from './types.js';
 import { checkKeys, describe, expectNonEmptyString, expectRecord, formatPath, isRecord, optionalString, type Found, type Segment } from './validate-helpers.js';
 
 const COPY_KEYS = [
@@ -70,9 +79,9 @@ export function checkCopy(raw: unknown, at: Segment[], found: Found[]): CopyConf
     });
     return undefined;
   };
-  const integers = choice('integers', ['fit', 'bigint'] as const);
+  const integers = choice('integers', INTEGER_POLICIES);
   if (integers) out.integers = integers;
-  const virtualTables = choice('virtualTables', ['fail', 'skip'] as const);
+  const virtualTables = choice('virtualTables', VIRTUAL_TABLE_MODES);
   if (virtualTables) out.virtualTables = virtualTables;
   const tablesAt = [...at, 'tables'];
   if (raw.tables !== undefined && expectRecord(raw.tables, tablesAt, found)) {

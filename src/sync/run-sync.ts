@@ -14,6 +14,7 @@ import { FerryError } from '../errors.js';
 import { isInternalTable, ROWID_KEY_COLUMN } from '../schema/own-tables.js';
 import { STATE_TABLE } from '../transfer/copy-state.js';
 import { RejectLog } from '../transfer/reject-log.js';
+import { selectCopyTables } from '../transfer/build-copy-plan.js';
 import { runCopy } from '../transfer/run-copy.js';
 import {
   catchUp,
@@ -71,6 +72,12 @@ async function beginCapture(e: Ends, source: Engine, target: Engine, options: Sy
   const problem = await e.capture.captureProblem(source);
   if (problem) throw new FerryError('NOT_WAL', `${source.displayUrl} cannot be synced: ${problem}`, { subject: source.displayUrl });
   const tables = await capturedTables(source, options);
+  // What the snapshot's copy would refuse from the schema alone (a virtual table, an unknown name) is refused before the capture is installed.
+  selectCopyTables(
+    await source.introspect(),
+    { include: options.include, exclude: options.exclude, config: options.config, virtualTables: options.virtualTables },
+    [],
+  );
   const unkeyed = await e.capture.keyProblems(source, tables);
   if (unkeyed.length)
     throw new FerryError(
@@ -144,6 +151,9 @@ async function copySnapshot(e: Ends, target: Engine, state: SyncState, options: 
       // driver reads as a number (bigint comes back as a string). A later change beyond it is
       // refused and listed; --integers bigint leaves room instead.
       integers: options.integers,
+      jsonb: options.jsonb,
+      virtualTables: options.virtualTables,
+      parallel: options.parallel,
       rowidKeys: true,
       resume,
       // Each table read at one instant: a row the app moves meanwhile (REPLACE gives it a new rowid)

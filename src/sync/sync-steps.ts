@@ -28,6 +28,12 @@ export interface SyncOptions {
   batchSize?: number;
   /** Integer widths of the snapshot, as ferry copy's `--integers`: fit the values (default) or always bigint. */
   integers?: 'fit' | 'bigint';
+  /** As ferry copy's `--jsonb`: JSON-declared columns become jsonb when every value parses. */
+  jsonb?: boolean;
+  /** As ferry copy's `--virtual-tables`: SQLite FTS/R*Tree tables stop the start (`fail`, default) or are left out (`skip`). */
+  virtualTables?: 'fail' | 'skip';
+  /** Tables the snapshot's copy loads at once (ferry copy's `--parallel`). */
+  parallel?: number;
   /** Where refused rows are written (default `ferry-sync-rejects-<time>.jsonl` in `cwd`, kept for the sync's later runs). */
   rejectFile?: string;
   /** Stop once nothing is pending, instead of running until `signal` aborts. */

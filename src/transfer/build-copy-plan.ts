@@ -54,12 +54,8 @@ export async function buildCopyPlan(source: Engine, targetDialect: Dialect, opti
   const engines = await planEngines(source.dialect, targetDialect);
   const schema = await source.introspect();
   const given = options.config ?? {};
-  const include = options.include ?? given.include;
-  const exclude = options.exclude ?? given.exclude;
   const warnings: PlanWarning[] = [];
-  checkVirtualTables(schema, include, exclude, options.virtualTables ?? given.virtualTables ?? 'fail', warnings);
-  const notVirtual = (names: string[] | undefined) => names?.filter((n) => !schema.virtualTables?.some((v) => v.name === n));
-  const selected = selectTables(schema, notVirtual(include), notVirtual(exclude), Object.keys(given.tables ?? {}));
+  const selected = selectCopyTables(schema, options, warnings);
   const { tables, config } = options.rowidKeys ? withRowidKeys(selected, given, engines, warnings) : { tables: selected, config: given };
   warnAboutViewsAndTriggers(schema, warnings);
   checkTargetLimits(tables, config, targetDialect);
@@ -274,6 +270,24 @@ function checkVirtualTables(
       message: `The ${v.module} virtual table ${v.name} is not copied (nor its shadow tables ${v.shadowTables.join(', ') || '(none)'}); create PostgreSQL's equivalent index by hand.`,
     });
   }
+}
+
+/**
+ * The tables a copy takes, from the source's schema alone: its virtual tables refused (or left out
+ * with a warning), and include/exclude applied (an unknown name refused). `ferry sync start` asks
+ * this before it installs its capture, so such input changes nothing.
+ */
+export function selectCopyTables(
+  schema: Schema,
+  options: Pick<BuildCopyPlanOptions, 'include' | 'exclude' | 'config' | 'virtualTables'>,
+  warnings: PlanWarning[],
+): Table[] {
+  const given = options.config ?? {};
+  const include = options.include ?? given.include;
+  const exclude = options.exclude ?? given.exclude;
+  checkVirtualTables(schema, include, exclude, options.virtualTables ?? given.virtualTables ?? 'fail', warnings);
+  const notVirtual = (names: string[] | undefined) => names?.filter((n) => !schema.virtualTables?.some((v) => v.name === n));
+  return selectTables(schema, notVirtual(include), notVirtual(exclude), Object.keys(given.tables ?? {}));
 }
 
 /** Applies include/exclude; unknown names (there or in the config's tables) fail with TABLE_MISSING. */

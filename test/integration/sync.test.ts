@@ -746,3 +746,61 @@ test('a snapshot of a live source reads each table at one instant: a row the app
     await engine.close();
   }
 });
+
+test("sync start takes copy's --jsonb, --virtual-tables and --parallel: JSON becomes jsonb, an FTS table is left out, changes follow", async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-copy-options');
+  const file = path.join(dir, 'app.db');
+  makeSource(file, { rows: 200 });
+  const db = new Database(file);
+  db.exec(`CREATE TABLE prefs (id INTEGER PRIMARY KEY, doc JSON NOT NULL);
+    INSERT INTO prefs VALUES (1, '{"theme":"dark","n":[1,2]}'), (2, '{"b":1,"a":2}');
+    CREATE VIRTUAL TABLE notes_fts USING fts5(body);
+    INSERT INTO notes_fts VALUES ('searchable text');`);
+  // Without --virtual-tables skip the FTS table stops the start before anything is written; the hint names the flag.
+  const refused = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up');
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /notes_fts/);
+  assert.match(refused.stderr, /--virtual-tables skip/);
+  assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
+  assert.match((await ferry(dir, 'sync', 'start', file, pg.url, '--virtual-tables', 'maybe')).stderr, /--virtual-tables must be fail or skip, not "maybe"/);
+  assert.match((await ferry(dir, 'sync', 'start', file, pg.url, '--parallel', '0')).stderr, /--parallel must be a whole number above 0, not "0"/);
+
+  const started = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up', '--jsonb', '--virtual-tables', 'skip', '--parallel', '1');
+  assert.equal(started.status, 0, started.stderr);
+  db.exec(`UPDATE prefs SET doc = '{"theme":"light"}' WHERE id = 1; INSERT INTO prefs VALUES (3, '[true,null]')`);
+  db.close();
+  const cut = await ferry(dir, 'sync', 'cutover', file, pg.url);
+  assert.equal(cut.status, 0, cut.stderr);
+  const engine = await connect(pg.url);
+  try {
+    const [type] = await engine.query<{ data_type: string }>(
+      `SELECT data_type FROM information_schema.columns WHERE table_name = 'prefs' AND column_name = 'doc'`,
+    );
+    assert.equal(type!.data_type, 'jsonb');
+    // jsonb's own text form (keys sorted, spaces added): the cutover's check found the same meaning on both sides.
+    assert.deepEqual(await engine.query(`SELECT id, doc::text AS doc FROM prefs ORDER BY id`), [
+      { id: 1, doc: '{"theme": "light"}' },
+      { id: 2, doc: '{"a": 2, "b": 1}' },
+      { id: 3, doc: '[true, null]' },
+    ]);
+    const fts = await engine.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'notes_fts%'`);
+    assert.deepEqual(fts, [], 'the FTS table and its shadow tables are not copied');
+    // The app on PostgreSQL writes JSON; the rollback brings it back to SQLite as JSON text.
+    await engine.exec(`UPDATE prefs SET doc = '{"x": [1, 2]}' WHERE id = 2`);
+  } finally {
+    await engine.close();
+  }
+  const rb = await ferry(dir, 'sync', 'rollback', file, pg.url);
+  assert.equal(rb.status, 0, rb.stderr);
+  const back = new Database(file, { readonly: true });
+  try {
+    const doc = back.prepare(`SELECT doc FROM prefs WHERE id = 2`).pluck().get() as string;
+    assert.deepEqual(JSON.parse(doc), { x: [1, 2] });
+    assert.equal(back.prepare(`SELECT json_valid(doc) FROM prefs WHERE id = 2`).pluck().get(), 1);
+  } finally {
+    back.close();
+  }
+  assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
+});
