@@ -139,7 +139,8 @@ async function copyCommand(fromArg: string | undefined, toArg: string | undefine
 async function verifyCommand(fromArg: string | undefined, toArg: string | undefined, flags: VerifyFlags, o: Output): Promise<number> {
   const cfg = await copySection(flags, o);
   const { from, to } = endpoints(fromArg, toArg, cfg);
-  const detailed = flags.detailed === undefined || flags.detailed === false ? 0 : flags.detailed === true ? 5 : wholeNumberOption(flags.detailed, '--detailed')!;
+  const detailed =
+    flags.detailed === undefined || flags.detailed === false ? 0 : flags.detailed === true ? 5 : wholeNumberOption(flags.detailed, '--detailed')!;
   const { runVerify } = await import('../transfer/run-verify.js');
   const report = await runVerify({ from, to, include: listOption(flags.tables), detailed, config: cfg, lockTimeoutMs: lockTimeoutOf(flags) });
   if (o.json) printJson(o, report);
