@@ -451,8 +451,10 @@ test('every awkward value survives SQLite -> PostgreSQL -> SQLite exactly, and v
   );
 
   // 5. PostgreSQL -> a new SQLite file, then every value against the original.
-  const back = await ferry(dir, 'copy', db.url, 'roundtrip.db');
+  const back = await ferry(dir, 'copy', db.url, 'roundtrip.db', '--json');
   assert.ok(back.status === 0 || back.status === 4, `copy back runs to the end: ${back.stdout}\n${back.stderr}`);
+  const backReport = JSON.parse(back.stdout) as { tables: { target: string; rows: number; bytes: number }[] };
+  for (const t of backReport.tables) if (t.rows > 0) assert.ok(t.bytes > 0, `the copy back reports the bytes it wrote into ${t.target}`);
   const problems: string[] = [];
   for (const [table, { columns, order }] of Object.entries(TABLES)) {
     const a = sqliteTyped(src, table, columns, order);

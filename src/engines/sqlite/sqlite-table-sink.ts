@@ -40,6 +40,7 @@ export class SqliteTableSink implements TableSink {
     const writers = this.columns.map(sqliteValueWriter);
     const params: Value[] = new Array(writers.length);
     let count = 0;
+    let bytes = 0;
     const one = (item: SinkItem) => {
       if ('encoded' in item) throw new Error('internal: encoded rows given to a SQLite target');
       const r: SinkRow = item;
@@ -54,6 +55,7 @@ export class SqliteTableSink implements TableSink {
       try {
         this.insert.run(params);
         count++;
+        bytes += rowBytes(params);
       } catch (e) {
         const code = (e as { code?: string }).code ?? '';
         if (!ROW_CODES.test(code)) throw sqliteError(e, this.file, 'writing into');
@@ -62,10 +64,25 @@ export class SqliteTableSink implements TableSink {
     };
     if (Symbol.iterator in rows) for (const r of rows as Iterable<SinkItem>) one(r);
     else for await (const r of rows) one(r);
-    return { rows: count, bytes: 0 };
+    return { rows: count, bytes };
   }
 
   refusal(_error: unknown): RowRefusal | null {
     return null;
   }
+}
+
+/**
+ * The size of a written row's values, as the copy's report shows it per table: text by its
+ * characters (UTF-8 byte counts would cost a pass over every string), blobs by their length,
+ * numbers as the 8 bytes SQLite stores at most.
+ */
+function rowBytes(values: Value[]): number {
+  let n = 0;
+  for (const v of values) {
+    if (typeof v === 'string') n += v.length;
+    else if (v instanceof Uint8Array) n += v.byteLength;
+    else if (v !== null && v !== undefined) n += 8;
+  }
+  return n;
 }
