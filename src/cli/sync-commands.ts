@@ -20,7 +20,7 @@ interface SyncFlags extends CommonFlags {
 type SyncStep = 'start' | 'status' | 'cutover' | 'rollback' | 'stop';
 
 const STEPS: Record<SyncStep, string> = {
-  start: 'Capture changes on the SQLite source, copy a snapshot, then apply the changes as the app writes (until Ctrl-C or --until-caught-up)',
+  start: 'Capture changes on the SQLite source, copy a snapshot, then apply the changes as the app writes (until Ctrl-C, SIGTERM or --until-caught-up)',
   status: 'Where a sync stands: its phase, the changes pending and the apply rate',
   cutover: 'Switch: fence the source, drain, check both sides are identical, capture changes on PostgreSQL for the way back',
   rollback: 'After a cutover: fence PostgreSQL, bring the rows written there back to SQLite, check both sides, lift the SQLite fence',
@@ -40,7 +40,7 @@ export function registerSyncCommands(program: Command): void {
     .option('--tables <list>', 'start: follow only these tables (comma-separated)')
     .option('--exclude <list>', 'start: leave these tables out (comma-separated)')
     .option('--batch-size <n>', 'changes per applied batch (default 5000)')
-    .option('--until-caught-up', 'start: stop once no change is pending, instead of running until Ctrl-C')
+    .option('--until-caught-up', 'start: stop once no change is pending, instead of running until Ctrl-C or SIGTERM')
     .option('--integers <policy>', 'start: integer columns as ferry copy makes them: fit (default) or bigint (room for values the snapshot never saw)')
     .option('--reject-file <path>', "start: where refused rows are written (JSON lines; later runs of the sync keep the first run's)")
     .option('--jsonb', 'start: JSON columns become jsonb (when every value parses) instead of json, as ferry copy --jsonb')
@@ -67,7 +67,9 @@ async function syncCommand(stepArg: string, fromArg: string | undefined, toArg: 
     throw new FerryError('USAGE', `Say which database to sync ${!from ? 'from' : 'to'}.`, { hint: `ferry sync ${step} app.db postgres://user@host/db` });
   const stop = new AbortController();
   const onSignal = () => stop.abort();
+  // Ctrl-C, or a service manager's stop (systemd, Kubernetes): the batch in hand commits, then the run ends and reports.
   process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const options: SyncOptions = {
     from,
     to,
@@ -98,6 +100,7 @@ async function syncCommand(stepArg: string, fromArg: string | undefined, toArg: 
     return report.rejected > 0 && (step === 'start' || step === 'cutover') ? EXIT.rejects : EXIT.ok;
   } finally {
     process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -804,3 +804,32 @@ test("sync start takes copy's --jsonb, --virtual-tables and --parallel: JSON bec
   }
   assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
 });
+
+test('sync start runs until SIGTERM (a service manager stopping it), then reports where it stands and exits 0', async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('sync-sigterm');
+  const file = path.join(dir, 'app.db');
+  makeSource(file, { rows: 100 });
+  const run = startSync(dir, file, pg.url, '--json');
+  t.after(() => void run.child.kill('SIGKILL'));
+  let caughtUp = false;
+  for (let i = 0; i < 200 && !caughtUp; i++) {
+    await wait(100);
+    const status = await ferry(dir, 'sync', 'status', file, pg.url, '--json');
+    caughtUp = status.status === 0 && (JSON.parse(status.stdout) as { phase: string }).phase === 'catch-up';
+  }
+  assert.ok(caughtUp, 'the sync reached catch-up');
+  const db = new Database(file);
+  db.prepare(`UPDATE tags SET uses = 999 WHERE name = 'tag 1 ü'`).run();
+  db.close();
+  await wait(1000);
+  run.child.kill('SIGTERM');
+  const done = await run.done;
+  assert.equal(done.status, 0, done.stderr);
+  const report = JSON.parse(done.stdout) as { phase: string; pending: number };
+  assert.equal(report.phase, 'catch-up');
+  assert.equal(report.pending, 0);
+  await assertEqual(dir, file, pg.url);
+  assert.equal((await ferry(dir, 'sync', 'stop', file, pg.url)).status, 0);
+});
