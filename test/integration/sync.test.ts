@@ -37,6 +37,20 @@ function makeSource(file: string, options: { wal?: boolean; rows?: number; keyle
   db.close();
 }
 
+/** A fresh PostgreSQL database and, in a new folder, a source app.db (makeSource); null without PostgreSQL. */
+async function syncSetup(
+  t: Parameters<typeof freshPostgresDatabase>[0],
+  label: string,
+  options?: Parameters<typeof makeSource>[1],
+): Promise<{ pg: NonNullable<Awaited<ReturnType<typeof freshPostgresDatabase>>>; dir: string; file: string } | null> {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return null;
+  const dir = tempDir(label);
+  const file = path.join(dir, 'app.db');
+  makeSource(file, options);
+  return { pg, dir, file };
+}
+
 /**
  * The app: inserts, updates (one changing a key) and deletes, about `perSecond` writes a second for
  * `seconds`, each in its own transaction. Prints how many writes failed and why.
@@ -152,11 +166,9 @@ async function assertEqual(dir: string, file: string, url: string): Promise<void
 }
 
 test('with the app writing throughout, the sync catches up and PostgreSQL equals SQLite value for value; stop leaves nothing', async (t) => {
-  const pg = await freshPostgresDatabase(t);
-  if (!pg) return;
-  const dir = tempDir('sync-live');
-  const file = path.join(dir, 'app.db');
-  makeSource(file);
+  const setup = await syncSetup(t, 'sync-live');
+  if (!setup) return;
+  const { pg, dir, file } = setup;
   const writer = startWriter(file, 500, 4, 10_000);
   const first = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up', '--json');
   assert.equal(first.status, 0, first.stderr);
@@ -181,11 +193,9 @@ test('with the app writing throughout, the sync catches up and PostgreSQL equals
 });
 
 test('kill -9 during the snapshot and during catch-up, then the same command: exact, nothing lost or applied twice', async (t) => {
-  const pg = await freshPostgresDatabase(t);
-  if (!pg) return;
-  const dir = tempDir('sync-kill');
-  const file = path.join(dir, 'app.db');
-  makeSource(file, { rows: 60_000 });
+  const setup = await syncSetup(t, 'sync-kill', { rows: 60_000 });
+  if (!setup) return;
+  const { pg, dir, file } = setup;
   // Killed while copying the snapshot.
   const during = startSync(dir, file, pg.url, '--until-caught-up');
   await wait(900);
@@ -207,11 +217,9 @@ test('kill -9 during the snapshot and during catch-up, then the same command: ex
 });
 
 test('a second start while one runs is refused; a schema change stops the running sync; nothing is applied wrongly', async (t) => {
-  const pg = await freshPostgresDatabase(t);
-  if (!pg) return;
-  const dir = tempDir('sync-lock');
-  const file = path.join(dir, 'app.db');
-  makeSource(file, { rows: 500 });
+  const setup = await syncSetup(t, 'sync-lock', { rows: 500 });
+  if (!setup) return;
+  const { pg, dir, file } = setup;
   const running = startSync(dir, file, pg.url);
   // Until it has copied the snapshot and is waiting for changes.
   for (let i = 0; i < 100; i++) {
@@ -261,11 +269,9 @@ test('bad input: a source not in WAL mode, a key PostgreSQL could not hold; noth
 });
 
 test('a table without a primary key is followed by its rowid both ways, said in the plan; stop drops the rowid key column', async (t) => {
-  const pg = await freshPostgresDatabase(t);
-  if (!pg) return;
-  const dir = tempDir('sync-keyless');
-  const file = path.join(dir, 'app.db');
-  makeSource(file, { rows: 100, keyless: true });
+  const setup = await syncSetup(t, 'sync-keyless', { rows: 100, keyless: true });
+  if (!setup) return;
+  const { pg, dir, file } = setup;
   const db = new Database(file);
   db.transaction(() => {
     for (let i = 1; i <= 50; i++) db.prepare(`INSERT INTO audit VALUES (?)`).run(`event ${i}`);
@@ -330,11 +336,9 @@ test('a table without a primary key is followed by its rowid both ways, said in 
 });
 
 test('cutover with the app writing: its writes after the fence fail with the message, PostgreSQL equals the fenced file, and writes there are captured', async (t) => {
-  const pg = await freshPostgresDatabase(t);
-  if (!pg) return;
-  const dir = tempDir('sync-cutover');
-  const file = path.join(dir, 'app.db');
-  makeSource(file, { rows: 2000 });
+  const setup = await syncSetup(t, 'sync-cutover', { rows: 2000 });
+  if (!setup) return;
+  const { pg, dir, file } = setup;
   const early = await ferry(dir, 'sync', 'cutover', file, pg.url, '--json');
   assert.equal(early.status, 1, 'cutover before any snapshot');
   assert.equal((JSON.parse(early.stdout) as { error: { code: string } }).error.code, 'SYNC_NOT_READY');
@@ -398,11 +402,9 @@ test('cutover with the app writing: its writes after the fence fail with the mes
 });
 
 test('rollback after a cutover, with the app writing on PostgreSQL: every row it wrote there comes back to SQLite, in the app forms, and PostgreSQL is fenced', async (t) => {
-  const pg = await freshPostgresDatabase(t);
-  if (!pg) return;
-  const dir = tempDir('sync-rollback');
-  const file = path.join(dir, 'app.db');
-  makeSource(file, { rows: 1000 });
+  const setup = await syncSetup(t, 'sync-rollback', { rows: 1000 });
+  if (!setup) return;
+  const { pg, dir, file } = setup;
   const early = await ferry(dir, 'sync', 'rollback', file, pg.url, '--json');
   assert.equal(early.status, 1, 'rollback without a cutover');
   assert.equal((JSON.parse(early.stdout) as { error: { code: string } }).error.code, 'SYNC_NOT_READY');
@@ -462,11 +464,9 @@ test('rollback after a cutover, with the app writing on PostgreSQL: every row it
 });
 
 test('kill -9 during a rollback, then the same command: every row written on PostgreSQL comes back once', async (t) => {
-  const pg = await freshPostgresDatabase(t);
-  if (!pg) return;
-  const dir = tempDir('sync-rollback-kill');
-  const file = path.join(dir, 'app.db');
-  makeSource(file, { rows: 500 });
+  const setup = await syncSetup(t, 'sync-rollback-kill', { rows: 500 });
+  if (!setup) return;
+  const { pg, dir, file } = setup;
   assert.equal((await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up')).status, 0);
   assert.equal((await ferry(dir, 'sync', 'cutover', file, pg.url)).status, 0);
   const engine = await connect(pg.url);
@@ -495,11 +495,9 @@ test('kill -9 during a rollback, then the same command: every row written on Pos
 });
 
 test('a row the target refuses goes to the reject file and the cutover will not switch until it is fixed; a schema change on the target stops the sync', async (t) => {
-  const pg = await freshPostgresDatabase(t);
-  if (!pg) return;
-  const dir = tempDir('sync-refused');
-  const file = path.join(dir, 'app.db');
-  makeSource(file, { rows: 300 });
+  const setup = await syncSetup(t, 'sync-refused', { rows: 300 });
+  if (!setup) return;
+  const { pg, dir, file } = setup;
   assert.equal((await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up', '--reject-file', 'refused.jsonl')).status, 0);
   const db = new Database(file);
   // SQLite takes text in a REAL column; PostgreSQL's double precision cannot.
@@ -551,11 +549,9 @@ test('a row the target refuses goes to the reject file and the cutover will not 
 });
 
 test('the check of changed rows finds a row that differs, one that is missing, and passes rows that agree', async (t) => {
-  const pg = await freshPostgresDatabase(t);
-  if (!pg) return;
-  const dir = tempDir('sync-changed-rows');
-  const file = path.join(dir, 'app.db');
-  makeSource(file, { rows: 50 });
+  const setup = await syncSetup(t, 'sync-changed-rows', { rows: 50 });
+  if (!setup) return;
+  const { pg, dir, file } = setup;
   assert.equal((await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up')).status, 0);
   const e = ends({ from: file, to: pg.url });
   const source = await connect(file);
@@ -590,11 +586,9 @@ test('the check of changed rows finds a row that differs, one that is missing, a
 });
 
 test('a source held by a long write transaction is named, and neither start nor cutover changes anything', async (t) => {
-  const pg = await freshPostgresDatabase(t);
-  if (!pg) return;
-  const dir = tempDir('sync-held');
-  const file = path.join(dir, 'app.db');
-  makeSource(file, { rows: 100 });
+  const setup = await syncSetup(t, 'sync-held', { rows: 100 });
+  if (!setup) return;
+  const { pg, dir, file } = setup;
   // The app's long write transaction, in its own process.
   const hold = (ms: number) => {
     const child = spawn(
@@ -634,11 +628,9 @@ test('a source held by a long write transaction is named, and neither start nor 
 });
 
 test('kill -9 during a cutover at several points, then the same command: it finishes, and no write the app made is lost', async (t) => {
-  const pg = await freshPostgresDatabase(t);
-  if (!pg) return;
-  const dir = tempDir('sync-cutover-kill');
-  const file = path.join(dir, 'app.db');
-  makeSource(file, { rows: 20000 });
+  const setup = await syncSetup(t, 'sync-cutover-kill', { rows: 20000 });
+  if (!setup) return;
+  const { pg, dir, file } = setup;
   assert.equal((await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up')).status, 0);
   const writer = startWriter(file, 300, 8, 60_000);
   let finished = false;
@@ -748,11 +740,9 @@ test('a snapshot of a live source reads each table at one instant: a row the app
 });
 
 test("sync start takes copy's --jsonb, --virtual-tables and --parallel: JSON becomes jsonb, an FTS table is left out, changes follow", async (t) => {
-  const pg = await freshPostgresDatabase(t);
-  if (!pg) return;
-  const dir = tempDir('sync-copy-options');
-  const file = path.join(dir, 'app.db');
-  makeSource(file, { rows: 200 });
+  const setup = await syncSetup(t, 'sync-copy-options', { rows: 200 });
+  if (!setup) return;
+  const { pg, dir, file } = setup;
   const db = new Database(file);
   db.exec(`CREATE TABLE prefs (id INTEGER PRIMARY KEY, doc JSON NOT NULL);
     INSERT INTO prefs VALUES (1, '{"theme":"dark","n":[1,2]}'), (2, '{"b":1,"a":2}');
@@ -806,11 +796,9 @@ test("sync start takes copy's --jsonb, --virtual-tables and --parallel: JSON bec
 });
 
 test('sync start runs until SIGTERM (a service manager stopping it), then reports where it stands and exits 0', async (t) => {
-  const pg = await freshPostgresDatabase(t);
-  if (!pg) return;
-  const dir = tempDir('sync-sigterm');
-  const file = path.join(dir, 'app.db');
-  makeSource(file, { rows: 100 });
+  const setup = await syncSetup(t, 'sync-sigterm', { rows: 100 });
+  if (!setup) return;
+  const { pg, dir, file } = setup;
   const run = startSync(dir, file, pg.url, '--json');
   t.after(() => void run.child.kill('SIGKILL'));
   let caughtUp = false;
