@@ -46,6 +46,7 @@ export type ErrorCode =
   | 'NAME_NOT_ALLOWED'
   | 'NOT_SUPPORTED'
   | 'SCHEMA_INVALID'
+  | 'INTERRUPTED'
   | 'INTERNAL';
 
 /** Exit codes shared by every command; documented in the README. */

@@ -7,6 +7,7 @@ import type { RevisionEvent } from '../revisions/migrator.js';
 import type { AppliedEntry, MigrateResult, RevisionInfo, RevisionTarget } from '../revisions/revision-commands.js';
 import { commonOptions, loadCommandConfig, lockTimeoutOf, outputOf, type CommonFlags } from './common-options.js';
 import { paint, printJson, reportError, type Output } from './output.js';
+import { untilStopped } from './stop-signals.js';
 
 /** The flags every revision command (and `ferry watch`) takes. */
 export interface RevisionFlags extends CommonFlags {
@@ -189,23 +190,28 @@ function registerMigrate(program: Command, name: 'upgrade' | 'downgrade', descri
       if (f.sql && f.dryRun) throw new FerryError('USAGE', 'Choose one of --sql and --dry-run.');
       const run = (await lib())[name];
       const { target, revisionLockTimeoutMs } = await configuredTarget(f, o);
-      const r = await run({
-        ...target,
-        target: args[0],
-        sql: f.sql,
-        dryRun: f.dryRun,
-        create: f.create,
-        backup: f.backup,
-        strict: f.strict,
-        ...(revisionLockTimeoutMs !== undefined ? { revisionLockTimeoutMs } : {}),
-        onEvent: progress(o),
-        onLint: (findings) => {
-          for (const x of findings)
-            o.err(
-              `${paint(o, 'yellow', 'lint:')} ${x.file}:${x.line} ${x.level} ${x.rule}${x.lock ? ` (takes ${x.lock}${x.table ? ` on ${x.table}` : ''})` : ''}: ${x.safe}`,
-            );
-        },
-      });
+      const r = await untilStopped(
+        (signal) =>
+          run({
+            ...target,
+            target: args[0],
+            sql: f.sql,
+            dryRun: f.dryRun,
+            create: f.create,
+            backup: f.backup,
+            strict: f.strict,
+            ...(revisionLockTimeoutMs !== undefined ? { revisionLockTimeoutMs } : {}),
+            onEvent: progress(o),
+            onLint: (findings) => {
+              for (const x of findings)
+                o.err(
+                  `${paint(o, 'yellow', 'lint:')} ${x.file}:${x.line} ${x.level} ${x.rule}${x.lock ? ` (takes ${x.lock}${x.table ? ` on ${x.table}` : ''})` : ''}: ${x.safe}`,
+                );
+            },
+            signal,
+          }),
+        () => o.err(`${name}: stopping at the next safe point (between revisions or a backfill's batches); a second signal stops at once.`),
+      );
       printMigrateResult(o, name, r);
       if (r.incomplete) {
         if (!o.json) o.err(`${paint(o, 'red', 'error:')} ${r.incomplete}`);

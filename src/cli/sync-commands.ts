@@ -4,6 +4,7 @@ import type { CutoverReport, RollbackReport, SyncOptions, SyncReport } from '../
 import { INTEGER_POLICIES, VIRTUAL_TABLE_MODES } from '../config/types.js';
 import { choiceOption, commonOptions, listOption, loadCommandConfig, lockTimeoutOf, outputOf, wholeNumberOption, type CommonFlags } from './common-options.js';
 import { printJson, reportError, type Output } from './output.js';
+import { untilStopped } from './stop-signals.js';
 
 interface SyncFlags extends CommonFlags {
   tables?: string;
@@ -65,11 +66,6 @@ async function syncCommand(stepArg: string, fromArg: string | undefined, toArg: 
   const to = toArg ?? config.to ?? process.env.DATABASE_URL;
   if (!from || !to)
     throw new FerryError('USAGE', `Say which database to sync ${!from ? 'from' : 'to'}.`, { hint: `ferry sync ${step} app.db postgres://user@host/db` });
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  // Ctrl-C, or a service manager's stop (systemd, Kubernetes): the batch in hand commits, then the run ends and reports.
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   const options: SyncOptions = {
     from,
     to,
@@ -83,25 +79,22 @@ async function syncCommand(stepArg: string, fromArg: string | undefined, toArg: 
     jsonb: flags.jsonb,
     virtualTables: choiceOption(flags.virtualTables, '--virtual-tables', VIRTUAL_TABLE_MODES),
     parallel: wholeNumberOption(flags.parallel, '--parallel', 1),
-    signal: stop.signal,
     onEvent: (e) => {
       if (e.type === 'warning') o.err(`warning: ${e.message}`);
       else o.log(e.type === 'phase' ? `${e.phase}: ${e.message}` : `applied ${e.changes} change(s), ${e.pending} pending, ${e.rate}/s`);
     },
   };
   if (flags.batchSize !== undefined) options.batchSize = wholeNumberOption(flags.batchSize, '--batch-size', 1);
-  try {
+  // Ctrl-C, or a service manager's stop: the batch in hand commits, then the run ends and reports.
+  return untilStopped(async (signal) => {
     const lib = await import('../sync/run-sync.js');
     const run = { start: lib.syncStart, status: lib.syncStatus, cutover: lib.syncCutover, rollback: lib.syncRollback, stop: lib.syncStop }[step];
-    const report = await run(options);
+    const report = await run({ ...options, signal });
     if (o.json) printJson(o, { ok: true, step, ...report });
     else printReport(o, step, report);
     // Only the steps that apply changes say by their exit code that this run refused rows; status and stop report the sync's count.
     return report.rejected > 0 && (step === 'start' || step === 'cutover') ? EXIT.rejects : EXIT.ok;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 }
 
 function printReport(o: Output, step: SyncStep, r: SyncReport | CutoverReport | RollbackReport): void {

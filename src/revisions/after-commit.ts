@@ -7,6 +7,7 @@ import type { AfterCommitStep, LockWaits } from '../engine/revision-roles.js';
 import type { Engine } from '../engine/types.js';
 import { FerryError } from '../errors.js';
 import { runBackfill } from './backfill.js';
+import { stopIfAsked } from './stop-signal.js';
 import { withLockRetries } from './lock-retries.js';
 import type { Revision } from './revision-types.js';
 import type { StepStore, StoredStep } from './step-store.js';
@@ -34,12 +35,15 @@ export interface AfterCommitRun {
   onStatement?: (sql: string) => void;
   /** Told each timed-out lock wait (recorded in ferry_history by the caller). */
   onLockWait?: (waitedMs: number) => Promise<void>;
+  /** Asked to stop: the run ends before its next step or batch (stopIfAsked). */
+  signal?: AbortSignal;
 }
 
 /** Runs every step not yet done. */
 export async function runAfterCommitSteps(run: AfterCommitRun): Promise<void> {
   for (const stored of run.steps) {
     if (stored.done) continue;
+    stopIfAsked(run.signal, `before the step "${stored.step.label}" of revision ${run.revision.id}`);
     const t0 = performance.now();
     run.onEvent?.({ type: 'step-start', revision: run.revision, label: stored.step.label, resumed: stored.cursor !== null });
     await runStep(run, stored);
@@ -61,6 +65,8 @@ async function runStep(run: AfterCommitRun, stored: StoredStep): Promise<void> {
       saveCursor: (cursor, rowsDone, rowsTotal, done) => store.saveCursor(stored, cursor, rowsDone, rowsTotal, done),
       onProgress: (p) => run.onEvent?.({ type: 'backfill-progress', revision: run.revision, label: step.label, ...p }),
       onStatement: run.onStatement,
+      signal: run.signal,
+      where: `revision ${run.revision.id}`,
     });
     return;
   }

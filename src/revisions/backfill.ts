@@ -9,6 +9,7 @@
 import type { BackfillStep } from '../engine/revision-roles.js';
 import type { Engine } from '../engine/types.js';
 import { FerryError } from '../errors.js';
+import { stopIfAsked } from './stop-signal.js';
 
 /** Batch sizes stay within these bounds while they adapt to the target batch time. */
 const MIN_BATCH = 100;
@@ -29,6 +30,10 @@ export interface BackfillRun {
   onProgress?: (p: { rowsDone: number; rowsTotal: number; batchSize: number }) => void;
   /** Told the batch statement once, for `--sql`. */
   onStatement?: (sql: string) => void;
+  /** Asked to stop: the backfill ends after the batch in hand, which has committed with its cursor. */
+  signal?: AbortSignal;
+  /** Which revision it belongs to, for the message when it stops. */
+  where?: string;
 }
 
 /** The statements of one batch: the key that ends the range, and the UPDATE of the range. */
@@ -69,6 +74,10 @@ export async function runBackfill(run: BackfillRun): Promise<number> {
     });
     run.onProgress?.({ rowsDone, rowsTotal: Math.max(total, rowsDone), batchSize: size });
     if (finished) return rowsDone;
+    stopIfAsked(
+      run.signal,
+      `during the backfill "${step.label}"${run.where ? ` of ${run.where}` : ''}, after ${rowsDone.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} rows`,
+    );
     size = nextBatchSize(size, performance.now() - t0, step.batchMs);
     if (step.pauseMs > 0) await new Promise((r) => setTimeout(r, step.pauseMs));
   }

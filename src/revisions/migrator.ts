@@ -13,6 +13,7 @@ import type { Revision, RevisionContext, RevisionSection } from './revision-type
 import { splitStatements } from './split-statements.js';
 import { VersionStore } from './version-store.js';
 import { AFTER_COMMIT_MARKER, runAfterCommitSteps, type StepEvent } from './after-commit.js';
+import { stopIfAsked } from './stop-signal.js';
 import { lockWaitSchedule, withLockRetries } from './lock-retries.js';
 import { StepStore, type StoredStep } from './step-store.js';
 import { backfillStep } from './backfill-options.js';
@@ -70,6 +71,8 @@ export interface ApplyOptions {
    * runs: attempts wait 100 ms, 200 ms, 500 ms, 1 s, ... up to it, with pauses between them.
    */
   lockTimeoutMs?: number;
+  /** Asked to stop (SIGTERM, Ctrl-C): the run ends between revisions, steps or a backfill's batches. */
+  signal?: AbortSignal;
 }
 
 /** statement_timeout of a transactional revision's statements on lock-safe engines: a safety net, not a schedule. */
@@ -200,6 +203,7 @@ async function runRevisions(options: ApplyOptions, revisions: Revision[], hooks:
   const steps = new StepStore(options.engine);
   const run: RunContext = { options, hooks, store, steps, progress, pending: await pendingSteps(steps, revisions, options.direction) };
   for (let i = 0; i < revisions.length;) {
+    stopIfAsked(options.signal, `before revision ${revisions[i]!.id}`);
     if (hooks.batch) {
       const batch = await runBatchAt(options, hooks.batch, store, progress, revisions, i);
       i += batch.ran;
@@ -308,6 +312,7 @@ async function runRevision(run: RunContext, rev: Revision, last: boolean): Promi
       onEvent: options.onEvent,
       onStatement: options.onStatement && ((sql) => options.onStatement!(rev, sql, 'write')),
       onLockWait: (waitedMs) => store.record(rev.id, 'lock-wait', null, waitedMs),
+      signal: options.signal,
     });
     await engine.transaction(async () => {
       await run.steps.clear(rev.id, direction);

@@ -65,6 +65,8 @@ export interface MigrateOptions extends RevisionTarget {
   strict?: boolean;
   /** Upgrade: the lint findings of the SQL revisions about to run, before any runs. */
   onLint?: (findings: LintFinding[]) => void;
+  /** Asked to stop (SIGTERM, Ctrl-C): the run ends between revisions, steps or a backfill's batches, and a re-run continues. */
+  signal?: AbortSignal;
 }
 
 /** The outcome of upgrade/downgrade. */
@@ -181,6 +183,7 @@ async function runMigration(
     onEvent: options.onEvent,
     // Unless the flag was given, a revision's lock waits grow to 10 s (the run lock's wait is separate).
     lockTimeoutMs: options.revisionLockTimeoutMs,
+    signal: options.signal,
   });
   return { steps, heads: await store.heads() };
 }

@@ -477,3 +477,66 @@ test(
     assert.match(refused.stderr, /ctx\.ops\.expandRenameColumn runs inside `ferry upgrade` on PostgreSQL/);
   },
 );
+
+test('SIGTERM during a backfill stops it after the batch in hand; the same command finishes it, every row updated once', { timeout: 60_000 }, async () => {
+  const dir = tempDir('backfill-sigterm');
+  const file = path.join(dir, 'app.db');
+  const db = await connect(file);
+  try {
+    await db.exec(`CREATE TABLE items (id integer PRIMARY KEY, touched integer NOT NULL DEFAULT 0);
+      WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20000) INSERT INTO items (id) SELECT n FROM g;`);
+  } finally {
+    await db.close();
+  }
+  scriptRevision(
+    dir,
+    '000000000001',
+    null,
+    `  await ctx.backfill({ table: 'items', set: { touched: 'touched + 1' }, batchSize: 100, batchTime: '5ms', pause: '20ms' });`,
+  );
+  const child = spawn(process.execPath, [FERRY, 'upgrade', '--url', file], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CI: 'true' },
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  // Signalled once some batches have committed, and well before the end.
+  for (let i = 0; i < 400; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const done = await connect(file)
+      .then(async (e) => {
+        try {
+          return Number((await e.query<{ n: number }>(`SELECT count(*) AS n FROM items WHERE touched = 1`))[0]!.n);
+        } finally {
+          await e.close();
+        }
+      })
+      .catch(() => 0);
+    if (done >= 1000) break;
+  }
+  child.kill('SIGTERM');
+  assert.equal(await exited, 1, stderr);
+  assert.match(stderr, /upgrade: stopping at the next safe point/);
+  assert.match(stderr, /Stopped as asked, during the backfill "backfill items \(touched\)" of revision 000000000001, after [\d,]+ of 20,000 rows/);
+  assert.match(stderr, /Run the same command again/);
+  const check = await connect(file);
+  try {
+    const [mid] = await check.query<{ once: number; twice: number }>(
+      `SELECT count(*) FILTER (WHERE touched = 1) AS once, count(*) FILTER (WHERE touched > 1) AS twice FROM items`,
+    );
+    assert.ok(Number(mid!.once) > 0 && Number(mid!.once) < 20000, `stopped part way (${mid!.once} rows)`);
+    assert.equal(Number(mid!.twice), 0);
+  } finally {
+    await check.close();
+  }
+  const again = await ferry(dir, 'upgrade', '--url', file);
+  assert.equal(again.status, 0, again.stderr);
+  const after = await connect(file);
+  try {
+    assert.deepEqual(await after.query(`SELECT touched, count(*) AS n FROM items GROUP BY touched`), [{ touched: 1n, n: 20000n }]);
+  } finally {
+    await after.close();
+  }
+});
