@@ -149,7 +149,11 @@ async function restoreDumpOf(set: ReturnType<typeof findBackup>, wanted: BackupF
       hint: 'Restore into an empty or new database, or pass --replace: ferry then backs that database up first (the undo) and replaces it in one transaction.',
     });
   const before = now === 'has-tables' ? await createBackup({ files: [to], dir: options.dir, reason: 'before-restore' }) : null;
-  const digests = await role.restore(path.join(set.path, entry!.name), to, { replace: now === 'has-tables' });
+  const digests = await role.restore(path.join(set.path, entry!.name), to, { replace: now === 'has-tables' }).catch((e: unknown) => {
+    if (!before || !(e instanceof FerryError)) throw e;
+    // The replace is one transaction, so the database is as it was; the set taken first stays, named.
+    throw new FerryError(e.code, e.message, { subject: e.subject, hint: `The set ${before.id} holds what was there before this restore.`, cause: e });
+  });
   const problems = digestProblems(entry!.digests ?? {}, digests);
   if (problems.length) {
     const wrong = `${maskPassword(to)} does not hold what the manifest of ${set.id} lists after the restore: ${problems.join('; ')}.`;
@@ -161,12 +165,17 @@ async function restoreDumpOf(set: ReturnType<typeof findBackup>, wanted: BackupF
     // As for a file: what was there is put back from the set taken first, so a bad restore changes nothing.
     const kept = before.manifest.files[0]!;
     const putBack = await role.restore(path.join(before.path, kept.name), to, { replace: true }).then(
-      (d) => digestProblems(kept.digests ?? {}, d).length === 0,
-      () => false,
+      (d) => {
+        const differ = digestProblems(kept.digests ?? {}, d);
+        return differ.length ? `it then differs from that set: ${differ.join('; ')}` : null;
+      },
+      (e: unknown) => (e as Error).message,
     );
     throw new FerryError(
       'VERIFY_FAILED',
-      putBack ? `${wrong} The previous content was put back; the set ${before.id} holds it.` : `${wrong} Putting the previous content back failed too.`,
+      putBack === null
+        ? `${wrong} The previous content was put back; the set ${before.id} holds it.`
+        : `${wrong} Putting the previous content back failed too (${putBack}).`,
       { subject: maskPassword(to), hint: `The set ${before.id} holds what was there: ferry restore ${before.id} --to <the same URL> --replace` },
     );
   }

@@ -193,7 +193,11 @@ test('blocked sessions and the longest transaction are counted in their own data
     const other = (await checkHealth({ databases: [spec('quiet', quiet.url)] })).databases[0]!;
     assert.equal(other.server!.blockedSessions, 0, 'a lock wait in another database on the server is not counted');
     assert.equal(other.server!.longestTransactionSeconds, null, "the busy database's open transaction is not this one's");
-    assert.deepEqual(other.warnings, []);
+    // The server's connection count is shared with every other test's database: only this database's own warnings count here.
+    assert.deepEqual(
+      other.warnings.filter((w) => !/connections in use/.test(w)),
+      [],
+    );
     await holder.exec('COMMIT');
     await waiting;
   } finally {

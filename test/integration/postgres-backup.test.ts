@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect } from '../../src/engines/registry.js';
+import { connect, roleOf } from '../../src/engines/registry.js';
 import { choosePrune, isoWeek } from '../../src/backup/prune-backups.js';
 import type { BackupManifest } from '../../src/backup/manifest.js';
 import { ferry, ferryWithEnv, type CliResult } from '../support/cli.js';
@@ -91,7 +91,8 @@ test(
       try {
         await copy.exec(`DELETE FROM items WHERE id <= 100; INSERT INTO notes VALUES ('only in the copy')`);
         // Objects the dump does not hold: a replace leaves exactly what the dump holds, and its undo brings them back.
-        await copy.exec(`CREATE TABLE extra (id int); CREATE VIEW extra_view AS SELECT id FROM extra; CREATE SCHEMA side; CREATE TABLE side.t (id int)`);
+        await copy.exec(`CREATE TABLE extra (id int); CREATE VIEW extra_view AS SELECT id FROM extra; CREATE SCHEMA side; CREATE TABLE side.t (id int);
+          CREATE TYPE mood AS ENUM ('calm'); CREATE FUNCTION answer() RETURNS int LANGUAGE sql AS 'SELECT 42'`);
         const appTables = async () =>
           (
             await copy.query<{ t: string }>(
@@ -111,12 +112,16 @@ test(
           (await appTables()).filter((t) => !t.startsWith('public.ferry_')),
           ['public.items', 'public.notes'],
         );
+        assert.deepEqual(await copy.query(`SELECT to_regtype('mood') IS NULL AS gone, to_regprocedure('answer()') IS NULL AS fn_gone`), [
+          { gone: true, fn_gone: true },
+        ]);
         // Undone from the set it took first.
         const undo = await ferry(dir, 'restore', before, '--dir', 'sets', '--to', copyUrl, '--replace');
         assert.equal(undo.status, 0, undo.stderr);
         assert.deepEqual(await copy.query(`SELECT count(*)::int AS n FROM items`), [{ n: 2900 }]);
         assert.deepEqual(await copy.query(`SELECT count(*)::int AS n FROM notes WHERE body = 'only in the copy'`), [{ n: 1 }]);
         assert.deepEqual(await appTables(), withExtras);
+        assert.deepEqual(await copy.query(`SELECT answer() AS a`), [{ a: 42 }]);
       } finally {
         await copy.close();
       }
@@ -197,15 +202,15 @@ test(
       // Both failed their check: listed as damaged, and neither is picked as latest.
       const listed = await ferry(dir, 'backups', '--dir', 'sets');
       assert.equal((listed.stdout.match(/damaged: check\.json: failed its check/g) ?? []).length, 2, listed.stdout);
-      const restore = await ferry(dir, 'restore', '--dir', 'sets', '--to', sibling(pg.url, 'never_made'));
+      const restore = await ferry(dir, 'restore', '--dir', 'sets', '--to', sibling(pg.url, `${pg.name}_never_made`));
       assert.equal(restore.status, 1);
       assert.match(restore.stderr, /No usable backup sets in .*every set there is damaged/);
       // Named by id, a damaged set is refused with the reason, and nothing is made.
-      const named = await ferry(dir, 'restore', older!.id, '--dir', 'sets', '--to', sibling(pg.url, 'never_made'));
+      const named = await ferry(dir, 'restore', older!.id, '--dir', 'sets', '--to', sibling(pg.url, `${pg.name}_never_made`));
       assert.equal(named.status, 1);
       assert.match(named.stderr, new RegExp(`backup set ${older!.id} is damaged \\(failed its check at .*its content differs`));
-      assert.equal((await ferry(dir, 'restore', older!.id, '--dir', 'sets', '--to', sibling(pg.url, 'never_made'), '--dry-run')).status, 1);
-      assert.equal(await databaseExists(pg.url, 'never_made'), false, 'no database was created');
+      assert.equal((await ferry(dir, 'restore', older!.id, '--dir', 'sets', '--to', sibling(pg.url, `${pg.name}_never_made`), '--dry-run')).status, 1);
+      assert.equal(await databaseExists(pg.url, `${pg.name}_never_made`), false, 'no database was created');
     } finally {
       await db.close();
     }
@@ -360,5 +365,65 @@ test("a backup taken while the app writes: the digests read the dump's own snaps
     assert.deepEqual(sets(checked)[0]!.problems, []);
   } finally {
     await db.close();
+  }
+});
+
+test('a replace changes nothing when the dump cannot be read to its end, or when a statement fails; the error says why', { timeout: 120_000 }, async (t) => {
+  const pg = await freshPostgresDatabase(t);
+  if (!pg) return;
+  const dir = tempDir('pg-replace-fails');
+  const role = roleOf('postgres', 'serverBackup');
+  const source = await connect(pg.url);
+  try {
+    await source.exec(
+      `CREATE TABLE big (id int PRIMARY KEY, body text); INSERT INTO big SELECT g, md5(g::text) || repeat('x', 200) FROM generate_series(1, 20000) g;`,
+    );
+  } finally {
+    await source.close();
+  }
+  const dumpFile = path.join(dir, 'whole.dump');
+  await role.dump(pg.url, dumpFile);
+  const cut = path.join(dir, 'cut.dump');
+  const bytes = fs.readFileSync(dumpFile);
+  fs.writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+
+  const targetName = `${pg.name}_replaced`;
+  const admin = await connect(sibling(pg.url, 'postgres'));
+  const nonOwner = `${pg.name}_nonowner`;
+  try {
+    await admin.exec(`CREATE DATABASE "${targetName}"`);
+    await admin.exec(`CREATE ROLE "${nonOwner}" LOGIN`);
+  } finally {
+    await admin.close();
+  }
+  const targetUrl = sibling(pg.url, targetName);
+  const target = await connect(targetUrl);
+  const tablesNow = async () =>
+    (await target.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).map((r) => r.t);
+  try {
+    await target.exec(`CREATE TABLE keep (id int); INSERT INTO keep VALUES (1), (2), (3); GRANT CONNECT ON DATABASE "${targetName}" TO "${nonOwner}"`);
+    // A truncated dump: pg_restore fails part way through its script, so no COMMIT is sent and the server rolls back.
+    await assert.rejects(role.restore(cut, targetUrl, { replace: true }), (e: Error) => {
+      assert.match(e.message, /^pg_restore failed \(exit \d+\), so the database was left as it was: .*error/);
+      return true;
+    });
+    assert.deepEqual(await tablesNow(), ['keep']);
+    assert.deepEqual(await target.query(`SELECT count(*)::int AS n FROM keep`), [{ n: 3 }]);
+    // A role that may not drop the table: psql stops at that statement (and pg_restore, with more to write, is ended, not left blocked).
+    const asNonOwner = new URL(targetUrl);
+    asNonOwner.username = nonOwner;
+    await assert.rejects(role.restore(dumpFile, asNonOwner.toString(), { replace: true }), (e: Error) => {
+      assert.match(e.message, /^psql failed \(exit 3\), so the database was left as it was: .*ERROR: +must be owner of table keep/);
+      return true;
+    });
+    assert.deepEqual(await tablesNow(), ['keep']);
+    // The whole dump as the owner: exactly what it holds.
+    await role.restore(dumpFile, targetUrl, { replace: true });
+    assert.deepEqual(await tablesNow(), ['big']);
+  } finally {
+    await target.close();
+    await dropDatabase(pg.url, targetName);
+    const cleanup = await connect(sibling(pg.url, 'postgres'));
+    await cleanup.exec(`DROP ROLE IF EXISTS "${nonOwner}"`).finally(() => cleanup.close());
   }
 });

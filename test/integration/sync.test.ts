@@ -754,8 +754,15 @@ test("sync start takes copy's --jsonb, --virtual-tables and --parallel: JSON bec
   assert.match(refused.stderr, /notes_fts/);
   assert.match(refused.stderr, /--virtual-tables skip/);
   assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
-  assert.match((await ferry(dir, 'sync', 'start', file, pg.url, '--virtual-tables', 'maybe')).stderr, /--virtual-tables must be fail or skip, not "maybe"/);
-  assert.match((await ferry(dir, 'sync', 'start', file, pg.url, '--parallel', '0')).stderr, /--parallel must be a whole number above 0, not "0"/);
+  for (const [flag, value, message] of [
+    ['--virtual-tables', 'maybe', /--virtual-tables must be fail or skip, not "maybe"/],
+    ['--parallel', '0', /--parallel must be a whole number above 0, not "0"/],
+  ] as const) {
+    const bad = await ferry(dir, 'sync', 'start', file, pg.url, flag, value);
+    assert.equal(bad.status, 2, 'a usage error');
+    assert.match(bad.stderr, message);
+  }
+  assert.deepEqual(await ferryObjects(file, pg.url), { source: [], target: [] });
 
   const started = await ferry(dir, 'sync', 'start', file, pg.url, '--until-caught-up', '--jsonb', '--virtual-tables', 'skip', '--parallel', '1');
   assert.equal(started.status, 0, started.stderr);

@@ -74,7 +74,7 @@ function run(tool: string, args: string[], env: NodeJS.ProcessEnv): Promise<stri
     child.on('close', (code) => {
       if (code === 0) return resolve(out);
       reject(
-        new FerryError('BACKUP_INVALID', `${tool} failed (exit ${code}): ${maskPassword(err.trim()).split('\n').slice(0, 5).join(' ')}`, { subject: tool }),
+        new FerryError('BACKUP_INVALID', `${tool} failed (exit ${code}): ${gist(err)}`, { subject: tool }),
       );
     });
   });
@@ -183,69 +183,107 @@ async function restore(file: string, url: string, options: { replace: boolean })
   }
 }
 
+/** Owned by an extension (left to it), in a catalog: `pg_depend` deptype 'e'. */
+const notExtensionMember = (catalog: string, oid: string) =>
+  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+
 /**
  * The statements that empty a database of the app's objects before a replace: every schema but
- * public (with all it holds) and every table, view and sequence in public. pg_restore's --clean
- * alone drops only what the dump recreates, so a table the dump does not hold would stay and the
- * result would mix both. Objects an extension owns are left to it.
+ * public (with all it holds), and in public every table, view and sequence, then every function,
+ * procedure, aggregate and type (enum, domain, range, composite). pg_restore's --clean alone drops
+ * only what the dump recreates, so an object the dump does not hold would stay beside the restored
+ * ones, or clash with them (a type named like one of its tables). Objects an extension owns are
+ * left to it; sequences a column owns and row types of tables go with their table.
  */
 async function dropEverything(engine: PostgresEngine): Promise<string[]> {
   const schemas = await engine.query<{ name: string }>(
-    `SELECT nspname AS name FROM pg_namespace n
-     WHERE nspname <> 'public' AND nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%'
-       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+    `SELECT format('%I', nspname) AS name FROM pg_namespace n
+     WHERE nspname <> 'public' AND nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%' AND ${notExtensionMember('pg_namespace', 'n.oid')}
      ORDER BY 1`,
   );
   const relations = await engine.query<{ name: string; kind: string }>(
-    `SELECT c.relname AS name, c.relkind AS kind FROM pg_class c
+    `SELECT format('public.%I', c.relname) AS name, c.relkind AS kind FROM pg_class c
      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
      ORDER BY 1`,
   );
-  const kinds: Record<string, string> = { r: 'TABLE', p: 'TABLE', v: 'VIEW', m: 'MATERIALIZED VIEW', S: 'SEQUENCE', f: 'FOREIGN TABLE' };
+  const routines = await engine.query<{ name: string; kind: string }>(
+    `SELECT format('public.%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid)) AS name, p.prokind AS kind FROM pg_proc p
+     WHERE p.pronamespace = 'public'::regnamespace AND ${notExtensionMember('pg_proc', 'p.oid')}
+     ORDER BY 1`,
+  );
+  const types = await engine.query<{ name: string; kind: string }>(
+    `SELECT format('public.%I', t.typname) AS name, t.typtype AS kind FROM pg_type t
+     WHERE t.typnamespace = 'public'::regnamespace AND ${notExtensionMember('pg_type', 't.oid')}
+       AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+     ORDER BY 1`,
+  );
+  const relationKinds: Record<string, string> = { r: 'TABLE', p: 'TABLE', v: 'VIEW', m: 'MATERIALIZED VIEW', S: 'SEQUENCE', f: 'FOREIGN TABLE' };
+  const routineKinds: Record<string, string> = { f: 'FUNCTION', w: 'FUNCTION', p: 'PROCEDURE', a: 'AGGREGATE' };
+  // IF EXISTS throughout: a CASCADE before may have dropped it already (a view on a dropped table).
   return [
-    ...schemas.map((s) => `DROP SCHEMA IF EXISTS ${engine.quoteIdent(s.name)} CASCADE;`),
-    // IF EXISTS: a CASCADE before may have dropped it already (a view on a dropped table).
-    ...relations.map((r) => `DROP ${kinds[r.kind]} IF EXISTS public.${engine.quoteIdent(r.name)} CASCADE;`),
+    ...schemas.map((s) => `DROP SCHEMA IF EXISTS ${s.name} CASCADE;`),
+    ...relations.map((r) => `DROP ${relationKinds[r.kind]} IF EXISTS ${r.name} CASCADE;`),
+    ...routines.map((r) => `DROP ${routineKinds[r.kind]} IF EXISTS ${r.name} CASCADE;`),
+    ...types.map((t) => `DROP ${t.kind === 'd' ? 'DOMAIN' : 'TYPE'} IF EXISTS ${t.name} CASCADE;`),
   ];
 }
 
 /**
- * Replaces a database with a dump in one transaction: psql runs the statements that empty it, then
- * the script pg_restore writes of the dump (its own --clean drops what is left of the dump's
- * objects, such as functions). ON_ERROR_STOP and --single-transaction make it all or nothing.
+ * Replaces a database with a dump in one transaction. psql reads: BEGIN, the statements that empty
+ * the database, then the script pg_restore writes of the dump (its own --clean drops what is left
+ * of the dump's objects). COMMIT is written only once pg_restore has exited 0: a dump that cannot
+ * be read to its end (truncated, from a newer pg_dump, a read error) leaves psql's input without
+ * it, and the server rolls everything back when psql disconnects. ON_ERROR_STOP makes psql stop at
+ * the first failing statement, which rolls back the same way.
  */
 function replaceWithDump(file: string, args: string[], emptying: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const psql = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '--no-password', '-f', '-'], {
-      env,
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
+    const psql = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--no-password', '-f', '-'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
     const script = spawn('pg_restore', [...args, '--clean', '--if-exists', '-f', '-', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let psqlErr = '';
-    let scriptErr = '';
-    psql.stderr.setEncoding('utf8').on('data', (c: string) => (psqlErr += c.length + psqlErr.length < 100_000 ? c : ''));
-    script.stderr.setEncoding('utf8').on('data', (c: string) => (scriptErr += c.length + scriptErr.length < 100_000 ? c : ''));
-    // A psql that stops early closes its input: pg_restore's write then fails, and psql's message is the one that says why.
+    const psqlErr = collect(psql.stderr);
+    const scriptErr = collect(script.stderr);
     psql.stdin.on('error', () => undefined);
-    psql.stdin.write(emptying.join('\n') + '\n');
-    script.stdout.pipe(psql.stdin);
-    const codes = Promise.all([exitOf(script), exitOf(psql)]);
-    codes.then(
+    // The CASCADE drops' NOTICE lines would crowd out the error that matters.
+    psql.stdin.write(['SET client_min_messages = warning;', 'BEGIN;', ...emptying].join('\n') + '\n');
+    script.stdout.pipe(psql.stdin, { end: false });
+    // A psql that stopped reads no more: pg_restore is ended rather than left blocked on a full pipe.
+    const psqlDone = exitOf(psql).then((code) => {
+      if (script.exitCode === null) script.kill();
+      return code;
+    });
+    const scriptDone = exitOf(script).then((code) => {
+      if (code === 0) psql.stdin.end('COMMIT;\n');
+      else psql.stdin.end();
+      return code;
+    });
+    Promise.all([scriptDone, psqlDone]).then(
       ([scriptCode, psqlCode]) => {
         if (psqlCode === 0 && scriptCode === 0) return resolve();
-        const [tool, code, err] = psqlCode !== 0 ? ['psql', psqlCode, psqlErr] : ['pg_restore', scriptCode, scriptErr];
-        reject(
-          new FerryError(
-            'BACKUP_INVALID',
-            `${tool} failed (exit ${code}), so the database was left as it was: ${maskPassword(err.trim()).split('\n').slice(0, 5).join(' ')}`,
-            { subject: tool },
-          ),
-        );
+        const [tool, code, err] = psqlCode !== 0 ? ['psql', psqlCode, psqlErr()] : ['pg_restore', scriptCode, scriptErr()];
+        reject(new FerryError('BACKUP_INVALID', `${tool} failed (exit ${code}), so the database was left as it was: ${gist(err)}`, { subject: tool }));
       },
       (e: unknown) => reject(e as Error),
     );
   });
+}
+
+/** What a child prints on a stream, up to 100 kB (its last part kept: errors come at the end). */
+function collect(stream: NodeJS.ReadableStream): () => string {
+  let text = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (c: string) => {
+    text += c;
+    if (text.length > 100_000) text = text.slice(-100_000);
+  });
+  return () => text;
+}
+
+/** The lines of a tool's output that say what failed (ERROR, FATAL, error:), else its first lines; masked. */
+function gist(output: string): string {
+  const lines = maskPassword(output.trim()).split('\n');
+  const errors = lines.filter((l) => /\b(ERROR|FATAL)\b|error:/.test(l));
+  return (errors.length ? errors : lines).slice(0, 5).join(' ');
 }
 
 /** A child's exit code, or a clear error when the tool is not installed. */
