@@ -73,9 +73,7 @@ function run(tool: string, args: string[], env: NodeJS.ProcessEnv): Promise<stri
     child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? notInstalled(tool) : e));
     child.on('close', (code) => {
       if (code === 0) return resolve(out);
-      reject(
-        new FerryError('BACKUP_INVALID', `${tool} failed (exit ${code}): ${gist(err)}`, { subject: tool }),
-      );
+      reject(new FerryError('BACKUP_INVALID', `${tool} failed (exit ${code}): ${gist(err)}`, { subject: tool }));
     });
   });
 }
