@@ -8,6 +8,7 @@ import { formatBytes } from '../util/disk-space.js';
 import { commonOptions, loadCommandConfig, type CommonFlags } from './common-options.js';
 import { paint, printJson, type Output } from './output.js';
 import { action } from './revision-commands.js';
+import { untilStopped } from './stop-signals.js';
 
 interface StatusFlags extends CommonFlags {
   url?: string;
@@ -55,15 +56,16 @@ export function registerHealthCommands(program: Command): void {
         const specs = await specsOf(f, o);
         const token = f.token ?? process.env.FERRY_SERVE_TOKEN;
         const { serveHealth } = await import('../health/serve.js');
-        const server = await serveHealth({ databases: specs, host: f.host, port, ...(token ? { token } : {}) });
-        if (o.json) printJson(o, { ok: true, url: server.url, databases: specs.map((s) => s.name), token: Boolean(token) });
-        // Printed under --quiet too: with --port 0 it is the only place the chosen port shows.
-        else o.err(`ferry serve: ${server.url} (${specs.map((s) => s.name).join(', ')})${token ? ', token required' : ''}; Ctrl-C stops it`);
-        await new Promise<void>((resolve) => {
-          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+        // The signals are taken before the address is printed: whoever waits for that line may stop it at once.
+        return untilStopped(async (stop) => {
+          const server = await serveHealth({ databases: specs, host: f.host, port, ...(token ? { token } : {}) });
+          if (o.json) printJson(o, { ok: true, url: server.url, databases: specs.map((s) => s.name), token: Boolean(token) });
+          // Printed under --quiet too: with --port 0 it is the only place the chosen port shows.
+          else o.err(`ferry serve: ${server.url} (${specs.map((s) => s.name).join(', ')})${token ? ', token required' : ''}; Ctrl-C stops it`);
+          if (!stop.aborted) await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
+          await server.close();
+          return EXIT.ok;
         });
-        await server.close();
-        return EXIT.ok;
       }),
     );
 }

@@ -6,14 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import YAML from 'yaml';
 import { FERRY, ROOT, type CliResult } from '../support/cli.js';
-import { freshPostgresDatabase, inCi } from '../support/postgres.js';
+import { freshPostgresDatabase } from '../support/postgres.js';
 import { sqlRevision } from '../support/revision-fixtures.js';
 import { tempDir } from '../support/sqlite-fixtures.js';
 import { until } from '../support/until.js';
@@ -35,7 +35,7 @@ interface FerryContainer {
   name: string;
   /** The whole command line, as the container runs it. */
   argv: string[];
-  /** What comes before `ferry` (`npx --no`). */
+  /** The program that runs ferry, and anything before it (`./node_modules/.bin/ferry`). */
   launcher: string[];
   /** ferry's arguments: the subcommand and its options. */
   args: string[];
@@ -105,10 +105,10 @@ function ferryContainers(): FerryContainer[] {
         const where = `${file}: ${name}`;
         const argv = [...commandList(o.entrypoint, where), ...commandList(o.command, where), ...commandList(o.args, where)];
         if (argv.some((a) => a.includes('ferry'))) {
-          const at = argv.indexOf('ferry');
-          assert.ok(at >= 0, `${where}: runs ferry some other way than as the word "ferry" (${argv.join(' ')})`);
+          const at = argv.findIndex((a) => a === 'ferry' || a.endsWith('/ferry'));
+          assert.ok(at >= 0, `${where}: runs ferry some other way than as a program called "ferry" (${argv.join(' ')})`);
           const env = envEntries(o.env ?? o.environment, where);
-          found.push({ file, name, argv, launcher: argv.slice(0, at), args: argv.slice(at + 1), env, spec: o });
+          found.push({ file, name, argv, launcher: argv.slice(0, at + 1), args: argv.slice(at + 1), env, spec: o });
         }
       }
       for (const [k, v] of Object.entries(o)) visit(v, k);
@@ -172,7 +172,7 @@ function containerEnv(
   return { ...env, ...overrides };
 }
 
-/** Runs `node bin/ferry.js ...args` (what `npx --no ferry ...args` runs) with exactly `env`. */
+/** Runs `node bin/ferry.js ...args` (what `./node_modules/.bin/ferry ...args` runs) with exactly `env`. */
 function runFerry(cwd: string, env: NodeJS.ProcessEnv, args: string[], timeoutMs = 90_000): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [FERRY, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -254,7 +254,7 @@ function readerOf(name: string): string | undefined {
   return undefined;
 }
 
-test('the examples hold the ferry command lines this test runs, each through npx --no', () => {
+test("the examples hold the ferry command lines this test runs, each through the image's ./node_modules/.bin/ferry", () => {
   assert.deepEqual(
     containers.map((c) => `${c.file}: ${c.name}: ferry ${c.args[0]}`),
     [
@@ -264,8 +264,9 @@ test('the examples hold the ferry command lines this test runs, each through npx
       'docker-compose/compose.yaml: health: ferry serve',
     ],
   );
-  // `--no`: a missing install fails instead of npx fetching whatever package is called "ferry".
-  for (const c of containers) assert.deepEqual(c.launcher, ['npx', '--no'], `${c.file}: ${c.name}: ${c.argv.join(' ')}`);
+  // The installed ferry as the container's own process: a missing install fails (npx would fetch
+  // whatever package is called "ferry"), and SIGTERM reaches ferry (npx does not pass it on).
+  for (const c of containers) assert.deepEqual(c.launcher, ['./node_modules/.bin/ferry'], `${c.file}: ${c.name}: ${c.argv.join(' ')}`);
 });
 
 test("every option in the examples' ferry command lines is one ferry's --help lists", async () => {
@@ -295,36 +296,37 @@ test('every environment variable the examples set for ferry is one ferry reads',
   for (const name of ['DATABASE_URL', 'FERRY_SERVE_TOKEN', 'CI', 'NO_COLOR']) assert.ok(names.has(name), `no example sets ${name}`);
 });
 
-test('npx --no ferry runs the ferry installed in the app, without the network', async (t) => {
+test("the command runs the app's installed ferry, and SIGTERM stops its ferry serve cleanly", async () => {
   // An app folder as `npm install ferry-db` leaves it, with this checkout as the package.
-  const app = tempDir('examples-npx');
+  const app = tempDir('examples-bin');
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'your-app', version: '1.0.0', private: true, dependencies: { 'ferry-db': '*' } }));
   fs.mkdirSync(path.join(app, 'node_modules', '.bin'), { recursive: true });
   fs.symlinkSync(ROOT, path.join(app, 'node_modules', 'ferry-db'), 'dir');
   fs.symlinkSync(path.join('..', 'ferry-db', 'bin', 'ferry.js'), path.join(app, 'node_modules', '.bin', 'ferry'));
-  const c = container('kubernetes/migrate-job.yaml', 'migrate');
-  const [npx, ...npxArgs] = c.launcher;
-  // --help after the command line: npx must hand the whole line to ferry, which then only prints help.
-  const r = await new Promise<CliResult & { error?: NodeJS.ErrnoException }>((resolve) => {
-    const child = spawn(npx!, [...npxArgs, 'ferry', ...c.args, '--help'], {
-      cwd: app,
-      env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false', CI: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const env = { PATH: process.env.PATH, HOME: app, NO_COLOR: '1', DATABASE_URL: path.join(app, 'app.db') };
+  fs.writeFileSync(env.DATABASE_URL, '');
+  const job = container('kubernetes/migrate-job.yaml', 'migrate');
+  // --help after the command line: the whole line reaches ferry, which then only prints help.
+  const help = spawnSync(job.launcher[0]!, [...job.launcher.slice(1), ...job.args, '--help'], { cwd: app, env, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^Usage: ferry upgrade/m);
+  // The sidecar's command, on a free port of 127.0.0.1, then stopped as the kubelet stops it.
+  const sidecar = container('kubernetes/readiness-probe.yaml', 'ferry-health');
+  const args = withOption(withOption(sidecar.args, '--host', '127.0.0.1'), '--port', '0');
+  const child = spawn(sidecar.launcher[0]!, [...sidecar.launcher.slice(1), ...args], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  let seen = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      seen += c;
+      if (/ferry serve: http:\/\/127\.0\.0\.1:\d+/.test(seen)) resolve();
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', (error: NodeJS.ErrnoException) => resolve({ status: null, stdout, stderr, error }));
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
+    void exited.then(() => reject(new Error(`ferry serve exited before listening: ${seen}`)));
   });
-  if (r.error?.code === 'ENOENT' && !inCi()) return t.skip('npx is not on the PATH');
-  assert.equal(r.status, 0, r.stderr + r.stdout);
-  assert.match(r.stdout, /^Usage: ferry upgrade/m);
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, `SIGTERM stops ferry serve cleanly: ${seen}`);
+  clearTimeout(timer);
 });
 
 test('Kubernetes: the migrate Job upgrades a real PostgreSQL, and the sidecar goes ready only then', async (t) => {
