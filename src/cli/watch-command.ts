@@ -11,6 +11,7 @@ import { commonOptions } from './common-options.js';
 import { printJson, type Output } from './output.js';
 import { action, targetOf, type RevisionFlags } from './revision-commands.js';
 import { blockerLines, reportLines, terminationLines } from './watch-print.js';
+import { untilStopped } from './stop-signals.js';
 
 interface WatchFlags extends RevisionFlags {
   once?: boolean;
@@ -45,17 +46,18 @@ export function registerWatch(program: Command): void {
         const longMs = durationOption('--long', f.long, true);
         const { openWatch } = await import('../revisions/watch.js');
         const watch = await openWatch({ ...(await targetOf(f, o)), longMs });
-        const stop = stopOnSignal();
         try {
-          let failed = false;
-          do {
-            failed = await lookOnce(o, f, watch, longMs);
-            if (!f.once) await stop.sleep(intervalMs);
-          } while (!f.once && !stop.stopped);
-          // A blocker that could not be ended (a missing privilege) fails a one-off run, for scripts.
-          return f.once && failed ? EXIT.error : EXIT.ok;
+          // SIGINT and SIGTERM end the watch between looks, so its connection is closed, not dropped.
+          return await untilStopped(async (stop) => {
+            let failed = false;
+            do {
+              failed = await lookOnce(o, f, watch, longMs);
+              if (!f.once) await sleepUnless(stop, intervalMs);
+            } while (!f.once && !stop.aborted);
+            // A blocker that could not be ended (a missing privilege) fails a one-off run, for scripts.
+            return f.once && failed ? EXIT.error : EXIT.ok;
+          });
         } finally {
-          stop.dispose();
           await watch.close();
         }
       }),
@@ -98,32 +100,16 @@ function durationOption(name: string, text: string, zero = false): number {
   throw new FerryError('USAGE', `${name} must be a duration such as 500ms, 2s or 1min, not "${text}".`, { hint: `For example ${name} 2s.` });
 }
 
-/** SIGINT and SIGTERM end the watch between looks, so its connection is closed, not dropped. */
-function stopOnSignal() {
-  let stopped = false;
-  let wake = () => undefined as void;
-  const onSignal = () => {
-    stopped = true;
-    wake();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return {
-    get stopped() {
-      return stopped;
-    },
-    sleep: (ms: number) =>
-      new Promise<void>((resolve) => {
-        if (stopped) return resolve();
-        const timer = setTimeout(resolve, ms);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      }),
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
+/** Waits `ms`, or less when `stop` aborts first. */
+function sleepUnless(stop: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (stop.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stop.addEventListener('abort', done, { once: true });
+  });
 }
