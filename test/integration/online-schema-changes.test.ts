@@ -484,15 +484,16 @@ test('SIGTERM during a backfill stops it after the batch in hand; the same comma
   const db = await connect(file);
   try {
     await db.exec(`CREATE TABLE items (id integer PRIMARY KEY, touched integer NOT NULL DEFAULT 0);
-      WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20000) INSERT INTO items (id) SELECT n FROM g;`);
+      WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 50000) INSERT INTO items (id) SELECT n FROM g;`);
   } finally {
     await db.close();
   }
+  // Batches double while they are quick; the pause keeps the run long enough to be signalled part way on any machine.
   scriptRevision(
     dir,
     '000000000001',
     null,
-    `  await ctx.backfill({ table: 'items', set: { touched: 'touched + 1' }, batchSize: 100, batchTime: '5ms', pause: '20ms' });`,
+    `  await ctx.backfill({ table: 'items', set: { touched: 'touched + 1' }, batchSize: 100, batchTime: '5ms', pause: '250ms' });`,
   );
   const child = spawn(process.execPath, [FERRY, 'upgrade', '--url', file], {
     cwd: dir,
@@ -519,14 +520,14 @@ test('SIGTERM during a backfill stops it after the batch in hand; the same comma
   child.kill('SIGTERM');
   assert.equal(await exited, 1, stderr);
   assert.match(stderr, /upgrade: stopping at the next safe point/);
-  assert.match(stderr, /Stopped as asked, during the backfill "backfill items \(touched\)" of revision 000000000001, after [\d,]+ of 20,000 rows/);
+  assert.match(stderr, /Stopped as asked, during the backfill "backfill items \(touched\)" of revision 000000000001, after [\d,]+ of 50,000 rows/);
   assert.match(stderr, /Run the same command again/);
   const check = await connect(file);
   try {
     const [mid] = await check.query<{ once: number; twice: number }>(
       `SELECT count(*) FILTER (WHERE touched = 1) AS once, count(*) FILTER (WHERE touched > 1) AS twice FROM items`,
     );
-    assert.ok(Number(mid!.once) > 0 && Number(mid!.once) < 20000, `stopped part way (${mid!.once} rows)`);
+    assert.ok(Number(mid!.once) > 0 && Number(mid!.once) < 50000, `stopped part way (${mid!.once} rows)`);
     assert.equal(Number(mid!.twice), 0);
   } finally {
     await check.close();
@@ -535,7 +536,7 @@ test('SIGTERM during a backfill stops it after the batch in hand; the same comma
   assert.equal(again.status, 0, again.stderr);
   const after = await connect(file);
   try {
-    assert.deepEqual(await after.query(`SELECT touched, count(*) AS n FROM items GROUP BY touched`), [{ touched: 1n, n: 20000n }]);
+    assert.deepEqual(await after.query(`SELECT touched, count(*) AS n FROM items GROUP BY touched`), [{ touched: 1n, n: 50000n }]);
   } finally {
     await after.close();
   }

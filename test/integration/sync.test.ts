@@ -818,7 +818,14 @@ test('sync start runs until SIGTERM (a service manager stopping it), then report
   const db = new Database(file);
   db.prepare(`UPDATE tags SET uses = 999 WHERE name = 'tag 1 ü'`).run();
   db.close();
-  await wait(1000);
+  // Signalled once the running sync has applied the change (however long that takes on this machine).
+  let pending = -1;
+  for (let i = 0; i < 200 && pending !== 0; i++) {
+    await wait(100);
+    const status = await ferry(dir, 'sync', 'status', file, pg.url, '--json');
+    if (status.status === 0) pending = (JSON.parse(status.stdout) as { pending: number }).pending;
+  }
+  assert.equal(pending, 0, 'the running sync applied the change');
   run.child.kill('SIGTERM');
   const done = await run.done;
   assert.equal(done.status, 0, done.stderr);
