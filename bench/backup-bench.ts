@@ -192,23 +192,35 @@ async function plainDump(db: string, out: string, run: number, position: number,
   return res;
 }
 
-async function ferryBackup(db: string, setsDir: string, run: number, position: number, load: LoadRecord): Promise<JobResult> {
-  fs.rmSync(setsDir, { recursive: true, force: true });
-  fs.mkdirSync(setsDir, { recursive: true });
-  const { r, timeMaxRssKb, json } = await runFerry(['backup', pgUrl(db), '--dir', setsDir, '--json'], path.join(setsDir, '..', 'time-backup.txt'));
-  const nodePeak = r.peakByName['node'] ?? 0;
-  const res: JobResult = {
-    job: 'ferry backup',
+/** A ferry job's result from its run: ok when it exited 0 and said so in its JSON; its peak from /usr/bin/time, else the sampled node process. */
+function ferryJob(
+  job: 'ferry backup' | 'ferry check',
+  run: number,
+  position: number,
+  load: LoadRecord,
+  r: ChildRun,
+  timeMaxRssKb: number | undefined,
+  json: Record<string, unknown> | undefined,
+): JobResult {
+  return {
+    job,
     run,
     position,
     ok: r.code === 0 && json?.ok === true,
     wallMs: r.wallMs,
-    peakKb: timeMaxRssKb ?? nodePeak,
+    peakKb: timeMaxRssKb ?? r.peakByName['node'] ?? 0,
     peakByName: r.peakByName,
     timeMaxRssKb,
     cpuMs: r.cpuMs,
     load,
   };
+}
+
+async function ferryBackup(db: string, setsDir: string, run: number, position: number, load: LoadRecord): Promise<JobResult> {
+  fs.rmSync(setsDir, { recursive: true, force: true });
+  fs.mkdirSync(setsDir, { recursive: true });
+  const { r, timeMaxRssKb, json } = await runFerry(['backup', pgUrl(db), '--dir', setsDir, '--json'], path.join(setsDir, '..', 'time-backup.txt'));
+  const res = ferryJob('ferry backup', run, position, load, r, timeMaxRssKb, json);
   if (!res.ok) {
     res.error = failText(r);
     return res;
@@ -270,19 +282,7 @@ async function ferryCheck(setsDir: string, run: number, position: number, load: 
     ['backups', '--dir', setsDir, '--check', '--url', pgUrl('postgres'), '--json'],
     path.join(setsDir, '..', 'time-check.txt'),
   );
-  const nodePeak = r.peakByName['node'] ?? 0;
-  const res: JobResult = {
-    job: 'ferry check',
-    run,
-    position,
-    ok: r.code === 0 && json?.ok === true,
-    wallMs: r.wallMs,
-    peakKb: timeMaxRssKb ?? nodePeak,
-    peakByName: r.peakByName,
-    timeMaxRssKb,
-    cpuMs: r.cpuMs,
-    load,
-  };
+  const res = ferryJob('ferry check', run, position, load, r, timeMaxRssKb, json);
   const sets = (json?.sets ?? []) as { id: string; problems?: unknown[] }[];
   res.note = `${sets.length} set(s) checked; problems: ${sets.map((s) => JSON.stringify(s.problems ?? null)).join(', ')}`;
   if (!res.ok) res.error = `${failText(r)} ${res.note}`;
