@@ -11,7 +11,7 @@ import type { CapturedTable, SyncState } from '../engine/sync-roles.js';
 import type { Engine } from '../engine/types.js';
 import { driverOf, roleOf } from '../engines/registry.js';
 import { FerryError } from '../errors.js';
-import { isInternalTable, ROWID_KEY_COLUMN } from '../schema/own-tables.js';
+import { ROWID_KEY_COLUMN } from '../schema/own-tables.js';
 import { STATE_TABLE } from '../transfer/copy-state.js';
 import { RejectLog } from '../transfer/reject-log.js';
 import { selectCopyTables } from '../transfer/build-copy-plan.js';
@@ -72,12 +72,6 @@ async function beginCapture(e: Ends, source: Engine, target: Engine, options: Sy
   const problem = await e.capture.captureProblem(source);
   if (problem) throw new FerryError('NOT_WAL', `${source.displayUrl} cannot be synced: ${problem}`, { subject: source.displayUrl });
   const tables = await capturedTables(source, options);
-  // What the snapshot's copy would refuse from the schema alone (a virtual table, an unknown name) is refused before the capture is installed.
-  selectCopyTables(
-    await source.introspect(),
-    { include: options.include, exclude: options.exclude, config: options.config, virtualTables: options.virtualTables },
-    [],
-  );
   const unkeyed = await e.capture.keyProblems(source, tables);
   if (unkeyed.length)
     throw new FerryError(
@@ -110,15 +104,14 @@ async function beginCapture(e: Ends, source: Engine, target: Engine, options: Sy
 }
 
 /**
- * The tables to follow: every app table (or those asked for), each by its primary key; a table
- * without one by its rowid (the capture resolves the empty key; the copy carries it as a key column).
+ * The tables to follow: the ones the snapshot's copy takes (its selection, so what it would refuse
+ * from the schema alone, a virtual table or an unknown name, is refused before the capture is
+ * installed), each by its primary key; a table without one by its rowid (the capture resolves the
+ * empty key; the copy carries it as a key column).
  */
 async function capturedTables(source: Engine, options: SyncOptions): Promise<CapturedTable[]> {
-  const schema = await source.introspect();
-  const include = options.include ?? options.config?.include;
-  const exclude = new Set(options.exclude ?? options.config?.exclude ?? []);
-  const tables = schema.tables.filter((t) => !isInternalTable(t.name) && (include ? include.includes(t.name) : !exclude.has(t.name)));
-  return tables.map((t) => ({ table: t.name, key: t.primaryKey?.columns ?? [] }));
+  const selection = { include: options.include, exclude: options.exclude, config: options.config, virtualTables: options.virtualTables };
+  return selectCopyTables(await source.introspect(), selection, []).map((t) => ({ table: t.name, key: t.primaryKey?.columns ?? [] }));
 }
 
 /**
